@@ -1,0 +1,1 @@
+"""aclnn-py: Python binding to CANN's aclnn operators."""

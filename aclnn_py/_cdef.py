@@ -1,0 +1,203 @@
+"""Derive cffi declarations from the C headers in ``include/``.
+
+The headers are the one source of the ABI. They follow a strict, documented
+style (see ``include/README.md``) so that a small pure-Python stripper turns
+them into a cffi ``cdef`` without a C preprocessor:
+
+* comments, include guards, ``#include`` lines and ``#ifdef __cplusplus``
+  blocks are dropped;
+* ``#define NAME <integer literal>`` lines are kept (cffi understands them);
+* the one ``static inline`` function (``HcclCommConfigInit``) is dropped with
+  its body: no library exports it, the binding implements it.
+
+Each function is attributed to the library that exports it on CANN, by the
+header it is declared in.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Headers per exporting library, in declaration order (types before use).
+LIBRARY_HEADERS: dict[str, tuple[str, ...]] = {
+    "ascendcl": (
+        "acl/acl_base.h",
+        "acl/error_codes/rt_error_codes.h",
+        "acl/acl_rt.h",
+        "acl/acl.h",
+    ),
+    "nnopbase": (
+        "aclnn/opdev/op_errno.h",
+        "aclnn/acl_meta.h",
+        "aclnn/aclnn_base.h",
+    ),
+    "hccl": (
+        "hccl/hccl_types.h",
+        "hccl/hccl.h",
+    ),
+    "opapi": (
+        "aclnnop/aclnn_trans_matmul_weight.h",
+        "aclnnop/aclnn_trans_quant_param_v2.h",
+        "aclnnop/aclnn_quant_matmul_all_reduce_v4.h",
+        "aclnnop/aclnn_grouped_matmul_v5.h",
+    ),
+}
+
+#: Return types that carry a status code.
+STATUS_TYPES = ("aclError", "aclnnStatus", "HcclResult")
+
+_INT = r"-?(?:0[xX][0-9a-fA-F]+|\d+)"
+_DEFINE = re.compile(rf"#\s*define\s+(\w+)\s+({_INT})\s*$")
+_ENUM_MEMBER = re.compile(rf"\b(\w+)\s*=\s*({_INT})\s*(?=[,}}])")
+_ENUM_BLOCK = re.compile(r"\benum\b[^{;]*\{([^}]*)\}\s*(\w*)", re.S)
+_FUNC_NAME = re.compile(r"(\w+)\s*\($")
+
+
+@dataclass(frozen=True)
+class Function:
+    """One exported C function."""
+
+    name: str
+    library: str
+    restype: str
+    declaration: str
+
+    @property
+    def returns_status(self) -> bool:
+        return self.restype in STATUS_TYPES
+
+
+@dataclass
+class Declarations:
+    """Everything derived from the headers."""
+
+    types_cdef: str = ""
+    functions: dict[str, Function] = field(default_factory=dict)
+    constants: dict[str, int] = field(default_factory=dict)
+    enums: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def cdef(self) -> str:
+        """Types, constants and every function prototype."""
+        protos = "\n".join(f.declaration for f in self.functions.values())
+        return f"{self.types_cdef}\n{protos}\n"
+
+    def library_functions(self, library: str) -> list[Function]:
+        return [f for f in self.functions.values() if f.library == library]
+
+
+def include_dir() -> Path:
+    """The header directory: shipped in the package, else the source tree's."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "include", here.parent / "include"):
+        if (candidate / "acl" / "acl.h").is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"aclnn-py headers not found in {here / 'include'} or {here.parent / 'include'}"
+    )
+
+
+def _strip_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def _strip_preprocessor(text: str, path: str) -> tuple[str, dict[str, int]]:
+    """Drop directives and C++-only blocks; return C text and integer #defines."""
+    out: list[str] = []
+    defines: dict[str, int] = {}
+    stack: list[str] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if s.startswith("#"):
+            word = s[1:].split()[0] if len(s) > 1 else ""
+            if word in ("ifdef", "ifndef", "if"):
+                stack.append(s)
+            elif word == "endif":
+                if not stack:
+                    raise ValueError(f"{path}:{lineno}: unbalanced #endif")
+                stack.pop()
+            elif word == "define" and not any("__cplusplus" in c for c in stack):
+                m = _DEFINE.match(s)
+                if m:
+                    defines[m.group(1)] = int(m.group(2), 0)
+                    out.append(f"#define {m.group(1)} {m.group(2)}")
+                elif len(s.split()) != 2:  # a bare "#define GUARD" is fine
+                    raise ValueError(f"{path}:{lineno}: unsupported #define: {s}")
+            elif word not in ("include", "else"):
+                raise ValueError(f"{path}:{lineno}: unsupported directive: {s}")
+            continue
+        if any("__cplusplus" in c for c in stack):
+            continue
+        out.append(line)
+    return "\n".join(out), defines
+
+
+def _drop_inline_definitions(text: str) -> str:
+    while (start := text.find("static inline")) >= 0:
+        brace = text.index("{", start)
+        depth, i = 0, brace
+        while True:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+            if depth == 0:
+                break
+        text = text[:start] + text[i:]
+    return text
+
+
+def _split_declarations(text: str) -> list[str]:
+    decls, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            decl = " ".join(text[start : i + 1].split())
+            if decl != ";":
+                decls.append(decl)
+            start = i + 1
+    if text[start:].strip():
+        raise ValueError(f"trailing text after last declaration: {text[start:].strip()[:60]}")
+    return decls
+
+
+def parse(root: Path) -> Declarations:
+    """Read every header of :data:`LIBRARY_HEADERS` below ``root``."""
+    result = Declarations()
+    types: list[str] = []
+    for library, headers in LIBRARY_HEADERS.items():
+        for rel in headers:
+            text = _strip_comments((root / rel).read_text())
+            text, defines = _strip_preprocessor(text, rel)
+            result.constants.update(defines)
+            body = "\n".join(l for l in text.splitlines() if not l.startswith("#define"))
+            types.extend(l for l in text.splitlines() if l.startswith("#define"))
+            for decl in _split_declarations(_drop_inline_definitions(body)):
+                head = decl.split("(", 1)[0]
+                is_function = "(" in decl and not decl.startswith("typedef") and "{" not in head
+                if is_function:
+                    m = _FUNC_NAME.search(head + "(")
+                    if not m:
+                        raise ValueError(f"{rel}: cannot find function name in: {decl}")
+                    name = m.group(1)
+                    restype = head[: m.start()].strip()
+                    result.functions[name] = Function(name, library, restype, decl)
+                    continue
+                types.append(decl)
+                for block in _ENUM_BLOCK.finditer(decl):
+                    members = {n: int(v, 0) for n, v in _ENUM_MEMBER.findall(block.group(1) + "}")}
+                    typename = decl.rstrip(";").split("}")[-1].strip() or block.group(2)
+                    result.enums[typename] = members
+                    result.constants.update(members)
+    result.types_cdef = "\n".join(types)
+    return result
+
+
+@functools.lru_cache(maxsize=None)
+def load() -> Declarations:
+    """The declarations of the headers this package uses (parsed once)."""
+    return parse(include_dir())

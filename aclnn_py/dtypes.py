@@ -1,0 +1,107 @@
+"""aclDataType and aclFormat values and their NumPy host representations.
+
+The numeric values come from ``include/acl/acl_base.h``; the host
+representation of each type is defined in :mod:`aclnn_py.formats` (HiFloat8
+is held as uint8 codes; 4-bit types unpacked, one value per element).
+"""
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+from . import formats
+from ._cdef import load
+
+_DECL = load()
+
+#: ``aclDataType`` as an IntEnum generated from the header (``DataType.ACL_FLOAT16`` ...).
+DataType = enum.IntEnum("DataType", _DECL.enums["aclDataType"])
+#: ``aclFormat`` as an IntEnum generated from the header.
+Format = enum.IntEnum("Format", _DECL.enums["aclFormat"])
+
+#: aclDataType value -> canonical format name of :mod:`aclnn_py.formats`.
+NAMES: dict[int, str] = {
+    DataType.ACL_FLOAT: "float32",
+    DataType.ACL_FLOAT16: "float16",
+    DataType.ACL_BF16: "bfloat16",
+    DataType.ACL_DOUBLE: "float64",
+    DataType.ACL_INT8: "int8",
+    DataType.ACL_INT16: "int16",
+    DataType.ACL_INT32: "int32",
+    DataType.ACL_INT64: "int64",
+    DataType.ACL_UINT8: "uint8",
+    DataType.ACL_UINT16: "uint16",
+    DataType.ACL_UINT32: "uint32",
+    DataType.ACL_UINT64: "uint64",
+    DataType.ACL_BOOL: "bool",
+    DataType.ACL_FLOAT8_E4M3FN: "float8_e4m3fn",
+    DataType.ACL_FLOAT8_E5M2: "float8_e5m2",
+    DataType.ACL_FLOAT8_E8M0: "float8_e8m0",
+    DataType.ACL_FLOAT4_E2M1: "float4_e2m1",
+    DataType.ACL_INT4: "int4",
+    DataType.ACL_HIFLOAT8: "hifloat8",
+}
+_BY_NAME = {name: value for value, name in NAMES.items()}
+
+
+def name(dtype: int) -> str:
+    """Canonical name of an aclDataType value (``ValueError`` for types NumPy cannot hold)."""
+    try:
+        return NAMES[int(dtype)]
+    except KeyError:
+        raise ValueError(f"aclDataType {dtype} ({label(dtype)}) has no NumPy representation") from None
+
+
+def label(dtype: int) -> str:
+    """The C enum name without its prefix, for messages: ``FLOAT16``, ``INT8``..."""
+    try:
+        return DataType(int(dtype)).name.removeprefix("ACL_")
+    except ValueError:
+        return f"<unknown aclDataType {dtype}>"
+
+
+def format_label(fmt: int) -> str:
+    try:
+        return Format(int(fmt)).name.removeprefix("ACL_FORMAT_").removeprefix("ACL_")
+    except ValueError:
+        return f"<unknown aclFormat {fmt}>"
+
+
+def from_name(type_name: str) -> DataType:
+    """aclDataType of a canonical name (``'bfloat16'`` -> ``ACL_BF16``)."""
+    try:
+        return DataType(_BY_NAME[type_name])
+    except KeyError:
+        raise ValueError(f"unknown dtype name {type_name!r}; known: {sorted(_BY_NAME)}") from None
+
+
+def of_array(array: np.ndarray | np.dtype) -> DataType:
+    """aclDataType of a NumPy / ml_dtypes array (uint8 stays UINT8: pass HiFloat8 explicitly)."""
+    return from_name(formats.name_of(array))
+
+
+def to_acl(dtype) -> DataType:
+    """Accept a DataType/int, a canonical name or a NumPy dtype."""
+    if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
+        return DataType(int(dtype))
+    if isinstance(dtype, str):
+        try:
+            return from_name(dtype)
+        except ValueError:
+            return DataType[dtype if dtype.startswith("ACL_") else f"ACL_{dtype.upper()}"]
+    return of_array(np.dtype(dtype))
+
+
+def host_dtype(dtype: int) -> np.dtype:
+    return np.dtype(formats.host_dtype(name(dtype)))
+
+
+def bits(dtype: int) -> int:
+    """Bits per element in device memory (4 for the packed 4-bit types)."""
+    return formats.bits_of(name(dtype))
+
+
+def nbytes(numel: int, dtype: int) -> int:
+    """Device bytes of ``numel`` contiguous elements."""
+    return (numel * bits(dtype) + 7) // 8

@@ -1,0 +1,355 @@
+"""Exact host-side codecs for CANN's number formats.
+
+Every CANN dtype has a NumPy *host representation* (see :func:`host_dtype`): the
+standard types map to NumPy or ``ml_dtypes`` dtypes, 4-bit types are kept one value
+per byte (``ml_dtypes.int4`` / ``ml_dtypes.float4_e2m1fn``) and packed separately
+with :func:`pack_nibbles`, and HiFloat8 is held as raw ``uint8`` codes (or as
+``en_dtypes.hifloat8`` when that optional package is installed).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Iterable
+
+import ml_dtypes
+import numpy as np
+
+try:
+    import en_dtypes
+except ImportError:
+    en_dtypes = None
+
+__all__ = [
+    "bits_of",
+    "device_nbytes",
+    "e8m0_decode",
+    "e8m0_from_exponent",
+    "from_float32",
+    "hifloat8_decode",
+    "hifloat8_encode",
+    "host_dtype",
+    "name_of",
+    "pack_int4_to_int32",
+    "pack_nibbles",
+    "to_float32",
+    "unpack_int32_to_int4",
+    "unpack_nibbles",
+]
+
+_HIF8_DTYPE: np.dtype | None = np.dtype(en_dtypes.hifloat8) if en_dtypes is not None else None
+_E8M0_DTYPE = np.dtype(ml_dtypes.float8_e8m0fnu)
+_NIBBLE_DTYPES = (np.dtype(ml_dtypes.float4_e2m1fn), np.dtype(ml_dtypes.int4))
+
+
+def _as_codes(codes: np.ndarray, alias: np.dtype | None, what: str) -> np.ndarray:
+    """Return ``codes`` as a uint8 array of raw 8-bit codes.
+
+    ``alias`` is a 1-byte dtype whose bytes are the codes themselves; any integer
+    array is accepted when all its values lie in 0..255.
+    """
+    arr = np.asarray(codes)
+    if alias is not None and arr.dtype == alias:
+        return arr.view(np.uint8)
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype.kind in "iu":
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ValueError(f"{what} codes must lie in 0..255")
+        return arr.astype(np.uint8)
+    raise TypeError(f"{what} codes must be uint8 (or another integer dtype), got {arr.dtype}")
+
+
+# --------------------------------------------------------------------------- HiFloat8
+
+_HIF8_NAN = 0x80
+_HIF8_POS_INF = 0x6F
+_HIF8_POS_MAX = 0x6E  # 2**15
+_HIF8_MANTISSA_BITS = {4: 1, 3: 2, 2: 3, 1: 3, 0: 3}  # by dot value D
+
+
+def _hif8_magnitude(payload: int) -> float:
+    """Magnitude encoded by a 7-bit HiF8 payload (0x6F treated as a plain number)."""
+    if payload < 0x08:  # denormal: 2**(m - 23), m = 0 is zero
+        return 0.0 if payload == 0 else math.ldexp(1.0, payload - 23)
+    # The dot field D is a prefix code: 11 -> 4, 10 -> 3, 01 -> 2, 001 -> 1, 0001 -> 0.
+    dot = (0, 1, 2, 2, 3, 3, 4, 4)[payload >> 4]
+    mbits = _HIF8_MANTISSA_BITS[dot]
+    mantissa = payload & ((1 << mbits) - 1)
+    exponent = 0
+    if dot:
+        field = (payload >> mbits) & ((1 << dot) - 1)
+        low = dot - 1
+        exponent = (1 << low) | (field & ((1 << low) - 1))
+        if field >> low:  # top bit of the exponent field is its sign
+            exponent = -exponent
+    return math.ldexp(1.0 + mantissa / (1 << mbits), exponent)
+
+
+def _build_hif8_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    decode = np.empty(256, np.float32)
+    for code in range(256):
+        decode[code] = (-1.0 if code & 0x80 else 1.0) * _hif8_magnitude(code & 0x7F)
+    decode[_HIF8_NAN] = np.nan
+    decode[_HIF8_POS_INF] = np.inf
+    decode[_HIF8_POS_INF | 0x80] = -np.inf
+    # Non-negative finite codes sorted by value, with 1.5 * 2**15 (the value 0x6F
+    # would have) appended as the overflow slot so that the rounding midpoint
+    # 1.25 * 2**15 falls out of the same rule as every other tie.
+    pos = np.array([c for c in range(0x80) if c != _HIF8_POS_INF], np.uint8)
+    order = np.argsort(decode[pos], kind="stable")
+    codes = np.append(pos[order], np.uint8(_HIF8_POS_INF))
+    values = np.append(decode[pos[order]].astype(np.float64), 1.5 * 2.0**15)
+    midpoints = (values[:-1] + values[1:]) / 2  # exact in float64
+    decode.setflags(write=False)
+    return decode, values, codes, midpoints
+
+
+_HIF8_DECODE, _HIF8_VALUES, _HIF8_CODES, _HIF8_MIDPOINTS = _build_hif8_tables()
+
+
+def hifloat8_decode(codes: np.ndarray) -> np.ndarray:
+    """Decode HiFloat8 codes (uint8, or ``en_dtypes.hifloat8``) to float32, exactly.
+
+    0x00 is +0, 0x80 NaN, 0x6F/0xEF are +/-inf; there is no -0.
+    """
+    return np.asarray(_HIF8_DECODE[_as_codes(codes, _HIF8_DTYPE, "HiFloat8")])
+
+
+def hifloat8_encode(values: np.ndarray | Iterable[float] | float, *,
+                    saturate: bool = False) -> np.ndarray:
+    """Encode values to HiFloat8 codes (uint8), rounding to nearest, ties away from zero.
+
+    Inputs are first converted to float32 (the device converts from fp32).
+    Non-saturating (default): |x| >= 1.25 * 2**15 and +/-inf give +/-inf, NaN gives
+    0x80. Saturating: those give +/-32768 and NaN gives 0. Magnitudes below 2**-23
+    give +0 (0x00) whatever their sign, since HiF8 has no -0.
+    """
+    x = np.asarray(values, dtype=np.float32)
+    nan = np.isnan(x)
+    mag = np.where(nan, 0.0, np.abs(x.astype(np.float64)))
+    lower = np.searchsorted(_HIF8_VALUES, mag, side="right") - 1
+    lower = np.minimum(lower, _HIF8_VALUES.size - 2)
+    codes = _HIF8_CODES[lower + (mag >= _HIF8_MIDPOINTS[lower])]
+    if saturate:
+        codes = np.where(codes == _HIF8_POS_INF, np.uint8(_HIF8_POS_MAX), codes)
+    codes = np.where(np.signbit(x) & (codes != 0), codes | np.uint8(0x80), codes)
+    return np.where(nan, np.uint8(0 if saturate else _HIF8_NAN), codes).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- FLOAT8_E8M0
+
+_E8M0_DECODE = np.append(np.ldexp(np.float32(1.0), np.arange(-127, 128)), np.float32(np.nan))
+_E8M0_DECODE.setflags(write=False)
+
+
+def e8m0_decode(codes: np.ndarray) -> np.ndarray:
+    """Decode FLOAT8_E8M0 codes (uint8 or ``ml_dtypes.float8_e8m0fnu``) to float32.
+
+    Code b gives 2**(b - 127); 0xFF is NaN.
+    """
+    return np.asarray(_E8M0_DECODE[_as_codes(codes, _E8M0_DTYPE, "FLOAT8_E8M0")])
+
+
+def e8m0_from_exponent(exp: np.ndarray) -> np.ndarray:
+    """Build ``ml_dtypes.float8_e8m0fnu`` values 2**exp from integer exponents in [-127, 127]."""
+    e = np.asarray(exp)
+    if e.dtype.kind not in "iu":
+        raise TypeError(f"exponents must be integers, got {e.dtype}")
+    e = e.astype(np.int64)
+    if e.size and (e.min() < -127 or e.max() > 127):
+        raise ValueError("FLOAT8_E8M0 exponents must lie in [-127, 127]")
+    return (e + 127).astype(np.uint8).view(_E8M0_DTYPE)
+
+
+# --------------------------------------------------------------------------- 4-bit packing
+
+def _nibble_codes(values: np.ndarray) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype not in _NIBBLE_DTYPES:
+        raise TypeError(
+            f"expected ml_dtypes.float4_e2m1fn or ml_dtypes.int4 values, got {arr.dtype}")
+    return arr.view(np.uint8) & np.uint8(0x0F)
+
+
+def _check_nibble_dtype(dtype: object) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in _NIBBLE_DTYPES:
+        raise TypeError(f"dtype must be ml_dtypes.float4_e2m1fn or ml_dtypes.int4, got {dt}")
+    return dt
+
+
+def pack_nibbles(values: np.ndarray) -> np.ndarray:
+    """Pack 4-bit values two per byte along the last axis (uint8 result).
+
+    Element 2j goes to the low nibble (bits 0-3) of byte j, element 2j+1 to the high
+    nibble. The last dimension must be even.
+    """
+    codes = _nibble_codes(values)
+    if codes.ndim == 0 or codes.shape[-1] % 2:
+        raise ValueError("packing 4-bit values needs an even last dimension "
+                         "(two values per byte along the last axis)")
+    return (codes[..., 0::2] | (codes[..., 1::2] << 4)).astype(np.uint8)
+
+
+def unpack_nibbles(packed: np.ndarray, dtype: object) -> np.ndarray:
+    """Inverse of :func:`pack_nibbles`: uint8 bytes -> ``dtype`` values, last dim doubled.
+
+    ``dtype`` is ``ml_dtypes.float4_e2m1fn`` or ``ml_dtypes.int4``.
+    """
+    dt = _check_nibble_dtype(dtype)
+    p = np.asarray(packed)
+    if p.dtype != np.uint8 or p.ndim == 0:
+        raise TypeError("packed must be a uint8 array with at least one dimension")
+    out = np.empty(p.shape[:-1] + (2 * p.shape[-1],), np.uint8)
+    out[..., 0::2] = p & np.uint8(0x0F)
+    out[..., 1::2] = p >> 4
+    return out.view(dt)
+
+
+_INT32_SHIFTS = np.arange(8, dtype=np.uint32) * 4
+
+
+def pack_int4_to_int32(values: np.ndarray) -> np.ndarray:
+    """Pack 4-bit values eight per int32 along the last axis (GroupedMatmul convention).
+
+    Element 8j+i goes to bits 4i..4i+3 of int32 j. Accepts ``ml_dtypes.int4`` (and
+    ``ml_dtypes.float4_e2m1fn``); the last dimension must be a multiple of 8.
+    """
+    codes = _nibble_codes(values)
+    if codes.ndim == 0 or codes.shape[-1] % 8:
+        raise ValueError("packing 4-bit values into int32 needs a last dimension that is "
+                         "a multiple of 8 (eight values per int32 along the last axis)")
+    groups = codes.reshape(codes.shape[:-1] + (codes.shape[-1] // 8, 8)).astype(np.uint32)
+    return np.bitwise_or.reduce(groups << _INT32_SHIFTS, axis=-1).view(np.int32)
+
+
+def unpack_int32_to_int4(packed: np.ndarray, dtype: object = ml_dtypes.int4) -> np.ndarray:
+    """Inverse of :func:`pack_int4_to_int32`: int32 (or uint32) -> 4-bit values, last dim x8."""
+    dt = _check_nibble_dtype(dtype)
+    p = np.asarray(packed)
+    if p.dtype not in (np.dtype(np.int32), np.dtype(np.uint32)) or p.ndim == 0:
+        raise TypeError("packed must be an int32 or uint32 array with at least one dimension")
+    nibbles = (p.view(np.uint32)[..., None] >> _INT32_SHIFTS) & np.uint32(0x0F)
+    return nibbles.astype(np.uint8).reshape(p.shape[:-1] + (8 * p.shape[-1],)).view(dt)
+
+
+# --------------------------------------------------------------------------- name table
+
+_HOST_TYPES: dict[str, object] = {
+    "float32": np.float32,
+    "float16": np.float16,
+    "bfloat16": ml_dtypes.bfloat16,
+    "float64": np.float64,
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "bool": np.bool_,
+    "float8_e4m3fn": ml_dtypes.float8_e4m3fn,
+    "float8_e5m2": ml_dtypes.float8_e5m2,
+    "float8_e8m0": ml_dtypes.float8_e8m0fnu,
+    "float4_e2m1": ml_dtypes.float4_e2m1fn,
+    "int4": ml_dtypes.int4,
+    "hifloat8": _HIF8_DTYPE if _HIF8_DTYPE is not None else np.uint8,
+}
+_NAMES_BY_DTYPE = {np.dtype(t): n for n, t in _HOST_TYPES.items() if n != "hifloat8"}
+if _HIF8_DTYPE is not None:
+    _NAMES_BY_DTYPE[_HIF8_DTYPE] = "hifloat8"
+_INTEGER_NAMES = frozenset(
+    {"int4", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
+
+
+def host_dtype(name: str) -> np.dtype:
+    """NumPy host dtype of a CANN dtype name (lowercase, e.g. ``'bfloat16'``)."""
+    try:
+        return np.dtype(_HOST_TYPES[name])
+    except KeyError:
+        raise ValueError(
+            f"unknown CANN dtype name {name!r}; known: {', '.join(sorted(_HOST_TYPES))}"
+        ) from None
+
+
+def name_of(dtype_or_array: object) -> str:
+    """CANN dtype name of a host dtype, dtype-like or array (uint8 -> ``'uint8'``)."""
+    if isinstance(dtype_or_array, (np.ndarray, np.generic)):
+        dt = dtype_or_array.dtype
+    else:
+        dt = np.dtype(dtype_or_array)
+    try:
+        return _NAMES_BY_DTYPE[dt]
+    except KeyError:
+        raise ValueError(f"no CANN dtype for NumPy dtype {dt}") from None
+
+
+def bits_of(name: str) -> int:
+    """Bits per element of a CANN dtype on the device (4 for int4/float4_e2m1)."""
+    if name in ("int4", "float4_e2m1"):
+        return 4
+    return 8 * host_dtype(name).itemsize
+
+
+def to_float32(array: np.ndarray, name: str | None = None) -> np.ndarray:
+    """Decode a host-representation array to float32.
+
+    ``name`` defaults to :func:`name_of` the array; it is needed for HiFloat8 given
+    as uint8 codes (``'hifloat8'``; ``'float8_e8m0'`` also accepts uint8 codes).
+    Exact for every type whose values fit float32 (all floats up to 32 bits, 4/8/16
+    bit integers, bool); float64 and 32/64-bit integers are rounded to nearest even.
+    """
+    arr = np.asarray(array)
+    if name is None:
+        name = name_of(arr)
+    if name == "hifloat8":
+        return hifloat8_decode(arr)
+    if name == "float8_e8m0":
+        return e8m0_decode(arr)
+    if arr.dtype != host_dtype(name):
+        raise ValueError(f"array of dtype {arr.dtype} is not a {name!r} host array")
+    return arr.astype(np.float32)
+
+
+def from_float32(values: np.ndarray | Iterable[float] | float, name: str) -> np.ndarray:
+    """Encode values (converted to float32 first) to the host representation of ``name``.
+
+    Floats: round to nearest even via ``ml_dtypes``/NumPy casts (with their overflow
+    rules: float8_e4m3fn -> NaN, float4_e2m1 saturates). HiFloat8: ties away from
+    zero, non-saturating. float8_e8m0: every value must be an exact power of two in
+    [2**-127, 2**127]. Integers: round half to even; every value must be finite and
+    in range. bool: nonzero -> True.
+    """
+    v = np.asarray(values, dtype=np.float32)
+    if name == "hifloat8":
+        codes = hifloat8_encode(v)
+        return codes.view(_HIF8_DTYPE) if _HIF8_DTYPE is not None else codes
+    if name == "float8_e8m0":
+        mantissa, exponent = np.frexp(v)
+        if not np.all((mantissa == 0.5) & (exponent >= -126) & (exponent <= 128)):
+            raise ValueError("float8_e8m0 values must be exact powers of two in "
+                             "[2**-127, 2**127]")
+        return e8m0_from_exponent(exponent.astype(np.int64) - 1)
+    dt = host_dtype(name)
+    if name in _INTEGER_NAMES:
+        info = ml_dtypes.iinfo(dt) if name == "int4" else np.iinfo(dt)
+        r = np.rint(v.astype(np.float64))
+        # info.max + 1 is a power of two, so this bound is exact in float64.
+        if not np.all((r >= float(info.min)) & (r < float(int(info.max) + 1))):
+            raise ValueError(f"values must be finite and round into [{info.min}, {info.max}] "
+                             f"for {name}")
+        return r.astype(dt)
+    return v.astype(dt)
+
+
+def device_nbytes(shape: Iterable[int], name: str) -> int:
+    """Bytes a contiguous tensor of ``shape`` occupies on the device (4-bit types packed)."""
+    dims = [operator.index(d) for d in shape]
+    if any(d < 0 for d in dims):
+        raise ValueError(f"negative dimension in shape {tuple(dims)}")
+    count = math.prod(dims)
+    bits = bits_of(name)
+    return (count + 1) // 2 if bits == 4 else count * (bits // 8)

@@ -1,0 +1,1 @@
+"""NumPy golden references for the aclnn operators and the helpers they share."""

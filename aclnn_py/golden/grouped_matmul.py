@@ -1,0 +1,679 @@
+"""Golden reference of aclnnGroupedMatmulV5 (grouped matrix multiplication).
+
+Weights are LOGICAL: (K, N) per tensor or (E, K, N) as one tensor, whatever
+their storage (the caller un-transposes views). ``weight_transposed`` only says
+how MX / per-block scale tensors are laid out and along which axis an INT32
+weight packs its eight int4 values (the storage last axis: N, or K when
+transposed).
+
+Grouping (groupList decoded by :func:`decode_group_list`)
+    groupType -1: y_t = f(x_t, w_t) for every tensor pair.
+    groupType 0:  rows [a_i, b_i) of x use weight e_i; rows past the groupList
+                  total are not written (they keep ``out``'s contents).
+    groupType 2:  y[i] = f(x[:, a_i:b_i], w[a_i:b_i, :]) (K grouping); an empty
+                  K range gives an all-zero y[i].
+    splitItem 0/1 give one output per group/tensor, 2/3 a single output.
+
+Notation: acc = x_i @ w_i (exact int64 for integer inputs, float32 accumulation
+for float inputs), s = scale, pts = perTokenScale, b = bias, every parameter
+picked for group i (a stacked (E, ...) tensor is indexed by the weight index,
+a tensor list by position), cast = round half to even to the output dtype.
+
+Scenarios (:func:`scenario`) and formulas:
+
+nonquant
+    y = cast(acc + f32(b)).
+a8w8 (INT8 x and w) and quant_fp8 (FP8/HiF8 x and w, Ascend 950)
+    INT32 out: y = acc + b_int32 (a scale, if any, is not applied).
+    INT8 out (UINT64/INT64 scale): t = clamp(rint(f32(acc + b_int32) * fp19(s)),
+    -256, 255) + packed_offset(s); y = clamp(t, -128, 127).
+    Float out: v = f32(acc + b_int32) * s[n] (fp19 for packed scales) * pts,
+    + f32(b_float) after pts, then the activation in float32; y = cast(v).
+    s may be per channel [N] or per tensor [1]; pts per token [M] (K grouping:
+    [E, M] rows), or per tensor [E, 1] / [E].
+a16w8, a16w4 (INT8/INT4 w, FP16/BF16 x) and weight_fp8 (FP8/HiF8 w, Ascend 950)
+    W~ = (w + antiquant_offset) * antiquant_scale, per channel [N] or per group
+    [G, N] (group g covers K rows [g*K/G, (g+1)*K/G)). FP16 x: every step in
+    fp16 arithmetic, rounded to fp16; BF16 x: in float32, rounded once to bf16.
+    y = cast(f32(x @ W~) + f32(b)).
+a4w4 (INT4 x and w, UINT64 scale [N] or [G, N])
+    y = cast(f32(sum_g fp16(f32(x[:, K_g] @ w[K_g]) * fp19(s[g]))) * pts),
+    the k-group terms rounded to fp16 and summed in fp16 in group order.
+a8w4 (INT8 x, INT4 w, UINT64 scale [G, N] holding float32 bits in its low 32 bits)
+    x = 16 * hi + lo + 8 with hi = x >> 4 and lo = (x & 15) - 8 (both in [-8, 7]);
+    H, L = the a4w4 fp16 group sums of hi @ w and lo @ w with that scale;
+    y = cast((16 * H + L + b + rowsum(x) * offset) * pts). With the offline
+    bias b = 8 * sum_k w * s this equals x @ (w * s) * pts. The offset term is
+    only present when offsetOptional is given (scale then has G = 1). When the
+    offset is null the groupList is read as counts whatever groupListType says.
+mx (FP8/FP4 x and w, FLOAT8_E8M0 scales, 32-element k blocks, Ascend 950)
+    y = cast((x * 2^ex[m, k//32]) @ (w * 2^ew[k//32, n]) + f32(b)); pts is
+    [M, ceil(K/64), 2], scale [ceil(K/64), N, 2] ([N, ceil(K/64), 2] when the
+    weight is transposed); block j sits at [.., j // 2, .., j % 2].
+pergroup_perblock (FP8/HiF8 x and w, float32 scales, 128 blocks, Ascend 950)
+    y = cast(sum_j (x[:, B_j] @ w[B_j]) * pts[m, j] * s[j, n // 128]) with
+    pts [M, ceil(K/128)] and s [ceil(K/128), ceil(N/128)] ([ceil(N/128),
+    ceil(K/128)] when transposed), summed in float32 over the k blocks j in order.
+
+Activations (actType, float16/bfloat16 output of a8w8 only): 1 relu max(v, 0);
+2 gelu_tanh v / (1 + exp(-1.59576912 * (v + 0.044715 v^3))); 4 fast_gelu
+v / (1 + exp(-1.702 v)); 5 silu v / (1 + exp(-v)); 3 (gelu_erf) is rejected.
+
+Choices where the documentation leaves it open (UNCONFIRMED in the notes):
+
+- FP32 non-quant matmuls use full float32 (not HF32).
+- A4W4 / A8W4: the fp16 accumulation order is sequential over k-groups, each
+  group's dequantized term rounded to fp16 before an fp16 add; A8W4 keeps the hi
+  and lo sums apart and combines 16 * H + L in float32, then adds the bias, the
+  rowsum * offset term and multiplies by pts (in that order).
+- A4W4 scales decode as fp19 (bit 46 ignored); A8W4 scales use the full float32
+  in the low 32 bits (identical when the scales are fp16-representable, as the
+  upstream test makes them).
+- Bit 46 of packed scales is ignored; the packed offset only enters INT8 output.
+- A 1-D pts of length M is per token, also when M equals the group count.
+- Weight-only FP8/HiF8: W~ = cast_x(f32(w) * f32(antiquant_scale)), one rounding.
+- An empty K group gives zeros in every scenario (non-quant kernel unconfirmed).
+- K grouping is modelled for nonquant, a8w8 and quant_fp8; the "(K/gs + g)"
+  scale layouts of K-grouped MX / per-block quantization are not (ValueError).
+- MX scales the operands before the float32 matmul: exact for E8M0 scales unless
+  a scaled value leaves the float32 range.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import EllipsisType
+
+import numpy as np
+
+from aclnn_py import formats
+from aclnn_py.golden.matmul import float_matmul, int_matmul
+from aclnn_py.golden.precision import round_to
+from aclnn_py.golden.quant_params import decode_offset, decode_scale
+
+__all__ = ["decode_group_list", "grouped_matmul", "output_shapes", "scenario"]
+
+ArrayList = Sequence[np.ndarray] | None
+
+_FLOATS = ("float16", "bfloat16", "float32")
+_FP8 = ("float8_e4m3fn", "float8_e5m2", "hifloat8")
+_LOW_FLOATS = _FP8 + ("float4_e2m1",)
+_PACKED = ("uint64", "int64")
+_WEIGHT_ONLY = {"int8": "a16w8", "int4": "a16w4", "float8_e4m3fn": "weight_fp8",
+                "float8_e5m2": "weight_fp8", "hifloat8": "weight_fp8"}
+_INTEGER = {("int8", "int8"): "a8w8", ("int8", "int4"): "a8w4", ("int4", "int4"): "a4w4"}
+_K_GROUPED_KINDS = ("nonquant", "a8w8", "quant_fp8")
+_MX_BLOCK = 32
+_PERBLOCK = 128
+
+
+# --------------------------------------------------------------------------- groupList
+
+def decode_group_list(group_list: np.ndarray, group_list_type: int,
+                      num_rows: int) -> list[tuple[int, int, int]]:
+    """Decode a groupList into (weight_index, start, stop) ranges of the grouped axis.
+
+    Type 0: non-decreasing cumulative sums, entry i covers [c[i-1], c[i]) with
+    weight i. Type 1: non-negative counts, offsets are their running sum. Type 2:
+    [E, 2] (index, count) rows consumed in order from row 0, stopping at the first
+    count <= 0. The covered total may not exceed ``num_rows`` (ValueError).
+    """
+    values = np.asarray(group_list, dtype=np.int64)
+    if group_list_type == 2:
+        if values.ndim != 2 or values.shape[1] != 2:
+            raise ValueError(f"groupList must have shape [E, 2] for groupListType 2, "
+                             f"got {values.shape}")
+        ranges = _pair_ranges(values)
+    elif group_list_type in (0, 1):
+        if values.ndim != 1:
+            raise ValueError(f"groupList must be 1-D for groupListType {group_list_type}, "
+                             f"got shape {values.shape}")
+        if np.any(values < 0):
+            raise ValueError("groupList values must be non-negative")
+        if group_list_type == 0 and np.any(np.diff(values) < 0):
+            raise ValueError("groupList must be non-decreasing for groupListType 0 "
+                             "(cumulative sums)")
+        stops = values if group_list_type == 0 else np.cumsum(values)
+        starts = np.concatenate(([0], stops[:-1]))
+        ranges = [(i, int(a), int(b)) for i, (a, b) in enumerate(zip(starts, stops))]
+    else:
+        raise ValueError(f"groupListType must be 0, 1 or 2, got {group_list_type}")
+    total = ranges[-1][2] if ranges else 0
+    if total > num_rows:
+        raise ValueError(f"groupList covers {total} rows but the grouped axis has only "
+                         f"{num_rows}: its total must not exceed the grouped axis length")
+    return ranges
+
+
+def _pair_ranges(pairs: np.ndarray) -> list[tuple[int, int, int]]:
+    """Ranges of groupListType 2 (index, count) pairs, up to the first count <= 0."""
+    ranges, start = [], 0
+    for index, count in pairs.tolist():
+        if count <= 0:
+            break
+        if index < 0:
+            raise ValueError(f"groupList group index must be non-negative, got {index}")
+        ranges.append((index, start, start + count))
+        start += count
+    return ranges
+
+
+# --------------------------------------------------------------------------- shapes
+
+def _pattern(n_x: int, weight_ndims: Sequence[int], split_item: int, group_type: int) -> str:
+    """Name the tensor-count pattern of a call (how x, weight and y correspond)."""
+    if split_item not in (0, 1, 2, 3):
+        raise ValueError(f"splitItem must be 0..3, got {split_item}")
+    single_out = split_item >= 2
+    all_2d = all(nd == 2 for nd in weight_ndims)
+    if group_type == 2:
+        if n_x == 1 and len(weight_ndims) == 1 and all_2d and single_out:
+            return "k_stack"
+        if n_x == 1 and all_2d and not single_out:
+            return "k_split"
+        raise ValueError("groupType 2 needs a single x with either a single 2-D weight and "
+                         "splitItem 2/3, or a list of 2-D weights and splitItem 0/1")
+    if group_type not in (-1, 0):
+        raise ValueError(f"groupType must be -1, 0 or 2, got {group_type}")
+    if group_type == 0 and n_x == 1:
+        if len(weight_ndims) != 1 and not all_2d:
+            raise ValueError("a weight list must hold 2-D (K, N) tensors")
+        return "m_single" if single_out else "m_split"
+    if n_x != len(weight_ndims) or not all_2d:
+        raise ValueError(f"{n_x} x tensors need as many 2-D weights, got ranks "
+                         f"{list(weight_ndims)}")
+    return "concat" if single_out else "per_tensor"
+
+
+def _unpacked_shape(shape: Sequence[int], weight_dtype: str | None,
+                    transposed: bool) -> tuple[int, ...]:
+    """Logical weight shape, with an INT32-packed axis counted in int4 elements."""
+    dims = list(shape)
+    if weight_dtype == "int32":
+        dims[-2 if transposed else -1] *= 8
+    return tuple(dims)
+
+
+def output_shapes(x_shapes: Sequence[Sequence[int]], weight_shapes: Sequence[Sequence[int]],
+                  *, split_item: int, group_type: int, group_list_len: int | None,
+                  weight_transposed: bool = False,
+                  weight_dtype: str | None = None) -> list[tuple[int, ...]]:
+    """Output shapes from the input shapes alone (the groupList values are not needed).
+
+    Weight shapes are logical ((K, N) / (E, K, N)); with ``weight_dtype='int32'``
+    the packed axis (N, or K when transposed) counts 8 int4 values per element.
+    The per-group output list of a single x grouped along M depends on the
+    groupList values and raises ValueError.
+    """
+    w_shapes = [_unpacked_shape(s, weight_dtype, weight_transposed) for s in weight_shapes]
+    pattern = _pattern(len(x_shapes), [len(s) for s in w_shapes], split_item, group_type)
+    ns = [s[-1] for s in w_shapes]
+    if pattern == "per_tensor":
+        return [tuple(xs[:-1]) + (n,) for xs, n in zip(x_shapes, ns)]
+    if pattern == "k_split":
+        return [(x_shapes[0][0], n) for n in ns]
+    if pattern == "m_split":
+        raise ValueError("the outputs of a single x split along M with splitItem 0/1 have "
+                         "as many rows as the groupList assigns to each group")
+    if len(set(ns)) != 1:
+        raise ValueError(f"a single output needs weights with equal N, got {ns}")
+    if pattern == "concat":
+        return [(sum(math.prod(xs[:-1]) for xs in x_shapes), ns[0])]
+    if pattern == "m_single":
+        return [(x_shapes[0][0], ns[0])]
+    if group_list_len is None:
+        raise ValueError("groupType 2 with a single weight needs the groupList length")
+    return [(group_list_len, x_shapes[0][0], ns[0])]
+
+
+# --------------------------------------------------------------------------- scenario
+
+def scenario(x_dtype: str, weight_dtype: str, *, scale_dtype: str | None = None,
+             scale_group_ndim: int = 1, has_antiquant_scale: bool = False) -> str:
+    """Classify a call by its dtypes (CANN names; weight 'int32' = packed int4).
+
+    ``scale_group_ndim`` is the rank of one group's scale (2 for the per-block
+    FLOAT32 scale [ceil(K/128), ceil(N/128)] that selects 'pergroup_perblock').
+    """
+    w = "int4" if weight_dtype == "int32" else weight_dtype
+    if x_dtype in _FLOATS and w == x_dtype and not has_antiquant_scale:
+        return "nonquant"
+    if x_dtype in ("float16", "bfloat16") and w in _WEIGHT_ONLY and has_antiquant_scale:
+        return _WEIGHT_ONLY[w]
+    if has_antiquant_scale:
+        raise ValueError(f"antiquantScale belongs to weight-only quantization (FP16/BF16 x "
+                         f"with an INT8/INT4/FP8/HiF8 weight), not x {x_dtype} / weight {w}")
+    if (x_dtype, w) in _INTEGER:
+        return _INTEGER[(x_dtype, w)]
+    if x_dtype in _LOW_FLOATS and w in _LOW_FLOATS and scale_dtype == "float8_e8m0":
+        return "mx"
+    if x_dtype in _FP8 and w in _FP8:
+        return "pergroup_perblock" if scale_group_ndim == 2 else "quant_fp8"
+    raise ValueError(f"unsupported x/weight dtypes {x_dtype}/{w} (a weight-only "
+                     f"quantized weight also needs antiquantScale)")
+
+
+# --------------------------------------------------------------------------- plan
+
+@dataclass(frozen=True)
+class _Unit:
+    """One matmul: x rows/columns with one weight, and where its result goes."""
+
+    index: int  # weight / per-group parameter index
+    x: np.ndarray  # (rows, k) view of x
+    w: np.ndarray  # (k, n)
+    rows: slice  # rows of the (concatenated) M axis, for per-token scales
+    out: int  # output tensor
+    dest: int | slice | EllipsisType  # index into that output
+
+
+def _check_sizes(group_list: np.ndarray, group_list_type: int, sizes: list[int],
+                 what: str) -> None:
+    """A groupList given for per-tensor inputs must match their sizes."""
+    ranges = decode_group_list(group_list, group_list_type, sum(sizes))
+    if [b - a for _, a, b in ranges] != sizes:
+        raise ValueError(f"groupList sizes {[b - a for _, a, b in ranges]} do not match "
+                         f"the {what} sizes {sizes}")
+
+
+def _plan(pattern: str, xs: list[np.ndarray], ws: list[np.ndarray],
+          group_list: np.ndarray | None, group_list_type: int, group_type: int) -> list[_Unit]:
+    """Cut the call into matmul units (views of x, never copies)."""
+    if pattern in ("per_tensor", "concat"):
+        if group_type == -1 and group_list is not None:
+            raise ValueError("groupList must be null when groupType is -1")
+        x2d = [x.reshape(-1, x.shape[-1]) for x in xs]
+        sizes = [x.shape[0] for x in x2d]
+        if group_list is not None:
+            _check_sizes(group_list, group_list_type, sizes, "x row")
+        offsets = np.cumsum([0] + sizes).tolist()
+        return [_Unit(t, x, ws[t], slice(offsets[t], offsets[t + 1]),
+                      t if pattern == "per_tensor" else 0,
+                      ... if pattern == "per_tensor" else slice(offsets[t], offsets[t + 1]))
+                for t, x in enumerate(x2d)]
+    x = xs[0]
+    if pattern == "k_split":
+        sizes = [w.shape[0] for w in ws]
+        if group_list is not None:
+            _check_sizes(group_list, group_list_type, sizes, "weight K")
+        offsets = np.cumsum([0] + sizes).tolist()
+        if offsets[-1] > x.shape[1]:
+            raise ValueError(f"the weights' K sizes {sizes} exceed the K={x.shape[1]} of x")
+        return [_Unit(i, x[:, offsets[i]:offsets[i + 1]], w, slice(None), i, ...)
+                for i, w in enumerate(ws)]
+    if group_list is None:
+        raise ValueError("groupList is required for a single x grouped along M or K")
+    if pattern in ("k_stack", "m_split") and group_list_type == 2:
+        raise ValueError(f"groupListType 2 is not supported for the {pattern} pattern")
+    if pattern == "k_stack":
+        w = ws[0]
+        if w.shape[0] != x.shape[1]:
+            raise ValueError(f"weight K {w.shape[0]} differs from x K {x.shape[1]}")
+        return [_Unit(i, x[:, a:b], w[a:b], slice(None), 0, i)
+                for i, a, b in decode_group_list(group_list, group_list_type, x.shape[1])]
+    experts = list(ws[0]) if ws[0].ndim == 3 else ws
+    units = []
+    for j, (e, a, b) in enumerate(decode_group_list(group_list, group_list_type, x.shape[0])):
+        if e >= len(experts):
+            raise ValueError(f"groupList refers to group {e} but there are only "
+                             f"{len(experts)} weights")
+        single = pattern == "m_single"
+        units.append(_Unit(e, x[a:b], experts[e], slice(a, b), 0 if single else j,
+                           slice(a, b) if single else ...))
+    return units
+
+
+# --------------------------------------------------------------------------- call state
+
+@dataclass(frozen=True)
+class _Call:
+    """Everything the per-scenario kernels need besides the unit itself."""
+
+    x_name: str
+    w_name: str
+    out_name: str
+    stacked: bool  # per-group parameters are one tensor with a leading group axis
+    k_grouped: bool
+    total_rows: int
+    bias: ArrayList
+    scale: ArrayList
+    scale_name: str | None
+    offset: ArrayList
+    antiquant_scale: ArrayList
+    antiquant_offset: ArrayList
+    per_token_scale: ArrayList
+    pts_name: str | None
+    weight_transposed: bool
+    act_type: int
+
+    def pick(self, params: ArrayList, index: int) -> np.ndarray | None:
+        """Parameter of group ``index`` (from a stacked tensor or a tensor list)."""
+        if params is None:
+            return None
+        return np.asarray(params[0][index] if self.stacked else params[index])
+
+    def token_scale(self, unit: _Unit) -> np.ndarray | None:
+        """Per-token (rows, 1) or per-tensor scalar pts of a unit, as float32."""
+        if self.per_token_scale is None:
+            return None
+        pts = formats.to_float32(self.per_token_scale[0], self.pts_name)
+        if self.k_grouped:
+            row = pts[unit.index].reshape(-1)
+            return row[:, None] if row.size > 1 else row
+        if pts.ndim == 1 and pts.shape[0] == self.total_rows:
+            return pts[unit.rows, None]
+        return pts.reshape(-1)[unit.index]
+
+
+def _f32(array: np.ndarray, name: str | None = None) -> np.ndarray:
+    return formats.to_float32(array, name)
+
+
+def _float_bias(values: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    return values if bias is None else values + _f32(bias)
+
+
+# --------------------------------------------------------------------------- kernels
+
+def _nonquant(u: _Unit, c: _Call) -> np.ndarray:
+    acc = float_matmul(_f32(u.x, c.x_name), _f32(u.w, c.w_name))
+    return _float_bias(acc, c.pick(c.bias, u.index))
+
+
+def _along_k(params: np.ndarray, k: int) -> np.ndarray:
+    """Per-channel [N] params as [1, N]; per-group [G, N] repeated to [K, N]."""
+    table = params.reshape(-1, params.shape[-1]) if params.ndim else params.reshape(1, 1)
+    groups = table.shape[0]
+    if k % groups:
+        raise ValueError(f"the per-group count {groups} must divide K={k}")
+    return np.repeat(table, k // groups, axis=0) if groups > 1 else table
+
+
+def _antiquant_weight(w32: np.ndarray, scale: np.ndarray, offset: np.ndarray | None,
+                      x_name: str) -> np.ndarray:
+    """W~ = (w + offset) * scale in the arithmetic of the x dtype (see module doc)."""
+    k = w32.shape[0]
+    s = _along_k(scale, k)
+    if x_name == "float16":
+        w = w32.astype(np.float16)
+        if offset is not None:
+            w = w + _along_k(offset, k).astype(np.float16)
+        return w * s.astype(np.float16)
+    v = w32 if offset is None else w32 + _f32(_along_k(offset, k))
+    return round_to(v * _f32(s), x_name)
+
+
+def _weight_only(u: _Unit, c: _Call) -> np.ndarray:
+    scale = c.pick(c.antiquant_scale, u.index)
+    w = _antiquant_weight(_f32(u.w, c.w_name), scale, c.pick(c.antiquant_offset, u.index),
+                          c.x_name)
+    return _float_bias(float_matmul(u.x, w), c.pick(c.bias, u.index))
+
+
+def _dequant_scale(packed: np.ndarray, name: str | None) -> np.ndarray:
+    return decode_scale(packed) if name in _PACKED else _f32(packed, name)
+
+
+def _requant(acc: np.ndarray, packed: np.ndarray | None, name: str | None) -> np.ndarray:
+    """INT8 output from an int accumulator and a packed (fp19 + 9-bit offset) scale."""
+    if packed is None or name not in _PACKED:
+        raise ValueError("INT8 output needs a UINT64/INT64 packed scale")
+    t = np.rint(acc.astype(np.float32) * decode_scale(packed))
+    t = np.clip(t, -256, 255) + decode_offset(packed)
+    return np.clip(t, -128, 127).astype(np.int8)
+
+
+def _quant(u: _Unit, c: _Call) -> np.ndarray:
+    """a8w8 / quant_fp8: dequantize (or requantize) the accumulator."""
+    if c.x_name == "int8":
+        acc = int_matmul(u.x, u.w)
+    else:
+        acc = float_matmul(_f32(u.x, c.x_name), _f32(u.w, c.w_name))
+    bias = c.pick(c.bias, u.index)
+    int_bias = bias is not None and bias.dtype.kind == "i"
+    if int_bias:
+        acc = acc + bias
+    if c.out_name == "int32":
+        return acc.astype(np.int32)
+    packed = c.pick(c.scale, u.index)
+    if c.out_name == "int8":
+        return _requant(acc, packed, c.scale_name)
+    if packed is None:
+        raise ValueError(f"{c.out_name} output of a quantized matmul needs a scale")
+    v = acc.astype(np.float32) * _dequant_scale(packed, c.scale_name)
+    pts = c.token_scale(u)
+    if pts is not None:
+        v = v * pts
+    return _ACTIVATIONS[c.act_type](_float_bias(v, None if int_bias else bias))
+
+
+def _fp16_group_sum(x: np.ndarray, w: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """sum_g fp16(f32(x[:, K_g] @ w[K_g]) * scale[g]), summed in fp16 in group order."""
+    groups = scale.shape[0]
+    k = x.shape[1]
+    if k % groups:
+        raise ValueError(f"the scale's {groups} k-groups must divide K={k}")
+    size = k // groups
+    total = None
+    for g in range(groups):
+        part = int_matmul(x[:, g * size:(g + 1) * size], w[g * size:(g + 1) * size])
+        term = (part.astype(np.float32) * scale[g]).astype(np.float16)
+        total = term if total is None else total + term
+    return total
+
+
+def _a4w4(u: _Unit, c: _Call) -> np.ndarray:
+    packed = c.pick(c.scale, u.index)
+    scale = decode_scale(packed).reshape(-1, u.w.shape[1])
+    v = _fp16_group_sum(u.x, u.w, scale).astype(np.float32)
+    pts = c.token_scale(u)
+    return v if pts is None else v * pts
+
+
+def _low32_float(packed: np.ndarray) -> np.ndarray:
+    """The float32 held in the low 32 bits of UINT64 values (no fp19 truncation)."""
+    return (packed.view(np.uint64) & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
+
+
+def _a8w4(u: _Unit, c: _Call) -> np.ndarray:
+    x = u.x
+    rows, n = x.shape[0], u.w.shape[1]
+    halves = np.concatenate([x >> 4, (x & 0xF) - 8])  # int8 nibbles in [-8, 7]
+    scale = _low32_float(c.pick(c.scale, u.index)).reshape(-1, n)
+    sums = _fp16_group_sum(halves, u.w, scale).astype(np.float32)
+    v = _float_bias(16 * sums[:rows] + sums[rows:], c.pick(c.bias, u.index))
+    offset = c.pick(c.offset, u.index)
+    if offset is not None:
+        rowsum = x.sum(axis=1, dtype=np.int64).astype(np.float32)
+        v = v + rowsum[:, None] * _f32(offset).reshape(-1)
+    pts = c.token_scale(u)
+    return v if pts is None else v * pts
+
+
+def _mx(u: _Unit, c: _Call) -> np.ndarray:
+    k = u.x.shape[1]
+    blocks = -(-k // _MX_BLOCK)
+    sx = _f32(c.per_token_scale[0], c.pts_name)
+    sx = sx.reshape(sx.shape[0], -1)[u.rows, :blocks]
+    sw = _f32(c.pick(c.scale, u.index), c.scale_name)
+    if c.weight_transposed:  # [N, ceil(K/64), 2]
+        sw = sw.reshape(sw.shape[0], -1).T
+    else:  # [ceil(K/64), N, 2]
+        sw = sw.transpose(0, 2, 1).reshape(-1, sw.shape[1])
+    x = _f32(u.x, c.x_name) * np.repeat(sx, _MX_BLOCK, axis=1)[:, :k]
+    w = _f32(u.w, c.w_name) * np.repeat(sw[:blocks], _MX_BLOCK, axis=0)[:k]
+    return _float_bias(float_matmul(x, w), c.pick(c.bias, u.index))
+
+
+def _perblock(u: _Unit, c: _Call) -> np.ndarray:
+    x, w = _f32(u.x, c.x_name), _f32(u.w, c.w_name)
+    k, n = w.shape
+    sx = _f32(c.per_token_scale[0], c.pts_name)[u.rows]
+    sw = _f32(c.pick(c.scale, u.index), c.scale_name)
+    if c.weight_transposed:
+        sw = sw.T
+    sw = np.repeat(sw, _PERBLOCK, axis=1)[:, :n]
+    v = np.zeros((x.shape[0], n), np.float32)
+    for j, k0 in enumerate(range(0, k, _PERBLOCK)):
+        part = float_matmul(x[:, k0:k0 + _PERBLOCK], w[k0:k0 + _PERBLOCK])
+        v += part * sx[:, j:j + 1] * sw[j]
+    return v
+
+
+def _gelu_tanh(v: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return v / (1 + np.exp(-1.59576912 * (v + 0.044715 * v * v * v)))
+
+
+def _fast_gelu(v: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return v / (1 + np.exp(-1.702 * v))
+
+
+def _silu(v: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return v / (1 + np.exp(-v))
+
+
+_ACTIVATIONS: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    0: lambda v: v,
+    1: lambda v: np.maximum(v, np.float32(0)),
+    2: _gelu_tanh,
+    4: _fast_gelu,
+    5: _silu,
+}
+
+_KERNELS: dict[str, Callable[[_Unit, _Call], np.ndarray]] = {
+    "nonquant": _nonquant,
+    "a16w8": _weight_only,
+    "a16w4": _weight_only,
+    "weight_fp8": _weight_only,
+    "a8w8": _quant,
+    "quant_fp8": _quant,
+    "a4w4": _a4w4,
+    "a8w4": _a8w4,
+    "mx": _mx,
+    "pergroup_perblock": _perblock,
+}
+
+
+# --------------------------------------------------------------------------- entry point
+
+def _logical_weight(w: np.ndarray, name: str, transposed: bool) -> np.ndarray:
+    """Unpack an INT32 weight (8 int4 per int32 along the storage last axis)."""
+    w = np.asarray(w)
+    if name != "int32":
+        return w
+    if transposed:
+        return np.swapaxes(formats.unpack_int32_to_int4(np.swapaxes(w, -1, -2)), -1, -2)
+    return formats.unpack_int32_to_int4(w)
+
+
+def _output_name(kind: str, x_name: str, out_dtype: str | None, out: ArrayList) -> str:
+    if out_dtype is not None:
+        name = out_dtype
+    elif out:
+        name = formats.name_of(out[0])
+    elif kind in ("nonquant", "a16w8", "a16w4", "weight_fp8"):
+        name = x_name
+    else:
+        raise ValueError(f"out_dtype is required for the quantized scenario {kind!r}")
+    if name in ("int8", "int32") and kind != "a8w8":
+        raise ValueError(f"{name} output is only produced by INT8 x/weight (a8w8), not {kind}")
+    if name not in ("int8", "int32") + _FLOATS:
+        raise ValueError(f"unsupported output dtype {name!r}")
+    return name
+
+
+def _check_call(kind: str, out_name: str, act_type: int, k_grouped: bool,
+                offset: ArrayList, per_token_scale: ArrayList) -> None:
+    if act_type not in _ACTIVATIONS:
+        raise ValueError(f"actType {act_type} is not supported (0 none, 1 relu, 2 gelu_tanh, "
+                         f"4 fast_gelu, 5 silu; 3 gelu_erf is unsupported)")
+    if act_type and not (kind == "a8w8" and out_name in ("float16", "bfloat16")):
+        raise ValueError("an activation needs INT8 x/weight with float16/bfloat16 output")
+    if k_grouped and kind not in _K_GROUPED_KINDS:
+        raise ValueError(f"groupType 2 (K grouping) is not modelled for {kind}")
+    if offset is not None and kind != "a8w4":
+        raise ValueError("offsetOptional is only used by A8W4 (INT8 x, INT4 weight)")
+    if per_token_scale is None and kind in ("mx", "pergroup_perblock"):
+        raise ValueError(f"{kind} needs perTokenScale")
+
+
+def _allocate(pattern: str, units: list[_Unit], xs: list[np.ndarray], ws: list[np.ndarray],
+              split_item: int, group_type: int, group_list: np.ndarray | None,
+              out: ArrayList, out_name: str) -> list[np.ndarray]:
+    """Outputs initialised from ``out`` (copied) or zeros."""
+    if pattern == "m_split":
+        shapes = [(u.x.shape[0], u.w.shape[1]) for u in units]
+    else:
+        shapes = output_shapes([x.shape for x in xs], [w.shape for w in ws],
+                               split_item=split_item, group_type=group_type,
+                               group_list_len=None if group_list is None else len(group_list))
+    dtype = formats.host_dtype(out_name)
+    if out is None:
+        return [np.zeros(s, dtype) for s in shapes]
+    if [tuple(o.shape) for o in out] != shapes:
+        raise ValueError(f"out shapes {[tuple(o.shape) for o in out]} differ from {shapes}")
+    return [np.array(o, dtype=dtype) for o in out]
+
+
+def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
+                   bias: ArrayList = None, scale: ArrayList = None, offset: ArrayList = None,
+                   antiquant_scale: ArrayList = None, antiquant_offset: ArrayList = None,
+                   per_token_scale: ArrayList = None, group_list: np.ndarray | None = None,
+                   split_item: int = 0, group_type: int = -1, group_list_type: int = 0,
+                   act_type: int = 0, out_dtype: str | None = None, out: ArrayList = None,
+                   weight_transposed: bool = False, x_dtype: str | None = None,
+                   weight_dtype: str | None = None, scale_dtype: str | None = None,
+                   per_token_scale_dtype: str | None = None) -> list[np.ndarray]:
+    """Golden aclnnGroupedMatmulV5 on host arrays; returns the output tensor list.
+
+    Parameters are tensor lists (or None) in the host representation of
+    :mod:`aclnn_py.formats`; ``*_dtype`` name a CANN dtype when the array alone
+    does not (HiFloat8 uint8 codes, E8M0 codes, INT32-packed int4 weights).
+    ``out`` gives the outputs' initial contents (rows a groupList leaves out keep
+    them); without it they start at zero. See the module docstring for formulas.
+    """
+    xs = [np.asarray(t) for t in x]
+    w_name = weight_dtype or formats.name_of(np.asarray(weight[0]))
+    ws = [_logical_weight(t, w_name, weight_transposed) for t in weight]
+    x_name = x_dtype or formats.name_of(xs[0])
+    pattern = _pattern(len(xs), [w.ndim for w in ws], split_item, group_type)
+    stacked = len(ws) == 1 and (ws[0].ndim == 3 or pattern == "k_stack")
+    scale_name = None if scale is None else scale_dtype or formats.name_of(np.asarray(scale[0]))
+    kind = scenario(x_name, w_name, scale_dtype=scale_name,
+                    scale_group_ndim=0 if scale is None else np.ndim(scale[0]) - stacked,
+                    has_antiquant_scale=antiquant_scale is not None)
+    out_name = _output_name(kind, x_name, out_dtype, out)
+    _check_call(kind, out_name, act_type, group_type == 2, offset, per_token_scale)
+    if kind == "a8w4" and offset is None:
+        group_list_type = 1  # the kernel reads this groupList as counts
+    units = _plan(pattern, xs, ws, group_list, group_list_type, group_type)
+    outputs = _allocate(pattern, units, xs, ws, split_item, group_type, group_list, out,
+                        out_name)
+    pts_name = None if per_token_scale is None else (
+        per_token_scale_dtype or formats.name_of(np.asarray(per_token_scale[0])))
+    call = _Call(x_name=x_name, w_name="int4" if w_name == "int32" else w_name,
+                 out_name=out_name, stacked=stacked, k_grouped=group_type == 2,
+                 total_rows=units[-1].rows.stop if pattern in ("per_tensor", "concat")
+                 else xs[0].shape[0],
+                 bias=bias, scale=scale, scale_name=scale_name, offset=offset,
+                 antiquant_scale=antiquant_scale, antiquant_offset=antiquant_offset,
+                 per_token_scale=per_token_scale, pts_name=pts_name,
+                 weight_transposed=weight_transposed, act_type=act_type)
+    kernel = _KERNELS[kind]
+    for u in units:
+        target = outputs[u.out]
+        if u.x.shape[0] == 0:
+            continue
+        if u.x.shape[1] == 0 and group_type == 2:
+            target[u.dest] = 0
+            continue
+        result = kernel(u, call)
+        if result.dtype == np.float32:
+            result = round_to(result, out_name)
+        target[u.dest] = result.reshape(target[u.dest].shape)
+    return outputs

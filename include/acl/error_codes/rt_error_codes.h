@@ -1,0 +1,46 @@
+/*
+ * acl/error_codes/rt_error_codes.h -- runtime (ACL_ERROR_RT_*) error codes.
+ *
+ * Part of aclnn-py, written from abi.md section 3.4 (the listed, most relevant
+ * codes only). Ranges: 107000-107046 parameter errors, 207000-207021 resource
+ * errors, 507000-507057 and 507899-507916 internal errors. The success value
+ * ACL_RT_SUCCESS (0) is defined in acl/acl_base.h, which includes this file.
+ * Codes whose meaning differs between CANN releases (107045, 107046, 207021)
+ * are deliberately left out.
+ */
+#ifndef ACL_ERROR_CODES_RT_ERROR_CODES_H
+#define ACL_ERROR_CODES_RT_ERROR_CODES_H
+
+/* Parameter errors (107xxx). */
+#define ACL_ERROR_RT_PARAM_INVALID 107000
+#define ACL_ERROR_RT_INVALID_DEVICEID 107001
+#define ACL_ERROR_RT_CONTEXT_NULL 107002
+#define ACL_ERROR_RT_STREAM_CONTEXT 107003
+#define ACL_ERROR_RT_ADDR_UNALIGNED 107008
+#define ACL_ERROR_RT_INVALID_MEMORY_TYPE 107016
+#define ACL_ERROR_RT_INVALID_HANDLE 107017
+#define ACL_ERROR_RT_INVALID_MALLOC_TYPE 107018
+#define ACL_ERROR_RT_WAIT_TIMEOUT 107019
+#define ACL_ERROR_RT_TASK_TIMEOUT 107020
+
+/* Resource errors (207xxx). */
+#define ACL_ERROR_RT_FEATURE_NOT_SUPPORT 207000
+#define ACL_ERROR_RT_MEMORY_ALLOCATION 207001
+#define ACL_ERROR_RT_MEMORY_FREE 207002
+#define ACL_ERROR_RT_NO_DEVICE 207004
+#define ACL_ERROR_RT_RESOURCE_ALLOC_FAIL 207005
+#define ACL_ERROR_RT_NO_EVENT_RESOURCE 207007
+#define ACL_ERROR_RT_NO_STREAM_RESOURCE 207008
+#define ACL_ERROR_RT_DEVICE_OOM 207018
+#define ACL_ERROR_RT_TIMEOUT 207020
+
+/* Internal errors (507xxx). */
+#define ACL_ERROR_RT_INTERNAL_ERROR 507000
+#define ACL_ERROR_RT_MODEL_EXECUTE 507011
+#define ACL_ERROR_RT_AICORE_EXCEPTION 507015
+#define ACL_ERROR_RT_VECTOR_CORE_EXCEPTION 507035
+#define ACL_ERROR_RT_STREAM_SYNC_TIMEOUT 507046
+#define ACL_ERROR_RT_EVENT_SYNC_TIMEOUT 507047
+#define ACL_ERROR_RT_DRV_INTERNAL_ERROR 507899
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * aclnnop/aclnn_quant_matmul_all_reduce_v4.h -- quantised matmul + all-reduce (MC2), V4.
+ *
+ * Part of aclnn-py, written from abi.md section 2.3. Exported by libopapi.so
+ * (libopapi_transformer.so in split installs). Two-phase protocol: phase 1
+ * returns the workspace size in BYTES and a new executor; phase 2 runs it on a
+ * stream and frees it unless it was made repeatable.
+ */
+#ifndef ACLNNOP_ACLNN_QUANT_MATMUL_ALL_REDUCE_V4_H
+#define ACLNNOP_ACLNN_QUANT_MATMUL_ALL_REDUCE_V4_H
+
+#include <stdint.h>
+#include "aclnn/aclnn_base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Phase 1 (17 parameters). group: communicator name from HcclGetCommName
+ * (128-byte buffer). reduceOp: only sum. commTurn: only 0. streamMode: only
+ * 1 (ACL_STOP_ON_FAILURE). groupSize packs K | N << 16 | M << 32 (0 = infer).
+ * commQuantMode: 0 or 1. x2Scale is required (newer docs name it
+ * x2ScaleOptional). Optional tensors may be NULL. *workspaceSize in bytes.
+ */
+aclnnStatus aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
+    const aclTensor *x1, const aclTensor *x2, const aclTensor *biasOptional, const aclTensor *x3Optional,
+    const aclTensor *x1ScaleOptional, const aclTensor *x2Scale, const aclTensor *commQuantScale1Optional,
+    const aclTensor *commQuantScale2Optional, const char *group, const char *reduceOp, int64_t commTurn,
+    int64_t streamMode, int64_t groupSize, int64_t commQuantMode, const aclTensor *output,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+
+/* Phase 2: workspace = device buffer of >= workspaceSize bytes (NULL if 0). */
+aclnnStatus aclnnQuantMatmulAllReduceV4(void *workspace, uint64_t workspaceSize,
+                                        aclOpExecutor *executor, const aclrtStream stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

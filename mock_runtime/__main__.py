@@ -1,0 +1,22 @@
+"""``python -m mock_runtime libdir|includedir|rebuild``."""
+from __future__ import annotations
+
+import argparse
+
+from . import include_dir, libdir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m mock_runtime", description=__doc__)
+    parser.add_argument("command", choices=("libdir", "includedir", "rebuild"),
+                        help="libdir: build if needed and print the library directory; "
+                             "includedir: print the header directory; rebuild: force a fresh build")
+    args = parser.parse_args()
+    if args.command == "includedir":
+        print(include_dir())
+    else:
+        print(libdir(rebuild=args.command == "rebuild"))
+
+
+if __name__ == "__main__":
+    main()

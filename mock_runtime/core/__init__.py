@@ -1,0 +1,1 @@
+"""State of the mock runtime: errors, configuration, devices, memory, streams, objects."""

@@ -1,0 +1,46 @@
+"""Mock configuration from the environment, read at every aclInit.
+
+``ACLNN_MOCK_DEVICE_COUNT`` (default 8), ``ACLNN_MOCK_STRICT`` (1: leaks at
+aclFinalize are an error) and ``ACLNN_MOCK_SOC`` (default ``Ascend910B4``).
+The SoC name selects a product profile: names starting with ``Ascend910B``
+are Atlas A2, ``Ascend910_93`` Atlas A3, ``Ascend950`` Ascend 950PR/DT.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+PROFILES = {"Ascend910B": "A2", "Ascend910_93": "A3", "Ascend950": "950"}
+DEFAULT_SOC = "Ascend910B4"
+
+
+@dataclass(frozen=True)
+class Config:
+    device_count: int
+    strict: bool
+    soc_name: str
+    profile: str  # "A2", "A3" or "950"
+
+
+def _profile(soc: str) -> str:
+    for prefix, profile in PROFILES.items():
+        if soc.startswith(prefix):
+            return profile
+    known = ", ".join(f"{p}*" for p in PROFILES)
+    raise ValueError(f"ACLNN_MOCK_SOC={soc!r} is not a known SoC (expected one of {known})")
+
+
+def from_environment() -> Config:
+    """Read and check the ACLNN_MOCK_* variables."""
+    raw = os.environ.get("ACLNN_MOCK_DEVICE_COUNT", "8")
+    try:
+        count = int(raw)
+    except ValueError:
+        count = -1
+    if not 1 <= count <= 1024:
+        raise ValueError(f"ACLNN_MOCK_DEVICE_COUNT={raw!r} must be an integer in [1, 1024]")
+    soc = os.environ.get("ACLNN_MOCK_SOC", "") or DEFAULT_SOC
+    strict = os.environ.get("ACLNN_MOCK_STRICT", "0") not in ("", "0", "false", "False")
+    return Config(count, strict, soc, _profile(soc))
+
+

@@ -1,0 +1,189 @@
+"""Process-wide runtime state: initialisation, devices, contexts, streams, events."""
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+
+from . import config, objects
+from .errors import C, MockError
+from .handles import HandleTable
+from .memory import table as memory
+from .streams import Event, Stream
+
+
+@dataclass
+class Context:
+    device: int
+    primary: bool
+    streams: set[int] = field(default_factory=set)
+    default_stream: Stream | None = None
+
+
+_lock = threading.RLock()
+settings: config.Config | None = None
+contexts: HandleTable[Context] = HandleTable("aclrtContext", C["ACL_ERROR_RT_CONTEXT_NULL"])
+streams: HandleTable[Stream] = HandleTable("aclrtStream", C["ACL_ERROR_RT_PARAM_INVALID"])
+events: HandleTable[Event] = HandleTable("aclrtEvent", C["ACL_ERROR_RT_PARAM_INVALID"])
+_primary: dict[int, int] = {}  # device -> primary context handle
+_current: dict[int, int] = {}  # thread ident -> context handle
+
+
+def initialize() -> None:
+    global settings
+    with _lock:
+        if settings is not None:
+            raise MockError(C["ACL_ERROR_REPEAT_INITIALIZE"], "aclInit: ACL is already initialised in this process")
+        try:
+            settings = config.from_environment()
+        except ValueError as exc:
+            raise MockError(C["ACL_ERROR_INVALID_PARAM"], f"aclInit: {exc}") from None
+
+
+def require() -> config.Config:
+    if settings is None:
+        raise MockError(C["ACL_ERROR_UNINITIALIZE"], "ACL is not initialised: call aclInit first")
+    return settings
+
+
+def leak_report() -> list[str]:
+    """What the program did not release."""
+    lines = [f"device buffer of {a.size} bytes at {a.base:#x} on device {a.device}" for a in memory.live()]
+    lines += [f"aclTensor {h:#x} of shape {list(d.shape)}" for h, d in objects.tensors.live().items()]
+    lines += [f"aclTensorList {h:#x} of {len(m)} tensors" for h, m in objects.tensor_lists.live().items()]
+    lines += [f"aclOpExecutor {h:#x} of {e.op}" for h, e in objects.executors.live().items()]
+    return lines
+
+
+def finalize() -> None:
+    """Tear everything down; report leaks (an error under ACLNN_MOCK_STRICT=1)."""
+    global settings
+    with _lock:
+        current = require()
+        leaks = leak_report()
+        for handle in list(streams.live()):
+            streams.remove(handle, "stream").close()
+        for ctx in contexts.live().values():
+            if ctx.default_stream is not None:
+                ctx.default_stream.close()
+        contexts.clear()
+        events.clear()
+        _primary.clear()
+        _current.clear()
+        settings = None
+    if leaks:
+        text = "aclFinalize: leaked " + "; ".join(leaks)
+        print(f"[aclnn-py mock] {text}", file=sys.stderr)
+        if current.strict:
+            raise MockError(C["ACL_ERROR_RELATIVE_RESOURCE_NOT_CLEARED"], text)
+
+
+def check_device(device: int) -> int:
+    count = require().device_count
+    if not 0 <= device < count:
+        raise MockError(C["ACL_ERROR_RT_INVALID_DEVICEID"], f"device id {device} is not in [0, {count})")
+    return device
+
+
+def set_device(device: int) -> None:
+    with _lock:
+        check_device(device)
+        handle = _primary.get(device)
+        if handle is None:
+            handle = _primary[device] = contexts.add(Context(device, primary=True))
+        _current[threading.get_ident()] = handle
+
+
+def reset_device(device: int) -> None:
+    with _lock:
+        check_device(device)
+        handle = _primary.pop(device, None)
+        if handle is None:
+            return
+        _destroy_context(handle)
+
+
+def create_context(device: int) -> int:
+    with _lock:
+        check_device(device)
+        handle = contexts.add(Context(device, primary=False))
+        _current[threading.get_ident()] = handle
+        return handle
+
+
+def destroy_context(handle: int) -> None:
+    with _lock:
+        ctx = contexts.get(handle, "context")
+        if ctx.primary:
+            raise MockError(C["ACL_ERROR_RT_PARAM_INVALID"], "aclrtDestroyContext: the default context of a device is released by aclrtResetDevice")
+        _destroy_context(handle)
+
+
+def _destroy_context(handle: int) -> None:
+    ctx = contexts.remove(handle, "context")
+    for s in list(ctx.streams):
+        streams.remove(s, "stream").close()
+    if ctx.default_stream is not None:
+        ctx.default_stream.close()
+    for ident, h in list(_current.items()):
+        if h == handle:
+            del _current[ident]
+
+
+def set_current_context(handle: int) -> None:
+    with _lock:
+        require()
+        contexts.get(handle, "context")
+        _current[threading.get_ident()] = handle
+
+
+def current_context_handle() -> int:
+    require()
+    handle = _current.get(threading.get_ident())
+    if handle is None:
+        raise MockError(C["ACL_ERROR_RT_CONTEXT_NULL"], "no current context on this thread: call aclrtSetDevice or aclrtSetCurrentContext first")
+    return handle
+
+
+def current_context() -> Context:
+    return contexts.get(current_context_handle(), "current context")
+
+
+def current_device() -> int:
+    return current_context().device
+
+
+def create_stream() -> int:
+    with _lock:
+        ctx = current_context()
+        handle = streams.add(Stream(ctx.device, f"dev{ctx.device}"))
+        ctx.streams.add(handle)
+        return handle
+
+
+def destroy_stream(handle: int) -> None:
+    with _lock:
+        stream = streams.remove(handle, "stream")
+        for ctx in contexts.live().values():
+            ctx.streams.discard(handle)
+    stream.close()
+
+
+def stream(handle: int, what: str = "stream") -> Stream:
+    """The stream behind a handle; NULL means the current context's default stream."""
+    if handle:
+        return streams.get(handle, what)
+    ctx = current_context()
+    with _lock:
+        if ctx.default_stream is None:
+            ctx.default_stream = Stream(ctx.device, f"dev{ctx.device}-default")
+        return ctx.default_stream
+
+
+def synchronize_device() -> None:
+    ctx = current_context()
+    targets = [streams.get(h, "stream") for h in list(ctx.streams)]
+    if ctx.default_stream is not None:
+        targets.append(ctx.default_stream)
+    for s in targets:
+        s.synchronize()

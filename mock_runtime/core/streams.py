@@ -1,0 +1,113 @@
+"""Streams and events: work runs asynchronously, in order, on a worker thread per stream."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Callable
+
+from .errors import C, MockError
+
+
+class Stream:
+    """A FIFO of tasks executed by a worker thread."""
+
+    def __init__(self, device: int, name: str) -> None:
+        self.device = device
+        self.name = name
+        self._cv = threading.Condition()
+        self._tasks: deque[tuple[str, Callable[[], None]]] = deque()
+        self._pending = 0
+        self._error: MockError | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=f"mock-{name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, what: str, task: Callable[[], None]) -> None:
+        with self._cv:
+            if self._closed:
+                raise MockError(C["ACL_ERROR_RT_PARAM_INVALID"], f"{what}: stream {self.name} was destroyed")
+            self._tasks.append((what, task))
+            self._pending += 1
+            self._cv.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._tasks and not self._closed:
+                    self._cv.wait()
+                if not self._tasks:
+                    return
+                what, task = self._tasks.popleft()
+            try:
+                task()
+            except MockError as exc:
+                self._fail(MockError(exc.code, f"{what}: {exc.message}"))
+            except Exception as exc:  # a bug in the mock must not kill the stream
+                self._fail(MockError(C["ACL_ERROR_RT_INTERNAL_ERROR"], f"{what}: internal error: {exc!r}"))
+            with self._cv:
+                self._pending -= 1
+                self._cv.notify_all()
+
+    def _fail(self, error: MockError) -> None:
+        with self._cv:
+            if self._error is None:
+                self._error = error
+
+    def synchronize(self, timeout_ms: int = -1) -> None:
+        """Wait until every submitted task ran; raise the first task failure."""
+        deadline = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        with self._cv:
+            while self._pending:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise MockError(
+                        C["ACL_ERROR_RT_STREAM_SYNC_TIMEOUT"],
+                        f"stream {self.name}: {self._pending} task(s) still running after {timeout_ms} ms",
+                    )
+                self._cv.wait(remaining)
+            error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Finish queued work, then stop the worker."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
+
+
+class Event:
+    """A marker in a stream: complete once the stream reaches it."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._generation = 0
+        self._completed = 0
+        self.timestamp: float | None = None
+
+    def record(self, stream: Stream) -> None:
+        with self._cv:
+            self._generation += 1
+            generation = self._generation
+        stream.submit("aclrtRecordEvent", lambda: self._complete(generation))
+
+    def _complete(self, generation: int) -> None:
+        with self._cv:
+            self._completed = max(self._completed, generation)
+            self.timestamp = time.perf_counter()
+            self._cv.notify_all()
+
+    def wait(self, generation: int | None = None) -> None:
+        with self._cv:
+            target = self._generation if generation is None else generation
+            while self._completed < target:
+                self._cv.wait()
+
+    def wait_task(self) -> Callable[[], None]:
+        """A task that blocks a stream until the event's latest record completes."""
+        with self._cv:
+            generation = self._generation
+        return lambda: self.wait(generation)

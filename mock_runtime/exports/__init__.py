@@ -1,0 +1,58 @@
+"""The C entry points of the four mock libraries, registered with cffi's ``def_extern``.
+
+Each submodule implements the functions one library exports, named as in C and
+taking the raw cffi arguments. :func:`register` wraps every one of them so a
+failure becomes the documented status code plus a thread-local message read
+by ``aclGetRecentErrMsg``, never a crash.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Any, Callable
+
+from aclnn_py._cdef import Function, load
+from mock_runtime.core.errors import C, MockError, set_recent
+
+#: Status returned when the mock itself fails unexpectedly.
+INTERNAL_ERROR = {
+    "ascendcl": C["ACL_ERROR_INTERNAL_ERROR"],
+    "nnopbase": C["ACLNN_ERR_INNER"],
+    "opapi": C["ACLNN_ERR_INNER"],
+    "hccl": C["HCCL_E_INTERNAL"],
+}
+
+
+def _wrap(fn: Function, impl: Callable[..., Any], ffi: Any, internal: int) -> Callable[..., Any]:
+    if fn.returns_status:
+        failed: Callable[[int], Any] = lambda code: code
+    elif fn.restype.endswith("*"):
+        failed = lambda code: ffi.NULL
+    else:
+        failed = lambda code: 0
+
+    def entry(*args: Any) -> Any:
+        try:
+            result = impl(*args)
+        except MockError as exc:
+            set_recent(exc.message)
+            return failed(exc.code)
+        except Exception as exc:  # never let an exception reach C
+            set_recent(f"{fn.name}: internal error in the mock runtime: {exc!r}")
+            traceback.print_exc(file=sys.stderr)
+            return failed(internal)
+        if result is None:
+            return 0 if fn.returns_status else ffi.NULL
+        return result
+
+    entry.__name__ = fn.name
+    return entry
+
+
+def register(library: str, ffi: Any, lib: Any) -> None:
+    """Attach the Python implementation of every function ``library`` exports."""
+    module = importlib.import_module(f"{__name__}.{library}")
+    module.bind(ffi, lib)
+    for fn in load().library_functions(library):
+        ffi.def_extern(name=fn.name)(_wrap(fn, getattr(module, fn.name), ffi, INTERNAL_ERROR[library]))

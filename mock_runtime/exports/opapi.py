@@ -1,0 +1,189 @@
+"""libopapi.so: the aclnn operators, each a GetWorkspaceSize / execute pair.
+
+Phase 1 converts the C arguments to :class:`~aclnn_py.descriptors.TensorDesc`
+values and asks the operator module (``mock_runtime.ops``) to check them and
+prepare an :class:`~mock_runtime.core.objects.Executor`; phase 2 queues the
+executor's work on the stream.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from aclnn_py.descriptors import TensorDesc
+from mock_runtime.core import objects
+from mock_runtime.core import runtime as rt
+from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.memory import table as memory
+from mock_runtime.ops import grouped_matmul, quant_matmul_all_reduce, trans_matmul_weight, trans_quant_param
+
+ffi: Any = None
+lib: Any = None
+_NULLPTR = C["ACLNN_ERR_PARAM_NULLPTR"]
+_INVALID = C["ACLNN_ERR_PARAM_INVALID"]
+
+
+def bind(ffi_: Any, lib_: Any) -> None:
+    global ffi, lib
+    ffi, lib = ffi_, lib_
+
+
+def _addr(p: Any) -> int:
+    return int(ffi.cast("uintptr_t", p))
+
+
+def _tensor(p: Any, what: str) -> TensorDesc | None:
+    return None if p == ffi.NULL else objects.tensors.get(_addr(p), what)
+
+
+def _tensor_list(p: Any, what: str) -> list[TensorDesc] | None:
+    if p == ffi.NULL:
+        return None
+    members = objects.tensor_lists.get(_addr(p), what)
+    return [objects.tensors.get(h, f"{what}[{i}]") if h else None for i, h in enumerate(members)]  # type: ignore[misc]
+
+
+def _string(p: Any) -> str | None:
+    return None if p == ffi.NULL else ffi.string(p).decode("utf-8", "replace")
+
+
+def _int_array(p: Any, what: str) -> tuple[int, ...] | None:
+    return None if p == ffi.NULL else objects.int_arrays.get(_addr(p), what)
+
+
+def _phase1(prepare: Callable[[], objects.Executor], workspaceSize: Any, executor: Any) -> None:
+    if workspaceSize == ffi.NULL or executor == ffi.NULL:
+        raise MockError(_NULLPTR, f"{'workspaceSize' if workspaceSize == ffi.NULL else 'executor'} output pointer is NULL")
+    ex = prepare()
+    workspaceSize[0] = ex.workspace_size
+    executor[0] = ffi.cast("aclOpExecutor *", objects.executors.add(ex))
+
+
+def _phase2(op: str, workspace: Any, workspaceSize: int, executor: Any, stream: Any) -> None:
+    if executor == ffi.NULL:
+        raise MockError(C["ACLNN_ERR_INNER_NULLPTR"], f"{op}: executor is NULL")
+    handle = _addr(executor)
+    ex = objects.executors.get(handle, "executor")
+    if ex.op != op:
+        raise MockError(_INVALID, f"{op}: the executor was made by {ex.op}GetWorkspaceSize")
+    if ex.used and not ex.repeatable:
+        raise MockError(_INVALID, f"{op}: the executor already ran (make it repeatable with aclSetAclOpExecutorRepeatable)")
+    if workspaceSize < ex.workspace_size:
+        raise MockError(_INVALID, f"{op}: workspaceSize {workspaceSize} is smaller than the {ex.workspace_size} bytes GetWorkspaceSize asked for")
+    if ex.workspace_size:
+        if workspace == ffi.NULL:
+            raise MockError(_NULLPTR, f"{op}: workspace is NULL but {ex.workspace_size} bytes are needed")
+        memory.region(_addr(workspace), ex.workspace_size, f"{op} workspace")
+    target = rt.stream(_addr(stream))
+    params = dict(ex.params)
+    ex.used = True
+    if not ex.repeatable:
+        objects.executors.remove(handle, "executor")
+    target.submit(op, lambda: ex.run(params))
+
+
+# -- weight format and scale packing -----------------------------------------
+def aclnnCalculateMatmulWeightSize(tensorShape, weightTensorSize):
+    _calculate_size(tensorShape, None, weightTensorSize)
+
+
+def aclnnCalculateMatmulWeightSizeV2(tensorShape, dataType, weightTensorSize):
+    _calculate_size(tensorShape, int(dataType), weightTensorSize)
+
+
+def _calculate_size(tensorShape, dataType, weightTensorSize) -> None:
+    if tensorShape == ffi.NULL or weightTensorSize == ffi.NULL:
+        raise MockError(_NULLPTR, f"{'tensorShape' if tensorShape == ffi.NULL else 'weightTensorSize'} is NULL")
+    weightTensorSize[0] = trans_matmul_weight.calculate_size(_int_array(tensorShape, "tensorShape"), dataType)
+
+
+def aclnnTransMatmulWeightGetWorkspaceSize(mmWeightRef, workspaceSize, executor):
+    if mmWeightRef == ffi.NULL:
+        raise MockError(_NULLPTR, "mmWeightRef is NULL")
+    _phase1(lambda: trans_matmul_weight.prepare(_addr(mmWeightRef)), workspaceSize, executor)
+
+
+def aclnnTransMatmulWeight(workspace, workspaceSize, executor, stream):
+    _phase2("aclnnTransMatmulWeight", workspace, workspaceSize, executor, stream)
+
+
+def aclnnTransQuantParamV2GetWorkspaceSize(scale, offset, out, workspaceSize, executor):
+    _phase1(
+        lambda: trans_quant_param.prepare(_tensor(scale, "scale"), _tensor(offset, "offset"), _tensor(out, "out")),
+        workspaceSize,
+        executor,
+    )
+
+
+def aclnnTransQuantParamV2(workspace, workspaceSize, executor, stream):
+    _phase2("aclnnTransQuantParamV2", workspace, workspaceSize, executor, stream)
+
+
+# -- QuantMatmulAllReduceV4 ---------------------------------------------------
+def aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
+    x1, x2, biasOptional, x3Optional, x1ScaleOptional, x2Scale, commQuantScale1Optional, commQuantScale2Optional,
+    group, reduceOp, commTurn, streamMode, groupSize, commQuantMode, output, workspaceSize, executor,
+):
+    _phase1(
+        lambda: quant_matmul_all_reduce.prepare(
+            x1=_tensor(x1, "x1"),
+            x2=_tensor(x2, "x2"),
+            bias=_tensor(biasOptional, "biasOptional"),
+            x3=_tensor(x3Optional, "x3Optional"),
+            x1_scale=_tensor(x1ScaleOptional, "x1ScaleOptional"),
+            x2_scale=_tensor(x2Scale, "x2Scale"),
+            comm_quant_scale_1=_tensor(commQuantScale1Optional, "commQuantScale1Optional"),
+            comm_quant_scale_2=_tensor(commQuantScale2Optional, "commQuantScale2Optional"),
+            group=_string(group),
+            reduce_op=_string(reduceOp),
+            comm_turn=int(commTurn),
+            stream_mode=int(streamMode),
+            group_size=int(groupSize),
+            comm_quant_mode=int(commQuantMode),
+            output=_tensor(output, "output"),
+        ),
+        workspaceSize,
+        executor,
+    )
+
+
+def aclnnQuantMatmulAllReduceV4(workspace, workspaceSize, executor, stream):
+    _phase2("aclnnQuantMatmulAllReduceV4", workspace, workspaceSize, executor, stream)
+
+
+# -- GroupedMatmulV5 ----------------------------------------------------------
+def aclnnGroupedMatmulV5GetWorkspaceSize(
+    x, weight, biasOptional, scaleOptional, offsetOptional, antiquantScaleOptional, antiquantOffsetOptional,
+    perTokenScaleOptional, groupListOptional, activationInputOptional, activationQuantScaleOptional,
+    activationQuantOffsetOptional, splitItem, groupType, groupListType, actType, tuningConfigOptional, out,
+    activationFeatureOutOptional, dynQuantScaleOutOptional, workspaceSize, executor,
+):
+    _phase1(
+        lambda: grouped_matmul.prepare(
+            x=_tensor_list(x, "x"),
+            weight=_tensor_list(weight, "weight"),
+            bias=_tensor_list(biasOptional, "biasOptional"),
+            scale=_tensor_list(scaleOptional, "scaleOptional"),
+            offset=_tensor_list(offsetOptional, "offsetOptional"),
+            antiquant_scale=_tensor_list(antiquantScaleOptional, "antiquantScaleOptional"),
+            antiquant_offset=_tensor_list(antiquantOffsetOptional, "antiquantOffsetOptional"),
+            per_token_scale=_tensor_list(perTokenScaleOptional, "perTokenScaleOptional"),
+            group_list=_tensor(groupListOptional, "groupListOptional"),
+            activation_input=_tensor_list(activationInputOptional, "activationInputOptional"),
+            activation_quant_scale=_tensor_list(activationQuantScaleOptional, "activationQuantScaleOptional"),
+            activation_quant_offset=_tensor_list(activationQuantOffsetOptional, "activationQuantOffsetOptional"),
+            split_item=int(splitItem),
+            group_type=int(groupType),
+            group_list_type=int(groupListType),
+            act_type=int(actType),
+            tuning_config=_int_array(tuningConfigOptional, "tuningConfigOptional"),
+            out=_tensor_list(out, "out"),
+            activation_feature_out=_tensor_list(activationFeatureOutOptional, "activationFeatureOutOptional"),
+            dyn_quant_scale_out=_tensor_list(dynQuantScaleOutOptional, "dynQuantScaleOutOptional"),
+        ),
+        workspaceSize,
+        executor,
+    )
+
+
+def aclnnGroupedMatmulV5(workspace, workspaceSize, executor, stream):
+    _phase2("aclnnGroupedMatmulV5", workspace, workspaceSize, executor, stream)
