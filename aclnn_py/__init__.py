@@ -1,1 +1,65 @@
-"""aclnn-py: Python binding to CANN's aclnn operators."""
+"""aclnn-py: Python binding to CANN's aclnn operators, ACL runtime and HCCL.
+
+Layers, from the bottom:
+
+* ``aclnn_py.ffi`` / ``aclnn_py.lib``: the raw C API, 1:1 (for line-by-line
+  ports of CANN's C samples). Loading happens on first use of ``lib``.
+* resources that free themselves: :class:`Runtime`, :class:`Device`,
+  :class:`Context`, :class:`Stream`, :class:`Event`, :class:`DeviceBuffer`,
+  :class:`Tensor`, :class:`TensorList`, :class:`IntArray`, and the HCCL
+  communicators of :mod:`aclnn_py.hccl`;
+* one function per operator in :mod:`aclnn_py.ops`;
+* NumPy golden references in :mod:`aclnn_py.golden` (no runtime needed).
+
+Importing the package loads no library.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ._ffi import ffi
+from .dtypes import DataType, Format
+from .errors import (
+    AclError,
+    AclnnError,
+    AclnnInternalError,
+    AclnnParamError,
+    AclnnRuntimeError,
+    HcclError,
+    LibraryNotFoundError,
+    StatusError,
+    SymbolNotFoundError,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Runtime": "runtime", "Device": "runtime", "Context": "runtime", "Stream": "runtime", "Event": "runtime",
+    "DeviceBuffer": "memory", "Tensor": "tensor", "TensorList": "tensor", "IntArray": "tensor",
+}
+
+
+def backend() -> str:
+    """``"cann"`` or ``"mock"``: the backend loaded (loading it if needed)."""
+    from ._loader import library
+
+    return library().backend
+
+
+def __getattr__(name: str) -> Any:
+    if name == "lib":
+        from ._loader import library
+
+        return library()
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'aclnn_py' has no attribute {name!r}")
+
+
+__all__ = [
+    "ffi", "lib", "backend", "DataType", "Format", *_LAZY,
+    "StatusError", "AclError", "AclnnError", "AclnnParamError", "AclnnRuntimeError", "AclnnInternalError",
+    "HcclError", "LibraryNotFoundError", "SymbolNotFoundError",
+]

@@ -202,6 +202,155 @@ EXPECTED_CONSTANTS = {
     },
 }
 
+# Every prototype, copied from the code blocks of abi.md section 2 (2.1, 2.2, 2.4 and
+# the V4 / V5 / TransMatmulWeight / TransQuantParamV2 entries of 2.3). Compared as text
+# (names and order) and recompiled as redeclarations (types).
+EXPECTED_PROTOTYPES = """
+aclError aclInit(const char *configPath);
+aclError aclFinalize(void);
+const char *aclGetRecentErrMsg(void);
+aclError aclrtGetVersion(int32_t *majorVersion, int32_t *minorVersion, int32_t *patchVersion);
+aclError aclsysGetCANNVersion(aclCANNPackageName name, aclCANNPackageVersion *version);
+aclError aclsysGetVersionStr(char *pkgName, char *versionStr);
+aclError aclsysGetVersionNum(char *pkgName, int32_t *versionNum);
+const char *aclrtGetSocName(void);
+aclError aclrtSetDevice(int32_t deviceId);
+aclError aclrtResetDevice(int32_t deviceId);
+aclError aclrtGetDevice(int32_t *deviceId);
+aclError aclrtGetDeviceCount(uint32_t *count);
+aclError aclrtSynchronizeDevice(void);
+aclError aclrtCreateContext(aclrtContext *context, int32_t deviceId);
+aclError aclrtDestroyContext(aclrtContext context);
+aclError aclrtSetCurrentContext(aclrtContext context);
+aclError aclrtGetCurrentContext(aclrtContext *context);
+aclError aclrtCreateStream(aclrtStream *stream);
+aclError aclrtDestroyStream(aclrtStream stream);
+aclError aclrtSynchronizeStream(aclrtStream stream);
+aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_t timeout);
+aclError aclrtStreamWaitEvent(aclrtStream stream, aclrtEvent event);
+aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy);
+aclError aclrtFree(void *devPtr);
+aclError aclrtMallocHost(void **hostPtr, size_t size);
+aclError aclrtFreeHost(void *hostPtr);
+aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count,
+    aclrtMemcpyKind kind);
+aclError aclrtMemcpyAsync(void *dst, size_t destMax, const void *src, size_t count,
+    aclrtMemcpyKind kind, aclrtStream stream);
+aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count);
+aclError aclrtMemsetAsync(void *devPtr, size_t maxCount, int32_t value, size_t count,
+    aclrtStream stream);
+aclError aclrtCreateEvent(aclrtEvent *event);
+aclError aclrtRecordEvent(aclrtEvent event, aclrtStream stream);
+aclError aclrtSynchronizeEvent(aclrtEvent event);
+aclError aclrtDestroyEvent(aclrtEvent event);
+aclError aclrtEventElapsedTime(float *ms, aclrtEvent startEvent, aclrtEvent endEvent);
+aclnnStatus aclnnInit(const char *configPath);
+aclnnStatus aclnnFinalize(void);
+aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDataType dataType,
+    const int64_t *stride, int64_t offset, aclFormat format, const int64_t *storageDims,
+    uint64_t storageDimsNum, void *tensorData);
+aclScalar *aclCreateScalar(void *value, aclDataType dataType);
+aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size);
+aclFloatArray *aclCreateFloatArray(const float *value, uint64_t size);
+aclBoolArray *aclCreateBoolArray(const bool *value, uint64_t size);
+aclTensorList *aclCreateTensorList(const aclTensor *const *value, uint64_t size);
+aclScalarList *aclCreateScalarList(const aclScalar *const *value, uint64_t size);
+aclnnStatus aclDestroyTensor(const aclTensor *tensor);
+aclnnStatus aclDestroyScalar(const aclScalar *scalar);
+aclnnStatus aclDestroyIntArray(const aclIntArray *array);
+aclnnStatus aclDestroyFloatArray(const aclFloatArray *array);
+aclnnStatus aclDestroyBoolArray(const aclBoolArray *array);
+aclnnStatus aclDestroyTensorList(const aclTensorList *array);
+aclnnStatus aclDestroyScalarList(const aclScalarList *array);
+aclnnStatus aclGetViewShape(const aclTensor *tensor, int64_t **viewDims, uint64_t *viewDimsNum);
+aclnnStatus aclGetStorageShape(const aclTensor *tensor, int64_t **storageDims,
+    uint64_t *storageDimsNum);
+aclnnStatus aclGetViewStrides(const aclTensor *tensor, int64_t **stridesValue,
+    uint64_t *stridesNum);
+aclnnStatus aclGetViewOffset(const aclTensor *tensor, int64_t *offset);
+aclnnStatus aclGetFormat(const aclTensor *tensor, aclFormat *format);
+aclnnStatus aclGetDataType(const aclTensor *tensor, aclDataType *dataType);
+aclnnStatus aclGetIntArraySize(const aclIntArray *array, uint64_t *size);
+aclnnStatus aclGetFloatArraySize(const aclFloatArray *array, uint64_t *size);
+aclnnStatus aclGetBoolArraySize(const aclBoolArray *array, uint64_t *size);
+aclnnStatus aclGetTensorListSize(const aclTensorList *tensorList, uint64_t *size);
+aclnnStatus aclGetScalarListSize(const aclScalarList *scalarList, uint64_t *size);
+aclnnStatus aclInitTensor(aclTensor *tensor, const int64_t *viewDims, uint64_t viewDimsNum,
+    aclDataType dataType, const int64_t *stride, int64_t offset, aclFormat format,
+    const int64_t *storageDims, uint64_t storageDimsNum, void *tensorDataAddr);
+aclnnStatus aclSetAclOpExecutorRepeatable(aclOpExecutor *executor);
+aclnnStatus aclDestroyAclOpExecutor(aclOpExecutor *executor);
+aclnnStatus aclSetInputTensorAddr(aclOpExecutor *executor, const size_t index, aclTensor *tensor,
+    void *addr);
+aclnnStatus aclSetOutputTensorAddr(aclOpExecutor *executor, const size_t index, aclTensor *tensor,
+    void *addr);
+aclnnStatus aclSetTensorAddr(aclOpExecutor *executor, const size_t index, aclTensor *tensor,
+    void *addr);
+aclnnStatus aclSetDynamicInputTensorAddr(aclOpExecutor *executor, size_t irIndex,
+    const size_t relativeIndex, aclTensorList *tensors, void *addr);
+aclnnStatus aclSetDynamicOutputTensorAddr(aclOpExecutor *executor, size_t irIndex,
+    const size_t relativeIndex, aclTensorList *tensors, void *addr);
+aclnnStatus aclSetDynamicTensorAddr(aclOpExecutor *executor, size_t irIndex,
+    const size_t relativeIndex, aclTensorList *tensors, void *addr);
+aclnnStatus aclSetRawTensorAddr(aclTensor *tensor, void *addr);
+aclnnStatus aclGetRawTensorAddr(const aclTensor *tensor, void **addr);
+aclnnStatus aclnnQuantMatmulAllReduceV4GetWorkspaceSize( const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *biasOptional, const aclTensor *x3Optional, const aclTensor *x1ScaleOptional,
+    const aclTensor *x2Scale, const aclTensor *commQuantScale1Optional,
+    const aclTensor *commQuantScale2Optional, const char *group, const char *reduceOp,
+    int64_t commTurn, int64_t streamMode, int64_t groupSize, int64_t commQuantMode,
+    const aclTensor *output, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnQuantMatmulAllReduceV4(void *workspace, uint64_t workspaceSize,
+    aclOpExecutor *executor, const aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulV5GetWorkspaceSize( const aclTensorList *x,
+    const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional,
+    const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional,
+    const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType,
+    int64_t groupListType, int64_t actType, aclIntArray *tuningConfigOptional, aclTensorList *out,
+    aclTensorList *activationFeatureOutOptional, aclTensorList *dynQuantScaleOutOptional,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulV5(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnCalculateMatmulWeightSize(const aclIntArray *tensorShape,
+    uint64_t *weightTensorSize);
+aclnnStatus aclnnCalculateMatmulWeightSizeV2(const aclIntArray *tensorShape, aclDataType dataType,
+    uint64_t *weightTensorSize);
+aclnnStatus aclnnTransMatmulWeightGetWorkspaceSize(aclTensor *mmWeightRef, uint64_t *workspaceSize,
+    aclOpExecutor **executor);
+aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const aclTensor *offset,
+    const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    const aclrtStream stream);
+HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo);
+HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
+    HcclComm *comm);
+HcclResult HcclCommInitRootInfoConfig(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
+    const HcclCommConfig *config, HcclComm *comm);
+HcclResult HcclCommInitClusterInfo(const char *clusterInfo, uint32_t rank, HcclComm *comm);
+HcclResult HcclCommInitClusterInfoConfig(const char *clusterInfo, uint32_t rank,
+    HcclCommConfig *config, HcclComm *comm);
+HcclResult HcclCommInitAll(uint32_t ndev, int32_t *devices, HcclComm *comms);
+HcclResult HcclGetCommName(HcclComm comm, char *commName);
+HcclResult HcclGetRankSize(HcclComm comm, uint32_t *rankSize);
+HcclResult HcclGetRankId(HcclComm comm, uint32_t *rank);
+HcclResult HcclCommDestroy(HcclComm comm);
+HcclResult HcclAllReduce(void *sendBuf, void *recvBuf, uint64_t count, HcclDataType dataType,
+    HcclReduceOp op, HcclComm comm, aclrtStream stream);
+HcclResult HcclBroadcast(void *buf, uint64_t count, HcclDataType dataType, uint32_t root,
+    HcclComm comm, aclrtStream stream);
+HcclResult HcclAllGather(void *sendBuf, void *recvBuf, uint64_t sendCount, HcclDataType dataType,
+    HcclComm comm, aclrtStream stream);
+HcclResult HcclBarrier(HcclComm comm, aclrtStream stream);
+HcclResult HcclGetCommAsyncError(HcclComm comm, HcclResult *asyncError);
+const char *HcclGetErrorString(HcclResult code);
+uint32_t HcclGetCommConfigCapability(void);
+"""
+
 # Names that must NOT be defined anywhere (their value differs between CANN
 # releases, so defining one would be a silent wrong answer on some install).
 FORBIDDEN_NAMES = ["HCCL_E_RESERVED"]
@@ -209,8 +358,8 @@ FORBIDDEN_NAMES = ["HCCL_E_RESERVED"]
 ALL_CONSTANTS = {name: value for table in EXPECTED_CONSTANTS.values() for name, value in table.items()}
 
 
-def _run(cmd, cwd=None):
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _run(cmd):
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.returncode == 0, "command failed: %s\n%s" % (" ".join(map(str, cmd)), proc.stdout)
     return proc.stdout
 
@@ -225,6 +374,14 @@ def _includes(headers, twice=True):
 # ---------------------------------------------------------------------------
 # Text helpers shared by the convention checks and the cffi check
 # ---------------------------------------------------------------------------
+
+
+# The only preprocessor lines allowed (besides "#ifdef __cplusplus" and "#endif").
+INT_LITERAL = r"(?:-?(?:0|[1-9][0-9]*)|0[xX][0-9a-fA-F]+)"
+DEFINE_INT_RE = re.compile(r"^#define ([A-Za-z_][A-Za-z0-9_]*) (%s)$" % INT_LITERAL)
+GUARD_IFNDEF_RE = re.compile(r"^#ifndef ([A-Z][A-Z0-9_]*_H)$")
+GUARD_DEFINE_RE = re.compile(r"^#define ([A-Z][A-Z0-9_]*_H)$")
+INCLUDE_RE = re.compile(r'^#include (?:<[A-Za-z0-9_./]+>|"[A-Za-z0-9_./]+")$')
 
 
 def _strip_comments(src):
@@ -301,19 +458,12 @@ def _c_declarations(rel):
     for line in c_code.split("\n"):
         s = line.strip()
         if s.startswith("#"):
-            m = DEFINE_INT_RE.match(s)
-            if m and not s.endswith("_H"):
+            if DEFINE_INT_RE.match(s):  # keep integer macros; drop guards, includes, #ifdef/#endif
                 lines.append(s)
             continue
         lines.append(line)
     return "\n".join(lines)
 
-
-INT_LITERAL = r"(?:-?(?:0|[1-9][0-9]*)|0[xX][0-9a-fA-F]+)"
-DEFINE_INT_RE = re.compile(r"^#define ([A-Za-z_][A-Za-z0-9_]*) (%s)$" % INT_LITERAL)
-GUARD_IFNDEF_RE = re.compile(r"^#ifndef ([A-Z][A-Z0-9_]*_H)$")
-GUARD_DEFINE_RE = re.compile(r"^#define ([A-Z][A-Z0-9_]*_H)$")
-INCLUDE_RE = re.compile(r'^#include (?:<[A-Za-z0-9_./]+>|"[A-Za-z0-9_./]+")$')
 
 
 # ---------------------------------------------------------------------------
@@ -375,12 +525,14 @@ def test_strict_conventions(rel):
         # Macro-only header (error codes): nothing to give C linkage.
         assert not blocks, "%s: macro-only header needs no extern \"C\" wrapper" % rel
     else:
-        assert bodies == [['extern "C" {'], ["}"]], "%s: needs exactly one extern \"C\" wrapper, got %r" % (rel, bodies)
+        assert bodies == [['extern "C" {'], ["}"]], (
+            "%s: needs exactly one extern \"C\" wrapper, got %r" % (rel, bodies))
         lines = code.split("\n")
         opened = lines.index("#ifdef __cplusplus")
         last_open = len(lines) - 1 - lines[::-1].index("#ifdef __cplusplus")
         closed = lines.index("#endif", last_open)
-        outside = [l for k, l in enumerate(lines) if (k < opened or k > closed) and l.strip() and not l.startswith("#")]
+        outside = [l for k, l in enumerate(lines)
+                   if (k < opened or k > closed) and l.strip() and not l.startswith("#")]
         assert not outside, "%s: declarations outside the extern \"C\" wrapper: %r" % (rel, outside)
 
     # 3. The C part: plain declarations only.
@@ -416,8 +568,11 @@ def test_strict_conventions(rel):
 
 def test_names_unique_and_known():
     """No name is defined twice (the stripper concatenates headers); sizes of arrays are known macros."""
-    seen = {}
+    seen, guards = {}, set()
     for rel in HEADERS:
+        guard = GUARD_IFNDEF_RE.match((INCLUDE / rel).read_text().split("\n#define ")[0].split("\n")[-1])
+        assert guard and guard.group(1) not in guards, "%s: include guard missing or reused" % rel
+        guards.add(guard.group(1))
         decls = _c_declarations(rel)
         names = [m.group(1) for m in (DEFINE_INT_RE.match(l.strip()) for l in decls.split("\n")) if m]
         for body in re.findall(r"\benum\b[^{;]*\{(.*?)\}", decls, re.S):
@@ -449,6 +604,74 @@ def test_defined_values_match_expected():
                 found[name] = int(value, 0)
     wrong = {k: (found.get(k), v) for k, v in ALL_CONSTANTS.items() if found.get(k) != v}
     assert not wrong, "name: (header value, expected): %r" % wrong
+
+
+def _normalise_prototype(decl):
+    d = " ".join(decl.split())
+    d = re.sub(r"\s*\*\s*", " *", d)
+    d = d.replace("* *", "**")
+    d = re.sub(r"\(\s*", "(", d)
+    d = re.sub(r"\s*\)", ")", d)
+    d = re.sub(r"\s*,\s*", ", ", d)
+    return d.strip().rstrip(";").strip()
+
+
+def _prototype_name(decl):
+    return re.search(r"(\w+)\(", decl).group(1)
+
+
+def _expected_header(name):
+    """Which header must declare a function (CANN's own include paths)."""
+    if name in ("aclInit", "aclFinalize") or name.startswith("aclsys"):
+        return "acl/acl.h"
+    if name == "aclGetRecentErrMsg":
+        return "acl/acl_base.h"
+    if name.startswith("aclrt"):
+        return "acl/acl_rt.h"
+    if name in ("aclnnInit", "aclnnFinalize"):
+        return "aclnn/aclnn_base.h"
+    if name.startswith("aclnnQuantMatmulAllReduceV4"):
+        return "aclnnop/aclnn_quant_matmul_all_reduce_v4.h"
+    if name.startswith("aclnnGroupedMatmulV5"):
+        return "aclnnop/aclnn_grouped_matmul_v5.h"
+    if name.startswith(("aclnnCalculateMatmulWeightSize", "aclnnTransMatmulWeight")):
+        return "aclnnop/aclnn_trans_matmul_weight.h"
+    if name.startswith("aclnnTransQuantParamV2"):
+        return "aclnnop/aclnn_trans_quant_param_v2.h"
+    if name.startswith("Hccl"):
+        return "hccl/hccl.h"
+    if name.startswith("acl") and not name.startswith("aclnn"):
+        return "aclnn/acl_meta.h"
+    raise AssertionError("no header rule for " + name)
+
+
+def _header_prototypes():
+    found = {}
+    for rel in HEADERS:
+        decls = "\n".join(l for l in _c_declarations(rel).split("\n") if not l.strip().startswith("#"))
+        decls = re.sub(r"(\btypedef\s+)?\b(enum|struct|union)\b[^{;]*\{.*?\}[^;]*;", "", decls, flags=re.S)
+        for decl in decls.split(";"):
+            if "(" in decl and "typedef" not in decl:
+                norm = _normalise_prototype(decl)
+                name = _prototype_name(norm)
+                assert name not in found, "%s declared twice" % name
+                found[name] = (rel, norm)
+    return found
+
+
+def test_prototypes_match_abi():
+    """Names, parameter names and order of every prototype, as text; and the header holding it."""
+    expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
+    assert len(expected) == 100
+    found = _header_prototypes()
+    for exp in expected:
+        name = _prototype_name(exp)
+        assert name in found, "%s is not declared" % name
+        rel, got = found[name]
+        assert got == exp, "prototype differs from abi.md:\n  header: %s\n  abi.md: %s" % (got, exp)
+        assert rel == _expected_header(name), "%s belongs in %s, not %s" % (name, _expected_header(name), rel)
+    extra = sorted(set(found) - {_prototype_name(e) for e in expected})
+    assert not extra, "functions not in the expected list: %s" % extra
 
 
 def test_cffi_parses_stripped_declarations():
@@ -567,6 +790,32 @@ def test_cxx_translation_unit(tmp_path, std):
     _run([GXX, "-std=" + std] + CXX_FLAGS + ["-I", str(INCLUDE), "-c", str(src), "-o", str(tmp_path / "all.o")])
 
 
+REDECLARATIONS = _includes(HEADERS, twice=False) + """
+#ifdef __cplusplus
+extern "C" {
+#endif
+""" + EXPECTED_PROTOTYPES + """
+#ifdef __cplusplus
+}
+#endif
+"""
+
+
+@needs_gcc
+def test_redeclare_expected_prototypes_c(tmp_path):
+    """Any type difference between a header and abi.md is a conflicting-types error."""
+    src = tmp_path / "redeclare.c"
+    src.write_text(REDECLARATIONS)
+    _run([GCC, "-std=c99"] + C_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
+
+
+@needs_gxx
+def test_redeclare_expected_prototypes_cxx(tmp_path):
+    src = tmp_path / "redeclare.cpp"
+    src.write_text(REDECLARATIONS)
+    _run([GXX, "-std=c++17"] + CXX_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
+
+
 @needs_gcc
 @pytest.mark.parametrize("rel", C_HEADERS)
 def test_header_self_contained_c(tmp_path, rel):
@@ -631,6 +880,35 @@ static_assert(sizeof(HcclConfigValue) == 4, "HcclConfigValue");
 /* ---- struct layouts (abi.md section 4) ---- */
 static_assert(sizeof(HcclCommConfig) == 2240 && alignof(HcclCommConfig) == 8, "HcclCommConfig v10");
 @OFFSET_ASSERTS@
+#define FIELD_TYPE(S, f, T) static_assert(std::is_same<decltype(S::f), T>::value, #S "." #f " type")
+FIELD_TYPE(HcclCommConfig, reserved, char[24]);
+FIELD_TYPE(HcclCommConfig, hcclBufferSize, uint32_t);
+FIELD_TYPE(HcclCommConfig, hcclDeterministic, uint32_t);
+FIELD_TYPE(HcclCommConfig, hcclCommName, char[128]);
+FIELD_TYPE(HcclCommConfig, hcclUdi, char[128]);
+FIELD_TYPE(HcclCommConfig, hcclOpExpansionMode, uint32_t);
+FIELD_TYPE(HcclCommConfig, hcclRdmaTrafficClass, uint32_t);
+FIELD_TYPE(HcclCommConfig, hcclRdmaServiceLevel, uint32_t);
+FIELD_TYPE(HcclCommConfig, hcclWorldRankID, uint32_t);
+FIELD_TYPE(HcclCommConfig, hcclJobID, uint64_t);
+FIELD_TYPE(HcclCommConfig, aclGraphZeroCopyEnable, uint8_t);
+FIELD_TYPE(HcclCommConfig, hcclExecTimeOut, int32_t);
+FIELD_TYPE(HcclCommConfig, hcclAlgo, char[1600]);
+FIELD_TYPE(HcclCommConfig, hcclRetryEnable, char[50]);
+FIELD_TYPE(HcclCommConfig, hcclRetryParams, char[128]);
+FIELD_TYPE(HcclCommConfig, hcclBufferName, char[128]);
+FIELD_TYPE(HcclCommConfig, hcclQos, uint32_t);
+FIELD_TYPE(HcclCommConfig, hcclSymWinMaxMemSizePerRank, uint64_t);
+FIELD_TYPE(HcclRootInfo, internal, char[4108]);
+FIELD_TYPE(HcclConfigValue, value, int32_t);
+FIELD_TYPE(aclCANNPackageVersion, version, char[128]);
+FIELD_TYPE(aclCANNPackageVersion, majorVersion, char[64]);
+FIELD_TYPE(aclCANNPackageVersion, minorVersion, char[64]);
+FIELD_TYPE(aclCANNPackageVersion, releaseVersion, char[64]);
+FIELD_TYPE(aclCANNPackageVersion, patchVersion, char[64]);
+FIELD_TYPE(aclCANNPackageVersion, reserved, char[128]);
+static_assert(std::is_same<struct HcclCommConfigDef, HcclCommConfig>::value, "struct tag HcclCommConfigDef");
+static_assert(std::is_same<struct HcclRootInfoDef, HcclRootInfo>::value, "struct tag HcclRootInfoDef");
 static_assert(sizeof(HcclRootInfo) == 4108 && alignof(HcclRootInfo) == 1, "HcclRootInfo");
 static_assert(offsetof(HcclRootInfo, internal) == 0, "HcclRootInfo.internal");
 static_assert(sizeof(aclCANNPackageVersion) == 512, "aclCANNPackageVersion");

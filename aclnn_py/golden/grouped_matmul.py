@@ -399,7 +399,7 @@ def _antiquant_weight(w32: np.ndarray, scale: np.ndarray, offset: np.ndarray | N
     if x_name == "float16":
         w = w32.astype(np.float16)
         if offset is not None:
-            w = w + _along_k(offset, k).astype(np.float16)
+            return round_to((w32 + _f32(_along_k(offset, k))) * _f32(s), x_name)
         return w * s.astype(np.float16)
     v = w32 if offset is None else w32 + _f32(_along_k(offset, k))
     return round_to(v * _f32(s), x_name)

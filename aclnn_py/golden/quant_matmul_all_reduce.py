@@ -333,8 +333,9 @@ def _combine_int8_comm(partials: np.ndarray, out: str, c1: np.ndarray,
     n = partials.shape[-1]
     c1 = _f32(_per_column(c1, n, "commQuantScale1"))
     c2 = _f32(_per_column(c2, n, "commQuantScale2"))
-    total = _rank_sum(_saturate_int8((_f32(p) / c1).astype(np.float16)) for p in partials)
-    z = _saturate_int8((total * (c1 / c2)).astype(np.float16))
+    with np.errstate(over="ignore"):  # float16 overflow gives inf, then saturates
+        total = _rank_sum(_saturate_int8((_f32(p) / c1).astype(np.float16)) for p in partials)
+        z = _saturate_int8((total * (c1 / c2)).astype(np.float16))
     return round_to(z * c2, out)
 
 
@@ -413,6 +414,7 @@ def quant_matmul_all_reduce(x1: Sequence[np.ndarray], x2: Sequence[np.ndarray],
     rank. Equals combine(stack(rank_partial(rank inputs) for each rank)).
     """
     ranks = len(x1)
+    x_dtype = x_dtype or formats.name_of(x1[0])
     has_comm = comm_quant_scale_1 is not None or comm_quant_scale_2 is not None
     columns = zip(_per_rank(x2, ranks, "x2"), _per_rank(x2_scale, ranks, "x2_scale"),
                   _per_rank(x1_scale, ranks, "x1_scale"), _per_rank(bias, ranks, "bias"),

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-PROFILES = {"Ascend910B": "A2", "Ascend910_93": "A3", "Ascend950": "950"}
+from aclnn_py.soc import profile
+
 DEFAULT_SOC = "Ascend910B4"
 
 
@@ -20,14 +21,6 @@ class Config:
     strict: bool
     soc_name: str
     profile: str  # "A2", "A3" or "950"
-
-
-def _profile(soc: str) -> str:
-    for prefix, profile in PROFILES.items():
-        if soc.startswith(prefix):
-            return profile
-    known = ", ".join(f"{p}*" for p in PROFILES)
-    raise ValueError(f"ACLNN_MOCK_SOC={soc!r} is not a known SoC (expected one of {known})")
 
 
 def from_environment() -> Config:
@@ -41,6 +34,9 @@ def from_environment() -> Config:
         raise ValueError(f"ACLNN_MOCK_DEVICE_COUNT={raw!r} must be an integer in [1, 1024]")
     soc = os.environ.get("ACLNN_MOCK_SOC", "") or DEFAULT_SOC
     strict = os.environ.get("ACLNN_MOCK_STRICT", "0") not in ("", "0", "false", "False")
-    return Config(count, strict, soc, _profile(soc))
+    try:
+        return Config(count, strict, soc, profile(soc))
+    except ValueError as exc:
+        raise ValueError(f"ACLNN_MOCK_SOC: {exc}") from None
 
 

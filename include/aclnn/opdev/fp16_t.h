@@ -112,7 +112,7 @@ struct fp16_t {
     /* binary16 bits -> float, exact. */
     static float ToFloat(uint16_t h) noexcept
     {
-        const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+        const uint32_t sign = (h & 0x8000u) << 16;
         const uint32_t exp = (static_cast<uint32_t>(h) >> 10) & 0x1Fu;
         const uint32_t mant = static_cast<uint32_t>(h) & 0x3FFu;
         uint32_t bits;

@@ -1,0 +1,9 @@
+"""The cffi FFI, declared from the headers in ``include/`` (ABI mode: no compiler needed)."""
+from __future__ import annotations
+
+import cffi
+
+from ._cdef import load
+
+ffi = cffi.FFI()
+ffi.cdef(load().cdef)

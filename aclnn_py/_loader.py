@@ -1,0 +1,162 @@
+"""Find and load CANN's libraries (or the mock's) and resolve symbols lazily.
+
+Backend choice, ``ACLNN_PY_BACKEND``:
+
+* ``cann``: load from ``ACLNN_PY_LIB_DIR``, else ``$ASCEND_HOME_PATH/lib64``,
+  else ``$ASCEND_TOOLKIT_HOME/lib64`` (absolute paths only, never the current
+  directory). Newer, split CANN packages are covered: ACL symbols are looked
+  up in ``libascendcl.so`` then ``libacl_rt.so``, HCCL ones in ``libhccl.so``
+  then ``libhcomm.so``, operators in ``libopapi.so`` then every
+  ``libopapi_*.so`` of the directory.
+* ``mock``: the libraries of :mod:`mock_runtime` (built on first use).
+* ``auto`` (default): ``cann`` when its libraries are found, else ``mock``.
+
+Nothing is loaded at import time. A function is looked up the first time it is
+used; a missing one raises :class:`SymbolNotFoundError` naming the symbol and
+the libraries searched.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ._cdef import load
+from ._ffi import ffi
+from .errors import LibraryNotFoundError, SymbolNotFoundError
+
+log = logging.getLogger("aclnn_py")
+
+#: Per exporting library: the required file, then files that may also hold its symbols.
+CANN_FILES: dict[str, tuple[str, ...]] = {
+    "ascendcl": ("libascendcl.so", "libacl_rt.so"),
+    "nnopbase": ("libnnopbase.so",),
+    "hccl": ("libhccl.so", "libhcomm.so"),
+    "opapi": ("libopapi.so",),
+}
+#: Load order: dependencies first, so each later library finds them already loaded.
+LOAD_ORDER = ("ascendcl", "nnopbase", "hccl", "opapi")
+BACKENDS = ("auto", "cann", "mock")
+
+
+def _cann_dirs() -> list[tuple[str, Path]]:
+    dirs = []
+    if os.environ.get("ACLNN_PY_LIB_DIR"):
+        dirs.append(("ACLNN_PY_LIB_DIR", Path(os.environ["ACLNN_PY_LIB_DIR"])))
+    for var in ("ASCEND_HOME_PATH", "ASCEND_TOOLKIT_HOME"):
+        if os.environ.get(var):
+            dirs.append((var, Path(os.environ[var]) / "lib64"))
+    return [(var, d) for var, d in dirs if d.is_absolute()]
+
+
+def _find_cann() -> tuple[Path | None, list[str]]:
+    """The first directory holding libascendcl.so, and every path tried."""
+    tried = []
+    for var, directory in _cann_dirs():
+        candidate = directory / "libascendcl.so"
+        tried.append(f"{candidate} (from {var})")
+        if candidate.is_file():
+            return directory, tried
+    return None, tried
+
+
+def _files(directory: Path, library: str, backend: str) -> list[Path]:
+    names = list(CANN_FILES[library]) if backend == "cann" else [f"lib{library}.so"]
+    files = [directory / n for n in names if (directory / n).is_file()]
+    if backend == "cann" and library == "opapi":
+        files += sorted(p for p in directory.glob("libopapi_*.so") if p not in files)
+    return files
+
+
+class Library:
+    """All loaded libraries behind one namespace: ``lib.aclrtMalloc``, ``lib.ACL_FLOAT``..."""
+
+    def __init__(self, backend: str, directory: Path) -> None:
+        self.backend = backend
+        self.directory = directory
+        self.paths: dict[str, list[Path]] = {}
+        self._handles: dict[str, list[Any]] = {}
+        for library in LOAD_ORDER:
+            files = _files(directory, library, backend)
+            if not files:
+                wanted = " or ".join(CANN_FILES[library]) if backend == "cann" else f"lib{library}.so"
+                raise LibraryNotFoundError(
+                    f"{wanted} not found in {directory}; source CANN's set_env.sh "
+                    "(it sets ASCEND_HOME_PATH) or set ACLNN_PY_LIB_DIR"
+                )
+            handles = []
+            for path in files:
+                try:
+                    handles.append(ffi.dlopen(str(path), ffi.RTLD_NOW | ffi.RTLD_GLOBAL))
+                except OSError as exc:
+                    raise LibraryNotFoundError(f"cannot load {path}: {exc}") from None
+            self.paths[library], self._handles[library] = files, handles
+
+    def __getattr__(self, name: str) -> Any:
+        decls = load()
+        fn = decls.functions.get(name)
+        if fn is None:
+            if name in decls.constants:
+                return decls.constants[name]
+            raise AttributeError(f"{name} is not declared in the aclnn-py headers")
+        for handle in self._handles[fn.library]:
+            try:
+                value = getattr(handle, name)
+                break
+            except AttributeError:
+                continue
+        else:
+            where = ", ".join(str(p) for p in self.paths[fn.library])
+            raise SymbolNotFoundError(f"{name} is not exported by {where} (is this CANN too old?)")
+        self.__dict__[name] = value
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted(load().functions) + sorted(load().constants)
+
+
+_lock = threading.Lock()
+_library: Library | None = None
+
+
+def requested_backend() -> str:
+    backend = os.environ.get("ACLNN_PY_BACKEND", "auto").strip().lower() or "auto"
+    if backend not in BACKENDS:
+        raise ValueError(f"ACLNN_PY_BACKEND={backend!r}: expected one of {', '.join(BACKENDS)}")
+    return backend
+
+
+def library() -> Library:
+    """Load the backend's libraries once; later calls return the same object."""
+    global _library
+    if _library is not None:
+        return _library
+    with _lock:
+        if _library is None:
+            _library = _open(requested_backend())
+    return _library
+
+
+def _open(backend: str) -> Library:
+    if backend in ("auto", "cann"):
+        directory, tried = _find_cann()
+        if directory is not None:
+            lib = Library("cann", directory)
+            log.info("aclnn-py: loaded CANN from %s", directory)
+            return lib
+        if backend == "cann":
+            listing = "\n  ".join(tried) or "(ACLNN_PY_LIB_DIR, ASCEND_HOME_PATH and ASCEND_TOOLKIT_HOME are all unset)"
+            raise LibraryNotFoundError(
+                "ACLNN_PY_BACKEND=cann but libascendcl.so was not found; tried:\n  "
+                f"{listing}\nSource CANN's set_env.sh (e.g. /usr/local/Ascend/ascend-toolkit/set_env.sh) "
+                "or set ACLNN_PY_LIB_DIR to the directory holding the libraries."
+            )
+    import mock_runtime
+
+    lib = Library("mock", mock_runtime.libdir())
+    log.log(logging.WARNING if backend == "auto" else logging.INFO,
+            "aclnn-py: using the mock runtime from %s%s", lib.directory,
+            " (no CANN found; set ACLNN_PY_BACKEND=mock to silence this)" if backend == "auto" else "")
+    return lib

@@ -1,0 +1,76 @@
+"""Bytes <-> NumPy arrays for a tensor descriptor.
+
+Pure functions used on both sides of the ABI: the binding applies them to
+bytes copied from the device, the mock to its device memory. Host arrays use
+the representation of :mod:`aclnn_py.formats`; 4-bit types are packed two per
+byte (even index in the low nibble); a FRACTAL_NZ tensor is converted between
+its storage and its logical (view) shape.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes, formats
+from .descriptors import ND, TensorDesc
+from .golden import nz
+
+
+def element_span(desc: TensorDesc) -> tuple[int, int]:
+    """First and one-past-last element index touched, counted from the storage base."""
+    if desc.is_nz:
+        return desc.offset, desc.offset + int(np.prod(desc.storage_shape))
+    if desc.numel == 0:
+        return desc.offset, desc.offset
+    last = desc.offset + sum((d - 1) * s for d, s in zip(desc.shape, desc.strides))
+    return desc.offset, last + 1
+
+
+def byte_span(desc: TensorDesc) -> tuple[int, int]:
+    """``(start, nbytes)``: the bytes after ``desc.address`` that hold the tensor."""
+    first, stop = element_span(desc)
+    bits = dtypes.bits(desc.dtype)
+    start = first * bits // 8
+    return start, -(-stop * bits // 8) - start
+
+
+def _elements(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
+    """The span's bytes as a flat array whose element 0 is the first touched element."""
+    name = dtypes.name(desc.dtype)
+    if dtypes.bits(desc.dtype) == 4:
+        return formats.unpack_nibbles(raw, formats.host_dtype(name))[desc.offset % 2 :]
+    return raw.view(formats.host_dtype(name))
+
+
+def _relative(desc: TensorDesc) -> TensorDesc:
+    return TensorDesc(desc.shape, desc.dtype, desc.strides, 0, desc.format, desc.storage_shape, 0)
+
+
+def from_bytes(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
+    """The tensor's logical contents (a copy) from the bytes of :func:`byte_span`."""
+    flat = _elements(desc, np.ascontiguousarray(raw, np.uint8))
+    name = dtypes.name(desc.dtype)
+    if desc.is_nz:
+        storage = flat[: int(np.prod(desc.storage_shape))].reshape(desc.storage_shape)
+        return nz.nz_to_nd(storage, desc.shape, name)
+    strides = tuple(s * flat.itemsize for s in desc.strides)
+    return np.lib.stride_tricks.as_strided(flat, desc.shape, strides).copy()
+
+
+def into_bytes(desc: TensorDesc, values: np.ndarray, raw: np.ndarray) -> None:
+    """Store ``values`` (the logical shape) into the bytes of :func:`byte_span`."""
+    name = dtypes.name(desc.dtype)
+    values = np.asarray(values)
+    if values.shape != desc.shape:
+        raise ValueError(f"values of shape {values.shape} do not fit a tensor of shape {desc.shape}")
+    values = values.astype(formats.host_dtype(name), copy=False)
+    if desc.is_nz:  # the whole NZ storage, padding included
+        values = nz.nd_to_nz(values, name).reshape(-1)
+        desc = TensorDesc(values.shape, desc.dtype, (1,), desc.offset, ND, values.shape)
+    if dtypes.bits(desc.dtype) == 4:
+        if not desc.is_contiguous() or desc.offset % 2:
+            raise ValueError("4-bit tensors are written only when contiguous and starting on a byte")
+        raw[...] = formats.pack_nibbles(values.reshape(-1))
+        return
+    flat = raw.view(formats.host_dtype(name))
+    strides = tuple(s * flat.itemsize for s in desc.strides)
+    np.lib.stride_tricks.as_strided(flat, desc.shape, strides)[...] = values

@@ -1,0 +1,99 @@
+"""Device memory: ``aclrtMalloc`` buffers with host<->device and device<->device copies."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._ffi import ffi
+from ._loader import library
+from ._resource import Resource
+from .errors import check_acl
+from .runtime import Stream, _stream_handle
+
+
+def _host_pointer(array: np.ndarray) -> Any:
+    return ffi.cast("void *", array.ctypes.data)
+
+
+class DeviceBuffer(Resource):
+    """``nbytes`` of device memory on the current device, freed by ``close()``."""
+
+    _destroy = "aclrtFree"
+    _check = staticmethod(check_acl)
+
+    def __init__(self, nbytes: int, policy: int | None = None) -> None:
+        lib = library()
+        if nbytes <= 0:
+            raise ValueError(f"nbytes must be > 0, got {nbytes}")
+        self.nbytes = int(nbytes)
+        out = ffi.new("void **")
+        policy = lib.ACL_MEM_MALLOC_HUGE_FIRST if policy is None else policy
+        check_acl(lib.aclrtMalloc(out, self.nbytes, policy), "aclrtMalloc")
+        self._own(out[0])
+
+    @classmethod
+    def from_numpy(cls, array: np.ndarray, stream: Stream | None = None) -> "DeviceBuffer":
+        """A new buffer holding the bytes of ``array``."""
+        array = np.ascontiguousarray(array)
+        buf = cls(max(array.nbytes, 1))
+        buf.copy_from_host(array, stream=stream)
+        return buf
+
+    @property
+    def ptr(self) -> Any:
+        """The device address as a ``void *``."""
+        return self.handle
+
+    @property
+    def address(self) -> int:
+        return int(ffi.cast("uintptr_t", self.handle))
+
+    def _at(self, offset: int, nbytes: int) -> Any:
+        if offset < 0 or offset + nbytes > self.nbytes:
+            raise ValueError(f"bytes [{offset}, {offset + nbytes}) exceed the buffer of {self.nbytes} bytes")
+        return ffi.cast("char *", self.handle) + offset
+
+    def copy_from_host(self, array: np.ndarray, offset: int = 0, stream: Stream | None = None) -> None:
+        """Host -> device (synchronous, or queued on ``stream`` keeping ``array`` alive until sync)."""
+        array = np.ascontiguousarray(array)
+        self._copy(self._at(offset, array.nbytes), _host_pointer(array), array.nbytes, "HOST_TO_DEVICE", stream, array)
+
+    def copy_to_host(self, out: np.ndarray, offset: int = 0, stream: Stream | None = None) -> np.ndarray:
+        """Device -> host into the contiguous array ``out`` (filled after sync when queued)."""
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out must be a writeable C-contiguous array")
+        self._copy(_host_pointer(out), self._at(offset, out.nbytes), out.nbytes, "DEVICE_TO_HOST", stream, out)
+        return out
+
+    def to_numpy(self, dtype=np.uint8, shape=None, offset: int = 0) -> np.ndarray:
+        """A new host array read from the buffer (all bytes from ``offset`` when ``shape`` is None)."""
+        dtype = np.dtype(dtype)
+        if shape is None:
+            shape = ((self.nbytes - offset) // dtype.itemsize,)
+        return self.copy_to_host(np.empty(shape, dtype), offset)
+
+    def copy_from(self, source: "DeviceBuffer", nbytes: int | None = None, *, offset: int = 0,
+                  source_offset: int = 0, stream: Stream | None = None) -> None:
+        """Device -> device."""
+        nbytes = source.nbytes - source_offset if nbytes is None else nbytes
+        self._copy(self._at(offset, nbytes), source._at(source_offset, nbytes), nbytes, "DEVICE_TO_DEVICE", stream, source)
+
+    def memset(self, value: int, nbytes: int | None = None, offset: int = 0, stream: Stream | None = None) -> None:
+        """Fill bytes with ``value`` (``aclrtMemset`` / ``aclrtMemsetAsync``)."""
+        lib = library()
+        nbytes = self.nbytes - offset if nbytes is None else nbytes
+        dst = self._at(offset, nbytes)
+        if stream is None:
+            check_acl(lib.aclrtMemset(dst, nbytes, value, nbytes), "aclrtMemset")
+        else:
+            check_acl(lib.aclrtMemsetAsync(dst, nbytes, value, nbytes, stream.handle), "aclrtMemsetAsync")
+
+    def _copy(self, dst: Any, src: Any, nbytes: int, kind: str, stream: Stream | None, keep: object) -> None:
+        lib = library()
+        kind_value = getattr(lib, f"ACL_MEMCPY_{kind}")
+        if stream is None:
+            check_acl(lib.aclrtMemcpy(dst, nbytes, src, nbytes, kind_value), "aclrtMemcpy")
+        else:
+            check_acl(lib.aclrtMemcpyAsync(dst, nbytes, src, nbytes, kind_value, _stream_handle(stream)), "aclrtMemcpyAsync")
+            stream.keep(keep, self)

@@ -1,0 +1,92 @@
+"""The aclnn two-phase protocol: ``...GetWorkspaceSize`` then execute on a stream.
+
+:func:`launch` runs both phases once, reusing a workspace buffer cached per
+stream (grown when an operator needs more). :class:`Plan` keeps a repeatable
+executor: phase 1 once, execute many times.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from .._ffi import ffi
+from .._loader import library
+from ..errors import check_aclnn
+from ..memory import DeviceBuffer
+from ..runtime import Stream
+
+_workspaces: "weakref.WeakKeyDictionary[Stream, DeviceBuffer]" = weakref.WeakKeyDictionary()
+
+
+def workspace(stream: Stream, nbytes: int) -> Any:
+    """A device pointer to at least ``nbytes`` of workspace owned by ``stream`` (NULL for 0)."""
+    if nbytes == 0:
+        return ffi.NULL
+    buf = _workspaces.get(stream)
+    if buf is None or buf.nbytes < nbytes:
+        if buf is not None:
+            stream.synchronize()  # queued work may still use the old buffer
+            buf.close()
+        buf = _workspaces[stream] = DeviceBuffer(nbytes)
+    return buf.ptr
+
+
+def phase1(op: str, *args: Any) -> tuple[int, Any]:
+    """Call ``{op}GetWorkspaceSize(*args, &size, &executor)``; return both."""
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    name = f"{op}GetWorkspaceSize"
+    check_aclnn(getattr(library(), name)(*args, size, executor), name)
+    return int(size[0]), executor[0]
+
+
+def phase2(op: str, size: int, executor: Any, stream: Stream) -> None:
+    check_aclnn(getattr(library(), op)(workspace(stream, size), size, executor, stream.handle), op)
+
+
+def launch(op: str, args: tuple, stream: Stream, keep: tuple = ()) -> None:
+    """Both phases; ``keep`` (tensors, lists...) stays alive until the stream synchronises."""
+    size, executor = phase1(op, *args)
+    phase2(op, size, executor, stream)
+    stream.keep(*keep)
+
+
+class Plan:
+    """A repeatable executor: :meth:`execute` runs the prepared operator again on any stream.
+
+    Inputs are read and outputs written at each execution, so refreshing the
+    input buffers' contents between runs gives new results.
+    """
+
+    def __init__(self, op: str, args: tuple, keep: tuple = ()) -> None:
+        self.op = op
+        self.workspace_size, self._executor = phase1(op, *args)
+        lib = library()
+        check_aclnn(lib.aclSetAclOpExecutorRepeatable(self._executor), "aclSetAclOpExecutorRepeatable")
+        self._keep = keep
+        self._finalizer = weakref.finalize(self, _destroy_executor, self._executor)
+
+    def execute(self, stream: Stream) -> None:
+        if not self._finalizer.alive:
+            raise RuntimeError(f"{self.op} plan is closed")
+        phase2(self.op, self.workspace_size, self._executor, stream)
+        stream.keep(self, *self._keep)
+
+    def close(self) -> None:
+        if self._finalizer.detach():
+            check_aclnn(library().aclDestroyAclOpExecutor(self._executor), "aclDestroyAclOpExecutor")
+
+    def __enter__(self) -> "Plan":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _destroy_executor(executor: Any) -> None:
+    import sys
+
+    if not sys.is_finalizing():
+        try:
+            library().aclDestroyAclOpExecutor(executor)
+        except Exception:
+            pass

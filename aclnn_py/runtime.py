@@ -1,0 +1,161 @@
+"""ACL runtime resources: the runtime itself, devices, contexts, streams and events."""
+from __future__ import annotations
+
+from typing import Any
+
+from ._ffi import ffi
+from ._loader import library
+from ._resource import Resource
+from .errors import AclError, check_acl
+
+
+def _string(p: Any) -> str | None:
+    return None if p == ffi.NULL else ffi.string(p).decode()
+
+
+class Runtime(Resource):
+    """``aclInit`` / ``aclFinalize``.
+
+    When another library in the process already initialised ACL (aclInit
+    returns ACL_ERROR_REPEAT_INITIALIZE), the runtime is used as it is and
+    ``close()`` leaves it initialised.
+    """
+
+    _destroy = "aclFinalize"
+    _check = staticmethod(check_acl)
+
+    def __init__(self, config_path: str | None = None) -> None:
+        lib = library()
+        status = lib.aclInit(ffi.NULL if config_path is None else config_path.encode())
+        self.owned = status != lib.ACL_ERROR_REPEAT_INITIALIZE
+        if self.owned:
+            check_acl(status, "aclInit")
+            self._own(ffi.NULL)
+
+    def close(self) -> None:
+        if self._disown():
+            check_acl(library().aclFinalize(), "aclFinalize")
+
+    @property
+    def soc_name(self) -> str | None:
+        return _string(library().aclrtGetSocName())
+
+    @property
+    def device_count(self) -> int:
+        return device_count()
+
+
+def device_count() -> int:
+    count = ffi.new("uint32_t *")
+    check_acl(library().aclrtGetDeviceCount(count), "aclrtGetDeviceCount")
+    return int(count[0])
+
+
+def current_device() -> int:
+    device = ffi.new("int32_t *")
+    check_acl(library().aclrtGetDevice(device), "aclrtGetDevice")
+    return int(device[0])
+
+
+class Device(Resource):
+    """``aclrtSetDevice`` on the calling thread; ``close()`` is ``aclrtResetDevice``."""
+
+    _check = staticmethod(check_acl)
+
+    def __init__(self, device_id: int = 0) -> None:
+        self.id = int(device_id)
+        check_acl(library().aclrtSetDevice(self.id), "aclrtSetDevice")
+        self._destroy = "aclrtResetDevice"
+        self._own(self.id)
+
+    def use(self) -> None:
+        """Make this device's default context current on the calling thread."""
+        check_acl(library().aclrtSetDevice(self.id), "aclrtSetDevice")
+
+    def synchronize(self) -> None:
+        check_acl(library().aclrtSynchronizeDevice(), "aclrtSynchronizeDevice")
+
+
+class Context(Resource):
+    """An explicit context on a device (``aclrtCreateContext``), current on creation."""
+
+    _destroy = "aclrtDestroyContext"
+    _check = staticmethod(check_acl)
+
+    def __init__(self, device_id: int) -> None:
+        self.device_id = int(device_id)
+        out = ffi.new("aclrtContext *")
+        check_acl(library().aclrtCreateContext(out, self.device_id), "aclrtCreateContext")
+        self._own(out[0])
+
+    def make_current(self) -> None:
+        """``aclrtSetCurrentContext``: use this context on the calling thread."""
+        check_acl(library().aclrtSetCurrentContext(self.handle), "aclrtSetCurrentContext")
+
+
+class Stream(Resource):
+    """A stream of the current context; host objects used by queued work are kept alive until sync."""
+
+    _destroy = "aclrtDestroyStream"
+    _check = staticmethod(check_acl)
+
+    def __init__(self) -> None:
+        out = ffi.new("aclrtStream *")
+        check_acl(library().aclrtCreateStream(out), "aclrtCreateStream")
+        self._own(out[0])
+        self._keepalive: list[object] = []
+
+    def keep(self, *objects: object) -> None:
+        """Hold references until the next successful :meth:`synchronize`."""
+        self._keepalive.extend(objects)
+
+    def synchronize(self, timeout_ms: int | None = None) -> None:
+        """Wait for queued work; ``timeout_ms`` raises AclError (ACL_ERROR_RT_STREAM_SYNC_TIMEOUT) when exceeded."""
+        lib = library()
+        if timeout_ms is None:
+            check_acl(lib.aclrtSynchronizeStream(self.handle), "aclrtSynchronizeStream")
+        else:
+            status = lib.aclrtSynchronizeStreamWithTimeout(self.handle, int(timeout_ms))
+            check_acl(status, "aclrtSynchronizeStreamWithTimeout")
+        self._keepalive.clear()
+
+    def wait_event(self, event: "Event") -> None:
+        """Queue a wait: later work on this stream starts after ``event`` completes."""
+        check_acl(library().aclrtStreamWaitEvent(self.handle, event.handle), "aclrtStreamWaitEvent")
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self.synchronize()
+            except AclError:
+                pass  # the stream is going away; its failure was the caller's to collect
+        super().close()
+        self._keepalive.clear()
+
+
+class Event(Resource):
+    """``aclrtEvent``: record on a stream, wait for it, time between two events."""
+
+    _destroy = "aclrtDestroyEvent"
+    _check = staticmethod(check_acl)
+
+    def __init__(self) -> None:
+        out = ffi.new("aclrtEvent *")
+        check_acl(library().aclrtCreateEvent(out), "aclrtCreateEvent")
+        self._own(out[0])
+
+    def record(self, stream: Stream | None = None) -> None:
+        check_acl(library().aclrtRecordEvent(self.handle, _stream_handle(stream)), "aclrtRecordEvent")
+
+    def synchronize(self) -> None:
+        check_acl(library().aclrtSynchronizeEvent(self.handle), "aclrtSynchronizeEvent")
+
+    def elapsed_ms(self, end: "Event") -> float:
+        """Milliseconds from this event to ``end`` (both recorded and complete)."""
+        ms = ffi.new("float *")
+        check_acl(library().aclrtEventElapsedTime(ms, self.handle, end.handle), "aclrtEventElapsedTime")
+        return float(ms[0])
+
+
+def _stream_handle(stream: Stream | None) -> Any:
+    return ffi.NULL if stream is None else stream.handle
