@@ -399,7 +399,7 @@ def _antiquant_weight(w32: np.ndarray, scale: np.ndarray, offset: np.ndarray | N
     if x_name == "float16":
         w = w32.astype(np.float16)
         if offset is not None:
-            return round_to((w32 + _f32(_along_k(offset, k))) * _f32(s), x_name)
+            w = w + _along_k(offset, k).astype(np.float16)
         return w * s.astype(np.float16)
     v = w32 if offset is None else w32 + _f32(_along_k(offset, k))
     return round_to(v * _f32(s), x_name)
@@ -443,10 +443,11 @@ def _quant(u: _Unit, c: _Call) -> np.ndarray:
     if packed is None:
         raise ValueError(f"{c.out_name} output of a quantized matmul needs a scale")
     v = acc.astype(np.float32) * _dequant_scale(packed, c.scale_name)
+    v = _float_bias(v, None if int_bias else bias)
     pts = c.token_scale(u)
     if pts is not None:
         v = v * pts
-    return _ACTIVATIONS[c.act_type](_float_bias(v, None if int_bias else bias))
+    return _ACTIVATIONS[c.act_type](v)
 
 
 def _fp16_group_sum(x: np.ndarray, w: np.ndarray, scale: np.ndarray) -> np.ndarray:
