@@ -41,8 +41,12 @@ def _elements(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
     return raw.view(formats.host_dtype(name))
 
 
-def _relative(desc: TensorDesc) -> TensorDesc:
-    return TensorDesc(desc.shape, desc.dtype, desc.strides, 0, desc.format, desc.storage_shape, 0)
+def _strided(flat: np.ndarray, desc: TensorDesc) -> np.ndarray:
+    """A strided view of ``flat``; done on plain unsigned integers because ``as_strided``
+    loses the custom dtypes of ml_dtypes."""
+    plain = flat.view(f"u{flat.itemsize}")
+    strides = tuple(s * flat.itemsize for s in desc.strides)
+    return np.lib.stride_tricks.as_strided(plain, desc.shape, strides).view(flat.dtype)
 
 
 def from_bytes(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
@@ -52,8 +56,7 @@ def from_bytes(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
     if desc.is_nz:
         storage = flat[: int(np.prod(desc.storage_shape))].reshape(desc.storage_shape)
         return nz.nz_to_nd(storage, desc.shape, name)
-    strides = tuple(s * flat.itemsize for s in desc.strides)
-    return np.lib.stride_tricks.as_strided(flat, desc.shape, strides).copy()
+    return _strided(flat, desc).copy()
 
 
 def into_bytes(desc: TensorDesc, values: np.ndarray, raw: np.ndarray) -> None:
@@ -71,6 +74,4 @@ def into_bytes(desc: TensorDesc, values: np.ndarray, raw: np.ndarray) -> None:
             raise ValueError("4-bit tensors are written only when contiguous and starting on a byte")
         raw[...] = formats.pack_nibbles(values.reshape(-1))
         return
-    flat = raw.view(formats.host_dtype(name))
-    strides = tuple(s * flat.itemsize for s in desc.strides)
-    np.lib.stride_tricks.as_strided(flat, desc.shape, strides)[...] = values
+    _strided(raw.view(formats.host_dtype(name)), desc)[...] = values

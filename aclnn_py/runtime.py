@@ -58,19 +58,27 @@ def current_device() -> int:
 
 
 class Device(Resource):
-    """``aclrtSetDevice`` on the calling thread; ``close()`` is ``aclrtResetDevice``."""
+    """``aclrtSetDevice`` on the calling thread; ``close()`` is ``aclrtResetDevice``.
 
+    CANN counts SetDevice/ResetDevice pairs per device: the device's default
+    context and its streams go away with the last reset.
+    """
+
+    _destroy = "aclrtResetDevice"
     _check = staticmethod(check_acl)
 
     def __init__(self, device_id: int = 0) -> None:
         self.id = int(device_id)
-        check_acl(library().aclrtSetDevice(self.id), "aclrtSetDevice")
-        self._destroy = "aclrtResetDevice"
+        lib = library()
+        check_acl(lib.aclrtSetDevice(self.id), "aclrtSetDevice")
         self._own(self.id)
+        context = ffi.new("aclrtContext *")
+        check_acl(lib.aclrtGetCurrentContext(context), "aclrtGetCurrentContext")
+        self.context = context[0]
 
     def use(self) -> None:
         """Make this device's default context current on the calling thread."""
-        check_acl(library().aclrtSetDevice(self.id), "aclrtSetDevice")
+        check_acl(library().aclrtSetCurrentContext(self.context), "aclrtSetCurrentContext")
 
     def synchronize(self) -> None:
         check_acl(library().aclrtSynchronizeDevice(), "aclrtSynchronizeDevice")

@@ -60,9 +60,10 @@ def idot(a: np.ndarray, b: np.ndarray) -> int:
     return int(sum(int(p) * int(q) for p, q in zip(a.astype(np.int64), b.astype(np.int64))))
 
 
-def fdot(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(formats.to_float32(a).astype(np.float64),
-                        formats.to_float32(b).astype(np.float64)))
+def fdot(a: np.ndarray, b: np.ndarray, name: str | None = None) -> float:
+    """float64 dot product of two host arrays of the CANN dtype ``name``."""
+    return float(np.dot(formats.to_float32(a, name).astype(np.float64),
+                        formats.to_float32(b, name).astype(np.float64)))
 
 
 def run_grouped(glt: int, x, w, *, out_name: str, **kw) -> np.ndarray:
@@ -476,7 +477,7 @@ def test_a4w4(rng, groups, with_pts, out):
     np.testing.assert_array_equal(y[:8], reference(n, row, out))
 
 
-# --------------------------------------------------------------------------- 950: FP8 / HiF8 full quant
+# --------------------------------------------------------------------------- 950: FP8/HiF8 quant
 
 @pytest.mark.parametrize("x_name, scale_kind, with_pts, out", [
     ("float8_e4m3fn", "uint64", False, "bfloat16"),
@@ -496,15 +497,10 @@ def test_quant_fp8(rng, x_name, scale_kind, with_pts, out):
 
     def row(m, e, c):
         s = float(raw[e, c]) if scale_kind == "float32" else float(fp19(scale[e, c]))
-        v = fdot_named(x[m], w[e][:, c], x_name) * s
+        v = fdot(x[m], w[e][:, c], x_name) * s
         return v * (1.0 if pts is None else float(pts[m]))
 
     assert_close(y[:8], reference(n, row, "float32"), out)
-
-
-def fdot_named(a, b, name):
-    return float(np.dot(formats.to_float32(a, name).astype(np.float64),
-                        formats.to_float32(b, name).astype(np.float64)))
 
 
 # --------------------------------------------------------------------------- 950: MX
@@ -540,7 +536,7 @@ def test_mx(rng, x_name, transposed):
     assert_close(y[:8], reference(n, row, "float32"), "bfloat16")
 
 
-# --------------------------------------------------------------------------- 950: per-group x / per-block w
+# --------------------------------------------------------------------------- 950: G-B
 
 @pytest.mark.parametrize("transposed", [False, True])
 def test_pergroup_perblock(rng, transposed):

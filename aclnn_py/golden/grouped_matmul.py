@@ -70,11 +70,14 @@ Choices where the documentation leaves it open (UNCONFIRMED in the notes):
   in the low 32 bits (identical when the scales are fp16-representable, as the
   upstream test makes them).
 - Bit 46 of packed scales is ignored; the packed offset only enters INT8 output.
+- INT32 output is acc + bias; a scale given with it (the 950 table allows
+  UINT64) is not applied.
 - A 1-D pts of length M is per token, also when M equals the group count.
 - Weight-only FP8/HiF8: W~ = cast_x(f32(w) * f32(antiquant_scale)), one rounding.
 - An empty K group gives zeros in every scenario (non-quant kernel unconfirmed).
 - K grouping is modelled for nonquant, a8w8 and quant_fp8; the "(K/gs + g)"
   scale layouts of K-grouped MX / per-block quantization are not (ValueError).
+  groupListType 2 is rejected for K grouping and for a per-group output list.
 - MX scales the operands before the float32 matmul: exact for E8M0 scales unless
   a scaled value leaves the float32 range.
 """
@@ -443,11 +446,10 @@ def _quant(u: _Unit, c: _Call) -> np.ndarray:
     if packed is None:
         raise ValueError(f"{c.out_name} output of a quantized matmul needs a scale")
     v = acc.astype(np.float32) * _dequant_scale(packed, c.scale_name)
-    v = _float_bias(v, None if int_bias else bias)
     pts = c.token_scale(u)
     if pts is not None:
         v = v * pts
-    return _ACTIVATIONS[c.act_type](v)
+    return _ACTIVATIONS[c.act_type](_float_bias(v, None if int_bias else bias))
 
 
 def _fp16_group_sum(x: np.ndarray, w: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ contexts: HandleTable[Context] = HandleTable("aclrtContext", C["ACL_ERROR_RT_CON
 streams: HandleTable[Stream] = HandleTable("aclrtStream", C["ACL_ERROR_RT_PARAM_INVALID"])
 events: HandleTable[Event] = HandleTable("aclrtEvent", C["ACL_ERROR_RT_PARAM_INVALID"])
 _primary: dict[int, int] = {}  # device -> primary context handle
+_references: dict[int, int] = {}  # device -> aclrtSetDevice calls not yet reset
 _current: dict[int, int] = {}  # thread ident -> context handle
 
 
@@ -69,6 +70,7 @@ def finalize() -> None:
         contexts.clear()
         events.clear()
         _primary.clear()
+        _references.clear()
         _current.clear()
         settings = None
     if leaks:
@@ -91,16 +93,21 @@ def set_device(device: int) -> None:
         handle = _primary.get(device)
         if handle is None:
             handle = _primary[device] = contexts.add(Context(device, primary=True))
+        _references[device] = _references.get(device, 0) + 1
         _current[threading.get_ident()] = handle
 
 
 def reset_device(device: int) -> None:
+    """Undo one aclrtSetDevice; the last one releases the device's default context and streams."""
     with _lock:
         check_device(device)
-        handle = _primary.pop(device, None)
-        if handle is None:
+        if _references.get(device, 0) > 1:
+            _references[device] -= 1
             return
-        _destroy_context(handle)
+        _references.pop(device, None)
+        handle = _primary.pop(device, None)
+        if handle is not None:
+            _destroy_context(handle)
 
 
 def create_context(device: int) -> int:

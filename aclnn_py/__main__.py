@@ -1,0 +1,43 @@
+"""``python -m aclnn_py info``: backend, libraries, SoC, devices and versions."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def info() -> int:
+    import numpy
+
+    import aclnn_py
+    from aclnn_py._cdef import include_dir
+    from aclnn_py._ffi import ffi
+    from aclnn_py._loader import library, requested_backend
+
+    print(f"aclnn-py       {aclnn_py.__version__} (numpy {numpy.__version__}, python {sys.version.split()[0]})")
+    print(f"headers        {include_dir()}")
+    print(f"requested      ACLNN_PY_BACKEND={requested_backend()}")
+    lib = library()
+    print(f"backend        {lib.backend}")
+    for name, paths in lib.paths.items():
+        print(f"lib{name:<11}{', '.join(str(p) for p in paths)}")
+    with aclnn_py.Runtime() as runtime:
+        major, minor, patch = (ffi.new("int32_t *") for _ in range(3))
+        if lib.aclrtGetVersion(major, minor, patch) == 0:
+            print(f"ACL API        {major[0]}.{minor[0]}.{patch[0]}")
+        text = ffi.new("char[128]")
+        if lib.aclsysGetVersionStr(b"CANN", text) == 0:
+            print(f"CANN           {ffi.string(text).decode()}")
+        print(f"SoC            {runtime.soc_name}")
+        print(f"devices        {runtime.device_count}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="aclnn-py", description="aclnn-py tools")
+    parser.add_argument("command", choices=["info"], help="print backend, libraries, SoC, devices and versions")
+    parser.parse_args(argv)
+    return info()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
