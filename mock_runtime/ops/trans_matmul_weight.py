@@ -1,10 +1,62 @@
-"""Placeholder: being written."""
+"""aclnnCalculateMatmulWeightSize(V2) and aclnnTransMatmulWeight on the mock.
+
+TransMatmulWeight is in place: the tensor's host metadata (aclTensor) is
+relabelled at GetWorkspaceSize -- storage format FRACTAL_NZ (29), storage shape
+the 4+-D NZ shape, view shape/strides unchanged -- as CANN edits the aclTensor
+while it builds the executor; the bytes are rearranged ND -> NZ in the same
+buffer when the task runs on the stream. The buffer must hold
+CalculateMatmulWeightSizeV2 elements (checked at GetWorkspaceSize: 161002).
+Workspace: 0 bytes.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from aclnn_py import dtypes
+from aclnn_py.descriptors import FRACTAL_NZ
+from aclnn_py.golden import nz
+from aclnn_py.rules import trans as rules
+from mock_runtime.core import objects, tensor_io
+from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
+from mock_runtime.ops import as_status
+
+OP = "aclnnTransMatmulWeight"
 
 
-def prepare(*args, **kwargs):
-    raise MockError(C["ACLNN_ERR_INNER"], "trans_matmul_weight is not implemented yet")
+def calculate_size(shape: tuple[int, ...] | None, dtype: int | None) -> int:
+    """Elements of the NZ buffer (``dtype`` None: the V1 rule, FLOAT16 alignment)."""
+    with as_status():
+        return rules.calculate_matmul_weight_size(shape, dtype, rt.require().profile)
 
 
-def calculate_size(*args, **kwargs):
-    raise MockError(C["ACLNN_ERR_INNER"], "trans_matmul_weight is not implemented yet")
+def prepare(handle: int) -> objects.Executor:
+    profile = rt.require().profile
+    nd = objects.tensors.get(handle, "mmWeightRef")
+    with as_status():
+        convert = rules.check_trans_matmul_weight(nd, profile)
+    if not convert:  # empty tensor: nothing to do
+        return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0,
+                                params={"mmWeightRef": nd}, inputs=["mmWeightRef"],
+                                outputs=["mmWeightRef"], run=lambda params: None)
+    storage = nz.nz_storage_shape(nd.shape, dtypes.name(nd.dtype))
+    nzd = replace(nd, format=FRACTAL_NZ, storage_shape=storage)
+    try:
+        tensor_io.check(nzd, "mmWeightRef")
+    except MockError:
+        raise MockError(C["ACLNN_ERR_PARAM_INVALID"],
+                        f"mmWeightRef: its buffer cannot hold the FRACTAL_NZ weight {list(storage)} "
+                        f"({nz.matmul_weight_size(nd.shape, dtypes.name(nd.dtype))} elements, see "
+                        f"aclnnCalculateMatmulWeightSizeV2)") from None
+    objects.tensors.replace(handle, nzd, "mmWeightRef")
+
+    def run(params: dict[str, object]) -> None:
+        # params hold the NZ descriptor (addresses may have been updated); its ND twin reads the data
+        target = params["mmWeightRef"]
+        source = replace(target, format=nd.format, storage_shape=nd.storage_shape)  # type: ignore[type-var]
+        values = tensor_io.read(source, "mmWeightRef")
+        tensor_io.write(target, values, "mmWeightRef")  # type: ignore[arg-type]
+
+    return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0,
+                            params={"mmWeightRef": nzd}, inputs=["mmWeightRef"],
+                            outputs=["mmWeightRef"], run=run)
