@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import io
+import json
 import hashlib
 import os
 import shutil
@@ -41,16 +42,41 @@ _HELPERS = {
     ),
 }
 
-_INIT = """
+# Started from a library constructor: the interpreter's home is the one the mock was built
+# with, whatever python3 comes first on the C program's PATH. Inside a Python process
+# (already initialised) it does nothing; cffi then runs its init code in that interpreter.
+_STARTUP = r"""
+#include <Python.h>
+
+__attribute__((constructor)) static void aclnn_py_mock_start_python(void) {
+    if (Py_IsInitialized()) return;
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;
+    config.parse_argv = 0;
+    PyStatus status = PyConfig_SetBytesString(&config, &config.home, ACLNN_PY_MOCK_HOME);
+    if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) return;
+    PyRun_SimpleString(ACLNN_PY_MOCK_PATHS);  /* the build environment's packages first */
+    PyEval_SaveThread();  /* cffi takes the GIL per call */
+}
+"""
+
+# Put the building environment's site directories (with their .pth files) first on sys.path.
+_PATHS = """
 import sys, site
+_missing = [p for p in {site_dirs!r} if p not in sys.path]
+_before = list(sys.path)
+for _p in _missing:
+    site.addsitedir(_p)
+sys.path[:] = [p for p in sys.path if p not in _before] + _before
+"""
+
+_INIT = """
+import sys
 if not hasattr(sys, "argv"):
     sys.argv = ["aclnn-py-mock"]
-_missing = [p for p in {site_dirs!r} if p not in sys.path]
-if _missing:
-    _before = list(sys.path)
-    for _p in _missing:
-        site.addsitedir(_p)
-    sys.path[:] = [p for p in sys.path if p not in _before] + _before
 try:
     import mock_runtime
 except ImportError:
@@ -113,9 +139,11 @@ def _compile(library: str, out: Path, work: Path) -> None:
     builder.embedding_api("\n".join(f.declaration for f in decls.library_functions(library)))
     builder.set_source(module, _c_source(library))
     builder.embedding_init_code(
-        _INIT.format(site_dirs=_site_dirs(), project_root=_project_root(), module=module, library=library)
+        _INIT.format(project_root=_project_root(), module=module, library=library)
     )
     source = work / f"{module}.c"
+    startup = work / "startup.c"
+    startup.write_text(_STARTUP)
     with contextlib.redirect_stdout(io.StringIO()):  # cffi announces "generating ..."
         builder.emit_c_code(str(source))
     libdir = sysconfig.get_config_var("LIBDIR")
@@ -123,7 +151,9 @@ def _compile(library: str, out: Path, work: Path) -> None:
     command = [
         os.environ.get("CC", "gcc"), "-shared", "-fPIC", "-O2", "-w",
         f"-I{sysconfig.get_paths()['include']}", f"-I{include_dir()}",
-        str(source), "-o", str(out / f"lib{library}.so"), f"-Wl,-soname,lib{library}.so",
+        f"-DACLNN_PY_MOCK_HOME={json.dumps(sys.base_prefix)}",
+        f"-DACLNN_PY_MOCK_PATHS={json.dumps(_PATHS.format(site_dirs=_site_dirs()))}",
+        str(source), str(startup), "-o", str(out / f"lib{library}.so"), f"-Wl,-soname,lib{library}.so",
         f"-L{libdir}", f"-lpython{pyver}", f"-Wl,-rpath,{libdir}",
     ]
     for dep in _LINKS.get(library, ()):

@@ -292,21 +292,36 @@ class _Future:
 
 
 class _Watchdog:
-    """Runs callbacks at deadlines, on one daemon thread."""
+    """Runs callbacks at deadlines, on one daemon thread; entries can be cancelled."""
 
     def __init__(self) -> None:
         self._cv = threading.Condition()
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[list] = []  # [deadline, tie-break, fn or None]
         self._count = itertools.count()
+        self._cancelled = 0
         self._thread: threading.Thread | None = None
 
-    def schedule(self, delay: float, fn: Callable[[], None]) -> None:
+    def schedule(self, delay: float, fn: Callable[[], None]) -> list:
+        entry = [time.monotonic() + delay, next(self._count), fn]
         with self._cv:
-            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._count), fn))
+            heapq.heappush(self._heap, entry)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="mock-hccl-watchdog", daemon=True)
                 self._thread.start()
             self._cv.notify()
+        return entry
+
+    def cancel(self, entry: list | None) -> None:
+        if entry is None:
+            return
+        with self._cv:
+            if entry[2] is not None:
+                entry[2] = None
+                self._cancelled += 1
+                if self._cancelled > 256 and self._cancelled * 2 > len(self._heap):
+                    self._heap = [e for e in self._heap if e[2] is not None]
+                    heapq.heapify(self._heap)
+                    self._cancelled = 0
 
     def _run(self) -> None:
         while True:
@@ -314,7 +329,11 @@ class _Watchdog:
                 while True:
                     now = time.monotonic()
                     if self._heap and self._heap[0][0] <= now:
-                        fn = heapq.heappop(self._heap)[2]
+                        entry = heapq.heappop(self._heap)
+                        fn, entry[2] = entry[2], None
+                        if fn is None:
+                            self._cancelled = max(0, self._cancelled - 1)
+                            continue
                         break
                     self._cv.wait(None if not self._heap else self._heap[0][0] - now)
             try:
@@ -375,7 +394,7 @@ class _Slot:
     signature: str
     first_rank: int
     spec: dict
-    deadline_set: bool = False
+    deadline: list | None = None
     parts: dict = field(default_factory=dict)  # rank -> payload
     waiters: dict = field(default_factory=dict)  # rank -> callback(result, error)
 
@@ -403,6 +422,7 @@ class Hub:
         self.n_ranks: int | None = None
         self._n_ranks_from = -1
         self._joiners: dict[int, _Joiner] = {}
+        self._join_deadlines: list = []
         self.formed = False
         self.name: str | None = None
         self.pids: dict[int, int] = {}
@@ -428,7 +448,7 @@ class Hub:
                 if self.n_ranks is None:
                     self.n_ranks, self._n_ranks_from = n_ranks, rank
                 self._joiners[rank] = _Joiner(name, pid, done)
-                _watchdog.schedule(timeout, lambda: self._join_expired(timeout))
+                self._join_deadlines.append(_watchdog.schedule(timeout, lambda: self._join_expired(timeout)))
                 if len(self._joiners) == n_ranks:
                     calls += self._form_locked()
         _deliver(calls)
@@ -444,6 +464,9 @@ class Hub:
         info = {"name": self.name, "pids": dict(self.pids)}
         calls = [(j.done, None, info) for j in self._joiners.values()]
         self._joiners = {}
+        for entry in self._join_deadlines:
+            _watchdog.cancel(entry)
+        self._join_deadlines = []
         return calls
 
     def _join_expired(self, timeout: float) -> None:
@@ -484,11 +507,11 @@ class Hub:
                     slot.waiters[rank] = done
                     if len(slot.parts) == self.n_ranks:
                         complete = self._slots.pop(seq)
-                    elif not slot.deadline_set:
-                        slot.deadline_set = True
-                        _watchdog.schedule(timeout, lambda: self._slot_expired(seq, slot, timeout))
+                    elif slot.deadline is None:
+                        slot.deadline = _watchdog.schedule(timeout, lambda: self._slot_expired(seq, slot, timeout))
         _deliver(calls)
         if complete is not None:
+            _watchdog.cancel(complete.deadline)
             parts = [complete.parts[r] for r in range(len(complete.parts))]
             complete.parts.clear()  # the watchdog may hold the slot until its deadline
             try:

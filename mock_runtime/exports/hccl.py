@@ -1,58 +1,151 @@
-"""Placeholder for libhccl.so exports (being written)."""
-from mock_runtime.core.errors import C, MockError
-ffi = lib = None
+"""libhccl.so: HCCL communicators and collectives (thin C adapters over core.hccl)."""
+from __future__ import annotations
 
-def bind(ffi_, lib_):
+from typing import Any
+
+from mock_runtime.core import hccl as core
+from mock_runtime.core.errors import C, MockError
+
+ffi: Any = None
+lib: Any = None
+_strings: dict[int, Any] = {}
+
+
+def bind(ffi_: Any, lib_: Any) -> None:
     global ffi, lib
     ffi, lib = ffi_, lib_
 
+
+def _addr(p: Any) -> int:
+    return int(ffi.cast("uintptr_t", p))
+
+
+def _out(p: Any, name: str) -> Any:
+    if p == ffi.NULL:
+        raise MockError(C["HCCL_E_PTR"], f"{name} is NULL")
+    return p
+
+
+def _root_info(p: Any, what: str) -> bytes:
+    return bytes(ffi.buffer(_out(p, f"{what}: rootInfo"), core.ROOT_INFO_BYTES))
+
+
+def _config(p: Any, what: str) -> core.Config:
+    _out(p, f"{what}: config")
+    header = bytes(ffi.buffer(p, 24))
+    size = int.from_bytes(header[:8], "little")
+    tail = None
+    if size >= ffi.sizeof("HcclCommConfig"):
+        tail = {
+            "hcclBufferSize": p.hcclBufferSize,
+            "hcclDeterministic": p.hcclDeterministic,
+            "hcclExecTimeOut": p.hcclExecTimeOut,
+        }
+    # The name field is at the same offset in every layout version (>= 2), read it only when present.
+    name = bytes(ffi.buffer(p.hcclCommName, core.COMM_NAME_MAX)) if size >= 160 else b""
+    return core.parse_config(header, name, tail, what)
+
+
+def _set_comm(comm: Any, handle: int) -> None:
+    comm[0] = ffi.cast("HcclComm", handle)
+
+
+# -- communicators ---------------------------------------------------------------
 def HcclGetRootInfo(rootInfo):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    blob = core.get_root_info()
+    ffi.memmove(_out(rootInfo, "HcclGetRootInfo: rootInfo"), blob, len(blob))
+
 
 def HcclCommInitRootInfo(nRanks, rootInfo, rank, comm):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    what = "HcclCommInitRootInfo"
+    _out(comm, f"{what}: comm")
+    _set_comm(comm, core.init_root_info(nRanks, _root_info(rootInfo, what), rank, None, what))
+
 
 def HcclCommInitRootInfoConfig(nRanks, rootInfo, rank, config, comm):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    what = "HcclCommInitRootInfoConfig"
+    _out(comm, f"{what}: comm")
+    cfg = _config(config, what)
+    _set_comm(comm, core.init_root_info(nRanks, _root_info(rootInfo, what), rank, cfg, what))
+
+
+def _cluster_path(clusterInfo: Any, what: str) -> str:
+    raw = ffi.string(_out(clusterInfo, f"{what}: clusterInfo"))
+    return raw.decode("utf-8", "surrogateescape")
+
 
 def HcclCommInitClusterInfo(clusterInfo, rank, comm):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    what = "HcclCommInitClusterInfo"
+    _out(comm, f"{what}: comm")
+    _set_comm(comm, core.init_cluster_info(_cluster_path(clusterInfo, what), rank, None, what))
+
 
 def HcclCommInitClusterInfoConfig(clusterInfo, rank, config, comm):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    what = "HcclCommInitClusterInfoConfig"
+    _out(comm, f"{what}: comm")
+    cfg = _config(config, what)
+    _set_comm(comm, core.init_cluster_info(_cluster_path(clusterInfo, what), rank, cfg, what))
+
 
 def HcclCommInitAll(ndev, devices, comms):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    what = "HcclCommInitAll"
+    _out(devices, f"{what}: devices")
+    _out(comms, f"{what}: comms")
+    if ndev == 0:
+        raise MockError(C["HCCL_E_PARA"], f"{what}: ndev must be >= 1")
+    for i, handle in enumerate(core.init_all([devices[i] for i in range(ndev)])):
+        comms[i] = ffi.cast("HcclComm", handle)
+
 
 def HcclGetCommName(comm, commName):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    c = core.get(_addr(comm), "HcclGetCommName: comm")
+    _out(commName, "HcclGetCommName: commName")
+    data = c.name.encode()[: core.COMM_NAME_MAX - 1] + b"\0"
+    ffi.memmove(commName, data, len(data))
+
 
 def HcclGetRankSize(comm, rankSize):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    c = core.get(_addr(comm), "HcclGetRankSize: comm")
+    _out(rankSize, "HcclGetRankSize: rankSize")[0] = c.size
+
 
 def HcclGetRankId(comm, rank):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    c = core.get(_addr(comm), "HcclGetRankId: comm")
+    _out(rank, "HcclGetRankId: rank")[0] = c.rank
+
 
 def HcclCommDestroy(comm):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    core.destroy(_addr(comm))
 
+
+# -- collectives ------------------------------------------------------------------
 def HcclAllReduce(sendBuf, recvBuf, count, dataType, op, comm, stream):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    core.all_reduce(_addr(sendBuf), _addr(recvBuf), count, dataType, op, _addr(comm), _addr(stream))
+
 
 def HcclBroadcast(buf, count, dataType, root, comm, stream):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    core.broadcast(_addr(buf), count, dataType, root, _addr(comm), _addr(stream))
+
 
 def HcclAllGather(sendBuf, recvBuf, sendCount, dataType, comm, stream):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    core.all_gather(_addr(sendBuf), _addr(recvBuf), sendCount, dataType, _addr(comm), _addr(stream))
+
 
 def HcclBarrier(comm, stream):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    core.barrier(_addr(comm), _addr(stream))
+
 
 def HcclGetCommAsyncError(comm, asyncError):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    c = core.get(_addr(comm), "HcclGetCommAsyncError: comm")
+    _out(asyncError, "HcclGetCommAsyncError: asyncError")[0] = c.async_error
+
 
 def HcclGetErrorString(code):
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    text = _strings.get(code)
+    if text is None:
+        text = _strings[code] = ffi.new("char[]", core.error_text(code).encode())
+    return text
+
 
 def HcclGetCommConfigCapability():
-    raise MockError(C['HCCL_E_NOT_SUPPORT'], 'not implemented yet')
+    return core.CAPABILITY

@@ -1,10 +1,133 @@
-"""Placeholder: being written."""
+"""aclnnGroupedMatmulV5 in the mock: rules at GetWorkspaceSize, the golden's math on the stream.
+
+Phase 1 runs :func:`aclnn_py.rules.grouped_matmul.check` with the profile of
+the SoC chosen at aclInit and records the descriptors. The queued work
+(:func:`_run`, on the stream's worker thread) reads the inputs from device
+memory -- the groupList included, so a groupList written by earlier work on
+the same stream is seen -- and calls :func:`aclnn_py.golden.grouped_matmul.
+grouped_matmul`. ND inputs are read as zero-copy views of device memory; the
+golden cuts them into per-group views. Rows a groupList leaves out are not
+written, so the output keeps its previous contents there.
+
+Workspace: 16 MiB (CANN's system workspace size) for a non-empty call, 0 for an
+all-empty one. Invalid device data found when the work runs (a groupList whose
+total exceeds the grouped axis, a decreasing cumulative list, an expert index
+out of range...) fails the task with ACL_ERROR_RT_AICORE_EXCEPTION; the error
+surfaces at the next aclrtSynchronizeStream / aclrtSynchronizeDevice.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from aclnn_py import dtypes, formats, layout
+from aclnn_py.descriptors import TensorDesc
+from aclnn_py.golden import grouped_matmul as golden
+from aclnn_py.rules import grouped_matmul as rules
+from mock_runtime.core import objects, tensor_io
+from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.memory import table as memory
+from mock_runtime.ops import as_status
+
+OP = "aclnnGroupedMatmulV5"
+WORKSPACE_SIZE = 16 * 1024 * 1024
+_LISTS = ("x", "weight", "bias", "scale", "offset", "antiquant_scale", "antiquant_offset", "per_token_scale")
+_INPUTS = list(_LISTS) + ["group_list"]
+_OUTPUTS = ["out"]
 
 
-def prepare(*args, **kwargs):
-    raise MockError(C["ACLNN_ERR_INNER"], "grouped_matmul is not implemented yet")
+def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale, group_list,
+            activation_input, activation_quant_scale, activation_quant_offset, split_item, group_type,
+            group_list_type, act_type, tuning_config, out, activation_feature_out,
+            dyn_quant_scale_out) -> objects.Executor:
+    settings = rt.require()
+    with as_status():
+        call = rules.check(
+            x=x, weight=weight, bias=bias, scale=scale, offset=offset, antiquant_scale=antiquant_scale,
+            antiquant_offset=antiquant_offset, per_token_scale=per_token_scale, group_list=group_list,
+            activation_input=activation_input, activation_quant_scale=activation_quant_scale,
+            activation_quant_offset=activation_quant_offset, split_item=split_item, group_type=group_type,
+            group_list_type=group_list_type, act_type=act_type, tuning_config=tuning_config, out=out,
+            activation_feature_out=activation_feature_out, dyn_quant_scale_out=dyn_quant_scale_out,
+            profile=settings.profile)
+    params: dict[str, object] = {
+        "x": x, "weight": weight, "bias": bias, "scale": scale, "offset": offset,
+        "antiquant_scale": antiquant_scale, "antiquant_offset": antiquant_offset,
+        "per_token_scale": per_token_scale, "group_list": group_list, "out": out,
+    }
+    attrs = {"split_item": split_item, "group_type": group_type, "group_list_type": group_list_type,
+             "act_type": act_type}
+    if call.empty:
+        return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
+                                inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, attrs=attrs)
+    return objects.Executor(op=OP, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
+                            inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call, attrs), attrs=attrs)
 
 
-def calculate_size(*args, **kwargs):
-    raise MockError(C["ACLNN_ERR_INNER"], "grouped_matmul is not implemented yet")
+# --------------------------------------------------------------------------- device access
+
+def _view(desc: TensorDesc, what: str) -> np.ndarray:
+    """The tensor's logical contents: a read-only view of device memory when the layout allows."""
+    if desc.is_nz or dtypes.bits(desc.dtype) == 4 or desc.numel == 0:
+        return tensor_io.read(desc, what)
+    start, nbytes = layout.byte_span(desc)
+    if nbytes and desc.address == 0:
+        raise MockError(C["ACLNN_ERR_PARAM_NULLPTR"], f"{what}: tensor data address is NULL")
+    raw = memory.region(desc.address + start, nbytes, what)
+    flat = raw.view(formats.host_dtype(dtypes.name(desc.dtype)))
+    strides = tuple(s * flat.itemsize for s in desc.strides)
+    return np.lib.stride_tricks.as_strided(flat, desc.shape, strides, writeable=False)
+
+
+def _read_list(values, what: str) -> list[np.ndarray] | None:
+    if values is None:
+        return None
+    return [_view(d, f"{what}[{i}]") for i, d in enumerate(values)]
+
+
+def _aicore(message: str) -> MockError:
+    return MockError(C["ACL_ERROR_RT_AICORE_EXCEPTION"], message)
+
+
+# --------------------------------------------------------------------------- the work
+
+def _run(params: dict[str, object], call: rules.GmmCall, attrs: dict[str, int]) -> None:
+    arrays = {name: _read_list(params[name], name) for name in _LISTS}
+    gl_desc = params["group_list"]
+    group_list = None if gl_desc is None else tensor_io.read(gl_desc, "groupList")  # device data, read now
+    outs: list[TensorDesc] = list(params["out"])  # type: ignore[arg-type]
+    group_list_type = call.group_list_type
+    group_type, split_item = attrs["group_type"], attrs["split_item"]
+    written_rows = None
+    if group_list is not None and call.pattern in ("m_single", "m_split"):
+        try:
+            ranges = golden.decode_group_list(group_list, group_list_type, outs[0].shape[0]
+                                              if call.pattern == "m_single" else arrays["x"][0].shape[0])
+        except ValueError as exc:
+            raise _aicore(f"invalid groupList on the device: {exc}") from None
+        if call.pattern == "m_single":
+            written_rows = ranges[-1][2] if ranges else 0
+        else:
+            got = [o.shape[0] for o in outs]
+            rows = [b - a for _, a, b in ranges]
+            if got != rows:
+                raise _aicore(f"groupList assigns {rows} rows to the groups but the out tensors have {got}")
+    try:
+        results = golden.grouped_matmul(
+            arrays["x"], arrays["weight"], bias=arrays["bias"], scale=arrays["scale"], offset=arrays["offset"],
+            antiquant_scale=arrays["antiquant_scale"], antiquant_offset=arrays["antiquant_offset"],
+            per_token_scale=arrays["per_token_scale"], group_list=group_list, split_item=split_item,
+            group_type=group_type, group_list_type=group_list_type, act_type=attrs["act_type"],
+            out_dtype=call.out_name, weight_transposed=call.weight_transposed, x_dtype=call.x_name,
+            weight_dtype=call.weight_name, scale_dtype=call.scale_name, per_token_scale_dtype=call.pts_name)
+    except ValueError as exc:
+        raise _aicore(f"the kernel rejected the device data: {exc}") from None
+    for i, (desc, values) in enumerate(zip(outs, results)):
+        if written_rows is not None and desc.ndim == 2:
+            if written_rows == 0:
+                continue
+            desc = replace(desc, shape=(written_rows,) + desc.shape[1:])
+            values = values[:written_rows]
+        tensor_io.write(desc, values, f"out[{i}]")
