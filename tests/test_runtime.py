@@ -76,7 +76,6 @@ def test_memory_round_trip_sync_and_async(stream):
         b.copy_from(a, stream=stream)
         out = np.zeros_like(data)
         b.copy_to_host(out, stream=stream)
-        assert not out.any()  # queued, nothing happened on the host yet ... unless the stream was quick
         stream.synchronize()
         np.testing.assert_array_equal(out, data)
         b.memset(0xFF, 8)
