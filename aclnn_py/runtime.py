@@ -112,6 +112,21 @@ class Stream(Resource):
         check_acl(library().aclrtCreateStream(out), "aclrtCreateStream")
         self._own(out[0])
         self._keepalive: list[object] = []
+        self._workspace = None
+
+    def workspace(self, nbytes: int) -> Any:
+        """A device pointer to at least ``nbytes`` of operator workspace owned by this stream
+        (NULL for 0); grown when an operator needs more, freed with the stream."""
+        if nbytes == 0:
+            return ffi.NULL
+        if self._workspace is None or self._workspace.nbytes < nbytes:
+            from .memory import DeviceBuffer
+
+            if self._workspace is not None:
+                self.synchronize()  # queued work may still use the old buffer
+                self._workspace.close()
+            self._workspace = DeviceBuffer(nbytes)
+        return self._workspace.ptr
 
     def keep(self, *objects: object) -> None:
         """Hold references until the next successful :meth:`synchronize`."""
@@ -139,6 +154,9 @@ class Stream(Resource):
                 pass  # the stream is going away; its failure was the caller's to collect
         super().close()
         self._keepalive.clear()
+        if self._workspace is not None:
+            self._workspace.close()
+            self._workspace = None
 
 
 class Event(Resource):

@@ -15,6 +15,9 @@ from .memory import DeviceBuffer
 from .runtime import Stream
 
 
+_CODED_8BIT = ("hifloat8", "float8_e8m0", "float8_e4m3fn", "float8_e5m2")
+
+
 def _int64s(values: Sequence[int]) -> Any:
     return ffi.new("int64_t[]", [int(v) for v in values] or [0])
 
@@ -79,11 +82,15 @@ class Tensor(Resource):
     def from_numpy(cls, array: np.ndarray, dtype: Any = None, stream: Stream | None = None) -> "Tensor":
         """Copy a host array to a new contiguous tensor.
 
-        ``dtype`` defaults to the array's; HiFloat8 data is given as uint8 codes
-        with ``dtype="hifloat8"``. 4-bit types are packed on the way.
+        ``dtype`` defaults to the array's. A uint8 array given with an 8-bit float
+        dtype (``"hifloat8"``, ``"float8_e8m0"``, ``"float8_e4m3fn"``,
+        ``"float8_e5m2"``) holds the codes and is stored as is. 4-bit types are
+        packed on the way.
         """
         array = np.asarray(array)
         dtype = dtypes.of_array(array) if dtype is None else dtypes.to_acl(dtype)
+        if array.dtype == np.uint8 and dtypes.name(dtype) in _CODED_8BIT:
+            array = array.view(dtypes.host_dtype(dtype))
         tensor = cls.empty(array.shape, dtype)
         tensor.copy_from_numpy(array, stream)
         return tensor

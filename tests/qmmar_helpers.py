@@ -1,6 +1,7 @@
 """Helpers of the QuantMatmulAllReduceV4 tests: thread ranks, an in-process group, SoC switching."""
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from contextlib import contextmanager
@@ -77,12 +78,14 @@ def mock_soc(soc: str):
     """Re-initialise the mock runtime with ACLNN_MOCK_SOC=soc (aclFinalize + aclInit), then restore."""
     lib = aclnn_py.lib
     old = os.environ.get("ACLNN_MOCK_SOC")
+    gc.collect()
     lib.aclFinalize()
     os.environ["ACLNN_MOCK_SOC"] = soc
     try:
         ensure_init()
         yield
     finally:
+        gc.collect()
         lib.aclFinalize()
         if old is None:
             os.environ.pop("ACLNN_MOCK_SOC", None)

@@ -1,8 +1,9 @@
 """The aclnn two-phase protocol: ``...GetWorkspaceSize`` then execute on a stream.
 
-:func:`launch` runs both phases once, reusing a workspace buffer cached per
-stream (grown when an operator needs more). :class:`Plan` keeps a repeatable
-executor: phase 1 once, execute many times.
+:func:`launch` runs both phases once, with the stream's workspace buffer
+(:meth:`Stream.workspace`, grown when an operator needs more, freed with the
+stream). :class:`Plan` keeps a repeatable executor: phase 1 once, execute many
+times.
 """
 from __future__ import annotations
 
@@ -12,23 +13,7 @@ from typing import Any
 from .._ffi import ffi
 from .._loader import library
 from ..errors import check_aclnn
-from ..memory import DeviceBuffer
 from ..runtime import Stream
-
-_workspaces: "weakref.WeakKeyDictionary[Stream, DeviceBuffer]" = weakref.WeakKeyDictionary()
-
-
-def workspace(stream: Stream, nbytes: int) -> Any:
-    """A device pointer to at least ``nbytes`` of workspace owned by ``stream`` (NULL for 0)."""
-    if nbytes == 0:
-        return ffi.NULL
-    buf = _workspaces.get(stream)
-    if buf is None or buf.nbytes < nbytes:
-        if buf is not None:
-            stream.synchronize()  # queued work may still use the old buffer
-            buf.close()
-        buf = _workspaces[stream] = DeviceBuffer(nbytes)
-    return buf.ptr
 
 
 def phase1(op: str, *args: Any) -> tuple[int, Any]:
@@ -40,7 +25,7 @@ def phase1(op: str, *args: Any) -> tuple[int, Any]:
 
 
 def phase2(op: str, size: int, executor: Any, stream: Stream) -> None:
-    check_aclnn(getattr(library(), op)(workspace(stream, size), size, executor, stream.handle), op)
+    check_aclnn(getattr(library(), op)(stream.workspace(size), size, executor, stream.handle), op)
 
 
 def launch(op: str, args: tuple, stream: Stream, keep: tuple = ()) -> None:

@@ -280,7 +280,7 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
         if scale_name == "int64":
             raise _invalid("scaleOptional dtype INT64 is not supported on Atlas A2/A3 (use UINT64)")
         if bias_name == "bfloat16":
-            raise _invalid("biasOptional dtype BFLOAT16 is not supported on Atlas A2/A3")
+            raise _invalid("biasOptional dtype BF16 is not supported on Atlas A2/A3")
     for what, values in (("x", xs), ("out", ys), ("biasOptional", bias_l), ("scaleOptional", scale_l),
                          ("offsetOptional", offset_l), ("antiquantScaleOptional", aq_scale),
                          ("antiquantOffsetOptional", aq_offset), ("perTokenScaleOptional", pts_l)):

@@ -78,7 +78,10 @@ def _view(desc: TensorDesc, what: str) -> np.ndarray:
     raw = memory.region(desc.address + start, nbytes, what)
     flat = raw.view(formats.host_dtype(dtypes.name(desc.dtype)))
     strides = tuple(s * flat.itemsize for s in desc.strides)
-    return np.lib.stride_tricks.as_strided(flat, desc.shape, strides, writeable=False)
+    # np.ndarray over the buffer (as_strided cannot carry ml_dtypes' float8 dtypes)
+    view = np.ndarray(desc.shape, flat.dtype, flat, 0, strides)
+    view.flags.writeable = False
+    return view
 
 
 def _read_list(values, what: str) -> list[np.ndarray] | None:
