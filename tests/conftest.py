@@ -16,14 +16,34 @@ os.environ.setdefault("HCCL_CONNECT_TIMEOUT", "20")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def runtime():
-    """aclInit for the session (tolerating one already made by another test module)."""
+def reinit_mock(soc: str | None = None) -> None:
+    """aclFinalize, then aclInit with ``ACLNN_MOCK_SOC=soc`` (the mock reads it at aclInit).
+
+    Objects of the previous runtime must be released first (they are collected here).
+    """
+    import gc
+
     import aclnn_py
 
-    rt = aclnn_py.Runtime()
-    yield rt
-    rt.close()
+    lib = aclnn_py.lib
+    gc.collect()
+    lib.aclFinalize()  # not initialised yet is fine
+    if soc is None:
+        os.environ.pop("ACLNN_MOCK_SOC", None)
+    else:
+        os.environ["ACLNN_MOCK_SOC"] = soc
+    status = lib.aclInit(aclnn_py.ffi.NULL)
+    if status not in (0, lib.ACL_ERROR_REPEAT_INITIALIZE):
+        raise aclnn_py.AclError(status, "aclInit")
+
+
+@pytest.fixture(scope="session")
+def runtime():
+    """The session's ACL runtime (aclInit tolerates one made by another test module;
+    tests that switch SoC use :func:`reinit_mock`)."""
+    import aclnn_py
+
+    return aclnn_py.Runtime()
 
 
 @pytest.fixture

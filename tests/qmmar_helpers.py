@@ -13,6 +13,7 @@ os.environ.setdefault("HCCL_EXEC_TIMEOUT", "20")
 os.environ.setdefault("HCCL_CONNECT_TIMEOUT", "20")
 
 import aclnn_py  # noqa: E402
+from conftest import reinit_mock  # noqa: E402
 from aclnn_py._ffi import ffi  # noqa: E402
 
 
@@ -76,22 +77,12 @@ def ensure_init() -> None:
 @contextmanager
 def mock_soc(soc: str):
     """Re-initialise the mock runtime with ACLNN_MOCK_SOC=soc (aclFinalize + aclInit), then restore."""
-    lib = aclnn_py.lib
     old = os.environ.get("ACLNN_MOCK_SOC")
-    gc.collect()
-    lib.aclFinalize()
-    os.environ["ACLNN_MOCK_SOC"] = soc
+    reinit_mock(soc)
     try:
-        ensure_init()
         yield
     finally:
-        gc.collect()
-        lib.aclFinalize()
-        if old is None:
-            os.environ.pop("ACLNN_MOCK_SOC", None)
-        else:
-            os.environ["ACLNN_MOCK_SOC"] = old
-        ensure_init()
+        reinit_mock(old)
 
 
 def run_ranks(size: int, fn, timeout: float = 60.0):

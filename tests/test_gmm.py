@@ -17,7 +17,8 @@ import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from aclnn_py import AclError, AclnnParamError, Device, Runtime, Stream, Tensor  # noqa: E402
+from aclnn_py import AclError, AclnnParamError, Device, Stream, Tensor  # noqa: E402
+from conftest import reinit_mock  # noqa: E402
 from aclnn_py import formats  # noqa: E402
 from aclnn_py.descriptors import FRACTAL_NZ  # noqa: E402
 from aclnn_py.golden import nz  # noqa: E402
@@ -46,24 +47,18 @@ class _Env:
     def use(self, profile: str) -> Stream:
         if self.profile != profile:
             self.close()
-            os.environ["ACLNN_MOCK_SOC"] = SOCS[profile]
-            rt = Runtime()
+            reinit_mock(SOCS[profile])
             dev = Device(0)
             stream = Stream()
-            self.objects, self.profile = (rt, dev, stream), profile
-        return self.objects[2]
+            self.objects, self.profile = (dev, stream), profile
+        return self.objects[1]
 
     def close(self) -> None:
         if self.objects:
-            rt, dev, stream = self.objects
+            dev, stream = self.objects
             stream.close()
-            from aclnn_py.ops import _two_phase
-            workspace = _two_phase._workspaces.pop(stream, None)
-            if workspace is not None:
-                workspace.close()
             gc.collect()
             dev.close()
-            rt.close()
         self.objects, self.profile = (), None
 
 
@@ -72,7 +67,7 @@ def env():
     e = _Env()
     yield e
     e.close()
-    os.environ.pop("ACLNN_MOCK_SOC", None)
+    reinit_mock(None)
 
 
 @pytest.fixture

@@ -170,8 +170,8 @@ with Runtime():
             comm.all_reduce(buf, buf, 8, np.float32, "sum", stream)
             stream.synchronize()
             if RANK == victim:
+                time.sleep(0.5)  # the others are waiting for it in their next all-reduce
                 os._exit(3)  # dies without HcclCommDestroy
-            time.sleep(0.3)
             msg, seconds, async_error = expect_failure(
                 comm, stream, lambda: comm.all_reduce(buf, buf, 8, np.float32, "sum", stream))
             report(rank=RANK, error=msg, seconds=seconds, async_error=async_error)
