@@ -49,7 +49,10 @@ call :func:`init_from_env` in it::
 fallbacks) and ``MASTER_ADDR`` / ``MASTER_PORT`` (default 127.0.0.1 and
 29500). Rank 0 calls ``HcclGetRootInfo`` and hands the 4108 bytes to the
 other ranks over a small TCP exchange on MASTER_ADDR:MASTER_PORT; then every
-rank calls ``HcclCommInitRootInfo``. The hand-off waits at most
+rank calls ``HcclCommInitRootInfo``. Under torchrun (``TORCHELASTIC_RUN_ID``
+set), whose agent already listens on MASTER_PORT, the hand-off uses
+MASTER_PORT + 1; ``ACLNN_PY_HANDOFF_PORT`` overrides the port in every case.
+mpirun sets no MASTER_ADDR/MASTER_PORT: export them for a multi-host job. The hand-off waits at most
 ``HCCL_CONNECT_TIMEOUT`` seconds (default 120). When
 ``ACLNN_PY_HANDOFF_SECRET`` is set (the launcher sets a random one), only
 processes that know it get the root info.
@@ -512,8 +515,9 @@ class _RootInfoServer:
             self.sock.bind((addr, port))
         except OSError as exc:
             self.sock.close()
-            raise RuntimeError(f"rank 0 cannot listen on MASTER_ADDR:MASTER_PORT = {addr}:{port} for the HCCL "
-                               f"root-info hand-off: {exc.strerror or exc}") from None
+            raise RuntimeError(f"rank 0 cannot listen on {addr}:{port} (MASTER_ADDR and the hand-off port) for the "
+                               f"HCCL root-info hand-off: {exc.strerror or exc}; choose another port with "
+                               f"ACLNN_PY_HANDOFF_PORT") from None
         self.sock.listen(max(16, world))
         self.sock.settimeout(0.2)
         self.thread = threading.Thread(target=self._run, name="aclnn-py-hccl-handoff", daemon=True)
@@ -582,6 +586,16 @@ def _fetch_root_info(addr: str, port: int, rank: int, world: int, timeout: float
                        f"{timeout:g} s (HCCL_CONNECT_TIMEOUT){f': {last}' if last else ''}")
 
 
+def handoff_port() -> int:
+    """The TCP port of the root-info hand-off (see the module documentation)."""
+    explicit = _env_int(("ACLNN_PY_HANDOFF_PORT",), "hand-off port")
+    if explicit:
+        return explicit
+    master = _env_int(("MASTER_PORT",), "master port") or 29500
+    # torchrun's agent already listens on MASTER_PORT with its own store
+    return master + 1 if os.environ.get("TORCHELASTIC_RUN_ID") else master
+
+
 def init_from_env(device: int | None = None, config: Any = None) -> Communicator:
     """The communicator of a one-process-per-rank job (launcher, torchrun or mpirun environment).
 
@@ -595,7 +609,7 @@ def init_from_env(device: int | None = None, config: Any = None) -> Communicator
     device = local if device is None else int(device)
     check_acl(library().aclrtSetDevice(device), "aclrtSetDevice")
     addr = os.environ.get("MASTER_ADDR", "127.0.0.1") or "127.0.0.1"
-    port = _env_int(("MASTER_PORT",), "master port") or 29500
+    port = handoff_port()
     timeout = _connect_timeout()
     server = None
     if rank == 0:

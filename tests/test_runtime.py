@@ -12,7 +12,7 @@ import pytest
 from conftest import build_cpp, run_program, run_python
 
 import aclnn_py
-from aclnn_py import AclError, AclnnParamError, DeviceBuffer, Tensor, ffi
+from aclnn_py import AclError, AclnnError, AclnnParamError, DeviceBuffer, Tensor, ffi
 from aclnn_py.errors import check_acl, check_aclnn
 
 HERE = Path(__file__).parent
@@ -270,3 +270,61 @@ def test_cpp_program_runs_against_the_mock(tmp_path, mock_libdir):
     result = run_program(program, mock_libdir, env={"ACLNN_MOCK_DEVICE_COUNT": "3"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "runtime basics ok" in result.stdout
+
+
+def _trans_quant_param_phase1_raw(scale_handle, out: Tensor):
+    lib = aclnn_py.lib
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    check_aclnn(lib.aclnnTransQuantParamV2GetWorkspaceSize(scale_handle, ffi.NULL, out.handle, size, executor),
+                "aclnnTransQuantParamV2GetWorkspaceSize")
+    return int(size[0]), executor[0]
+
+
+def _trans_quant_param_phase1(scale: Tensor, out: Tensor):
+    return _trans_quant_param_phase1_raw(scale.handle, out)
+
+
+def test_executors_are_single_use_unless_repeatable(stream):
+    lib = aclnn_py.lib
+    with Tensor.from_numpy(np.array([1.0, 2.0], np.float32)) as scale, Tensor.empty((2,), np.uint64) as out:
+        size, executor = _trans_quant_param_phase1(scale, out)
+        check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, size, executor, stream.handle), "aclnnTransQuantParamV2")
+        stream.synchronize()
+        with pytest.raises(AclnnError) as info:  # the executor was freed by its run
+            check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, size, executor, stream.handle), "aclnnTransQuantParamV2")
+        assert "already destroyed" in info.value.message
+        size, executor = _trans_quant_param_phase1(scale, out)
+        check_aclnn(lib.aclSetAclOpExecutorRepeatable(executor), "aclSetAclOpExecutorRepeatable")
+        for _ in range(2):
+            check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, size, executor, stream.handle), "aclnnTransQuantParamV2")
+        stream.synchronize()
+        check_aclnn(lib.aclDestroyAclOpExecutor(executor), "aclDestroyAclOpExecutor")
+        assert out.to_numpy().tolist() == [0x3F800000 | 1 << 46, 0x40000000 | 1 << 46]
+
+
+def test_tensor_outside_its_allocation_fails_the_operator(stream):
+    lib = aclnn_py.lib
+    with DeviceBuffer(8) as small:
+        with pytest.raises(ValueError, match=r"needs bytes \[0, 16\) but the buffer has 8"):
+            Tensor(small, (4,), np.float32)  # the Python layer refuses it up front
+        shape = ffi.new("int64_t[]", [4])
+        raw = lib.aclCreateTensor(shape, 1, lib.ACL_FLOAT, ffi.NULL, 0, lib.ACL_FORMAT_ND, shape, 1, small.ptr)
+        with Tensor.empty((4,), np.uint64) as out:
+            size, executor = _trans_quant_param_phase1_raw(raw, out)
+            with pytest.raises(AclError, match=r"bytes \[0, 16\) are outside the allocation of 8 bytes"):
+                check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, size, executor, stream.handle), "aclnnTransQuantParamV2")
+                stream.synchronize()
+        lib.aclDestroyTensor(raw)
+
+
+def test_freed_input_fails_the_operator(stream):
+    lib = aclnn_py.lib
+    buf = DeviceBuffer(16)
+    scale = Tensor(buf, (4,), np.float32)
+    with Tensor.empty((4,), np.uint64) as out:
+        size, executor = _trans_quant_param_phase1(scale, out)
+        buf.close()  # freed before the operator runs
+        with pytest.raises((AclError, AclnnError), match="use after free"):
+            check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, size, executor, stream.handle), "aclnnTransQuantParamV2")
+            stream.synchronize()
+    scale.close()

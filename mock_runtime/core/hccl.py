@@ -640,13 +640,13 @@ def _recv_exact(sock: socket.socket, n: int) -> bytearray | None:
     return buf
 
 
-def _recv(sock: socket.socket) -> tuple[dict, bytearray] | None:
+def _recv(sock: socket.socket, max_body: int = 1 << 40) -> tuple[dict, bytearray] | None:
     """One frame, or None at end of stream; ValueError for garbage."""
     raw = _recv_exact(sock, _FRAME.size)
     if raw is None:
         return None
     magic, head_len, body_len = _FRAME.unpack(raw)
-    if magic != _FRAME_MAGIC or head_len > _MAX_HEADER:
+    if magic != _FRAME_MAGIC or head_len > _MAX_HEADER or body_len > max_body:
         raise ValueError("not a mock-HCCL frame")
     head = _recv_exact(sock, head_len)
     body = _recv_exact(sock, body_len) if body_len else bytearray()
@@ -683,7 +683,7 @@ class _Server:
         try:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.settimeout(30.0)
-            frame = _recv(conn)
+            frame = _recv(conn, max_body=0)  # the join request; nothing is trusted before the token
             if frame is None:
                 conn.close()
                 return
@@ -701,11 +701,16 @@ class _Server:
                       f"carries the wrong token (not the root info HcclGetRootInfo produced, or corrupted)"})
                 conn.close()
                 return
+            rank, n_ranks = int(head["rank"]), int(head["n_ranks"])
+            name, pid = str(head.get("name", "")), int(head.get("pid", 0))
+            timeout = float(head.get("timeout", DEFAULT_CONNECT_TIMEOUT))
+            if not 0 <= rank < n_ranks or not timeout > 0:
+                conn.close()
+                return
             conn.settimeout(None)
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             conn.close()
             return
-        rank = int(head["rank"])
         joined = threading.Event()
         rejected = threading.Event()
 
@@ -728,8 +733,7 @@ class _Server:
             (joined if error is None else rejected).set()
             reply(0, None, error, result)
 
-        hub.join(rank, int(head["n_ranks"]), str(head.get("name", "")), int(head.get("pid", 0)),
-                 float(head.get("timeout", DEFAULT_CONNECT_TIMEOUT)), joined_cb)
+        hub.join(rank, n_ranks, name, pid, timeout, joined_cb)
         left = False
         try:
             while True:
@@ -747,7 +751,7 @@ class _Server:
                 payload = _array(body, head["dtype"], head["shape"]) if head.get("dtype") else None
                 hub.submit(rank, int(head["seq"]), head["signature"], head["spec"], payload,
                            float(head["timeout"]), lambda r, e, i=request_id: reply(i, r, e))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
         finally:
             if not left and not rejected.is_set():
@@ -1052,13 +1056,19 @@ class Config:
     exec_timeout: float | None = None
 
 
-def parse_config(header: bytes, name: bytes, tail: dict | None, what: str) -> Config:
-    """Check an HcclCommConfig: ``header`` = its first 24 bytes, ``tail`` = v10 fields or None."""
+def config_header(header: bytes, what: str) -> tuple[int, int]:
+    """Check the 24-byte header of an HcclCommConfig; (size, version). Read nothing else before this."""
     size, magic, version, _ = struct.unpack("<QIIQ", header)
     if magic != C["HCCL_COMM_CONFIG_MAGIC_WORD"]:
         raise _fail("HCCL_E_PARA", f"{what}: config magic word is {magic:#x}, expected {C['HCCL_COMM_CONFIG_MAGIC_WORD']:#x}: initialise the config with HcclCommConfigInit")
     if size < 160 or version < 1:
         raise _fail("HCCL_E_PARA", f"{what}: config header says size {size} / version {version}: not an HcclCommConfig (HcclCommConfigInit writes size 2240, version {C['HCCL_COMM_CONFIG_VERSION']})")
+    return size, version
+
+
+def parse_config(header: bytes, name: bytes, tail: dict | None, what: str) -> Config:
+    """Check an HcclCommConfig: ``header`` = its first 24 bytes, ``tail`` = v10 fields or None."""
+    size, version = config_header(header, what)
     raw = name.split(b"\0", 1)[0]
     try:
         text = raw.decode("utf-8")
@@ -1262,13 +1272,15 @@ def init_cluster_info(path: str, rank: int, config: Config | None, what: str) ->
     if rank == 0:
         hub = _find_hub(comm_id)
         if hub is None or hub.formed or hub.error is not None:
+            hub = Hub(comm_id, token, f"mock_hccl_rt_{comm_id.hex()[:16]}", what)
+            _register_hub(hub)  # before the listener exists, so no joiner finds it without the hub
             with _server_lock:
                 if port not in _rank_table_servers:
                     try:
                         _rank_table_servers[port] = _Server(port)
                     except OSError as exc:
+                        _forget_hub(hub)
                         raise _fail("HCCL_E_TCP_CONNECT", f"{what}: rank 0 cannot listen on {LOOPBACK}:{port}, the rendezvous port derived from {path!r}: {exc.strerror or exc} (another job using the same rank table?)") from None
-            _register_hub(Hub(comm_id, token, f"mock_hccl_rt_{comm_id.hex()[:16]}", what))
     timeout = connect_timeout()
     ex = config.exec_timeout if config.exec_timeout is not None else exec_timeout()
     link = _connect(LOOPBACK, port, comm_id, token, rank, time.monotonic() + timeout, 0)

@@ -1,7 +1,8 @@
 """The C entry points of the four mock libraries, registered with cffi's ``def_extern``.
 
 Each submodule implements the functions one library exports, named as in C and
-taking the raw cffi arguments. :func:`register` wraps every one of them so a
+taking the raw cffi arguments; its ``ffi``/``lib`` globals are that library's
+cffi objects, set at registration. :func:`register` wraps every one of them so a
 failure becomes the documented status code plus a thread-local message read
 by ``aclGetRecentErrMsg``, never a crash.
 """
@@ -53,6 +54,6 @@ def _wrap(fn: Function, impl: Callable[..., Any], ffi: Any, internal: int) -> Ca
 def register(library: str, ffi: Any, lib: Any) -> None:
     """Attach the Python implementation of every function ``library`` exports."""
     module = importlib.import_module(f"{__name__}.{library}")
-    module.bind(ffi, lib)
+    module.ffi, module.lib = ffi, lib  # the library's own cffi objects, for casts and helpers
     for fn in load().library_functions(library):
         ffi.def_extern(name=fn.name)(_wrap(fn, getattr(module, fn.name), ffi, INTERNAL_ERROR[library]))

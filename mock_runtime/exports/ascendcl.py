@@ -21,10 +21,6 @@ CANN_VERSION = (8, 5, 0)
 _POLICY_MASK = C["ACL_MEM_TYPE_LOW_BAND_WIDTH"] | C["ACL_MEM_TYPE_HIGH_BAND_WIDTH"] | C["ACL_MEM_ACCESS_USER_SPACE_READONLY"]
 
 
-def bind(ffi_: Any, lib_: Any) -> None:
-    global ffi, lib
-    ffi, lib = ffi_, lib_
-
 
 def _addr(p: Any) -> int:
     return int(ffi.cast("uintptr_t", p))

@@ -11,11 +11,6 @@ lib: Any = None
 _strings: dict[int, Any] = {}
 
 
-def bind(ffi_: Any, lib_: Any) -> None:
-    global ffi, lib
-    ffi, lib = ffi_, lib_
-
-
 def _addr(p: Any) -> int:
     return int(ffi.cast("uintptr_t", p))
 
@@ -33,16 +28,16 @@ def _root_info(p: Any, what: str) -> bytes:
 def _config(p: Any, what: str) -> core.Config:
     _out(p, f"{what}: config")
     header = bytes(ffi.buffer(p, 24))
-    size = int.from_bytes(header[:8], "little")
+    size, version = core.config_header(header, what)
     tail = None
-    if size >= ffi.sizeof("HcclCommConfig"):
+    if size >= ffi.sizeof("HcclCommConfig") and version >= 10:
         tail = {
             "hcclBufferSize": p.hcclBufferSize,
             "hcclDeterministic": p.hcclDeterministic,
             "hcclExecTimeOut": p.hcclExecTimeOut,
         }
-    # The name field is at the same offset in every layout version (>= 2), read it only when present.
-    name = bytes(ffi.buffer(p.hcclCommName, core.COMM_NAME_MAX)) if size >= 160 else b""
+    # hcclCommName is at offset 32 in every layout version (size >= 160 is checked above).
+    name = bytes(ffi.buffer(p.hcclCommName, core.COMM_NAME_MAX))
     return core.parse_config(header, name, tail, what)
 
 

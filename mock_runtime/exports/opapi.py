@@ -22,10 +22,6 @@ _NULLPTR = C["ACLNN_ERR_PARAM_NULLPTR"]
 _INVALID = C["ACLNN_ERR_PARAM_INVALID"]
 
 
-def bind(ffi_: Any, lib_: Any) -> None:
-    global ffi, lib
-    ffi, lib = ffi_, lib_
-
 
 def _addr(p: Any) -> int:
     return int(ffi.cast("uintptr_t", p))
