@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("ACLNN_PY_BACKEND", "mock")
 
 from aclnn_py import Context, Device, DeviceBuffer, Runtime, Stream, backend, hccl  # noqa: E402
