@@ -4,7 +4,7 @@ Pure functions used on both sides of the ABI: the binding applies them to
 bytes copied from the device, the mock to its device memory. Host arrays use
 the representation of :mod:`aclnn_py.formats`; 4-bit types are packed two per
 byte (even index in the low nibble); a FRACTAL_NZ tensor is converted between
-its storage and its logical (view) shape.
+its storage and its logical (view) shape, with the C0 of its storage shape.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def from_bytes(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
     name = dtypes.name(desc.dtype)
     if desc.is_nz:
         storage = flat[: int(np.prod(desc.storage_shape))].reshape(desc.storage_shape)
-        return nz.nz_to_nd(storage, desc.shape, name)
+        return nz.nz_to_nd(storage, desc.shape, name, desc.storage_shape[-1])
     return _strided(flat, desc).copy()
 
 
@@ -67,7 +67,7 @@ def into_bytes(desc: TensorDesc, values: np.ndarray, raw: np.ndarray) -> None:
         raise ValueError(f"values of shape {values.shape} do not fit a tensor of shape {desc.shape}")
     values = values.astype(formats.host_dtype(name), copy=False)
     if desc.is_nz:  # the whole NZ storage, padding included
-        values = nz.nd_to_nz(values, name).reshape(-1)
+        values = nz.nd_to_nz(values, name, desc.storage_shape[-1]).reshape(-1)
         desc = TensorDesc(values.shape, desc.dtype, (1,), desc.offset, ND, values.shape)
     if dtypes.bits(desc.dtype) == 4:
         if not desc.is_contiguous() or desc.offset % 2:

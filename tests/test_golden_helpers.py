@@ -210,6 +210,12 @@ def test_nz_4bit_and_hifloat8():
     assert out.dtype == np.dtype(ml_dtypes.int4)
     assert out[1, 1, 3, 35] == nd[19, 99]
     assert np.array_equal(nz.nz_to_nd(out, nd.shape).astype(np.int8), nd.astype(np.int8))
+    out32 = nz.nd_to_nz(nd, c0=32)  # the Ascend 950 INT4 tile: 16 bytes per row
+    assert out32.shape == nz.nz_storage_shape(nd.shape, "int4", 32) == (4, 2, 16, 32)
+    assert out32[3, 1, 3, 3] == nd[19, 99]
+    assert np.array_equal(nz.nz_to_nd(out32, nd.shape, c0=32).astype(np.int8), nd.astype(np.int8))
+    with pytest.raises(ValueError):
+        nz.nz_to_nd(out32, nd.shape)  # read with the 32-byte rule's C0 = 64
     codes = rng.integers(0, 256, (5, 40)).astype(np.uint8)
     out = nz.nd_to_nz(codes, "hifloat8")
     assert out.shape == (2, 1, 16, 32)
@@ -223,6 +229,8 @@ def test_nz_errors():
         nz.nd_to_nz(np.zeros(4, np.int8))
     with pytest.raises(ValueError):
         nz.nz_to_nd(np.zeros((1, 1, 16, 32), np.int8), (17, 32))
+    with pytest.raises(ValueError):
+        nz.nz_storage_shape((16, 16), "int8", 0)
 
 
 # --------------------------------------------------------------------------- precision

@@ -4,6 +4,11 @@ A logical matrix (H, W) (H = second-last dim, W = last dim) is stored as
 (batch..., ceil(W/C0), ceil(H/16), 16, C0) with element (h, w) at
 [w // C0, h // 16, h % 16, w % C0]; padding bytes are zero. Arrays here are host
 representations (4-bit types unpacked, one value per byte).
+
+C0 defaults to 32 bytes of the dtype (:func:`nz_c0`). The conversions also take
+an explicit ``c0``: Ascend 950 INT4 weights come in a C0 = 32 layout (16 bytes
+per row, the tile aclnnConvertWeightToINT4Pack writes) as well as the 64 of the
+32-byte rule; a tensor's C0 is the last dim of its NZ storage shape.
 """
 
 from __future__ import annotations
@@ -41,10 +46,12 @@ def _dims(shape: Iterable[int]) -> tuple[int, ...]:
     return dims
 
 
-def nz_storage_shape(shape: Iterable[int], name: str) -> tuple[int, ...]:
+def nz_storage_shape(shape: Iterable[int], name: str, c0: int | None = None) -> tuple[int, ...]:
     """NZ storage shape (batch..., ceil(W/C0), ceil(H/16), 16, C0) of an ND shape."""
     dims = _dims(shape)
-    c0 = nz_c0(name)
+    c0 = nz_c0(name) if c0 is None else operator.index(c0)
+    if c0 <= 0:
+        raise ValueError(f"C0 must be positive, got {c0}")
     height, width = dims[-2:]
     return dims[:-2] + (-(-width // c0), -(-height // H0), H0, c0)
 
@@ -57,16 +64,17 @@ def _checked_name(array: np.ndarray, name: str | None) -> str:
     return name
 
 
-def nd_to_nz(array: np.ndarray, name: str | None = None) -> np.ndarray:
+def nd_to_nz(array: np.ndarray, name: str | None = None, c0: int | None = None) -> np.ndarray:
     """Convert an ND array (..., H, W) to FRACTAL_NZ storage, zero padded.
 
     ``name`` defaults to :func:`~aclnn_py.formats.name_of` the array (pass
-    ``'hifloat8'`` for uint8 codes if you like; the layout is the same).
+    ``'hifloat8'`` for uint8 codes if you like; the layout is the same);
+    ``c0`` to :func:`nz_c0` of it.
     """
     arr = np.asarray(array)
     name = _checked_name(arr, name)
     dims = _dims(arr.shape)
-    *batch, w1, h1, _, c0 = nz_storage_shape(dims, name)
+    *batch, w1, h1, _, c0 = nz_storage_shape(dims, name, c0)
     padded = np.zeros((*batch, h1 * H0, w1 * c0), arr.dtype)
     padded[..., : dims[-2], : dims[-1]] = arr
     nb = len(batch)
@@ -74,12 +82,13 @@ def nd_to_nz(array: np.ndarray, name: str | None = None) -> np.ndarray:
     return np.ascontiguousarray(tiles.transpose(*range(nb), nb + 2, nb, nb + 1, nb + 3))
 
 
-def nz_to_nd(nz: np.ndarray, shape: Iterable[int], name: str | None = None) -> np.ndarray:
+def nz_to_nd(nz: np.ndarray, shape: Iterable[int], name: str | None = None,
+             c0: int | None = None) -> np.ndarray:
     """Convert FRACTAL_NZ storage back to the ND array of ``shape`` (padding cropped)."""
     arr = np.asarray(nz)
     name = _checked_name(arr, name)
     dims = _dims(shape)
-    expected = nz_storage_shape(dims, name)
+    expected = nz_storage_shape(dims, name, c0)
     if arr.shape != expected:
         raise ValueError(f"NZ array has shape {arr.shape}; ND shape {dims} of {name!r} "
                          f"needs {expected}")
