@@ -449,6 +449,48 @@ def test_a8w4_int32_packed(rng):
         grouped_matmul([x], [w], **kw)[0])
 
 
+@pytest.mark.parametrize("with_offset", [False, True])
+@pytest.mark.parametrize("glt", [0, 2])
+def test_a8w4_950(rng, with_offset, glt):
+    """Ascend 950 S8S4: exact x @ w per k-group, FixPipe to fp16 with the fp19 scale, fp16 sums,
+    + rowsum * offset in float32, * pts; the bias is not read and groupListType is honoured."""
+    x, w, s, scale, bias, offset, pts = a8w4_setup(rng, with_offset)
+    scale = scale | np.uint64(1 << 46)  # the M1-mode bit the upstream example sets
+    k, n = w.shape[1:]
+    groups = s.shape[1]
+    size = k // groups
+    kw = dict(scale=[scale], per_token_scale=[pts], out_dtype="float16", profile="950",
+              offset=None if offset is None else [offset])
+    y = run_grouped(glt, x, w, bias=[bias], out_name="float16", **kw)
+    np.testing.assert_array_equal(run_grouped(glt, x, w, bias=[np.zeros_like(bias)], out_name="float16", **kw), y)
+
+    def row(m, e, c):
+        acc = None
+        for g in range(groups):
+            ks = slice(g * size, (g + 1) * size)
+            term = np.float16(np.float32(idot(x[m][ks], w[e][ks, c])) * fp19(scale[e, g, c]))
+            acc = term if acc is None else np.float16(acc + term)
+        v = np.float32(acc)
+        if offset is not None:
+            v = v + np.float32(idot(x[m], np.ones(k))) * offset[e, 0, c]
+        return v * pts[m]
+
+    np.testing.assert_array_equal(y[:8], reference(n, row, "float16"))
+
+
+def test_a4w4_same_formula_on_every_profile(rng):
+    x = rng.integers(-8, 8, (M, 64)).astype(ml_dtypes.int4)
+    w = rng.integers(-8, 8, (E_W, 64, 16)).astype(ml_dtypes.int4)
+    scale = trans_quant_param(rng.uniform(0.01, 0.1, (E_W * 2, 16))).reshape(E_W, 2, 16)
+    kw = dict(scale=[scale], per_token_scale=[rng.uniform(0.5, 2, M).astype(np.float32)],
+              out_name="bfloat16", out_dtype="bfloat16")
+    y = run_grouped(2, x, w, **kw)
+    for profile in ("A3", "950"):
+        np.testing.assert_array_equal(run_grouped(2, x, w, profile=profile, **kw), y)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        run_grouped(2, x, w, profile="310P", **kw)
+
+
 # --------------------------------------------------------------------------- A4W4
 
 @pytest.mark.parametrize("groups, with_pts, out", [(0, True, "bfloat16"), (4, True, "float16"),

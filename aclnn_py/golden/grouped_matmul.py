@@ -36,16 +36,29 @@ a16w8, a16w4 (INT8/INT4 w, FP16/BF16 x) and weight_fp8 (FP8/HiF8 w, Ascend 950)
     [G, N] (group g covers K rows [g*K/G, (g+1)*K/G)). FP16 x: every step in
     fp16 arithmetic, rounded to fp16; BF16 x: in float32, rounded once to bf16.
     y = cast(f32(x @ W~) + f32(b)).
-a4w4 (INT4 x and w, UINT64 scale [N] or [G, N])
+a4w4 (INT4 x and w, UINT64 scale [N] or [G, N]), every profile
     y = cast(f32(sum_g fp16(f32(x[:, K_g] @ w[K_g]) * fp19(s[g]))) * pts),
-    the k-group terms rounded to fp16 and summed in fp16 in group order.
-a8w4 (INT8 x, INT4 w, UINT64 scale [G, N] holding float32 bits in its low 32 bits)
+    the k-group terms rounded to fp16 and summed in fp16 in group order; no
+    pts = 1. (Ascend 950 "S4S4": x and w are widened to INT8, the cube's int32
+    result goes through the FixPipe dequantization with the UINT64 scale to
+    fp16, per-group partials are atomically added in fp16: the same formula.)
+a8w4 on Atlas A2/A3 (INT8 x, INT4 w, UINT64 scale [G, N] holding float32 bits
+    in its low 32 bits)
     x = 16 * hi + lo + 8 with hi = x >> 4 and lo = (x & 15) - 8 (both in [-8, 7]);
     H, L = the a4w4 fp16 group sums of hi @ w and lo @ w with that scale;
     y = cast((16 * H + L + b + rowsum(x) * offset) * pts). With the offline
     bias b = 8 * sum_k w * s this equals x @ (w * s) * pts. The offset term is
     only present when offsetOptional is given (scale then has G = 1). When the
     offset is null the groupList is read as counts whatever groupListType says.
+a8w4 on the Ascend 950 ("S8S4"; ``profile='950'``)
+    y = cast((f32(sum_g fp16(f32(x[:, K_g] @ w[K_g]) * fp19(s[g]))) + rowsum(x)
+    * offset) * pts): the int4 weight is widened to INT8, x @ w is exact, each
+    k-group (G = K/256 without offset, G = 1 with it) is dequantized by the
+    FixPipe to fp16 and the groups are added in fp16; the vector epilogue adds
+    rowsum(x)[m] * offset[n] in float32 (offset present) and multiplies by pts.
+    The bias (required by the operator, [E, N]) does not enter the result; with
+    the documented bias b = 8 * sum_k w * s the doc's formula
+    ((x - 8) @ w * s + b) * pts is the same value. groupListType is honoured.
 mx (FP8/FP4 x and w, FLOAT8_E8M0 scales, 32-element k blocks, Ascend 950)
     y = cast((x * 2^ex[m, k//32]) @ (w * 2^ew[k//32, n]) + f32(b)); pts is
     [M, ceil(K/64), 2], scale [ceil(K/64), N, 2] ([N, ceil(K/64), 2] when the
@@ -66,9 +79,15 @@ Choices where the documentation leaves it open (UNCONFIRMED in the notes):
   group's dequantized term rounded to fp16 before an fp16 add; A8W4 keeps the hi
   and lo sums apart and combines 16 * H + L in float32, then adds the bias, the
   rowsum * offset term and multiplies by pts (in that order).
-- A4W4 scales decode as fp19 (bit 46 ignored); A8W4 scales use the full float32
-  in the low 32 bits (identical when the scales are fp16-representable, as the
-  upstream test makes them).
+- A4W4 scales decode as fp19 (bit 46 ignored); A2/A3 A8W4 scales use the full
+  float32 in the low 32 bits (identical when the scales are fp16-representable, as
+  the upstream test makes them). Ascend 950 A8W4 scales decode as fp19 like every
+  UINT64 scale the FixPipe applies (the upstream S8S4 example stores full float32
+  bits with bit 46 set; its scales are fp19-exact, so both readings agree there).
+- Ascend 950 A8W4/A4W4: the FixPipe's int32 x scale -> fp16 conversion is modelled
+  as float32 product rounded to fp16; the bias of S8S4 is not applied (the
+  arch35 kernel never reads it), so a bias other than the documented offline
+  correction gives x @ (w * s) * pts here, not the doc formula's value.
 - Bit 46 of packed scales is ignored; the packed offset only enters INT8 output.
 - INT32 output is acc + bias; a scale given with it (the 950 table allows
   UINT64) is not applied.
@@ -91,7 +110,7 @@ from types import EllipsisType
 
 import numpy as np
 
-from aclnn_py import formats
+from aclnn_py import formats, soc
 from aclnn_py.golden.matmul import float_matmul, int_matmul
 from aclnn_py.golden.precision import round_to
 from aclnn_py.golden.quant_params import decode_offset, decode_scale
@@ -467,12 +486,28 @@ def _fp16_group_sum(x: np.ndarray, w: np.ndarray, scale: np.ndarray) -> np.ndarr
     return total
 
 
-def _a4w4(u: _Unit, c: _Call) -> np.ndarray:
-    packed = c.pick(c.scale, u.index)
-    scale = decode_scale(packed).reshape(-1, u.w.shape[1])
-    v = _fp16_group_sum(u.x, u.w, scale).astype(np.float32)
+def _fixpipe_dequant(u: _Unit, c: _Call) -> np.ndarray:
+    """f32 of the fp16 k-group sums of x @ w, each group scaled by its fp19 packed scale."""
+    scale = decode_scale(c.pick(c.scale, u.index)).reshape(-1, u.w.shape[1])
+    return _fp16_group_sum(u.x, u.w, scale).astype(np.float32)
+
+
+def _per_token(v: np.ndarray, u: _Unit, c: _Call) -> np.ndarray:
     pts = c.token_scale(u)
     return v if pts is None else v * pts
+
+
+def _plus_offset(v: np.ndarray, u: _Unit, c: _Call) -> np.ndarray:
+    """v + rowsum(x)[m] * offset[n] (A8W4 asymmetric quantization; no offset: v)."""
+    offset = c.pick(c.offset, u.index)
+    if offset is None:
+        return v
+    rowsum = u.x.sum(axis=1, dtype=np.int64).astype(np.float32)
+    return v + rowsum[:, None] * _f32(offset).reshape(-1)
+
+
+def _a4w4(u: _Unit, c: _Call) -> np.ndarray:
+    return _per_token(_fixpipe_dequant(u, c), u, c)
 
 
 def _low32_float(packed: np.ndarray) -> np.ndarray:
@@ -487,12 +522,11 @@ def _a8w4(u: _Unit, c: _Call) -> np.ndarray:
     scale = _low32_float(c.pick(c.scale, u.index)).reshape(-1, n)
     sums = _fp16_group_sum(halves, u.w, scale).astype(np.float32)
     v = _float_bias(16 * sums[:rows] + sums[rows:], c.pick(c.bias, u.index))
-    offset = c.pick(c.offset, u.index)
-    if offset is not None:
-        rowsum = x.sum(axis=1, dtype=np.int64).astype(np.float32)
-        v = v + rowsum[:, None] * _f32(offset).reshape(-1)
-    pts = c.token_scale(u)
-    return v if pts is None else v * pts
+    return _per_token(_plus_offset(v, u, c), u, c)
+
+
+def _a8w4_950(u: _Unit, c: _Call) -> np.ndarray:
+    return _per_token(_plus_offset(_fixpipe_dequant(u, c), u, c), u, c)
 
 
 def _mx(u: _Unit, c: _Call) -> np.ndarray:
@@ -560,6 +594,8 @@ _KERNELS: dict[str, Callable[[_Unit, _Call], np.ndarray]] = {
     "mx": _mx,
     "pergroup_perblock": _perblock,
 }
+_KERNELS_950 = {**_KERNELS, "a8w4": _a8w4_950}
+_PROFILES = tuple(soc.PROFILES.values())
 
 
 # --------------------------------------------------------------------------- entry point
@@ -631,15 +667,20 @@ def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
                    act_type: int = 0, out_dtype: str | None = None, out: ArrayList = None,
                    weight_transposed: bool = False, x_dtype: str | None = None,
                    weight_dtype: str | None = None, scale_dtype: str | None = None,
-                   per_token_scale_dtype: str | None = None) -> list[np.ndarray]:
+                   per_token_scale_dtype: str | None = None,
+                   profile: str = "A2") -> list[np.ndarray]:
     """Golden aclnnGroupedMatmulV5 on host arrays; returns the output tensor list.
 
     Parameters are tensor lists (or None) in the host representation of
     :mod:`aclnn_py.formats`; ``*_dtype`` name a CANN dtype when the array alone
     does not (HiFloat8 uint8 codes, E8M0 codes, INT32-packed int4 weights).
     ``out`` gives the outputs' initial contents (rows a groupList leaves out keep
-    them); without it they start at zero. See the module docstring for formulas.
+    them); without it they start at zero. ``profile`` ("A2", "A3" or "950")
+    selects the hardware whose formula applies where they differ (A8W4). See the
+    module docstring for formulas.
     """
+    if profile not in _PROFILES:
+        raise ValueError(f"profile must be one of {_PROFILES}, got {profile!r}")
     xs = [np.asarray(t) for t in x]
     w_name = weight_dtype or formats.name_of(np.asarray(weight[0]))
     ws = [_logical_weight(t, w_name, weight_transposed) for t in weight]
@@ -652,8 +693,8 @@ def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
                     has_antiquant_scale=antiquant_scale is not None)
     out_name = _output_name(kind, x_name, out_dtype, out)
     _check_call(kind, out_name, act_type, group_type == 2, offset, per_token_scale)
-    if kind == "a8w4" and offset is None:
-        group_list_type = 1  # the kernel reads this groupList as counts
+    if kind == "a8w4" and offset is None and profile != "950":
+        group_list_type = 1  # the A2/A3 kernel reads this groupList as counts
     units = _plan(pattern, xs, ws, group_list, group_list_type, group_type)
     outputs = _allocate(pattern, units, xs, ws, split_item, group_type, group_list, out,
                         out_name)
@@ -667,7 +708,7 @@ def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
                  antiquant_scale=antiquant_scale, antiquant_offset=antiquant_offset,
                  per_token_scale=per_token_scale, pts_name=pts_name,
                  weight_transposed=weight_transposed, act_type=act_type)
-    kernel = _KERNELS[kind]
+    kernel = (_KERNELS_950 if profile == "950" else _KERNELS)[kind]
     for u in units:
         target = outputs[u.out]
         if u.x.shape[0] == 0:
