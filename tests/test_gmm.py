@@ -4,21 +4,25 @@ Every scenario of semantics.md §4.4 (Atlas A2 profile) and §4.5 (Ascend 950
 profile), the tensor-count patterns, groupType / groupListType / splitItem,
 rows past the groupList total, NZ weights, activations, and every argument
 rule of §6.2 (status code and message) both through the binding and through
-the raw C entry point of the mock.
+the raw C entry point of the mock. The Ascend 950 A8W4 ("S8S4") and A4W4
+("S4S4") are checked against references written here from the 2026 doc, and
+through a C program of our own (tests/c/gmm_int4_quant.cpp).
 """
 from __future__ import annotations
 
 import gc
 import os
+from pathlib import Path
 
 os.environ["ACLNN_PY_BACKEND"] = "mock"
 
+import aclnn_py  # noqa: E402
 import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from aclnn_py import AclError, AclnnParamError, Device, Stream, Tensor  # noqa: E402
-from conftest import reinit_mock  # noqa: E402
+from conftest import build_cpp, reinit_mock, run_program  # noqa: E402
 from aclnn_py import formats  # noqa: E402
 from aclnn_py.descriptors import FRACTAL_NZ  # noqa: E402
 from aclnn_py.golden import nz  # noqa: E402
@@ -99,9 +103,9 @@ def dev_transposed(array, name: str | None = None) -> Tensor:
     return Tensor.from_numpy(np.ascontiguousarray(np.swapaxes(array, -1, -2)), name).transpose()
 
 
-def dev_nz(array, name: str) -> Tensor:
-    """A FRACTAL_NZ weight: 4-D storage shape per matrix, the view logical."""
-    storage = nz.nz_storage_shape(array.shape, name)
+def dev_nz(array, name: str, c0: int | None = None) -> Tensor:
+    """A FRACTAL_NZ weight: 4-D storage shape per matrix (C0 of the dtype unless given), the view logical."""
+    storage = nz.nz_storage_shape(array.shape, name, c0)
     nbytes = formats.device_nbytes(storage, name)
     t = Tensor(DeviceBuffer(nbytes), array.shape, name, format=FRACTAL_NZ, storage_shape=storage)
     t.owns_buffer = True
@@ -492,6 +496,124 @@ def test_950_a8w8_k_grouped_and_bf16_bias(a950, rng):
                   group_type=0, expect_kept=8)
 
 
+# --------------------------------------------------------------------------- 950 A8W4 (S8S4) and A4W4 (S4S4)
+# Checked against references written here from the 2026 doc's formulas in float64 (not the golden),
+# under CANN's precision standard. x and w lean positive so every output is well away from zero and
+# the relative errors measure the fp16 rounding points of the kernels, not a cancellation.
+
+ROWS_OF_EXPERT = {0: range(0, 4), 2: range(4, 10)}  # 12 rows, expert 1 empty, rows 10-11 not covered
+GROUP_LISTS_950 = {0: [4, 4, 10], 1: [4, 0, 6], 2: [[0, 4], [2, 6], [1, 0]]}
+
+
+def int4_leaning_positive(rng, shape):
+    """Every INT4 code -8..7, the non-negative ones four times as likely as the negative ones."""
+    values = np.arange(-8, 8)
+    return rng.choice(values, shape, p=np.where(values < 0, 1, 4) / 40).astype(ml_dtypes.int4)
+
+
+def fp19_exact(rng, shape, lo, hi):
+    """float32 scales with 10 mantissa bits: a packed UINT64 carries them exactly."""
+    return rng.uniform(lo, hi, shape).astype(np.float16).astype(np.float32)
+
+
+def fixpipe_packed(s: np.ndarray) -> np.ndarray:
+    """UINT64 scales as the S8S4 example writes them: float32 bits, bit 46 (M1 mode) set."""
+    return s.view(np.uint32).astype(np.uint64) | np.uint64(1 << 46)
+
+
+def run_950(stream, x, weight, n, *, out_dtype, glt, **params):
+    """The binding on the 950 profile, single x / weight / out, sentinel-filled out."""
+    out = dev(np.full((x.shape[0], n), SENTINEL).astype(formats.host_dtype(out_dtype)))
+    lists = {key: [dev(v)] for key, v in params.items() if v is not None}
+    result = grouped_matmul_v5([dev(x)], [weight], stream=stream, out=[out], group_list_type=glt,
+                               group_list=dev(np.array(GROUP_LISTS_950[glt], np.int64)), split_item=3,
+                               group_type=0, **lists)
+    stream.synchronize()
+    assert result == [out]
+    got = out.to_numpy()
+    assert np.all(got[10:].astype(np.float32) == SENTINEL), "rows past the groupList must keep their contents"
+    return got[:10]
+
+
+def weight_tensor(w, kind, c0=32):
+    if kind == "int32":
+        return dev(formats.pack_int4_to_int32(w), "int32")
+    return dev_nz(w, "int4", c0) if kind == "nz" else dev(w)
+
+
+@pytest.mark.parametrize("with_offset, weight_kind, out_dtype", [
+    (False, "nd", "bfloat16"), (False, "int32", "float16"), (False, "nz", "bfloat16"),
+    (True, "nd", "float16"), (True, "nz", "float16")])
+def test_950_a8w4_s8s4(a950, rng, with_offset, weight_kind, out_dtype):
+    """Doc: y = ((x - 8) @ w * s + bias) * pts with bias = 8 * sum_k w * s, the weight dequantized
+    per channel with the fused offset (w * s + offset) or per 256-group without it."""
+    m, k, n, e = 12, 512, 64, 3
+    x = rng.integers(-40, 128, (m, k)).astype(np.int8)
+    w = int4_leaning_positive(rng, (e, k, n))
+    groups = 1 if with_offset else k // 256
+    s = fp19_exact(rng, (e, groups, n), 0.001, 0.01)
+    s_k = np.repeat(s.astype(np.float64), k // groups, axis=1)  # [E, K, N]
+    bias = (8 * np.einsum("ekn,ekn->en", w.astype(np.float64), s_k)).astype(np.float32)
+    offset = fp19_exact(rng, (e, 1, n), 0.0, 0.05) if with_offset else None
+    pts = rng.uniform(0.5, 2, m).astype(np.float32)
+    got = run_950(a950, x, weight_tensor(w, weight_kind), n, out_dtype=out_dtype, glt=1, bias=bias,
+                  scale=fixpipe_packed(s), offset=offset, per_token_scale=pts)
+    ref = np.zeros((10, n))
+    for ex, rows in ROWS_OF_EXPERT.items():
+        xr = x[rows].astype(np.float64)
+        v = (xr - 8) @ (w[ex].astype(np.float64) * s_k[ex]) + bias[ex]  # the doc's formula
+        if offset is not None:  # weight (w + antiquantOffset) * s = w * s + offset
+            v += xr.sum(axis=1, keepdims=True) * offset[ex, 0]
+        ref[rows] = v * pts[rows, None]
+    assert np.all(np.abs(ref) > 1)
+    assert_close(got, ref, out_dtype)
+
+
+@pytest.mark.parametrize("groups, with_pts, weight_kind, out_dtype, glt", [
+    (0, True, "nd", "bfloat16", 0), (4, False, "nd", "float16", 1), (4, True, "int32", "bfloat16", 2),
+    (0, False, "nz", "float16", 0), (0, True, "nz64", "bfloat16", 1)])
+def test_950_a4w4_s4s4(a950, rng, groups, with_pts, weight_kind, out_dtype, glt):
+    """Doc: y = (x @ w) * scale * pts per channel, sum_g (x_g @ w_g) * scale_g * pts per group."""
+    m, k, n, e = 12, 256, 64, 3
+    x = int4_leaning_positive(rng, (m, k))
+    w = int4_leaning_positive(rng, (e, k, n))
+    s = fp19_exact(rng, (e, groups or 1, n), 0.01, 0.1)
+    pts = rng.uniform(0.5, 2, m).astype(np.float32) if with_pts else None
+    weight = weight_tensor(w, "nz", 64) if weight_kind == "nz64" else weight_tensor(w, weight_kind)
+    got = run_950(a950, x, weight, n, out_dtype=out_dtype, glt=glt, per_token_scale=pts,
+                  scale=fixpipe_packed(s if groups else s[:, 0]))
+    ref = np.zeros((10, n))
+    for ex, rows in ROWS_OF_EXPERT.items():
+        s_k = np.repeat(s[ex].astype(np.float64), k // (groups or 1), axis=0)
+        ref[rows] = x[rows].astype(np.float64) @ (w[ex].astype(np.float64) * s_k)
+        if pts is not None:
+            ref[rows] *= pts[rows, None]
+    assert np.all(np.abs(ref) > 1)
+    assert_close(got, ref, out_dtype)
+
+
+def test_950_s8s4_example_shapes(a950, rng):
+    """The shapes and bound of the upstream S8S4 example (M 8, K 512, N 16, E 2, 4 + 4 rows, all-ones
+    pts, max abs error < 0.2) with data of our own, given as host arrays (the binding uploads them
+    and sizes the output)."""
+    m, k, n, e = 8, 512, 16, 2
+    x = ints(rng, (m, k), -8, 8)
+    w = ints(rng, (e, k, n), -8, 8, ml_dtypes.int4)
+    s = rng.integers(1, 5, (e, n)).astype(np.float32) / 128
+    offset = (rng.integers(-2, 3, (e, n)) * s).astype(np.float32)
+    bias = (8 * np.einsum("ekn,en->en", w.astype(np.float64), s)).astype(np.float32)
+    out, = grouped_matmul_v5(x, w, stream=a950, bias=bias, scale=fixpipe_packed(s)[:, None],  # host arrays
+                             offset=offset[:, None], per_token_scale=np.ones(m, np.float32),
+                             group_list=np.array([4, 4]), group_list_type=1, split_item=3, group_type=0,
+                             out_dtype="float16")
+    a950.synchronize()
+    assert out.shape == (m, n) and out.dtype == aclnn_py.dtypes.DataType.ACL_FLOAT16
+    ref = np.vstack([x[:4].astype(np.float64) @ (w[0].astype(np.float64) * s[0] + offset[0]),
+                     x[4:].astype(np.float64) @ (w[1].astype(np.float64) * s[1] + offset[1])])
+    assert np.abs(ref).max() > 10
+    assert np.abs(out.to_numpy().astype(np.float64) - ref).max() < 0.2
+
+
 # --------------------------------------------------------------------------- validation rules
 
 def _c_list(items):
@@ -570,6 +692,14 @@ def base_a8w4(rng, k=256, n=16, **over):
              scale=[T(np.ones((3, 1, n), np.uint64))], bias=[T(np.zeros((3, n), np.float32))],
              per_token_scale=[T(np.ones(8, np.float32))], group_list=T(np.array([2, 5, 1], np.int64)),
              split_item=3, group_type=0, out=[T(np.zeros((8, n), BF16))])
+    a.update(over)
+    return a
+
+
+def base_a8w4_offset(rng, **over):
+    """Per-channel A8W4 with the fused offset (FLOAT16 out, groupListType 1)."""
+    a = base_a8w4(rng, offset=[T(np.zeros((3, 1, 16), np.float32))], out=[T(np.zeros((8, 16), np.float16))],
+                  group_list_type=1)
     a.update(over)
     return a
 
@@ -730,7 +860,57 @@ RULES = [
      "K/G must be an even integer", True),
     ("out_shape", "A2", lambda r: base_fp16(r, out=[T(np.zeros((8, 15), np.float16))]), INVALID,
      "differ from the expected", True),
-    ("950_a8w4", "950", lambda r: base_a8w4(r), INVALID, "(A8W4) is not supported on the 950 profile", True),
+    ("950_a8w4_group_list_type_0", "950", lambda r: base_a8w4(r), INVALID,
+     "A8W4 on the 950 profile needs groupListType 1 (the groupList holds counts), got 0", True),
+    ("950_a8w4_group_list_type_2", "950", lambda r: base_a8w4(
+        r, group_list_type=2, group_list=T(np.array([[0, 2], [1, 6]], np.int64))), INVALID,
+     "needs groupListType 1 (the groupList holds counts), got 2", True),
+    ("950_a8w4_pergroup_scale", "950", lambda r: base_a8w4(r, k=512, group_list_type=1), INVALID,
+     "scaleOptional must have shape [E, K/256, N] = [3, 2, 16] for A8W4 without offsetOptional", True),
+    ("950_a8w4_perchannel_scale", "950", lambda r: base_a8w4_offset(r, scale=[T(np.ones((3, 2, 16), np.uint64))]),
+     INVALID, "scaleOptional must have shape [E, 1, N] = [3, 1, 16] for A8W4 with offsetOptional", True),
+    ("950_a8w4_offset_shape", "950", lambda r: base_a8w4_offset(r, offset=[T(np.zeros((3, 16), np.float32))]),
+     INVALID, "offsetOptional must have shape [E, 1, N] = [3, 1, 16], got [3, 16]", True),
+    ("950_a8w4_offset_bf16_out", "950", lambda r: base_a8w4_offset(r, out=[T(np.zeros((8, 16), BF16))]),
+     INVALID, "offsetOptional (asymmetric A8W4) needs FLOAT16 out", True),
+    ("950_a8w4_pts_missing", "950", lambda r: base_a8w4(r, group_list_type=1, per_token_scale=None), NULLPTR,
+     "perTokenScaleOptional is nullptr but A8W4 requires it", True),
+    ("950_a8w4_pts_per_tensor", "950", lambda r: base_a8w4(
+        r, group_list_type=1, per_token_scale=[T(np.ones(3, np.float32))]), INVALID,
+     "perTokenScaleOptional must have shape [8] (per token), got [3]", True),
+    ("950_a8w4_bias_missing", "950", lambda r: base_a8w4(r, group_list_type=1, bias=None), NULLPTR,
+     "biasOptional is nullptr but A8W4 requires it", True),
+    ("950_a8w4_int64_scale", "950", lambda r: base_a8w4(r, group_list_type=1, scale=[T(np.ones((3, 1, 16),
+                                                                                          np.int64))]),
+     INVALID, "scaleOptional dtype INT64 is not supported for A8W4 on the 950 profile; supported: UINT64", True),
+    ("950_a8w4_transposed", "950", lambda r: base_a8w4(
+        r, group_list_type=1, weight=[T(ints(r, (3, 16, 256), -8, 8, ml_dtypes.int4)).transpose()]), INVALID,
+     "A8W4 does not support a transposed weight", True),
+    ("950_a8w4_k_256", "950", lambda r: base_a8w4(r, k=128, group_list_type=1), INVALID,
+     "multiple of 256 and at most 18432", True),
+    ("950_a8w4_nz_c0_64", "950", lambda r: base_a8w4(
+        r, n=64, group_list_type=1, weight=[dev_nz(ints(r, (3, 256, 64), -8, 8, ml_dtypes.int4), "int4")]),
+     INVALID, "FRACTAL_NZ storage shape [3, 1, 16, 16, 64] is not the NZ shape [3, 2, 16, 16, 32]", True),
+    ("950_a4w4_scale_shape", "950", lambda r: base_a4w4(r, scale_shape=(3, 1)), INVALID,
+     "scaleOptional must have shape [E, N] = [3, 16] (per channel) or [E, G, N] = [3, G, 16] (per group) "
+     "for A4W4, got [3, 1]", True),
+    ("950_a4w4_pergroup_nz", "950", lambda r: base_a4w4(
+        r, n=64, scale_shape=(3, 2, 64), weight=[dev_nz(ints(r, (3, 64, 64), -8, 8, ml_dtypes.int4), "int4")]),
+     INVALID, "A4W4 with a per-group scale [E, G, N] needs an ND weight on the 950 profile", True),
+    ("950_a4w4_nz_c0_16", "950", lambda r: base_a4w4(
+        r, n=64, scale_shape=(3, 64), weight=[dev_nz(ints(r, (3, 64, 64), -8, 8, ml_dtypes.int4), "int4", 16)]),
+     INVALID, "is not the NZ shape [3, 2, 4, 16, 32] (C0 32 or 64) of its view [3, 64, 64]", True),
+    ("950_a4w4_bias", "950", lambda r: base_a4w4(r, bias=[T(np.zeros((3, 16), np.float32))]), INVALID,
+     "biasOptional dtype FLOAT is not supported for A4W4 on the 950 profile; supported: null", True),
+    ("950_a4w4_pts_per_tensor", "950", lambda r: base_a4w4(r, per_token_scale=[T(np.ones((3, 1), np.float32))]),
+     INVALID, "perTokenScaleOptional must have shape [8] (per token), got [3, 1]", True),
+    ("950_a4w4_fp32_out", "950", lambda r: base_a4w4(r, out=[T(np.zeros((8, 16), np.float32))]), INVALID,
+     "out dtype FLOAT is not supported for A4W4 on the 950 profile", True),
+    ("950_a4w4_transposed", "950", lambda r: base_a4w4(
+        r, weight=[T(ints(r, (3, 16, 64), -8, 8, ml_dtypes.int4)).transpose()]), INVALID,
+     "A4W4 does not support a transposed weight", True),
+    ("950_a4w4_k_grouped", "950", lambda r: base_a4w4(r, group_type=2), INVALID,
+     "A4W4 quantization needs groupType 0, got 2", True),
     ("950_weight_fp8_not_transposed", "950", lambda r: base_fp16(
         r, BF16, weight=[_fp8(r, (3, 32, 16))], antiquant_scale=[T(np.ones((3, 16), BF16))]), INVALID,
      "weight-only FP8/HiF8 needs a transposed weight", True),
@@ -797,3 +977,57 @@ def test_a8w4_a2_accepted_a3_accepted(env, rng):
         env.use(profile)
         status, message, _ = raw_call(base_a8w4(rng))
         assert status == 0, message
+
+
+# Atlas A2/A3 keep their A8W4/A4W4 behaviour: calls only the 950 rules reject are still accepted there,
+# and every A2 rejection of these scenarios keeps its code and message on A2 and A3.
+INT4_950_ONLY = [
+    ("a8w4_group_list_type_0", lambda r: base_a8w4(r)),
+    ("a8w4_scale_not_per_256", lambda r: base_a8w4(r, k=512, group_list_type=1)),
+    ("a4w4_pergroup_nz", lambda r: base_a4w4(
+        r, n=64, scale_shape=(3, 2, 64), weight=[dev_nz(ints(r, (3, 64, 64), -8, 8, ml_dtypes.int4), "int4")])),
+]
+
+
+@pytest.mark.parametrize("case", INT4_950_ONLY, ids=[c[0] for c in INT4_950_ONLY])
+def test_int4_950_rules_leave_a2_a3_unchanged(env, rng, case):
+    _, build = case
+    for profile in ("A2", "A3"):
+        env.use(profile)
+        status, message, _ = raw_call(build(rng))
+        assert status == 0, (profile, message)
+    env.use("950")
+    assert raw_call(build(rng))[0] == INVALID
+
+
+INT4_A2_REJECTIONS = [c for c in RULES if c[1] == "A2" and c[0].startswith(("a8w4", "a4w4"))] + [
+    ("a4w4_nz_c0_32", "A2", lambda r: base_a4w4(
+        r, n=64, scale_shape=(3, 64), weight=[dev_nz(ints(r, (3, 64, 64), -8, 8, ml_dtypes.int4), "int4", 32)]),
+     INVALID, "FRACTAL_NZ storage shape [3, 2, 4, 16, 32] is not the NZ shape [3, 1, 4, 16, 64] of its view", True),
+]
+
+
+@pytest.mark.parametrize("profile", ["A2", "A3"])
+@pytest.mark.parametrize("case", INT4_A2_REJECTIONS, ids=[c[0] for c in INT4_A2_REJECTIONS])
+def test_int4_a2_a3_rejections_unchanged(env, rng, case, profile):
+    _, _, build, code, fragment, _ = case
+    env.use(profile)
+    status, message, _ = raw_call(build(rng))
+    assert status == code and fragment in message, message
+
+
+# --------------------------------------------------------------------------- a C program
+
+@pytest.fixture(scope="module")
+def int4_quant_program(mock_libdir, tmp_path_factory):
+    return build_cpp([Path(__file__).parent / "c" / "gmm_int4_quant.cpp"],
+                     tmp_path_factory.mktemp("gmm") / "gmm_int4_quant", mock_libdir)
+
+
+@pytest.mark.parametrize("soc", [SOCS["950"], SOCS["A2"]])
+def test_c_program_s8s4_s4s4(int4_quant_program, mock_libdir, soc):
+    """tests/c/gmm_int4_quant.cpp: S8S4 and S4S4 through the C ABI against its own double reference
+    (and, on the 950, the groupListType rule of S8S4), no leaks under ACLNN_MOCK_STRICT."""
+    result = run_program(int4_quant_program, mock_libdir, env={"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"PASS on {soc}" in result.stdout

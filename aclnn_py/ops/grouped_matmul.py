@@ -7,6 +7,14 @@ arrays (arrays are copied to the device), output shapes from the scenario,
 the same argument rules as the mock (``aclnn_py.rules.grouped_matmul``)
 checked before C is called, and the output tensors returned. The work is
 queued on ``stream``; synchronise before reading the outputs.
+
+The feature set follows the SoC (``aclrtGetSocName``): on an Ascend 950,
+A8W4 ("S8S4": INT8 x, ``ml_dtypes.int4`` or INT32-packed weight (E, K, N),
+FLOAT bias (E, N), UINT64 scale, FLOAT per-token scale, optional FLOAT offset
+(E, 1, N), groupListType 1) and A4W4 ("S4S4": ``ml_dtypes.int4`` x and weight)
+take the arguments the 2026 GroupedMatmulV5 doc lists; UINT64 scales come from
+:func:`aclnn_py.ops.trans.trans_quant_param_v2` or
+:func:`aclnn_py.golden.quant_params.trans_quant_param`.
 """
 from __future__ import annotations
 

@@ -17,7 +17,13 @@ Choices where the sources leave it open (UNCONFIRMED):
 
 - BF16 bias is accepted on the 950 profile only (§6.2 "A2: no BF16 bias"), although
   the Dec-2025 A2 A8W8 table lists a BF16-bias row.
-- A8W4 and A4W4 are Atlas A2/A3 features; the 950 profile rejects them.
+- A8W4 ("S8S4") and A4W4 ("S4S4") on the 950 profile follow the 2026 doc and the
+  arch35 checker/tiling: S8S4 needs groupListType 1, scale [E, K/256, N] (no
+  offset) or [E, 1, N] with offset [E, 1, N], perTokenScale [M]; S4S4 takes scale
+  [E, N] or [E, G, N] and perTokenScale [M] or null. Both accept an NZ INT4 weight
+  with C0 = 32 (S4S4 also 64); a per-group S4S4 scale needs an ND weight (doc; the
+  arch35 checker does not say so). The ENK-NZ weight that tuningConfig[1] = 1
+  selects is not modelled (weights are read as (E, K, N), as on Atlas A2/A3).
 - groupListType 2 is accepted (on every profile) only for full quantization with
   groupType 0, a single x and a single 3-D weight (splitItem 2/3).
 - A null x element is rejected (161001) even when the matching out element is
@@ -26,7 +32,8 @@ Choices where the sources leave it open (UNCONFIRMED):
   out tensor of every scenario.
 - An NZ weight is taken as not transposed (its view is the logical (K, N)); the
   alignment rule is K % 16 and N % C0-rule (INT8/FP8/HiF8 32, FP16/BF16 16,
-  INT4 64); the storage shape must be the NZ shape of the view.
+  INT4 64; the INT4 weights of 950 A8W4/A4W4: the C0 of the storage, 32 or 64);
+  the storage shape must be the NZ shape of the view.
 - tuningConfig is range-checked on every profile (the 950 doc calls it unsupported).
 - A stacked (E, K, N) weight with splitItem 0/1 is rejected: per-group outputs
   need a weight list.
@@ -302,9 +309,6 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
                                has_antiquant_scale=aq_scale is not None)
     except ValueError as exc:
         raise _invalid(f"x dtype {_label(xs[0])} with weight dtype {_label(ws[0])}: {exc}") from None
-    if not a2 and kind in ("a8w4", "a4w4"):
-        raise _invalid(f"x dtype {_label(xs[0])} with weight dtype {_label(ws[0])} ({kind.upper()}) is not "
-                       f"supported on the 950 profile")
     if a2 and kind in ("weight_fp8", "quant_fp8", "mx", "pergroup_perblock"):
         raise _invalid(f"scenario {kind} is not supported on Atlas A2/A3")
     _check_dtypes(kind, profile, x_name=x_name, out_name=out_name, bias_name=bias_name,
@@ -327,6 +331,9 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
                          and scale_name in ("float32", "bfloat16")):
         raise _invalid(f"actType {act_type} ({_ACT_NAMES[act_type]}) is only supported for A8W8 with a "
                        f"FLOAT/BFLOAT16 scale and FLOAT16/BFLOAT16 out; this call allows actType 0 only")
+    if profile == "950" and kind == "a8w4" and group_list_type != 1:
+        raise _invalid(f"A8W4 on the 950 profile needs groupListType 1 (the groupList holds counts), "
+                       f"got {group_list_type}")
 
     # ---- tensor counts
     n_w = len(ws)
@@ -386,7 +393,7 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
         if last >= MAX_LAST_DIM:
             raise _invalid(f"weight[{i}] last (storage) dim {last} must be less than {MAX_LAST_DIM}")
     if nz_weight:
-        _check_nz(ws, w_shapes, w_logical)
+        _check_nz(ws, w_shapes, w_logical, _nz_c0s(w_logical, kind, profile))
 
     # ---- groupList presence, dims, length; groupListType per scenario
     n_groups = _check_group_list(group_list, pattern, group_type, group_list_type, kind, ws, w_shapes,
@@ -563,23 +570,36 @@ def _a8w8_dtypes(a2: bool, out_name, bias_name, scale_name, pts_name, ctx: str) 
 
 # --------------------------------------------------------------------------- shapes
 
-def _check_nz(ws: list[TensorDesc], w_shapes: list[tuple[int, ...]], w_name: str) -> None:
-    n_align = {"int8": 32, "float8_e4m3fn": 32, "float8_e5m2": 32, "hifloat8": 32, "float16": 16,
-               "bfloat16": 16, "int4": 64}
+_NZ_DTYPES = ("int8", "float8_e4m3fn", "float8_e5m2", "hifloat8", "float16", "bfloat16", "int4")
+
+
+def _nz_c0s(w_name: str, kind: str, profile: str) -> tuple[int, ...]:
+    """C0 values an NZ weight may use: the 32-byte rule, except the INT4 weights of the 950's
+    A8W4 (C0 32 only: the S8S4 kernel reads that tile) and A4W4 (32 or the 32-byte rule's 64)."""
+    if profile == "950" and w_name == "int4" and kind in ("a8w4", "a4w4"):
+        return (32,) if kind == "a8w4" else (32, 64)
+    return (nz.nz_c0(w_name),) if w_name in _NZ_DTYPES else ()
+
+
+def _check_nz(ws: list[TensorDesc], w_shapes: list[tuple[int, ...]], w_name: str,
+              c0s: tuple[int, ...]) -> None:
     for i, (w, shape) in enumerate(zip(ws, w_shapes)):
         if not w.is_nz:
             raise _invalid("weight: all tensors must be FRACTAL_NZ or none")
-        if w_name not in n_align:
+        if not c0s:
             raise _invalid(f"weight[{i}] dtype {_label(w)} is not supported in FRACTAL_NZ format")
+        packed = w.dtype == dtypes.DataType.ACL_INT32
+        c0 = w.storage_shape[-1] * (8 if packed else 1)
+        c0 = c0 if c0 in c0s else c0s[0]
         k, n = shape[-2], shape[-1]
-        if k % 16 or n % n_align[w_name]:
-            raise _invalid(f"weight[{i}] in FRACTAL_NZ format needs K % 16 == 0 and N % {n_align[w_name]} == 0, "
+        if k % 16 or n % c0:
+            raise _invalid(f"weight[{i}] in FRACTAL_NZ format needs K % 16 == 0 and N % {c0} == 0, "
                            f"got K={k}, N={n}")
-        expect = nz.nz_storage_shape(w.shape, "int4" if w_name == "int4" else w_name) \
-            if w.dtype != dtypes.DataType.ACL_INT32 else None
+        expect = None if packed else nz.nz_storage_shape(w.shape, w_name, c0)
         if expect is not None and tuple(w.storage_shape) != expect:
+            choice = f" (C0 {' or '.join(map(str, c0s))})" if len(c0s) > 1 else ""
             raise _invalid(f"weight[{i}] FRACTAL_NZ storage shape {list(w.storage_shape)} is not the NZ shape "
-                           f"{list(expect)} of its view {list(w.shape)}")
+                           f"{list(expect)}{choice} of its view {list(w.shape)}")
 
 
 def _check_group_list(group_list: TensorDesc | None, pattern: str, group_type: int, group_list_type: int,
@@ -646,7 +666,7 @@ def _check_params(kind: str, pattern: str, profile: str, xs, ws, w_shapes, trans
         m = xs[0].shape[0]
         shape = tuple(pts_l[0].shape)
         e = w_shapes[0][0]
-        ok = shape == (m,) or (profile == "950" and shape in ((e,), (e, 1)))
+        ok = shape == (m,) or (profile == "950" and kind == "a8w8" and shape in ((e,), (e, 1)))
         if not ok:
             raise _invalid(f"perTokenScaleOptional must have shape [{m}] (per token), got {list(shape)}")
     if kind == "a16w4":
@@ -681,11 +701,37 @@ def _check_params(kind: str, pattern: str, profile: str, xs, ws, w_shapes, trans
             g = scale_l[0].shape[1]
             if g == 0 or k % g or (k // g) % 2:
                 raise _invalid(f"A4W4 per-group scale: K/G must be an even integer, got K={k}, G={g}")
+    if profile == "950" and kind in ("a8w4", "a4w4"):
+        _check_int4_quant_950(kind, ws, w_shapes, scale_l, offset_l)
     if kind == "mx" and xs[0].dtype == dtypes.DataType.ACL_FLOAT4_E2M1:
         if k % 2 or k == 2:
             raise _invalid(f"FLOAT4_E2M1 needs an even K other than 2, got K={k}")
         if not transposed and ns[0] % 2:
             raise _invalid(f"FLOAT4_E2M1 with a non-transposed weight needs an even N, got N={ns[0]}")
+
+
+def _check_int4_quant_950(kind: str, ws: list[TensorDesc], w_shapes, scale_l, offset_l) -> None:
+    """Scale and offset shapes of A8W4 (S8S4) and A4W4 (S4S4) on the 950 (2026 doc, arch35 checker)."""
+    e, k, n = w_shapes[0]
+    scale = list(scale_l[0].shape)
+    if kind == "a8w4":
+        if offset_l is None:
+            want, form = [e, k // 256, n], "[E, K/256, N]"
+            mode = "without offsetOptional (the per-group and per-channel scales fused, 256 per group)"
+        else:
+            want, form, mode = [e, 1, n], "[E, 1, N]", "with offsetOptional (per channel)"
+        if scale != want:
+            raise _invalid(f"scaleOptional must have shape {form} = {want} for A8W4 {mode}, got {scale}")
+        if offset_l is not None and list(offset_l[0].shape) != [e, 1, n]:
+            raise _invalid(f"offsetOptional must have shape [E, 1, N] = {[e, 1, n]}, got "
+                           f"{list(offset_l[0].shape)}")
+        return
+    if not (scale == [e, n] or (len(scale) == 3 and scale[0] == e and scale[2] == n)):
+        raise _invalid(f"scaleOptional must have shape [E, N] = {[e, n]} (per channel) or [E, G, N] = "
+                       f"[{e}, G, {n}] (per group) for A4W4, got {scale}")
+    if len(scale) == 3 and ws[0].is_nz:
+        raise _invalid("A4W4 with a per-group scale [E, G, N] needs an ND weight on the 950 profile "
+                       "(FRACTAL_NZ weights are per-channel only)")
 
 
 # --------------------------------------------------------------------------- output shapes

@@ -5,7 +5,8 @@ the SoC chosen at aclInit and records the descriptors. The queued work
 (:func:`_run`, on the stream's worker thread) reads the inputs from device
 memory -- the groupList included, so a groupList written by earlier work on
 the same stream is seen -- and calls :func:`aclnn_py.golden.grouped_matmul.
-grouped_matmul`. ND inputs are read as zero-copy views of device memory; the
+grouped_matmul` with the profile's formulas (A8W4 differs between Atlas A2/A3
+and the Ascend 950). ND inputs are read as zero-copy views of device memory; the
 golden cuts them into per-group views. Rows a groupList leaves out are not
 written, so the output keeps its previous contents there.
 
@@ -62,8 +63,10 @@ def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset
     if call.empty:
         return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
                                 inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, attrs=attrs)
+    profile = settings.profile
     return objects.Executor(op=OP, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call, attrs), attrs=attrs)
+                            inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call, attrs, profile),
+                            attrs=attrs)
 
 
 # --------------------------------------------------------------------------- device access
@@ -96,7 +99,7 @@ def _aicore(message: str) -> MockError:
 
 # --------------------------------------------------------------------------- the work
 
-def _run(params: dict[str, object], call: rules.GmmCall, attrs: dict[str, int]) -> None:
+def _run(params: dict[str, object], call: rules.GmmCall, attrs: dict[str, int], profile: str) -> None:
     arrays = {name: _read_list(params[name], name) for name in _LISTS}
     gl_desc = params["group_list"]
     group_list = None if gl_desc is None else tensor_io.read(gl_desc, "groupList")  # device data, read now
@@ -124,7 +127,8 @@ def _run(params: dict[str, object], call: rules.GmmCall, attrs: dict[str, int]) 
             per_token_scale=arrays["per_token_scale"], group_list=group_list, split_item=split_item,
             group_type=group_type, group_list_type=group_list_type, act_type=attrs["act_type"],
             out_dtype=call.out_name, weight_transposed=call.weight_transposed, x_dtype=call.x_name,
-            weight_dtype=call.weight_name, scale_dtype=call.scale_name, per_token_scale_dtype=call.pts_name)
+            weight_dtype=call.weight_name, scale_dtype=call.scale_name, per_token_scale_dtype=call.pts_name,
+            profile=profile)
     except ValueError as exc:
         raise _aicore(f"the kernel rejected the device data: {exc}") from None
     for i, (desc, values) in enumerate(zip(outs, results)):
