@@ -480,3 +480,28 @@ def test_executor_belongs_to_its_version(soc):
         finally:
             stream.close()
             device.close()
+
+
+# --------------------------------------------------------------------------- C++
+@pytest.fixture(scope="module")
+def cpp_program(tmp_path_factory, mock_libdir):
+    from conftest import build_cpp
+
+    source = Path(__file__).resolve().parent / "c" / "qmmar_v123.cpp"
+    return build_cpp([source], tmp_path_factory.mktemp("qmmar_v123") / "qmmar_v123", mock_libdir)
+
+
+@pytest.mark.parametrize("soc_name", [A2, P950])
+def test_cpp_program(cpp_program, mock_libdir, soc_name):
+    """V1, V2, V3 from C++ on 2 thread-ranks: exact values and each version's errors, checked in C."""
+    from conftest import run_program
+
+    result = run_program(cpp_program, mock_libdir, {"ACLNN_MOCK_SOC": soc_name, "HCCL_EXEC_TIMEOUT": "30"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "failures=0" in result.stdout
+    for rank in (0, 1):
+        for version in ("V1", "V2", "V3"):
+            assert f"rank {rank} {version} mismatches=0 of 128" in result.stdout
+    assert result.stdout.count(" ok: ") == 10  # five error checks per rank
+    differs = int(result.stdout.split("differs from a plain all-reduce at ")[1].split()[0])
+    assert differs > 0  # the V3 check can tell low-bit communication from a plain AllReduce
