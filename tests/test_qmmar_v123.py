@@ -45,18 +45,22 @@ KEYWORDS = {"bias": "bias", "x3": "x3", "pertoken": "pertoken_scale", "c1": "com
             "c2": "comm_quant_scale_2"}
 
 
-@pytest.fixture
-def real_hccl(monkeypatch):
+@pytest.fixture(scope="module")
+def real_hccl():
     """The operator finds groups among the mock's HCCL communicators (test_qmmar fakes them)."""
     aclnn_py.lib  # noqa: B018  (loads the mock)
     import mock_runtime.ops.quant_matmul_all_reduce as op
     from mock_runtime.core import hccl as core
 
-    monkeypatch.setattr(op, "find_communicator", core.find_communicator)
+    saved = op.find_communicator
+    op.find_communicator = core.find_communicator
+    yield
+    op.find_communicator = saved
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def soc(request, real_hccl):
+    """The mock re-initialised with ACLNN_MOCK_SOC (once per SoC: pytest groups the tests by it)."""
     ensure_init()
     with mock_soc(request.param):
         yield request.param
@@ -174,6 +178,21 @@ def run_case(version, per_rank, out, api, *, transposed=False, nz=False):
     return results, expected
 
 
+# --------------------------------------------------------------------------- the classification
+def test_signatures_cover_their_headers():
+    """Each entry point maps every header parameter, once, onto a distinct canonical argument."""
+    from aclnn_py.rules import quant_matmul_all_reduce as rules
+
+    canonical = set(rules.TENSORS) | {"group", "reduce_op", "comm_turn", "stream_mode", "group_size",
+                                      "comm_quant_mode"}
+    for signature in rules.SIGNATURES.values():
+        assert sorted(signature.params) == sorted(signature.parameters), signature.op
+        keys = [signature.params[p] for p in signature.parameters]
+        assert len(set(keys)) == len(keys) and set(keys) <= canonical, signature.op
+    assert [rules.V2.label(k) for k in ("x2_scale", "x1_scale", "bias")] == ["dequantScale", "pertokenScale", "bias"]
+    assert [rules.V4.label(k) for k in ("x2_scale", "x1_scale", "bias")] == ["x2Scale", "x1Scale", "bias"]
+
+
 # --------------------------------------------------------------------------- values
 A2_CASES = [  # (id, version, inputs, layout)
     ("v1-fp16-uint64", 1, dict(out="float16"), {}),
@@ -188,7 +207,7 @@ A2_CASES = [  # (id, version, inputs, layout)
     ("v3-bf16-pertoken", 3, dict(out="bfloat16", pertoken=True), {}),
 ]
 P950_CASES = [A2_CASES[0], A2_CASES[5], A2_CASES[7], A2_CASES[8]]
-RUNS = [(1, "python"), (2, "python"), (2, "raw")]
+RUNS = [(1, "python"), (1, "raw"), (2, "python"), (2, "raw")]
 
 
 @pytest.mark.parametrize("soc", [A2], indirect=True)
