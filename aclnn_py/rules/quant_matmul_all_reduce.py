@@ -268,10 +268,11 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
     # -- 161002 dtypes
     a2 = profile == "A2"
     suffix = " on Atlas A2"
-    for key, desc in (("x1", x1), ("x2", x2)):
-        _dtype_in(sig, desc, key, sig.x_dtypes)
-        if a2:
-            _dtype_in(sig, desc, key, A2_ONLY[key], suffix)
+    _dtype_in(sig, x1, "x1", sig.x_dtypes)
+    _dtype_in(sig, x2, "x2", sig.x_dtypes)
+    if a2:
+        _dtype_in(sig, x1, "x1", A2_ONLY["x1"], suffix)
+        _dtype_in(sig, x2, "x2", A2_ONLY["x2"], suffix)
     _dtype_in(sig, x2_scale, "x2_scale", sig.x2_scale_dtypes)
     if a2:
         _dtype_in(sig, x2_scale, "x2_scale", A2_ONLY["x2_scale"], suffix)
@@ -535,9 +536,11 @@ def _float_mode(sig, x1, x2, x2_scale, x1_scale, bias, output, m, k, n, x2_trans
         want1 = x1.shape[:-2] + (_cdiv(rows, 128), kb)
         want2 = (nb, kb) if x2_transposed else (kb, nb)
         if x1_scale.shape != want1:
-            raise _error(sig, TILING, f"x1Scale shape {_shape(x1_scale)} is not supported: perblock needs {list(want1)}")
+            raise _error(sig, TILING, f"x1Scale shape {_shape(x1_scale)} is not supported: perblock "
+                                      f"needs {list(want1)}")
         if x2_scale.shape != want2:
-            raise _error(sig, TILING, f"x2Scale shape {_shape(x2_scale)} is not supported: perblock needs {list(want2)}")
+            raise _error(sig, TILING, f"x2Scale shape {_shape(x2_scale)} is not supported: perblock "
+                                      f"needs {list(want2)}")
         return 7
     if s2 not in (UINT64, INT64):
         raise _error(sig, TILING, f"x2Scale dtype {dtypes.label(s2)} is not supported for {dtypes.label(x)} "
