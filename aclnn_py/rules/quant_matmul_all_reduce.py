@@ -52,7 +52,9 @@ the same stages with these differences --
 - a FRACTAL_NZ x2 is accepted on Atlas A2 (documented) and rejected with 161002
   on Ascend 950, where the V1-V3 documents allow ND only (UNCONFIRMED stage and
   code: no check of it was found in the aclnn layer, whose format checks fail
-  with 161002);
+  with 161002). CANN's V1-V3 aclnn layer skips every shape check after x1's
+  rank for an NZ x2; here an NZ call is checked as V4 checks it (NZ storage
+  shape, k, output, bias, x3 and scale shapes), never less safely;
 - V3's "x3Optional only with BFLOAT16 output" wording is not enforced (as for
   V4); the tiling-stage rules (limits, commTurn, empty optional tensors, the
   UINT64/INT64 dequantScale of FLOAT16 output without pertokenScale, rank count)
