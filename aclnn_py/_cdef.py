@@ -40,6 +40,9 @@ LIBRARY_HEADERS: dict[str, tuple[str, ...]] = {
     "opapi": (
         "aclnnop/aclnn_trans_matmul_weight.h",
         "aclnnop/aclnn_trans_quant_param_v2.h",
+        "aclnnop/aclnn_quant_matmul_all_reduce.h",
+        "aclnnop/aclnn_quant_matmul_all_reduce_v2.h",
+        "aclnnop/aclnn_quant_matmul_all_reduce_v3.h",
         "aclnnop/aclnn_quant_matmul_all_reduce_v4.h",
         "aclnnop/aclnn_grouped_matmul_v5.h",
     ),
@@ -53,6 +56,7 @@ _DEFINE = re.compile(rf"#\s*define\s+(\w+)\s+({_INT})\s*$")
 _ENUM_MEMBER = re.compile(rf"\b(\w+)\s*=\s*({_INT})\s*(?=[,}}])")
 _ENUM_BLOCK = re.compile(r"\benum\b[^{;]*\{([^}]*)\}\s*(\w*)", re.S)
 _FUNC_NAME = re.compile(r"(\w+)\s*\($")
+_PARAM_NAME = re.compile(r"(\w+)\s*(?:\[[^\]]*\])?\s*$")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,14 @@ class Function:
     @property
     def returns_status(self) -> bool:
         return self.restype in STATUS_TYPES
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Parameter names in declaration order (empty for ``(void)``)."""
+        inner = self.declaration[self.declaration.index("(") + 1 : self.declaration.rindex(")")]
+        if inner.strip() == "void":
+            return ()
+        return tuple(_PARAM_NAME.search(p).group(1) for p in inner.split(","))
 
 
 @dataclass

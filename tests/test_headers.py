@@ -38,6 +38,9 @@ HEADERS = [
     "aclnn/aclnn_base.h",
     "aclnn/opdev/op_errno.h",
     "aclnn/opdev/fp16_t.h",
+    "aclnnop/aclnn_quant_matmul_all_reduce.h",
+    "aclnnop/aclnn_quant_matmul_all_reduce_v2.h",
+    "aclnnop/aclnn_quant_matmul_all_reduce_v3.h",
     "aclnnop/aclnn_quant_matmul_all_reduce_v4.h",
     "aclnnop/aclnn_grouped_matmul_v5.h",
     "aclnnop/aclnn_trans_matmul_weight.h",
@@ -294,6 +297,27 @@ aclnnStatus aclSetDynamicTensorAddr(aclOpExecutor *executor, size_t irIndex,
     const size_t relativeIndex, aclTensorList *tensors, void *addr);
 aclnnStatus aclSetRawTensorAddr(aclTensor *tensor, void *addr);
 aclnnStatus aclGetRawTensorAddr(const aclTensor *tensor, void **addr);
+aclnnStatus aclnnQuantMatmulAllReduceGetWorkspaceSize(const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *bias, const aclTensor *x3, const aclTensor *dequantScale, const char *group,
+    const char *reduceOp, int64_t commTurn, int64_t streamMode, const aclTensor *output,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnQuantMatmulAllReduce(void *workspace, uint64_t workspaceSize,
+    aclOpExecutor *executor, const aclrtStream stream);
+aclnnStatus aclnnQuantMatmulAllReduceV2GetWorkspaceSize(const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *biasOptional, const aclTensor *x3Optional, const aclTensor *dequantScale,
+    const aclTensor *pertokenScaleOptional, const char *group, const char *reduceOp,
+    int64_t commTurn, int64_t streamMode, const aclTensor *output, uint64_t *workspaceSize,
+    aclOpExecutor **executor);
+aclnnStatus aclnnQuantMatmulAllReduceV2(void *workspace, uint64_t workspaceSize,
+    aclOpExecutor *executor, const aclrtStream stream);
+aclnnStatus aclnnQuantMatmulAllReduceV3GetWorkspaceSize(const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *biasOptional, const aclTensor *x3Optional, const aclTensor *dequantScale,
+    const aclTensor *pertokenScaleOptional, const aclTensor *commQuantScale1Optional,
+    const aclTensor *commQuantScale2Optional, const char *group, const char *reduceOp,
+    int64_t commTurn, int64_t streamMode, const aclTensor *output, uint64_t *workspaceSize,
+    aclOpExecutor **executor);
+aclnnStatus aclnnQuantMatmulAllReduceV3(void *workspace, uint64_t workspaceSize,
+    aclOpExecutor *executor, const aclrtStream stream);
 aclnnStatus aclnnQuantMatmulAllReduceV4GetWorkspaceSize( const aclTensor *x1, const aclTensor *x2,
     const aclTensor *biasOptional, const aclTensor *x3Optional, const aclTensor *x1ScaleOptional,
     const aclTensor *x2Scale, const aclTensor *commQuantScale1Optional,
@@ -517,6 +541,8 @@ def test_strict_conventions(rel):
     code = _strip_comments(raw)
     c_code, blocks = _split_cplusplus(code)
     bodies = [[l.strip() for l in b if l.strip()] for b in blocks]
+    # C++-only includes (CANN's aclnnop headers bring in <string>) may sit in their own block.
+    bodies = [b for b in bodies if not (b and all(re.match(r"^#include <[a-z_]+>$", l) for l in b))]
     body_lines = [l for l in c_code.split("\n") if l.strip() and not l.startswith("#")]
     if rel in CXX_ONLY_HEADERS:
         assert len(blocks) == 1 and not body_lines, "%s: all content must be inside #ifdef __cplusplus" % rel
@@ -630,8 +656,10 @@ def _expected_header(name):
         return "acl/acl_rt.h"
     if name in ("aclnnInit", "aclnnFinalize"):
         return "aclnn/aclnn_base.h"
-    if name.startswith("aclnnQuantMatmulAllReduceV4"):
-        return "aclnnop/aclnn_quant_matmul_all_reduce_v4.h"
+    if name.startswith("aclnnQuantMatmulAllReduceV"):
+        return "aclnnop/aclnn_quant_matmul_all_reduce_v%s.h" % name[len("aclnnQuantMatmulAllReduceV")]
+    if name.startswith("aclnnQuantMatmulAllReduce"):
+        return "aclnnop/aclnn_quant_matmul_all_reduce.h"
     if name.startswith("aclnnGroupedMatmulV5"):
         return "aclnnop/aclnn_grouped_matmul_v5.h"
     if name.startswith(("aclnnCalculateMatmulWeightSize", "aclnnTransMatmulWeight")):
@@ -662,7 +690,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 100
+    assert len(expected) == 106
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -833,6 +861,68 @@ def test_header_self_contained_cxx(tmp_path, rel):
 
 
 # ---------------------------------------------------------------------------
+# Include chains: what a program gets from one CANN header alone
+# ---------------------------------------------------------------------------
+
+QMMAR_V123 = ["aclnnop/aclnn_quant_matmul_all_reduce.h", "aclnnop/aclnn_quant_matmul_all_reduce_v2.h",
+              "aclnnop/aclnn_quant_matmul_all_reduce_v3.h"]
+
+# CANN's V1-V3 headers include <string>, aclnn/aclnn_base.h, hccl/hccl.h and hccl/hccl_types.h: their
+# doc samples include nothing else and use std::string, the HCCL API and the aclnn tensor API.
+CHAIN_CXX = r"""
+#include "@HEADER@"
+
+int use_chain(HcclComm comm, aclrtStream stream);
+int use_chain(HcclComm comm, aclrtStream stream)
+{
+    std::string format("ND");
+    char name[128];
+    HcclDataType dtype = HCCL_DATA_TYPE_FP16;
+    int64_t shape[1] = {4};
+    aclTensor *t = aclCreateTensor(shape, 1, ACL_INT8, shape, 0, ACL_FORMAT_ND, shape, 1, nullptr);
+    int rc = (int)HcclGetCommName(comm, name) + (int)HcclCommDestroy(comm) + (int)dtype;
+    rc += aclDestroyTensor(t) + @PHASE2@(nullptr, 0, nullptr, stream);
+    return rc + (int)format.size();
+}
+"""
+
+CHAIN_C = r"""
+#include "@HEADER@"
+
+int use_chain(HcclComm comm, aclrtStream stream);
+int use_chain(HcclComm comm, aclrtStream stream)
+{
+    char name[128];
+    int64_t shape[1] = {4};
+    aclTensor *t = aclCreateTensor(shape, 1, ACL_INT8, shape, 0, ACL_FORMAT_ND, shape, 1, NULL);
+    return (int)HcclGetCommName(comm, name) + aclDestroyTensor(t) + @PHASE2@(NULL, 0, NULL, stream);
+}
+"""
+
+
+def _chain_source(template, rel):
+    version = {"": "", "_v2": "V2", "_v3": "V3"}[rel[len("aclnnop/aclnn_quant_matmul_all_reduce"):-2]]
+    return template.replace("@HEADER@", rel).replace("@PHASE2@", "aclnnQuantMatmulAllReduce" + version)
+
+
+@needs_gxx
+@pytest.mark.parametrize("std", ["c++11", "c++17"])
+@pytest.mark.parametrize("rel", QMMAR_V123)
+def test_qmmar_v123_include_chain_cxx(tmp_path, rel, std):
+    src = tmp_path / "chain.cpp"
+    src.write_text(_chain_source(CHAIN_CXX, rel))
+    _run([GXX, "-std=" + std] + CXX_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
+
+
+@needs_gcc
+@pytest.mark.parametrize("rel", QMMAR_V123)
+def test_qmmar_v123_include_chain_c(tmp_path, rel):
+    src = tmp_path / "chain.c"
+    src.write_text(_chain_source(CHAIN_C, rel))
+    _run([GCC, "-std=c99"] + C_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
+
+
+# ---------------------------------------------------------------------------
 # The ABI check program (C++, no libraries): layouts, defaults, values, fp16
 # ---------------------------------------------------------------------------
 
@@ -920,6 +1010,9 @@ static_assert(offsetof(aclCANNPackageVersion, majorVersion) == 128 &&
 
 /* ---- key prototypes, spelled independently of the headers ---- */
 typedef int (*Phase2)(void *, uint64_t, aclOpExecutor *, const aclrtStream);  /* torch_npu's type */
+static_assert(std::is_same<decltype(&aclnnQuantMatmulAllReduce), Phase2>::value, "V1 phase 2");
+static_assert(std::is_same<decltype(&aclnnQuantMatmulAllReduceV2), Phase2>::value, "V2 phase 2");
+static_assert(std::is_same<decltype(&aclnnQuantMatmulAllReduceV3), Phase2>::value, "V3 phase 2");
 static_assert(std::is_same<decltype(&aclnnQuantMatmulAllReduceV4), Phase2>::value, "V4 phase 2");
 static_assert(std::is_same<decltype(&aclnnGroupedMatmulV5), Phase2>::value, "V5 phase 2");
 static_assert(std::is_same<decltype(&aclnnTransMatmulWeight), Phase2>::value, "TransMatmulWeight phase 2");
@@ -929,6 +1022,15 @@ typedef const aclTensorList *TL;
 static_assert(std::is_same<decltype(&aclnnQuantMatmulAllReduceV4GetWorkspaceSize),
               int (*)(T, T, T, T, T, T, T, T, const char *, const char *, int64_t, int64_t, int64_t, int64_t,
                       T, uint64_t *, aclOpExecutor **)>::value, "V4 phase 1 (17 params)");
+static_assert(std::is_same<decltype(&aclnnQuantMatmulAllReduceGetWorkspaceSize),
+              int (*)(T, T, T, T, T, const char *, const char *, int64_t, int64_t, T, uint64_t *,
+                      aclOpExecutor **)>::value, "V1 phase 1 (12 params)");
+static_assert(std::is_same<decltype(&aclnnQuantMatmulAllReduceV2GetWorkspaceSize),
+              int (*)(T, T, T, T, T, T, const char *, const char *, int64_t, int64_t, T, uint64_t *,
+                      aclOpExecutor **)>::value, "V2 phase 1 (13 params)");
+static_assert(std::is_same<decltype(&aclnnQuantMatmulAllReduceV3GetWorkspaceSize),
+              int (*)(T, T, T, T, T, T, T, T, const char *, const char *, int64_t, int64_t, T, uint64_t *,
+                      aclOpExecutor **)>::value, "V3 phase 1 (15 params)");
 static_assert(std::is_same<decltype(&aclnnGroupedMatmulV5GetWorkspaceSize),
               int (*)(TL, TL, TL, TL, TL, TL, TL, TL, T, TL, TL, TL, int64_t, int64_t, int64_t, int64_t,
                       aclIntArray *, aclTensorList *, aclTensorList *, aclTensorList *, uint64_t *,

@@ -213,7 +213,7 @@ def test_plan_executes_repeatedly(soc):
             plan.execute(stream)
             stream.synchronize()
             first = plan.out.to_numpy()
-            plan.call.x1.copy_from_numpy(-d["x1"].astype(np.int16).clip(-127, 127).astype(np.int8))
+            plan.tensors["x1"].copy_from_numpy(-d["x1"].astype(np.int16).clip(-127, 127).astype(np.int8))
             plan.execute(stream)
             stream.synchronize()
             second = plan.out.to_numpy()

@@ -1,5 +1,9 @@
 """Golden reference of aclnnQuantMatmulAllReduceV4 (quantized matmul + AllReduce-sum).
 
+Also of V1, V2 and V3, which are V4's INT8 formulas 2 (V1), 2-3 (V2) and 1-3 (V3):
+pass their dequantScale as ``x2_scale`` and pertokenScaleOptional as ``x1_scale``
+(the mapping of :mod:`aclnn_py.rules.quant_matmul_all_reduce`).
+
 Every rank r computes a local dequantized product L_r, adds its own x3_r and the
 ranks' results are summed; all ranks receive the same output::
 

@@ -1,18 +1,27 @@
-"""aclnnQuantMatmulAllReduceV4: quantized matmul + AllReduce-sum over an HCCL group.
+"""aclnnQuantMatmulAllReduce, V2, V3 and V4: quantized matmul + AllReduce-sum over an HCCL group.
 
-Raw pair: ``aclnn_py.lib.aclnnQuantMatmulAllReduceV4GetWorkspaceSize(...)`` and
-``aclnn_py.lib.aclnnQuantMatmulAllReduceV4(...)``. Pythonic layer:
+Raw pairs: ``aclnn_py.lib.aclnnQuantMatmulAllReduce[V2|V3|V4]GetWorkspaceSize(...)``
+and ``aclnn_py.lib.aclnnQuantMatmulAllReduce[V2|V3|V4](...)``. Pythonic layer,
+one function and one plan per entry point:
 
-* :func:`quant_matmul_all_reduce_v4` -- one call; takes Tensors or NumPy arrays
-  (arrays are copied to the device; HiFloat8 arrays are uint8 codes and need
-  ``x_dtype="hifloat8"``), allocates the output when ``out`` is None, checks the
-  arguments with :mod:`aclnn_py.rules.quant_matmul_all_reduce` (same codes and
-  messages as the C function) and reuses the stream's workspace.
-* :class:`QuantMatmulAllReduceV4Plan` -- phase 1 once (repeatable executor),
-  :meth:`~QuantMatmulAllReduceV4Plan.execute` many times.
+* :func:`quant_matmul_all_reduce` (V1: INT8, ``dequant_scale``),
+  :func:`quant_matmul_all_reduce_v2` (+ ``pertoken_scale``),
+  :func:`quant_matmul_all_reduce_v3` (+ ``comm_quant_scale_1/2``) and
+  :func:`quant_matmul_all_reduce_v4` (every mode) -- one call each; they take
+  Tensors or NumPy arrays (arrays are copied to the device; HiFloat8 arrays are
+  uint8 codes and need ``x_dtype="hifloat8"``), allocate the output when
+  ``out`` is None, check the arguments with
+  :mod:`aclnn_py.rules.quant_matmul_all_reduce` for that entry point (same
+  codes and messages as the C function) and reuse the stream's workspace.
+* :class:`QuantMatmulAllReducePlan`, :class:`QuantMatmulAllReduceV2Plan`,
+  :class:`QuantMatmulAllReduceV3Plan`, :class:`QuantMatmulAllReduceV4Plan` --
+  phase 1 once (repeatable executor), :meth:`execute` many times.
 
-Every rank of the group must make the same call (on its own thread/process,
-device and stream); all ranks get the same output.
+The four share one implementation: a version's arguments are V4's canonical
+ones (``dequant_scale`` is ``x2_scale``, ``pertoken_scale`` is ``x1_scale``)
+and its :class:`~aclnn_py.rules.quant_matmul_all_reduce.Signature` orders them
+as its header does. Every rank of the group must make the same call (on its
+own thread/process, device and stream); all ranks get the same output.
 """
 from __future__ import annotations
 
@@ -28,10 +37,12 @@ from ..tensor import Tensor
 from ._two_phase import Plan, launch
 from .trans import current_profile
 
-__all__ = ["QuantMatmulAllReduceV4Plan", "infer_out_dtype", "quant_matmul_all_reduce_v4"]
+__all__ = ["QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
+           "QuantMatmulAllReduceV4Plan", "infer_out_dtype", "quant_matmul_all_reduce",
+           "quant_matmul_all_reduce_v2", "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4"]
 
-OP = "aclnnQuantMatmulAllReduceV4"
 D = dtypes.DataType
+_INPUTS = ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1", "comm_quant_scale_2")
 
 
 def _tensor(value: Any, dtype: Any = None, stream: Stream | None = None) -> Tensor | None:
@@ -63,44 +74,94 @@ def _group_name(group: Any) -> tuple[str, int | None]:
 
 
 class _Call:
-    """Tensors and C arguments of one call, checked."""
+    """Tensors and C arguments of one call of ``signature``, checked (canonical arguments)."""
 
-    def __init__(self, x1, x2, x2_scale, *, group, stream, bias, x3, x1_scale, comm_quant_scale_1,
-                 comm_quant_scale_2, group_size, comm_quant_mode, out, out_dtype, reduce_op,
-                 comm_turn, stream_mode, rank_size, x_dtype) -> None:
-        self.x1 = _tensor(x1, x_dtype, stream)
-        self.x2 = _tensor(x2, x_dtype, stream)
-        self.x2_scale = _tensor(x2_scale, None, stream)
-        self.bias = _tensor(bias, None, stream)
-        self.x3 = _tensor(x3, None, stream)
-        self.x1_scale = _tensor(x1_scale, None, stream)
-        self.cqs1 = _tensor(comm_quant_scale_1, None, stream)
-        self.cqs2 = _tensor(comm_quant_scale_2, None, stream)
+    def __init__(self, x1, x2, x2_scale, *, group, stream, bias=None, x3=None, x1_scale=None,
+                 comm_quant_scale_1=None, comm_quant_scale_2=None, group_size=0, comm_quant_mode=0,
+                 out=None, out_dtype=None, reduce_op="sum", comm_turn=0, stream_mode=1, rank_size=None,
+                 x_dtype=None, signature: rules.Signature = rules.V4) -> None:
+        values = dict(x1=x1, x2=x2, bias=bias, x3=x3, x1_scale=x1_scale, x2_scale=x2_scale,
+                      comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2)
+        t = {key: _tensor(values[key], x_dtype if key in ("x1", "x2") else None, stream) for key in _INPUTS}
         name, size = _group_name(group)
         rank_size = size if rank_size is None else rank_size
-        if out is None and self.x1 is not None and self.x2 is not None and self.x2_scale is not None:
-            dtype = infer_out_dtype(self.x1, self.x2_scale, self.x1_scale, self.x3, self.cqs1) \
+        if out is None and t["x1"] is not None and t["x2"] is not None and t["x2_scale"] is not None:
+            dtype = infer_out_dtype(t["x1"], t["x2_scale"], t["x1_scale"], t["x3"], t["comm_quant_scale_1"]) \
                 if out_dtype is None else dtypes.to_acl(out_dtype)
             if dtype is None:
-                raise ValueError(f"{OP}: out_dtype is required for {dtypes.label(self.x1.dtype)} x1 with "
-                                 f"{dtypes.label(self.x2_scale.dtype)} x2Scale (FLOAT16, BFLOAT16 or FLOAT)")
-            out = Tensor.empty(self.x1.shape[:-1] + (self.x2.shape[-1],), dtype)
+                raise ValueError(f"{signature.op}: out_dtype is required for {dtypes.label(t['x1'].dtype)} x1 "
+                                 f"with {dtypes.label(t['x2_scale'].dtype)} {signature.label('x2_scale')} "
+                                 f"(FLOAT16, BFLOAT16 or FLOAT)")
+            out = Tensor.empty(t["x1"].shape[:-1] + (t["x2"].shape[-1],), dtype)
+        t["output"] = out
+        self.tensors = t  # by canonical name, "output" included
         self.out = out
-        desc = lambda t: None if t is None else t.desc  # noqa: E731
+        desc = lambda v: None if v is None else v.desc  # noqa: E731
         self.plan = rules.check(
-            x1=desc(self.x1), x2=desc(self.x2), x2_scale=desc(self.x2_scale), output=desc(out),
-            reduce_op=reduce_op, bias=desc(self.bias), x3=desc(self.x3), x1_scale=desc(self.x1_scale),
-            comm_quant_scale_1=desc(self.cqs1), comm_quant_scale_2=desc(self.cqs2),
-            comm_turn=comm_turn, stream_mode=stream_mode, group_size=group_size,
-            comm_quant_mode=comm_quant_mode, profile=current_profile(), rank_size=rank_size)
+            **{key: desc(v) for key, v in t.items()}, reduce_op=reduce_op, comm_turn=comm_turn,
+            stream_mode=stream_mode, group_size=group_size, comm_quant_mode=comm_quant_mode,
+            profile=current_profile(), rank_size=rank_size, signature=signature)
         self._group = ffi.new("char[]", name.encode())
         self._reduce = ffi.new("char[]", reduce_op.encode())
-        h = lambda t: ffi.NULL if t is None else t.handle  # noqa: E731
-        self.args = (h(self.x1), h(self.x2), h(self.bias), h(self.x3), h(self.x1_scale), h(self.x2_scale),
-                     h(self.cqs1), h(self.cqs2), self._group, self._reduce, int(comm_turn),
-                     int(stream_mode), int(group_size), int(comm_quant_mode), h(out))
-        self.keep = (self, self.x1, self.x2, self.bias, self.x3, self.x1_scale, self.x2_scale,
-                     self.cqs1, self.cqs2, out)
+        c_values = {key: ffi.NULL if v is None else v.handle for key, v in t.items()}
+        c_values.update(group=self._group, reduce_op=self._reduce, comm_turn=int(comm_turn),
+                        stream_mode=int(stream_mode), group_size=int(group_size),
+                        comm_quant_mode=int(comm_quant_mode))
+        self.args = tuple(c_values[signature.params[p]] for p in signature.parameters)
+        self.keep = (self, *t.values())
+
+
+def _run(signature: rules.Signature, stream: Stream, **kwargs: Any) -> Tensor:
+    call = _Call(stream=stream, signature=signature, **kwargs)
+    launch(signature.op, call.args, stream, keep=call.keep)
+    return call.out
+
+
+def quant_matmul_all_reduce(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
+                            bias: Any = None, x3: Any = None, out: Tensor | None = None,
+                            out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0,
+                            stream_mode: int = 1, rank_size: int | None = None) -> Tensor:
+    """Run aclnnQuantMatmulAllReduce (V1: INT8 x1/x2, pertensor/perchannel ``dequant_scale``).
+
+    ``dequant_scale``: INT64/UINT64 (packed with aclnnTransQuantParamV2, FLOAT16
+    output) or BFLOAT16 (BFLOAT16 output). ``group`` as for
+    :func:`quant_matmul_all_reduce_v4`. Returns the output tensor (queued work).
+    """
+    return _run(rules.V1, stream, x1=x1, x2=x2, x2_scale=dequant_scale, group=group, bias=bias, x3=x3,
+                out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
+                stream_mode=stream_mode, rank_size=rank_size)
+
+
+def quant_matmul_all_reduce_v2(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
+                               bias: Any = None, x3: Any = None, pertoken_scale: Any = None,
+                               out: Tensor | None = None, out_dtype: Any = None, reduce_op: str = "sum",
+                               comm_turn: int = 0, stream_mode: int = 1,
+                               rank_size: int | None = None) -> Tensor:
+    """Run aclnnQuantMatmulAllReduceV2: V1 plus a FLOAT32 ``pertoken_scale`` of length m (b*s).
+
+    With ``pertoken_scale``, ``dequant_scale`` is FLOAT32 (FLOAT16 output) or
+    BFLOAT16 (BFLOAT16 output).
+    """
+    return _run(rules.V2, stream, x1=x1, x2=x2, x2_scale=dequant_scale, group=group, bias=bias, x3=x3,
+                x1_scale=pertoken_scale, out=out, out_dtype=out_dtype, reduce_op=reduce_op,
+                comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size)
+
+
+def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
+                               bias: Any = None, x3: Any = None, pertoken_scale: Any = None,
+                               comm_quant_scale_1: Any = None, comm_quant_scale_2: Any = None,
+                               out: Tensor | None = None, out_dtype: Any = None, reduce_op: str = "sum",
+                               comm_turn: int = 0, stream_mode: int = 1,
+                               rank_size: int | None = None) -> Tensor:
+    """Run aclnnQuantMatmulAllReduceV3: V2 plus INT8 low-bit communication.
+
+    ``comm_quant_scale_1``/``_2``: both or neither, output dtype, shape (n,) or
+    (1, n), the same on every rank.
+    """
+    return _run(rules.V3, stream, x1=x1, x2=x2, x2_scale=dequant_scale, group=group, bias=bias, x3=x3,
+                x1_scale=pertoken_scale, comm_quant_scale_1=comm_quant_scale_1,
+                comm_quant_scale_2=comm_quant_scale_2, out=out, out_dtype=out_dtype, reduce_op=reduce_op,
+                comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size)
 
 
 def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, stream: Stream,
@@ -118,30 +179,83 @@ def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, s
     arrays when it cannot be inferred (``"hifloat8"`` for uint8 codes). Raises the
     same AclnnParamError/AclnnInternalError (code + message) as the C function.
     """
-    call = _Call(x1, x2, x2_scale, group=group, stream=stream, bias=bias, x3=x3, x1_scale=x1_scale,
-                 comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
-                 group_size=group_size, comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype,
-                 reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
-                 rank_size=rank_size, x_dtype=x_dtype)
-    launch(OP, call.args, stream, keep=call.keep)
-    return call.out
+    return _run(rules.V4, stream, x1=x1, x2=x2, x2_scale=x2_scale, group=group, bias=bias, x3=x3,
+                x1_scale=x1_scale, comm_quant_scale_1=comm_quant_scale_1,
+                comm_quant_scale_2=comm_quant_scale_2, group_size=group_size,
+                comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype, reduce_op=reduce_op,
+                comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size, x_dtype=x_dtype)
 
 
-class QuantMatmulAllReduceV4Plan(Plan):
+class _QmmarPlan(Plan):
     """Phase 1 once (a repeatable executor), :meth:`execute` on a stream many times.
 
-    Same arguments as :func:`quant_matmul_all_reduce_v4` minus ``stream`` (arrays
-    are copied to the device synchronously). ``out`` is the output tensor; refill
-    the input tensors (``.copy_from_numpy``) between executions for new data.
+    Same arguments as the version's function minus ``stream`` (arrays are copied
+    to the device synchronously). ``out`` is the output tensor, ``tensors`` every
+    tensor of the call by canonical name (``plan.tensors["x1"]``,
+    ``plan.tensors["x2_scale"]`` for V1-V3's dequantScale); refill the inputs
+    (``.copy_from_numpy``) between executions for new data.
     """
 
-    def __init__(self, x1: Any, x2: Any, x2_scale: Any, *, group: Any, **kwargs: Any) -> None:
-        call = _Call(x1, x2, x2_scale, group=group, stream=None, **{**_DEFAULTS, **kwargs})
-        self.call = call
+    signature: rules.Signature = rules.V4
+    _renamed: dict[str, str] = {}  # the version's keyword -> canonical argument
+
+    def __init__(self, x1: Any, x2: Any, scale: Any, *, group: Any, **kwargs: Any) -> None:
+        canonical = {self._renamed.get(key, key): value for key, value in kwargs.items()}
+        call = _Call(x1, x2, scale, group=group, stream=None, signature=self.signature, **canonical)
+        self.tensors = call.tensors
         self.out = call.out
-        super().__init__(OP, call.args, keep=call.keep)
+        super().__init__(self.signature.op, call.args, keep=call.keep)
 
 
-_DEFAULTS = dict(bias=None, x3=None, x1_scale=None, comm_quant_scale_1=None, comm_quant_scale_2=None,
-                 group_size=0, comm_quant_mode=0, out=None, out_dtype=None, reduce_op="sum",
-                 comm_turn=0, stream_mode=1, rank_size=None, x_dtype=None)
+class QuantMatmulAllReducePlan(_QmmarPlan):
+    """A repeatable aclnnQuantMatmulAllReduce (V1); arguments of :func:`quant_matmul_all_reduce`."""
+
+    signature = rules.V1
+
+    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
+                 x3: Any = None, out: Tensor | None = None, out_dtype: Any = None, reduce_op: str = "sum",
+                 comm_turn: int = 0, stream_mode: int = 1, rank_size: int | None = None) -> None:
+        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype,
+                         reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
+                         rank_size=rank_size)
+
+
+class QuantMatmulAllReduceV2Plan(_QmmarPlan):
+    """A repeatable aclnnQuantMatmulAllReduceV2; arguments of :func:`quant_matmul_all_reduce_v2`."""
+
+    signature = rules.V2
+    _renamed = {"pertoken_scale": "x1_scale"}
+
+    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
+                 x3: Any = None, pertoken_scale: Any = None, out: Tensor | None = None,
+                 out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
+                 rank_size: int | None = None) -> None:
+        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
+                         out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
+                         stream_mode=stream_mode, rank_size=rank_size)
+
+
+class QuantMatmulAllReduceV3Plan(_QmmarPlan):
+    """A repeatable aclnnQuantMatmulAllReduceV3; arguments of :func:`quant_matmul_all_reduce_v3`."""
+
+    signature = rules.V3
+    _renamed = {"pertoken_scale": "x1_scale"}
+
+    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
+                 x3: Any = None, pertoken_scale: Any = None, comm_quant_scale_1: Any = None,
+                 comm_quant_scale_2: Any = None, out: Tensor | None = None, out_dtype: Any = None,
+                 reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
+                 rank_size: int | None = None) -> None:
+        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
+                         comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
+                         out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
+                         stream_mode=stream_mode, rank_size=rank_size)
+
+
+class QuantMatmulAllReduceV4Plan(_QmmarPlan):
+    """A repeatable aclnnQuantMatmulAllReduceV4; arguments of :func:`quant_matmul_all_reduce_v4`."""
+
+    signature = rules.V4
+
+    def __init__(self, x1: Any, x2: Any, x2_scale: Any, *, group: Any, **kwargs: Any) -> None:
+        super().__init__(x1, x2, x2_scale, group=group, **kwargs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from aclnn_py.descriptors import TensorDesc
+from aclnn_py.rules import quant_matmul_all_reduce as qmmar_rules
 from mock_runtime.core import objects
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
@@ -114,32 +115,48 @@ def aclnnTransQuantParamV2(workspace, workspaceSize, executor, stream):
     _phase2("aclnnTransQuantParamV2", workspace, workspaceSize, executor, stream)
 
 
-# -- QuantMatmulAllReduceV4 ---------------------------------------------------
-def aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
-    x1, x2, biasOptional, x3Optional, x1ScaleOptional, x2Scale, commQuantScale1Optional, commQuantScale2Optional,
-    group, reduceOp, commTurn, streamMode, groupSize, commQuantMode, output, workspaceSize, executor,
-):
-    _phase1(
-        lambda: quant_matmul_all_reduce.prepare(
-            x1=_tensor(x1, "x1"),
-            x2=_tensor(x2, "x2"),
-            bias=_tensor(biasOptional, "biasOptional"),
-            x3=_tensor(x3Optional, "x3Optional"),
-            x1_scale=_tensor(x1ScaleOptional, "x1ScaleOptional"),
-            x2_scale=_tensor(x2Scale, "x2Scale"),
-            comm_quant_scale_1=_tensor(commQuantScale1Optional, "commQuantScale1Optional"),
-            comm_quant_scale_2=_tensor(commQuantScale2Optional, "commQuantScale2Optional"),
-            group=_string(group),
-            reduce_op=_string(reduceOp),
-            comm_turn=int(commTurn),
-            stream_mode=int(streamMode),
-            group_size=int(groupSize),
-            comm_quant_mode=int(commQuantMode),
-            output=_tensor(output, "output"),
-        ),
-        workspaceSize,
-        executor,
-    )
+# -- QuantMatmulAllReduce, V2, V3, V4 ------------------------------------------
+def _qmmar_phase1(signature: qmmar_rules.Signature, args: tuple) -> None:
+    """Phase 1 of any version: C arguments in header order -> canonical arguments -> prepare."""
+    *params, workspaceSize, executor = args
+    call: dict[str, Any] = {}
+    for name, value in zip(signature.parameters, params):
+        key = signature.params[name]
+        if key in qmmar_rules.TENSORS:
+            call[key] = _tensor(value, name)
+        elif key in ("group", "reduce_op"):
+            call[key] = _string(value)
+        else:
+            call[key] = int(value)
+    _phase1(lambda: quant_matmul_all_reduce.prepare(signature=signature, **call), workspaceSize, executor)
+
+
+def aclnnQuantMatmulAllReduceGetWorkspaceSize(*args):
+    _qmmar_phase1(qmmar_rules.V1, args)
+
+
+def aclnnQuantMatmulAllReduce(workspace, workspaceSize, executor, stream):
+    _phase2("aclnnQuantMatmulAllReduce", workspace, workspaceSize, executor, stream)
+
+
+def aclnnQuantMatmulAllReduceV2GetWorkspaceSize(*args):
+    _qmmar_phase1(qmmar_rules.V2, args)
+
+
+def aclnnQuantMatmulAllReduceV2(workspace, workspaceSize, executor, stream):
+    _phase2("aclnnQuantMatmulAllReduceV2", workspace, workspaceSize, executor, stream)
+
+
+def aclnnQuantMatmulAllReduceV3GetWorkspaceSize(*args):
+    _qmmar_phase1(qmmar_rules.V3, args)
+
+
+def aclnnQuantMatmulAllReduceV3(workspace, workspaceSize, executor, stream):
+    _phase2("aclnnQuantMatmulAllReduceV3", workspace, workspaceSize, executor, stream)
+
+
+def aclnnQuantMatmulAllReduceV4GetWorkspaceSize(*args):
+    _qmmar_phase1(qmmar_rules.V4, args)
 
 
 def aclnnQuantMatmulAllReduceV4(workspace, workspaceSize, executor, stream):

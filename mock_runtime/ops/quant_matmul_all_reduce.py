@@ -1,7 +1,11 @@
-"""aclnnQuantMatmulAllReduceV4 on the mock: quantized matmul + AllReduce-sum across a group.
+"""aclnnQuantMatmulAllReduce, V2, V3 and V4 on the mock: quantized matmul + AllReduce-sum.
 
-GetWorkspaceSize runs :func:`aclnn_py.rules.quant_matmul_all_reduce.check`
-(the binding runs the same rules), resolves ``group`` to the mock HCCL
+The four entry points are one operator: ``mock_runtime.exports.opapi`` maps
+each one's C arguments onto V4's canonical arguments with its
+:class:`~aclnn_py.rules.quant_matmul_all_reduce.Signature`, and
+:func:`prepare` does the rest for all of them. GetWorkspaceSize runs
+:func:`aclnn_py.rules.quant_matmul_all_reduce.check` for that signature (the
+binding runs the same rules), resolves ``group`` to the mock HCCL
 communicator of the current device and checks its rank count. The stream task
 of every rank reads its inputs from device memory, computes its contribution
 with :func:`aclnn_py.golden.quant_matmul_all_reduce.rank_partial`, exchanges it
@@ -26,9 +30,7 @@ from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.ops import as_status
 
-OP = "aclnnQuantMatmulAllReduceV4"
 WORKSPACE_SIZE = 16 * 1024 * 1024
-_INPUTS = ["x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1", "comm_quant_scale_2"]
 
 
 def find_communicator(group: str, device: int):
@@ -38,11 +40,15 @@ def find_communicator(group: str, device: int):
     return hccl.find_communicator(group, device)
 
 
-def prepare(*, x1: TensorDesc | None, x2: TensorDesc | None, bias: TensorDesc | None,
-            x3: TensorDesc | None, x1_scale: TensorDesc | None, x2_scale: TensorDesc | None,
-            comm_quant_scale_1: TensorDesc | None, comm_quant_scale_2: TensorDesc | None,
-            group: str | None, reduce_op: str | None, comm_turn: int, stream_mode: int,
-            group_size: int, comm_quant_mode: int, output: TensorDesc | None) -> objects.Executor:
+def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2: TensorDesc | None,
+            x2_scale: TensorDesc | None, output: TensorDesc | None, group: str | None,
+            reduce_op: str | None, comm_turn: int, stream_mode: int, bias: TensorDesc | None = None,
+            x3: TensorDesc | None = None, x1_scale: TensorDesc | None = None,
+            comm_quant_scale_1: TensorDesc | None = None, comm_quant_scale_2: TensorDesc | None = None,
+            group_size: int = 0, comm_quant_mode: int = 0) -> objects.Executor:
+    """Check one call of ``signature`` (canonical arguments; V1-V3 leave V4's extras at their
+    defaults) and build its executor."""
+    op = signature.op
     profile = rt.require().profile
     with as_status():
         plan = rules.check(x1=x1, x2=x2, x2_scale=x2_scale, output=output, reduce_op=reduce_op,
@@ -50,25 +56,25 @@ def prepare(*, x1: TensorDesc | None, x2: TensorDesc | None, bias: TensorDesc | 
                            comm_quant_scale_1=comm_quant_scale_1,
                            comm_quant_scale_2=comm_quant_scale_2, comm_turn=comm_turn,
                            stream_mode=stream_mode, group_size=group_size,
-                           comm_quant_mode=comm_quant_mode, profile=profile)
+                           comm_quant_mode=comm_quant_mode, profile=profile, signature=signature)
     if group is None:
         raise MockError(C["ACLNN_ERR_PARAM_NULLPTR"], "group is a null pointer: expected the "
                                                       "communicator name from HcclGetCommName")
     device = rt.current_device()
     comm = find_communicator(group, device)
     with as_status():
-        rules.check_rank_count(profile, comm.size)
+        rules.check_rank_count(profile, comm.size, signature)
     params = {"x1": x1, "x2": x2, "bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
               "comm_quant_scale_1": comm_quant_scale_1, "comm_quant_scale_2": comm_quant_scale_2,
               "output": output}
     for name, desc in params.items():  # every tensor must lie in live device memory now
         if desc is not None:
-            tensor_io.check(desc, name)
+            tensor_io.check(desc, signature.label(name))
 
     def run(p: dict[str, object]) -> None:
         def read(name: str) -> np.ndarray | None:
             desc = p[name]
-            return None if desc is None else tensor_io.read(desc, name)  # type: ignore[arg-type]
+            return None if desc is None else tensor_io.read(desc, signature.label(name))  # type: ignore[arg-type]
 
         try:
             partial = golden.rank_partial(
@@ -82,7 +88,7 @@ def prepare(*, x1: TensorDesc | None, x2: TensorDesc | None, bias: TensorDesc | 
             partial = np.zeros(output.shape, np.float32 if plan.formula == 8 else host_dtype(plan.out_dtype))
         else:
             failure = None
-        stacked = comm.exchange(partial, OP)
+        stacked = comm.exchange(partial, op)
         if failure is not None:
             raise MockError(C["ACLNN_ERR_INNER_TILING_ERROR"], f"rank {comm.rank}: {failure}")
         result = golden.combine(np.asarray(stacked),
@@ -92,6 +98,8 @@ def prepare(*, x1: TensorDesc | None, x2: TensorDesc | None, bias: TensorDesc | 
                                 comm_quant_mode=comm_quant_mode)
         tensor_io.write(p["output"], result, "output")  # type: ignore[arg-type]
 
-    return objects.Executor(op=OP, device=device, workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=_INPUTS, outputs=["output"], run=run,
+    inputs = [key for key in map(signature.params.get, signature.parameters)
+              if key in rules.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
+    return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params,
+                            inputs=inputs, outputs=["output"], run=run,
                             attrs={"formula": plan.formula, "group": group, "rank": comm.rank})
