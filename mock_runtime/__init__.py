@@ -13,8 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 LIBRARY_NAMES = ("libascendcl.so", "libnnopbase.so", "libopapi.so", "libhccl.so")
-SPLIT_LIBRARY_NAMES = ("libacl_rt.so", "libhcomm.so", "libhccl_fwk.so", "libopapi_transformer.so",
-                       "libopapi_math.so", "libopapi_nn.so")
 
 
 def libdir(rebuild: bool = False) -> Path:
