@@ -11,7 +11,11 @@ them into a cffi ``cdef`` without a C preprocessor:
   its body: no library exports it, the binding implements it.
 
 Each function is attributed to the library that exports it on CANN, by the
-header it is declared in.
+header it is declared in: :data:`LIBRARY_HEADERS` gives the classic library
+(``libascendcl``, ``libnnopbase``, ``libhccl``, ``libopapi``) and
+:data:`SPLIT_LIBRARIES` the library of CANN's split packages (``libacl_rt``,
+``libhcomm``, ``libopapi_transformer``...). Adding a header to both tables is
+all the mock needs to export its functions under both names.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ LIBRARY_HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "hccl": (
         "hccl/hccl_types.h",
+        "hccl/hccl_comm.h",
         "hccl/hccl.h",
     ),
     "opapi": (
@@ -47,6 +52,36 @@ LIBRARY_HEADERS: dict[str, tuple[str, ...]] = {
         "aclnnop/aclnn_grouped_matmul_v5.h",
     ),
 }
+
+#: Per header: the library of CANN's split packages (8.5/9.x) that exports its
+#: functions (abi.md section 1). Where it differs from the classic library of
+#: :data:`LIBRARY_HEADERS`, the mock also provides that library, exporting
+#: exactly these functions.
+SPLIT_LIBRARIES: dict[str, str] = {
+    "acl/acl_base.h": "acl_rt",
+    "acl/error_codes/rt_error_codes.h": "acl_rt",
+    "acl/acl_rt.h": "acl_rt",
+    "acl/acl.h": "acl_rt",
+    "aclnn/opdev/op_errno.h": "nnopbase",
+    "aclnn/acl_meta.h": "nnopbase",
+    "aclnn/aclnn_base.h": "nnopbase",
+    "hccl/hccl_types.h": "hccl",
+    "hccl/hccl_comm.h": "hcomm",
+    "hccl/hccl.h": "hccl",
+    "aclnnop/aclnn_trans_matmul_weight.h": "opapi_math",
+    "aclnnop/aclnn_trans_quant_param_v2.h": "opapi_nn",
+    "aclnnop/aclnn_quant_matmul_all_reduce.h": "opapi_transformer",
+    "aclnnop/aclnn_quant_matmul_all_reduce_v2.h": "opapi_transformer",
+    "aclnnop/aclnn_quant_matmul_all_reduce_v3.h": "opapi_transformer",
+    "aclnnop/aclnn_quant_matmul_all_reduce_v4.h": "opapi_transformer",
+    "aclnnop/aclnn_grouped_matmul_v5.h": "opapi_transformer",
+}
+
+#: Split libraries that export none of the declared functions but appear on
+#: CANN's documented link lines (``-lhccl_fwk``: HCCL's framework library,
+#: whose exports are internal to MC2 operators), with the classic library
+#: they stand next to.
+SPLIT_ONLY_LIBRARIES: dict[str, str] = {"hccl_fwk": "hccl"}
 
 #: Return types that carry a status code.
 STATUS_TYPES = ("aclError", "aclnnStatus", "HcclResult")
@@ -67,10 +102,16 @@ class Function:
     library: str
     restype: str
     declaration: str
+    header: str = ""
 
     @property
     def returns_status(self) -> bool:
         return self.restype in STATUS_TYPES
+
+    @property
+    def split_library(self) -> str:
+        """The library exporting it in CANN's split packages."""
+        return SPLIT_LIBRARIES[self.header]
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -98,6 +139,9 @@ class Declarations:
 
     def library_functions(self, library: str) -> list[Function]:
         return [f for f in self.functions.values() if f.library == library]
+
+    def split_library_functions(self, library: str) -> list[Function]:
+        return [f for f in self.functions.values() if f.split_library == library]
 
 
 def include_dir() -> Path:
@@ -197,7 +241,7 @@ def parse(root: Path) -> Declarations:
                         raise ValueError(f"{rel}: cannot find function name in: {decl}")
                     name = m.group(1)
                     restype = head[: m.start()].strip()
-                    result.functions[name] = Function(name, library, restype, decl)
+                    result.functions[name] = Function(name, library, restype, decl, rel)
                     continue
                 types.append(decl)
                 for block in _ENUM_BLOCK.finditer(decl):

@@ -4,10 +4,13 @@ Backend choice, ``ACLNN_PY_BACKEND``:
 
 * ``cann``: load from ``ACLNN_PY_LIB_DIR``, else ``$ASCEND_HOME_PATH/lib64``,
   else ``$ASCEND_TOOLKIT_HOME/lib64`` (absolute paths only, never the current
-  directory). Newer, split CANN packages are covered: ACL symbols are looked
-  up in ``libascendcl.so`` then ``libacl_rt.so``, HCCL ones in ``libhccl.so``
-  then ``libhcomm.so``, operators in ``libopapi.so`` then every
-  ``libopapi_*.so`` of the directory.
+  directory), the first that holds ``libascendcl.so`` or ``libacl_rt.so``.
+  Classic and split CANN packages are both covered: per exporting library,
+  every file present of its classic name and its split names
+  (:data:`aclnn_py._cdef.SPLIT_LIBRARIES`: ``libacl_rt.so``, ``libhcomm.so``,
+  ``libopapi_transformer.so``, ``libopapi_math.so``, ``libopapi_nn.so``;
+  operators also in any other ``libopapi_*.so``) is loaded, and a function
+  is looked up first in the split library of its header, then in the others.
 * ``mock``: the libraries of :mod:`mock_runtime` (built on first use).
 * ``auto`` (default): ``cann`` when its libraries are found, else ``mock``.
 
@@ -23,19 +26,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ._cdef import load
+from ._cdef import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
 from ._ffi import ffi
 from .errors import LibraryNotFoundError, SymbolNotFoundError
 
 log = logging.getLogger("aclnn_py")
 
-#: Per exporting library: the required file, then files that may also hold its symbols.
-CANN_FILES: dict[str, tuple[str, ...]] = {
-    "ascendcl": ("libascendcl.so", "libacl_rt.so"),
-    "nnopbase": ("libnnopbase.so",),
-    "hccl": ("libhccl.so", "libhcomm.so"),
-    "opapi": ("libopapi.so",),
-}
+
+def _cann_files(library: str) -> tuple[str, ...]:
+    split = sorted({SPLIT_LIBRARIES[h] for h in LIBRARY_HEADERS[library]} - {library})
+    return (f"lib{library}.so", *(f"lib{name}.so" for name in split))
+
+
+#: Per exporting library: the files that may hold its symbols (classic name first); at least one must exist.
+CANN_FILES: dict[str, tuple[str, ...]] = {library: _cann_files(library) for library in LIBRARY_HEADERS}
 #: Load order: dependencies first, so each later library finds them already loaded.
 LOAD_ORDER = ("ascendcl", "nnopbase", "hccl", "opapi")
 BACKENDS = ("auto", "cann", "mock")
@@ -52,13 +56,14 @@ def _cann_dirs() -> list[tuple[str, Path]]:
 
 
 def _find_cann() -> tuple[Path | None, list[str]]:
-    """The first directory holding libascendcl.so, and every path tried."""
+    """The first directory holding libascendcl.so or libacl_rt.so, and every path tried."""
     tried = []
     for var, directory in _cann_dirs():
-        candidate = directory / "libascendcl.so"
-        tried.append(f"{candidate} (from {var})")
-        if candidate.is_file():
-            return directory, tried
+        for name in CANN_FILES["ascendcl"]:
+            candidate = directory / name
+            tried.append(f"{candidate} (from {var})")
+            if candidate.is_file():
+                return directory, tried
     return None, tried
 
 
@@ -101,7 +106,10 @@ class Library:
             if name in decls.constants:
                 return decls.constants[name]
             raise AttributeError(f"{name} is not declared in the aclnn-py headers")
-        for handle in self._handles[fn.library]:
+        split = f"lib{fn.split_library}.so"
+        paths = self.paths[fn.library]
+        order = sorted(range(len(paths)), key=lambda i: paths[i].name != split)  # its split library first
+        for handle in (self._handles[fn.library][i] for i in order):
             try:
                 value = getattr(handle, name)
                 break
@@ -149,7 +157,7 @@ def _open(backend: str) -> Library:
         if backend == "cann":
             listing = "\n  ".join(tried) or "(ACLNN_PY_LIB_DIR, ASCEND_HOME_PATH and ASCEND_TOOLKIT_HOME are all unset)"
             raise LibraryNotFoundError(
-                "ACLNN_PY_BACKEND=cann but libascendcl.so was not found; tried:\n  "
+                "ACLNN_PY_BACKEND=cann but neither libascendcl.so nor libacl_rt.so was found; tried:\n  "
                 f"{listing}\nSource CANN's set_env.sh (e.g. /usr/local/Ascend/ascend-toolkit/set_env.sh) "
                 "or set ACLNN_PY_LIB_DIR to the directory holding the libraries."
             )

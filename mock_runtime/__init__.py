@@ -2,8 +2,11 @@
 
 The libraries export CANN's symbols with CANN's C ABI (derived from the
 project's ``include/`` headers) so Python code and compiled C/C++ programs run
-unchanged without an Ascend NPU. ``python -m mock_runtime libdir`` builds
-them when needed and prints their directory.
+unchanged without an Ascend NPU. The same directory holds the libraries of
+CANN's split packages (libacl_rt, libhcomm, libhccl_fwk, libopapi_transformer,
+libopapi_math, libopapi_nn), small forwarders to the four. ``python -m
+mock_runtime libdir`` builds them when needed (where: ``ACLNN_MOCK_BUILD_DIR``,
+see :mod:`mock_runtime._build`) and prints their directory.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ LIBRARY_NAMES = ("libascendcl.so", "libnnopbase.so", "libopapi.so", "libhccl.so"
 
 
 def libdir(rebuild: bool = False) -> Path:
-    """Directory of the four mock libraries, built on first use."""
+    """Directory of the mock libraries, built on first use (MockBuildError when it cannot be)."""
     from ._build import build
 
     return build(force=rebuild)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from . import include_dir, libdir
 
@@ -14,8 +15,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "includedir":
         print(include_dir())
-    else:
+        return
+    from ._build import MockBuildError
+
+    try:
         print(libdir(rebuild=args.command == "rebuild"))
+    except MockBuildError as exc:
+        sys.exit(f"python -m mock_runtime: {exc}")
 
 
 if __name__ == "__main__":

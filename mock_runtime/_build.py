@@ -1,15 +1,28 @@
-"""Build the mock's four shared libraries with cffi's embedding mode.
+"""Build the mock's shared libraries: four with cffi's embedding mode, plus the split names.
 
-Each library is compiled from the project's headers: its C source includes
+Each classic library (``libascendcl``, ``libnnopbase``, ``libhccl``,
+``libopapi``) is compiled from the project's headers: its C source includes
 them, and cffi generates the exported functions from the same derived
 declarations, so the compiler checks one against the other. The libraries
 link libpython; their init code makes the building environment's packages
 importable (so a C program finds NumPy of the virtual environment the mock
 was built in) and registers :mod:`mock_runtime.exports`.
 
-Builds are cached in a directory named after a hash of everything the C side
-depends on; a build happens once, under a file lock, into a temporary
-directory renamed into place.
+The libraries of CANN's split packages (``libacl_rt``, ``libhcomm``,
+``libopapi_transformer``, ``libopapi_math``, ``libopapi_nn``,
+``libhccl_fwk``; :data:`aclnn_py._cdef.SPLIT_LIBRARIES`) are small C
+forwarders, no Python: each lists its classic library as NEEDED and exports
+exactly the functions of the headers the split table gives it, each one
+calling the classic library's function (looked up once, when the forwarder is
+loaded). Both CANN's classic and split link lines then link and run.
+
+Where: the first of these that holds the build or can take it:
+``$ACLNN_MOCK_BUILD_DIR`` (when set, the only place tried), ``_lib`` next to
+this module, ``$XDG_CACHE_HOME/aclnn-py/mock`` (default
+``~/.cache/aclnn-py/mock``). When none can, :class:`MockBuildError` names
+every place tried and the variable. Builds are cached in a subdirectory named
+after a hash of everything the C side depends on; a build happens once, under
+a file lock, into a temporary directory renamed into place.
 """
 from __future__ import annotations
 
@@ -30,11 +43,29 @@ from pathlib import Path
 import cffi
 
 import aclnn_py
-from aclnn_py._cdef import LIBRARY_HEADERS, include_dir, load
+from aclnn_py._cdef import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, include_dir, load
 
 #: Build order: libopapi links libnnopbase (dlsym through a libopapi handle finds aclCreateTensor).
 LIBRARIES = ("ascendcl", "nnopbase", "hccl", "opapi")
 _LINKS = {"opapi": ("nnopbase",)}
+
+#: The variable that chooses where the libraries are built.
+BUILD_DIR_VARIABLE = "ACLNN_MOCK_BUILD_DIR"
+
+
+class MockBuildError(RuntimeError):
+    """The mock's libraries cannot be built (no writable place, no compiler, no libpython)."""
+
+
+def split_libraries() -> dict[str, str]:
+    """Every split library the mock provides, with the classic library it forwards to."""
+    forwarders = dict(SPLIT_ONLY_LIBRARIES)
+    for library, headers in LIBRARY_HEADERS.items():
+        for header in headers:
+            split = SPLIT_LIBRARIES[header]
+            if split != library:
+                forwarders[split] = library
+    return forwarders
 _HELPERS = {
     "nnopbase": (
         "int64_t *aclnn_mock_alloc_i64(size_t n);",
@@ -100,25 +131,37 @@ def _project_root() -> str:
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    for rel in sorted(p for headers in LIBRARY_HEADERS.values() for p in headers):
-        digest.update((include_dir() / rel).read_bytes())
+    for path in sorted(include_dir().rglob("*.h")):
+        digest.update(str(path.relative_to(include_dir())).encode())
+        digest.update(path.read_bytes())
     digest.update(Path(__file__).read_bytes())
-    for part in (sys.version, sys.prefix, sys.exec_prefix, repr(_site_dirs()), _project_root()):
+    for part in (sys.version, sys.prefix, sys.exec_prefix, repr(_site_dirs()), _project_root(),
+                 repr(LIBRARY_HEADERS), repr(SPLIT_LIBRARIES), repr(SPLIT_ONLY_LIBRARIES)):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 
 
-def _cache_root() -> Path:
-    local = Path(__file__).resolve().parent / "_lib"
+def build_dirs() -> list[tuple[Path, str]]:
+    """The places the libraries may be built, in the order tried, each with where it comes from."""
+    chosen = os.environ.get(BUILD_DIR_VARIABLE, "").strip()
+    if chosen:
+        return [(Path(chosen).expanduser().absolute(), BUILD_DIR_VARIABLE)]
+    cache = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
+    return [
+        (Path(__file__).resolve().parent / "_lib", "next to the mock_runtime package"),
+        (Path(cache).absolute() / "aclnn-py" / "mock", "$XDG_CACHE_HOME, default ~/.cache"),
+    ]
+
+
+def _unwritable(root: Path) -> str | None:
+    """Why the libraries cannot be built below ``root``, or None when they can."""
     try:
-        local.mkdir(exist_ok=True)
-        if os.access(local, os.W_OK):
-            return local
-    except OSError:
-        pass
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aclnn-py" / "mock"
-    cache.mkdir(parents=True, exist_ok=True)
-    return cache
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 def _c_source(library: str) -> str:
@@ -127,6 +170,67 @@ def _c_source(library: str) -> str:
     if library in _HELPERS:
         lines.append(_HELPERS[library][1])
     return "\n".join(lines) + "\n"
+
+
+# A split library: one wrapper per function, calling the classic library's function found at load time.
+_FORWARDER = """#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+{includes}
+
+/* lib{split}.so: forwards to lib{classic}.so (generated by mock_runtime/_build.py). */
+{wrappers}
+
+__attribute__((constructor)) static void aclnn_py_mock_forward(void)
+{{
+    void *lib = dlopen("lib{classic}.so", RTLD_NOW | RTLD_NOLOAD);
+    if (lib == NULL) {{
+        fprintf(stderr, "lib{split}.so: lib{classic}.so is not loaded: %s\\n", dlerror());
+        abort();
+    }}
+{lookups}
+}}
+"""
+_WRAPPER = """static __typeof__(&{name}) target_{name};
+{definition}
+{{
+    {ret}target_{name}({args});
+}}"""
+_LOOKUP = """    target_{name} = (__typeof__(target_{name}))dlsym(lib, "{name}");
+    if (target_{name} == NULL) {{
+        fprintf(stderr, "lib{split}.so: {name} is missing from lib{classic}.so\\n");
+        abort();
+    }}"""
+
+
+def _forwarder_source(split: str, classic: str) -> str:
+    """C source of a split library: each function calls the classic library's."""
+    functions = load().split_library_functions(split)
+    if not functions:  # libhccl_fwk: only the NEEDED entry
+        return f"/* lib{split}.so: exports none of the declared functions; needs lib{classic}.so. */\n"
+    wrappers = [_WRAPPER.format(name=fn.name, definition=fn.declaration.rstrip(";"), args=", ".join(fn.parameters),
+                                ret="" if fn.restype == "void" else "return ")
+                for fn in functions]
+    lookups = [_LOOKUP.format(name=fn.name, split=split, classic=classic) for fn in functions]
+    includes = "\n".join(f'#include "{h}"' for hs in LIBRARY_HEADERS.values() for h in hs)
+    return _FORWARDER.format(includes=includes, split=split, classic=classic, wrappers="\n\n".join(wrappers),
+                             lookups="\n".join(lookups))
+
+
+def _compile_forwarder(split: str, classic: str, out: Path, work: Path, final: Path) -> None:
+    """Compile lib{split}.so into ``out``; it finds lib{classic}.so next to itself or in ``final``
+    (where ``out`` is renamed to, for a forwarder reached through a symbolic link)."""
+    source = work / f"forward_{split}.c"
+    source.write_text(_forwarder_source(split, classic))
+    command = [
+        os.environ.get("CC", "gcc"), "-std=gnu11", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
+        f"-I{include_dir()}", str(source), "-o", str(out / f"lib{split}.so"), f"-Wl,-soname,lib{split}.so",
+        f"-L{out}", "-Wl,--no-as-needed", f"-l{classic}", "-Wl,--as-needed", "-ldl", f"-Wl,-rpath,$ORIGIN:{final}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode:
+        raise MockBuildError(f"building lib{split}.so failed:\n{' '.join(command)}\n{result.stderr}")
 
 
 def _compile(library: str, out: Path, work: Path) -> None:
@@ -160,20 +264,32 @@ def _compile(library: str, out: Path, work: Path) -> None:
         command += [f"-L{out}", f"-l{dep}", "-Wl,-rpath,$ORIGIN"]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode:
-        raise RuntimeError(f"building lib{library}.so failed:\n{' '.join(command)}\n{result.stderr}")
+        raise MockBuildError(f"building lib{library}.so failed:\n{' '.join(command)}\n{result.stderr}")
 
 
 def build(force: bool = False) -> Path:
     """Build the libraries if needed; return the directory holding them."""
     if not sysconfig.get_config_var("Py_ENABLE_SHARED"):
-        raise RuntimeError(
+        raise MockBuildError(
             "the mock runtime embeds Python and needs a Python built with --enable-shared "
             f"(libpython); {sys.executable} has none"
         )
-    root = _cache_root()
-    target = root / _fingerprint()
-    if target.is_dir() and not force:
-        return target
+    fingerprint, tried = _fingerprint(), []
+    for root, origin in build_dirs():
+        if (root / fingerprint).is_dir() and not force:
+            return root / fingerprint
+        problem = _unwritable(root)
+        if problem is None:
+            return _build_into(root, root / fingerprint, force)
+        tried.append(f"{root} ({origin}): {problem}")
+    raise MockBuildError(
+        "cannot build the aclnn-py mock runtime: no writable directory for its libraries. Tried:\n  "
+        + "\n  ".join(tried)
+        + f"\nSet {BUILD_DIR_VARIABLE} to a writable directory."
+    )
+
+
+def _build_into(root: Path, target: Path, force: bool) -> Path:
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.is_dir() and not force:
@@ -183,6 +299,8 @@ def build(force: bool = False) -> Path:
             out.mkdir()
             for library in LIBRARIES:
                 _compile(library, out, Path(tmp))
+            for split, classic in split_libraries().items():
+                _compile_forwarder(split, classic, out, Path(tmp), target)
             if target.exists():
                 shutil.rmtree(target)
             out.rename(target)

@@ -2,7 +2,9 @@
  * acl/acl.h -- ACL entry header: init/finalize and version queries.
  *
  * Part of aclnn-py, written from abi.md sections 2.1, 3.3 and 4.4.
- * Includes the base types, the runtime API and the runtime error codes.
+ * Includes the base types, the runtime API and the runtime error codes, so a
+ * program that includes only acl/acl.h (or hccl/hccl.h, which includes it)
+ * has the whole runtime API, as with CANN's acl/acl.h.
  */
 #ifndef ACL_ACL_H
 #define ACL_ACL_H

@@ -4,6 +4,7 @@
  * Part of aclnn-py. Written from the ABI facts in the project reference
  * (abi.md sections 0, 3.1, 3.2, 3.4, 3.8); this is not a copy of any CANN file.
  * Layout rules for every header in include/: see tests/test_headers.py.
+ * Include chain as CANN's: <stddef.h>, <stdint.h> and the runtime error codes.
  */
 #ifndef ACL_ACL_BASE_H
 #define ACL_ACL_BASE_H
@@ -169,6 +170,13 @@ typedef enum {
     ACL_FORMAT_FRACTAL_NZ_C0_4 = 53,
     ACL_FORMAT_FRACTAL_NZ_C0_8 = 54
 } aclFormat;
+
+/*
+ * SoC name string owned by the library (e.g. "Ascend910B4"), or NULL before
+ * a device is set. Declared here as in CANN 9.x (acl_base_rt.h); older CANN
+ * declared it in acl/acl_rt.h, which includes this header.
+ */
+const char *aclrtGetSocName(void);
 
 /*
  * Text of the most recent error on the calling thread, or NULL.

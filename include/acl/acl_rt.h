@@ -1,12 +1,15 @@
 /*
  * acl/acl_rt.h -- ACL runtime: devices, contexts, streams, memory, events.
  *
- * Part of aclnn-py, written from abi.md sections 2.1, 3.3 and 5.
- * Exported by libascendcl.so (libacl_rt.so in split CANN 9.x installs).
+ * Part of aclnn-py, written from abi.md sections 2.1, 3.3 and 5, and CANN's
+ * runtime acl_rt.h (aclrtMemAttr, aclrtGetMemInfo). Exported by
+ * libascendcl.so (libacl_rt.so in split CANN 9.x installs). Include chain as
+ * CANN's: <stdbool.h>, <stddef.h>, <stdint.h>, acl/acl_base.h.
  */
 #ifndef ACL_ACL_RT_H
 #define ACL_ACL_RT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "acl_base.h"
@@ -50,11 +53,35 @@ typedef enum {
     ACL_MEMCPY_INTER_DEVICE_TO_DEVICE = 7
 } aclrtMemcpyKind;
 
+/*
+ * Memory kind queried by aclrtGetMemInfo. DDR = device DDR, HBM = device
+ * high-bandwidth memory; HUGE/NORMAL/HUGE1G = page size, P2P = memory
+ * reachable from peer devices; the ACL_MEM_* members (12-17) ask for the
+ * device's main memory whatever its kind.
+ */
+typedef enum aclrtMemAttr {
+    ACL_DDR_MEM = 0,
+    ACL_HBM_MEM = 1,
+    ACL_DDR_MEM_HUGE = 2,
+    ACL_DDR_MEM_NORMAL = 3,
+    ACL_HBM_MEM_HUGE = 4,
+    ACL_HBM_MEM_NORMAL = 5,
+    ACL_DDR_MEM_P2P_HUGE = 6,
+    ACL_DDR_MEM_P2P_NORMAL = 7,
+    ACL_HBM_MEM_P2P_HUGE = 8,
+    ACL_HBM_MEM_P2P_NORMAL = 9,
+    ACL_HBM_MEM_HUGE1G = 10,
+    ACL_HBM_MEM_P2P_HUGE1G = 11,
+    ACL_MEM_NORMAL = 12,
+    ACL_MEM_HUGE = 13,
+    ACL_MEM_HUGE1G = 14,
+    ACL_MEM_P2P_NORMAL = 15,
+    ACL_MEM_P2P_HUGE = 16,
+    ACL_MEM_P2P_HUGE1G = 17
+} aclrtMemAttr;
+
 /* Runtime API version (out params, all three required). */
 aclError aclrtGetVersion(int32_t *majorVersion, int32_t *minorVersion, int32_t *patchVersion);
-
-/* SoC name string owned by the library, or NULL before a device is set. */
-const char *aclrtGetSocName(void);
 
 /* Devices: deviceId is the logical device index. */
 aclError aclrtSetDevice(int32_t deviceId);
@@ -82,6 +109,11 @@ aclError aclrtStreamWaitEvent(aclrtStream stream, aclrtEvent event);
 /* Device memory: size in bytes; free with aclrtFree. */
 aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy);
 aclError aclrtFree(void *devPtr);
+/*
+ * Free and total bytes of the current device's memory of kind attr (both
+ * out params required).
+ */
+aclError aclrtGetMemInfo(aclrtMemAttr attr, size_t *free, size_t *total);
 /* Page-locked host memory: size in bytes; free with aclrtFreeHost. */
 aclError aclrtMallocHost(void **hostPtr, size_t size);
 aclError aclrtFreeHost(void *hostPtr);

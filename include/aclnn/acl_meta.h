@@ -4,6 +4,7 @@
  * Part of aclnn-py, written from abi.md sections 2.2, 3.8 and 5.
  * Exported by libnnopbase.so (also reachable through a libopapi.so handle).
  * aclnnInit / aclnnFinalize are declared in aclnn/aclnn_base.h.
+ * Include chain as CANN's (<cstdint>, <cstdlib>, acl/acl_base.h), in C form.
  */
 #ifndef ACLNN_ACL_META_H
 #define ACLNN_ACL_META_H
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include "acl/acl_base.h"
 
 #ifdef __cplusplus

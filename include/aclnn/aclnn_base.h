@@ -2,11 +2,14 @@
  * aclnn/aclnn_base.h -- aclnn library init/finalize.
  *
  * Part of aclnn-py, written from abi.md section 2.2. Exported by libnnopbase.so.
+ * Include chain as CANN's (<cstdint>, <cstdlib>, aclnn/acl_meta.h), in C form.
  */
 #ifndef ACLNN_ACLNN_BASE_H
 #define ACLNN_ACLNN_BASE_H
 
-#include "acl_meta.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include "aclnn/acl_meta.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -5,12 +5,14 @@
  * (libopapi_transformer.so in split installs). Two-phase protocol: phase 1
  * returns the workspace size in BYTES and a new executor; phase 2 runs it on a
  * stream and frees it unless it was made repeatable.
+ * Include chain as CANN's: aclnn/aclnn_base.h and aclnnop/aclnn_util.h.
  */
 #ifndef ACLNNOP_ACLNN_GROUPED_MATMUL_V5_H
 #define ACLNNOP_ACLNN_GROUPED_MATMUL_V5_H
 
 #include <stdint.h>
 #include "aclnn/aclnn_base.h"
+#include "aclnnop/aclnn_util.h"
 
 #ifdef __cplusplus
 extern "C" {

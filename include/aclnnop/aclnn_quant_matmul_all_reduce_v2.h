@@ -18,6 +18,7 @@
 #include "aclnn/aclnn_base.h"
 #include "hccl/hccl.h"
 #include "hccl/hccl_types.h"
+#include "aclnnop/aclnn_util.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -5,12 +5,22 @@
  * (libopapi_transformer.so in split installs). Two-phase protocol: phase 1
  * returns the workspace size in BYTES and a new executor; phase 2 runs it on a
  * stream and frees it unless it was made repeatable.
+ * Include chain as CANN's (ops-transformer, 2025): <string> (C++ only),
+ * aclnn/aclnn_base.h, hccl/hccl.h (hence acl/acl.h), hccl/hccl_types.h and
+ * aclnnop/aclnn_util.h. The 2026 header dropped hccl/hccl.h; keeping it is a
+ * superset, so programs written against either release compile.
  */
 #ifndef ACLNNOP_ACLNN_QUANT_MATMUL_ALL_REDUCE_V4_H
 #define ACLNNOP_ACLNN_QUANT_MATMUL_ALL_REDUCE_V4_H
 
+#ifdef __cplusplus
+#include <string>
+#endif
 #include <stdint.h>
 #include "aclnn/aclnn_base.h"
+#include "hccl/hccl.h"
+#include "hccl/hccl_types.h"
+#include "aclnnop/aclnn_util.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -3,12 +3,14 @@
  *
  * Part of aclnn-py, written from abi.md sections 2.3, 5 and 6. Exported by
  * libopapi.so (libopapi_math.so in split installs).
+ * Include chain as CANN's: aclnn/aclnn_base.h and aclnnop/aclnn_util.h.
  */
 #ifndef ACLNNOP_ACLNN_TRANS_MATMUL_WEIGHT_H
 #define ACLNNOP_ACLNN_TRANS_MATMUL_WEIGHT_H
 
 #include <stdint.h>
 #include "aclnn/aclnn_base.h"
+#include "aclnnop/aclnn_util.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -4,6 +4,13 @@ Device addresses live in a range of their own (one terabyte per device,
 never reused), so the mock can tell a device pointer from a host pointer, a
 pointer outside every allocation, and a pointer into freed memory. Host
 memory from aclrtMallocHost is real memory a C program can write to.
+
+Each device has :data:`DEVICE_MEMORY` bytes (64 GiB, a mock choice: the HBM
+of an Atlas A2/A3 device is 32 or 64 GB by model): an allocation that does
+not fit in what the live allocations leave fails with 207001
+(ACL_ERROR_RT_MEMORY_ALLOCATION), and aclrtGetMemInfo reports total =
+DEVICE_MEMORY, free = DEVICE_MEMORY minus the bytes of the device's live
+allocations (their requested sizes).
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ _ffi = cffi.FFI()
 DEVICE_BASE = 1 << 52
 DEVICE_SPAN = 1 << 40
 ALIGN = 512
+DEVICE_MEMORY = 64 << 30
 
 
 @dataclass
@@ -44,16 +52,25 @@ class MemoryTable:
         self._bases: list[int] = []
         self._allocs: list[Allocation] = []
         self._next: dict[int, int] = {}
+        self._used: dict[int, int] = {}  # device -> bytes of its live allocations
         self._host: dict[int, np.ndarray] = {}
 
     # -- device memory -------------------------------------------------------
     def allocate(self, device: int, size: int) -> Allocation:
         with self._lock:
+            used = self._used.get(device, 0)
+            if size > DEVICE_MEMORY - used:
+                raise MockError(
+                    C["ACL_ERROR_RT_MEMORY_ALLOCATION"],
+                    f"aclrtMalloc: {size} bytes do not fit on device {device}: "
+                    f"{DEVICE_MEMORY - used} of its {DEVICE_MEMORY} bytes are free",
+                )
             base = self._next.get(device, DEVICE_BASE + device * DEVICE_SPAN + ALIGN)
             if base + size > DEVICE_BASE + (device + 1) * DEVICE_SPAN:
                 raise MockError(C["ACL_ERROR_RT_MEMORY_ALLOCATION"], f"device {device} address space exhausted")
             self._next[device] = base + -(-size // ALIGN) * ALIGN + ALIGN
             alloc = Allocation(base, size, device, np.empty(size, np.uint8))
+            self._used[device] = used + size
             i = bisect.bisect(self._bases, base)
             self._bases.insert(i, base)
             self._allocs.insert(i, alloc)
@@ -68,7 +85,13 @@ class MemoryTable:
                 raise MockError(C["ACL_ERROR_RT_MEMORY_FREE"], f"aclrtFree: double free of {address:#x} ({alloc.size} bytes on device {alloc.device})")
             alloc.live = False
             alloc.data = np.empty(0, np.uint8)
+            self._used[alloc.device] -= alloc.size
             return alloc
+
+    def used(self, device: int) -> int:
+        """Bytes of the live allocations on ``device``."""
+        with self._lock:
+            return self._used.get(device, 0)
 
     def live(self) -> list[Allocation]:
         with self._lock:
@@ -117,6 +140,7 @@ class MemoryTable:
         with self._lock:
             for a in self._allocs:
                 a.live, a.data = False, np.empty(0, np.uint8)
+            self._used.clear()
 
 
 def host_bytes(address: int, nbytes: int) -> np.ndarray:

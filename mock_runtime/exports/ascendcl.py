@@ -1,4 +1,13 @@
-"""libascendcl.so: ACL initialisation, devices, contexts, streams, memory, events."""
+"""libascendcl.so: ACL initialisation, devices, contexts, streams, memory, events.
+
+aclrtGetMemInfo: the mock's devices have only HBM (core/memory.py: 64 GiB
+each). The HBM attributes and the generic ACL_MEM_* ones report total = the
+device's memory and free = total minus the bytes of its live allocations;
+the DDR attributes report 0 free of 0 total (a mock choice: how CANN answers
+for DDR on an HBM-only device is not documented). An attribute outside
+aclrtMemAttr or a NULL out pointer is ACL_ERROR_INVALID_PARAM (100000); no
+current device on the thread is ACL_ERROR_RT_CONTEXT_NULL (107002).
+"""
 from __future__ import annotations
 
 import time
@@ -6,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from aclnn_py._cdef import load
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError, take_recent
-from mock_runtime.core.memory import host_bytes, table as memory
+from mock_runtime.core.memory import DEVICE_MEMORY, host_bytes, table as memory
 from mock_runtime.core.streams import Event
 
 ffi: Any = None
@@ -18,6 +28,9 @@ _recent_buffers: dict[int, Any] = {}
 
 #: The CANN release the mock reports (aclsysGetVersionStr / Num / aclsysGetCANNVersion).
 CANN_VERSION = (8, 5, 0)
+_DDR_ATTRS = {C[n] for n in ("ACL_DDR_MEM", "ACL_DDR_MEM_HUGE", "ACL_DDR_MEM_NORMAL",
+                                "ACL_DDR_MEM_P2P_HUGE", "ACL_DDR_MEM_P2P_NORMAL")}
+_MEM_ATTRS = set(load().enums["aclrtMemAttr"].values())
 _POLICY_MASK = C["ACL_MEM_TYPE_LOW_BAND_WIDTH"] | C["ACL_MEM_TYPE_HIGH_BAND_WIDTH"] | C["ACL_MEM_ACCESS_USER_SPACE_READONLY"]
 
 
@@ -194,6 +207,18 @@ def aclrtFree(devPtr):
     if devPtr == ffi.NULL:
         raise MockError(C["ACL_ERROR_INVALID_PARAM"], "aclrtFree: devPtr is NULL")
     memory.free(_addr(devPtr))
+
+
+def aclrtGetMemInfo(attr, free, total):
+    if attr not in _MEM_ATTRS:
+        raise MockError(C["ACL_ERROR_INVALID_PARAM"], f"aclrtGetMemInfo: attr {attr} is not an aclrtMemAttr")
+    _out(free, "free")
+    _out(total, "total")
+    device = rt.current_device()
+    if attr in _DDR_ATTRS:
+        free[0], total[0] = 0, 0
+    else:
+        free[0], total[0] = DEVICE_MEMORY - memory.used(device), DEVICE_MEMORY
 
 
 def aclrtMallocHost(hostPtr, size):

@@ -6,7 +6,13 @@ the 4+-D NZ shape, view shape/strides unchanged -- as CANN edits the aclTensor
 while it builds the executor; the bytes are rearranged ND -> NZ in the same
 buffer when the task runs on the stream. The buffer must hold
 CalculateMatmulWeightSizeV2 elements (checked at GetWorkspaceSize: 161002).
-Workspace: 0 bytes.
+
+Workspace: always positive, as CANN's samples expect (they treat 0 as a
+failure of GetWorkspaceSize): the bytes of the FRACTAL_NZ weight (room for a
+staging copy of it) rounded up to :data:`WORKSPACE_ALIGN`, and
+WORKSPACE_ALIGN bytes for an empty weight. The size is a mock choice (CANN
+does not document it); the execute call checks that the workspace it is
+given is a live device allocation of at least that many bytes.
 """
 from __future__ import annotations
 
@@ -22,6 +28,12 @@ from mock_runtime.core.errors import C, MockError
 from mock_runtime.ops import as_status
 
 OP = "aclnnTransMatmulWeight"
+WORKSPACE_ALIGN = 512
+
+
+def workspace_size(nbytes: int) -> int:
+    """The workspace for a weight whose NZ form takes ``nbytes`` bytes."""
+    return max(WORKSPACE_ALIGN, -(-nbytes // WORKSPACE_ALIGN) * WORKSPACE_ALIGN)
 
 
 def calculate_size(shape: tuple[int, ...] | None, dtype: int | None) -> int:
@@ -36,11 +48,12 @@ def prepare(handle: int) -> objects.Executor:
     with as_status():
         convert = rules.check_trans_matmul_weight(nd, profile)
     if not convert:  # empty tensor: nothing to do
-        return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0,
+        return objects.Executor(op=OP, device=rt.current_device(), workspace_size=workspace_size(0),
                                 params={"mmWeightRef": nd}, inputs=["mmWeightRef"],
                                 outputs=["mmWeightRef"], run=lambda params: None)
     storage = nz.nz_storage_shape(nd.shape, dtypes.name(nd.dtype))
     nzd = replace(nd, format=FRACTAL_NZ, storage_shape=storage)
+    nz_bytes = dtypes.nbytes(nz.matmul_weight_size(nd.shape, dtypes.name(nd.dtype)), nd.dtype)
     try:
         tensor_io.check(nzd, "mmWeightRef")
     except MockError:
@@ -57,6 +70,6 @@ def prepare(handle: int) -> objects.Executor:
         values = tensor_io.read(source, "mmWeightRef")
         tensor_io.write(target, values, "mmWeightRef")  # type: ignore[arg-type]
 
-    return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0,
+    return objects.Executor(op=OP, device=rt.current_device(), workspace_size=workspace_size(nz_bytes),
                             params={"mmWeightRef": nzd}, inputs=["mmWeightRef"],
                             outputs=["mmWeightRef"], run=run)

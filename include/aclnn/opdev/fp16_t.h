@@ -10,11 +10,17 @@
  * nearest value, ties to even; magnitudes from 65520 up become infinity,
  * tiny values become subnormals or signed zero, NaN stays NaN. Conversion
  * to float is exact and implicit. In C this header declares nothing.
+ * Include chain as CANN's opdev/fp16_t.h: <algorithm>, <cmath>, <math.h>,
+ * <stdint.h> (samples may use std::max or std::fabs without including them).
  */
 #ifndef ACLNN_OPDEV_FP16_T_H
 #define ACLNN_OPDEV_FP16_T_H
 
 #ifdef __cplusplus
+#include <math.h>
+#include <stdint.h>
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
