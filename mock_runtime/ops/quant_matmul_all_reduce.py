@@ -29,6 +29,10 @@ from mock_runtime.ops import as_status
 OP = "aclnnQuantMatmulAllReduceV4"
 WORKSPACE_SIZE = 16 * 1024 * 1024
 _INPUTS = ["x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1", "comm_quant_scale_2"]
+_OUTPUTS = ["output"]
+#: The C parameter names, for messages.
+LABELS = {"bias": "biasOptional", "x3": "x3Optional", "x1_scale": "x1ScaleOptional", "x2_scale": "x2Scale",
+          "comm_quant_scale_1": "commQuantScale1Optional", "comm_quant_scale_2": "commQuantScale2Optional"}
 
 
 def find_communicator(group: str, device: int):
@@ -61,14 +65,12 @@ def prepare(*, x1: TensorDesc | None, x2: TensorDesc | None, bias: TensorDesc | 
     params = {"x1": x1, "x2": x2, "bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
               "comm_quant_scale_1": comm_quant_scale_1, "comm_quant_scale_2": comm_quant_scale_2,
               "output": output}
-    for name, desc in params.items():  # every tensor must lie in live device memory now
-        if desc is not None:
-            tensor_io.check(desc, name)
+    tensor_io.prove_params(params, _OUTPUTS, LABELS)  # every tensor inside live device memory now
 
     def run(p: dict[str, object]) -> None:
         def read(name: str) -> np.ndarray | None:
             desc = p[name]
-            return None if desc is None else tensor_io.read(desc, name)  # type: ignore[arg-type]
+            return None if desc is None else tensor_io.read(desc, LABELS.get(name, name))  # type: ignore[arg-type]
 
         try:
             partial = golden.rank_partial(
@@ -93,5 +95,5 @@ def prepare(*, x1: TensorDesc | None, x2: TensorDesc | None, bias: TensorDesc | 
         tensor_io.write(p["output"], result, "output")  # type: ignore[arg-type]
 
     return objects.Executor(op=OP, device=device, workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=_INPUTS, outputs=["output"], run=run,
+                            inputs=_INPUTS, outputs=_OUTPUTS, run=run, labels=LABELS,
                             attrs={"formula": plan.formula, "group": group, "rank": comm.rank})
