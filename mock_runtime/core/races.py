@@ -19,7 +19,9 @@ Reported (API, stream, operator and region named in the message):
 1. a synchronous host access -- aclrtMemcpy (either side), aclrtMemset --
    reading bytes that unretired work writes, or writing bytes that
    unretired work reads or writes;
-2. aclrtFree of an allocation that unretired work still uses;
+2. aclrtFree of an allocation that unretired work still uses (CANN's
+   runtime guide has the stream synchronised before aclrtFree: the free
+   does not wait for queued work);
 3. a task launched on one stream touching bytes that unretired work of
    another stream touches, one of them writing, with no event ordering them.
 
