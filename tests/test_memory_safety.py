@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 
 import ml_dtypes
 import numpy as np
@@ -179,7 +178,7 @@ def _gmm_phase1(x, w, out):
 
 def test_gmm_checks_data_addresses_at_get_workspace_size(device):
     lib = aclnn_py.lib
-    with DeviceBuffer(8 * 16 * 2) as x, DeviceBuffer(16 * 4 * 2) as w, DeviceBuffer(8 * 4 * 2) as out:
+    with DeviceBuffer(16 * 4 * 2) as w, DeviceBuffer(8 * 4 * 2) as out:
         freed = DeviceBuffer(8 * 16 * 2)
         stale = freed.ptr
         freed.close()
