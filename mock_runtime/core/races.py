@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from .errors import C, MockError
+from .memory import table as memory
 
 if TYPE_CHECKING:
     from .streams import Stream
@@ -81,7 +82,6 @@ class Track:
     """The race bookkeeping of one stream (guarded by :data:`lock`)."""
 
     id: int = field(default_factory=lambda: next(_ids))
-    submitted: int = 0
     clock: dict[int, int] = field(default_factory=dict)
     #: (begin, end, write) -> (seq of the latest task, its name, the parameter)
     entries: dict[tuple[int, int, bool], tuple[int, str, str]] = field(default_factory=dict)
@@ -100,13 +100,11 @@ class Conflict:
 
 
 def _region(begin: int, end: int) -> str:
-    from .memory import table
-
-    alloc = table.find(begin)
-    where = "" if alloc is None else f" of the allocation of {alloc.size} bytes at {alloc.base:#x} on device {alloc.device}"
-    if alloc is not None:
-        return f"bytes [{begin - alloc.base}, {end - alloc.base}){where}"
-    return f"host bytes [{begin:#x}, {end:#x})"
+    alloc = memory.find(begin)
+    if alloc is None:
+        return f"{'device' if memory.is_device_address(begin) else 'host'} bytes [{begin:#x}, {end:#x})"
+    return (f"bytes [{begin - alloc.base}, {end - alloc.base}) of the allocation of {alloc.size} bytes at "
+            f"{alloc.base:#x} on device {alloc.device}")
 
 
 def _conflicts(accesses: list[Access], streams: list["Stream"], ordered: Callable[["Stream", int], bool]) -> list[Conflict]:
