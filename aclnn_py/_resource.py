@@ -8,12 +8,16 @@ from typing import Any, Callable
 from ._loader import library
 
 
-def _release(destroy: str, handle: Any) -> None:
-    """Finalizer: free quietly; skip at interpreter shutdown (the runtime may be gone)."""
+def _release(destroy: Callable[[Any], int], handle: Any) -> None:
+    """Finalizer: free quietly; skip at interpreter shutdown (the runtime may be gone).
+
+    ``destroy`` is the C function itself, looked up when the handle was taken: a finalizer
+    may run inside cffi (during a garbage collection cffi triggers while it holds its own
+    lock), where looking a symbol up for the first time would wait for that lock forever."""
     if sys.is_finalizing():
         return
     try:
-        getattr(library(), destroy)(handle)
+        destroy(handle)
     except Exception:  # a finalizer has nobody to report to
         pass
 
@@ -32,7 +36,7 @@ class Resource:
 
     def _own(self, handle: Any) -> None:
         self.handle = handle
-        self._finalizer = weakref.finalize(self, _release, self._destroy, handle)
+        self._finalizer = weakref.finalize(self, _release, getattr(library(), self._destroy), handle)
 
     def _disown(self) -> bool:
         """Forget the handle without freeing it (ownership moved elsewhere)."""

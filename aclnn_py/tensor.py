@@ -39,7 +39,10 @@ class Tensor(Resource):
 
     ``shape``/``strides``/``offset`` are in elements; ``storage_shape``
     defaults to the whole buffer as a 1-D array of elements, as torch_npu
-    passes it. The tensor keeps its buffer alive.
+    passes it. The tensor keeps its buffer alive. Every element must lie in
+    the buffer (:func:`aclnn_py.layout.check`: a non-negative offset, no
+    element before the buffer's start, a FRACTAL_NZ storage that holds the
+    view): :class:`AclnnParamError` (161002, a ``ValueError``) otherwise.
     """
 
     _destroy = "aclDestroyTensor"
@@ -54,12 +57,18 @@ class Tensor(Resource):
             storage_shape = (buffer.nbytes * 8 // dtypes.bits(dtype),)
         self.buffer = buffer
         self.owns_buffer = False
-        self.desc = TensorDesc(shape, int(dtype), tuple(strides) if strides is not None else contiguous_strides(shape),
+        self.desc = TensorDesc(shape, int(dtype),
+                               tuple(int(s) for s in strides) if strides is not None else contiguous_strides(shape),
                                int(offset), int(format), tuple(int(d) for d in storage_shape), buffer.address)
+        try:
+            layout.check(self.desc)
+        except layout.LayoutError as exc:
+            raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor", str(exc)) from None
         start, nbytes = layout.byte_span(self.desc)
         if start + nbytes > buffer.nbytes:
-            raise ValueError(f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
-                             f"[{start}, {start + nbytes}) but the buffer has {buffer.nbytes}")
+            raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor",
+                                  f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
+                                  f"[{start}, {start + nbytes}) but the buffer has {buffer.nbytes}")
         self._own(create_handle(self.desc))
 
     def close(self) -> None:
@@ -98,21 +107,22 @@ class Tensor(Resource):
     def copy_from_numpy(self, array: np.ndarray, stream: Stream | None = None) -> None:
         """Write host values (logical shape) into the tensor's memory."""
         start, nbytes = layout.byte_span(self.desc)
-        raw = self.buffer.to_numpy(np.uint8, (nbytes,), start) if not self._covers_span() else np.empty(nbytes, np.uint8)
+        if not nbytes:
+            return
+        if layout.covers_span(self.desc):
+            raw = np.empty(nbytes, np.uint8)
+        else:  # bytes shared with other elements keep their contents
+            raw = self.buffer.to_numpy(np.uint8, (nbytes,), start)
         try:
             layout.into_bytes(self.desc, array, raw)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"cannot store array into {self}: {exc}") from None
         self.buffer.copy_from_host(raw, start, stream)
 
-    def _covers_span(self) -> bool:
-        """Whether a write replaces every byte of the span (no read-modify-write needed)."""
-        return self.desc.is_contiguous() or self.desc.is_nz
-
     def to_numpy(self) -> np.ndarray:
         """The logical contents as a host array (synchronous)."""
         start, nbytes = layout.byte_span(self.desc)
-        raw = self.buffer.to_numpy(np.uint8, (nbytes,), start)
+        raw = self.buffer.to_numpy(np.uint8, (nbytes,), start) if nbytes else np.empty(0, np.uint8)
         return layout.from_bytes(self.desc, raw)
 
     # -- views ---------------------------------------------------------------

@@ -82,13 +82,14 @@ def build_cpp(sources: list[Path], out: Path, libdir: Path, *extra: str) -> Path
     return out
 
 
-def run_program(program: Path, libdir: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run a compiled program in a minimal environment: LD_LIBRARY_PATH pointing at the mock,
-    a PATH without any Python first, and the variables the test passes."""
+def run_program(program: Path, libdir: Path, env: dict[str, str] | None = None, timeout: float = 120,
+                args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Run a compiled program (with ``args``) in a minimal environment: LD_LIBRARY_PATH pointing
+    at the mock, a PATH without any Python first, and the variables the test passes."""
     environment = {"PATH": "/usr/bin:/bin"}
     environment.update(env or {})
     environment["LD_LIBRARY_PATH"] = str(libdir)
-    return subprocess.run([str(program)], capture_output=True, text=True, timeout=timeout, env=environment)
+    return subprocess.run([str(program), *args], capture_output=True, text=True, timeout=timeout, env=environment)
 
 
 def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -248,11 +248,11 @@ def test_trans_matmul_weight_workspace_is_positive_and_checked(stream, shape, dt
             ws = DeviceBuffer(expected)
             pointer = ws.ptr
             ws.close()
-            assert lib.aclnnTransMatmulWeight(pointer, expected, executor[0], stream.handle) == 107000
+            assert lib.aclnnTransMatmulWeight(pointer, expected, executor[0], stream.handle) == 161002
             assert "use after free" in recent_message()
         else:
             with DeviceBuffer(expected - 1) as short:  # the workspace itself must hold the size it claims
-                assert lib.aclnnTransMatmulWeight(short.ptr, expected, executor[0], stream.handle) == 107000
+                assert lib.aclnnTransMatmulWeight(short.ptr, expected, executor[0], stream.handle) == 161002
             with DeviceBuffer(expected) as ws:
                 assert lib.aclnnTransMatmulWeight(ws.ptr, expected, executor[0], stream.handle) == 0
                 stream.synchronize()

@@ -1,7 +1,9 @@
 """Mock configuration from the environment, read at every aclInit.
 
 ``ACLNN_MOCK_DEVICE_COUNT`` (default 8), ``ACLNN_MOCK_STRICT`` (1: leaks at
-aclFinalize are an error) and ``ACLNN_MOCK_SOC`` (default ``Ascend910B4``).
+aclFinalize are an error), ``ACLNN_MOCK_SOC`` (default ``Ascend910B4``) and
+``ACLNN_MOCK_RACECHECK`` (``error``, ``warn`` or ``off``, default ``error``:
+what a race report does, see :mod:`mock_runtime.core.races`).
 The SoC name selects a product profile: names starting with ``Ascend910B``
 are Atlas A2, ``Ascend910_93`` Atlas A3, ``Ascend950`` Ascend 950PR/DT.
 """
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from aclnn_py.soc import profile
 
 DEFAULT_SOC = "Ascend910B4"
+RACECHECK_MODES = ("error", "warn", "off")
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Config:
     strict: bool
     soc_name: str
     profile: str  # "A2", "A3" or "950"
+    racecheck: str = "error"
 
 
 def from_environment() -> Config:
@@ -34,8 +38,11 @@ def from_environment() -> Config:
         raise ValueError(f"ACLNN_MOCK_DEVICE_COUNT={raw!r} must be an integer in [1, 1024]")
     soc = os.environ.get("ACLNN_MOCK_SOC", "") or DEFAULT_SOC
     strict = os.environ.get("ACLNN_MOCK_STRICT", "0") not in ("", "0", "false", "False")
+    racecheck = os.environ.get("ACLNN_MOCK_RACECHECK", "") or "error"
+    if racecheck not in RACECHECK_MODES:
+        raise ValueError(f"ACLNN_MOCK_RACECHECK={racecheck!r} must be one of {', '.join(RACECHECK_MODES)}")
     try:
-        return Config(count, strict, soc, profile(soc))
+        return Config(count, strict, soc, profile(soc), racecheck)
     except ValueError as exc:
         raise ValueError(f"ACLNN_MOCK_SOC: {exc}") from None
 

@@ -1,8 +1,12 @@
 """Opaque handles handed to C callers.
 
-A handle is a fake address in a range of its own per kind and is never reused,
-so a stale or wrong-kind handle is recognised instead of being dereferenced.
-Nothing ever dereferences these addresses.
+A handle is a fake address: ``base + STEP * n`` where ``base`` gives each kind
+a range of its own and ``n`` counts the handles of that kind ever issued (a
+generation number that is never reused). So a stale or wrong-kind handle is
+recognised forever -- any aligned value of the range below the counter that is
+not live was destroyed -- while only the live objects are kept. The ranges
+(2**44 handles per kind) sit far above the device addresses; nothing ever
+dereferences them.
 """
 from __future__ import annotations
 
@@ -14,6 +18,10 @@ from .errors import MockError
 
 T = TypeVar("T")
 
+_BASE = 0x5000_0000_0000_0000
+_KIND_SPAN = 1 << 48
+STEP = 16
+
 _kinds = itertools.count(1)
 
 
@@ -23,17 +31,23 @@ class HandleTable(Generic[T]):
     def __init__(self, kind: str, error_code: int) -> None:
         self.kind = kind
         self.error_code = error_code
-        self._base = 0x7E00_0000_0000 + next(_kinds) * 0x10_0000_0000
-        self._next = itertools.count(1)
+        self._base = _BASE + next(_kinds) * _KIND_SPAN
+        self._issued = 0
         self._live: dict[int, T] = {}
-        self._dead: set[int] = set()
         self._lock = threading.Lock()
 
     def add(self, obj: T) -> int:
         with self._lock:
-            handle = self._base + 64 * next(self._next)
+            if self._issued + 1 >= _KIND_SPAN // STEP:
+                raise MockError(self.error_code, f"the mock issued all {self._issued} {self.kind} handles it can")
+            self._issued += 1
+            handle = self._base + STEP * self._issued
             self._live[handle] = obj
             return handle
+
+    def _was_issued(self, handle: int) -> bool:
+        n, rest = divmod(handle - self._base, STEP)
+        return rest == 0 and 1 <= n <= self._issued
 
     def get(self, handle: int, what: str) -> T:
         """The object behind ``handle``; ``what`` names the parameter in errors."""
@@ -41,7 +55,7 @@ class HandleTable(Generic[T]):
             obj = self._live.get(handle)
             if obj is not None:
                 return obj
-            dead = handle in self._dead
+            dead = self._was_issued(handle)
         if handle == 0:
             raise MockError(self.error_code, f"{what} is NULL")
         if dead:
@@ -49,17 +63,19 @@ class HandleTable(Generic[T]):
         raise MockError(self.error_code, f"{what} ({handle:#x}) is not a {self.kind} handle")
 
     def remove(self, handle: int, what: str) -> T:
-        obj = self.get(handle, what)
         with self._lock:
-            del self._live[handle]
-            self._dead.add(handle)
-        return obj
+            obj = self._live.pop(handle, None)
+        if obj is None:
+            self.get(handle, what)  # raises the right error
+        return obj  # type: ignore[return-value]
 
     def replace(self, handle: int, obj: T, what: str) -> None:
         """Give a live handle a new object (aclInitTensor, aclSetRawTensorAddr)."""
-        self.get(handle, what)
         with self._lock:
-            self._live[handle] = obj
+            if handle in self._live:
+                self._live[handle] = obj
+                return
+        self.get(handle, what)
 
     def live(self) -> dict[int, T]:
         with self._lock:
@@ -67,5 +83,4 @@ class HandleTable(Generic[T]):
 
     def clear(self) -> None:
         with self._lock:
-            self._dead.update(self._live)
             self._live.clear()

@@ -138,6 +138,7 @@ import numpy as np
 
 from aclnn_py._cdef import load
 
+from . import races
 from . import runtime as rt
 from .errors import C, MockError
 from .handles import HandleTable
@@ -1314,6 +1315,14 @@ def _check_dtype(dtype: int, what: str) -> int:
     return ITEMSIZE[dtype]
 
 
+def _launch(stream, name: str, task: Callable[[], None], buffers: list[tuple[int, int, bool, str]]) -> None:
+    """Queue a collective declaring the buffers it reads and writes (a race with another
+    stream fails the call with HCCL_E_RUNTIME, see mock_runtime.core.races)."""
+    accesses = [races.Access(address, address + nbytes, write, what)
+                for address, nbytes, write, what in buffers if nbytes]
+    stream.submit(name, task, accesses, race_code=C["HCCL_E_RUNTIME"])
+
+
 def _task_name(what: str, comm: Communicator) -> str:
     return f"{what} (communicator {comm.name!r}, rank {comm.rank})"
 
@@ -1341,7 +1350,7 @@ def all_reduce(send: int, recv: int, count: int, dtype: int, op: int, handle: in
         if count:
             memory.region(recv, nbytes, "recvBuf")[...] = result.view(np.uint8)
 
-    s.submit(_task_name(what, comm), task)
+    _launch(s, _task_name(what, comm), task, [(send, nbytes, False, "sendBuf"), (recv, nbytes, True, "recvBuf")])
 
 
 def all_gather(send: int, recv: int, count: int, dtype: int, handle: int, stream: int) -> None:
@@ -1361,7 +1370,8 @@ def all_gather(send: int, recv: int, count: int, dtype: int, handle: int, stream
         if count:
             memory.region(recv, nbytes * comm.size, "recvBuf")[...] = result
 
-    s.submit(_task_name(what, comm), task)
+    _launch(s, _task_name(what, comm), task,
+            [(send, nbytes, False, "sendBuf"), (recv, nbytes * comm.size, True, "recvBuf")])
 
 
 def broadcast(buf: int, count: int, dtype: int, root: int, handle: int, stream: int) -> None:
@@ -1385,7 +1395,7 @@ def broadcast(buf: int, count: int, dtype: int, root: int, handle: int, stream: 
         if count and not is_root:
             memory.region(buf, nbytes, "buf")[...] = result
 
-    s.submit(_task_name(what, comm), task)
+    _launch(s, _task_name(what, comm), task, [(buf, nbytes, not is_root, "buf")])
 
 
 def barrier(handle: int, stream: int) -> None:

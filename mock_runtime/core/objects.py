@@ -26,7 +26,8 @@ class Executor:
 
     ``params`` holds the operator's tensor arguments by name (a TensorDesc, a
     list of them, or None); ``inputs``/``outputs`` name them in the order the
-    aclSet*TensorAddr index refers to.
+    aclSet*TensorAddr index refers to; ``labels`` gives their C parameter names
+    for messages.
     """
 
     op: str
@@ -39,6 +40,7 @@ class Executor:
     repeatable: bool = False
     used: bool = False
     attrs: dict[str, object] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def _slots(self, names: list[str]) -> list[tuple[str, int | None]]:
         slots: list[tuple[str, int | None]] = []

@@ -5,7 +5,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from . import config, objects
+from . import config, objects, races
 from .errors import C, MockError
 from .handles import HandleTable
 from .memory import table as memory
@@ -39,6 +39,7 @@ def initialize() -> None:
             settings = config.from_environment()
         except ValueError as exc:
             raise MockError(C["ACL_ERROR_INVALID_PARAM"], f"aclInit: {exc}") from None
+        races.mode = settings.racecheck
 
 
 def require() -> config.Config:
@@ -72,6 +73,7 @@ def finalize() -> None:
         _primary.clear()
         _references.clear()
         _current.clear()
+        races.reset()
         settings = None
     if leaks:
         text = "aclFinalize: leaked " + "; ".join(leaks)
@@ -163,7 +165,9 @@ def current_device() -> int:
 def create_stream() -> int:
     with _lock:
         ctx = current_context()
-        handle = streams.add(Stream(ctx.device, f"dev{ctx.device}"))
+        stream = Stream(ctx.device, f"dev{ctx.device}")
+        handle = streams.add(stream)
+        stream.label = f"stream {handle:#x} (device {ctx.device})"
         ctx.streams.add(handle)
         return handle
 
@@ -184,6 +188,7 @@ def stream(handle: int, what: str = "stream") -> Stream:
     with _lock:
         if ctx.default_stream is None:
             ctx.default_stream = Stream(ctx.device, f"dev{ctx.device}-default")
+            ctx.default_stream.label = f"the default stream of device {ctx.device}"
         return ctx.default_stream
 
 

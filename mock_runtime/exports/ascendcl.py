@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from aclnn_py._cdef import load
+from mock_runtime.core import races
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError, take_recent
 from mock_runtime.core.memory import DEVICE_MEMORY, host_bytes, table as memory
@@ -176,12 +177,12 @@ def aclrtRecordEvent(event, stream):
 
 
 def aclrtSynchronizeEvent(event):
-    rt.events.get(_addr(event), "event").wait()
+    rt.events.get(_addr(event), "event").synchronize()
 
 
 def aclrtStreamWaitEvent(stream, event):
     ev = rt.events.get(_addr(event), "event")
-    rt.stream(_addr(stream)).submit("aclrtStreamWaitEvent", ev.wait_task())
+    ev.make_wait(rt.stream(_addr(stream)))
 
 
 def aclrtEventElapsedTime(ms, startEvent, endEvent):
@@ -206,7 +207,11 @@ def aclrtFree(devPtr):
     rt.require()
     if devPtr == ffi.NULL:
         raise MockError(C["ACL_ERROR_INVALID_PARAM"], "aclrtFree: devPtr is NULL")
-    memory.free(_addr(devPtr))
+    address = _addr(devPtr)
+    alloc = memory.find(address)
+    if alloc is not None and alloc.live and alloc.base == address:  # queued work must be done with it
+        races.host_access("aclrtFree", [races.Access(alloc.base, alloc.end, True, "devPtr")], action="frees")
+    memory.free(address)
 
 
 def aclrtGetMemInfo(attr, free, total):
@@ -250,7 +255,7 @@ def _side(address: int) -> str:
 
 
 def _plan_copy(dst: int, dest_max: int, src: int, count: int, kind: int, what: str):
-    """Check a copy now; return the task that performs it."""
+    """Check a copy now; return the task that performs it and the memory it touches."""
     rt.require()
     if dst == 0 or src == 0:
         raise MockError(C["ACL_ERROR_INVALID_PARAM"], f"{what}: {'dst' if dst == 0 else 'src'} is NULL")
@@ -277,16 +282,19 @@ def _plan_copy(dst: int, dest_max: int, src: int, count: int, kind: int, what: s
         if count:
             view(dst, sides[1], "dst")[...] = view(src, sides[0], "src")
 
-    return copy
+    accesses = [races.Access(src, src + count, False, "src"), races.Access(dst, dst + count, True, "dst")] if count else []
+    return copy, accesses
 
 
 def aclrtMemcpy(dst, destMax, src, count, kind):
-    _plan_copy(_addr(dst), destMax, _addr(src), count, kind, "aclrtMemcpy")()
+    copy, accesses = _plan_copy(_addr(dst), destMax, _addr(src), count, kind, "aclrtMemcpy")
+    races.host_access("aclrtMemcpy", accesses)
+    copy()
 
 
 def aclrtMemcpyAsync(dst, destMax, src, count, kind, stream):
-    task = _plan_copy(_addr(dst), destMax, _addr(src), count, kind, "aclrtMemcpyAsync")
-    rt.stream(_addr(stream)).submit("aclrtMemcpyAsync", task)
+    task, accesses = _plan_copy(_addr(dst), destMax, _addr(src), count, kind, "aclrtMemcpyAsync")
+    rt.stream(_addr(stream)).submit("aclrtMemcpyAsync", task, accesses)
 
 
 def _plan_memset(dev: int, max_count: int, value: int, count: int, what: str):
@@ -298,13 +306,15 @@ def _plan_memset(dev: int, max_count: int, value: int, count: int, what: str):
     def fill() -> None:
         memory.region(dev, count, what)[...] = value & 0xFF
 
-    return fill
+    return fill, [races.Access(dev, dev + count, True, "devPtr")] if count else []
 
 
 def aclrtMemset(devPtr, maxCount, value, count):
-    _plan_memset(_addr(devPtr), maxCount, value, count, "aclrtMemset")()
+    fill, accesses = _plan_memset(_addr(devPtr), maxCount, value, count, "aclrtMemset")
+    races.host_access("aclrtMemset", accesses)
+    fill()
 
 
 def aclrtMemsetAsync(devPtr, maxCount, value, count, stream):
-    task = _plan_memset(_addr(devPtr), maxCount, value, count, "aclrtMemsetAsync")
-    rt.stream(_addr(stream)).submit("aclrtMemsetAsync", task)
+    task, accesses = _plan_memset(_addr(devPtr), maxCount, value, count, "aclrtMemsetAsync")
+    rt.stream(_addr(stream)).submit("aclrtMemsetAsync", task, accesses)

@@ -1,4 +1,15 @@
-"""libnnopbase.so: aclTensor / aclTensorList / host arrays and executor bookkeeping."""
+"""libnnopbase.so: aclTensor / aclTensorList / host arrays and executor bookkeeping.
+
+aclCreateTensor returns NULL (aclInitTensor 161002), with a message for
+aclGetRecentErrMsg, for what CANN documents as invalid and no use could make
+valid: negative view or storage dims and a negative offset (it would place
+the first element before the storage). CANN's own aclCreateTensor stores such
+values unchecked and the kernel then reads or writes outside the tensor; the
+mock stops the bug at its source. Negative strides are stored (a view may
+walk backwards from a positive offset); the operators check at
+GetWorkspaceSize that every element lies inside the allocation
+(:mod:`mock_runtime.core.tensor_io`).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -39,6 +50,11 @@ def _describe(viewDims, viewDimsNum, dataType, stride, offset, format, storageDi
         raise MockError(_INVALID, f"dataType {dataType} ({dtypes.label(dataType)}) is not supported by the mock")
     strides = _ints(stride, viewDimsNum, "stride") if stride != ffi.NULL else contiguous_strides(shape)
     storage = _ints(storageDims, storageDimsNum, "storageDims")
+    if any(d < 0 for d in storage):
+        raise MockError(_INVALID, f"storageDims {list(storage)} has a negative dimension")
+    if offset < 0:
+        raise MockError(_INVALID, f"offset {offset} is negative: the offset of the first element from the start of "
+                                  f"the storage (tensorData) must be a non-negative number of elements")
     return TensorDesc(shape, int(dataType), strides, int(offset), int(format), storage, _addr(data))
 
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from aclnn_py.descriptors import TensorDesc
 from aclnn_py.rules import quant_matmul_all_reduce as qmmar_rules
-from mock_runtime.core import objects
+from mock_runtime.core import objects, races, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.core.memory import table as memory
@@ -66,16 +66,27 @@ def _phase2(op: str, workspace: Any, workspaceSize: int, executor: Any, stream: 
         raise MockError(_INVALID, f"{op}: the executor already ran (make it repeatable with aclSetAclOpExecutorRepeatable)")
     if workspaceSize < ex.workspace_size:
         raise MockError(_INVALID, f"{op}: workspaceSize {workspaceSize} is smaller than the {ex.workspace_size} bytes GetWorkspaceSize asked for")
+    accesses = []
     if ex.workspace_size:
         if workspace == ffi.NULL:
             raise MockError(_NULLPTR, f"{op}: workspace is NULL but {ex.workspace_size} bytes are needed")
-        memory.region(_addr(workspace), ex.workspace_size, f"{op} workspace")
+        base = _addr(workspace)
+        memory.locate(base, ex.workspace_size, f"{op}: workspace ({ex.workspace_size} bytes)", _INVALID)
+        accesses.append(races.Access(base, base + ex.workspace_size, True, "workspace"))
     target = rt.stream(_addr(stream))
     params = dict(ex.params)
+    # the tensors again: aclSet*TensorAddr may have moved them, memory may have been freed since phase 1
+    proofs = tensor_io.prove_params(params, ex.outputs, ex.labels)
+    accesses += [races.Access(*p.region, p.write, p.what) for p in proofs if p.region is not None]
+
+    def task() -> None:
+        with tensor_io.launched(proofs):
+            ex.run(params)
+
+    target.submit(op, task, accesses, race_code=C["ACLNN_ERR_RUNTIME_ERROR"])
     ex.used = True
     if not ex.repeatable:
         objects.executors.remove(handle, "executor")
-    target.submit(op, lambda: ex.run(params))
 
 
 # -- weight format and scale packing -----------------------------------------

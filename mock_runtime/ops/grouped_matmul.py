@@ -1,7 +1,10 @@
 """aclnnGroupedMatmulV5 in the mock: rules at GetWorkspaceSize, the golden's math on the stream.
 
 Phase 1 runs :func:`aclnn_py.rules.grouped_matmul.check` with the profile of
-the SoC chosen at aclInit and records the descriptors. The queued work
+the SoC chosen at aclInit, proves every tensor inside live device memory
+(:mod:`mock_runtime.core.tensor_io`: a NULL data address 161001; a freed,
+foreign or too small allocation, or an impossible layout 161002) and records
+the descriptors. The queued work
 (:func:`_run`, on the stream's worker thread) reads the inputs from device
 memory -- the groupList included, so a groupList written by earlier work on
 the same stream is seen -- and calls :func:`aclnn_py.golden.grouped_matmul.
@@ -22,14 +25,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from aclnn_py import dtypes, formats, layout
 from aclnn_py.descriptors import TensorDesc
 from aclnn_py.golden import grouped_matmul as golden
 from aclnn_py.rules import grouped_matmul as rules
 from mock_runtime.core import objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
-from mock_runtime.core.memory import table as memory
 from mock_runtime.ops import as_status
 
 OP = "aclnnGroupedMatmulV5"
@@ -37,6 +38,10 @@ WORKSPACE_SIZE = 16 * 1024 * 1024
 _LISTS = ("x", "weight", "bias", "scale", "offset", "antiquant_scale", "antiquant_offset", "per_token_scale")
 _INPUTS = list(_LISTS) + ["group_list"]
 _OUTPUTS = ["out"]
+#: The C parameter names, for messages.
+LABELS = {"bias": "biasOptional", "scale": "scaleOptional", "offset": "offsetOptional",
+          "antiquant_scale": "antiquantScaleOptional", "antiquant_offset": "antiquantOffsetOptional",
+          "per_token_scale": "perTokenScaleOptional", "group_list": "groupListOptional"}
 
 
 def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale, group_list,
@@ -58,39 +63,22 @@ def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset
         "antiquant_scale": antiquant_scale, "antiquant_offset": antiquant_offset,
         "per_token_scale": per_token_scale, "group_list": group_list, "out": out,
     }
+    tensor_io.prove_params(params, _OUTPUTS, LABELS)  # every tensor inside live device memory now
     attrs = {"split_item": split_item, "group_type": group_type, "group_list_type": group_list_type,
              "act_type": act_type}
     if call.empty:
         return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
-                                inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, attrs=attrs)
+                                inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, attrs=attrs, labels=LABELS)
     profile = settings.profile
     return objects.Executor(op=OP, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
                             inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call, attrs, profile),
-                            attrs=attrs)
-
-
-# --------------------------------------------------------------------------- device access
-
-def _view(desc: TensorDesc, what: str) -> np.ndarray:
-    """The tensor's logical contents: a read-only view of device memory when the layout allows."""
-    if desc.is_nz or dtypes.bits(desc.dtype) == 4 or desc.numel == 0:
-        return tensor_io.read(desc, what)
-    start, nbytes = layout.byte_span(desc)
-    if nbytes and desc.address == 0:
-        raise MockError(C["ACLNN_ERR_PARAM_NULLPTR"], f"{what}: tensor data address is NULL")
-    raw = memory.region(desc.address + start, nbytes, what)
-    flat = raw.view(formats.host_dtype(dtypes.name(desc.dtype)))
-    strides = tuple(s * flat.itemsize for s in desc.strides)
-    # np.ndarray over the buffer (as_strided cannot carry ml_dtypes' float8 dtypes)
-    view = np.ndarray(desc.shape, flat.dtype, flat, 0, strides)
-    view.flags.writeable = False
-    return view
+                            attrs=attrs, labels=LABELS)
 
 
 def _read_list(values, what: str) -> list[np.ndarray] | None:
     if values is None:
         return None
-    return [_view(d, f"{what}[{i}]") for i, d in enumerate(values)]
+    return [tensor_io.view(d, f"{what}[{i}]") for i, d in enumerate(values)]
 
 
 def _aicore(message: str) -> MockError:
@@ -100,9 +88,9 @@ def _aicore(message: str) -> MockError:
 # --------------------------------------------------------------------------- the work
 
 def _run(params: dict[str, object], call: rules.GmmCall, attrs: dict[str, int], profile: str) -> None:
-    arrays = {name: _read_list(params[name], name) for name in _LISTS}
+    arrays = {name: _read_list(params[name], LABELS.get(name, name)) for name in _LISTS}
     gl_desc = params["group_list"]
-    group_list = None if gl_desc is None else tensor_io.read(gl_desc, "groupList")  # device data, read now
+    group_list = None if gl_desc is None else tensor_io.read(gl_desc, "groupListOptional")  # device data, read now
     outs: list[TensorDesc] = list(params["out"])  # type: ignore[arg-type]
     group_list_type = call.group_list_type
     group_type, split_item = attrs["group_type"], attrs["split_item"]

@@ -31,6 +31,7 @@ from mock_runtime.core.errors import C, MockError
 from mock_runtime.ops import as_status
 
 WORKSPACE_SIZE = 16 * 1024 * 1024
+_OUTPUTS = ["output"]
 
 
 def find_communicator(group: str, device: int):
@@ -67,14 +68,13 @@ def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2:
     params = {"x1": x1, "x2": x2, "bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
               "comm_quant_scale_1": comm_quant_scale_1, "comm_quant_scale_2": comm_quant_scale_2,
               "output": output}
-    for name, desc in params.items():  # every tensor must lie in live device memory now
-        if desc is not None:
-            tensor_io.check(desc, signature.label(name))
+    labels = {key: name for name, key in signature.params.items()}  # C parameter names, for messages
+    tensor_io.prove_params(params, _OUTPUTS, labels)  # every tensor inside live device memory now
 
     def run(p: dict[str, object]) -> None:
         def read(name: str) -> np.ndarray | None:
             desc = p[name]
-            return None if desc is None else tensor_io.read(desc, signature.label(name))  # type: ignore[arg-type]
+            return None if desc is None else tensor_io.read(desc, labels.get(name, name))  # type: ignore[arg-type]
 
         try:
             partial = golden.rank_partial(
@@ -101,5 +101,5 @@ def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2:
     inputs = [key for key in map(signature.params.get, signature.parameters)
               if key in rules.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
     return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=inputs, outputs=["output"], run=run,
+                            inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels,
                             attrs={"formula": plan.formula, "group": group, "rank": comm.rank})

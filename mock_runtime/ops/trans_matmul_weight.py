@@ -5,7 +5,9 @@ relabelled at GetWorkspaceSize -- storage format FRACTAL_NZ (29), storage shape
 the 4+-D NZ shape, view shape/strides unchanged -- as CANN edits the aclTensor
 while it builds the executor; the bytes are rearranged ND -> NZ in the same
 buffer when the task runs on the stream. The buffer must hold
-CalculateMatmulWeightSizeV2 elements (checked at GetWorkspaceSize: 161002).
+CalculateMatmulWeightSizeV2 elements; the ND weight read and the NZ weight
+written are both proven inside live device memory at GetWorkspaceSize
+(:mod:`mock_runtime.core.tensor_io`: 161001 / 161002).
 
 Workspace: always positive, as CANN's samples expect (they treat 0 as a
 failure of GetWorkspaceSize): the bytes of the FRACTAL_NZ weight (room for a
@@ -24,7 +26,7 @@ from aclnn_py.golden import nz
 from aclnn_py.rules import trans as rules
 from mock_runtime.core import objects, tensor_io
 from mock_runtime.core import runtime as rt
-from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.errors import MockError
 from mock_runtime.ops import as_status
 
 OP = "aclnnTransMatmulWeight"
@@ -54,13 +56,13 @@ def prepare(handle: int) -> objects.Executor:
     storage = nz.nz_storage_shape(nd.shape, dtypes.name(nd.dtype))
     nzd = replace(nd, format=FRACTAL_NZ, storage_shape=storage)
     nz_bytes = dtypes.nbytes(nz.matmul_weight_size(nd.shape, dtypes.name(nd.dtype)), nd.dtype)
-    try:
-        tensor_io.check(nzd, "mmWeightRef")
-    except MockError:
-        raise MockError(C["ACLNN_ERR_PARAM_INVALID"],
-                        f"mmWeightRef: its buffer cannot hold the FRACTAL_NZ weight {list(storage)} "
-                        f"({nz.matmul_weight_size(nd.shape, dtypes.name(nd.dtype))} elements, see "
-                        f"aclnnCalculateMatmulWeightSizeV2)") from None
+    tensor_io.prove(nd, "mmWeightRef")  # the ND weight the task reads
+    try:  # ... and the NZ weight it writes over it
+        tensor_io.prove(nzd, "mmWeightRef", write=True)
+    except MockError as exc:
+        raise MockError(exc.code, f"{exc.message} (the buffer must hold the FRACTAL_NZ weight {list(storage)}: "
+                                  f"{nz.matmul_weight_size(nd.shape, dtypes.name(nd.dtype))} elements, see "
+                                  f"aclnnCalculateMatmulWeightSizeV2)") from None
     objects.tensors.replace(handle, nzd, "mmWeightRef")
 
     def run(params: dict[str, object]) -> None:

@@ -23,6 +23,8 @@ def prepare(scale: TensorDesc | None, offset: TensorDesc | None, out: TensorDesc
     rt.require()
     with as_status():
         rules.check_trans_quant_param_v2(scale, offset, out)
+    params = {"scale": scale, "offset": offset, "out": out}
+    tensor_io.prove_params(params, ["out"], {})  # every tensor inside live device memory now
 
     def run(params: dict[str, object]) -> None:
         s = tensor_io.read(params["scale"], "scale")  # type: ignore[arg-type]
@@ -36,5 +38,4 @@ def prepare(scale: TensorDesc | None, offset: TensorDesc | None, out: TensorDesc
             np.int64 if target.dtype == rules.D.ACL_INT64 else np.uint64, copy=False), "out")
 
     return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0,
-                            params={"scale": scale, "offset": offset, "out": out},
-                            inputs=["scale", "offset"], outputs=["out"], run=run)
+                            params=params, inputs=["scale", "offset"], outputs=["out"], run=run)

@@ -1,0 +1,503 @@
+"""Memory safety of the binding and the mock (issue 9 items 1-4 and 7).
+
+Every tensor access of every operator is proven inside its allocation at
+GetWorkspaceSize (and again at launch), whatever the strides' signs, the
+format and the dtype; negative offsets are refused at aclCreateTensor and by
+Tensor(); freed device memory is reused behind a bounded quarantine while use
+after free and double free are still reported; impossible allocations answer
+207001. tests/c/memory_safety.cpp checks the same through the C ABI only.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import aclnn_py
+from aclnn_py import DeviceBuffer, Tensor, ffi, layout
+from aclnn_py.descriptors import FRACTAL_NZ, ND, TensorDesc
+from aclnn_py.errors import AclError, AclnnParamError, check_acl, check_aclnn, recent_message
+from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from conftest import ROOT, build_cpp, run_program, run_python
+
+HERE = ROOT / "tests"
+
+
+# --------------------------------------------------------------------------- pure layout
+
+def _desc(shape, dtype, strides, offset=0, fmt=ND, storage=None):
+    return TensorDesc(tuple(shape), int(aclnn_py.dtypes.to_acl(dtype)), tuple(strides), offset, fmt,
+                      tuple(storage) if storage is not None else tuple(shape))
+
+
+def _indices(shape, strides, offset):
+    """Every element index of a view, by brute force."""
+    return [offset + sum(i * s for i, s in zip(idx, strides)) for idx in itertools.product(*map(range, shape))]
+
+
+LAYOUTS = [  # shape, strides, offset
+    ((3, 4), (4, 1), 0),
+    ((3, 4), (-4, 1), 8),
+    ((3, 4), (4, -1), 3),
+    ((3, 4), (-1, -3), 11),
+    ((2, 3, 2), (-6, 2, -1), 7),
+    ((4, 1, 3), (3, 1 << 62, -1), 2),  # a size-1 dim with an extreme stride is never stepped along
+    ((5,), (-2,), 9),
+    ((0, 3), (-3, 1), 0),
+]
+
+
+@pytest.mark.parametrize("shape, strides, offset", LAYOUTS)
+def test_element_span_is_the_min_and_max_element_for_any_stride_sign(shape, strides, offset):
+    first, stop = layout.element_span(_desc(shape, "float16", strides, offset))
+    touched = _indices(shape, strides, offset)
+    if touched:
+        assert (first, stop) == (min(touched), max(touched) + 1)
+    else:
+        assert first == stop
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int8", "float32", "bfloat16", "int4", "float4_e2m1"])
+@pytest.mark.parametrize("shape, strides, offset", [l for l in LAYOUTS if math.prod(l[0])])
+def test_strided_reads_and_writes_touch_exactly_the_view(dtype, shape, strides, offset):
+    desc = _desc(shape, dtype, strides, offset)
+    layout.check(desc)
+    host = np.dtype(aclnn_py.formats.host_dtype(dtype))
+    rng = np.random.default_rng(7)
+    first, stop = layout.element_span(desc)
+    start, nbytes = layout.byte_span(desc)
+    four = aclnn_py.dtypes.bits(desc.dtype) == 4
+    # the storage as one element per slot (4-bit: unpacked nibbles), from element start*8/bits
+    base = start * 8 // aclnn_py.dtypes.bits(desc.dtype)
+    slots = nbytes * 8 // aclnn_py.dtypes.bits(desc.dtype)
+    codes = rng.integers(0, 16 if four else 100, slots).astype(np.uint8 if four else np.int64)
+    storage = codes.view(host) if four else codes.astype(host)
+    raw = aclnn_py.formats.pack_nibbles(storage) if four else storage.view(np.uint8).copy()
+    index = np.array(_indices(shape, strides, offset)).reshape(shape) - base
+    np.testing.assert_array_equal(layout.from_bytes(desc, raw).view(np.uint8), storage[index].view(np.uint8))
+
+    values = rng.integers(0, 16 if four else 100, math.prod(shape)).astype(np.uint8 if four else np.int64)
+    values = (values.view(host) if four else values.astype(host)).reshape(shape)
+    layout.into_bytes(desc, values, raw)
+    expect = storage.copy()
+    expect[index] = values
+    got = aclnn_py.formats.unpack_nibbles(raw, host) if four else raw.view(host)
+    np.testing.assert_array_equal(got.view(np.uint8), expect.view(np.uint8))  # nothing else changed
+
+
+def test_views_cannot_be_built_outside_the_span():
+    desc = _desc((3, 4), "float32", (-4, 1), 8)
+    first, _ = layout.element_span(desc)
+    raw = np.zeros(12 * 4 - 4, np.uint8)  # one element short of the span
+    with pytest.raises(ValueError, match="strides is incompatible"):
+        layout.strided_view(raw, desc, first)
+
+
+@pytest.mark.parametrize("desc, fragment", [
+    (_desc((4,), "float16", (1,), -2), "view offset -2 is negative"),
+    (_desc((3, 4), "float16", (-4, 1), 4), "reach element -4, before the start of the storage"),
+    (_desc((32, 32), "float16", (32, 1), 0, FRACTAL_NZ, (2, 2, 16, 8)),
+     "FRACTAL_NZ storage shape [2, 2, 16, 8] holds 512 elements but the NZ layout of the FLOAT16 view [32, 32] needs 1024"),
+    (_desc((64,), "int8", (1,), 0, FRACTAL_NZ, (1, 4, 16, 32)), "FRACTAL_NZ needs a shape of at least 2"),
+    (_desc((3, 4), "float16", (1,)), "1 strides for 2 view dims"),
+])
+def test_layout_rules_name_the_rule(desc, fragment):
+    with pytest.raises(layout.LayoutError) as info:
+        layout.check(desc)
+    assert fragment in str(info.value)
+
+
+# --------------------------------------------------------------------------- the binding's Tensor
+
+def test_tensor_refuses_a_negative_offset(device):
+    with DeviceBuffer(64) as buf:
+        with pytest.raises(AclnnParamError, match="view offset -4 is negative") as info:
+            Tensor(buf, (4,), "float32", offset=-4)
+        assert info.value.code == 161002
+        with pytest.raises(AclnnParamError, match="before the start of the storage"):
+            Tensor(buf, (4,), "float32", strides=(-1,))
+
+
+def test_tensor_views_with_negative_strides_read_and_write_in_place(device):
+    values = np.arange(12, dtype=np.float32).reshape(3, 4)
+    with Tensor.from_numpy(values) as t, t.view((3, 4), (-4, -1), 11) as flipped:
+        np.testing.assert_array_equal(flipped.to_numpy(), values[::-1, ::-1])
+        flipped.copy_from_numpy(values * 10)
+        np.testing.assert_array_equal(t.to_numpy(), (values * 10)[::-1, ::-1])
+
+
+def test_four_bit_view_on_an_odd_element_keeps_its_neighbours(device):
+    values = np.array([1, -1, 7, -8, 3, 2], ml_dtypes.int4)
+    with Tensor.from_numpy(values) as t, t.view((3,), (1,), 1) as middle:
+        middle.copy_from_numpy(np.array([0, 0, 0], ml_dtypes.int4))
+        assert t.to_numpy().astype(int).tolist() == [1, 0, 0, 0, 3, 2]
+
+
+# --------------------------------------------------------------------------- aclCreateTensor
+
+def _raw_tensor(shape, dtype, data, strides=None, offset=0, fmt=None, storage=None):
+    lib = aclnn_py.lib
+    dims = ffi.new("int64_t[]", list(shape) or [0])
+    st = ffi.NULL if strides is None else ffi.new("int64_t[]", list(strides))
+    storage = list(shape) if storage is None else list(storage)
+    return lib.aclCreateTensor(dims, len(shape), dtype, st, offset, lib.ACL_FORMAT_ND if fmt is None else fmt,
+                               ffi.new("int64_t[]", storage or [0]), len(storage), data)
+
+
+def test_create_tensor_refuses_a_negative_offset(device):
+    lib = aclnn_py.lib
+    with DeviceBuffer(64) as buf:
+        assert _raw_tensor((4,), lib.ACL_FLOAT, buf.ptr, offset=-1) == ffi.NULL
+        assert "offset -1 is negative" in recent_message()
+        assert _raw_tensor((4,), lib.ACL_FLOAT, buf.ptr, storage=(-4,)) == ffi.NULL
+        assert "storageDims [-4] has a negative dimension" in recent_message()
+        t = _raw_tensor((4,), lib.ACL_FLOAT, buf.ptr)
+        dims = ffi.new("int64_t[]", [4])
+        status = lib.aclInitTensor(t, dims, 1, lib.ACL_FLOAT, ffi.NULL, -8, lib.ACL_FORMAT_ND, dims, 1, buf.ptr)
+        assert status == 161002 and "offset -8 is negative" in recent_message()
+        lib.aclDestroyTensor(t)
+
+
+# --------------------------------------------------------------------------- operators
+
+def _gmm_phase1(x, w, out):
+    """aclnnGroupedMatmulV5GetWorkspaceSize on raw aclTensor handles (one of each)."""
+    lib = aclnn_py.lib
+    lists = [lib.aclCreateTensorList(ffi.new("aclTensor *[]", [h]), 1) for h in (x, w, out)]
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    null = ffi.NULL
+    status = lib.aclnnGroupedMatmulV5GetWorkspaceSize(lists[0], lists[1], null, null, null, null, null, null, null,
+                                                      null, null, null, 0, -1, 0, 0, null, lists[2], null, null,
+                                                      size, executor)
+    message = recent_message() if status else ""
+    return status, message, int(size[0]), executor[0], lists
+
+
+def test_gmm_checks_data_addresses_at_get_workspace_size(device):
+    lib = aclnn_py.lib
+    with DeviceBuffer(16 * 4 * 2) as w, DeviceBuffer(8 * 4 * 2) as out:
+        freed = DeviceBuffer(8 * 16 * 2)
+        stale = freed.ptr
+        freed.close()
+        cases = [
+            ("x NULL", (_raw_tensor((8, 16), lib.ACL_FLOAT16, ffi.NULL), 161001, "x[0]: the data address")),
+            ("x freed", (_raw_tensor((8, 16), lib.ACL_FLOAT16, stale), 161002, "x[0] (FLOAT16 ND tensor")),
+        ]
+        for name, (xt, code, fragment) in cases:
+            status, message, _, _, lists = _gmm_phase1(xt, _raw_tensor((16, 4), lib.ACL_FLOAT16, w.ptr),
+                                                       _raw_tensor((8, 4), lib.ACL_FLOAT16, out.ptr))
+            assert (status, fragment in message) == (code, True), (name, status, message)
+            if code == 161002:
+                assert "use after free" in message
+            for l in lists:
+                lib.aclDestroyTensorList(l)
+
+
+def test_memory_freed_between_the_phases_fails_the_launch_not_the_stream(stream):
+    lib = aclnn_py.lib
+    with DeviceBuffer(8 * 4 * 2) as out, DeviceBuffer(16 * 4 * 2) as w:
+        x = DeviceBuffer(8 * 16 * 2)
+        status, message, size, executor, lists = _gmm_phase1(_raw_tensor((8, 16), lib.ACL_FLOAT16, x.ptr),
+                                                             _raw_tensor((16, 4), lib.ACL_FLOAT16, w.ptr),
+                                                             _raw_tensor((8, 4), lib.ACL_FLOAT16, out.ptr))
+        assert status == 0, message
+        x.close()
+        with DeviceBuffer(size) as workspace:
+            status = lib.aclnnGroupedMatmulV5(workspace.ptr, size, executor, stream.handle)
+            message = recent_message()
+            assert status == 161002 and "x[0]" in message and "use after free" in message
+            stream.synchronize()  # nothing was queued
+        lib.aclDestroyAclOpExecutor(executor)
+        for l in lists:
+            lib.aclDestroyTensorList(l)
+
+
+def test_gmm_binding_with_a_freed_input_fails_at_get_workspace_size(stream):
+    x = Tensor.from_numpy(np.ones((8, 16), np.float16))
+    w = Tensor.from_numpy(np.ones((16, 4), np.float16))
+    out = Tensor.empty((8, 4), "float16")
+    x.buffer.close()
+    with pytest.raises(AclnnParamError, match="use after free") as info:
+        grouped_matmul_v5([x], [w], stream=stream, out=[out])
+    assert info.value.function == "aclnnGroupedMatmulV5GetWorkspaceSize" and info.value.code == 161002
+    for t in (x, w, out):
+        t.close()
+
+
+QUEUED_THEN_REUSED = """
+import threading
+import numpy as np
+import aclnn_py
+from aclnn_py import DeviceBuffer, Tensor, ffi
+from aclnn_py.errors import AclError, check_aclnn
+from mock_runtime.core import memory, runtime as rt
+
+lib = aclnn_py.lib
+runtime, device, stream = aclnn_py.Runtime(), aclnn_py.Device(0), aclnn_py.Stream()
+scale = DeviceBuffer(16)  # the lowest address of a fresh process
+scale.copy_from_host(np.ones(4, np.float32))
+s, out = Tensor(scale, (4,), "float32"), Tensor.empty((4,), "uint64")
+gate = threading.Event()
+rt.stream(int(ffi.cast("uintptr_t", stream.handle))).submit("gate", gate.wait)  # hold the stream
+size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+check_aclnn(lib.aclnnTransQuantParamV2GetWorkspaceSize(s.handle, ffi.NULL, out.handle, size, executor), "phase 1")
+check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, 0, executor[0], stream.handle), "phase 2")
+base = scale.address
+scale._disown()
+memory.table.free(base)  # behind the race check's back (aclrtFree would refuse: the work is queued)
+for _ in range(memory.QUARANTINE_COUNT):  # push the range out of the quarantine
+    DeviceBuffer(16).close()
+again = DeviceBuffer(16)
+print("reused", again.address == base)
+gate.set()
+try:
+    stream.synchronize()
+except AclError as exc:
+    print("code", exc.code, exc.message)
+"""
+
+
+def test_work_queued_before_a_free_never_touches_a_later_allocation():
+    """The launch pins the allocations it proved: when the address of a freed one is reused
+    (here forced through the mock's internals) the queued task fails instead of writing there."""
+    result = run_python(QUEUED_THEN_REUSED)
+    assert "reused True" in result.stdout, result.stdout + result.stderr
+    assert "code 107000" in result.stdout and "freed after the work was queued" in result.stdout, result.stdout
+
+
+M, KD, N = 16, 64, 32
+
+
+@pytest.fixture
+def qmmar_group(device):
+    from qmmar_helpers import FakeGroup, install_fake_hccl
+
+    install_fake_hccl()
+    group = FakeGroup(1)
+    yield group.name
+    group.close()
+
+
+def _qmmar_phase1(group, x1, x2, scale, out):
+    lib = aclnn_py.lib
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    status = lib.aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
+        x1, x2, ffi.NULL, ffi.NULL, ffi.NULL, scale, ffi.NULL, ffi.NULL, ffi.new("char[]", group.encode()),
+        ffi.new("char[]", b"sum"), 0, 1, 0, 0, out, size, executor)
+    message = recent_message() if status else ""
+    if status == 0:
+        lib.aclDestroyAclOpExecutor(executor[0])
+    return status, message
+
+
+OPERATOR_CASES = [  # (operator, which tensor, bad layout) -> status, fragment
+    ("qmmar", "out", dict(strides=(-N, 1)), 161002, "output: strides [-32, 1] with offset 0 reach element -480"),
+    ("qmmar", "out", dict(strides=(N, -1), offset=N - 2), 161002, "reach element -1"),
+    ("qmmar", "out", dict(nz=(1, 1, 16, 16)), 161002, "output: FRACTAL_NZ storage shape [1, 1, 16, 16] holds 256"),
+    ("qmmar", "out", dict(offset=1), 161002, "bytes [2, 1026) are outside the allocation of 1024 bytes"),
+    ("qmmar", "out", dict(strides=(1 << 62, 1)), 161002, "are outside the allocation of 1024 bytes"),
+    ("qmmar", "x2", dict(freed=True), 161002, "use after free"),
+    ("qmmar", "x2", dict(null=True), 161001, "x2: the data address"),
+    ("qmmar", "x2Scale", dict(offset=4), 161002, "x2Scale (UINT64 ND tensor"),
+    ("gmm", "out", dict(strides=(-N, 1)), 161002, "out[0]"),
+    ("gmm", "out", dict(offset=1), 161002, "out[0] (FLOAT16 ND tensor"),
+    ("gmm", "x", dict(freed=True), 161002, "x[0] (FLOAT16 ND tensor"),
+    ("gmm", "weight", dict(null=True), 161001, "weight[0]: the data address"),
+    ("tmw", "weight", dict(offset=1), 161002, "mmWeightRef (INT8 ND tensor"),
+    ("tmw", "weight", dict(small=True), 161002, "outside the allocation of 2047 bytes"),
+]
+
+
+@pytest.mark.parametrize("op, which, bad, status, fragment", OPERATOR_CASES,
+                         ids=[f"{c[0]}-{c[1]}-{'-'.join(c[2])}" for c in OPERATOR_CASES])
+def test_operators_refuse_bad_layouts_at_get_workspace_size(qmmar_group, op, which, bad, status, fragment):
+    """Python side of tests/c/memory_safety.cpp's layouts: refused before any byte is touched;
+    the allocation after the tensor's keeps its contents."""
+    lib = aclnn_py.lib
+    int8, fp16 = (lib.ACL_INT8, lib.ACL_INT8) if op != "gmm" else (lib.ACL_FLOAT16, lib.ACL_FLOAT16)
+    shapes = {"x1": (M, KD), "x": (M, KD), "x2": (KD, N), "weight": (KD, N), "x2Scale": (N,), "out": (M, N)}
+    dtypes_ = {"x1": int8, "x": fp16, "x2": int8, "weight": fp16, "x2Scale": lib.ACL_UINT64, "out": lib.ACL_FLOAT16}
+    if op == "tmw":
+        shapes["weight"], dtypes_["weight"] = (KD, N - 1), lib.ACL_INT8
+    freed = DeviceBuffer(4096)
+    stale = freed.ptr
+    freed.close()
+    buffers, handles = {}, {}
+    for name, shape in shapes.items():
+        nbytes = math.prod(shape) * (8 if dtypes_[name] == lib.ACL_UINT64 else 2 if dtypes_[name] == lib.ACL_FLOAT16 else 1)
+        if op == "tmw" and name == "weight" and bad.get("small"):
+            nbytes = KD * N - 1
+        buffers[name] = DeviceBuffer(nbytes)
+        buffers[name + " neighbour"] = DeviceBuffer(4096)
+        buffers[name + " neighbour"].memset(0xA5)
+        options = bad if name == which else {}
+        data = ffi.NULL if options.get("null") else stale if options.get("freed") else buffers[name].ptr
+        handles[name] = _raw_tensor(shape, dtypes_[name], data, strides=options.get("strides"),
+                                    offset=options.get("offset", 0),
+                                    fmt=lib.ACL_FORMAT_FRACTAL_NZ if "nz" in options else None,
+                                    storage=options.get("nz"))
+    if op == "qmmar":
+        got, message = _qmmar_phase1(qmmar_group, handles["x1"], handles["x2"], handles["x2Scale"], handles["out"])
+    elif op == "gmm":
+        got, message, _, executor, lists = _gmm_phase1(handles["x"], handles["weight"], handles["out"])
+        for l in lists:
+            lib.aclDestroyTensorList(l)
+    else:
+        size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+        got = lib.aclnnTransMatmulWeightGetWorkspaceSize(handles["weight"], size, executor)
+        message = recent_message() if got else ""
+    assert (got, fragment in message) == (status, True), message
+    for name, buf in buffers.items():
+        if name.endswith("neighbour"):
+            assert (buf.to_numpy() == 0xA5).all(), name
+        buf.close()
+    if op != "gmm":
+        for h in handles.values():
+            lib.aclDestroyTensor(h)
+
+
+# --------------------------------------------------------------------------- bookkeeping
+
+def test_freed_memory_is_reused_and_misuse_is_still_reported(device):
+    from mock_runtime.core import memory
+
+    lib = aclnn_py.lib
+    live = len(memory.table.live())
+    seen = set()
+    for _ in range(3 * memory.QUARANTINE_COUNT):
+        with DeviceBuffer(1 << 20) as b:
+            seen.add(b.address)
+    assert len(seen) < 3 * memory.QUARANTINE_COUNT  # addresses came back after the quarantine
+    assert memory.table.bookkeeping() <= live + memory.QUARANTINE_COUNT
+    stale = DeviceBuffer(64)
+    ptr = stale.ptr
+    stale.close()
+    host = np.zeros(64, np.uint8)
+    status = lib.aclrtMemcpy(ffi.cast("void *", host.ctypes.data), 64, ptr, 64, lib.ACL_MEMCPY_DEVICE_TO_HOST)
+    assert status == 107000 and "use after free" in recent_message()
+    assert lib.aclrtFree(ptr) == 207002 and "double free" in recent_message()
+
+
+def test_handles_are_never_reused_and_not_remembered(device):
+    from mock_runtime.core import objects
+
+    lib = aclnn_py.lib
+    dims = ffi.new("int64_t[]", [4])
+    first = lib.aclCreateTensor(dims, 1, lib.ACL_FLOAT, ffi.NULL, 0, lib.ACL_FORMAT_ND, dims, 1, ffi.NULL)
+    lib.aclDestroyTensor(first)
+    live = len(objects.tensors.live())
+    handles = set()
+    for _ in range(5000):
+        h = lib.aclCreateTensor(dims, 1, lib.ACL_FLOAT, ffi.NULL, 0, lib.ACL_FORMAT_ND, dims, 1, ffi.NULL)
+        handles.add(int(ffi.cast("uintptr_t", h)))
+        lib.aclDestroyTensor(h)
+    assert len(handles) == 5000 and int(ffi.cast("uintptr_t", first)) not in handles
+    assert len(objects.tensors.live()) == live and not hasattr(objects.tensors, "_dead")
+    with pytest.raises(AclnnParamError, match="was already destroyed"):
+        check_aclnn(lib.aclDestroyTensor(first), "aclDestroyTensor")
+    never = ffi.cast("aclTensor *", max(handles) + 16 * 1000)
+    with pytest.raises(AclnnParamError, match="is not a aclTensor handle"):
+        check_aclnn(lib.aclDestroyTensor(never), "aclDestroyTensor")
+
+
+@pytest.mark.parametrize("size, fragment", [
+    (600 << 30, "bytes do not fit on device 0: 68719476736 of its 68719476736 bytes are free"),
+    (2 << 40, "more than the device's 1099511627776 bytes"),
+    ((1 << 64) - 1, "more than the device's"),
+])
+def test_impossible_allocations_answer_207001(device, capfd, size, fragment):
+    lib = aclnn_py.lib
+    out = ffi.new("void **")
+    status = lib.aclrtMalloc(out, size, lib.ACL_MEM_MALLOC_HUGE_FIRST)
+    with pytest.raises(AclError) as info:
+        check_acl(status, "aclrtMalloc")
+    assert info.value.code == 207001 and fragment in info.value.message
+    assert "Traceback" not in capfd.readouterr().err
+    with DeviceBuffer(1024):  # the runtime still works
+        pass
+
+
+# --------------------------------------------------------------------------- through C
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory, mock_libdir):
+    return build_cpp([HERE / "c" / "memory_safety.cpp"], tmp_path_factory.mktemp("memsafety") / "memory_safety",
+                     mock_libdir)
+
+
+def run_c(program, libdir, *args, env=None):
+    """Run a mode of a C test program; return its "case" lines {name: (status, message)}, its
+    other "key value" lines ("value <name> <hex>" lines as "value <name>") and its stderr."""
+    result = run_program(program, libdir, env=env, args=args)
+    assert result.returncode == 0 and "done" in result.stdout, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    cases, values = {}, {}
+    for line in result.stdout.splitlines():
+        if line.startswith("case "):
+            _, name, _, status, _, *message = line.split(" ")
+            cases[name] = (int(status), " ".join(message))
+        elif line.startswith("value "):  # "value <name> <hex>"
+            _, name, value, *_ = line.split(" ")
+            values["value " + name] = value
+        elif " " in line:
+            key, value = line.split(" ", 1)
+            values[key] = value
+    return cases, values, result.stderr
+
+
+C_LAYOUTS = {  # case: (status, fragment of the message)
+    "create_negative_offset": (-1, "offset -512 is negative"),
+    "qmmar_out_negative_stride": (161002, "output: strides [-32, 1] with offset 0 reach element -480"),
+    "qmmar_out_negative_inner_stride": (161002, "reach element -1, before the start of the storage"),
+    "qmmar_out_nz_too_small": (161002, "output: FRACTAL_NZ storage shape [1, 1, 16, 16] holds 256 elements"),
+    "qmmar_out_past_end": (161002, "bytes [2, 1026) are outside the allocation of 1024 bytes"),
+    "qmmar_out_huge_stride": (161002, "are outside the allocation of 1024 bytes"),
+    "qmmar_out_overflowing_stride": (161002, "are outside the allocation of 1024 bytes"),
+    "qmmar_out_null": (161001, "output: the data address of a FLOAT16 ND tensor"),
+    "qmmar_out_freed": (161002, "use after free"),
+    "qmmar_out_host": (161002, "is not inside any device allocation"),
+    "qmmar_x1_negative_stride": (161002, "x1"),
+    "qmmar_x2_freed": (161002, "x2 (INT8 ND tensor of view [64, 32]"),
+    "qmmar_x2_nz_too_small": (161002, "x2 FRACTAL_NZ storage shape [1, 1, 16, 32]"),
+    "gmm_x_null": (161001, "x[0]: the data address"),
+    "gmm_weight_freed": (161002, "weight[0] (FLOAT16 ND tensor"),
+    "gmm_out_negative_stride": (161002, "out[0]"),
+    "gmm_out_too_small": (161002, "outside the allocation of 256 bytes"),
+    "tmw_negative_stride": (161002, "mmWeightRef"),
+    "tmw_buffer_too_small": (161002, "outside the allocation of 2047 bytes"),
+    "tqp_out_past_end": (161002, "out (UINT64 ND tensor"),
+    "tqp_out_negative_stride": (161002, "out: strides [-1] with offset 0 reach element -31"),
+}
+
+
+def test_c_bad_layouts_and_addresses_are_refused_at_get_workspace_size(program, mock_libdir):
+    cases, values, _ = run_c(program, mock_libdir, "layouts")
+    for name, (status, fragment) in C_LAYOUTS.items():
+        assert cases[name][0] == status and fragment in cases[name][1], (name, cases[name])
+    assert values["neighbour_intact"] == "1"  # nothing was written outside the output
+    assert values["reversed_output_correct"] == "1"  # a valid reversed view inside its allocation works
+
+
+def test_c_alloc_free_cycles_reuse_addresses_with_flat_memory(program, mock_libdir):
+    cases, values, _ = run_c(program, mock_libdir, "cycles", "100000")  # 65,534 was the old limit
+    assert int(values["reused"]) > 0
+    assert int(values["rss_kb_end"]) - int(values["rss_kb_start"]) < 8 * 1024
+    assert cases["use_after_free"][0] == 107000 and "use after free" in cases["use_after_free"][1]
+    assert cases["double_free"][0] == 207002 and "double free" in cases["double_free"][1]
+
+
+def test_c_impossible_allocations_answer_207001(program, mock_libdir):
+    cases, _, stderr = run_c(program, mock_libdir, "huge")
+    assert cases["beyond_memory"] == (207001, "aclrtMalloc: 644245094400 bytes do not fit on device 0: "
+                                              "68719476736 of its 68719476736 bytes are free")
+    for name in ("beyond_device", "size_max"):
+        assert cases[name][0] == 207001 and "more than the device's 1099511627776 bytes" in cases[name][1]
+    assert cases["host_pinned"][0] == 207001 and "aclrtMallocHost" in cases["host_pinned"][1]
+
+
+def test_c_per_call_tensors_and_workspace_keep_memory_flat(program, mock_libdir):
+    _, values, _ = run_c(program, mock_libdir, "opcalls", "2000")  # RSS read after 1000 calls and at the end
+    assert int(values["rss_kb_end"]) - int(values["rss_kb_start"]) < 1024  # was ~3.3 MB per 1000 calls
