@@ -41,11 +41,20 @@ def _elements(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
     return raw.view(formats.host_dtype(name))
 
 
+def byte_strides(desc: TensorDesc, itemsize: int) -> tuple[int, ...]:
+    """The view's strides in bytes, with 0 for every dim that is never stepped along
+    (size 1, or any dim of an empty tensor): such a stride may be any int64 and must
+    not reach NumPy, where ``stride * itemsize`` could overflow."""
+    if desc.numel == 0:
+        return (0,) * desc.ndim
+    return tuple(0 if d == 1 else s * itemsize for d, s in zip(desc.shape, desc.strides))
+
+
 def _strided(flat: np.ndarray, desc: TensorDesc) -> np.ndarray:
     """A strided view of ``flat``; done on plain unsigned integers because ``as_strided``
     loses the custom dtypes of ml_dtypes."""
     plain = flat.view(f"u{flat.itemsize}")
-    strides = tuple(s * flat.itemsize for s in desc.strides)
+    strides = byte_strides(desc, flat.itemsize)
     return np.lib.stride_tricks.as_strided(plain, desc.shape, strides).view(flat.dtype)
 
 

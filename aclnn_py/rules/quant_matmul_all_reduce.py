@@ -21,6 +21,10 @@
    1/2/4/8; Ascend 950: 1, 2, 4, ... 64). commQuantMode 1 (per-tile FP8
    communication) is 950-only.
 
+Every rank and shape is checked before it is indexed: FLOAT32 scales are either
+pertoken (1-D x1Scale) or perblock (x1Scale and x2Scale >= 2-D); any other pair
+(a 0-d x1Scale, say) is 561002.
+
 Choices: formula 5 (FP8/HiF8 with a packed UINT64 scale) accepts FLOAT32 output
 (formula text) although the dtype table lists FLOAT16/BFLOAT16 only; groupSize
 must be 0 unless both scales are >= 2-D (the doc's "其他场景需传入0"); the
@@ -384,8 +388,10 @@ def _float_mode(x1, x2, x2_scale, x1_scale, bias, output, m, k, n, x2_transposed
             _per_token(x1_scale, m)
             _per_channel(x2_scale, n)
             return 6
-        if x2_scale.ndim < 2:
-            raise _tiling(f"perblock x2Scale must be 2-D, got shape {_shape(x2_scale)}")
+        if x1_scale.ndim < 2 or x2_scale.ndim < 2:
+            raise _tiling(f"x1Scale {_shape(x1_scale)} with x2Scale {_shape(x2_scale)} is not supported: "
+                          f"FLOAT32 scales are pertoken (1-D x1Scale [m]) or perblock (x1Scale "
+                          f"[.., ceil(rows/128), ceil(k/128)] and 2-D x2Scale)")
         if bias is not None:
             raise _tiling("bias must be null in perblock quantization")
         rows = x1.shape[-2]

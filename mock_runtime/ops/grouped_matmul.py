@@ -77,7 +77,7 @@ def _view(desc: TensorDesc, what: str) -> np.ndarray:
         raise MockError(C["ACLNN_ERR_PARAM_NULLPTR"], f"{what}: tensor data address is NULL")
     raw = memory.region(desc.address + start, nbytes, what)
     flat = raw.view(formats.host_dtype(dtypes.name(desc.dtype)))
-    strides = tuple(s * flat.itemsize for s in desc.strides)
+    strides = layout.byte_strides(desc, flat.itemsize)
     # np.ndarray over the buffer (as_strided cannot carry ml_dtypes' float8 dtypes)
     view = np.ndarray(desc.shape, flat.dtype, flat, 0, strides)
     view.flags.writeable = False
