@@ -1,6 +1,6 @@
 """Inputs the operator rules cannot accept get a documented code at GetWorkspaceSize, never an
 internal error later (issue 9, items 5 and 6), through the binding, the raw C entry points and a
-C program."""
+C program; a bug of the mock itself stays visible (message with its location, traceback)."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +14,7 @@ from conftest import build_cpp, run_program  # noqa: E402
 from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl, mock_soc  # noqa: E402
 
 import aclnn_py  # noqa: E402
-from aclnn_py import AclnnInternalError, AclnnParamError, Device, Stream, Tensor, ffi  # noqa: E402
+from aclnn_py import AclError, AclnnInternalError, AclnnParamError, Device, Stream, Tensor, ffi  # noqa: E402
 from aclnn_py.errors import recent_message  # noqa: E402
 from aclnn_py.golden.grouped_matmul import grouped_matmul  # noqa: E402
 from aclnn_py.golden.quant_matmul_all_reduce import quant_matmul_all_reduce  # noqa: E402
@@ -222,6 +222,40 @@ def test_qmmar_950_zero_d_x1_scale_with_2d_x2_scale():
         finally:
             s.close()
             dev.close()
+
+
+# --------------------------------------------------------------------------- a bug stays visible
+
+def test_a_bug_at_get_workspace_size_is_reported_with_its_location(stream, monkeypatch, capfd):
+    import mock_runtime.ops.grouped_matmul as mock_op
+
+    def broken(**kwargs):
+        raise IndexError("injected")
+
+    monkeypatch.setattr(mock_op.rules, "check", broken)
+    status, message = raw_gmm(stacked())
+    assert status == 561000  # ACLNN_ERR_INNER: the mock failed, not the caller
+    assert "internal error in the mock runtime (a bug" in message and "IndexError('injected')" in message
+    assert "test_documented_codes.py" in message and "in broken" in message
+    assert "IndexError: injected" in capfd.readouterr().err
+
+
+def test_a_bug_in_a_stream_task_is_reported_with_its_location(stream, monkeypatch, capfd):
+    import mock_runtime.ops.grouped_matmul as mock_op
+
+    def broken(*args, **kwargs):
+        raise KeyError("injected")
+
+    monkeypatch.setattr(mock_op.golden, "grouped_matmul", broken)
+    args = stacked()
+    grouped_matmul_v5(args["x"], args["weight"], group_list=np.array([1, 2, 4]), split_item=3, group_type=0,
+                      stream=stream)
+    with pytest.raises(AclError) as info:
+        stream.synchronize()
+    assert info.value.code == 507000  # ACL_ERROR_RT_INTERNAL_ERROR
+    assert "internal error in the mock runtime (a bug" in info.value.message
+    assert "KeyError('injected')" in info.value.message and "in broken" in info.value.message
+    assert "KeyError: 'injected'" in capfd.readouterr().err
 
 
 # --------------------------------------------------------------------------- through C

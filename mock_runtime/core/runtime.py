@@ -62,17 +62,15 @@ def finalize() -> None:
     with _lock:
         current = require()
         leaks = leak_report()
-        for handle in list(streams.live()):
-            streams.remove(handle, "stream").close()
-        for ctx in contexts.live().values():
-            if ctx.default_stream is not None:
-                ctx.default_stream.close()
+        closing = [streams.remove(handle, "stream") for handle in list(streams.live())]
+        closing += [ctx.default_stream for ctx in contexts.live().values() if ctx.default_stream is not None]
         contexts.clear()
         events.clear()
         _primary.clear()
         _references.clear()
         _current.clear()
         settings = None
+    _close(closing)
     if leaks:
         text = "aclFinalize: leaked " + "; ".join(leaks)
         print(f"[aclnn-py mock] {text}", file=sys.stderr)
@@ -106,8 +104,8 @@ def reset_device(device: int) -> None:
             return
         _references.pop(device, None)
         handle = _primary.pop(device, None)
-        if handle is not None:
-            _destroy_context(handle)
+        closing = [] if handle is None else _destroy_context(handle)
+    _close(closing)
 
 
 def create_context(device: int) -> int:
@@ -123,18 +121,26 @@ def destroy_context(handle: int) -> None:
         ctx = contexts.get(handle, "context")
         if ctx.primary:
             raise MockError(C["ACL_ERROR_RT_PARAM_INVALID"], "aclrtDestroyContext: the default context of a device is released by aclrtResetDevice")
-        _destroy_context(handle)
+        closing = _destroy_context(handle)
+    _close(closing)
 
 
-def _destroy_context(handle: int) -> None:
+def _destroy_context(handle: int) -> list[Stream]:
+    """Forget a context (under ``_lock``); returns its streams, for :func:`_close` after the lock."""
     ctx = contexts.remove(handle, "context")
-    for s in list(ctx.streams):
-        streams.remove(s, "stream").close()
+    closing = [streams.remove(s, "stream") for s in list(ctx.streams)]
     if ctx.default_stream is not None:
-        ctx.default_stream.close()
+        closing.append(ctx.default_stream)
     for ident, h in list(_current.items()):
         if h == handle:
             del _current[ident]
+    return closing
+
+
+def _close(closing: list[Stream]) -> None:
+    """Finish and stop streams. Never under ``_lock``: a stream's worker may need it to finish."""
+    for s in closing:
+        s.close()
 
 
 def set_current_context(handle: int) -> None:
@@ -161,9 +167,10 @@ def current_device() -> int:
 
 
 def create_stream() -> int:
+    ctx = current_context()
+    stream = Stream(ctx.device, f"dev{ctx.device}")  # starts a thread: never under _lock
     with _lock:
-        ctx = current_context()
-        handle = streams.add(Stream(ctx.device, f"dev{ctx.device}"))
+        handle = streams.add(stream)
         ctx.streams.add(handle)
         return handle
 
@@ -182,9 +189,16 @@ def stream(handle: int, what: str = "stream") -> Stream:
         return streams.get(handle, what)
     ctx = current_context()
     with _lock:
+        if ctx.default_stream is not None:
+            return ctx.default_stream
+    fresh = Stream(ctx.device, f"dev{ctx.device}-default")  # starts a thread: never under _lock
+    with _lock:
         if ctx.default_stream is None:
-            ctx.default_stream = Stream(ctx.device, f"dev{ctx.device}-default")
-        return ctx.default_stream
+            ctx.default_stream, fresh = fresh, None
+        current = ctx.default_stream
+    if fresh is not None:
+        fresh.close()
+    return current
 
 
 def synchronize_device() -> None:
