@@ -48,11 +48,15 @@ def require() -> config.Config:
 
 
 def leak_report() -> list[str]:
-    """What the program did not release."""
+    """What the program did not release (HCCL communicators included)."""
     lines = [f"device buffer of {a.size} bytes at {a.base:#x} on device {a.device}" for a in memory.live()]
     lines += [f"aclTensor {h:#x} of shape {list(d.shape)}" for h, d in objects.tensors.live().items()]
     lines += [f"aclTensorList {h:#x} of {len(m)} tensors" for h, m in objects.tensor_lists.live().items()]
     lines += [f"aclOpExecutor {h:#x} of {e.op}" for h, e in objects.executors.live().items()]
+    hccl = sys.modules.get(f"{__package__}.hccl")  # loaded with the first communicator
+    if hccl is not None:
+        lines += [f"HcclComm {h:#x} (communicator {c.name!r} rank {c.rank} of {c.size} on device {c.device}; "
+                  f"release it with HcclCommDestroy)" for h, c in hccl.comms.live().items()]
     return lines
 
 
