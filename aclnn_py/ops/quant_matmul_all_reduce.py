@@ -20,12 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes
+from .. import arguments, dtypes
 from .._ffi import ffi
+from ..descriptors import TensorDesc
+from ..errors import ArgumentError
 from ..rules import quant_matmul_all_reduce as rules
 from ..runtime import Stream
 from ..tensor import Tensor
-from ._two_phase import Plan, launch
+from ._two_phase import Plan, dispose, launch
 from .trans import current_profile
 
 __all__ = ["QuantMatmulAllReduceV4Plan", "infer_out_dtype", "quant_matmul_all_reduce_v4"]
@@ -34,10 +36,17 @@ OP = "aclnnQuantMatmulAllReduceV4"
 D = dtypes.DataType
 
 
-def _tensor(value: Any, dtype: Any = None, stream: Stream | None = None) -> Tensor | None:
+def _tensor(value: Any, parameter: str, created: list[Tensor], dtype: Any = None,
+            stream: Stream | None = None) -> Tensor | None:
+    """``value`` itself when it is a Tensor (or None), else a device copy recorded in ``created``."""
     if value is None or isinstance(value, Tensor):
         return value
-    return Tensor.from_numpy(np.asarray(value), dtype, stream)
+    try:
+        tensor = Tensor.from_numpy(np.asarray(value), dtype, stream)
+    except ArgumentError as exc:
+        raise ArgumentError(parameter, exc.detail) from None
+    created.append(tensor)
+    return tensor
 
 
 def infer_out_dtype(x1: Tensor, x2_scale: Tensor, x1_scale: Tensor | None, x3: Tensor | None,
@@ -54,53 +63,92 @@ def infer_out_dtype(x1: Tensor, x2_scale: Tensor, x1_scale: Tensor | None, x3: T
     return None
 
 
-def _group_name(group: Any) -> tuple[str, int | None]:
-    if isinstance(group, str):
-        return group, None
-    if isinstance(group, bytes):
-        return group.decode(), None
-    return str(group.name), int(group.size)  # an aclnn_py.hccl.Communicator
+def _group_name(group: Any) -> tuple[bytes | None, int | None]:
+    """The communicator name for C (str as UTF-8, bytes unchanged, None for NULL) and the
+    group size when known."""
+    if group is None:
+        return None, None
+    if isinstance(group, (str, bytes, bytearray)):
+        return arguments.c_string(group, "group"), None
+    name, size = getattr(group, "name", None), getattr(group, "size", None)
+    if not isinstance(name, str) or size is None:
+        raise TypeError(f"group: expected an aclnn_py.hccl.Communicator or a communicator name (str), "
+                        f"got {type(group).__name__}")
+    return arguments.c_string(name, "group"), int(size)
 
 
 class _Call:
-    """Tensors and C arguments of one call, checked."""
+    """Tensors and C arguments of one call, checked.
+
+    ``keep`` holds what the queued work uses and the caller owns (never this object:
+    a reference cycle would leave the tensors to the garbage collector); ``created``
+    the device copies of NumPy inputs, released once the stream has passed the work.
+    """
 
     def __init__(self, x1, x2, x2_scale, *, group, stream, bias, x3, x1_scale, comm_quant_scale_1,
                  comm_quant_scale_2, group_size, comm_quant_mode, out, out_dtype, reduce_op,
                  comm_turn, stream_mode, rank_size, x_dtype) -> None:
-        self.x1 = _tensor(x1, x_dtype, stream)
-        self.x2 = _tensor(x2, x_dtype, stream)
-        self.x2_scale = _tensor(x2_scale, None, stream)
-        self.bias = _tensor(bias, None, stream)
-        self.x3 = _tensor(x3, None, stream)
-        self.x1_scale = _tensor(x1_scale, None, stream)
-        self.cqs1 = _tensor(comm_quant_scale_1, None, stream)
-        self.cqs2 = _tensor(comm_quant_scale_2, None, stream)
-        name, size = _group_name(group)
-        rank_size = size if rank_size is None else rank_size
-        if out is None and self.x1 is not None and self.x2 is not None and self.x2_scale is not None:
-            dtype = infer_out_dtype(self.x1, self.x2_scale, self.x1_scale, self.x3, self.cqs1) \
-                if out_dtype is None else dtypes.to_acl(out_dtype)
-            if dtype is None:
-                raise ValueError(f"{OP}: out_dtype is required for {dtypes.label(self.x1.dtype)} x1 with "
-                                 f"{dtypes.label(self.x2_scale.dtype)} x2Scale (FLOAT16, BFLOAT16 or FLOAT)")
-            out = Tensor.empty(self.x1.shape[:-1] + (self.x2.shape[-1],), dtype)
-        self.out = out
-        desc = lambda t: None if t is None else t.desc  # noqa: E731
-        self.plan = rules.check(
-            x1=desc(self.x1), x2=desc(self.x2), x2_scale=desc(self.x2_scale), output=desc(out),
-            reduce_op=reduce_op, bias=desc(self.bias), x3=desc(self.x3), x1_scale=desc(self.x1_scale),
-            comm_quant_scale_1=desc(self.cqs1), comm_quant_scale_2=desc(self.cqs2),
-            comm_turn=comm_turn, stream_mode=stream_mode, group_size=group_size,
-            comm_quant_mode=comm_quant_mode, profile=current_profile(), rank_size=rank_size)
-        self._group = ffi.new("char[]", name.encode())
-        self._reduce = ffi.new("char[]", reduce_op.encode())
+        ints = {name: arguments.integer(value, name) for name, value in (
+            ("comm_turn", comm_turn), ("stream_mode", stream_mode), ("group_size", group_size),
+            ("comm_quant_mode", comm_quant_mode))}
+        group_bytes, size = _group_name(group)
+        reduce_bytes = None if reduce_op is None else arguments.c_string(reduce_op, "reduce_op")
+        if x_dtype is not None:
+            x_dtype = dtypes.to_acl(x_dtype, "x_dtype")
+        if out_dtype is not None:
+            out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
+        self.created: list[Tensor] = []
+        try:
+            self._prepare(x1, x2, x2_scale, bias, x3, x1_scale, comm_quant_scale_1, comm_quant_scale_2,
+                          out, out_dtype, x_dtype, stream)
+            desc = lambda t: None if t is None else t.desc  # noqa: E731
+            out_desc = desc(self.out) if self.out is not None else self._out_desc
+            reduce_text = None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace")
+            self.plan = rules.check(
+                x1=desc(self.x1), x2=desc(self.x2), x2_scale=desc(self.x2_scale), output=out_desc,
+                reduce_op=reduce_text, bias=desc(self.bias), x3=desc(self.x3), x1_scale=desc(self.x1_scale), comm_quant_scale_1=desc(self.cqs1),
+                comm_quant_scale_2=desc(self.cqs2), comm_turn=ints["comm_turn"],
+                stream_mode=ints["stream_mode"], group_size=ints["group_size"],
+                comm_quant_mode=ints["comm_quant_mode"], profile=current_profile(),
+                rank_size=size if rank_size is None else arguments.integer(rank_size, "rank_size"))
+            if self.out is None:  # allocated only once the rules accept the call
+                self.out = Tensor.empty(out_desc.shape, out_desc.dtype)
+        except BaseException:
+            dispose(self.created, stream)
+            raise
+        self._group = ffi.NULL if group_bytes is None else ffi.new("char[]", group_bytes)
+        self._reduce = ffi.NULL if reduce_bytes is None else ffi.new("char[]", reduce_bytes)
         h = lambda t: ffi.NULL if t is None else t.handle  # noqa: E731
         self.args = (h(self.x1), h(self.x2), h(self.bias), h(self.x3), h(self.x1_scale), h(self.x2_scale),
-                     h(self.cqs1), h(self.cqs2), self._group, self._reduce, int(comm_turn),
-                     int(stream_mode), int(group_size), int(comm_quant_mode), h(out))
-        self.keep = (self, self.x1, self.x2, self.bias, self.x3, self.x1_scale, self.x2_scale,
-                     self.cqs1, self.cqs2, out)
+                     h(self.cqs1), h(self.cqs2), self._group, self._reduce, ints["comm_turn"],
+                     ints["stream_mode"], ints["group_size"], ints["comm_quant_mode"], h(self.out))
+        users = (x1, x2, x2_scale, bias, x3, x1_scale, comm_quant_scale_1, comm_quant_scale_2)
+        self.keep = (self._group, self._reduce, self.out) + tuple(t for t in users if isinstance(t, Tensor))
+
+    def _prepare(self, x1, x2, x2_scale, bias, x3, x1_scale, cqs1, cqs2, out, out_dtype, x_dtype, stream) -> None:
+        """The device tensors, and the output's descriptor when the call allocates it."""
+        made = self.created
+        self.x1 = _tensor(x1, "x1", made, x_dtype, stream)
+        self.x2 = _tensor(x2, "x2", made, x_dtype, stream)
+        self.x2_scale = _tensor(x2_scale, "x2_scale", made, None, stream)
+        self.bias = _tensor(bias, "bias", made, None, stream)
+        self.x3 = _tensor(x3, "x3", made, None, stream)
+        self.x1_scale = _tensor(x1_scale, "x1_scale", made, None, stream)
+        self.cqs1 = _tensor(cqs1, "comm_quant_scale_1", made, None, stream)
+        self.cqs2 = _tensor(cqs2, "comm_quant_scale_2", made, None, stream)
+        if out is not None and not isinstance(out, Tensor):
+            raise TypeError(f"out: expected a Tensor, got {type(out).__name__}")
+        self.out = out
+        self._out_desc = None
+        if out is None and self.x1 is not None and self.x2 is not None and self.x2_scale is not None:
+            dtype = infer_out_dtype(self.x1, self.x2_scale, self.x1_scale, self.x3, self.cqs1) \
+                if out_dtype is None else out_dtype
+            if dtype is None:
+                raise ArgumentError("out_dtype", f"required for {dtypes.label(self.x1.dtype)} x1 with "
+                                                 f"{dtypes.label(self.x2_scale.dtype)} x2Scale (FLOAT16, "
+                                                 f"BFLOAT16 or FLOAT)")
+            # x1 (.., k) @ x2 (k, n); slicing keeps a wrong rank for the rules to report
+            self._out_desc = TensorDesc.contiguous(self.x1.shape[:-1] + self.x2.shape[-1:], int(dtype))
 
 
 def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, stream: Stream,
@@ -123,7 +171,7 @@ def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, s
                  group_size=group_size, comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype,
                  reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
                  rank_size=rank_size, x_dtype=x_dtype)
-    launch(OP, call.args, stream, keep=call.keep)
+    launch(OP, call.args, stream, keep=call.keep, release=call.created)
     return call.out
 
 
@@ -136,10 +184,13 @@ class QuantMatmulAllReduceV4Plan(Plan):
     """
 
     def __init__(self, x1: Any, x2: Any, x2_scale: Any, *, group: Any, **kwargs: Any) -> None:
+        unknown = set(kwargs) - set(_DEFAULTS)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}")
         call = _Call(x1, x2, x2_scale, group=group, stream=None, **{**_DEFAULTS, **kwargs})
         self.call = call
         self.out = call.out
-        super().__init__(OP, call.args, keep=call.keep)
+        super().__init__(OP, call.args, keep=call.keep, owned=call.created)
 
 
 _DEFAULTS = dict(bias=None, x3=None, x1_scale=None, comm_quant_scale_1=None, comm_quant_scale_2=None,
