@@ -8,6 +8,8 @@ its storage and its logical (view) shape.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import dtypes, formats
@@ -18,7 +20,7 @@ from .golden import nz
 def element_span(desc: TensorDesc) -> tuple[int, int]:
     """First and one-past-last element index touched, counted from the storage base."""
     if desc.is_nz:
-        return desc.offset, desc.offset + int(np.prod(desc.storage_shape))
+        return desc.offset, desc.offset + math.prod(desc.storage_shape)  # exact: np.prod wraps at 2**63
     if desc.numel == 0:
         return desc.offset, desc.offset
     last = desc.offset + sum((d - 1) * s for d, s in zip(desc.shape, desc.strides))
@@ -63,7 +65,7 @@ def from_bytes(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
     flat = _elements(desc, np.ascontiguousarray(raw, np.uint8))
     name = dtypes.name(desc.dtype)
     if desc.is_nz:
-        storage = flat[: int(np.prod(desc.storage_shape))].reshape(desc.storage_shape)
+        storage = flat[: math.prod(desc.storage_shape)].reshape(desc.storage_shape)
         return nz.nz_to_nd(storage, desc.shape, name)
     return _strided(flat, desc).copy()
 

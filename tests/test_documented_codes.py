@@ -268,3 +268,13 @@ def test_c_program(tmp_path, mock_libdir, mode, soc):
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"documented codes ok ({mode})" in result.stdout
 
+
+
+def test_spans_are_exact_beyond_int64():
+    """Span arithmetic stays in Python integers: a huge FRACTAL_NZ storage never wraps to a small
+    span that would pass the memory checks (np.prod wraps at 2**63)."""
+    from aclnn_py import layout
+    from aclnn_py.descriptors import FRACTAL_NZ, TensorDesc
+
+    desc = TensorDesc((32, 64), 2, (64, 1), 0, FRACTAL_NZ, (2**40, 2**40, 16, 32), 1 << 52)  # INT8
+    assert layout.byte_span(desc) == (0, 2**80 * 16 * 32)
