@@ -64,7 +64,7 @@ class TensorDesc:
         if self.numel <= 1:
             return True
         expect = contiguous_strides(self.shape)
-        return all(d == 1 or s == e for d, s, e in zip(self.shape, self.strides, expect))
+        return self.strides == expect or all(d == 1 or s == e for d, s, e in zip(self.shape, self.strides, expect))
 
     def is_transposed(self) -> bool:
         """The last two dims are swapped relative to a contiguous layout (and nothing else)."""

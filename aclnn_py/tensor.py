@@ -59,22 +59,21 @@ class Tensor(Resource):
                  storage_shape: Sequence[int] | None = None) -> None:
         dtype = dtypes.to_acl(dtype)
         shape = arguments.shape(shape, "shape")
-        strides = contiguous_strides(shape) if strides is None else arguments.integers(strides, "strides")
+        # computed strides are checked too: those of a huge shape with a 0 dim exceed int64
+        strides = arguments.integers(contiguous_strides(shape) if strides is None else strides, "strides")
         if len(strides) != len(shape):
             raise ArgumentError("strides", f"{len(strides)} strides for a shape of {len(shape)} dims")
-        if storage_shape is None:
-            storage_shape = (buffer.nbytes * 8 // dtypes.bits(dtype),)
+        storage_shape = (buffer.nbytes * 8 // dtypes.bits(dtype),) if storage_shape is None \
+            else arguments.shape(storage_shape, "storage_shape")
         self.buffer = buffer
         self.owns_buffer = False
         self.desc = TensorDesc(shape, int(dtype), strides, arguments.integer(offset, "offset"),
                                arguments.integer(format, "format", lo=-(2**31), hi=2**31 - 1),
-                               arguments.shape(storage_shape, "storage_shape"), buffer.address)
+                               storage_shape, buffer.address)
         start, nbytes = layout.byte_span(self.desc)
         if start + nbytes > buffer.nbytes:
             raise ArgumentError("shape", f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
                                          f"[{start}, {start + nbytes}) but the buffer has {buffer.nbytes}")
-        for what, values in (("strides", strides), ("storage_shape", self.desc.storage_shape)):
-            arguments.integers(values, what)  # computed strides of a huge shape must fit int64 too
         self._own(create_handle(self.desc))
 
     def close(self) -> None:
