@@ -58,7 +58,13 @@ class TensorDesc:
         return self.format == FRACTAL_NZ and len(self.storage_shape) >= 4
 
     def is_contiguous(self) -> bool:
-        return self.strides == contiguous_strides(self.shape) or self.numel <= 1
+        """Row-major over the view; the stride of a size-1 dim is never used and may be anything."""
+        if len(self.strides) != len(self.shape):
+            return False
+        if self.numel <= 1:
+            return True
+        expect = contiguous_strides(self.shape)
+        return self.strides == expect or all(d == 1 or s == e for d, s, e in zip(self.shape, self.strides, expect))
 
     def is_transposed(self) -> bool:
         """The last two dims are swapped relative to a contiguous layout (and nothing else)."""

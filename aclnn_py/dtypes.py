@@ -12,6 +12,7 @@ import numpy as np
 
 from . import formats
 from ._cdef import load
+from .errors import ArgumentError
 
 _DECL = load()
 
@@ -50,7 +51,7 @@ def name(dtype: int) -> str:
     try:
         return NAMES[int(dtype)]
     except KeyError:
-        raise ValueError(f"aclDataType {dtype} ({label(dtype)}) has no NumPy representation") from None
+        raise ArgumentError("dtype", f"aclDataType {dtype} ({label(dtype)}) has no NumPy representation") from None
 
 
 def label(dtype: int) -> str:
@@ -68,12 +69,13 @@ def format_label(fmt: int) -> str:
         return f"<unknown aclFormat {fmt}>"
 
 
-def from_name(type_name: str) -> DataType:
+def from_name(type_name: str, parameter: str = "dtype") -> DataType:
     """aclDataType of a canonical name (``'bfloat16'`` -> ``ACL_BF16``)."""
     try:
         return DataType(_BY_NAME[type_name])
     except KeyError:
-        raise ValueError(f"unknown dtype name {type_name!r}; known: {sorted(_BY_NAME)}") from None
+        raise ArgumentError(parameter, f"unknown dtype name {type_name!r}; known: "
+                                       f"{', '.join(sorted(_BY_NAME))}") from None
 
 
 def of_array(array: np.ndarray | np.dtype) -> DataType:
@@ -81,16 +83,28 @@ def of_array(array: np.ndarray | np.dtype) -> DataType:
     return from_name(formats.name_of(array))
 
 
-def to_acl(dtype) -> DataType:
-    """Accept a DataType/int, a canonical name or a NumPy dtype."""
+def to_acl(dtype, parameter: str = "dtype") -> DataType:
+    """Accept a DataType/int, a canonical name (``"bfloat16"``), a C enum name with or
+    without its prefix (``"ACL_BF16"``, ``"BF16"``) or a NumPy dtype; anything else
+    raises :class:`~aclnn_py.errors.ArgumentError` naming ``parameter``."""
     if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
-        return DataType(int(dtype))
-    if isinstance(dtype, str):
         try:
-            return from_name(dtype)
+            return DataType(int(dtype))
         except ValueError:
-            return DataType[dtype if dtype.startswith("ACL_") else f"ACL_{dtype.upper()}"]
-    return of_array(np.dtype(dtype))
+            raise ArgumentError(parameter, f"{int(dtype)} is not an aclDataType value") from None
+    if isinstance(dtype, str):
+        if dtype in _BY_NAME:
+            return DataType(_BY_NAME[dtype])
+        enum_name = dtype if dtype.startswith("ACL_") else f"ACL_{dtype.upper()}"
+        if enum_name in DataType.__members__:
+            return DataType[enum_name]
+        raise ArgumentError(parameter, f"unknown dtype {dtype!r}: expected one of {', '.join(sorted(_BY_NAME))} "
+                                       f"or an aclDataType name such as 'ACL_BF16'")
+    try:
+        return from_name(formats.name_of(np.dtype(dtype)), parameter)
+    except (TypeError, ValueError):
+        raise ArgumentError(parameter, f"{dtype!r} is not a dtype CANN knows (a DataType, a name such as "
+                                       f"'bfloat16', or a NumPy dtype)") from None
 
 
 def host_dtype(dtype: int) -> np.dtype:

@@ -3,8 +3,9 @@
 A failed call raises a :class:`StatusError` subclass carrying the status code,
 its C name, the C function and the runtime's recent error text
 (``aclGetRecentErrMsg``, read right after the failing call on the same
-thread; for HCCL also ``HcclGetErrorString``). Errors pickle, so they cross
-process boundaries in multi-rank runs.
+thread; for HCCL also ``HcclGetErrorString``). A bad Python argument raises
+:class:`ArgumentError` (a ``ValueError``) naming the parameter, before C is
+called. Errors pickle, so they cross process boundaries in multi-rank runs.
 """
 from __future__ import annotations
 
@@ -71,6 +72,24 @@ class HcclError(StatusError):
     """An HCCL call failed."""
 
     names = HCCL_NAMES
+
+
+class ArgumentError(ValueError):
+    """A Python argument of an acceptable type has a value the binding cannot use.
+
+    Raised by the Pythonic layer (dtypes, Tensor, DeviceBuffer, ops, hccl) before
+    any C call, instead of whatever a deeper layer would throw (KeyError,
+    IndexError, OverflowError, UnicodeError...). ``parameter`` names the argument;
+    the message says the rule. A wrong *type* stays a ``TypeError``.
+    """
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        self.detail = message
+        super().__init__(f"{parameter}: {message}")
+
+    def __reduce__(self):
+        return (type(self), (self.parameter, self.detail))
 
 
 class LibraryNotFoundError(OSError):

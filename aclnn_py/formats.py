@@ -34,6 +34,7 @@ __all__ = [
     "pack_int4_to_int32",
     "pack_nibbles",
     "to_float32",
+    "to_host",
     "unpack_int32_to_int4",
     "unpack_nibbles",
 ]
@@ -343,6 +344,83 @@ def from_float32(values: np.ndarray | Iterable[float] | float, name: str) -> np.
                              f"for {name}")
         return r.astype(dt)
     return v.astype(dt)
+
+
+def _range_text(name: str) -> str:
+    if name == "bool":
+        return "{0, 1}"
+    if name in _INTEGER_NAMES:
+        info = ml_dtypes.iinfo(host_dtype(name)) if name == "int4" else np.iinfo(host_dtype(name))
+        return f"[{info.min}, {info.max}]"
+    if name == "float8_e8m0":
+        return "[2**-127, 2**127] (positive powers of two)"
+    if name == "hifloat8":
+        return "(-40960, 40960) (larger magnitudes overflow to infinity)"
+    top = float(ml_dtypes.finfo(host_dtype(name)).max)
+    special = {"float8_e4m3fn": " (no infinity)", "float4_e2m1": " (no infinity, no NaN)"}.get(name, "")
+    return f"[{-top:g}, {top:g}]{special}"
+
+
+def _lossy(values: np.ndarray, name: str) -> np.ndarray:
+    """Mask of the elements of ``values`` that ``name`` cannot hold (see :func:`to_host`)."""
+    kind = values.dtype.kind
+    if name == "bool":
+        return (values != 0) & (values != 1)
+    if name in _INTEGER_NAMES:
+        info = ml_dtypes.iinfo(host_dtype(name)) if name == "int4" else np.iinfo(host_dtype(name))
+        if kind in "iu":  # exact integer comparisons (no float64 rounding of 64-bit values)
+            lo = values < info.min if kind == "i" or info.min < 0 else np.zeros(values.shape, bool)
+            return lo | (values > info.max)
+        v = values.astype(np.float64)
+        return ~np.isfinite(v) | (v != np.trunc(v)) | (v < float(info.min)) | (v >= float(int(info.max) + 1))
+    v = values.astype(np.float64)
+    finite = np.isfinite(v)
+    if name == "float8_e8m0":
+        return (finite & ((v < 2.0**-127) | (v > 2.0**127))) | np.isinf(v)
+    if name == "hifloat8":
+        return finite & (np.abs(v) >= 1.25 * 2.0**15)
+    out = finite & (np.abs(v) > float(ml_dtypes.finfo(host_dtype(name)).max))
+    if name in ("float8_e4m3fn", "float4_e2m1"):  # no infinity (and float4_e2m1 no NaN)
+        out |= np.isinf(v) | (np.isnan(v) if name == "float4_e2m1" else False)
+    return out
+
+
+def to_host(values: np.ndarray, name: str, *, cast: bool = False) -> np.ndarray:
+    """``values`` in the host representation of ``name``, refusing lossy conversions.
+
+    An array already in that representation passes unchanged (for HiFloat8 and
+    FLOAT8_E8M0 a uint8 array holds the codes). Otherwise every value must be
+    representable: integer types take integral values in their range (no
+    wrapping, no truncation of fractions), bool takes 0/1, and floating types
+    take values within their largest finite magnitude (rounding to the nearest
+    representable value is normal; NaN/inf only where the type has them;
+    FLOAT8_E8M0 positive values in [2**-127, 2**127]). A violation raises
+    ``ValueError`` naming the first offending values and the range, unless
+    ``cast=True``, which converts as NumPy's ``astype`` does (wrapping,
+    truncating, saturating or producing inf/NaN as the type's rules say).
+    HiFloat8 from other dtypes is encoded with :func:`hifloat8_encode`.
+    """
+    arr = np.asarray(values)
+    target = host_dtype(name)
+    if arr.dtype == target or (name in ("hifloat8", "float8_e8m0") and arr.dtype == np.uint8):
+        return arr if arr.dtype == target else arr.view(target)
+    if arr.dtype.kind not in "biuf" and arr.dtype not in _NAMES_BY_DTYPE:
+        raise ValueError(f"cannot convert {arr.dtype} values to {name}")
+    if not cast and arr.size:
+        plain = arr.astype(np.float64) if arr.dtype.kind not in "biuf" else arr
+        bad = _lossy(plain, name)
+        if bad.any():
+            shown = ", ".join(str(v) for v in arr[bad][:4].tolist())
+            more = f" (and {int(bad.sum()) - 4} more)" if bad.sum() > 4 else ""
+            raise ValueError(f"{int(bad.sum())} value(s) cannot be represented as {name} without loss, "
+                             f"e.g. {shown}{more}: {name} holds {_range_text(name)}"
+                             + ("" if name in ("bool",) or name not in _INTEGER_NAMES else " integers")
+                             + "; pass cast=True to convert anyway")
+    if name == "hifloat8":
+        codes = hifloat8_encode(arr.astype(np.float32))
+        return codes.view(target) if target != np.uint8 else codes
+    with np.errstate(over="ignore", invalid="ignore"):
+        return arr.astype(target)
 
 
 def device_nbytes(shape: Iterable[int], name: str) -> int:

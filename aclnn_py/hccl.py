@@ -83,12 +83,13 @@ from typing import Any, Iterable, Sequence
 import ml_dtypes
 import numpy as np
 
+from . import arguments
 from . import dtypes as _acl_dtypes
 from ._cdef import load
 from ._ffi import ffi
 from ._loader import library
 from ._resource import Resource
-from .errors import HcclError, check_acl, check_hccl
+from .errors import ArgumentError, HcclError, check_acl, check_hccl
 
 _DECL = load()
 _K = _DECL.constants
@@ -162,7 +163,7 @@ def hccl_dtype(dtype: Any) -> DataType:
         try:
             return DataType(int(dtype))
         except ValueError:
-            raise ValueError(f"{int(dtype)} is not an HcclDataType value") from None
+            raise ArgumentError("dtype", f"{int(dtype)} is not an HcclDataType value") from None
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -170,7 +171,7 @@ def hccl_dtype(dtype: Any) -> DataType:
     try:
         return DataType(_BY_NUMPY[dt])
     except KeyError:
-        raise ValueError(f"NumPy dtype {dt} has no HcclDataType (pass the HcclDataType value)") from None
+        raise ArgumentError("dtype", f"NumPy dtype {dt} has no HcclDataType (pass the HcclDataType value)") from None
 
 
 def reduce_op(op: Any) -> ReduceOp:
@@ -179,11 +180,15 @@ def reduce_op(op: Any) -> ReduceOp:
         try:
             return _OPS[op.lower()]
         except KeyError:
-            raise ValueError(f"unknown reduce op {op!r}; expected one of {sorted(_OPS)}") from None
+            raise ArgumentError("op", f"unknown reduce op {op!r}; expected one of {sorted(_OPS)}") from None
     try:
         return ReduceOp(int(op))
-    except (ValueError, TypeError):
-        raise ValueError(f"{op!r} is not an HcclReduceOp") from None
+    except (ValueError, TypeError, OverflowError):
+        raise ArgumentError("op", f"{op!r} is not an HcclReduceOp") from None
+
+
+def _count(count: Any) -> int:
+    return arguments.integer(count, "count", lo=0, hi=2**64 - 1)
 
 
 def _pointer(buffer: Any, nbytes: int, what: str) -> Any:
@@ -196,14 +201,15 @@ def _pointer(buffer: Any, nbytes: int, what: str) -> Any:
         base = buffer.buffer
         offset = desc.offset * _acl_dtypes.bits(desc.dtype) // 8 if desc.offset else 0
         if offset + nbytes > base.nbytes:
-            raise ValueError(f"{what}: {nbytes} bytes from element offset {desc.offset} exceed the tensor's buffer of {base.nbytes} bytes")
+            raise ArgumentError(what, f"{nbytes} bytes from element offset {desc.offset} exceed the tensor's "
+                                      f"buffer of {base.nbytes} bytes")
         return ffi.cast("char *", base.ptr) + offset
     if isinstance(buffer, DeviceBuffer):
         if nbytes > buffer.nbytes:
-            raise ValueError(f"{what}: {nbytes} bytes needed but the DeviceBuffer holds {buffer.nbytes}")
+            raise ArgumentError(what, f"{nbytes} bytes needed but the DeviceBuffer holds {buffer.nbytes}")
         return buffer.ptr
     if isinstance(buffer, (int, np.integer)):
-        return ffi.cast("void *", int(buffer))
+        return ffi.cast("void *", arguments.integer(buffer, what, lo=0, hi=2**64 - 1))
     if isinstance(buffer, ffi.CData):
         return ffi.cast("void *", buffer)
     raise TypeError(f"{what}: expected a DeviceBuffer, Tensor, device address or cffi pointer, got {type(buffer).__name__}")
@@ -271,13 +277,16 @@ def comm_config_init(**fields: Any) -> Any:
         attr = _CONFIG_FIELDS.get(key, key)
         if attr not in _CONFIG_FIELDS.values():
             raise TypeError(f"comm_config_init: unknown HcclCommConfig field {key!r}")
-        if isinstance(value, str):
-            data = value.encode()
+        if isinstance(value, (str, bytes)):
+            data = arguments.c_string(value, key)
             size = ffi.sizeof(getattr(config, attr))
             if len(data) >= size:
-                raise ValueError(f"{attr}: {len(data)} bytes do not fit in char[{size}] with the NUL")
+                raise ArgumentError(key, f"{len(data)} bytes do not fit in {attr} (char[{size}]) with the NUL")
             value = data
-        setattr(config, attr, value)
+        try:
+            setattr(config, attr, value)
+        except OverflowError:
+            raise ArgumentError(key, f"{value!r} is out of range for {attr}") from None
     return config
 
 
@@ -342,27 +351,28 @@ class Communicator(Resource):
 
     def all_reduce(self, send: Any, recv: Any, count: int, dtype: Any, op: Any = "sum", stream: Any = None) -> None:
         """``HcclAllReduce`` of ``count`` elements (queued on ``stream``; None = default stream)."""
-        dt, rop = hccl_dtype(dtype), reduce_op(op)
-        nbytes = int(count) * ITEMSIZE[dt]
-        status = library().HcclAllReduce(_pointer(send, nbytes, "send"), _pointer(recv, nbytes, "recv"), int(count),
+        dt, rop, count = hccl_dtype(dtype), reduce_op(op), _count(count)
+        nbytes = count * ITEMSIZE[dt]
+        status = library().HcclAllReduce(_pointer(send, nbytes, "send"), _pointer(recv, nbytes, "recv"), count,
                                          dt, rop, self._live(), _stream_handle(stream))
         check_hccl(status, "HcclAllReduce")
         _keep(stream, send, recv, self)
 
     def all_gather(self, send: Any, recv: Any, count: int, dtype: Any, stream: Any = None) -> None:
         """``HcclAllGather``: ``count`` elements from every rank into ``recv`` (``count * size`` elements)."""
-        dt = hccl_dtype(dtype)
-        nbytes = int(count) * ITEMSIZE[dt]
+        dt, count = hccl_dtype(dtype), _count(count)
+        nbytes = count * ITEMSIZE[dt]
         status = library().HcclAllGather(_pointer(send, nbytes, "send"), _pointer(recv, nbytes * self.size, "recv"),
-                                         int(count), dt, self._live(), _stream_handle(stream))
+                                         count, dt, self._live(), _stream_handle(stream))
         check_hccl(status, "HcclAllGather")
         _keep(stream, send, recv, self)
 
     def broadcast(self, buf: Any, count: int, dtype: Any, root: int = 0, stream: Any = None) -> None:
         """``HcclBroadcast`` of ``count`` elements from rank ``root``."""
-        dt = hccl_dtype(dtype)
-        nbytes = int(count) * ITEMSIZE[dt]
-        status = library().HcclBroadcast(_pointer(buf, nbytes, "buf"), int(count), dt, int(root), self._live(),
+        dt, count = hccl_dtype(dtype), _count(count)
+        nbytes = count * ITEMSIZE[dt]
+        root = arguments.integer(root, "root", lo=0, hi=2**32 - 1)
+        status = library().HcclBroadcast(_pointer(buf, nbytes, "buf"), count, dt, root, self._live(),
                                          _stream_handle(stream))
         check_hccl(status, "HcclBroadcast")
         _keep(stream, buf, self)
@@ -389,7 +399,7 @@ def init_all(devices: Sequence[int]) -> list[Communicator]:
     CANN's samples call ``aclrtSetDevice`` for every device first; then each
     rank runs on its own thread with a context of ``comm.device``.
     """
-    devs = [int(d) for d in devices]
+    devs = list(arguments.integers(devices, "devices", lo=-(2**31), hi=2**31 - 1))
     arr = ffi.new("int32_t[]", devs)
     out = ffi.new("HcclComm[]", len(devs))
     check_hccl(library().HcclCommInitAll(len(devs), arr, out), "HcclCommInitAll")
@@ -420,16 +430,18 @@ def init_root_info(n_ranks: int, root_info: bytes, rank: int, config: Any = None
     """
     data = bytes(root_info)
     if len(data) != ROOT_INFO_BYTES:
-        raise ValueError(f"root_info must be {ROOT_INFO_BYTES} bytes (from get_root_info()), got {len(data)}")
+        raise ArgumentError("root_info", f"must be {ROOT_INFO_BYTES} bytes (from get_root_info()), got {len(data)}")
     info = ffi.new("HcclRootInfo *")
     ffi.memmove(info, data, ROOT_INFO_BYTES)
     out = ffi.new("HcclComm *")
     lib = library()
     cfg = _config_arg(config)
+    n_ranks = arguments.integer(n_ranks, "n_ranks", lo=0, hi=2**32 - 1)
+    rank = arguments.integer(rank, "rank", lo=0, hi=2**32 - 1)
     if cfg is None:
-        check_hccl(lib.HcclCommInitRootInfo(int(n_ranks), info, int(rank), out), "HcclCommInitRootInfo")
+        check_hccl(lib.HcclCommInitRootInfo(n_ranks, info, rank, out), "HcclCommInitRootInfo")
     else:
-        check_hccl(lib.HcclCommInitRootInfoConfig(int(n_ranks), info, int(rank), cfg, out), "HcclCommInitRootInfoConfig")
+        check_hccl(lib.HcclCommInitRootInfoConfig(n_ranks, info, rank, cfg, out), "HcclCommInitRootInfoConfig")
     return Communicator(out[0], _calling_device())
 
 
@@ -439,10 +451,11 @@ def init_cluster_info(rank_table_path: str | os.PathLike, rank: int, config: Any
     out = ffi.new("HcclComm *")
     lib = library()
     cfg = _config_arg(config)
+    rank = arguments.integer(rank, "rank", lo=0, hi=2**32 - 1)
     if cfg is None:
-        check_hccl(lib.HcclCommInitClusterInfo(path, int(rank), out), "HcclCommInitClusterInfo")
+        check_hccl(lib.HcclCommInitClusterInfo(path, rank, out), "HcclCommInitClusterInfo")
     else:
-        check_hccl(lib.HcclCommInitClusterInfoConfig(path, int(rank), cfg, out), "HcclCommInitClusterInfoConfig")
+        check_hccl(lib.HcclCommInitClusterInfoConfig(path, rank, cfg, out), "HcclCommInitClusterInfoConfig")
     return Communicator(out[0], _calling_device())
 
 

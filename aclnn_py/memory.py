@@ -5,10 +5,11 @@ from typing import Any
 
 import numpy as np
 
+from . import arguments
 from ._ffi import ffi
 from ._loader import library
 from ._resource import Resource
-from .errors import check_acl
+from .errors import ArgumentError, check_acl
 from .runtime import Stream, _stream_handle
 
 
@@ -24,9 +25,7 @@ class DeviceBuffer(Resource):
 
     def __init__(self, nbytes: int, policy: int | None = None) -> None:
         lib = library()
-        if nbytes <= 0:
-            raise ValueError(f"nbytes must be > 0, got {nbytes}")
-        self.nbytes = int(nbytes)
+        self.nbytes = arguments.integer(nbytes, "nbytes", lo=1, hi=2**64 - 1)
         out = ffi.new("void **")
         policy = lib.ACL_MEM_MALLOC_HUGE_FIRST if policy is None else policy
         check_acl(lib.aclrtMalloc(out, self.nbytes, policy), "aclrtMalloc")
@@ -50,8 +49,9 @@ class DeviceBuffer(Resource):
         return int(ffi.cast("uintptr_t", self.handle))
 
     def _at(self, offset: int, nbytes: int) -> Any:
-        if offset < 0 or offset + nbytes > self.nbytes:
-            raise ValueError(f"bytes [{offset}, {offset + nbytes}) exceed the buffer of {self.nbytes} bytes")
+        if offset < 0 or nbytes < 0 or offset + nbytes > self.nbytes:
+            raise ArgumentError("offset", f"bytes [{offset}, {offset + nbytes}) are outside the buffer of "
+                                          f"{self.nbytes} bytes")
         return ffi.cast("char *", self.handle) + offset
 
     def copy_from_host(self, array: np.ndarray, offset: int = 0, stream: Stream | None = None) -> None:
@@ -62,7 +62,7 @@ class DeviceBuffer(Resource):
     def copy_to_host(self, out: np.ndarray, offset: int = 0, stream: Stream | None = None) -> np.ndarray:
         """Device -> host into the contiguous array ``out`` (filled after sync when queued)."""
         if not out.flags.c_contiguous or not out.flags.writeable:
-            raise ValueError("out must be a writeable C-contiguous array")
+            raise ArgumentError("out", "must be a writeable C-contiguous array")
         self._copy(_host_pointer(out), self._at(offset, out.nbytes), out.nbytes, "DEVICE_TO_HOST", stream, out)
         return out
 
@@ -82,6 +82,7 @@ class DeviceBuffer(Resource):
     def memset(self, value: int, nbytes: int | None = None, offset: int = 0, stream: Stream | None = None) -> None:
         """Fill bytes with ``value`` (``aclrtMemset`` / ``aclrtMemsetAsync``)."""
         lib = library()
+        value = arguments.integer(value, "value", lo=-(2**31), hi=2**31 - 1)
         nbytes = self.nbytes - offset if nbytes is None else nbytes
         dst = self._at(offset, nbytes)
         if stream is None:

@@ -102,7 +102,13 @@ class Context(Resource):
 
 
 class Stream(Resource):
-    """A stream of the current context; host objects used by queued work are kept alive until sync."""
+    """A stream of the current context.
+
+    Host objects used by queued work are kept alive until the next successful
+    :meth:`synchronize` (:meth:`keep`); resources a wrapper made for queued work
+    (device copies of NumPy inputs, tensor lists) are closed then (:meth:`release`),
+    so nothing they hold waits for the garbage collector. :meth:`close` does both.
+    """
 
     _destroy = "aclrtDestroyStream"
     _check = staticmethod(check_acl)
@@ -112,6 +118,7 @@ class Stream(Resource):
         check_acl(library().aclrtCreateStream(out), "aclrtCreateStream")
         self._own(out[0])
         self._keepalive: list[object] = []
+        self._owned: list[Resource] = []
         self._workspace = None
 
     def workspace(self, nbytes: int) -> Any:
@@ -132,6 +139,24 @@ class Stream(Resource):
         """Hold references until the next successful :meth:`synchronize`."""
         self._keepalive.extend(objects)
 
+    def release(self, *resources: Resource | None) -> None:
+        """Take ownership of ``resources`` (None is skipped) and close them once the stream has
+        passed the work queued so far: at the next successful :meth:`synchronize` or :meth:`close`."""
+        self._owned.extend(r for r in resources if r is not None)
+
+    def _let_go(self) -> None:
+        """After the stream passed its work: drop the references, close what it owns."""
+        self._keepalive.clear()
+        owned, self._owned = self._owned, []
+        failures = []
+        for resource in owned:
+            try:
+                resource.close()
+            except Exception as exc:  # close the others first
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+
     def synchronize(self, timeout_ms: int | None = None) -> None:
         """Wait for queued work; ``timeout_ms`` raises AclError (ACL_ERROR_RT_STREAM_SYNC_TIMEOUT) when exceeded."""
         lib = library()
@@ -140,7 +165,7 @@ class Stream(Resource):
         else:
             status = lib.aclrtSynchronizeStreamWithTimeout(self.handle, int(timeout_ms))
             check_acl(status, "aclrtSynchronizeStreamWithTimeout")
-        self._keepalive.clear()
+        self._let_go()
 
     def wait_event(self, event: "Event") -> None:
         """Queue a wait: later work on this stream starts after ``event`` completes."""
@@ -153,7 +178,7 @@ class Stream(Resource):
             except AclError:
                 pass  # the stream is going away; its failure was the caller's to collect
         super().close()
-        self._keepalive.clear()
+        self._let_go()
         if self._workspace is not None:
             self._workspace.close()
             self._workspace = None

@@ -1,16 +1,17 @@
 """aclTensor, aclTensorList and aclIntArray over device memory."""
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import dtypes, layout
+from . import arguments, dtypes, formats, layout
 from ._ffi import ffi
 from ._loader import library
 from ._resource import Resource
 from .descriptors import ND, TensorDesc, contiguous_strides
-from .errors import AclnnParamError, check_aclnn, recent_message
+from .errors import AclnnParamError, ArgumentError, check_aclnn, recent_message
 from .memory import DeviceBuffer
 from .runtime import Stream
 
@@ -20,6 +21,14 @@ _CODED_8BIT = ("hifloat8", "float8_e8m0", "float8_e4m3fn", "float8_e5m2")
 
 def _int64s(values: Sequence[int]) -> Any:
     return ffi.new("int64_t[]", [int(v) for v in values] or [0])
+
+
+def _host_values(array: np.ndarray, dtype: int, cast: bool) -> np.ndarray:
+    """``array`` in the host representation of ``dtype``, refusing lossy conversions unless ``cast``."""
+    try:
+        return formats.to_host(array, dtypes.name(dtype), cast=cast)
+    except ValueError as exc:
+        raise ArgumentError("array", str(exc)) from None
 
 
 def create_handle(desc: TensorDesc) -> Any:
@@ -52,23 +61,26 @@ class Tensor(Resource):
                  strides: Sequence[int] | None = None, offset: int = 0, format: int = ND,
                  storage_shape: Sequence[int] | None = None) -> None:
         dtype = dtypes.to_acl(dtype)
-        shape = tuple(int(d) for d in shape)
-        if storage_shape is None:
-            storage_shape = (buffer.nbytes * 8 // dtypes.bits(dtype),)
+        shape = arguments.shape(shape, "shape")
+        # computed strides are checked too: those of a huge shape with a 0 dim exceed int64
+        strides = arguments.integers(contiguous_strides(shape) if strides is None else strides, "strides")
+        if len(strides) != len(shape):
+            raise ArgumentError("strides", f"{len(strides)} strides for a shape of {len(shape)} dims")
+        storage_shape = (buffer.nbytes * 8 // dtypes.bits(dtype),) if storage_shape is None \
+            else arguments.shape(storage_shape, "storage_shape")
         self.buffer = buffer
         self.owns_buffer = False
-        self.desc = TensorDesc(shape, int(dtype),
-                               tuple(int(s) for s in strides) if strides is not None else contiguous_strides(shape),
-                               int(offset), int(format), tuple(int(d) for d in storage_shape), buffer.address)
+        self.desc = TensorDesc(shape, int(dtype), strides, arguments.integer(offset, "offset"),
+                               arguments.integer(format, "format", lo=-(2**31), hi=2**31 - 1),
+                               storage_shape, buffer.address)
         try:
             layout.check(self.desc)
         except layout.LayoutError as exc:
             raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor", str(exc)) from None
         start, nbytes = layout.byte_span(self.desc)
         if start + nbytes > buffer.nbytes:
-            raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor",
-                                  f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
-                                  f"[{start}, {start + nbytes}) but the buffer has {buffer.nbytes}")
+            raise ArgumentError("shape", f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
+                                         f"[{start}, {start + nbytes}) but the buffer has {buffer.nbytes}")
         self._own(create_handle(self.desc))
 
     def close(self) -> None:
@@ -82,30 +94,58 @@ class Tensor(Resource):
     def empty(cls, shape: Sequence[int], dtype: Any, *, format: int = ND) -> "Tensor":
         """A contiguous tensor on a new buffer (contents undefined)."""
         dtype = dtypes.to_acl(dtype)
-        numel = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
-        tensor = cls(DeviceBuffer(max(dtypes.nbytes(numel, dtype), 1)), shape, dtype, format=format)
+        shape = arguments.shape(shape, "shape")
+        nbytes = dtypes.nbytes(math.prod(shape), dtype)
+        if nbytes > arguments.INT64_MAX:
+            raise ArgumentError("shape", f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs {nbytes} "
+                                         f"bytes, more than a device buffer can address (2**63 - 1)")
+        buffer = DeviceBuffer(max(nbytes, 1))
+        try:
+            tensor = cls(buffer, shape, dtype, format=format)
+        except BaseException:
+            buffer.close()
+            raise
         tensor.owns_buffer = True
         return tensor
 
     @classmethod
-    def from_numpy(cls, array: np.ndarray, dtype: Any = None, stream: Stream | None = None) -> "Tensor":
+    def from_numpy(cls, array: np.ndarray, dtype: Any = None, stream: Stream | None = None, *,
+                   cast: bool = False) -> "Tensor":
         """Copy a host array to a new contiguous tensor.
 
         ``dtype`` defaults to the array's. A uint8 array given with an 8-bit float
         dtype (``"hifloat8"``, ``"float8_e8m0"``, ``"float8_e4m3fn"``,
         ``"float8_e5m2"``) holds the codes and is stored as is. 4-bit types are
-        packed on the way.
+        packed on the way. Converting to another dtype must not lose values
+        (:func:`aclnn_py.formats.to_host`: no wrapping, truncation or overflow;
+        float rounding is fine): otherwise :class:`~aclnn_py.errors.ArgumentError`
+        names the values and the range, unless ``cast=True`` asks for NumPy's
+        ``astype`` conversion as it is.
         """
         array = np.asarray(array)
-        dtype = dtypes.of_array(array) if dtype is None else dtypes.to_acl(dtype)
+        if dtype is None:
+            try:
+                dtype = dtypes.of_array(array)
+            except ValueError:
+                raise ArgumentError("array", f"NumPy dtype {array.dtype} has no aclDataType; pass dtype=") from None
+        else:
+            dtype = dtypes.to_acl(dtype)
         if array.dtype == np.uint8 and dtypes.name(dtype) in _CODED_8BIT:
             array = array.view(dtypes.host_dtype(dtype))
+        values = _host_values(array, dtype, cast)
         tensor = cls.empty(array.shape, dtype)
-        tensor.copy_from_numpy(array, stream)
+        try:
+            tensor.copy_from_numpy(values, stream)
+        except BaseException:
+            tensor.close()
+            raise
         return tensor
 
-    def copy_from_numpy(self, array: np.ndarray, stream: Stream | None = None) -> None:
-        """Write host values (logical shape) into the tensor's memory."""
+    def copy_from_numpy(self, array: np.ndarray, stream: Stream | None = None, *, cast: bool = False) -> None:
+        """Write host values (logical shape) into the tensor's memory (``cast`` as in :meth:`from_numpy`)."""
+        values = _host_values(np.asarray(array), self.desc.dtype, cast)
+        if values.shape != self.desc.shape:
+            raise ArgumentError("array", f"values of shape {list(values.shape)} do not fit {self}")
         start, nbytes = layout.byte_span(self.desc)
         if not nbytes:
             return
@@ -114,9 +154,9 @@ class Tensor(Resource):
         else:  # bytes shared with other elements keep their contents
             raw = self.buffer.to_numpy(np.uint8, (nbytes,), start)
         try:
-            layout.into_bytes(self.desc, array, raw)
+            layout.into_bytes(self.desc, values, raw)
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"cannot store array into {self}: {exc}") from None
+            raise ArgumentError("array", f"cannot store the values into {self}: {exc}") from None
         self.buffer.copy_from_host(raw, start, stream)
 
     def to_numpy(self) -> np.ndarray:
@@ -136,7 +176,7 @@ class Tensor(Resource):
     def transpose(self) -> "Tensor":
         """The last two dims swapped, as a strided view (how CANN marks a transposed x2/weight)."""
         if self.desc.ndim < 2:
-            raise ValueError("transpose needs at least 2 dims")
+            raise ArgumentError("tensor", f"transpose needs at least 2 dims, got shape {list(self.shape)}")
         d = self.desc
         shape = d.shape[:-2] + (d.shape[-1], d.shape[-2])
         strides = d.strides[:-2] + (d.strides[-1], d.strides[-2])
@@ -209,7 +249,7 @@ class IntArray(Resource):
     _check = staticmethod(check_aclnn)
 
     def __init__(self, values: Sequence[int]) -> None:
-        self.values = tuple(int(v) for v in values)
+        self.values = arguments.integers(values, "values")
         handle = library().aclCreateIntArray(_int64s(self.values), len(self.values))
         if handle == ffi.NULL:
             raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "aclCreateIntArray", recent_message())

@@ -866,18 +866,20 @@ RULES = [
         r, group_list_type=2, group_list=T(np.array([[0, 2], [1, 6]], np.int64))), INVALID,
      "needs groupListType 1 (the groupList holds counts), got 2", True),
     ("950_a8w4_pergroup_scale", "950", lambda r: base_a8w4(r, k=512, group_list_type=1), INVALID,
-     "scaleOptional must have shape [E, K/256, N] = [3, 2, 16] for A8W4 without offsetOptional", True),
+     "scaleOptional shape [3, 1, 16] is not supported: A8W4 (one group per 256 values of K) needs [3, 2, 16]", True),
+    ("a8w4_pergroup_scale_a2", "A2", lambda r: base_a8w4(r, k=512, group_list_type=1), INVALID,
+     "scaleOptional shape [3, 1, 16] is not supported: A8W4 (one group per 256 values of K) needs [3, 2, 16]", True),
     ("950_a8w4_perchannel_scale", "950", lambda r: base_a8w4_offset(r, scale=[T(np.ones((3, 2, 16), np.uint64))]),
-     INVALID, "scaleOptional must have shape [E, 1, N] = [3, 1, 16] for A8W4 with offsetOptional", True),
+     INVALID, "scaleOptional shape [3, 2, 16] is not supported: A8W4 with offsetOptional (one group) needs [3, 1, 16]", True),
     ("950_a8w4_offset_shape", "950", lambda r: base_a8w4_offset(r, offset=[T(np.zeros((3, 16), np.float32))]),
-     INVALID, "offsetOptional must have shape [E, 1, N] = [3, 1, 16], got [3, 16]", True),
+     INVALID, "offsetOptional shape [3, 16] is not supported: A8W4 needs [3, 1, 16]", True),
     ("950_a8w4_offset_bf16_out", "950", lambda r: base_a8w4_offset(r, out=[T(np.zeros((8, 16), BF16))]),
      INVALID, "offsetOptional (asymmetric A8W4) needs FLOAT16 out", True),
     ("950_a8w4_pts_missing", "950", lambda r: base_a8w4(r, group_list_type=1, per_token_scale=None), NULLPTR,
      "perTokenScaleOptional is nullptr but A8W4 requires it", True),
     ("950_a8w4_pts_per_tensor", "950", lambda r: base_a8w4(
         r, group_list_type=1, per_token_scale=[T(np.ones(3, np.float32))]), INVALID,
-     "perTokenScaleOptional must have shape [8] (per token), got [3]", True),
+     "perTokenScaleOptional shape [3] is not supported: per-token quantization needs [8]", True),
     ("950_a8w4_bias_missing", "950", lambda r: base_a8w4(r, group_list_type=1, bias=None), NULLPTR,
      "biasOptional is nullptr but A8W4 requires it", True),
     ("950_a8w4_int64_scale", "950", lambda r: base_a8w4(r, group_list_type=1, scale=[T(np.ones((3, 1, 16),
@@ -892,8 +894,8 @@ RULES = [
         r, n=64, group_list_type=1, weight=[dev_nz(ints(r, (3, 256, 64), -8, 8, ml_dtypes.int4), "int4")]),
      INVALID, "FRACTAL_NZ storage shape [3, 1, 16, 16, 64] is not the NZ shape [3, 2, 16, 16, 32]", True),
     ("950_a4w4_scale_shape", "950", lambda r: base_a4w4(r, scale_shape=(3, 1)), INVALID,
-     "scaleOptional must have shape [E, N] = [3, 16] (per channel) or [E, G, N] = [3, G, 16] (per group) "
-     "for A4W4, got [3, 1]", True),
+     "scaleOptional shape [3, 1] is not supported: A4W4 (per channel [N] or per group [G, N]) needs "
+     "[3, 16] or [3, 3, 16]", True),
     ("950_a4w4_pergroup_nz", "950", lambda r: base_a4w4(
         r, n=64, scale_shape=(3, 2, 64), weight=[dev_nz(ints(r, (3, 64, 64), -8, 8, ml_dtypes.int4), "int4")]),
      INVALID, "A4W4 with a per-group scale [E, G, N] needs an ND weight on the 950 profile", True),
@@ -903,7 +905,7 @@ RULES = [
     ("950_a4w4_bias", "950", lambda r: base_a4w4(r, bias=[T(np.zeros((3, 16), np.float32))]), INVALID,
      "biasOptional dtype FLOAT is not supported for A4W4 on the 950 profile; supported: null", True),
     ("950_a4w4_pts_per_tensor", "950", lambda r: base_a4w4(r, per_token_scale=[T(np.ones((3, 1), np.float32))]),
-     INVALID, "perTokenScaleOptional must have shape [8] (per token), got [3, 1]", True),
+     INVALID, "perTokenScaleOptional shape [3, 1] is not supported: per-token quantization needs [8]", True),
     ("950_a4w4_fp32_out", "950", lambda r: base_a4w4(r, out=[T(np.zeros((8, 16), np.float32))]), INVALID,
      "out dtype FLOAT is not supported for A4W4 on the 950 profile", True),
     ("950_a4w4_transposed", "950", lambda r: base_a4w4(
@@ -983,7 +985,6 @@ def test_a8w4_a2_accepted_a3_accepted(env, rng):
 # and every A2 rejection of these scenarios keeps its code and message on A2 and A3.
 INT4_950_ONLY = [
     ("a8w4_group_list_type_0", lambda r: base_a8w4(r)),
-    ("a8w4_scale_not_per_256", lambda r: base_a8w4(r, k=512, group_list_type=1)),
     ("a4w4_pergroup_nz", lambda r: base_a4w4(
         r, n=64, scale_shape=(3, 2, 64), weight=[dev_nz(ints(r, (3, 64, 64), -8, 8, ml_dtypes.int4), "int4")])),
 ]

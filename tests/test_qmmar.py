@@ -441,7 +441,7 @@ def test_out_dtype_required_when_not_inferable():
         stream = aclnn_py.Stream()
         try:
             x = np.zeros((4, 64), ml_dtypes.float8_e4m3fn)
-            with pytest.raises(ValueError, match="out_dtype is required"):
+            with pytest.raises(ValueError, match="out_dtype: required"):
                 quant_matmul_all_reduce_v4(x, x.T.copy(), trans_quant_param(np.ones(4, np.float32)),
                                            group="g", stream=stream)
         finally:

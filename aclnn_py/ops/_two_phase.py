@@ -8,7 +8,7 @@ times.
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, Sequence
 
 from .._ffi import ffi
 from .._loader import library
@@ -28,11 +28,27 @@ def phase2(op: str, size: int, executor: Any, stream: Stream) -> None:
     check_aclnn(getattr(library(), op)(stream.workspace(size), size, executor, stream.handle), op)
 
 
-def launch(op: str, args: tuple, stream: Stream, keep: tuple = ()) -> None:
-    """Both phases; ``keep`` (tensors, lists...) stays alive until the stream synchronises."""
-    size, executor = phase1(op, *args)
-    phase2(op, size, executor, stream)
-    stream.keep(*keep)
+def launch(op: str, args: tuple, stream: Stream, keep: tuple = (), release: Sequence[Any] = ()) -> None:
+    """Both phases; ``keep`` (the caller's tensors...) stays alive until the stream synchronises,
+    ``release`` (what the wrapper made for this call) is closed then -- also when a phase fails,
+    since copies into those tensors may already be queued on the stream."""
+    try:
+        size, executor = phase1(op, *args)
+        phase2(op, size, executor, stream)
+        stream.keep(*keep)
+    finally:
+        stream.release(*release)
+
+
+def dispose(resources: Sequence[Any], stream: Stream | None) -> None:
+    """Release what a wrapper made when the call cannot go ahead: at the stream's next
+    synchronisation when copies may be queued on ``stream``, at once otherwise."""
+    if stream is not None:
+        stream.release(*resources)
+        return
+    for resource in resources:
+        if resource is not None:
+            resource.close()
 
 
 class Plan:
@@ -42,13 +58,20 @@ class Plan:
     input buffers' contents between runs gives new results.
     """
 
-    def __init__(self, op: str, args: tuple, keep: tuple = ()) -> None:
+    def __init__(self, op: str, args: tuple, keep: tuple = (), owned: Sequence[Any] = ()) -> None:
+        """``keep``: objects the executor uses; ``owned``: resources the plan made and closes
+        with itself (closed now if phase 1 fails)."""
         self.op = op
-        self.workspace_size, self._executor = phase1(op, *args)
+        self._owned = list(owned)
+        try:
+            self.workspace_size, self._executor = phase1(op, *args)
+        except BaseException:
+            dispose(self._owned, None)
+            raise
+        self._finalizer = weakref.finalize(self, _destroy_executor, self._executor)
         lib = library()
         check_aclnn(lib.aclSetAclOpExecutorRepeatable(self._executor), "aclSetAclOpExecutorRepeatable")
         self._keep = keep
-        self._finalizer = weakref.finalize(self, _destroy_executor, self._executor)
 
     def execute(self, stream: Stream) -> None:
         if not self._finalizer.alive:
@@ -57,8 +80,11 @@ class Plan:
         stream.keep(self, *self._keep)
 
     def close(self) -> None:
+        """Destroy the executor and what the plan made (after the streams that ran it synchronised)."""
         if self._finalizer.detach():
             check_aclnn(library().aclDestroyAclOpExecutor(self._executor), "aclDestroyAclOpExecutor")
+            dispose(self._owned, None)
+            self._owned = []
 
     def __enter__(self) -> "Plan":
         return self

@@ -22,14 +22,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import dtypes, soc
+from .. import arguments, dtypes, formats, soc
 from .._ffi import ffi
 from .._loader import library
+from ..descriptors import TensorDesc
+from ..errors import AclnnParamError, ArgumentError
 from ..golden import grouped_matmul as golden
 from ..rules import grouped_matmul as rules
 from ..runtime import Stream
 from ..tensor import IntArray, Tensor, TensorList
-from ._two_phase import launch
+from ._two_phase import dispose, launch
 
 __all__ = ["grouped_matmul_v5", "OP"]
 
@@ -46,38 +48,59 @@ def _profile() -> str | None:
         return None
 
 
-def _as_tensor(value: Any, created: list[Tensor]) -> Tensor:
+def _as_tensor(value: Any, parameter: str, created: list) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    t = Tensor.from_numpy(np.asarray(value))
+    if value is None:
+        raise TypeError(f"{parameter}: expected a Tensor or an array, got None")
+    try:
+        t = Tensor.from_numpy(np.asarray(value))
+    except ArgumentError as exc:
+        raise ArgumentError(parameter, exc.detail) from None
     created.append(t)
     return t
 
 
-def _as_list(values: Sequence[Any] | Any | None, created: list[Tensor]) -> list[Tensor] | None:
+def _as_list(values: Sequence[Any] | Any | None, parameter: str, created: list) -> list[Tensor] | None:
     if values is None:
         return None
     if isinstance(values, (Tensor, np.ndarray)):
         values = [values]
-    return [_as_tensor(v, created) for v in values]
+    return [_as_tensor(v, f"{parameter}[{i}]", created) for i, v in enumerate(values)]
 
 
 def _descs(tensors: list[Tensor] | None):
     return None if tensors is None else [t.desc for t in tensors]
 
 
-def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_scale) -> str:
+def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_scale) -> dtypes.DataType:
     x_name = dtypes.name(x[0].desc.dtype)
     w_name = dtypes.name(weight[0].desc.dtype)
-    scale_name = None if scale is None else dtypes.name(scale[0].desc.dtype)
+    scale_name = dtypes.name(scale[0].desc.dtype) if scale else None
     try:
         kind = golden.scenario(x_name, w_name, scale_dtype=scale_name,
                                has_antiquant_scale=antiquant_scale is not None)
     except ValueError:
-        return x_name
+        return dtypes.from_name(x_name)
     if kind in ("nonquant", "a16w8", "a16w4", "weight_fp8"):
-        return x_name
-    raise ValueError(f"out_dtype is required for the quantized scenario {kind} (e.g. 'bfloat16')")
+        return dtypes.from_name(x_name)
+    raise ArgumentError("out_dtype", f"required for the quantized scenario {kind} (e.g. 'bfloat16')")
+
+
+def _output_shapes(xs, ws, gl, group_host, split_item, group_type, group_list_type) -> list[tuple[int, ...]]:
+    """Shapes of the outputs the scenario implies (AclnnParamError when the inputs imply none)."""
+    try:
+        shapes = rules.output_shapes(
+            [t.desc for t in xs], [t.desc for t in ws], split_item=split_item, group_type=group_type,
+            group_list_len=None if gl is None or gl.desc.ndim == 0 else gl.shape[0],
+            group_list_values=group_host, group_list_type=group_list_type)
+    except AclnnParamError:
+        raise
+    except ValueError as exc:
+        if group_type == 0 and len(xs) == 1 and split_item in (0, 1) and group_host is None:
+            raise ArgumentError("out", str(exc)) from None
+        raise AclnnParamError(rules.INVALID, rules.FUNCTION, str(exc)) from None
+    return shapes
 
 
 def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offset=None, antiquant_scale=None,
@@ -94,59 +117,69 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
     x split along M (groupType 0, splitItem 0/1) need either ``out`` or a host
     ``group_list`` (its values size the outputs; a device groupList is never read
     back). Argument errors raise :class:`~aclnn_py.errors.AclnnParamError`
-    (161001/161002) before C is called.
+    (161001/161002) before C is called. Device copies made from arrays are
+    released once the stream has passed the work (:meth:`Stream.release`).
     """
-    created: list[Tensor] = []
-    xs = _as_list(x, created)
-    ws = _as_list(weight, created)
-    lists = {name: _as_list(v, created) for name, v in (
-        ("bias", bias), ("scale", scale), ("offset", offset), ("antiquant_scale", antiquant_scale),
-        ("antiquant_offset", antiquant_offset), ("per_token_scale", per_token_scale))}
-    group_host = None
-    if group_list is None:
-        gl = None
-    elif isinstance(group_list, Tensor):
-        gl = group_list
-    else:
-        group_host = np.asarray(group_list, dtype=np.int64)
-        gl = Tensor.from_numpy(group_host)
-        created.append(gl)
-    if xs is None or ws is None:
-        raise rules.AclnnParamError(rules.NULLPTR, rules.FUNCTION, f"{'x' if xs is None else 'weight'} is nullptr")
-    outs = _as_list(out, created)
-    if outs is None:
-        if out_dtype is None:
-            out_dtype = _default_out_dtype(xs, ws, lists["scale"], lists["antiquant_scale"])
-        try:
-            shapes = rules.output_shapes(
-                [t.desc for t in xs], [t.desc for t in ws], split_item=split_item, group_type=group_type,
-                group_list_len=None if gl is None else gl.shape[0], group_list_values=group_host,
-                group_list_type=group_list_type)
-        except ValueError as exc:
-            if group_type == 0 and len(xs) == 1 and split_item in (0, 1) and group_host is None:
-                raise ValueError(str(exc)) from None
-            raise rules.AclnnParamError(rules.INVALID, rules.FUNCTION, str(exc)) from None
-        outs = [Tensor.empty(s, out_dtype) for s in shapes]
-    profile = _profile()
-    if profile is not None:
-        rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws], out=[t.desc for t in outs],
-                    **{k: _descs(v) for k, v in lists.items()}, group_list=None if gl is None else gl.desc,
-                    split_item=split_item, group_type=group_type, group_list_type=group_list_type,
-                    act_type=act_type, tuning_config=tuning_config, profile=profile)
+    attrs = {name: arguments.integer(value, name) for name, value in (
+        ("split_item", split_item), ("group_type", group_type), ("group_list_type", group_list_type),
+        ("act_type", act_type))}
+    if out_dtype is not None:
+        out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
+    if tuning_config is not None:
+        tuning_config = arguments.integers(tuning_config, "tuning_config")
+    created: list[Any] = []  # released with the work
+    try:
+        xs = _as_list(x, "x", created)
+        ws = _as_list(weight, "weight", created)
+        lists = {name: _as_list(v, name, created) for name, v in (
+            ("bias", bias), ("scale", scale), ("offset", offset), ("antiquant_scale", antiquant_scale),
+            ("antiquant_offset", antiquant_offset), ("per_token_scale", per_token_scale))}
+        group_host = None
+        if group_list is None or isinstance(group_list, Tensor):
+            gl = group_list
+        else:
+            try:
+                group_host = formats.to_host(np.asarray(group_list), "int64")
+            except ValueError as exc:
+                raise ArgumentError("group_list", str(exc)) from None
+            gl = Tensor.from_numpy(group_host)
+            created.append(gl)
+        if xs is None or ws is None:
+            raise AclnnParamError(rules.NULLPTR, rules.FUNCTION, f"{'x' if xs is None else 'weight'} is nullptr")
+        made_outs: list[Tensor] = []  # returned to the caller, never released here
+        outs = _as_list(out, "out", made_outs)
+        out_descs = None
+        if outs is None:  # descriptors only: the memory is allocated once the rules accept the call
+            shapes = _output_shapes(xs, ws, gl, group_host, attrs["split_item"], attrs["group_type"],
+                                    attrs["group_list_type"])
+            dtype = out_dtype or _default_out_dtype(xs, ws, lists["scale"], lists["antiquant_scale"])
+            out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
+        profile = _profile()
+        if profile is not None:
+            rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
+                        out=out_descs if outs is None else [t.desc for t in outs],
+                        **{k: _descs(v) for k, v in lists.items()}, group_list=None if gl is None else gl.desc,
+                        tuning_config=tuning_config, profile=profile, **attrs)
+        if outs is None:
+            outs = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
 
-    handles: list[Any] = []
-    def tl(tensors):
-        if tensors is None:
-            return ffi.NULL
-        lst = TensorList(tensors)
-        handles.append(lst)
-        return lst.handle
+        def tl(tensors):
+            if tensors is None:
+                return ffi.NULL
+            lst = TensorList(tensors)
+            created.append(lst)
+            return lst.handle
 
-    tuning = None if tuning_config is None else IntArray(tuning_config)
-    args = (tl(xs), tl(ws), tl(lists["bias"]), tl(lists["scale"]), tl(lists["offset"]),
-            tl(lists["antiquant_scale"]), tl(lists["antiquant_offset"]), tl(lists["per_token_scale"]),
-            ffi.NULL if gl is None else gl.handle, ffi.NULL, ffi.NULL, ffi.NULL, int(split_item),
-            int(group_type), int(group_list_type), int(act_type),
-            ffi.NULL if tuning is None else tuning.handle, tl(outs), ffi.NULL, ffi.NULL)
-    launch(OP, args, stream, keep=(handles, tuning, created, xs, ws, lists, gl, outs))
+        tuning = None if tuning_config is None else IntArray(tuning_config)
+        created.append(tuning)
+        args = (tl(xs), tl(ws), tl(lists["bias"]), tl(lists["scale"]), tl(lists["offset"]),
+                tl(lists["antiquant_scale"]), tl(lists["antiquant_offset"]), tl(lists["per_token_scale"]),
+                ffi.NULL if gl is None else gl.handle, ffi.NULL, ffi.NULL, ffi.NULL, attrs["split_item"],
+                attrs["group_type"], attrs["group_list_type"], attrs["act_type"],
+                ffi.NULL if tuning is None else tuning.handle, tl(outs), ffi.NULL, ffi.NULL)
+    except BaseException:
+        dispose(created, stream)
+        raise
+    users = [t for t in [*xs, *ws, *(t for v in lists.values() for t in v or ()), gl] if t is not None]
+    launch(OP, args, stream, keep=(*users, *outs), release=created)
     return outs

@@ -29,12 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes
+from .. import arguments, dtypes
 from .._ffi import ffi
+from ..descriptors import TensorDesc
+from ..errors import ArgumentError
 from ..rules import quant_matmul_all_reduce as rules
 from ..runtime import Stream
 from ..tensor import Tensor
-from ._two_phase import Plan, launch
+from ._two_phase import Plan, dispose, launch
 from .trans import current_profile
 
 __all__ = ["QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
@@ -45,10 +47,17 @@ D = dtypes.DataType
 _INPUTS = ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1", "comm_quant_scale_2")
 
 
-def _tensor(value: Any, dtype: Any = None, stream: Stream | None = None) -> Tensor | None:
+def _tensor(value: Any, parameter: str, created: list[Tensor], dtype: Any = None,
+            stream: Stream | None = None) -> Tensor | None:
+    """``value`` itself when it is a Tensor (or None), else a device copy recorded in ``created``."""
     if value is None or isinstance(value, Tensor):
         return value
-    return Tensor.from_numpy(np.asarray(value), dtype, stream)
+    try:
+        tensor = Tensor.from_numpy(np.asarray(value), dtype, stream)
+    except ArgumentError as exc:
+        raise ArgumentError(parameter, exc.detail) from None
+    created.append(tensor)
+    return tensor
 
 
 def infer_out_dtype(x1: Tensor, x2_scale: Tensor, x1_scale: Tensor | None, x3: Tensor | None,
@@ -65,55 +74,88 @@ def infer_out_dtype(x1: Tensor, x2_scale: Tensor, x1_scale: Tensor | None, x3: T
     return None
 
 
-def _group_name(group: Any) -> tuple[str, int | None]:
-    if isinstance(group, str):
-        return group, None
-    if isinstance(group, bytes):
-        return group.decode(), None
-    return str(group.name), int(group.size)  # an aclnn_py.hccl.Communicator
+def _group_name(group: Any) -> tuple[bytes | None, int | None]:
+    """The communicator name for C (str as UTF-8, bytes unchanged, None for NULL) and the
+    group size when known."""
+    if group is None:
+        return None, None
+    if isinstance(group, (str, bytes, bytearray)):
+        return arguments.c_string(group, "group"), None
+    name, size = getattr(group, "name", None), getattr(group, "size", None)
+    if not isinstance(name, str) or size is None:
+        raise TypeError(f"group: expected an aclnn_py.hccl.Communicator or a communicator name (str), "
+                        f"got {type(group).__name__}")
+    return arguments.c_string(name, "group"), int(size)
 
 
 class _Call:
-    """Tensors and C arguments of one call of ``signature``, checked (canonical arguments)."""
+    """Tensors and C arguments of one call of ``signature``, checked (canonical arguments).
+
+    ``tensors`` holds every tensor by canonical name ("output" included); ``keep``
+    what the queued work uses and the caller owns (never this object: a reference
+    cycle would leave the tensors to the garbage collector); ``created`` the device
+    copies of NumPy inputs, released once the stream has passed the work.
+    """
 
     def __init__(self, x1, x2, x2_scale, *, group, stream, bias=None, x3=None, x1_scale=None,
                  comm_quant_scale_1=None, comm_quant_scale_2=None, group_size=0, comm_quant_mode=0,
                  out=None, out_dtype=None, reduce_op="sum", comm_turn=0, stream_mode=1, rank_size=None,
                  x_dtype=None, signature: rules.Signature = rules.V4) -> None:
+        ints = {name: arguments.integer(value, name) for name, value in (
+            ("comm_turn", comm_turn), ("stream_mode", stream_mode), ("group_size", group_size),
+            ("comm_quant_mode", comm_quant_mode))}
+        group_bytes, size = _group_name(group)
+        reduce_bytes = None if reduce_op is None else arguments.c_string(reduce_op, "reduce_op")
+        if x_dtype is not None:
+            x_dtype = dtypes.to_acl(x_dtype, "x_dtype")
+        if out_dtype is not None:
+            out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
+        if out is not None and not isinstance(out, Tensor):
+            raise TypeError(f"out: expected a Tensor, got {type(out).__name__}")
         values = dict(x1=x1, x2=x2, bias=bias, x3=x3, x1_scale=x1_scale, x2_scale=x2_scale,
                       comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2)
-        t = {key: _tensor(values[key], x_dtype if key in ("x1", "x2") else None, stream) for key in _INPUTS}
-        name, size = _group_name(group)
-        rank_size = size if rank_size is None else rank_size
-        if out is None and t["x1"] is not None and t["x2"] is not None and t["x2_scale"] is not None:
-            dtype = infer_out_dtype(t["x1"], t["x2_scale"], t["x1_scale"], t["x3"], t["comm_quant_scale_1"]) \
-                if out_dtype is None else dtypes.to_acl(out_dtype)
-            if dtype is None:
-                raise ValueError(f"{signature.op}: out_dtype is required for {dtypes.label(t['x1'].dtype)} x1 "
-                                 f"with {dtypes.label(t['x2_scale'].dtype)} {signature.label('x2_scale')} "
-                                 f"(FLOAT16, BFLOAT16 or FLOAT)")
-            out = Tensor.empty(t["x1"].shape[:-1] + (t["x2"].shape[-1],), dtype)
+        self.created: list[Tensor] = []
+        try:
+            t = {key: _tensor(values[key], key, self.created, x_dtype if key in ("x1", "x2") else None, stream)
+                 for key in _INPUTS}
+            out_desc = None if out is None else out.desc
+            if out is None and t["x1"] is not None and t["x2"] is not None and t["x2_scale"] is not None:
+                dtype = infer_out_dtype(t["x1"], t["x2_scale"], t["x1_scale"], t["x3"],
+                                        t["comm_quant_scale_1"]) if out_dtype is None else out_dtype
+                if dtype is None:
+                    raise ArgumentError("out_dtype", f"required for {dtypes.label(t['x1'].dtype)} x1 with "
+                                                     f"{dtypes.label(t['x2_scale'].dtype)} "
+                                                     f"{signature.label('x2_scale')} (FLOAT16, BFLOAT16 or FLOAT)")
+                # x1 (.., k) @ x2 (k, n); slicing keeps a wrong rank for the rules to report
+                out_desc = TensorDesc.contiguous(t["x1"].shape[:-1] + t["x2"].shape[-1:], int(dtype))
+            desc = lambda v: None if v is None else v.desc  # noqa: E731
+            self.plan = rules.check(
+                **{key: desc(v) for key, v in t.items()}, output=out_desc,
+                reduce_op=None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace"),
+                comm_turn=ints["comm_turn"], stream_mode=ints["stream_mode"], group_size=ints["group_size"],
+                comm_quant_mode=ints["comm_quant_mode"], profile=current_profile(),
+                rank_size=size if rank_size is None else arguments.integer(rank_size, "rank_size"),
+                signature=signature)
+            if out is None:  # allocated only once the rules accept the call
+                out = Tensor.empty(out_desc.shape, out_desc.dtype)
+        except BaseException:
+            dispose(self.created, stream)
+            raise
         t["output"] = out
-        self.tensors = t  # by canonical name, "output" included
+        self.tensors = t
         self.out = out
-        desc = lambda v: None if v is None else v.desc  # noqa: E731
-        self.plan = rules.check(
-            **{key: desc(v) for key, v in t.items()}, reduce_op=reduce_op, comm_turn=comm_turn,
-            stream_mode=stream_mode, group_size=group_size, comm_quant_mode=comm_quant_mode,
-            profile=current_profile(), rank_size=rank_size, signature=signature)
-        self._group = ffi.new("char[]", name.encode())
-        self._reduce = ffi.new("char[]", reduce_op.encode())
+        self._group = ffi.NULL if group_bytes is None else ffi.new("char[]", group_bytes)
+        self._reduce = ffi.NULL if reduce_bytes is None else ffi.new("char[]", reduce_bytes)
         c_values = {key: ffi.NULL if v is None else v.handle for key, v in t.items()}
-        c_values.update(group=self._group, reduce_op=self._reduce, comm_turn=int(comm_turn),
-                        stream_mode=int(stream_mode), group_size=int(group_size),
-                        comm_quant_mode=int(comm_quant_mode))
+        c_values.update(group=self._group, reduce_op=self._reduce, **ints)
         self.args = tuple(c_values[signature.params[p]] for p in signature.parameters)
-        self.keep = (self, *t.values())
+        users = tuple(v for v in values.values() if isinstance(v, Tensor))
+        self.keep = (self._group, self._reduce, out) + users
 
 
 def _run(signature: rules.Signature, stream: Stream, **kwargs: Any) -> Tensor:
     call = _Call(stream=stream, signature=signature, **kwargs)
-    launch(signature.op, call.args, stream, keep=call.keep)
+    launch(signature.op, call.args, stream, keep=call.keep, release=call.created)
     return call.out
 
 
@@ -204,7 +246,7 @@ class _QmmarPlan(Plan):
         call = _Call(x1, x2, scale, group=group, stream=None, signature=self.signature, **canonical)
         self.tensors = call.tensors
         self.out = call.out
-        super().__init__(self.signature.op, call.args, keep=call.keep)
+        super().__init__(self.signature.op, call.args, keep=call.keep, owned=call.created)
 
 
 class QuantMatmulAllReducePlan(_QmmarPlan):

@@ -10,16 +10,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import dtypes
+from .. import arguments, dtypes
 from .._ffi import ffi
 from .._loader import library
-from ..errors import check_aclnn
+from ..descriptors import TensorDesc
+from ..errors import ArgumentError, check_aclnn
 from ..memory import DeviceBuffer
 from ..rules import trans as rules
 from ..runtime import Stream
 from ..soc import profile as _profile
 from ..tensor import IntArray, Tensor
-from ._two_phase import launch
+from ._two_phase import dispose, launch
 
 __all__ = ["calculate_matmul_weight_size", "current_profile", "nz_weight_tensor",
            "trans_matmul_weight", "trans_quant_param_v2"]
@@ -34,6 +35,7 @@ def current_profile() -> str:
 def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int:
     """ELEMENTS of the FRACTAL_NZ buffer of a weight (V2; ``dtype`` None = the V1 rule)."""
     acl = None if dtype is None else int(dtypes.to_acl(dtype))
+    shape = arguments.integers(shape, "shape")
     rules.calculate_matmul_weight_size(shape, acl, current_profile())
     size = ffi.new("uint64_t *")
     with IntArray(shape) as array:
@@ -53,9 +55,17 @@ def nz_weight_tensor(array: np.ndarray, dtype: Any = None, stream: Stream | None
     acl = dtypes.of_array(array) if dtype is None else dtypes.to_acl(dtype)
     elements = max(calculate_matmul_weight_size(array.shape, acl), array.size)
     buffer = DeviceBuffer(dtypes.nbytes(elements, acl))
-    tensor = Tensor(buffer, array.shape, acl)
+    try:
+        tensor = Tensor(buffer, array.shape, acl)
+    except BaseException:
+        buffer.close()
+        raise
     tensor.owns_buffer = True
-    tensor.copy_from_numpy(array, stream)
+    try:
+        tensor.copy_from_numpy(array, stream)
+    except BaseException:
+        dispose([tensor], stream)
+        raise
     return tensor
 
 
@@ -74,23 +84,42 @@ def trans_matmul_weight(tensor: Tensor, stream: Stream, *, synchronize: bool = F
     return tensor
 
 
-def _as_tensor(value: Any, dtype: Any, stream: Stream | None) -> Tensor | None:
+def _as_tensor(value: Any, parameter: str, stream: Stream | None, created: list[Tensor]) -> Tensor | None:
     if value is None or isinstance(value, Tensor):
         return value
-    return Tensor.from_numpy(np.asarray(value, dtype=np.float32) if dtype == "float32" else value, dtype, stream)
+    try:
+        tensor = Tensor.from_numpy(np.asarray(value), "float32", stream)
+    except ArgumentError as exc:
+        raise ArgumentError(parameter, exc.detail) from None
+    created.append(tensor)
+    return tensor
 
 
 def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out: Tensor | None = None,
                          out_dtype: Any = "uint64") -> Tensor:
-    """aclnnTransQuantParamV2: pack float32 scale (+ offset) into a UINT64/INT64 tensor."""
-    s = _as_tensor(scale, "float32", stream)
-    o = _as_tensor(offset, "float32", stream)
-    if out is None:
-        shape = s.shape
-        if o is not None and s.desc.ndim == 1 and o.desc.ndim == 1:
-            shape = (max(s.shape[0], o.shape[0]),)
-        out = Tensor.empty(shape, out_dtype)
-    rules.check_trans_quant_param_v2(s.desc, None if o is None else o.desc, out.desc)
+    """aclnnTransQuantParamV2: pack float32 scale (+ offset) into a UINT64/INT64 tensor.
+
+    Arrays are copied to the device as FLOAT32 (released once the stream has passed the work).
+    """
+    out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
+    created: list[Tensor] = []
+    try:
+        s = _as_tensor(scale, "scale", stream, created)
+        o = _as_tensor(offset, "offset", stream, created)
+        if s is None:
+            raise TypeError("scale: expected a Tensor or an array, got None")
+        out_desc = out.desc if out is not None else None
+        if out is None:
+            shape = s.shape
+            if o is not None and s.desc.ndim == 1 and o.desc.ndim == 1:
+                shape = (max(s.shape[0], o.shape[0]),)
+            out_desc = TensorDesc.contiguous(shape, int(out_dtype))
+        rules.check_trans_quant_param_v2(s.desc, None if o is None else o.desc, out_desc)
+        if out is None:
+            out = Tensor.empty(out_desc.shape, out_desc.dtype)
+    except BaseException:
+        dispose(created, stream)
+        raise
     launch("aclnnTransQuantParamV2", (s.handle, ffi.NULL if o is None else o.handle, out.handle),
-           stream, keep=(s, o, out))
+           stream, keep=(s, o, out), release=created)
     return out

@@ -37,6 +37,23 @@ Choices where the sources leave it open (UNCONFIRMED):
 - tuningConfig is range-checked on every profile (the 950 doc calls it unsupported).
 - A stacked (E, K, N) weight with splitItem 0/1 is rejected: per-group outputs
   need a weight list.
+- A non-null optional list of length 0 is 161002 (its length cannot match the
+  weights; §6.2 "bias non-null with length != weight length"), checked first,
+  for every optional list.
+- Every tensor is checked for a rank and shape the scenario can use, so nothing
+  accepted here can fail on its shape when the stream runs. Per group (with a
+  leading group axis of E for a stacked (E, K, N) weight, or one per groupList
+  entry for a single K-grouped weight; else one tensor per weight): bias [N];
+  A8W8/FP8 scale [N] (per channel), plus [1] / [] (per tensor, i.e. [E, 1] / [E])
+  on the 950 profile except with INT8 out; A4W4 scale [N] or [G, N]; A8W4 scale
+  [K/256, N] ([1, N] with offsetOptional) and offset [1, N]; MX scale
+  [ceil(K/64), N, 2] ([N, ceil(K/64), 2] transposed); per-block scale
+  [ceil(K/128), ceil(N/128)] (transposed [ceil(N/128), ceil(K/128)]);
+  antiquantScale [N] ([G, N] per group for A16W4 only) and antiquantOffset of
+  the antiquantScale's shape. perTokenScale: [M] per token (950 also [E] / [E, 1]
+  per tensor; K grouping [E, M] / [E, 1] / [E]), MX [M, ceil(K/64), 2], per-group
+  [M, ceil(K/128)]. out has at least 2 dims.
+- Full quantization with groupType 2 needs splitItem 2/3 (the (E, M, N) output).
 """
 from __future__ import annotations
 
@@ -117,14 +134,22 @@ def logical_weight_shape(desc: TensorDesc, transposed: bool) -> tuple[int, ...]:
 
 # --------------------------------------------------------------------------- helpers
 
-def _present(values: TensorList, what: str) -> list[TensorDesc] | None:
-    """A non-empty optional list, its elements non-null (161001), or None."""
+def _present(values: TensorList, what: str, n_weights: int) -> list[TensorDesc] | None:
+    """An optional list: None when absent, else its elements, all non-null (161001).
+
+    A non-null list of length 0 is not "absent": 161002, since its length cannot
+    match the weights (one tensor per weight, or one for perTokenScaleOptional).
+    """
     if values is None:
         return None
+    if len(values) == 0:
+        need = "a single tensor" if what == "perTokenScaleOptional" else f"one tensor per weight ({n_weights})"
+        raise _invalid(f"{what} is an empty tensor list: a non-null {what} must hold {need}; "
+                       f"pass nullptr to omit it")
     for i, d in enumerate(values):
         if d is None:
             raise _null(f"{what}[{i}] is nullptr")
-    return list(values) if values else None
+    return list(values)
 
 
 def _one_dtype(values: list[TensorDesc] | None, what: str) -> str | None:
@@ -225,12 +250,12 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
     xs: list[TensorDesc] = list(x)  # type: ignore[arg-type]
     ws: list[TensorDesc] = list(weight)  # type: ignore[arg-type]
     ys: list[TensorDesc] = list(out)  # type: ignore[arg-type]
-    bias_l = _present(bias, "biasOptional")
-    scale_l = _present(scale, "scaleOptional")
-    offset_l = _present(offset, "offsetOptional")
-    aq_scale = _present(antiquant_scale, "antiquantScaleOptional")
-    aq_offset = _present(antiquant_offset, "antiquantOffsetOptional")
-    pts_l = _present(per_token_scale, "perTokenScaleOptional")
+    bias_l = _present(bias, "biasOptional", len(ws))
+    scale_l = _present(scale, "scaleOptional", len(ws))
+    offset_l = _present(offset, "offsetOptional", len(ws))
+    aq_scale = _present(antiquant_scale, "antiquantScaleOptional", len(ws))
+    aq_offset = _present(antiquant_offset, "antiquantOffsetOptional", len(ws))
+    pts_l = _present(per_token_scale, "perTokenScaleOptional", len(ws))
 
     # ---- must-be-null parameters
     for what, values in (("activationInputOptional", activation_input),
@@ -255,9 +280,10 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
     w_shapes = [logical_weight_shape(w, transposed) for w in ws]
 
     # ---- K = 0 and empty inputs
-    for i, xd in enumerate(xs):
-        if xd.ndim < 2:
-            raise _invalid(f"x[{i}] must have at least 2 dims, got {xd.ndim}")
+    for what, values in (("x", xs), ("out", ys)):
+        for i, d in enumerate(values):
+            if d.ndim < 2:
+                raise _invalid(f"{what}[{i}] must have at least 2 dims, got {d.ndim}")
     ks = [s[-2] for s in w_shapes]
     m_total = sum(math.prod(xd.shape[:-1]) for xd in xs)
     n_any = any(s[-1] for s in w_shapes)
@@ -357,6 +383,9 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
             raise _invalid(f"{kind.upper()} quantization needs a 3-D weight (E, K, N), got {ws[0].ndim} dims")
         if kind in ("a8w4", "a4w4") and transposed:
             raise _invalid(f"{kind.upper()} does not support a transposed weight")
+        if group_type == 2 and split_item < 2:
+            raise _invalid(f"{kind.upper()} quantization with groupType 2 needs splitItem 2 or 3 (a single "
+                           f"(E, M, N) output), got {split_item}")
     if kind in _WEIGHT_ONLY or kind == "nonquant":
         if group_type == 2 and kind != "nonquant":
             raise _invalid(f"weight-only quantization ({kind.upper()}) supports groupType -1 and 0, not 2")
@@ -365,7 +394,7 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
             raise _invalid("weight-only FP8/HiF8 needs groupType 0")
         if not transposed:
             raise _invalid("weight-only FP8/HiF8 needs a transposed weight")
-    for name, values in (("biasOptional", bias_l), ("scaleOptional", scale_l if kind not in _FULL_QUANT else None),
+    for name, values in (("biasOptional", bias_l), ("scaleOptional", scale_l), ("offsetOptional", offset_l),
                          ("antiquantScaleOptional", aq_scale), ("antiquantOffsetOptional", aq_offset)):
         if values is not None and len(values) != n_w:
             raise _invalid(f"{name} has {len(values)} tensors but weight has {n_w}: the lengths must be equal")
@@ -452,8 +481,8 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
         if not y.is_contiguous():
             raise _invalid(f"out[{i}] must be contiguous")
 
-    _check_params(kind, pattern, profile, xs, ws, w_shapes, transposed, bias_l, scale_l, offset_l,
-                  aq_scale, aq_offset, pts_l, out_name)
+    _check_params(kind, pattern, profile, xs, ws, w_shapes, transposed, n_groups, bias_l, scale_l,
+                  offset_l, aq_scale, aq_offset, pts_l, out_name)
     return GmmCall(empty=False, kind=kind, pattern=pattern, x_name=x_name, weight_name=w_name,
                    out_name=out_name, scale_name=scale_name, pts_name=pts_name,
                    weight_transposed=transposed, group_list_type=effective_glt)
@@ -642,37 +671,107 @@ def _check_group_list(group_list: TensorDesc | None, pattern: str, group_type: i
     return length
 
 
-def _check_params(kind: str, pattern: str, profile: str, xs, ws, w_shapes, transposed: bool, bias_l,
-                  scale_l, offset_l, aq_scale, aq_offset, pts_l, out_name) -> None:
-    stacked = len(ws) == 1 and ws[0].ndim == 3
+def _shape_text(shape: Sequence[int]) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def _check_params(kind: str, pattern: str, profile: str, xs, ws, w_shapes, transposed: bool,
+                  n_groups: int | None, bias_l, scale_l, offset_l, aq_scale, aq_offset, pts_l,
+                  out_name) -> None:
+    """Shapes of the optional tensors (semantics.md §4.4, §4.5) and the scenario size rules.
+
+    A per-group parameter is one tensor with a leading group axis when the weight is one
+    stacked (E, K, N) tensor (E groups) or a single K-grouped weight (one group per
+    groupList entry); otherwise it is a list with one tensor per weight.
+    """
     ns = [s[-1] for s in w_shapes]
-    k = w_shapes[0][-2]
-    if bias_l is not None:
-        if pattern == "k_stack":
-            raise _invalid("biasOptional must be null for groupType 2 with a single weight")
-        if stacked:
-            e = w_shapes[0][0]
-            if tuple(bias_l[0].shape) != (e, ns[0]):
-                raise _invalid(f"biasOptional must have shape [{e}, {ns[0]}], got {list(bias_l[0].shape)}")
-        else:
-            for i, (b, n) in enumerate(zip(bias_l, ns)):
-                if tuple(b.shape) != (n,):
-                    raise _invalid(f"biasOptional[{i}] must have shape [{n}], got {list(b.shape)}")
-    if stacked and scale_l is not None and kind in _FULL_QUANT:
-        if scale_l[0].ndim < 1 or scale_l[0].shape[0] != w_shapes[0][0]:
-            raise _invalid(f"scaleOptional must have a leading group dim of {w_shapes[0][0]}, got "
-                           f"{list(scale_l[0].shape)}")
-    if pts_l is not None and kind in ("a8w8", "a8w4", "a4w4") and pattern == "m_single":
+    k, n = w_shapes[0][-2], ns[0]
+    if len(ws) == 1 and ws[0].ndim == 3:
+        groups: int | None = w_shapes[0][0]
+    elif pattern == "k_stack":
+        groups = n_groups
+    else:
+        groups = None
+
+    def per_group(values, what: str, options, rule: str) -> None:
+        """Every tensor of ``values`` has one of the per-group shapes ``options(i)``."""
+        for i, d in enumerate(values or ()):
+            allowed = [tuple(o) if groups is None else (groups,) + tuple(o) for o in options(i)]
+            if tuple(d.shape) not in allowed:
+                name = what if groups is not None else f"{what}[{i}]"
+                raise _invalid(f"{name} shape {_shape_text(d.shape)} is not supported: {rule} needs "
+                               + " or ".join(_shape_text(o) for o in allowed))
+
+    if kind == "a8w4" and offset_l is None:
+        if k % 256 or k > 18432:
+            raise _invalid(f"A8W4 needs K to be a multiple of 256 and at most 18432, got K={k}")
+        if n % 8:
+            raise _invalid(f"A8W4 needs N to be a multiple of 8, got N={n}")
+    if bias_l is not None and pattern == "k_stack":
+        raise _invalid("biasOptional must be null for groupType 2 with a single weight")
+    per_group(bias_l, "biasOptional", lambda i: [(ns[i],)], "a bias (one value per output column)")
+
+    kb, kp = -(-k // 128), -(-k // 64)
+    if kind in ("a8w8", "quant_fp8"):
+        per_tensor = profile == "950" and out_name != "int8"
+        per_group(scale_l, "scaleOptional",
+                  lambda i: [(ns[i],)] + ([(1,)] + ([()] if groups is not None else []) if per_tensor else []),
+                  f"{kind.upper()} with {str(out_name).upper()} out on the {profile} profile (per channel"
+                  + (" or per tensor)" if per_tensor else ")"))
+    elif kind == "a4w4":
+        per_group(scale_l, "scaleOptional",
+                  lambda i: [(n,)] + ([(scale_l[0].shape[-2], n)] if scale_l[0].ndim >= 2 else []),
+                  "A4W4 (per channel [N] or per group [G, N])")
+    elif kind == "a8w4":
+        g = 1 if offset_l is not None else k // 256
+        per_group(scale_l, "scaleOptional", lambda i: [(g, n)],
+                  "A8W4 " + ("with offsetOptional (one group)" if offset_l is not None
+                             else "(one group per 256 values of K)"))
+        per_group(offset_l, "offsetOptional", lambda i: [(1, n)], "A8W4")
+    elif kind == "mx":
+        per_group(scale_l, "scaleOptional", lambda i: [(n, kp, 2) if transposed else (kp, n, 2)],
+                  f"MX with a{' transposed' if transposed else ' non-transposed'} weight")
+    elif kind == "pergroup_perblock":
+        nb = -(-n // 128)
+        per_group(scale_l, "scaleOptional", lambda i: [(nb, kb) if transposed else (kb, nb)],
+                  "per-block quantization (128 x 128 blocks)")
+
+    if kind in _WEIGHT_ONLY:
+        def antiquant(i: int) -> list[tuple[int, ...]]:
+            if kind != "a16w4":
+                return [(ns[i],)]
+            d = aq_scale[i]
+            g = d.shape[-2] if d.ndim >= 2 else 1
+            return [(ns[i],), (g, ns[i])]
+
+        per_group(aq_scale, "antiquantScaleOptional", antiquant,
+                  f"{kind.upper()} (per channel [N]" + (" or per group [G, N])" if kind == "a16w4" else ")"))
+        for i, (a, o) in enumerate(zip(aq_scale, aq_offset or ())):
+            if a.shape != o.shape:
+                raise _invalid(f"antiquantOffsetOptional[{i}] shape {_shape_text(o.shape)} must equal the "
+                               f"antiquantScaleOptional[{i}] shape {_shape_text(a.shape)}")
+
+    if pts_l is not None and kind in _FULL_QUANT:
         m = xs[0].shape[0]
-        shape = tuple(pts_l[0].shape)
-        e = w_shapes[0][0]
-        ok = shape == (m,) or (profile == "950" and kind == "a8w8" and shape in ((e,), (e, 1)))
-        if not ok:
-            raise _invalid(f"perTokenScaleOptional must have shape [{m}] (per token), got {list(shape)}")
+        e = groups if groups is not None else 1
+        if kind == "mx":
+            options, rule = [(m, kp, 2)], "MX (per token, per 64 values of K)"
+        elif kind == "pergroup_perblock":
+            options, rule = [(m, kb)], "per-group quantization (per token, per 128 values of K)"
+        elif pattern == "k_stack":
+            options, rule = [(e, m), (e, 1), (e,)], "groupType 2 (per group: per token or per tensor)"
+        else:
+            per_tensor = profile == "950" and kind not in ("a8w4", "a4w4")  # 950 INT4: per token only
+            options = [(m,)] + ([(e,), (e, 1)] if per_tensor else [])
+            rule = "per-token quantization" + (" (or per tensor per group)" if per_tensor else "")
+        if tuple(pts_l[0].shape) not in options:
+            raise _invalid(f"perTokenScaleOptional shape {_shape_text(pts_l[0].shape)} is not supported: "
+                           f"{rule} needs " + " or ".join(_shape_text(o) for o in options))
     if kind == "a16w4":
+        stacked = groups is not None
         if aq_offset is not None and profile in ("A2", "A3"):
-            per_group = any(d.ndim - (1 if stacked else 0) == 2 for d in aq_scale)
-            if per_group:
+            per_group_mode = any(d.ndim - (1 if stacked else 0) == 2 for d in aq_scale)
+            if per_group_mode:
                 raise _invalid("antiquantOffsetOptional must be null for A16W4 per-group quantization on "
                                "Atlas A2/A3 (symmetric only)")
         for i, (w, d) in enumerate(zip(ws, aq_scale)):
@@ -688,12 +787,6 @@ def _check_params(kind: str, pattern: str, profile: str, xs, ws, w_shapes, trans
                 if transposed and (shape[-2] // g) % 2:
                     raise _invalid(f"antiquantScaleOptional[{i}]: a transposed INT4 weight needs an even "
                                    f"group length, got {shape[-2] // g}")
-    if kind == "a8w4" and offset_l is None:
-        n = ns[0]
-        if k % 256 or k > 18432:
-            raise _invalid(f"A8W4 needs K to be a multiple of 256 and at most 18432, got K={k}")
-        if n % 8:
-            raise _invalid(f"A8W4 needs N to be a multiple of 8, got N={n}")
     if kind == "a4w4":
         if not ws[0].is_nz and ns[0] % 8:
             raise _invalid(f"A4W4 with an ND weight needs N to be a multiple of 8, got N={ns[0]}")
@@ -743,7 +836,18 @@ def output_shapes(x: Sequence[TensorDesc], weight: Sequence[TensorDesc], *, spli
 
     The per-group outputs of a single x split along M (splitItem 0/1) depend on
     the groupList values: pass them as ``group_list_values`` (a host array).
+    Lists or ranks no output can be derived from raise AclnnParamError (161002),
+    as :func:`check` would.
     """
+    for what, values in (("x", x), ("weight", weight)):
+        if not values:
+            raise _invalid(f"{what} tensor list is empty")
+    for i, w in enumerate(weight):
+        if w.ndim not in (2, 3):
+            raise _invalid(f"weight[{i}] must have 2 or 3 dims, got {w.ndim}")
+    for i, d in enumerate(x):
+        if d.ndim < 2:
+            raise _invalid(f"x[{i}] must have at least 2 dims, got {d.ndim}")
     transposed = any(w.is_transposed() for w in weight)
     w_shapes = [logical_weight_shape(w, transposed) for w in weight]
     x_shapes = [tuple(d.shape) for d in x]

@@ -60,6 +60,10 @@ the same stages with these differences --
   UINT64/INT64 dequantScale of FLOAT16 output without pertokenScale, rank count)
   are V4's, with 561002.
 
+Every rank and shape is checked before it is indexed: FLOAT32 scales are either
+pertoken (1-D x1Scale) or perblock (x1Scale and x2Scale >= 2-D); any other pair
+(a 0-d x1Scale, say) is 561002.
+
 Choices for V4: formula 5 (FP8/HiF8 with a packed UINT64 scale) accepts FLOAT32
 output (formula text) although the dtype table lists FLOAT16/BFLOAT16 only;
 groupSize must be 0 unless both scales are >= 2-D (the doc's "其他场景需传入0");
@@ -526,8 +530,10 @@ def _float_mode(sig, x1, x2, x2_scale, x1_scale, bias, output, m, k, n, x2_trans
             _per_token(sig, x1_scale, m)
             _per_channel(sig, x2_scale, n)
             return 6
-        if x2_scale.ndim < 2:
-            raise _error(sig, TILING, f"perblock x2Scale must be 2-D, got shape {_shape(x2_scale)}")
+        if x1_scale.ndim < 2 or x2_scale.ndim < 2:
+            raise _error(sig, TILING, f"x1Scale {_shape(x1_scale)} with x2Scale {_shape(x2_scale)} is not supported: "
+                          f"FLOAT32 scales are pertoken (1-D x1Scale [m]) or perblock (x1Scale "
+                          f"[.., ceil(rows/128), ceil(k/128)] and 2-D x2Scale)")
         if bias is not None:
             raise _error(sig, TILING, "bias must be null in perblock quantization")
         rows = x1.shape[-2]

@@ -56,7 +56,11 @@ def calculate_matmul_weight_size(shape, dtype: int | None, profile: str = "A2") 
         raise AclnnParamError(INVALID, function, f"tensorShape {_shape(dims)} must not contain a "
                                                  f"zero or negative dim")
     inner = 16 if dtype is None or dtype in (D.ACL_FLOAT16, D.ACL_BF16) else 32
-    return math.prod(dims[:-2]) * (-(-dims[-2] // 16) * 16) * (-(-dims[-1] // inner) * inner)
+    size = math.prod(dims[:-2]) * (-(-dims[-2] // 16) * 16) * (-(-dims[-1] // inner) * inner)
+    if size > 2**63 - 1:
+        raise AclnnParamError(INVALID, function, f"tensorShape {_shape(dims)} is too large: its FRACTAL_NZ "
+                                                 f"buffer would hold {size} elements (more than 2**63 - 1)")
+    return size
 
 
 def check_trans_matmul_weight(weight: TensorDesc | None, profile: str = "A2") -> bool:

@@ -46,6 +46,16 @@ Environment (read when a communicator is created)
 
 Faults, and how they surface
 ----------------------------
+Membership mistakes fail at once, never by timeout: a rank id joined twice,
+or one device serving two ranks of one communicator in one process (two rank
+threads that both set device 0), fails the rendezvous of every rank with
+HCCL_E_PARA and a message naming the rank or device and both callers (process
+and device). A rank id joined after the communicator formed gets HCCL_E_PARA
+naming who holds it. Ranks in different processes may use the same device id
+(each process may see its own physical device as device 0, e.g. with
+ASCEND_RT_VISIBLE_DEVICES). A communicator still alive at aclFinalize is in
+its leak report (an error under ACLNN_MOCK_STRICT=1).
+
 A rank that does not join within HCCL_CONNECT_TIMEOUT fails the whole
 rendezvous (every waiting rank gets HCCL_E_TIMEOUT naming the missing ranks).
 A rank that does not arrive at a collective within HCCL_EXEC_TIMEOUT, a rank
@@ -139,6 +149,7 @@ import numpy as np
 from aclnn_py._cdef import load
 
 from . import races
+from . import reentry
 from . import runtime as rt
 from .errors import C, MockError
 from .handles import HandleTable
@@ -304,12 +315,15 @@ class _Watchdog:
 
     def schedule(self, delay: float, fn: Callable[[], None]) -> list:
         entry = [time.monotonic() + delay, next(self._count), fn]
+        start = False
         with self._cv:
             heapq.heappush(self._heap, entry)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="mock-hccl-watchdog", daemon=True)
-                self._thread.start()
+                start = True
             self._cv.notify()
+        if start:  # not under _cv: a new thread may run a finalizer that reaches the mock
+            self._thread.start()
         return entry
 
     def cancel(self, entry: list | None) -> None:
@@ -338,7 +352,8 @@ class _Watchdog:
                         break
                     self._cv.wait(None if not self._heap else self._heap[0][0] - now)
             try:
-                fn()
+                with reentry.inside():
+                    fn()
             except Exception:  # a watchdog callback must never stop the watchdog
                 pass
 
@@ -404,7 +419,11 @@ class _Slot:
 class _Joiner:
     name: str
     pid: int
+    device: int  # -1 when unknown
     done: Callable[[Any, Error | None], None]
+
+    def where(self) -> str:
+        return f"process {self.pid}" + (f" device {self.device}" if self.device >= 0 else "")
 
 
 class Hub:
@@ -427,28 +446,48 @@ class Hub:
         self.formed = False
         self.name: str | None = None
         self.pids: dict[int, int] = {}
+        self.members: dict[int, _Joiner] = {}  # who each rank is, once formed
         self.error: Error | None = None
         self._slots: dict[int, _Slot] = {}
         self._left: set[int] = set()
 
     # rendezvous ------------------------------------------------------------------
-    def join(self, rank: int, n_ranks: int, name: str, pid: int, timeout: float,
+    def join(self, rank: int, n_ranks: int, name: str, pid: int, device: int, timeout: float,
              done: Callable[[Any, Error | None], None]) -> None:
+        """Rank ``rank`` (of process ``pid``, on ``device``) asks to join. A rank id taken
+        twice, or one device of one process serving two ranks, fails the rendezvous of every
+        rank at once (HCCL_E_PARA) instead of leaving the ranks to time out."""
         calls: list = []
+        joiner = _Joiner(name, pid, device, done)
         with self._lock:
+            twin = None if device < 0 else next(
+                (r for r, j in self._joiners.items() if j.pid == pid and j.device == device), None)
             if self.error is not None:
                 calls.append((done, self.error))
             elif self.formed:
-                calls.append((done, (C["HCCL_E_PARA"], f"rank {rank} joined communicator {self._label()} after it was formed (a rank id used twice?)")))
+                first = self.members.get(rank)
+                taken = f" by {first.where()}" if first is not None else ""
+                calls.append((done, (C["HCCL_E_PARA"], f"rank {rank} ({joiner.where()}) joined communicator "
+                                    f"{self._label()} after it was formed: rank {rank} was already taken{taken}")))
             elif self.n_ranks is not None and n_ranks != self.n_ranks:
-                self._joiners[rank] = _Joiner(name, pid, done)
+                self._joiners[rank] = joiner
                 calls += self._fail_locked(C["HCCL_E_PARA"], f"rank {rank} passed nRanks={n_ranks} but rank {self._n_ranks_from} passed nRanks={self.n_ranks} (communicator {self._label()})")
             elif rank in self._joiners:
-                calls.append((done, (C["HCCL_E_PARA"], f"rank {rank} of communicator {self._label()} was already taken by another caller (process {self._joiners[rank].pid})")))
+                first = self._joiners[rank]
+                calls += self._fail_locked(C["HCCL_E_PARA"], (
+                    f"rank {rank} joined communicator {self._label()} twice: first from {first.where()}, "
+                    f"again from {joiner.where()} (each rank id is used by exactly one caller)"))
+                calls.append((done, self.error))
+            elif twin is not None:
+                calls += self._fail_locked(C["HCCL_E_PARA"], (
+                    f"device {device} serves two ranks of communicator {self._label()} in process {pid}: "
+                    f"rank {twin} and rank {rank} (each rank needs a device of its own: call aclrtSetDevice "
+                    f"with a different device in each rank's thread)"))
+                calls.append((done, self.error))
             else:
                 if self.n_ranks is None:
                     self.n_ranks, self._n_ranks_from = n_ranks, rank
-                self._joiners[rank] = _Joiner(name, pid, done)
+                self._joiners[rank] = joiner
                 self._join_deadlines.append(_watchdog.schedule(timeout, lambda: self._join_expired(timeout)))
                 if len(self._joiners) == n_ranks:
                     calls += self._form_locked()
@@ -461,6 +500,7 @@ class Hub:
             return self._fail_locked(C["HCCL_E_PARA"], f"the ranks asked for different communicator names ({detail})")
         self.name = names.pop() if names else self.default_name
         self.pids = {r: j.pid for r, j in self._joiners.items()}
+        self.members = dict(self._joiners)
         self.formed = True
         info = {"name": self.name, "pids": dict(self.pids)}
         calls = [(j.done, None, info) for j in self._joiners.values()]
@@ -704,6 +744,7 @@ class _Server:
                 return
             rank, n_ranks = int(head["rank"]), int(head["n_ranks"])
             name, pid = str(head.get("name", "")), int(head.get("pid", 0))
+            device = int(head.get("device", -1))
             timeout = float(head.get("timeout", DEFAULT_CONNECT_TIMEOUT))
             if not 0 <= rank < n_ranks or not timeout > 0:
                 conn.close()
@@ -734,7 +775,8 @@ class _Server:
             (joined if error is None else rejected).set()
             reply(0, None, error, result)
 
-        hub.join(rank, n_ranks, name, pid, timeout, joined_cb)
+        with reentry.inside():
+            hub.join(rank, n_ranks, name, pid, device, timeout, joined_cb)
         left = False
         try:
             while True:
@@ -744,20 +786,23 @@ class _Server:
                 head, body = frame
                 if head.get("op") == "leave":
                     left = True
-                    hub.leave(rank)
+                    with reentry.inside():
+                        hub.leave(rank)
                     break
                 if head.get("op") != "submit":
                     continue
                 request_id = int(head["id"])
                 payload = _array(body, head["dtype"], head["shape"]) if head.get("dtype") else None
-                hub.submit(rank, int(head["seq"]), head["signature"], head["spec"], payload,
-                           float(head["timeout"]), lambda r, e, i=request_id: reply(i, r, e))
+                with reentry.inside():
+                    hub.submit(rank, int(head["seq"]), head["signature"], head["spec"], payload,
+                               float(head["timeout"]), lambda r, e, i=request_id: reply(i, r, e))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
         finally:
             if not left and not rejected.is_set():
                 what = "closed its connection to the rendezvous without HcclCommDestroy: its process died or exited"
-                hub.leave(rank, what if joined.is_set() else "lost its connection (its process died?)")
+                with reentry.inside():
+                    hub.leave(rank, what if joined.is_set() else "lost its connection (its process died?)")
             try:
                 conn.close()
             except OSError:
@@ -786,9 +831,9 @@ class _LocalLink:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
-    def join(self, rank: int, n_ranks: int, name: str, timeout: float) -> dict:
+    def join(self, rank: int, n_ranks: int, name: str, device: int, timeout: float) -> dict:
         fut = _Future()
-        self.hub.join(rank, n_ranks, name, os.getpid(), timeout, fut)
+        self.hub.join(rank, n_ranks, name, os.getpid(), device, timeout, fut)
         if not fut.wait(timeout + 10.0):
             self.hub.fail(C["HCCL_E_TIMEOUT"], f"rendezvous of rank {rank} got no answer in {timeout + 10:g} s")
             fut.wait(1.0)
@@ -827,9 +872,9 @@ class _RemoteLink:
         self._leaving = False
         self.pids: dict[int, int] = {}
 
-    def join(self, rank: int, n_ranks: int, name: str, timeout: float) -> dict:
+    def join(self, rank: int, n_ranks: int, name: str, device: int, timeout: float) -> dict:
         header = {"op": "join", "comm_id": self.comm_id.hex(), "token": self.token.hex(), "rank": rank,
-                  "n_ranks": n_ranks, "name": name, "pid": os.getpid(), "timeout": timeout}
+                  "n_ranks": n_ranks, "name": name, "pid": os.getpid(), "device": device, "timeout": timeout}
         try:
             self.sock.settimeout(timeout + 10.0)
             _send(self.sock, self._send_lock, header)
@@ -1011,10 +1056,12 @@ _names_lock = threading.Lock()
 def _register(comm: Communicator) -> int:
     with _names_lock:
         key = (comm.name, comm.device)
-        if key in _by_name:
-            comm.destroy()
-            raise _fail("HCCL_E_PARA", f"a communicator named {comm.name!r} already exists on device {comm.device} in this process")
-        _by_name[key] = comm
+        clash = key in _by_name
+        if not clash:
+            _by_name[key] = comm
+    if clash:
+        comm.destroy()  # outside the lock: destroy() takes it
+        raise _fail("HCCL_E_PARA", f"a communicator named {comm.name!r} already exists on device {comm.device} in this process")
     comm.handle = comms.add(comm)
     return comm.handle
 
@@ -1184,7 +1231,7 @@ def init_root_info(n_ranks: int, blob: bytes, rank: int, config: Config | None, 
     timeout = connect_timeout()
     ex = config.exec_timeout if config.exec_timeout is not None else exec_timeout()
     link = _connect(host, port, comm_id, token, rank, time.monotonic() + timeout, root_pid)
-    info = link.join(rank, n_ranks, config.name, timeout)
+    info = link.join(rank, n_ranks, config.name, device, timeout)
     return _register(Communicator(link, rank, n_ranks, info["name"], device, ex))
 
 
@@ -1285,7 +1332,7 @@ def init_cluster_info(path: str, rank: int, config: Config | None, what: str) ->
     timeout = connect_timeout()
     ex = config.exec_timeout if config.exec_timeout is not None else exec_timeout()
     link = _connect(LOOPBACK, port, comm_id, token, rank, time.monotonic() + timeout, 0)
-    info = link.join(rank, n_ranks, config.name, timeout)
+    info = link.join(rank, n_ranks, config.name, device, timeout)
     if link.remote:
         link.root_pid = info["pids"].get(0, 0)
     return _register(Communicator(link, rank, n_ranks, info["name"], device, ex))

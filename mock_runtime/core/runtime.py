@@ -49,11 +49,15 @@ def require() -> config.Config:
 
 
 def leak_report() -> list[str]:
-    """What the program did not release."""
+    """What the program did not release (HCCL communicators included)."""
     lines = [f"device buffer of {a.size} bytes at {a.base:#x} on device {a.device}" for a in memory.live()]
     lines += [f"aclTensor {h:#x} of shape {list(d.shape)}" for h, d in objects.tensors.live().items()]
     lines += [f"aclTensorList {h:#x} of {len(m)} tensors" for h, m in objects.tensor_lists.live().items()]
     lines += [f"aclOpExecutor {h:#x} of {e.op}" for h, e in objects.executors.live().items()]
+    hccl = sys.modules.get(f"{__package__}.hccl")  # loaded with the first communicator
+    if hccl is not None:
+        lines += [f"HcclComm {h:#x} (communicator {c.name!r} rank {c.rank} of {c.size} on device {c.device}; "
+                  f"release it with HcclCommDestroy)" for h, c in hccl.comms.live().items()]
     return lines
 
 
@@ -63,11 +67,8 @@ def finalize() -> None:
     with _lock:
         current = require()
         leaks = leak_report()
-        for handle in list(streams.live()):
-            streams.remove(handle, "stream").close()
-        for ctx in contexts.live().values():
-            if ctx.default_stream is not None:
-                ctx.default_stream.close()
+        closing = [streams.remove(handle, "stream") for handle in list(streams.live())]
+        closing += [ctx.default_stream for ctx in contexts.live().values() if ctx.default_stream is not None]
         contexts.clear()
         events.clear()
         _primary.clear()
@@ -75,6 +76,7 @@ def finalize() -> None:
         _current.clear()
         races.reset()
         settings = None
+    _close(closing)
     if leaks:
         text = "aclFinalize: leaked " + "; ".join(leaks)
         print(f"[aclnn-py mock] {text}", file=sys.stderr)
@@ -108,8 +110,8 @@ def reset_device(device: int) -> None:
             return
         _references.pop(device, None)
         handle = _primary.pop(device, None)
-        if handle is not None:
-            _destroy_context(handle)
+        closing = [] if handle is None else _destroy_context(handle)
+    _close(closing)
 
 
 def create_context(device: int) -> int:
@@ -125,18 +127,26 @@ def destroy_context(handle: int) -> None:
         ctx = contexts.get(handle, "context")
         if ctx.primary:
             raise MockError(C["ACL_ERROR_RT_PARAM_INVALID"], "aclrtDestroyContext: the default context of a device is released by aclrtResetDevice")
-        _destroy_context(handle)
+        closing = _destroy_context(handle)
+    _close(closing)
 
 
-def _destroy_context(handle: int) -> None:
+def _destroy_context(handle: int) -> list[Stream]:
+    """Forget a context (under ``_lock``); returns its streams, for :func:`_close` after the lock."""
     ctx = contexts.remove(handle, "context")
-    for s in list(ctx.streams):
-        streams.remove(s, "stream").close()
+    closing = [streams.remove(s, "stream") for s in list(ctx.streams)]
     if ctx.default_stream is not None:
-        ctx.default_stream.close()
+        closing.append(ctx.default_stream)
     for ident, h in list(_current.items()):
         if h == handle:
             del _current[ident]
+    return closing
+
+
+def _close(closing: list[Stream]) -> None:
+    """Finish and stop streams. Never under ``_lock``: a stream's worker may need it to finish."""
+    for s in closing:
+        s.close()
 
 
 def set_current_context(handle: int) -> None:
@@ -163,9 +173,9 @@ def current_device() -> int:
 
 
 def create_stream() -> int:
+    ctx = current_context()
+    stream = Stream(ctx.device, f"dev{ctx.device}")  # starts a thread: never under _lock
     with _lock:
-        ctx = current_context()
-        stream = Stream(ctx.device, f"dev{ctx.device}")
         handle = streams.add(stream)
         stream.label = f"stream {handle:#x} (device {ctx.device})"
         ctx.streams.add(handle)
@@ -186,10 +196,17 @@ def stream(handle: int, what: str = "stream") -> Stream:
         return streams.get(handle, what)
     ctx = current_context()
     with _lock:
+        if ctx.default_stream is not None:
+            return ctx.default_stream
+    fresh = Stream(ctx.device, f"dev{ctx.device}-default")  # starts a thread: never under _lock
+    fresh.label = f"the default stream of device {ctx.device}"
+    with _lock:
         if ctx.default_stream is None:
-            ctx.default_stream = Stream(ctx.device, f"dev{ctx.device}-default")
-            ctx.default_stream.label = f"the default stream of device {ctx.device}"
-        return ctx.default_stream
+            ctx.default_stream, fresh = fresh, None
+        current = ctx.default_stream
+    if fresh is not None:
+        fresh.close()
+    return current
 
 
 def synchronize_device() -> None:

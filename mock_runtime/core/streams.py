@@ -6,12 +6,15 @@ queued and the host retires it when it synchronises.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import traceback
 from collections import deque
 from typing import Callable, Iterable
 
 from . import races
+from . import reentry
 from .errors import C, MockError
 
 
@@ -63,11 +66,20 @@ class Stream:
                     return
                 what, task = self._tasks.popleft()
             try:
-                task()
+                with reentry.inside():
+                    task()
             except MockError as exc:
                 self._fail(MockError(exc.code, f"{what}: {exc.message}"))
-            except Exception as exc:  # a bug in the mock must not kill the stream
-                self._fail(MockError(C["ACL_ERROR_RT_INTERNAL_ERROR"], f"{what}: internal error: {exc!r}"))
+            except Exception as exc:  # a bug in the mock must not kill the stream, nor go unnoticed
+                frames = traceback.extract_tb(exc.__traceback__)
+                where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno} in {frames[-1].name}" \
+                    if frames else ""
+                print(f"[aclnn-py mock] stream {self.name}: {what} failed with an internal error (a bug in "
+                      f"the mock, please report it):", file=sys.stderr)
+                traceback.print_exc(file=sys.stderr)
+                self._fail(MockError(C["ACL_ERROR_RT_INTERNAL_ERROR"],
+                                     f"{what}: internal error in the mock runtime (a bug, please report it): "
+                                     f"{exc!r}{where}"))
             with self._cv:
                 self._pending -= 1
                 self._completed += 1

@@ -4,7 +4,11 @@ Each submodule implements the functions one library exports, named as in C and
 taking the raw cffi arguments; its ``ffi``/``lib`` globals are that library's
 cffi objects, set at registration. :func:`register` wraps every one of them so a
 failure becomes the documented status code plus a thread-local message read
-by ``aclGetRecentErrMsg``, never a crash.
+by ``aclGetRecentErrMsg``, never a crash. An unexpected Python exception is a bug
+of the mock: it still returns the library's internal-error code, but the message
+names the exception and where it was raised, and the traceback goes to stderr.
+A call made while the same thread is inside the mock (a finalizer run by a
+garbage collection) is deferred, see :mod:`mock_runtime.core.reentry`.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import traceback
 from typing import Any, Callable
 
 from aclnn_py._cdef import Function, load
+from mock_runtime.core import reentry
 from mock_runtime.core.errors import C, MockError, set_recent
 
 #: Status returned when the mock itself fails unexpectedly.
@@ -33,22 +38,39 @@ def _wrap(fn: Function, impl: Callable[..., Any], ffi: Any, internal: int) -> Ca
     else:
         failed = lambda code: 0
 
-    def entry(*args: Any) -> Any:
+    def call(*args: Any) -> Any:
         try:
             result = impl(*args)
         except MockError as exc:
             set_recent(exc.message)
             return failed(exc.code)
-        except Exception as exc:  # never let an exception reach C
-            set_recent(f"{fn.name}: internal error in the mock runtime: {exc!r}")
+        except Exception as exc:  # never let an exception reach C, never hide a bug
+            set_recent(f"{fn.name}: internal error in the mock runtime (a bug in the mock, please report "
+                       f"it): {exc!r} at {_origin(exc)}")
             traceback.print_exc(file=sys.stderr)
             return failed(internal)
         if result is None:
             return 0 if fn.returns_status else ffi.NULL
         return result
 
+    def entry(*args: Any) -> Any:
+        if fn.returns_status and reentry.active():  # a finalizer run by a collection inside the mock
+            reentry.defer(lambda: call(*args))
+            return 0
+        with reentry.inside():
+            return call(*args)
+
     entry.__name__ = fn.name
     return entry
+
+
+def _origin(exc: BaseException) -> str:
+    """``file:line in function`` of the innermost frame that raised ``exc``."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "<unknown>"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name}"
 
 
 def register(library: str, ffi: Any, lib: Any) -> None:

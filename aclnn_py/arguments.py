@@ -1,0 +1,58 @@
+"""Checks of Python arguments before they cross into C.
+
+cffi turns an out-of-range integer into ``OverflowError`` and text into bytes
+with ``str.encode`` (``UnicodeEncodeError``); these helpers raise
+:class:`~aclnn_py.errors.ArgumentError` naming the parameter instead.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Any, Iterable
+
+from .errors import ArgumentError
+
+INT64_MAX = 2**63 - 1
+
+
+def integer(value: Any, parameter: str, *, lo: int = -(2**63), hi: int = INT64_MAX) -> int:
+    """``value`` as a Python int in [lo, hi] (default: the int64 range)."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{parameter}: expected an integer, got {type(value).__name__}") from None
+    if not lo <= number <= hi:
+        raise ArgumentError(parameter, f"{number} is out of range [{lo}, {hi}]")
+    return number
+
+
+def integers(values: Iterable[Any], parameter: str, *, lo: int = -(2**63), hi: int = INT64_MAX) -> tuple[int, ...]:
+    """A sequence of ints, each in [lo, hi] (messages name ``parameter[i]``)."""
+    try:
+        items = tuple(values)
+    except TypeError:
+        raise TypeError(f"{parameter}: expected a sequence of integers, got {type(values).__name__}") from None
+    if all(type(v) is int for v in items) and (not items or (lo <= min(items) and max(items) <= hi)):
+        return items  # the common case, checked at a glance
+    return tuple(integer(v, f"{parameter}[{i}]", lo=lo, hi=hi) for i, v in enumerate(items))
+
+
+def shape(values: Iterable[Any], parameter: str = "shape") -> tuple[int, ...]:
+    """Tensor dims: non-negative int64 values."""
+    return integers(values, parameter, lo=0)
+
+
+def c_string(value: Any, parameter: str) -> bytes:
+    """Text for a ``const char *``: a str (encoded as UTF-8) or bytes, without NUL characters."""
+    if isinstance(value, str):
+        try:
+            data = value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ArgumentError(parameter, f"{value!r} cannot be encoded as UTF-8 ({exc.reason} at "
+                                           f"index {exc.start})") from None
+    elif isinstance(value, (bytes, bytearray)):
+        data = bytes(value)
+    else:
+        raise TypeError(f"{parameter}: expected str or bytes, got {type(value).__name__}")
+    if b"\0" in data:
+        raise ArgumentError(parameter, f"{value!r} contains a NUL character (C strings end at the first NUL)")
+    return data

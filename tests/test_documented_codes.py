@@ -1,0 +1,283 @@
+"""Inputs the operator rules cannot accept get a documented code at GetWorkspaceSize, never an
+internal error later (issue 9, items 5 and 6), through the binding, the raw C entry points and a
+C program; a bug of the mock itself stays visible (message with its location, traceback)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import build_cpp, run_program  # noqa: E402
+from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl, mock_soc  # noqa: E402
+
+import aclnn_py  # noqa: E402
+from aclnn_py import AclError, AclnnInternalError, AclnnParamError, Device, Stream, Tensor, ffi  # noqa: E402
+from aclnn_py.errors import recent_message  # noqa: E402
+from aclnn_py.golden.grouped_matmul import grouped_matmul  # noqa: E402
+from aclnn_py.golden.quant_matmul_all_reduce import quant_matmul_all_reduce  # noqa: E402
+from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
+from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
+from aclnn_py.tensor import create_handle  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+INVALID, TILING = 161002, 561002
+A2, P950 = "Ascend910B4", "Ascend950PR_9599"
+BIG = 1 << 62
+
+
+@pytest.fixture
+def stream():
+    ensure_init()
+    dev = Device(0)
+    s = Stream()
+    yield s
+    s.close()
+    dev.close()
+
+
+def raw_gmm(args: dict) -> tuple[int, str]:
+    """GroupedMatmulV5GetWorkspaceSize straight through the C ABI: (status, message)."""
+    lib = aclnn_py.lib
+    made = []
+
+    def tl(key):
+        if args.get(key) is None:
+            return ffi.NULL
+        handles = [create_handle(t.desc) for t in args[key]]
+        h = lib.aclCreateTensorList(ffi.new("aclTensor *[]", handles or [ffi.NULL]), len(handles))
+        made.append(h)
+        return h
+
+    gl = args.get("group_list")
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    status = lib.aclnnGroupedMatmulV5GetWorkspaceSize(
+        tl("x"), tl("weight"), tl("bias"), tl("scale"), tl("offset"), tl("antiquant_scale"),
+        tl("antiquant_offset"), tl("per_token_scale"), ffi.NULL if gl is None else gl.handle, ffi.NULL, ffi.NULL,
+        ffi.NULL, args.get("split_item", 0), args.get("group_type", -1), args.get("group_list_type", 0), 0,
+        ffi.NULL, tl("out"), ffi.NULL, ffi.NULL, size, executor)
+    message = recent_message() if status else ""
+    if status == 0:
+        lib.aclDestroyAclOpExecutor(executor[0])
+    for h in made:
+        lib.aclDestroyTensorList(h)
+    return status, message
+
+
+def both_ways(stream, args: dict, code: int, fragment: str) -> None:
+    """The C entry point and the binding agree: ``code`` and a message containing ``fragment``."""
+    status, message = raw_gmm(args)
+    assert (status, fragment in message) == (code, True), message
+    kw = {k: v for k, v in args.items() if k not in ("x", "weight")}
+    with pytest.raises(AclnnParamError) as info:
+        grouped_matmul_v5(args["x"], args["weight"], stream=stream, **kw)
+    assert info.value.code == code and fragment in info.value.message
+
+
+def T(shape, dtype="float16", fill=0):
+    return Tensor.from_numpy(np.full(shape, fill, np.float32), dtype)
+
+
+def stacked(**over):
+    """Non-quantized FLOAT16 M-grouped call: x (4, 8), weight (3, 8, 16), out (4, 16)."""
+    args = dict(x=[T((4, 8))], weight=[T((3, 8, 16))], out=[T((4, 16))],
+                group_list=Tensor.from_numpy(np.array([1, 2, 4], np.int64)), split_item=3, group_type=0)
+    args.update(over)
+    return args
+
+
+def per_tensor(n=2, **over):
+    """A16W8 tensor lists: n x (4, 8) FLOAT16 with n INT8 (8, 16) weights."""
+    args = dict(x=[T((4, 8)) for _ in range(n)], weight=[T((8, 16), "int8") for _ in range(n)],
+                antiquant_scale=[T((16,), fill=1) for _ in range(n)], out=[T((4, 16)) for _ in range(n)],
+                split_item=0, group_type=-1)
+    args.update(over)
+    return args
+
+
+# --------------------------------------------------------------------------- item 5: empty lists
+
+@pytest.mark.parametrize("key, build", [
+    ("bias", stacked), ("scale", stacked), ("antiquant_scale", per_tensor), ("offset", per_tensor),
+    ("antiquant_offset", per_tensor),
+])
+def test_empty_optional_list_is_rejected_at_get_workspace_size(stream, key, build):
+    name = {"bias": "biasOptional", "scale": "scaleOptional", "offset": "offsetOptional",
+            "antiquant_scale": "antiquantScaleOptional", "antiquant_offset": "antiquantOffsetOptional"}[key]
+    args = build(**{key: []})
+    n_weights = len(args["weight"])
+    both_ways(stream, args, INVALID, f"{name} is an empty tensor list: a non-null {name} must hold one tensor "
+                                     f"per weight ({n_weights})")
+
+
+def test_empty_per_token_scale_list(stream):
+    args = stacked(per_token_scale=[])
+    both_ways(stream, args, INVALID, "perTokenScaleOptional is an empty tensor list: a non-null "
+                                     "perTokenScaleOptional must hold a single tensor")
+
+
+def test_optional_list_lengths_are_checked_for_every_scenario(stream):
+    # A8W8 (single tensors): two scale tensors against one weight
+    a8w8 = dict(x=[T((4, 8), "int8")], weight=[T((3, 8, 16), "int8")], scale=[T((3, 16), "bfloat16")] * 2,
+                out=[T((4, 16), "bfloat16")], group_list=Tensor.from_numpy(np.array([1, 2, 4], np.int64)),
+                split_item=3, group_type=0)
+    both_ways(stream, a8w8, INVALID, "scaleOptional has 2 tensors but weight has 1")
+
+
+# --------------------------------------------------------------------------- item 6: shapes and ranks
+
+def test_zero_d_out(stream):
+    both_ways(stream, stacked(out=[T(())]), INVALID, "out[0] must have at least 2 dims, got 0")
+
+
+def test_zero_d_antiquant_scale_a16w8(stream):
+    args = dict(x=[T((4, 8))], weight=[T((3, 8, 16), "int8")], antiquant_scale=[T(())], out=[T((4, 16))],
+                group_list=Tensor.from_numpy(np.array([1, 2, 4], np.int64)), split_item=3, group_type=0)
+    both_ways(stream, args, INVALID, "antiquantScaleOptional shape [] is not supported: A16W8 (per channel [N]) "
+                                     "needs [3, 16]")
+
+
+@pytest.mark.parametrize("key, shape, fragment", [
+    ("bias", (16,), "biasOptional shape [16] is not supported"),
+    ("antiquant_offset", (3, 8), "antiquantOffsetOptional[0] shape [3, 8] must equal"),
+])
+def test_parameter_shapes_are_checked(stream, key, shape, fragment):
+    args = stacked(**{key: [T(shape)]}) if key == "bias" else per_tensor(**{key: [T(shape), T(shape)]})
+    both_ways(stream, args, INVALID, fragment)
+
+
+def test_quantized_parameter_shapes_a2(stream):
+    a4w4 = dict(x=[T((4, 64), "int4")], weight=[T((3, 64, 16), "int4")],
+                scale=[Tensor.from_numpy(np.ones((3, 2, 2, 16), np.uint64))],
+                out=[T((4, 16), "bfloat16")], group_list=Tensor.from_numpy(np.array([1, 2, 4], np.int64)),
+                split_item=3, group_type=0)
+    both_ways(stream, a4w4, INVALID, "scaleOptional shape [3, 2, 2, 16] is not supported: A4W4")
+    a8w8 = dict(x=[T((4, 8), "int8")], weight=[T((3, 8, 16), "int8")], scale=[T((3, 16), "bfloat16")],
+                per_token_scale=[T((3,), "float32")], out=[T((4, 16), "bfloat16")],
+                group_list=Tensor.from_numpy(np.array([1, 2, 4], np.int64)), split_item=3, group_type=0)
+    both_ways(stream, a8w8, INVALID, "perTokenScaleOptional shape [3] is not supported: per-token quantization "
+                                     "needs [4]")
+
+
+def test_size_one_dims_with_extreme_strides_are_computed(stream):
+    """A stride is never used along a size-1 dim: any int64 value is accepted and nothing overflows."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 8)).astype(np.float16)
+    w = rng.standard_normal((1, 8, 16)).astype(np.float16)
+    bias = rng.standard_normal((1, 16)).astype(np.float16)
+    xt, bt = Tensor.from_numpy(x), Tensor.from_numpy(bias)
+    xv = xt.view((1, 8), (BIG, 1))
+    bv = bt.view((1, 16), (2**63 - 1, 1))
+    gl = Tensor.from_numpy(np.array([1], np.int64))
+    out, = grouped_matmul_v5([xv], [w], bias=[bv], group_list=gl, split_item=3, group_type=0, stream=stream)
+    stream.synchronize()
+    expect, = grouped_matmul([x], [w], bias=[bias], group_list=[1], split_item=3, group_type=0)
+    np.testing.assert_array_equal(out.to_numpy(), expect)
+    assert raw_gmm(dict(x=[xv], weight=[Tensor.from_numpy(w)], bias=[bv], out=[out], group_list=gl,
+                        split_item=3, group_type=0)) == (0, "")
+
+
+def test_qmmar_size_one_dims_with_extreme_strides(stream):
+    install_fake_hccl()
+    group = FakeGroup(1)
+    try:
+        rng = np.random.default_rng(6)
+        x1 = rng.integers(-8, 8, (1, 32)).astype(np.int8)
+        x2 = rng.integers(-8, 8, (32, 16)).astype(np.int8)
+        s2 = rng.uniform(0.01, 0.1, 16).astype(np.float32)
+        s1 = np.array([0.5], np.float32)
+        t1, ts1 = Tensor.from_numpy(x1), Tensor.from_numpy(s1)
+        out = quant_matmul_all_reduce_v4(t1.view((1, 32), (BIG, 1)), x2, s2, x1_scale=ts1.view((1,), (BIG,)),
+                                         group=group.name, rank_size=1, stream=stream, out_dtype="float16")
+        stream.synchronize()
+        expect = quant_matmul_all_reduce([x1], [x2], [s2], x1_scale=[s1], out_dtype="float16")
+        np.testing.assert_array_equal(out.to_numpy(), expect)
+    finally:
+        group.close()
+
+
+def test_qmmar_950_zero_d_x1_scale_with_2d_x2_scale():
+    ensure_init()
+    install_fake_hccl()
+    with mock_soc(P950):
+        dev, s = Device(0), Stream()
+        try:
+            x1 = Tensor.empty((8, 256), "float8_e4m3fn")
+            x2 = Tensor.empty((256, 16), "float8_e4m3fn")
+            s1, s2 = T((), "float32"), T((2, 1), "float32")
+            out = Tensor.empty((8, 16), "bfloat16")
+            fragment = "x1Scale [] with x2Scale [2, 1] is not supported"
+            with pytest.raises(AclnnInternalError) as info:
+                quant_matmul_all_reduce_v4(x1, x2, s2, x1_scale=s1, group="g", out=out, stream=s)
+            assert info.value.code == TILING and fragment in info.value.message
+            size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+            status = aclnn_py.lib.aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
+                x1.handle, x2.handle, ffi.NULL, ffi.NULL, s1.handle, s2.handle, ffi.NULL, ffi.NULL, b"g", b"sum",
+                0, 1, 0, 0, out.handle, size, executor)
+            assert status == TILING and fragment in recent_message()
+            for t in (x1, x2, s1, s2, out):
+                t.close()
+        finally:
+            s.close()
+            dev.close()
+
+
+# --------------------------------------------------------------------------- a bug stays visible
+
+def test_a_bug_at_get_workspace_size_is_reported_with_its_location(stream, monkeypatch, capfd):
+    import mock_runtime.ops.grouped_matmul as mock_op
+
+    def broken(**kwargs):
+        raise IndexError("injected")
+
+    monkeypatch.setattr(mock_op.rules, "check", broken)
+    status, message = raw_gmm(stacked())
+    assert status == 561000  # ACLNN_ERR_INNER: the mock failed, not the caller
+    assert "internal error in the mock runtime (a bug" in message and "IndexError('injected')" in message
+    assert "test_documented_codes.py" in message and "in broken" in message
+    assert "IndexError: injected" in capfd.readouterr().err
+
+
+def test_a_bug_in_a_stream_task_is_reported_with_its_location(stream, monkeypatch, capfd):
+    import mock_runtime.ops.grouped_matmul as mock_op
+
+    def broken(*args, **kwargs):
+        raise KeyError("injected")
+
+    monkeypatch.setattr(mock_op.golden, "grouped_matmul", broken)
+    args = stacked()
+    grouped_matmul_v5(args["x"], args["weight"], group_list=np.array([1, 2, 4]), split_item=3, group_type=0,
+                      stream=stream)
+    with pytest.raises(AclError) as info:
+        stream.synchronize()
+    assert info.value.code == 507000  # ACL_ERROR_RT_INTERNAL_ERROR
+    assert "internal error in the mock runtime (a bug" in info.value.message
+    assert "KeyError('injected')" in info.value.message and "in broken" in info.value.message
+    assert "KeyError: 'injected'" in capfd.readouterr().err
+
+
+# --------------------------------------------------------------------------- through C
+
+@pytest.mark.parametrize("mode, soc", [("a2", A2), ("950", P950)])
+def test_c_program(tmp_path, mock_libdir, mode, soc):
+    program = build_cpp([HERE / "c" / "documented_codes.c"], tmp_path / "documented_codes", mock_libdir)
+    result = run_program(program, mock_libdir, env={"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1"},
+                         timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"documented codes ok ({mode})" in result.stdout
+
+
+
+def test_spans_are_exact_beyond_int64():
+    """Span arithmetic stays in Python integers: a huge FRACTAL_NZ view never wraps to a small
+    span that would pass the memory checks (np.prod wraps at 2**63); a huge storage shape does
+    not enlarge the span of a small view (its NZ layout is what the operator touches)."""
+    from aclnn_py import layout
+    from aclnn_py.descriptors import FRACTAL_NZ, TensorDesc
+
+    huge_view = TensorDesc((2**40, 2**40), 2, (2**40, 1), 0, FRACTAL_NZ, (2**35, 2**36, 16, 32), 1 << 52)
+    assert layout.byte_span(huge_view) == (0, 2**80)  # INT8: one byte per element
+    small_view = TensorDesc((32, 64), 2, (64, 1), 0, FRACTAL_NZ, (2**40, 2**40, 16, 32), 1 << 52)
+    assert layout.byte_span(small_view) == (0, 32 * 64)
