@@ -9,31 +9,24 @@ Layers, from the bottom:
   :class:`Tensor`, :class:`TensorList`, :class:`IntArray`, and the HCCL
   communicators of :mod:`aclnn_py.hccl`;
 * one function per operator in :mod:`aclnn_py.ops`;
-* NumPy golden references in :mod:`aclnn_py.golden` (no runtime needed).
+* the pure layer :mod:`aclnn_py.spec` (headers parsed, dtypes, codecs,
+  layouts, each operator's rules and NumPy golden reference): no runtime
+  needed, shared with the mock.
 
-Importing the package loads no library.
+Importing the package loads no library and builds no FFI.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from ._ffi import ffi
-from .dtypes import DataType, Format
-from .errors import (
-    AclError,
-    AclnnError,
-    AclnnInternalError,
-    AclnnParamError,
-    AclnnRuntimeError,
-    HcclError,
-    LibraryNotFoundError,
-    StatusError,
-    SymbolNotFoundError,
-)
+from .errors import (AclError, AclnnError, AclnnInternalError, AclnnParamError, AclnnRuntimeError, ArgumentError,
+                     HcclError, LibraryNotFoundError, StatusError, SymbolNotFoundError)
+from .spec.dtypes import DataType, Format
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "ffi": "_ffi",
     "Runtime": "runtime", "Device": "runtime", "Context": "runtime", "Stream": "runtime", "Event": "runtime",
     "DeviceBuffer": "memory", "Tensor": "tensor", "TensorList": "tensor", "IntArray": "tensor",
 }
@@ -60,6 +53,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ffi", "lib", "backend", "DataType", "Format", *_LAZY,
-    "StatusError", "AclError", "AclnnError", "AclnnParamError", "AclnnRuntimeError", "AclnnInternalError",
+    "StatusError", "ArgumentError", "AclError", "AclnnError", "AclnnParamError", "AclnnRuntimeError", "AclnnInternalError",
     "HcclError", "LibraryNotFoundError", "SymbolNotFoundError",
 ]

@@ -9,9 +9,9 @@ def info() -> int:
     import numpy
 
     import aclnn_py
-    from aclnn_py._cdef import include_dir
-    from aclnn_py._ffi import ffi
-    from aclnn_py._loader import library, requested_backend
+    from .spec.headers import include_dir
+    from ._ffi import ffi
+    from ._loader import library, requested_backend
 
     print(f"aclnn-py       {aclnn_py.__version__} (numpy {numpy.__version__}, python {sys.version.split()[0]})")
     print(f"headers        {include_dir()}")

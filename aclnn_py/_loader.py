@@ -7,7 +7,7 @@ Backend choice, ``ACLNN_PY_BACKEND``:
   directory), the first that holds ``libascendcl.so`` or ``libacl_rt.so``.
   Classic and split CANN packages are both covered: per exporting library,
   every file present of its classic name and its split names
-  (:data:`aclnn_py._cdef.SPLIT_LIBRARIES`: ``libacl_rt.so``, ``libhcomm.so``,
+  (:data:`aclnn_py.spec.headers.SPLIT_LIBRARIES`: ``libacl_rt.so``, ``libhcomm.so``,
   ``libopapi_transformer.so``, ``libopapi_math.so``, ``libopapi_nn.so``;
   operators also in any other ``libopapi_*.so``) is loaded, and a function
   is looked up first in the split library of its header, then in the others.
@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from ._cdef import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
+from .spec.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
 from ._ffi import ffi
 from .errors import LibraryNotFoundError, SymbolNotFoundError
 
@@ -147,6 +149,21 @@ def library() -> Library:
     return _library
 
 
+def mock_libdir() -> Path:
+    """The mock's library directory, from ``python -m mock_runtime libdir`` in a child process
+    (the binding never imports the mock; the child builds the libraries when needed)."""
+    try:
+        result = subprocess.run([sys.executable, "-m", "mock_runtime", "libdir"], capture_output=True,
+                                text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LibraryNotFoundError(f"the mock runtime could not be located: {exc}") from None
+    lines = result.stdout.strip().splitlines()
+    if result.returncode or not lines:
+        detail = result.stderr.strip() or f"exit status {result.returncode}"
+        raise LibraryNotFoundError(f"the mock runtime is not available: {detail}")
+    return Path(lines[-1])
+
+
 def _open(backend: str) -> Library:
     if backend in ("auto", "cann"):
         directory, tried = _find_cann()
@@ -161,9 +178,7 @@ def _open(backend: str) -> Library:
                 f"{listing}\nSource CANN's set_env.sh (e.g. /usr/local/Ascend/ascend-toolkit/set_env.sh) "
                 "or set ACLNN_PY_LIB_DIR to the directory holding the libraries."
             )
-    import mock_runtime
-
-    lib = Library("mock", mock_runtime.libdir())
+    lib = Library("mock", mock_libdir())
     log.log(logging.WARNING if backend == "auto" else logging.INFO,
             "aclnn-py: using the mock runtime from %s%s", lib.directory,
             " (no CANN found; set ACLNN_PY_BACKEND=mock to silence this)" if backend == "auto" else "")

@@ -56,3 +56,10 @@ class Resource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def handle_of(resource: "Resource | None") -> Any:
+    """The C handle of ``resource``, or NULL for None (an optional stream, say)."""
+    from ._ffi import ffi
+
+    return ffi.NULL if resource is None else resource.handle

@@ -9,22 +9,10 @@ called. Errors pickle, so they cross process boundaries in multi-rank runs.
 """
 from __future__ import annotations
 
-from ._cdef import load
+from contextlib import contextmanager
+from typing import Iterator
 
-_CONSTANTS = load().constants
-
-
-def _names(prefixes: tuple[str, ...], skip: tuple[str, ...] = ()) -> dict[int, str]:
-    table: dict[int, str] = {}
-    for name, value in _CONSTANTS.items():
-        if name.startswith(prefixes) and not name.endswith(skip):
-            table.setdefault(value, name)
-    return table
-
-
-ACL_NAMES = {0: "ACL_SUCCESS", **_names(("ACL_ERROR_",), skip=("_NONE",))}
-ACLNN_NAMES = _names(("ACLNN_",), skip=("CONFILICT",))
-HCCL_NAMES = _names(("HCCL_SUCCESS", "HCCL_E_"))
+from .spec.status import ACL_NAMES, ACLNN_NAMES, HCCL_NAMES, CODES as _CONSTANTS, ArgumentError, Violation
 
 
 class StatusError(RuntimeError):
@@ -74,24 +62,6 @@ class HcclError(StatusError):
     names = HCCL_NAMES
 
 
-class ArgumentError(ValueError):
-    """A Python argument of an acceptable type has a value the binding cannot use.
-
-    Raised by the Pythonic layer (dtypes, Tensor, DeviceBuffer, ops, hccl) before
-    any C call, instead of whatever a deeper layer would throw (KeyError,
-    IndexError, OverflowError, UnicodeError...). ``parameter`` names the argument;
-    the message says the rule. A wrong *type* stays a ``TypeError``.
-    """
-
-    def __init__(self, parameter: str, message: str) -> None:
-        self.parameter = parameter
-        self.detail = message
-        super().__init__(f"{parameter}: {message}")
-
-    def __reduce__(self):
-        return (type(self), (self.parameter, self.detail))
-
-
 class LibraryNotFoundError(OSError):
     """A CANN (or mock) shared library could not be loaded."""
 
@@ -110,34 +80,15 @@ def aclnn_error_class(code: int) -> type[AclnnError]:
     return AclnnError
 
 
-def recent_message() -> str:
-    from ._loader import library
-
-    text = library().aclGetRecentErrMsg()
-    from ._ffi import ffi
-
-    return "" if text == ffi.NULL else ffi.string(text).decode("utf-8", "replace")
+def from_violation(violation: Violation) -> AclnnError:
+    """The binding's exception for a rule violation of the pure layer (same code and message)."""
+    return aclnn_error_class(violation.code)(violation.code, violation.function, violation.message)
 
 
-def check_acl(status: int, function: str) -> None:
-    """Raise :class:`AclError` unless ``status`` is ACL_SUCCESS."""
-    if status:
-        raise AclError(status, function, recent_message())
-
-
-def check_aclnn(status: int, function: str) -> None:
-    """Raise the :class:`AclnnError` subclass for ``status`` unless it is 0."""
-    if status:
-        raise aclnn_error_class(status)(status, function, recent_message())
-
-
-def check_hccl(status: int, function: str) -> None:
-    """Raise :class:`HcclError` (with HcclGetErrorString's text) unless ``status`` is HCCL_SUCCESS."""
-    if status:
-        from ._ffi import ffi
-        from ._loader import library
-
-        described = library().HcclGetErrorString(status)
-        text = "" if described == ffi.NULL else ffi.string(described).decode("utf-8", "replace")
-        recent = recent_message()
-        raise HcclError(status, function, "; ".join(t for t in (text, recent) if t))
+@contextmanager
+def raising() -> Iterator[None]:
+    """Run operator rules: a :class:`~aclnn_py.spec.status.Violation` becomes :func:`from_violation`."""
+    try:
+        yield
+    except Violation as violation:
+        raise from_violation(violation) from None

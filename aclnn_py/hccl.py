@@ -84,12 +84,14 @@ import ml_dtypes
 import numpy as np
 
 from . import arguments
-from . import dtypes as _acl_dtypes
-from ._cdef import load
+from .spec import dtypes as _acl_dtypes
+from .spec.headers import load
 from ._ffi import ffi
 from ._loader import library
 from ._resource import Resource
-from .errors import ArgumentError, HcclError, check_acl, check_hccl
+from .errors import ArgumentError, HcclError
+
+from .check import check_acl, check_hccl
 
 _DECL = load()
 _K = _DECL.constants
@@ -127,7 +129,7 @@ try:  # HiFloat8 has a NumPy dtype only with the optional en_dtypes package
     _BY_NUMPY[np.dtype(en_dtypes.hifloat8)] = DataType.HCCL_DATA_TYPE_HIF8
 except ImportError:
     pass
-#: canonical aclnn_py.formats names of the aclDataTypes that have an HCCL type
+#: canonical aclnn_py.spec.codecs names of the aclDataTypes that have an HCCL type
 _BY_ACL_NAME = {"hifloat8": DataType.HCCL_DATA_TYPE_HIF8, "float8_e8m0": DataType.HCCL_DATA_TYPE_FP8E8M0}
 
 #: element size in bytes of every HcclDataType
@@ -156,9 +158,9 @@ def hccl_dtype(dtype: Any) -> DataType:
         name = _acl_dtypes.name(dtype)
         if name in _BY_ACL_NAME:
             return _BY_ACL_NAME[name]
-        from . import formats
+        from .spec import codecs
 
-        return hccl_dtype(formats.host_dtype(name))
+        return hccl_dtype(codecs.host_dtype(name))
     if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
         try:
             return DataType(int(dtype))

@@ -1,16 +1,19 @@
 """Device memory: ``aclrtMalloc`` buffers with host<->device and device<->device copies."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import arguments
 from ._ffi import ffi
 from ._loader import library
-from ._resource import Resource
-from .errors import ArgumentError, check_acl
-from .runtime import Stream, _stream_handle
+from ._resource import Resource, handle_of
+from .errors import ArgumentError
+from .check import check_acl
+
+if TYPE_CHECKING:
+    from .runtime import Stream
 
 
 def _host_pointer(array: np.ndarray) -> Any:
@@ -96,5 +99,5 @@ class DeviceBuffer(Resource):
         if stream is None:
             check_acl(lib.aclrtMemcpy(dst, nbytes, src, nbytes, kind_value), "aclrtMemcpy")
         else:
-            check_acl(lib.aclrtMemcpyAsync(dst, nbytes, src, nbytes, kind_value, _stream_handle(stream)), "aclrtMemcpyAsync")
+            check_acl(lib.aclrtMemcpyAsync(dst, nbytes, src, nbytes, kind_value, handle_of(stream)), "aclrtMemcpyAsync")
             stream.keep(keep, self)

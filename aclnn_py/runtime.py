@@ -5,8 +5,11 @@ from typing import Any
 
 from ._ffi import ffi
 from ._loader import library
-from ._resource import Resource
-from .errors import AclError, check_acl
+from ._resource import Resource, handle_of
+from .errors import AclError
+
+
+from .check import check_acl
 
 
 def _string(p: Any) -> str | None:
@@ -196,7 +199,7 @@ class Event(Resource):
         self._own(out[0])
 
     def record(self, stream: Stream | None = None) -> None:
-        check_acl(library().aclrtRecordEvent(self.handle, _stream_handle(stream)), "aclrtRecordEvent")
+        check_acl(library().aclrtRecordEvent(self.handle, handle_of(stream)), "aclrtRecordEvent")
 
     def synchronize(self) -> None:
         check_acl(library().aclrtSynchronizeEvent(self.handle), "aclrtSynchronizeEvent")
@@ -207,6 +210,3 @@ class Event(Resource):
         check_acl(library().aclrtEventElapsedTime(ms, self.handle, end.handle), "aclrtEventElapsedTime")
         return float(ms[0])
 
-
-def _stream_handle(stream: Stream | None) -> Any:
-    return ffi.NULL if stream is None else stream.handle

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import aclnn_py
 from aclnn_py import Tensor, ffi, hccl
-from aclnn_py.errors import check_acl, check_aclnn
-from aclnn_py.golden import quant_matmul_all_reduce as golden
-from aclnn_py.golden.precision import compare
+from aclnn_py.check import check_acl, check_aclnn
+from aclnn_py.spec.quant_matmul_all_reduce import golden
+from aclnn_py.spec.precision import compare
 from aclnn_py.memory import DeviceBuffer
 from aclnn_py.ops.trans import nz_weight_tensor, trans_matmul_weight
 

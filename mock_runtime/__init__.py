@@ -17,13 +17,13 @@ LIBRARY_NAMES = ("libascendcl.so", "libnnopbase.so", "libopapi.so", "libhccl.so"
 
 def libdir(rebuild: bool = False) -> Path:
     """Directory of the mock libraries, built on first use (MockBuildError when it cannot be)."""
-    from ._build import build
+    from mock_runtime._build import build
 
     return build(force=rebuild)
 
 
 def include_dir() -> Path:
     """Directory of the CANN-compatible headers to compile C programs with."""
-    from aclnn_py._cdef import include_dir as headers
+    from aclnn_py.spec.headers import include_dir as headers
 
     return headers()

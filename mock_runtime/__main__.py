@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import include_dir, libdir
+from mock_runtime import include_dir, libdir
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
     if args.command == "includedir":
         print(include_dir())
         return
-    from ._build import MockBuildError
+    from mock_runtime._build import MockBuildError
 
     try:
         print(libdir(rebuild=args.command == "rebuild"))

@@ -15,9 +15,9 @@ from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl, mock_soc  #
 
 import aclnn_py  # noqa: E402
 from aclnn_py import AclError, AclnnInternalError, AclnnParamError, Device, Stream, Tensor, ffi  # noqa: E402
-from aclnn_py.errors import recent_message  # noqa: E402
-from aclnn_py.golden.grouped_matmul import grouped_matmul  # noqa: E402
-from aclnn_py.golden.quant_matmul_all_reduce import quant_matmul_all_reduce  # noqa: E402
+from aclnn_py.check import recent_message  # noqa: E402
+from aclnn_py.spec.grouped_matmul.golden import grouped_matmul  # noqa: E402
+from aclnn_py.spec.quant_matmul_all_reduce.golden import quant_matmul_all_reduce  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
 from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
 from aclnn_py.tensor import create_handle  # noqa: E402
@@ -274,8 +274,8 @@ def test_spans_are_exact_beyond_int64():
     """Span arithmetic stays in Python integers: a huge FRACTAL_NZ view never wraps to a small
     span that would pass the memory checks (np.prod wraps at 2**63); a huge storage shape does
     not enlarge the span of a small view (its NZ layout is what the operator touches)."""
-    from aclnn_py import layout
-    from aclnn_py.descriptors import FRACTAL_NZ, TensorDesc
+    from aclnn_py.spec import layout
+    from aclnn_py.spec.descriptors import FRACTAL_NZ, TensorDesc
 
     huge_view = TensorDesc((2**40, 2**40), 2, (2**40, 1), 0, FRACTAL_NZ, (2**35, 2**36, 16, 32), 1 << 52)
     assert layout.byte_span(huge_view) == (0, 2**80)  # INT8: one byte per element

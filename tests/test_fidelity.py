@@ -28,8 +28,8 @@ from conftest import ROOT, run_program, run_python
 
 import aclnn_py
 from aclnn_py import DeviceBuffer, ffi
-from aclnn_py._cdef import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
-from aclnn_py.errors import recent_message
+from aclnn_py.spec.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
+from aclnn_py.check import recent_message
 
 C_DIR = Path(__file__).resolve().parent / "c"
 CLASSIC = ["-lascendcl", "-lnnopbase", "-lopapi", "-lhccl"]
@@ -290,8 +290,8 @@ def test_unusable_build_dir_fails_with_one_message(tmp_path):
                         {**env, "ACLNN_PY_BACKEND": "mock"})
     assert result.returncode == 1
     assert result.stderr.count("Traceback") == 1 and "During handling" not in result.stderr
-    assert "MockBuildError: cannot build the aclnn-py mock runtime" in result.stderr
-    assert "Set ACLNN_MOCK_BUILD_DIR to a writable directory." in result.stderr
+    assert "LibraryNotFoundError: the mock runtime is not available" in result.stderr
+    assert "cannot build the aclnn-py mock runtime" in result.stderr
 
 
 def test_default_places_are_listed_when_none_is_usable(tmp_path, monkeypatch):

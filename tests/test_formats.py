@@ -1,4 +1,4 @@
-"""Tests for aclnn_py.formats against independent references."""
+"""Tests for aclnn_py.spec.codecs against independent references."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from aclnn_py import formats as F
+from aclnn_py.spec import codecs as F
 
 # --------------------------------------------------------------------------- HiFloat8 reference
 

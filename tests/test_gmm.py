@@ -23,12 +23,12 @@ import pytest  # noqa: E402
 
 from aclnn_py import AclError, AclnnParamError, Device, Stream, Tensor  # noqa: E402
 from conftest import build_cpp, reinit_mock, run_program  # noqa: E402
-from aclnn_py import formats  # noqa: E402
-from aclnn_py.descriptors import FRACTAL_NZ  # noqa: E402
-from aclnn_py.golden import nz  # noqa: E402
-from aclnn_py.golden.grouped_matmul import grouped_matmul  # noqa: E402
-from aclnn_py.golden.precision import assert_close  # noqa: E402
-from aclnn_py.golden.quant_params import trans_quant_param  # noqa: E402
+from aclnn_py.spec import codecs  # noqa: E402
+from aclnn_py.spec.descriptors import FRACTAL_NZ  # noqa: E402
+from aclnn_py.spec import nz  # noqa: E402
+from aclnn_py.spec.grouped_matmul.golden import grouped_matmul  # noqa: E402
+from aclnn_py.spec.precision import assert_close  # noqa: E402
+from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
 from aclnn_py.memory import DeviceBuffer  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
 from aclnn_py.tensor import IntArray, TensorList, create_handle  # noqa: E402
@@ -106,7 +106,7 @@ def dev_transposed(array, name: str | None = None) -> Tensor:
 def dev_nz(array, name: str, c0: int | None = None) -> Tensor:
     """A FRACTAL_NZ weight: 4-D storage shape per matrix (C0 of the dtype unless given), the view logical."""
     storage = nz.nz_storage_shape(array.shape, name, c0)
-    nbytes = formats.device_nbytes(storage, name)
+    nbytes = codecs.device_nbytes(storage, name)
     t = Tensor(DeviceBuffer(nbytes), array.shape, name, format=FRACTAL_NZ, storage_shape=storage)
     t.owns_buffer = True
     t.copy_from_numpy(array)
@@ -114,7 +114,7 @@ def dev_nz(array, name: str, c0: int | None = None) -> Tensor:
 
 
 def host_name(a) -> str:
-    return formats.name_of(a)
+    return codecs.name_of(a)
 
 
 def run_vs_golden(stream, x, w, *, names=None, transposed=False, nz_weight=False, out_dtype=None,
@@ -126,7 +126,7 @@ def run_vs_golden(stream, x, w, *, names=None, transposed=False, nz_weight=False
                             x_dtype=names.get("x"), weight_dtype=names.get("weight"),
                             scale_dtype=names.get("scale"),
                             per_token_scale_dtype=names.get("per_token_scale"), **golden_kw)
-    out_names = [formats.name_of(g) for g in golden]
+    out_names = [codecs.name_of(g) for g in golden]
     init = [np.full(g.shape, SENTINEL).astype(g.dtype) for g in golden]
     golden = grouped_matmul(x, w, out=init, out_dtype=out_dtype, weight_transposed=transposed,
                             x_dtype=names.get("x"), weight_dtype=names.get("weight"),
@@ -394,7 +394,7 @@ def test_int32_packed_int4_weight(a2, rng):
     x = floats(rng, (M, k), np.float16)
     w4 = ints(rng, (e, k, n), -8, 8, ml_dtypes.int4)
     scale = rng.uniform(0.01, 0.05, (e, n)).astype(np.float16)
-    run_vs_golden(a2, [x], [formats.pack_int4_to_int32(w4)], names={"weight": "int32"},
+    run_vs_golden(a2, [x], [codecs.pack_int4_to_int32(w4)], names={"weight": "int32"},
                   antiquant_scale=[scale], group_list=GL[0], split_item=3, group_type=0, expect_kept=8)
 
 
@@ -432,8 +432,8 @@ def test_group_list_is_read_when_the_work_runs(a2, rng):
 ])
 def test_950_quant_fp8(a950, rng, x_name, scale_kind, with_pts, out):
     k, n, e = 64, 16, 4
-    x = formats.from_float32(rng.standard_normal((M, k)) * 3, x_name)
-    w = formats.from_float32(rng.standard_normal((e, k, n)) * 3, x_name)
+    x = codecs.from_float32(rng.standard_normal((M, k)) * 3, x_name)
+    w = codecs.from_float32(rng.standard_normal((e, k, n)) * 3, x_name)
     raw = rng.uniform(0.01, 0.1, (e, n)).astype(np.float32)
     scale = raw if scale_kind == "float32" else trans_quant_param(raw).view(
         np.int64 if scale_kind == "int64" else np.uint64)
@@ -446,8 +446,8 @@ def test_950_quant_fp8(a950, rng, x_name, scale_kind, with_pts, out):
 @pytest.mark.parametrize("x_name, transposed", [("float8_e4m3fn", False), ("float4_e2m1", True)])
 def test_950_mx(a950, rng, x_name, transposed):
     k, n, e, pairs = 96, 12, 4, 2
-    x = formats.from_float32(rng.standard_normal((M, k)) * 2, x_name)
-    w = formats.from_float32(rng.standard_normal((e, k, n)) * 2, x_name)
+    x = codecs.from_float32(rng.standard_normal((M, k)) * 2, x_name)
+    w = codecs.from_float32(rng.standard_normal((e, k, n)) * 2, x_name)
     pts = rng.integers(124, 131, (M, pairs, 2)).astype(np.uint8)
     ew = rng.integers(124, 131, (e, pairs * 2, n)).astype(np.uint8)
     if transposed:
@@ -462,8 +462,8 @@ def test_950_mx(a950, rng, x_name, transposed):
 
 def test_950_pergroup_perblock(a950, rng):
     k, n, e = 256, 136, 4
-    x = formats.from_float32(rng.standard_normal((M, k)), "float8_e4m3fn")
-    w = formats.from_float32(rng.standard_normal((e, k, n)), "float8_e4m3fn")
+    x = codecs.from_float32(rng.standard_normal((M, k)), "float8_e4m3fn")
+    w = codecs.from_float32(rng.standard_normal((e, k, n)), "float8_e4m3fn")
     pts = rng.uniform(0.5, 2, (M, 2)).astype(np.float32)
     scale = rng.uniform(0.01, 0.1, (e, 2, 2)).astype(np.float32)
     run_vs_golden(a950, [x], [w], scale=[scale], per_token_scale=[pts], out_dtype="float32",
@@ -474,7 +474,7 @@ def test_950_pergroup_perblock(a950, rng):
 def test_950_weight_only_fp8(a950, rng, w_name):
     k, n, e = 32, 16, 4
     x = floats(rng, (M, k), BF16)
-    w = formats.from_float32(rng.standard_normal((e, k, n)) * 4, w_name)
+    w = codecs.from_float32(rng.standard_normal((e, k, n)) * 4, w_name)
     scale = rng.uniform(0.01, 0.05, (e, n)).astype(BF16)
     run_vs_golden(a950, [x], [w], names={"weight": w_name}, transposed=True, antiquant_scale=[scale],
                   group_list=GL[1], group_list_type=1, split_item=3, group_type=0, expect_kept=8)
@@ -523,7 +523,7 @@ def fixpipe_packed(s: np.ndarray) -> np.ndarray:
 
 def run_950(stream, x, weight, n, *, out_dtype, glt, **params):
     """The binding on the 950 profile, single x / weight / out, sentinel-filled out."""
-    out = dev(np.full((x.shape[0], n), SENTINEL).astype(formats.host_dtype(out_dtype)))
+    out = dev(np.full((x.shape[0], n), SENTINEL).astype(codecs.host_dtype(out_dtype)))
     lists = {key: [dev(v)] for key, v in params.items() if v is not None}
     result = grouped_matmul_v5([dev(x)], [weight], stream=stream, out=[out], group_list_type=glt,
                                group_list=dev(np.array(GROUP_LISTS_950[glt], np.int64)), split_item=3,
@@ -537,7 +537,7 @@ def run_950(stream, x, weight, n, *, out_dtype, glt, **params):
 
 def weight_tensor(w, kind, c0=32):
     if kind == "int32":
-        return dev(formats.pack_int4_to_int32(w), "int32")
+        return dev(codecs.pack_int4_to_int32(w), "int32")
     return dev_nz(w, "int4", c0) if kind == "nz" else dev(w)
 
 
@@ -607,7 +607,7 @@ def test_950_s8s4_example_shapes(a950, rng):
                              group_list=np.array([4, 4]), group_list_type=1, split_item=3, group_type=0,
                              out_dtype="float16")
     a950.synchronize()
-    assert out.shape == (m, n) and out.dtype == aclnn_py.dtypes.DataType.ACL_FLOAT16
+    assert out.shape == (m, n) and out.dtype == aclnn_py.spec.dtypes.DataType.ACL_FLOAT16
     ref = np.vstack([x[:4].astype(np.float64) @ (w[0].astype(np.float64) * s[0] + offset[0]),
                      x[4:].astype(np.float64) @ (w[1].astype(np.float64) * s[1] + offset[1])])
     assert np.abs(ref).max() > 10
@@ -626,7 +626,7 @@ def _c_list(items):
 def raw_call(args: dict):
     """Phase 1 straight through the C ABI (the mock's own checks): (status, message, workspace)."""
     from aclnn_py import ffi, lib
-    from aclnn_py.errors import recent_message
+    from aclnn_py.check import recent_message
     made = []
 
     def tl(key):
@@ -722,11 +722,11 @@ def base_a4w4(rng, n=16, scale_shape=(3, 16), **over):
 
 
 def _fp8(rng, shape):
-    return T(formats.from_float32(rng.standard_normal(shape), "float8_e4m3fn"))
+    return T(codecs.from_float32(rng.standard_normal(shape), "float8_e4m3fn"))
 
 
 def _nz(rng, shape, dt=np.float16):
-    return dev_nz(floats(rng, shape, dt), formats.name_of(np.zeros(1, dt)))
+    return dev_nz(floats(rng, shape, dt), codecs.name_of(np.zeros(1, dt)))
 
 
 # (id, profile, builder(rng) -> args, code, message fragment, binding too?)

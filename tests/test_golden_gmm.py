@@ -1,4 +1,4 @@
-"""aclnn_py.golden.grouped_matmul against an independent brute-force reference.
+"""aclnn_py.spec.grouped_matmul.golden against an independent brute-force reference.
 
 The reference below loops over rows / groups / columns in Python with float64
 or exact integer sums and makes every rounding point explicit with np.float16,
@@ -12,11 +12,10 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from aclnn_py import formats
-from aclnn_py.golden.grouped_matmul import (decode_group_list, grouped_matmul, output_shapes,
-                                            scenario)
-from aclnn_py.golden.precision import assert_close
-from aclnn_py.golden.quant_params import trans_quant_param
+from aclnn_py.spec import codecs
+from aclnn_py.spec.grouped_matmul.golden import decode_group_list, grouped_matmul, output_shapes, scenario
+from aclnn_py.spec.precision import assert_close
+from aclnn_py.spec.quant_params import trans_quant_param
 
 BF16 = ml_dtypes.bfloat16
 
@@ -62,23 +61,23 @@ def idot(a: np.ndarray, b: np.ndarray) -> int:
 
 def fdot(a: np.ndarray, b: np.ndarray, name: str | None = None) -> float:
     """float64 dot product of two host arrays of the CANN dtype ``name``."""
-    return float(np.dot(formats.to_float32(a, name).astype(np.float64),
-                        formats.to_float32(b, name).astype(np.float64)))
+    return float(np.dot(codecs.to_float32(a, name).astype(np.float64),
+                        codecs.to_float32(b, name).astype(np.float64)))
 
 
 def run_grouped(glt: int, x, w, *, out_name: str, **kw) -> np.ndarray:
     """Single x / single 3-D weight / single y, M grouping, sentinel-filled out."""
-    out = np.full((x.shape[0], w.shape[-1]), SENTINEL).astype(formats.host_dtype(out_name))
+    out = np.full((x.shape[0], w.shape[-1]), SENTINEL).astype(codecs.host_dtype(out_name))
     y = grouped_matmul([x], [w], group_list=GROUP_LISTS[glt], group_list_type=glt,
                        split_item=3, group_type=0, out=[out], **kw)
-    assert len(y) == 1 and y[0].dtype == formats.host_dtype(out_name)
+    assert len(y) == 1 and y[0].dtype == codecs.host_dtype(out_name)
     assert np.all(y[0][8:] == out[8:]), "rows beyond the groupList total must be kept"
     return y[0]
 
 
 def reference(shape_n: int, row_fn, name: str) -> np.ndarray:
     """Rows 0..7 of the reference: row_fn(m, e, n) -> float64 value, cast per element."""
-    ref = np.zeros((8, shape_n), formats.host_dtype(name))
+    ref = np.zeros((8, shape_n), codecs.host_dtype(name))
     for m, e in EXPERT_OF_ROW.items():
         for n in range(shape_n):
             ref[m, n] = cast(row_fn(m, e, n), name) if name in ("float16", "bfloat16",
@@ -127,7 +126,7 @@ def test_decode_group_list_errors(values, glt, rows, message):
 @pytest.mark.parametrize("name", ["float16", "bfloat16", "float32"])
 def test_nonquant_exact(rng, name, glt):
     k, n = 32, 12
-    dt = formats.host_dtype(name)
+    dt = codecs.host_dtype(name)
     x, w = small_ints(rng, (M, k), dt), small_ints(rng, (E_W, k, n), dt)
     bias = small_ints(rng, (E_W, n), np.float16 if name == "float16" else np.float32, -20, 20)
     y = run_grouped(glt, x, w, bias=[bias], out_name=name)
@@ -138,7 +137,7 @@ def test_nonquant_exact(rng, name, glt):
 @pytest.mark.parametrize("name", ["float16", "bfloat16"])
 def test_nonquant_random(rng, name):
     k, n = 200, 20
-    dt = formats.host_dtype(name)
+    dt = codecs.host_dtype(name)
     x = rng.standard_normal((M, k)).astype(dt)
     w = rng.standard_normal((E_W, k, n)).astype(dt)
     y = run_grouped(1, x, w, out_name=name)
@@ -192,11 +191,11 @@ def a8w8_float_setup(rng, case):
     x, w, int_bias = int8_data(rng)
     raw = rng.uniform(1e-4, 3e-3, (E_W, 16)).astype(np.float32)
     scale = trans_quant_param(raw) if scale_name == "uint64" else raw.astype(
-        formats.host_dtype(scale_name))
+        codecs.host_dtype(scale_name))
     scales = np.array([[fp19(p) for p in r] for r in scale]) if scale_name == "uint64" else (
         scale.astype(np.float32))
     bias = None if bias_kind is None else int_bias if bias_kind == "int32" else (
-        rng.uniform(-3, 3, (E_W, 16)).astype(formats.host_dtype(bias_kind)))
+        rng.uniform(-3, 3, (E_W, 16)).astype(codecs.host_dtype(bias_kind)))
     pts = rng.uniform(0.5, 2, M).astype(np.float32) if with_pts else None
 
     def value(m, e, c):  # float32 operations in the documented order
@@ -267,7 +266,7 @@ def antiquant_reference(w, w_name, scale, offset, x_name):
     for kk in range(k):
         for c in range(n):
             g = kk // (k // groups)
-            wv = float(formats.to_float32(w[kk:kk + 1, c], w_name)[0])
+            wv = float(codecs.to_float32(w[kk:kk + 1, c], w_name)[0])
             if x_name == "float16":
                 t = np.float16(wv) if o is None else np.float16(wv + float(o[g, c]))
                 wt[kk, c] = np.float16(float(t) * float(s[g, c]))
@@ -293,14 +292,14 @@ def weight_values(rng, shape, name):
         return rng.integers(-128, 128, shape, dtype=np.int8)
     if name == "int4":
         return rng.integers(-8, 8, shape).astype(ml_dtypes.int4)
-    return formats.from_float32(rng.standard_normal(shape) * 4, name)
+    return codecs.from_float32(rng.standard_normal(shape) * 4, name)
 
 
 @pytest.mark.parametrize("case", sorted(WEIGHT_ONLY_CASES))
 def test_weight_only(rng, case):
     x_name, w_name, groups, with_offset = WEIGHT_ONLY_CASES[case]
     k, n, e = 64, 12, 3
-    dt = formats.host_dtype(x_name)
+    dt = codecs.host_dtype(x_name)
     x = rng.standard_normal((M, k)).astype(dt)
     w = weight_values(rng, (e, k, n), w_name)
     s_shape = (e, groups, n) if groups else (e, n)
@@ -326,7 +325,7 @@ def test_weight_only_dequant_exact(rng, case):
     """One-hot x rows select rows of W~, so y must equal W~ bit for bit."""
     x_name, w_name, groups, with_offset = WEIGHT_ONLY_CASES[case]
     k, n, e = 64, 12, 3
-    dt = formats.host_dtype(x_name)
+    dt = codecs.host_dtype(x_name)
     picks = [(7 * m + 3) % k for m in range(8)]
     x = np.zeros((8, k), dt)
     x[np.arange(8), picks] = 1
@@ -371,11 +370,11 @@ def test_int32_packed_int4_weight(rng):
     kw = dict(antiquant_scale=[scale], group_list=np.array([3, 5]), group_list_type=1,
               split_item=2, group_type=0)
     plain = grouped_matmul([x], [w], **kw)[0]
-    packed_n = formats.pack_int4_to_int32(w)  # (e, k, n/8)
+    packed_n = codecs.pack_int4_to_int32(w)  # (e, k, n/8)
     np.testing.assert_array_equal(
         grouped_matmul([x], [packed_n], weight_dtype="int32", **kw)[0], plain)
     # Transposed storage (e, n, k) packs along K; the logical view is (e, k/8, n).
-    packed_k = np.swapaxes(formats.pack_int4_to_int32(np.swapaxes(w, 1, 2)), 1, 2)
+    packed_k = np.swapaxes(codecs.pack_int4_to_int32(np.swapaxes(w, 1, 2)), 1, 2)
     np.testing.assert_array_equal(grouped_matmul([x], [packed_k], weight_dtype="int32",
                                                  weight_transposed=True, **kw)[0], plain)
 
@@ -445,7 +444,7 @@ def test_a8w4_int32_packed(rng):
     kw = dict(bias=[bias], scale=[scale], per_token_scale=[pts], out_dtype="float16",
               group_list=GROUP_LISTS[1], group_list_type=1, split_item=2, group_type=0)
     np.testing.assert_array_equal(
-        grouped_matmul([x], [formats.pack_int4_to_int32(w)], weight_dtype="int32", **kw)[0],
+        grouped_matmul([x], [codecs.pack_int4_to_int32(w)], weight_dtype="int32", **kw)[0],
         grouped_matmul([x], [w], **kw)[0])
 
 
@@ -528,8 +527,8 @@ def test_a4w4(rng, groups, with_pts, out):
 ])
 def test_quant_fp8(rng, x_name, scale_kind, with_pts, out):
     k, n = 96, 16
-    x = formats.from_float32(rng.standard_normal((M, k)) * 3, x_name)
-    w = formats.from_float32(rng.standard_normal((E_W, k, n)) * 3, x_name)
+    x = codecs.from_float32(rng.standard_normal((M, k)) * 3, x_name)
+    w = codecs.from_float32(rng.standard_normal((E_W, k, n)) * 3, x_name)
     raw = rng.uniform(0.01, 0.1, (E_W, n)).astype(np.float32)
     scale = raw if scale_kind == "float32" else trans_quant_param(raw).view(
         np.int64 if scale_kind == "int64" else np.uint64)
@@ -552,8 +551,8 @@ def test_quant_fp8(rng, x_name, scale_kind, with_pts, out):
 def test_mx(rng, x_name, transposed):
     k, n = 96, 12  # 3 blocks of 32: the last slot of the second pair is padding
     blocks, pairs = 3, 2
-    x = formats.from_float32(rng.standard_normal((M, k)) * 2, x_name)
-    w = formats.from_float32(rng.standard_normal((E_W, k, n)) * 2, x_name)
+    x = codecs.from_float32(rng.standard_normal((M, k)) * 2, x_name)
+    w = codecs.from_float32(rng.standard_normal((E_W, k, n)) * 2, x_name)
     ex = rng.integers(124, 131, (M, pairs * 2)).astype(np.uint8)  # E8M0 codes per block
     ew = rng.integers(124, 131, (E_W, pairs * 2, n)).astype(np.uint8)
     pts = ex.reshape(M, pairs, 2)
@@ -583,8 +582,8 @@ def test_mx(rng, x_name, transposed):
 @pytest.mark.parametrize("transposed", [False, True])
 def test_pergroup_perblock(rng, transposed):
     k, n, e = 320, 136, 6  # 3 k-blocks (last partial), 2 n-blocks (last partial)
-    x = formats.from_float32(rng.standard_normal((M, k)), "float8_e4m3fn")
-    w = formats.from_float32(rng.standard_normal((e, k, n)), "float8_e4m3fn")
+    x = codecs.from_float32(rng.standard_normal((M, k)), "float8_e4m3fn")
+    w = codecs.from_float32(rng.standard_normal((e, k, n)), "float8_e4m3fn")
     pts = rng.uniform(0.5, 2, (M, 3)).astype(np.float32)
     s = rng.uniform(0.01, 0.1, (e, 3, 2)).astype(np.float32)
     scale = np.ascontiguousarray(s.transpose(0, 2, 1)) if transposed else s

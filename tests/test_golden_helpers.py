@@ -1,4 +1,4 @@
-"""Tests for aclnn_py.golden.{quant_params,nz,precision} against hand-computed values."""
+"""Tests for aclnn_py.spec.{quant_params,nz,precision} against hand-computed values."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from aclnn_py.formats import host_dtype
-from aclnn_py.golden import nz, precision
-from aclnn_py.golden import quant_params as qp
+from aclnn_py.spec.codecs import host_dtype
+from aclnn_py.spec import nz, precision
+from aclnn_py.spec import quant_params as qp
 
 BIT46 = 1 << 46
 

@@ -19,9 +19,9 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from aclnn_py import formats
-from aclnn_py.golden import quant_matmul_all_reduce as qmmar
-from aclnn_py.golden.precision import assert_close
+from aclnn_py.spec import codecs
+from aclnn_py.spec.quant_matmul_all_reduce import golden as qmmar
+from aclnn_py.spec.precision import assert_close
 
 F32, F16, BF16 = np.float32, np.float16, ml_dtypes.bfloat16
 OUT = {"float16": F16, "bfloat16": BF16, "float32": F32}
@@ -114,7 +114,7 @@ def test_hif8_reference_decoder():
                                     0x7E, 0x01)] == [1, 1.875, 2, 0.5, 4, 16, 384, 32768,
                                                      2.0**-8, 2.0**-15, 2.0**-22]
     finite = [c for c in range(256) if c not in (0x80, 0x6F, 0xEF)]
-    assert np.array_equal(formats.hifloat8_decode(np.array(finite, np.uint8)),
+    assert np.array_equal(codecs.hifloat8_decode(np.array(finite, np.uint8)),
                           np.array([hif8_value(c) for c in finite], F32))
 
 
@@ -491,9 +491,9 @@ def test_free_summation_order_within_precision_standard(x_name, out):
     golden_in, ref_ys = [], []
     for _ in range(ranks):
         vals = rng.standard_normal((m + n, k)) * 8
-        host = (formats.hifloat8_encode(vals) if x_name == "hifloat8"
+        host = (codecs.hifloat8_encode(vals) if x_name == "hifloat8"
                 else vals.astype(FP8_HOST[x_name]))
-        exact = formats.to_float32(host, x_name).astype(np.float64)
+        exact = codecs.to_float32(host, x_name).astype(np.float64)
         s1, s2 = rng.uniform(0.5, 2, m).astype(F32), rng.uniform(0.01, 0.1, n).astype(F32)
         golden_in.append((host[:m], host[m:].T, s1, s2))
         ref = (exact[:m] @ exact[m:].T) * s2.astype(np.float64) * s1[:, None].astype(np.float64)
@@ -507,7 +507,7 @@ def test_free_summation_order_within_precision_standard(x_name, out):
 # --------------------------------------------------------------------------- MX: formula 4
 
 def e8m0(rng, shape):
-    return formats.e8m0_from_exponent(rng.integers(-2, 2, shape))
+    return codecs.e8m0_from_exponent(rng.integers(-2, 2, shape))
 
 
 @pytest.mark.parametrize("x_name,ranks,x1_shape,k,n,group_size,out,with_bias,with_x3", [
@@ -543,8 +543,8 @@ def mx_args(k, transposed=True):
     x1 = np.ones((2, k), ml_dtypes.float8_e4m3fn)
     x2 = np.ones((k, 3), ml_dtypes.float8_e4m3fn)
     p = (k + 63) // 64
-    return (x1, x2, formats.e8m0_from_exponent(np.zeros((3, p, 2), np.int64))), dict(
-        x1_scale=formats.e8m0_from_exponent(np.zeros((2, p, 2), np.int64)),
+    return (x1, x2, codecs.e8m0_from_exponent(np.zeros((3, p, 2), np.int64))), dict(
+        x1_scale=codecs.e8m0_from_exponent(np.zeros((2, p, 2), np.int64)),
         out_dtype="float32", x2_transposed=transposed)
 
 

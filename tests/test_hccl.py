@@ -21,7 +21,8 @@ import pytest
 import aclnn_py
 from aclnn_py import Context, DeviceBuffer, HcclError, Stream, hccl
 from aclnn_py.errors import AclError
-from aclnn_py._cdef import load
+from aclnn_py.check import recent_message
+from aclnn_py.spec.headers import load
 
 K = load().constants
 DT = hccl.DataType
@@ -283,7 +284,7 @@ def test_argument_errors(comms_factory):
             "null_comm": lambda: lib.HcclBarrier(aclnn_py.ffi.NULL, stream.handle),
         }.items():
             status = call()
-            problems[label] = (status, aclnn_py.errors.recent_message())
+            problems[label] = (status, recent_message())
         with pytest.raises(ValueError):
             comm.all_reduce(buf, buf, 17, np.float32, "sum", stream)  # the binding checks DeviceBuffer sizes
         with pytest.raises(ValueError):
@@ -343,7 +344,7 @@ def test_destroyed_communicator(runtime):
         _ = hccl.Communicator.rank.fget(comms[0])
     out = aclnn_py.ffi.new("uint32_t *")
     assert aclnn_py.lib.HcclGetRankSize(handle, out) == K["HCCL_E_PARA"]
-    assert "already destroyed" in aclnn_py.errors.recent_message()
+    assert "already destroyed" in recent_message()
     assert aclnn_py.lib.HcclCommDestroy(handle) == K["HCCL_E_PARA"]
     comms[1].close()
 

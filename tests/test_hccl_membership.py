@@ -18,7 +18,7 @@ from pathlib import Path
 
 from conftest import build_cpp, run_program, run_python
 
-from aclnn_py._cdef import load
+from aclnn_py.spec.headers import load
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -17,9 +17,11 @@ import numpy as np
 import pytest
 
 import aclnn_py
-from aclnn_py import DeviceBuffer, Tensor, ffi, layout
-from aclnn_py.descriptors import FRACTAL_NZ, ND, TensorDesc
-from aclnn_py.errors import AclError, AclnnParamError, check_acl, check_aclnn, recent_message
+from aclnn_py import DeviceBuffer, Tensor, ffi
+from aclnn_py.spec import layout
+from aclnn_py.spec.descriptors import FRACTAL_NZ, ND, TensorDesc
+from aclnn_py.errors import AclError, AclnnParamError
+from aclnn_py.check import check_acl, check_aclnn, recent_message
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
 from conftest import ROOT, build_cpp, run_program, run_python
 
@@ -29,7 +31,7 @@ HERE = ROOT / "tests"
 # --------------------------------------------------------------------------- pure layout
 
 def _desc(shape, dtype, strides, offset=0, fmt=ND, storage=None):
-    return TensorDesc(tuple(shape), int(aclnn_py.dtypes.to_acl(dtype)), tuple(strides), offset, fmt,
+    return TensorDesc(tuple(shape), int(aclnn_py.spec.dtypes.to_acl(dtype)), tuple(strides), offset, fmt,
                       tuple(storage) if storage is not None else tuple(shape))
 
 
@@ -65,17 +67,17 @@ def test_element_span_is_the_min_and_max_element_for_any_stride_sign(shape, stri
 def test_strided_reads_and_writes_touch_exactly_the_view(dtype, shape, strides, offset):
     desc = _desc(shape, dtype, strides, offset)
     layout.check(desc)
-    host = np.dtype(aclnn_py.formats.host_dtype(dtype))
+    host = np.dtype(aclnn_py.spec.codecs.host_dtype(dtype))
     rng = np.random.default_rng(7)
     first, stop = layout.element_span(desc)
     start, nbytes = layout.byte_span(desc)
-    four = aclnn_py.dtypes.bits(desc.dtype) == 4
+    four = aclnn_py.spec.dtypes.bits(desc.dtype) == 4
     # the storage as one element per slot (4-bit: unpacked nibbles), from element start*8/bits
-    base = start * 8 // aclnn_py.dtypes.bits(desc.dtype)
-    slots = nbytes * 8 // aclnn_py.dtypes.bits(desc.dtype)
+    base = start * 8 // aclnn_py.spec.dtypes.bits(desc.dtype)
+    slots = nbytes * 8 // aclnn_py.spec.dtypes.bits(desc.dtype)
     codes = rng.integers(0, 16 if four else 100, slots).astype(np.uint8 if four else np.int64)
     storage = codes.view(host) if four else codes.astype(host)
-    raw = aclnn_py.formats.pack_nibbles(storage) if four else storage.view(np.uint8).copy()
+    raw = aclnn_py.spec.codecs.pack_nibbles(storage) if four else storage.view(np.uint8).copy()
     index = np.array(_indices(shape, strides, offset)).reshape(shape) - base
     np.testing.assert_array_equal(layout.from_bytes(desc, raw).view(np.uint8), storage[index].view(np.uint8))
 
@@ -84,7 +86,7 @@ def test_strided_reads_and_writes_touch_exactly_the_view(dtype, shape, strides, 
     layout.into_bytes(desc, values, raw)
     expect = storage.copy()
     expect[index] = values
-    got = aclnn_py.formats.unpack_nibbles(raw, host) if four else raw.view(host)
+    got = aclnn_py.spec.codecs.unpack_nibbles(raw, host) if four else raw.view(host)
     np.testing.assert_array_equal(got.view(np.uint8), expect.view(np.uint8))  # nothing else changed
 
 
@@ -232,7 +234,8 @@ import threading
 import numpy as np
 import aclnn_py
 from aclnn_py import DeviceBuffer, Tensor, ffi
-from aclnn_py.errors import AclError, check_aclnn
+from aclnn_py.errors import AclError
+from aclnn_py.check import check_aclnn
 from mock_runtime.core import memory, runtime as rt
 
 lib = aclnn_py.lib

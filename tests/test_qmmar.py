@@ -14,18 +14,18 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmmar_helpers import (FakeGroup, ensure_init, install_fake_hccl, mock_soc,  # noqa: E402
-                           run_ranks)
+from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl, mock_soc, run_ranks
 
 import aclnn_py  # noqa: E402
-from aclnn_py import Tensor, formats  # noqa: E402
+from aclnn_py import Tensor
+from aclnn_py.spec import codecs  # noqa: E402
 from aclnn_py._ffi import ffi  # noqa: E402
-from aclnn_py.errors import StatusError, recent_message  # noqa: E402
-from aclnn_py.golden import quant_matmul_all_reduce as golden  # noqa: E402
-from aclnn_py.golden.precision import assert_close  # noqa: E402
-from aclnn_py.golden.quant_params import encode_group_size, trans_quant_param  # noqa: E402
-from aclnn_py.ops.quant_matmul_all_reduce import (QuantMatmulAllReduceV4Plan,  # noqa: E402
-                                                  quant_matmul_all_reduce_v4)
+from aclnn_py.errors import StatusError  # noqa: E402
+from aclnn_py.check import recent_message  # noqa: E402
+from aclnn_py.spec.quant_matmul_all_reduce import golden  # noqa: E402
+from aclnn_py.spec.precision import assert_close  # noqa: E402
+from aclnn_py.spec.quant_params import encode_group_size, trans_quant_param  # noqa: E402
+from aclnn_py.ops.quant_matmul_all_reduce import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
 from aclnn_py.ops.trans import nz_weight_tensor, trans_matmul_weight  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,14 +48,14 @@ def _x(rng, shape, name):
         return rng.integers(-128, 128, shape).astype(np.int8)
     v = rng.standard_normal(shape).astype(np.float32)
     if name == "hifloat8":
-        return formats.hifloat8_encode(v)
+        return codecs.hifloat8_encode(v)
     if name == "float4_e2m1":
         return rng.uniform(-6, 6, shape).astype(ml_dtypes.float4_e2m1fn)
-    return v.astype(formats.host_dtype(name))
+    return v.astype(codecs.host_dtype(name))
 
 
 def _e8m0(rng, shape):
-    return formats.e8m0_from_exponent(rng.integers(-3, 3, shape))
+    return codecs.e8m0_from_exponent(rng.integers(-3, 3, shape))
 
 
 def make_rank(rng, formula, x, out, *, m=16, k=64, n=32, batch=None, bias=False, x3=False,
@@ -67,7 +67,7 @@ def make_rank(rng, formula, x, out, *, m=16, k=64, n=32, batch=None, bias=False,
     x2 = _x(rng, (k, n), x)
     d = {"x1": x1, "x2": x2}
     kw: dict = {"out_dtype": out}
-    host_out = formats.host_dtype(out)
+    host_out = codecs.host_dtype(out)
     if formula in (1, 2):
         d["x2_scale"] = (rng.uniform(0.5, 1.5, n).astype(ml_dtypes.bfloat16) / 1000 if out == "bfloat16"
                          else trans_quant_param(rng.uniform(1e-3, 2e-3, n).astype(np.float32)))

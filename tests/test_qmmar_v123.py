@@ -22,10 +22,11 @@ from qmmar_helpers import ensure_init, mock_soc, run_ranks  # noqa: E402
 import aclnn_py  # noqa: E402
 from aclnn_py import Tensor, hccl  # noqa: E402
 from aclnn_py._ffi import ffi  # noqa: E402
-from aclnn_py.errors import StatusError, check_aclnn, recent_message  # noqa: E402
-from aclnn_py.golden import quant_matmul_all_reduce as golden  # noqa: E402
-from aclnn_py.golden.precision import assert_close  # noqa: E402
-from aclnn_py.golden.quant_params import trans_quant_param  # noqa: E402
+from aclnn_py.errors import StatusError  # noqa: E402
+from aclnn_py.check import check_aclnn, recent_message  # noqa: E402
+from aclnn_py.spec.quant_matmul_all_reduce import golden  # noqa: E402
+from aclnn_py.spec.precision import assert_close  # noqa: E402
+from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
 from aclnn_py.ops import quant_matmul_all_reduce as ops  # noqa: E402
 from aclnn_py.ops.trans import nz_weight_tensor, trans_matmul_weight  # noqa: E402
 
@@ -181,7 +182,7 @@ def run_case(version, per_rank, out, api, *, transposed=False, nz=False):
 # --------------------------------------------------------------------------- the classification
 def test_signatures_cover_their_headers():
     """Each entry point maps every header parameter, once, onto a distinct canonical argument."""
-    from aclnn_py.rules import quant_matmul_all_reduce as rules
+    from aclnn_py.spec.quant_matmul_all_reduce import rules
 
     canonical = set(rules.TENSORS) | {"group", "reduce_op", "comm_turn", "stream_mode", "group_size",
                                       "comm_quant_mode"}
@@ -440,16 +441,17 @@ def test_nz_x2_rejected_on_950(soc, version):
 
 def test_reduce_op_prefix_is_v4_only():
     """V4 compares three characters of reduceOp (strncmp), V1-V3 the whole string (strcmp)."""
-    from aclnn_py.descriptors import TensorDesc
-    from aclnn_py.rules import quant_matmul_all_reduce as rules
+    from aclnn_py.spec.descriptors import TensorDesc
+    from aclnn_py.spec.quant_matmul_all_reduce import rules
+    from aclnn_py.spec.status import Violation
 
-    D = aclnn_py.dtypes.DataType
+    D = aclnn_py.spec.dtypes.DataType
     args = dict(x1=TensorDesc.contiguous((16, 64), D.ACL_INT8), x2=TensorDesc.contiguous((64, 32), D.ACL_INT8),
                 x2_scale=TensorDesc.contiguous((32,), D.ACL_UINT64),
                 output=TensorDesc.contiguous((16, 32), D.ACL_FLOAT16), reduce_op="summ")
     assert rules.check(**args, signature=rules.V4).formula == 2
     for signature in (rules.V1, rules.V2, rules.V3):
-        with pytest.raises(aclnn_py.AclnnParamError, match='reduceOp "summ" is not supported') as info:
+        with pytest.raises(Violation, match='reduceOp "summ" is not supported') as info:
             rules.check(**args, signature=signature)
         assert info.value.function == signature.function
 

@@ -13,7 +13,7 @@ from conftest import build_cpp, run_program, run_python
 
 import aclnn_py
 from aclnn_py import AclError, AclnnError, AclnnParamError, DeviceBuffer, Tensor, ffi
-from aclnn_py.errors import check_acl, check_aclnn
+from aclnn_py.check import check_acl, check_aclnn
 
 HERE = Path(__file__).parent
 

@@ -13,11 +13,11 @@ from qmmar_helpers import ensure_init, mock_soc  # noqa: E402
 import aclnn_py  # noqa: E402
 from aclnn_py import Tensor  # noqa: E402
 from aclnn_py._ffi import ffi  # noqa: E402
-from aclnn_py.errors import AclnnParamError, recent_message  # noqa: E402
-from aclnn_py.golden import nz  # noqa: E402
-from aclnn_py.golden.quant_params import trans_quant_param  # noqa: E402
-from aclnn_py.ops.trans import (calculate_matmul_weight_size, nz_weight_tensor,  # noqa: E402
-                                trans_matmul_weight, trans_quant_param_v2)
+from aclnn_py.errors import AclnnParamError  # noqa: E402
+from aclnn_py.check import recent_message  # noqa: E402
+from aclnn_py.spec import nz  # noqa: E402
+from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
+from aclnn_py.ops.trans import calculate_matmul_weight_size, nz_weight_tensor, trans_matmul_weight, trans_quant_param_v2
 
 
 @pytest.fixture
@@ -56,8 +56,8 @@ def test_trans_matmul_weight_in_place(stream, shape, dtype):
     rng = np.random.default_rng(1)
     nd = rng.integers(-100, 100, shape).astype(np.int8 if dtype == "int8" else np.float32)
     if dtype != "int8":
-        from aclnn_py import formats
-        nd = nd.astype(formats.host_dtype(dtype))
+        from aclnn_py.spec import codecs
+        nd = nd.astype(codecs.host_dtype(dtype))
     t = nz_weight_tensor(nd, dtype, stream)
     address = t.desc.address
     trans_matmul_weight(t, stream, synchronize=True)

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from .._ffi import ffi
 from .._loader import library
-from ..errors import check_aclnn
+from ..check import check_aclnn
 from ..runtime import Stream
 
 

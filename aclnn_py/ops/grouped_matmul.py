@@ -4,7 +4,7 @@ The raw pair is ``aclnn_py.lib.aclnnGroupedMatmulV5GetWorkspaceSize`` /
 ``aclnn_py.lib.aclnnGroupedMatmulV5``. :func:`grouped_matmul_v5` is the
 Pythonic call: tensor-list arguments as lists of :class:`Tensor` or host
 arrays (arrays are copied to the device), output shapes from the scenario,
-the same argument rules as the mock (``aclnn_py.rules.grouped_matmul``)
+the same argument rules as the mock (``aclnn_py.spec.grouped_matmul.rules``)
 checked before C is called, and the output tensors returned. The work is
 queued on ``stream``; synchronise before reading the outputs.
 
@@ -14,7 +14,7 @@ FLOAT bias (E, N), UINT64 scale, FLOAT per-token scale, optional FLOAT offset
 (E, 1, N), groupListType 1) and A4W4 ("S4S4": ``ml_dtypes.int4`` x and weight)
 take the arguments the 2026 GroupedMatmulV5 doc lists; UINT64 scales come from
 :func:`aclnn_py.ops.trans.trans_quant_param_v2` or
-:func:`aclnn_py.golden.quant_params.trans_quant_param`.
+:func:`aclnn_py.spec.quant_params.trans_quant_param`.
 """
 from __future__ import annotations
 
@@ -22,13 +22,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import arguments, dtypes, formats, soc
+from .. import arguments
+from ..spec import dtypes, codecs, soc
 from .._ffi import ffi
 from .._loader import library
-from ..descriptors import TensorDesc
-from ..errors import AclnnParamError, ArgumentError
-from ..golden import grouped_matmul as golden
-from ..rules import grouped_matmul as rules
+from ..spec.descriptors import TensorDesc
+from ..errors import AclnnParamError, ArgumentError, raising
+from ..spec.grouped_matmul import golden
+from ..spec.grouped_matmul import rules
 from ..runtime import Stream
 from ..tensor import IntArray, Tensor, TensorList
 from ._two_phase import dispose, launch
@@ -90,10 +91,11 @@ def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_s
 def _output_shapes(xs, ws, gl, group_host, split_item, group_type, group_list_type) -> list[tuple[int, ...]]:
     """Shapes of the outputs the scenario implies (AclnnParamError when the inputs imply none)."""
     try:
-        shapes = rules.output_shapes(
-            [t.desc for t in xs], [t.desc for t in ws], split_item=split_item, group_type=group_type,
-            group_list_len=None if gl is None or gl.desc.ndim == 0 else gl.shape[0],
-            group_list_values=group_host, group_list_type=group_list_type)
+        with raising():
+            shapes = rules.output_shapes(
+                [t.desc for t in xs], [t.desc for t in ws], split_item=split_item, group_type=group_type,
+                group_list_len=None if gl is None or gl.desc.ndim == 0 else gl.shape[0],
+                group_list_values=group_host, group_list_type=group_list_type)
     except AclnnParamError:
         raise
     except ValueError as exc:
@@ -139,7 +141,7 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
             gl = group_list
         else:
             try:
-                group_host = formats.to_host(np.asarray(group_list), "int64")
+                group_host = codecs.to_host(np.asarray(group_list), "int64")
             except ValueError as exc:
                 raise ArgumentError("group_list", str(exc)) from None
             gl = Tensor.from_numpy(group_host)
@@ -156,10 +158,11 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
             out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
         profile = _profile()
         if profile is not None:
-            rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
-                        out=out_descs if outs is None else [t.desc for t in outs],
-                        **{k: _descs(v) for k, v in lists.items()}, group_list=None if gl is None else gl.desc,
-                        tuning_config=tuning_config, profile=profile, **attrs)
+            with raising():
+                rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
+                            out=out_descs if outs is None else [t.desc for t in outs],
+                            **{k: _descs(v) for k, v in lists.items()}, group_list=None if gl is None else gl.desc,
+                            tuning_config=tuning_config, profile=profile, **attrs)
         if outs is None:
             outs = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
 

@@ -11,7 +11,7 @@ one function and one plan per entry point:
   Tensors or NumPy arrays (arrays are copied to the device; HiFloat8 arrays are
   uint8 codes and need ``x_dtype="hifloat8"``), allocate the output when
   ``out`` is None, check the arguments with
-  :mod:`aclnn_py.rules.quant_matmul_all_reduce` for that entry point (same
+  :mod:`aclnn_py.spec.quant_matmul_all_reduce.rules` for that entry point (same
   codes and messages as the C function) and reuse the stream's workspace.
 * :class:`QuantMatmulAllReducePlan`, :class:`QuantMatmulAllReduceV2Plan`,
   :class:`QuantMatmulAllReduceV3Plan`, :class:`QuantMatmulAllReduceV4Plan` --
@@ -19,7 +19,7 @@ one function and one plan per entry point:
 
 The four share one implementation: a version's arguments are V4's canonical
 ones (``dequant_scale`` is ``x2_scale``, ``pertoken_scale`` is ``x1_scale``)
-and its :class:`~aclnn_py.rules.quant_matmul_all_reduce.Signature` orders them
+and its :class:`~aclnn_py.spec.quant_matmul_all_reduce.rules.Signature` orders them
 as its header does. Every rank of the group must make the same call (on its
 own thread/process, device and stream); all ranks get the same output.
 """
@@ -29,11 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import arguments, dtypes
+from .. import arguments
+from ..spec import dtypes
 from .._ffi import ffi
-from ..descriptors import TensorDesc
-from ..errors import ArgumentError
-from ..rules import quant_matmul_all_reduce as rules
+from ..spec.descriptors import TensorDesc
+from ..errors import ArgumentError, raising
+from ..spec.quant_matmul_all_reduce import rules
 from ..runtime import Stream
 from ..tensor import Tensor
 from ._two_phase import Plan, dispose, launch
@@ -129,13 +130,14 @@ class _Call:
                 # x1 (.., k) @ x2 (k, n); slicing keeps a wrong rank for the rules to report
                 out_desc = TensorDesc.contiguous(t["x1"].shape[:-1] + t["x2"].shape[-1:], int(dtype))
             desc = lambda v: None if v is None else v.desc  # noqa: E731
-            self.plan = rules.check(
-                **{key: desc(v) for key, v in t.items()}, output=out_desc,
-                reduce_op=None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace"),
-                comm_turn=ints["comm_turn"], stream_mode=ints["stream_mode"], group_size=ints["group_size"],
-                comm_quant_mode=ints["comm_quant_mode"], profile=current_profile(),
-                rank_size=size if rank_size is None else arguments.integer(rank_size, "rank_size"),
-                signature=signature)
+            with raising():
+                self.plan = rules.check(
+                    **{key: desc(v) for key, v in t.items()}, output=out_desc,
+                    reduce_op=None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace"),
+                    comm_turn=ints["comm_turn"], stream_mode=ints["stream_mode"], group_size=ints["group_size"],
+                    comm_quant_mode=ints["comm_quant_mode"], profile=current_profile(),
+                    rank_size=size if rank_size is None else arguments.integer(rank_size, "rank_size"),
+                    signature=signature)
             if out is None:  # allocated only once the rules accept the call
                 out = Tensor.empty(out_desc.shape, out_desc.dtype)
         except BaseException:

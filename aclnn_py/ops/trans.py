@@ -1,7 +1,7 @@
 """Weight and scale helpers: aclnnCalculateMatmulWeightSize(V2), aclnnTransMatmulWeight,
 aclnnTransQuantParamV2.
 
-Arguments are checked in Python with :mod:`aclnn_py.rules.trans` (same codes and
+Arguments are checked in Python with :mod:`aclnn_py.spec.trans` (same codes and
 messages as the C functions) before C is called.
 """
 from __future__ import annotations
@@ -10,15 +10,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import arguments, dtypes
+from .. import arguments
+from ..spec import dtypes
 from .._ffi import ffi
 from .._loader import library
-from ..descriptors import TensorDesc
-from ..errors import ArgumentError, check_aclnn
+from ..spec.descriptors import TensorDesc
+from ..errors import ArgumentError, raising
+from ..check import check_aclnn
 from ..memory import DeviceBuffer
-from ..rules import trans as rules
+from ..spec import trans as rules
 from ..runtime import Stream
-from ..soc import profile as _profile
+from ..spec.soc import profile as _profile
 from ..tensor import IntArray, Tensor
 from ._two_phase import dispose, launch
 
@@ -36,7 +38,8 @@ def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int
     """ELEMENTS of the FRACTAL_NZ buffer of a weight (V2; ``dtype`` None = the V1 rule)."""
     acl = None if dtype is None else int(dtypes.to_acl(dtype))
     shape = arguments.integers(shape, "shape")
-    rules.calculate_matmul_weight_size(shape, acl, current_profile())
+    with raising():
+        rules.calculate_matmul_weight_size(shape, acl, current_profile())
     size = ffi.new("uint64_t *")
     with IntArray(shape) as array:
         lib = library()
@@ -76,7 +79,8 @@ def trans_matmul_weight(tensor: Tensor, stream: Stream, *, synchronize: bool = F
     runs, and ``tensor.desc`` is refreshed from C; the data is rearranged when the
     stream reaches the task (``synchronize=True`` waits for it).
     """
-    rules.check_trans_matmul_weight(tensor.desc, current_profile())
+    with raising():
+        rules.check_trans_matmul_weight(tensor.desc, current_profile())
     launch("aclnnTransMatmulWeight", (tensor.handle,), stream, keep=(tensor,))
     tensor.refresh()
     if synchronize:
@@ -114,7 +118,8 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
             if o is not None and s.desc.ndim == 1 and o.desc.ndim == 1:
                 shape = (max(s.shape[0], o.shape[0]),)
             out_desc = TensorDesc.contiguous(shape, int(out_dtype))
-        rules.check_trans_quant_param_v2(s.desc, None if o is None else o.desc, out_desc)
+        with raising():
+            rules.check_trans_quant_param_v2(s.desc, None if o is None else o.desc, out_desc)
         if out is None:
             out = Tensor.empty(out_desc.shape, out_desc.dtype)
     except BaseException:

@@ -14,7 +14,7 @@ import itertools
 import threading
 from typing import Generic, TypeVar
 
-from .errors import MockError
+from mock_runtime.core.errors import MockError
 
 T = TypeVar("T")
 

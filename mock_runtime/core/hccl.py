@@ -146,14 +146,14 @@ from typing import Any, Callable
 import ml_dtypes
 import numpy as np
 
-from aclnn_py._cdef import load
+from aclnn_py.spec.headers import load
 
-from . import races
-from . import reentry
-from . import runtime as rt
-from .errors import C, MockError
-from .handles import HandleTable
-from .memory import table as memory
+from mock_runtime.core import races
+from mock_runtime.core import reentry
+from mock_runtime.core import runtime as rt
+from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.handles import HandleTable
+from mock_runtime.core.memory import table as memory
 
 ROOT_INFO_BYTES = C["HCCL_ROOT_INFO_BYTES"]
 COMM_NAME_MAX = C["COMM_NAME_MAX_LENGTH"]

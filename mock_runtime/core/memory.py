@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import cffi
 import numpy as np
 
-from .errors import C, MockError
+from mock_runtime.core.errors import C, MockError
 
 _ffi = cffi.FFI()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from aclnn_py.descriptors import TensorDesc
+from aclnn_py.spec.descriptors import TensorDesc
 
-from .errors import C, MockError
-from .handles import HandleTable
+from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.handles import HandleTable
 
 _INVALID = C["ACLNN_ERR_PARAM_INVALID"]
 

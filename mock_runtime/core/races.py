@@ -49,11 +49,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from .errors import C, MockError
-from .memory import table as memory
+from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.memory import table as memory
 
 if TYPE_CHECKING:
-    from .streams import Stream
+    from mock_runtime.core.streams import Stream
 
 RACE = C["ACL_ERROR_RT_STREAM_NOT_COMPLETE"]
 

@@ -5,11 +5,11 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from . import config, objects, races
-from .errors import C, MockError
-from .handles import HandleTable
-from .memory import table as memory
-from .streams import Event, Stream
+from mock_runtime.core import config, objects, races
+from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.handles import HandleTable
+from mock_runtime.core.memory import table as memory
+from mock_runtime.core.streams import Event, Stream
 
 
 @dataclass

@@ -13,9 +13,9 @@ import traceback
 from collections import deque
 from typing import Callable, Iterable
 
-from . import races
-from . import reentry
-from .errors import C, MockError
+from mock_runtime.core import races
+from mock_runtime.core import reentry
+from mock_runtime.core.errors import C, MockError
 
 
 class Stream:

@@ -1,6 +1,6 @@
 """libopapi.so: the aclnn operators, each a GetWorkspaceSize / execute pair.
 
-Phase 1 converts the C arguments to :class:`~aclnn_py.descriptors.TensorDesc`
+Phase 1 converts the C arguments to :class:`~aclnn_py.spec.descriptors.TensorDesc`
 values and asks the operator module (``mock_runtime.ops``) to check them and
 prepare an :class:`~mock_runtime.core.objects.Executor`; phase 2 queues the
 executor's work on the stream.
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from aclnn_py.descriptors import TensorDesc
-from aclnn_py.rules import quant_matmul_all_reduce as qmmar_rules
+from aclnn_py.spec.descriptors import TensorDesc
+from aclnn_py.spec.quant_matmul_all_reduce import rules as qmmar_rules
 from mock_runtime.core import objects, races, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError

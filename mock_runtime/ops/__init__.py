@@ -4,14 +4,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from aclnn_py.errors import StatusError
+from aclnn_py.spec.status import Violation
 from mock_runtime.core.errors import MockError
 
 
 @contextmanager
 def as_status() -> Iterator[None]:
-    """Turn a rule failure (:class:`StatusError`) into the status code the C caller gets."""
+    """Turn a rule violation into the status code the C caller gets."""
     try:
         yield
-    except StatusError as exc:
+    except Violation as exc:
         raise MockError(exc.code, exc.message) from None

@@ -1,13 +1,13 @@
 """aclnnGroupedMatmulV5 in the mock: rules at GetWorkspaceSize, the golden's math on the stream.
 
-Phase 1 runs :func:`aclnn_py.rules.grouped_matmul.check` with the profile of
+Phase 1 runs :func:`aclnn_py.spec.grouped_matmul.rules.check` with the profile of
 the SoC chosen at aclInit, proves every tensor inside live device memory
 (:mod:`mock_runtime.core.tensor_io`: a NULL data address 161001; a freed,
 foreign or too small allocation, or an impossible layout 161002) and records
 the descriptors. The queued work
 (:func:`_run`, on the stream's worker thread) reads the inputs from device
 memory -- the groupList included, so a groupList written by earlier work on
-the same stream is seen -- and calls :func:`aclnn_py.golden.grouped_matmul.
+the same stream is seen -- and calls :func:`aclnn_py.spec.grouped_matmul.golden.
 grouped_matmul` with the profile's formulas (A8W4 differs between Atlas A2/A3
 and the Ascend 950). ND inputs are read as zero-copy views of device memory; the
 golden cuts them into per-group views. Rows a groupList leaves out are not
@@ -25,9 +25,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from aclnn_py.descriptors import TensorDesc
-from aclnn_py.golden import grouped_matmul as golden
-from aclnn_py.rules import grouped_matmul as rules
+from aclnn_py.spec.descriptors import TensorDesc
+from aclnn_py.spec.grouped_matmul import golden
+from aclnn_py.spec.grouped_matmul import rules
 from mock_runtime.core import objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError

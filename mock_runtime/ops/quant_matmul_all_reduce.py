@@ -2,16 +2,16 @@
 
 The four entry points are one operator: ``mock_runtime.exports.opapi`` maps
 each one's C arguments onto V4's canonical arguments with its
-:class:`~aclnn_py.rules.quant_matmul_all_reduce.Signature`, and
+:class:`~aclnn_py.spec.quant_matmul_all_reduce.rules.Signature`, and
 :func:`prepare` does the rest for all of them. GetWorkspaceSize runs
-:func:`aclnn_py.rules.quant_matmul_all_reduce.check` for that signature (the
+:func:`aclnn_py.spec.quant_matmul_all_reduce.rules.check` for that signature (the
 binding runs the same rules), resolves ``group`` to the mock HCCL
 communicator of the current device and checks its rank count. The stream task
 of every rank reads its inputs from device memory, computes its contribution
-with :func:`aclnn_py.golden.quant_matmul_all_reduce.rank_partial`, exchanges it
+with :func:`aclnn_py.spec.quant_matmul_all_reduce.golden.rank_partial`, exchanges it
 with the other ranks (``Communicator.exchange``, blocking until every rank has
 reached the same point on its own stream) and writes
-:func:`~aclnn_py.golden.quant_matmul_all_reduce.combine` of the stacked
+:func:`~aclnn_py.spec.quant_matmul_all_reduce.golden.combine` of the stacked
 contributions to ``output`` -- the same values on every rank.
 
 Workspace: a fixed 16 MiB, standing in for the MC2 system workspace (the mock
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from aclnn_py.descriptors import TensorDesc
-from aclnn_py.formats import host_dtype
-from aclnn_py.golden import quant_matmul_all_reduce as golden
-from aclnn_py.rules import quant_matmul_all_reduce as rules
+from aclnn_py.spec.descriptors import TensorDesc
+from aclnn_py.spec.codecs import host_dtype
+from aclnn_py.spec.quant_matmul_all_reduce import golden
+from aclnn_py.spec.quant_matmul_all_reduce import rules
 from mock_runtime.core import objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError

@@ -2,7 +2,7 @@
 
 Also of V1, V2 and V3, which are V4's INT8 formulas 2 (V1), 2-3 (V2) and 1-3 (V3):
 pass their dequantScale as ``x2_scale`` and pertokenScaleOptional as ``x1_scale``
-(the mapping of :mod:`aclnn_py.rules.quant_matmul_all_reduce`).
+(the mapping of :mod:`aclnn_py.spec.quant_matmul_all_reduce.rules`).
 
 Every rank r computes a local dequantized product L_r, adds its own x3_r and the
 ranks' results are summed; all ranks receive the same output::
@@ -62,10 +62,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aclnn_py import formats
-from aclnn_py.golden.matmul import float_matmul, int_matmul
-from aclnn_py.golden.precision import round_to
-from aclnn_py.golden.quant_params import decode_group_size, decode_scale
+from .. import codecs
+from ..matmul import float_matmul, int_matmul
+from ..precision import round_to
+from ..quant_params import decode_group_size, decode_scale
 
 __all__ = ["combine", "quant_matmul_all_reduce", "rank_partial", "select_formula"]
 
@@ -139,7 +139,7 @@ def select_formula(x_dtype: str, x1_scale_dtype: str | None, x2_scale_dtype: str
 # --------------------------------------------------------------------------- helpers
 
 def _name(dtype: object) -> str:
-    return dtype if isinstance(dtype, str) else formats.name_of(dtype)
+    return dtype if isinstance(dtype, str) else codecs.name_of(dtype)
 
 
 def _f32(array: np.ndarray) -> np.ndarray:
@@ -151,7 +151,7 @@ def _scale_f32(scale: np.ndarray, name: str) -> np.ndarray:
     """Scale values as float32: fp19 decode of packed scales, exact otherwise."""
     if name in _PACKED:
         return decode_scale(scale)
-    return formats.to_float32(scale, name)
+    return codecs.to_float32(scale, name)
 
 
 def _per_column(scale: np.ndarray, n: int, what: str) -> np.ndarray:
@@ -201,7 +201,7 @@ def _pertensor_perchannel(x1: np.ndarray, x2: np.ndarray, x_dtype: str,
             acc += np.asarray(bias).astype(np.int64)
         y = acc.astype(np.float32)
     else:
-        y = float_matmul(formats.to_float32(x1, x_dtype), formats.to_float32(x2, x_dtype))
+        y = float_matmul(codecs.to_float32(x1, x_dtype), codecs.to_float32(x2, x_dtype))
         if bias is not None:
             y += _f32(bias)
     y *= _per_column(s2, n, "x2Scale")
@@ -230,8 +230,8 @@ def _mx(x1: np.ndarray, x2: np.ndarray, x_dtype: str, s1: np.ndarray, s2: np.nda
     if x_dtype == "float4_e2m1" and (k % 2 or _ceil_div(k, _MX_BLOCK) % 2):
         raise ValueError(f"FLOAT4_E2M1 MX needs k even and ceil(k/32) even, got k={k}")
     block = np.arange(k) // _MX_BLOCK
-    a = formats.to_float32(x1, x_dtype) * s1.reshape(m, -1)[:, block]
-    b = formats.to_float32(x2, x_dtype) * s2.reshape(n, -1)[:, block].T
+    a = codecs.to_float32(x1, x_dtype) * s1.reshape(m, -1)[:, block]
+    b = codecs.to_float32(x2, x_dtype) * s2.reshape(n, -1)[:, block].T
     return float_matmul(a, b)
 
 
@@ -248,8 +248,8 @@ def _perblock(x1: np.ndarray, x2: np.ndarray, x_dtype: str, s1: np.ndarray,
     _check_shape(s2, (nb, kb) if x2_transposed else (kb, nb), "x2Scale")
     row_scale = s1[..., np.arange(rows) // _BLOCK, :].reshape(-1, kb)
     col_scale = (s2.T if x2_transposed else s2)[:, np.arange(n) // _BLOCK]
-    a = formats.to_float32(x1, x_dtype).reshape(-1, k)
-    b = formats.to_float32(x2, x_dtype)
+    a = codecs.to_float32(x1, x_dtype).reshape(-1, k)
+    b = codecs.to_float32(x2, x_dtype)
     y = np.zeros((a.shape[0], n), np.float32)
     for j in range(kb):
         part = float_matmul(a[:, j * _BLOCK:(j + 1) * _BLOCK], b[j * _BLOCK:(j + 1) * _BLOCK])
@@ -291,7 +291,7 @@ def rank_partial(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
     round(f32(L_r) + f32(x3)); returned in the host dtype of ``out_dtype``.
     Formula 8: float32 L_r + x3 (the tile quantization happens in :func:`combine`).
     x2 is the logical (k, n) operand; ``x2_transposed`` only selects the perblock /
-    MX x2Scale layout. Dtype names default to :func:`formats.name_of` of the arrays
+    MX x2Scale layout. Dtype names default to :func:`codecs.name_of` of the arrays
     (HiFloat8 uint8 codes need ``x_dtype='hifloat8'``).
     """
     x1, x2 = np.asarray(x1), np.asarray(x2)
@@ -299,9 +299,9 @@ def rank_partial(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
         raise ValueError(f"x1 must be (m, k) or (b, s, k) and x2 (k, n) with equal k, got "
                          f"{x1.shape} and {x2.shape}")
     out = _name(out_dtype)
-    x_name = x_dtype or formats.name_of(x1)
-    s2_name = x2_scale_dtype or formats.name_of(x2_scale)
-    s1_name = None if x1_scale is None else x1_scale_dtype or formats.name_of(x1_scale)
+    x_name = x_dtype or codecs.name_of(x1)
+    s2_name = x2_scale_dtype or codecs.name_of(x2_scale)
+    s1_name = None if x1_scale is None else x1_scale_dtype or codecs.name_of(x1_scale)
     s1_ndim = 0 if x1_scale is None else np.ndim(x1_scale)
     formula = select_formula(x_name, s1_name, s2_name, s1_ndim, np.ndim(x2_scale),
                              has_comm_quant_scales, comm_quant_mode)
@@ -347,7 +347,7 @@ def _tile_quant(tiles: np.ndarray, fp8: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-tile fp8 quantization of (..., tiles, 128) float32: (fp8 values, scales)."""
     s = np.abs(tiles).max(axis=-1, keepdims=True) / np.float32(_FP8_MAX[fp8])
     s[s == 0] = 1
-    return (tiles / s).astype(formats.host_dtype(fp8)), s
+    return (tiles / s).astype(codecs.host_dtype(fp8)), s
 
 
 def _dequant(q: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -418,7 +418,7 @@ def quant_matmul_all_reduce(x1: Sequence[np.ndarray], x2: Sequence[np.ndarray],
     rank. Equals combine(stack(rank_partial(rank inputs) for each rank)).
     """
     ranks = len(x1)
-    x_dtype = x_dtype or formats.name_of(x1[0])
+    x_dtype = x_dtype or codecs.name_of(x1[0])
     has_comm = comm_quant_scale_1 is not None or comm_quant_scale_2 is not None
     columns = zip(_per_rank(x2, ranks, "x2"), _per_rank(x2_scale, ranks, "x2_scale"),
                   _per_rank(x1_scale, ranks, "x1_scale"), _per_rank(bias, ranks, "bias"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..formats import host_dtype, name_of
+from .codecs import host_dtype, name_of
 
 __all__ = ["THRESHOLDS", "CompareResult", "assert_close", "compare", "round_to"]
 

@@ -110,10 +110,10 @@ from types import EllipsisType
 
 import numpy as np
 
-from aclnn_py import formats, soc
-from aclnn_py.golden.matmul import float_matmul, int_matmul
-from aclnn_py.golden.precision import round_to
-from aclnn_py.golden.quant_params import decode_offset, decode_scale
+from .. import codecs, soc
+from ..matmul import float_matmul, int_matmul
+from ..precision import round_to
+from ..quant_params import decode_offset, decode_scale
 
 __all__ = ["decode_group_list", "grouped_matmul", "output_shapes", "scenario"]
 
@@ -380,7 +380,7 @@ class _Call:
         """Per-token (rows, 1) or per-tensor scalar pts of a unit, as float32."""
         if self.per_token_scale is None:
             return None
-        pts = formats.to_float32(self.per_token_scale[0], self.pts_name)
+        pts = codecs.to_float32(self.per_token_scale[0], self.pts_name)
         if self.k_grouped:
             row = pts[unit.index].reshape(-1)
             return row[:, None] if row.size > 1 else row
@@ -390,7 +390,7 @@ class _Call:
 
 
 def _f32(array: np.ndarray, name: str | None = None) -> np.ndarray:
-    return formats.to_float32(array, name)
+    return codecs.to_float32(array, name)
 
 
 def _float_bias(values: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
@@ -606,15 +606,15 @@ def _logical_weight(w: np.ndarray, name: str, transposed: bool) -> np.ndarray:
     if name != "int32":
         return w
     if transposed:
-        return np.swapaxes(formats.unpack_int32_to_int4(np.swapaxes(w, -1, -2)), -1, -2)
-    return formats.unpack_int32_to_int4(w)
+        return np.swapaxes(codecs.unpack_int32_to_int4(np.swapaxes(w, -1, -2)), -1, -2)
+    return codecs.unpack_int32_to_int4(w)
 
 
 def _output_name(kind: str, x_name: str, out_dtype: str | None, out: ArrayList) -> str:
     if out_dtype is not None:
         name = out_dtype
     elif out:
-        name = formats.name_of(out[0])
+        name = codecs.name_of(out[0])
     elif kind in ("nonquant", "a16w8", "a16w4", "weight_fp8"):
         name = x_name
     else:
@@ -651,7 +651,7 @@ def _allocate(pattern: str, units: list[_Unit], xs: list[np.ndarray], ws: list[n
         shapes = output_shapes([x.shape for x in xs], [w.shape for w in ws],
                                split_item=split_item, group_type=group_type,
                                group_list_len=None if group_list is None else len(group_list))
-    dtype = formats.host_dtype(out_name)
+    dtype = codecs.host_dtype(out_name)
     if out is None:
         return [np.zeros(s, dtype) for s in shapes]
     if [tuple(o.shape) for o in out] != shapes:
@@ -672,7 +672,7 @@ def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
     """Golden aclnnGroupedMatmulV5 on host arrays; returns the output tensor list.
 
     Parameters are tensor lists (or None) in the host representation of
-    :mod:`aclnn_py.formats`; ``*_dtype`` name a CANN dtype when the array alone
+    :mod:`aclnn_py.spec.codecs`; ``*_dtype`` name a CANN dtype when the array alone
     does not (HiFloat8 uint8 codes, E8M0 codes, INT32-packed int4 weights).
     ``out`` gives the outputs' initial contents (rows a groupList leaves out keep
     them); without it they start at zero. ``profile`` ("A2", "A3" or "950")
@@ -682,12 +682,12 @@ def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
     if profile not in _PROFILES:
         raise ValueError(f"profile must be one of {_PROFILES}, got {profile!r}")
     xs = [np.asarray(t) for t in x]
-    w_name = weight_dtype or formats.name_of(np.asarray(weight[0]))
+    w_name = weight_dtype or codecs.name_of(np.asarray(weight[0]))
     ws = [_logical_weight(t, w_name, weight_transposed) for t in weight]
-    x_name = x_dtype or formats.name_of(xs[0])
+    x_name = x_dtype or codecs.name_of(xs[0])
     pattern = _pattern(len(xs), [w.ndim for w in ws], split_item, group_type)
     stacked = len(ws) == 1 and (ws[0].ndim == 3 or pattern == "k_stack")
-    scale_name = None if scale is None else scale_dtype or formats.name_of(np.asarray(scale[0]))
+    scale_name = None if scale is None else scale_dtype or codecs.name_of(np.asarray(scale[0]))
     kind = scenario(x_name, w_name, scale_dtype=scale_name,
                     scale_group_ndim=0 if scale is None else np.ndim(scale[0]) - stacked,
                     has_antiquant_scale=antiquant_scale is not None)
@@ -699,7 +699,7 @@ def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
     outputs = _allocate(pattern, units, xs, ws, split_item, group_type, group_list, out,
                         out_name)
     pts_name = None if per_token_scale is None else (
-        per_token_scale_dtype or formats.name_of(np.asarray(per_token_scale[0])))
+        per_token_scale_dtype or codecs.name_of(np.asarray(per_token_scale[0])))
     call = _Call(x_name=x_name, w_name="int4" if w_name == "int32" else w_name,
                  out_name=out_name, stacked=stacked, k_grouped=group_type == 2,
                  total_rows=units[-1].rows.stop if pattern in ("per_tensor", "concat")

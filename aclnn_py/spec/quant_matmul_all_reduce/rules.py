@@ -77,11 +77,11 @@ from functools import cached_property
 from typing import Mapping
 
 from .. import dtypes
-from .._cdef import load
+from ..headers import load
 from ..descriptors import TensorDesc
-from ..errors import AclnnInternalError, AclnnParamError, AclnnRuntimeError
-from ..golden import nz as _nz
-from ..golden.quant_params import decode_group_size
+from ..status import Violation
+from .. import nz as _nz
+from ..quant_params import decode_group_size
 
 __all__ = ["QmmarPlan", "Signature", "V1", "V2", "V3", "V4", "SIGNATURES", "TENSORS", "check",
            "check_rank_count", "allowed_rank_counts"]
@@ -190,7 +190,7 @@ class QmmarPlan:
     """What a valid call computes: the doc formula and the operand sizes."""
 
     formula: int  # 1..8 as numbered in the V4 doc
-    x_dtype: str  # canonical names (aclnn_py.formats)
+    x_dtype: str  # canonical names (aclnn_py.spec.codecs)
     out_dtype: str
     x1_scale_dtype: str | None
     x2_scale_dtype: str
@@ -215,9 +215,8 @@ def _cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _error(sig: Signature, code: int, message: str):
-    cls = AclnnParamError if code in (NULLPTR, INVALID) else AclnnInternalError
-    return cls(code, sig.function, message)
+def _error(sig: Signature, code: int, message: str) -> Violation:
+    return Violation(code, sig.function, message)
 
 
 def _dtype_in(sig: Signature, desc: TensorDesc, key: str, allowed, suffix: str = "") -> None:
@@ -228,11 +227,11 @@ def _dtype_in(sig: Signature, desc: TensorDesc, key: str, allowed, suffix: str =
 
 def check_profile(profile: str, signature: Signature = V4) -> None:
     if profile == "A3":
-        raise AclnnRuntimeError(RUNTIME, signature.function,
+        raise Violation(RUNTIME, signature.function,
                                 f"{signature.op} is not supported on Atlas A3 (SoC profile A3): "
                                 f"supported are Atlas A2 and Ascend 950")
     if profile not in ("A2", "950"):
-        raise AclnnRuntimeError(RUNTIME, signature.function, f"unknown SoC profile {profile!r}")
+        raise Violation(RUNTIME, signature.function, f"unknown SoC profile {profile!r}")
 
 
 def check_rank_count(profile: str, rank_size: int, signature: Signature = V4) -> None:
@@ -255,8 +254,8 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
           signature: Signature = V4) -> QmmarPlan:
     """Validate one GetWorkspaceSize call of ``signature`` (V4 unless told), in canonical arguments.
 
-    Raises AclnnRuntimeError (361001, Atlas A3), AclnnParamError (161001/161002)
-    or AclnnInternalError (561002); returns the :class:`QmmarPlan` otherwise.
+    Raises :class:`~aclnn_py.spec.status.Violation` (361001 Atlas A3, 161001/161002,
+    561002); returns the :class:`QmmarPlan` otherwise.
     ``rank_size`` (the communicator size) is checked when given.
     """
     sig = signature

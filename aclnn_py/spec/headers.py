@@ -145,8 +145,8 @@ class Declarations:
 
 
 def include_dir() -> Path:
-    """The header directory: shipped in the package, else the source tree's."""
-    here = Path(__file__).resolve().parent
+    """The header directory: shipped in the package (``aclnn_py/include``), else the source tree's."""
+    here = Path(__file__).resolve().parent.parent  # the aclnn_py package
     for candidate in (here / "include", here.parent / "include"):
         if (candidate / "acl" / "acl.h").is_file():
             return candidate

@@ -2,7 +2,7 @@
 
 Pure functions used on both sides of the ABI: the binding applies them to
 bytes copied from the device, the mock to its device memory. Host arrays use
-the representation of :mod:`aclnn_py.formats`; 4-bit types are packed two per
+the representation of :mod:`aclnn_py.spec.codecs`; 4-bit types are packed two per
 byte (even index in the low nibble); a FRACTAL_NZ tensor is converted between
 its storage and its logical (view) shape, with the C0 of its storage shape.
 
@@ -14,7 +14,7 @@ Element ``i`` of a view (``i`` a multi-index) lives at element
 largest such element -- negative strides lower the first one, positive ones
 raise the last -- and :func:`byte_span` the bytes that hold them. A
 FRACTAL_NZ tensor stores the NZ layout of its *view* shape
-(:func:`aclnn_py.golden.nz.nz_storage_shape`) contiguously from ``offset``.
+(:func:`aclnn_py.spec.nz.nz_storage_shape`) contiguously from ``offset``.
 
 :func:`check` states the rules every access obeys (:class:`LayoutError`
 otherwise, naming the rule); the strided views are built with
@@ -27,9 +27,9 @@ import math
 
 import numpy as np
 
-from . import dtypes, formats
+from . import dtypes, codecs
 from .descriptors import TensorDesc
-from .golden import nz
+from . import nz
 
 
 class LayoutError(ValueError):
@@ -122,7 +122,7 @@ def _strided(flat: np.ndarray, desc: TensorDesc, base: int) -> np.ndarray:
 def strided_view(raw: np.ndarray, desc: TensorDesc, first: int) -> np.ndarray:
     """A zero-copy view of ``desc`` (not 4-bit) over ``raw``, the bytes of :func:`byte_span`
     (``first`` from :func:`element_span`)."""
-    return _strided(raw.view(formats.host_dtype(dtypes.name(desc.dtype))), desc, first)
+    return _strided(raw.view(codecs.host_dtype(dtypes.name(desc.dtype))), desc, first)
 
 
 def _nz_storage(desc: TensorDesc) -> TensorDesc:
@@ -134,7 +134,7 @@ def _nz_storage(desc: TensorDesc) -> TensorDesc:
 def from_bytes(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
     """The tensor's logical contents (a copy) from the bytes of :func:`byte_span`."""
     name = dtypes.name(desc.dtype)
-    host = np.dtype(formats.host_dtype(name))
+    host = np.dtype(codecs.host_dtype(name))
     if desc.numel == 0:
         return np.empty(desc.shape, host)
     if desc.is_nz:
@@ -144,7 +144,7 @@ def from_bytes(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
     first, _ = element_span(desc)
     if dtypes.bits(desc.dtype) == 4:
         skip = first % 2  # the span starts on the byte of element `first`
-        flat = formats.unpack_nibbles(raw, host)
+        flat = codecs.unpack_nibbles(raw, host)
         return _strided(flat, desc, first - skip).copy()
     return strided_view(raw, desc, first).copy()
 
@@ -157,7 +157,7 @@ def into_bytes(desc: TensorDesc, values: np.ndarray, raw: np.ndarray) -> None:
     values = np.asarray(values)
     if values.shape != desc.shape:
         raise ValueError(f"values of shape {values.shape} do not fit a tensor of shape {desc.shape}")
-    values = values.astype(formats.host_dtype(name), copy=False)
+    values = values.astype(codecs.host_dtype(name), copy=False)
     if desc.numel == 0:
         return
     if desc.is_nz:  # the whole NZ storage, padding included

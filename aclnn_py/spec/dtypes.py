@@ -1,7 +1,7 @@
 """aclDataType and aclFormat values and their NumPy host representations.
 
 The numeric values come from ``include/acl/acl_base.h``; the host
-representation of each type is defined in :mod:`aclnn_py.formats` (HiFloat8
+representation of each type is defined in :mod:`aclnn_py.spec.codecs` (HiFloat8
 is held as uint8 codes; 4-bit types unpacked, one value per element).
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ import enum
 
 import numpy as np
 
-from . import formats
-from ._cdef import load
-from .errors import ArgumentError
+from . import codecs
+from .headers import load
+from .status import ArgumentError
 
 _DECL = load()
 
@@ -21,7 +21,7 @@ DataType = enum.IntEnum("DataType", _DECL.enums["aclDataType"])
 #: ``aclFormat`` as an IntEnum generated from the header.
 Format = enum.IntEnum("Format", _DECL.enums["aclFormat"])
 
-#: aclDataType value -> canonical format name of :mod:`aclnn_py.formats`.
+#: aclDataType value -> canonical format name of :mod:`aclnn_py.spec.codecs`.
 NAMES: dict[int, str] = {
     DataType.ACL_FLOAT: "float32",
     DataType.ACL_FLOAT16: "float16",
@@ -80,7 +80,7 @@ def from_name(type_name: str, parameter: str = "dtype") -> DataType:
 
 def of_array(array: np.ndarray | np.dtype) -> DataType:
     """aclDataType of a NumPy / ml_dtypes array (uint8 stays UINT8: pass HiFloat8 explicitly)."""
-    return from_name(formats.name_of(array))
+    return from_name(codecs.name_of(array))
 
 
 def to_acl(dtype, parameter: str = "dtype") -> DataType:
@@ -101,19 +101,19 @@ def to_acl(dtype, parameter: str = "dtype") -> DataType:
         raise ArgumentError(parameter, f"unknown dtype {dtype!r}: expected one of {', '.join(sorted(_BY_NAME))} "
                                        f"or an aclDataType name such as 'ACL_BF16'")
     try:
-        return from_name(formats.name_of(np.dtype(dtype)), parameter)
+        return from_name(codecs.name_of(np.dtype(dtype)), parameter)
     except (TypeError, ValueError):
         raise ArgumentError(parameter, f"{dtype!r} is not a dtype CANN knows (a DataType, a name such as "
                                        f"'bfloat16', or a NumPy dtype)") from None
 
 
 def host_dtype(dtype: int) -> np.dtype:
-    return np.dtype(formats.host_dtype(name(dtype)))
+    return np.dtype(codecs.host_dtype(name(dtype)))
 
 
 def bits(dtype: int) -> int:
     """Bits per element in device memory (4 for the packed 4-bit types)."""
-    return formats.bits_of(name(dtype))
+    return codecs.bits_of(name(dtype))
 
 
 def nbytes(numel: int, dtype: int) -> int:

@@ -3,7 +3,7 @@
 :func:`check` validates the tensor descriptors, the attributes and the product
 profile (``"A2"``, ``"A3"``, ``"950"``) and returns a :class:`GmmCall` saying
 what the call is (scenario, tensor-count pattern, dtypes...). Failures raise
-:class:`~aclnn_py.errors.AclnnParamError`: 161001 for missing lists/tensors,
+:class:`~aclnn_py.spec.status.Violation`: 161001 for missing lists/tensors,
 161002 for everything else, with a message naming the parameter and the rule.
 
 Check order: null pointers -> K = 0 / all-empty -> dtypes and formats (profile
@@ -62,11 +62,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .. import dtypes
-from .._cdef import load
+from ..headers import load
 from ..descriptors import TensorDesc
-from ..errors import AclnnParamError
-from ..golden import grouped_matmul as golden
-from ..golden import nz
+from ..status import Violation
+from . import golden
+from .. import nz
 
 __all__ = ["FUNCTION", "GmmCall", "check", "output_shapes", "MAX_LAST_DIM"]
 
@@ -101,12 +101,12 @@ class GmmCall:
     group_list_type: int = 0
 
 
-def _invalid(message: str) -> AclnnParamError:
-    return AclnnParamError(INVALID, FUNCTION, message)
+def _invalid(message: str) -> Violation:
+    return Violation(INVALID, FUNCTION, message)
 
 
-def _null(message: str) -> AclnnParamError:
-    return AclnnParamError(NULLPTR, FUNCTION, message)
+def _null(message: str) -> Violation:
+    return Violation(NULLPTR, FUNCTION, message)
 
 
 def _name(desc: TensorDesc) -> str:
@@ -227,7 +227,7 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
           tuning_config: Sequence[int] | None = None, out: TensorList = None,
           activation_feature_out: TensorList = None, dyn_quant_scale_out: TensorList = None,
           profile: str = "A2") -> GmmCall:
-    """Validate one call (raises AclnnParamError); see the module docstring."""
+    """Validate one call (raises Violation); see the module docstring."""
     # ---- 161001: null lists and elements
     for what, values in (("x", x), ("weight", weight), ("out", out)):
         if values is None:
@@ -836,7 +836,7 @@ def output_shapes(x: Sequence[TensorDesc], weight: Sequence[TensorDesc], *, spli
 
     The per-group outputs of a single x split along M (splitItem 0/1) depend on
     the groupList values: pass them as ``group_list_values`` (a host array).
-    Lists or ranks no output can be derived from raise AclnnParamError (161002),
+    Lists or ranks no output can be derived from raise Violation (161002),
     as :func:`check` would.
     """
     for what, values in (("x", x), ("weight", weight)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ._cdef import load
+from .headers import load
 
 _K = load().constants
 ND = _K["ACL_FORMAT_ND"]

@@ -1,4 +1,4 @@
-"""Exact host-side codecs for CANN's number formats.
+"""Exact host-side codecs for CANN's number codecs.
 
 Every CANN dtype has a NumPy *host representation* (see :func:`host_dtype`): the
 standard types map to NumPy or ``ml_dtypes`` dtypes, 4-bit types are kept one value

@@ -1,1 +1,0 @@
-"""NumPy golden references for the aclnn operators and the helpers they share."""

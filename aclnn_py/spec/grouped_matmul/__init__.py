@@ -1,0 +1,2 @@
+"""aclnnGroupedMatmulV5: the rules of GetWorkspaceSize (:mod:`.rules`) and the golden
+reference (:mod:`.golden`)."""
