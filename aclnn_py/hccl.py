@@ -59,7 +59,7 @@ processes that know it get the root info.
 
 Data types and operations
 -------------------------
-``dtype`` is an :class:`DataType` (``HcclDataType``) value, or a NumPy /
+``dtype`` is an :class:`HcclDataType` value, or a NumPy /
 ml_dtypes dtype (``np.float16`` -> ``HCCL_DATA_TYPE_FP16``,
 ``ml_dtypes.bfloat16`` -> ``HCCL_DATA_TYPE_BFP16``, ...), or an
 :class:`aclnn_py.DataType` (``aclDataType``, converted: the two numberings
@@ -80,11 +80,11 @@ import threading
 import time
 from typing import Any, Iterable, Sequence
 
-import ml_dtypes
 import numpy as np
 
 from . import arguments
 from .spec import dtypes as _acl_dtypes
+from .spec.dtypes import HcclDataType
 from .spec.headers import load
 from ._ffi import ffi
 from ._loader import library
@@ -93,87 +93,35 @@ from .errors import ArgumentError, HcclError
 
 from .check import check_acl, check_hccl
 
-_DECL = load()
-_K = _DECL.constants
+_K = load().constants
 
-#: ``HcclDataType`` as an IntEnum generated from the header.
-DataType = enum.IntEnum("DataType", {k: v for k, v in _DECL.enums["HcclDataType"].items()})
 #: ``HcclReduceOp`` as an IntEnum generated from the header.
-ReduceOp = enum.IntEnum("ReduceOp", _DECL.enums["HcclReduceOp"])
+ReduceOp = enum.IntEnum("ReduceOp", load().enums["HcclReduceOp"])
 #: ``HcclResult`` as an IntEnum generated from the header.
-Result = enum.IntEnum("Result", _DECL.enums["HcclResult"])
+Result = enum.IntEnum("Result", load().enums["HcclResult"])
 
 ROOT_INFO_BYTES = _K["HCCL_ROOT_INFO_BYTES"]
 COMM_NAME_MAX_LENGTH = _K["COMM_NAME_MAX_LENGTH"]
-
-_BY_NUMPY: dict[np.dtype, int] = {
-    np.dtype(np.int8): DataType.HCCL_DATA_TYPE_INT8,
-    np.dtype(np.int16): DataType.HCCL_DATA_TYPE_INT16,
-    np.dtype(np.int32): DataType.HCCL_DATA_TYPE_INT32,
-    np.dtype(np.int64): DataType.HCCL_DATA_TYPE_INT64,
-    np.dtype(np.uint8): DataType.HCCL_DATA_TYPE_UINT8,
-    np.dtype(np.uint16): DataType.HCCL_DATA_TYPE_UINT16,
-    np.dtype(np.uint32): DataType.HCCL_DATA_TYPE_UINT32,
-    np.dtype(np.uint64): DataType.HCCL_DATA_TYPE_UINT64,
-    np.dtype(np.float16): DataType.HCCL_DATA_TYPE_FP16,
-    np.dtype(np.float32): DataType.HCCL_DATA_TYPE_FP32,
-    np.dtype(np.float64): DataType.HCCL_DATA_TYPE_FP64,
-    np.dtype(ml_dtypes.bfloat16): DataType.HCCL_DATA_TYPE_BFP16,
-    np.dtype(ml_dtypes.float8_e4m3fn): DataType.HCCL_DATA_TYPE_FP8E4M3,
-    np.dtype(ml_dtypes.float8_e5m2): DataType.HCCL_DATA_TYPE_FP8E5M2,
-    np.dtype(ml_dtypes.float8_e8m0fnu): DataType.HCCL_DATA_TYPE_FP8E8M0,
-}
-try:  # HiFloat8 has a NumPy dtype only with the optional en_dtypes package
-    import en_dtypes
-
-    _BY_NUMPY[np.dtype(en_dtypes.hifloat8)] = DataType.HCCL_DATA_TYPE_HIF8
-except ImportError:
-    pass
-#: canonical aclnn_py.spec.codecs names of the aclDataTypes that have an HCCL type
-_BY_ACL_NAME = {"hifloat8": DataType.HCCL_DATA_TYPE_HIF8, "float8_e8m0": DataType.HCCL_DATA_TYPE_FP8E8M0}
-
-#: element size in bytes of every HcclDataType
-ITEMSIZE = {
-    DataType.HCCL_DATA_TYPE_INT8: 1, DataType.HCCL_DATA_TYPE_INT16: 2, DataType.HCCL_DATA_TYPE_INT32: 4,
-    DataType.HCCL_DATA_TYPE_FP16: 2, DataType.HCCL_DATA_TYPE_FP32: 4, DataType.HCCL_DATA_TYPE_INT64: 8,
-    DataType.HCCL_DATA_TYPE_UINT64: 8, DataType.HCCL_DATA_TYPE_UINT8: 1, DataType.HCCL_DATA_TYPE_UINT16: 2,
-    DataType.HCCL_DATA_TYPE_UINT32: 4, DataType.HCCL_DATA_TYPE_FP64: 8, DataType.HCCL_DATA_TYPE_BFP16: 2,
-    DataType.HCCL_DATA_TYPE_INT128: 16, DataType.HCCL_DATA_TYPE_HIF8: 1, DataType.HCCL_DATA_TYPE_FP8E4M3: 1,
-    DataType.HCCL_DATA_TYPE_FP8E5M2: 1, DataType.HCCL_DATA_TYPE_FP8E8M0: 1,
-}
 _OPS = {"sum": ReduceOp.HCCL_REDUCE_SUM, "prod": ReduceOp.HCCL_REDUCE_PROD,
         "max": ReduceOp.HCCL_REDUCE_MAX, "min": ReduceOp.HCCL_REDUCE_MIN}
 
 __all__ = [
-    "DataType", "ReduceOp", "Result", "Communicator", "comm_config_init", "hccl_dtype", "reduce_op",
+    "HcclDataType", "ReduceOp", "Result", "Communicator", "comm_config_init", "hccl_dtype", "reduce_op",
     "init_all", "get_root_info", "init_root_info", "init_cluster_info", "init_from_env",
     "error_string", "config_capability", "ROOT_INFO_BYTES",
 ]
 
 
 # -- value conversions -------------------------------------------------------------
-def hccl_dtype(dtype: Any) -> DataType:
-    """The HcclDataType of ``dtype`` (an HcclDataType int, a NumPy/ml_dtypes dtype or an aclDataType)."""
-    if isinstance(dtype, _acl_dtypes.DataType):
-        name = _acl_dtypes.name(dtype)
-        if name in _BY_ACL_NAME:
-            return _BY_ACL_NAME[name]
-        from .spec import codecs
-
-        return hccl_dtype(codecs.host_dtype(name))
-    if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
+def hccl_dtype(dtype: Any) -> HcclDataType:
+    """The HcclDataType of ``dtype``: an HcclDataType value, an aclDataType (:class:`aclnn_py.DataType`),
+    a canonical dtype name or a NumPy / ml_dtypes dtype."""
+    if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, (bool, _acl_dtypes.DataType)):
         try:
-            return DataType(int(dtype))
+            return HcclDataType(int(dtype))
         except ValueError:
             raise ArgumentError("dtype", f"{int(dtype)} is not an HcclDataType value") from None
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"cannot interpret {dtype!r} as an HCCL data type") from None
-    try:
-        return DataType(_BY_NUMPY[dt])
-    except KeyError:
-        raise ArgumentError("dtype", f"NumPy dtype {dt} has no HcclDataType (pass the HcclDataType value)") from None
+    return _acl_dtypes.hccl_of(dtype)
 
 
 def reduce_op(op: Any) -> ReduceOp:
@@ -354,7 +302,7 @@ class Communicator(Resource):
     def all_reduce(self, send: Any, recv: Any, count: int, dtype: Any, op: Any = "sum", stream: Any = None) -> None:
         """``HcclAllReduce`` of ``count`` elements (queued on ``stream``; None = default stream)."""
         dt, rop, count = hccl_dtype(dtype), reduce_op(op), _count(count)
-        nbytes = count * ITEMSIZE[dt]
+        nbytes = count * _acl_dtypes.hccl_bytes(dt)
         status = library().HcclAllReduce(_pointer(send, nbytes, "send"), _pointer(recv, nbytes, "recv"), count,
                                          dt, rop, self._live(), _stream_handle(stream))
         check_hccl(status, "HcclAllReduce")
@@ -363,7 +311,7 @@ class Communicator(Resource):
     def all_gather(self, send: Any, recv: Any, count: int, dtype: Any, stream: Any = None) -> None:
         """``HcclAllGather``: ``count`` elements from every rank into ``recv`` (``count * size`` elements)."""
         dt, count = hccl_dtype(dtype), _count(count)
-        nbytes = count * ITEMSIZE[dt]
+        nbytes = count * _acl_dtypes.hccl_bytes(dt)
         status = library().HcclAllGather(_pointer(send, nbytes, "send"), _pointer(recv, nbytes * self.size, "recv"),
                                          count, dt, self._live(), _stream_handle(stream))
         check_hccl(status, "HcclAllGather")
@@ -372,7 +320,7 @@ class Communicator(Resource):
     def broadcast(self, buf: Any, count: int, dtype: Any, root: int = 0, stream: Any = None) -> None:
         """``HcclBroadcast`` of ``count`` elements from rank ``root``."""
         dt, count = hccl_dtype(dtype), _count(count)
-        nbytes = count * ITEMSIZE[dt]
+        nbytes = count * _acl_dtypes.hccl_bytes(dt)
         root = arguments.integer(root, "root", lo=0, hi=2**32 - 1)
         status = library().HcclBroadcast(_pointer(buf, nbytes, "buf"), count, dt, root, self._live(),
                                          _stream_handle(stream))

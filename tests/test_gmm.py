@@ -11,6 +11,7 @@ through a C program of our own (tests/c/gmm_int4_quant.cpp).
 from __future__ import annotations
 
 import gc
+import math
 import os
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pytest  # noqa: E402
 
 from aclnn_py import AclError, AclnnParamError, Device, Stream, Tensor  # noqa: E402
 from conftest import build_cpp, reinit_mock, run_program  # noqa: E402
-from aclnn_py.spec import codecs  # noqa: E402
+from aclnn_py.spec import codecs, dtypes  # noqa: E402
 from aclnn_py.spec.descriptors import FRACTAL_NZ  # noqa: E402
 from aclnn_py.spec import nz  # noqa: E402
 from aclnn_py.spec.grouped_matmul.golden import grouped_matmul  # noqa: E402
@@ -106,7 +107,7 @@ def dev_transposed(array, name: str | None = None) -> Tensor:
 def dev_nz(array, name: str, c0: int | None = None) -> Tensor:
     """A FRACTAL_NZ weight: 4-D storage shape per matrix (C0 of the dtype unless given), the view logical."""
     storage = nz.nz_storage_shape(array.shape, name, c0)
-    nbytes = codecs.device_nbytes(storage, name)
+    nbytes = dtypes.nbytes(math.prod(storage), name)
     t = Tensor(DeviceBuffer(nbytes), array.shape, name, format=FRACTAL_NZ, storage_shape=storage)
     t.owns_buffer = True
     t.copy_from_numpy(array)

@@ -23,9 +23,10 @@ from aclnn_py import Context, DeviceBuffer, HcclError, Stream, hccl
 from aclnn_py.errors import AclError
 from aclnn_py.check import recent_message
 from aclnn_py.spec.headers import load
+from aclnn_py.spec import dtypes
 
 K = load().constants
-DT = hccl.DataType
+DT = hccl.HcclDataType
 REDUCIBLE = {
     DT.HCCL_DATA_TYPE_INT8: np.int8, DT.HCCL_DATA_TYPE_INT16: np.int16, DT.HCCL_DATA_TYPE_INT32: np.int32,
     DT.HCCL_DATA_TYPE_INT64: np.int64, DT.HCCL_DATA_TYPE_UINT8: np.uint8, DT.HCCL_DATA_TYPE_UINT16: np.uint16,
@@ -212,18 +213,18 @@ def test_half_precision_is_summed_in_fp32_and_rounded_once(comms_factory):
 def test_all_gather_and_broadcast_every_dtype(comms_factory):
     n = 3
     comms = comms_factory(n)
-    types = list(hccl.ITEMSIZE)
+    types = [t for t in DT if t != DT.HCCL_DATA_TYPE_RESERVED]
 
     def data(dt, rank):
         rng = np.random.default_rng(int(dt) * 31 + rank)
-        return rng.integers(0, 256, COUNT * hccl.ITEMSIZE[dt], dtype=np.uint8)
+        return rng.integers(0, 256, COUNT * dtypes.hccl_bytes(dt), dtype=np.uint8)
 
     def fn(comm, stream):
         keep: list = []
         gathered, bcast = [], []
         for i, dt in enumerate(types):
             send = host_to_device(data(dt, comm.rank), keep)
-            recv = host_to_device(np.zeros(COUNT * hccl.ITEMSIZE[dt] * n, np.uint8), keep)
+            recv = host_to_device(np.zeros(COUNT * dtypes.hccl_bytes(dt) * n, np.uint8), keep)
             comm.all_gather(send, recv, COUNT, dt, stream)
             buf = host_to_device(data(dt, comm.rank), keep)
             comm.broadcast(buf, COUNT, dt, root=i % n, stream=stream)
@@ -249,7 +250,7 @@ def test_all_reduce_of_unsupported_types_is_refused(comms_factory, dt):
 
     def fn(comm, stream):
         keep: list = []
-        buf = host_to_device(np.zeros(COUNT * hccl.ITEMSIZE[dt], np.uint8), keep)
+        buf = host_to_device(np.zeros(COUNT * dtypes.hccl_bytes(dt), np.uint8), keep)
         try:
             with pytest.raises(HcclError) as info:
                 comm.all_reduce(buf, buf, COUNT, dt, "sum", stream)

@@ -1,29 +1,25 @@
-"""Exact host-side codecs for CANN's number codecs.
+"""Exact host-side codecs for CANN's number formats.
 
-Every CANN dtype has a NumPy *host representation* (see :func:`host_dtype`): the
-standard types map to NumPy or ``ml_dtypes`` dtypes, 4-bit types are kept one value
-per byte (``ml_dtypes.int4`` / ``ml_dtypes.float4_e2m1fn``) and packed separately
-with :func:`pack_nibbles`, and HiFloat8 is held as raw ``uint8`` codes (or as
-``en_dtypes.hifloat8`` when that optional package is installed).
+Every CANN dtype has a NumPy *host representation*, given by the one dtype table
+(:mod:`aclnn_py.spec.dtypes`; :func:`host_dtype` and :func:`name_of` are its
+lookups): the standard types map to NumPy or ``ml_dtypes`` dtypes, 4-bit types
+are kept one value per element and packed here (:func:`pack_nibbles`), and
+HiFloat8 is held as raw ``uint8`` codes (or ``en_dtypes.hifloat8`` when that
+optional package is installed). This module converts between those
+representations and float32 exactly.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Iterable
 
 import ml_dtypes
 import numpy as np
 
-try:
-    import en_dtypes
-except ImportError:
-    en_dtypes = None
+from .dtypes import HIFLOAT8_HOST, INTEGERS, host_dtype, name_of
 
 __all__ = [
-    "bits_of",
-    "device_nbytes",
     "e8m0_decode",
     "e8m0_from_exponent",
     "from_float32",
@@ -39,7 +35,7 @@ __all__ = [
     "unpack_nibbles",
 ]
 
-_HIF8_DTYPE: np.dtype | None = np.dtype(en_dtypes.hifloat8) if en_dtypes is not None else None
+_HIF8_DTYPE: np.dtype | None = HIFLOAT8_HOST if HIFLOAT8_HOST != np.uint8 else None
 _E8M0_DTYPE = np.dtype(ml_dtypes.float8_e8m0fnu)
 _NIBBLE_DTYPES = (np.dtype(ml_dtypes.float4_e2m1fn), np.dtype(ml_dtypes.int4))
 
@@ -238,63 +234,6 @@ def unpack_int32_to_int4(packed: np.ndarray, dtype: object = ml_dtypes.int4) -> 
 
 # --------------------------------------------------------------------------- name table
 
-_HOST_TYPES: dict[str, object] = {
-    "float32": np.float32,
-    "float16": np.float16,
-    "bfloat16": ml_dtypes.bfloat16,
-    "float64": np.float64,
-    "int8": np.int8,
-    "int16": np.int16,
-    "int32": np.int32,
-    "int64": np.int64,
-    "uint8": np.uint8,
-    "uint16": np.uint16,
-    "uint32": np.uint32,
-    "uint64": np.uint64,
-    "bool": np.bool_,
-    "float8_e4m3fn": ml_dtypes.float8_e4m3fn,
-    "float8_e5m2": ml_dtypes.float8_e5m2,
-    "float8_e8m0": ml_dtypes.float8_e8m0fnu,
-    "float4_e2m1": ml_dtypes.float4_e2m1fn,
-    "int4": ml_dtypes.int4,
-    "hifloat8": _HIF8_DTYPE if _HIF8_DTYPE is not None else np.uint8,
-}
-_NAMES_BY_DTYPE = {np.dtype(t): n for n, t in _HOST_TYPES.items() if n != "hifloat8"}
-if _HIF8_DTYPE is not None:
-    _NAMES_BY_DTYPE[_HIF8_DTYPE] = "hifloat8"
-_INTEGER_NAMES = frozenset(
-    {"int4", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
-
-
-def host_dtype(name: str) -> np.dtype:
-    """NumPy host dtype of a CANN dtype name (lowercase, e.g. ``'bfloat16'``)."""
-    try:
-        return np.dtype(_HOST_TYPES[name])
-    except KeyError:
-        raise ValueError(
-            f"unknown CANN dtype name {name!r}; known: {', '.join(sorted(_HOST_TYPES))}"
-        ) from None
-
-
-def name_of(dtype_or_array: object) -> str:
-    """CANN dtype name of a host dtype, dtype-like or array (uint8 -> ``'uint8'``)."""
-    if isinstance(dtype_or_array, (np.ndarray, np.generic)):
-        dt = dtype_or_array.dtype
-    else:
-        dt = np.dtype(dtype_or_array)
-    try:
-        return _NAMES_BY_DTYPE[dt]
-    except KeyError:
-        raise ValueError(f"no CANN dtype for NumPy dtype {dt}") from None
-
-
-def bits_of(name: str) -> int:
-    """Bits per element of a CANN dtype on the device (4 for int4/float4_e2m1)."""
-    if name in ("int4", "float4_e2m1"):
-        return 4
-    return 8 * host_dtype(name).itemsize
-
-
 def to_float32(array: np.ndarray, name: str | None = None) -> np.ndarray:
     """Decode a host-representation array to float32.
 
@@ -335,7 +274,7 @@ def from_float32(values: np.ndarray | Iterable[float] | float, name: str) -> np.
                              "[2**-127, 2**127]")
         return e8m0_from_exponent(exponent.astype(np.int64) - 1)
     dt = host_dtype(name)
-    if name in _INTEGER_NAMES:
+    if name in INTEGERS:
         info = ml_dtypes.iinfo(dt) if name == "int4" else np.iinfo(dt)
         r = np.rint(v.astype(np.float64))
         # info.max + 1 is a power of two, so this bound is exact in float64.
@@ -349,7 +288,7 @@ def from_float32(values: np.ndarray | Iterable[float] | float, name: str) -> np.
 def _range_text(name: str) -> str:
     if name == "bool":
         return "{0, 1}"
-    if name in _INTEGER_NAMES:
+    if name in INTEGERS:
         info = ml_dtypes.iinfo(host_dtype(name)) if name == "int4" else np.iinfo(host_dtype(name))
         return f"[{info.min}, {info.max}]"
     if name == "float8_e8m0":
@@ -366,7 +305,7 @@ def _lossy(values: np.ndarray, name: str) -> np.ndarray:
     kind = values.dtype.kind
     if name == "bool":
         return (values != 0) & (values != 1)
-    if name in _INTEGER_NAMES:
+    if name in INTEGERS:
         info = ml_dtypes.iinfo(host_dtype(name)) if name == "int4" else np.iinfo(host_dtype(name))
         if kind in "iu":  # exact integer comparisons (no float64 rounding of 64-bit values)
             lo = values < info.min if kind == "i" or info.min < 0 else np.zeros(values.shape, bool)
@@ -414,20 +353,10 @@ def to_host(values: np.ndarray, name: str, *, cast: bool = False) -> np.ndarray:
             more = f" (and {int(bad.sum()) - 4} more)" if bad.sum() > 4 else ""
             raise ValueError(f"{int(bad.sum())} value(s) cannot be represented as {name} without loss, "
                              f"e.g. {shown}{more}: {name} holds {_range_text(name)}"
-                             + ("" if name in ("bool",) or name not in _INTEGER_NAMES else " integers")
+                             + ("" if name in ("bool",) or name not in INTEGERS else " integers")
                              + "; pass cast=True to convert anyway")
     if name == "hifloat8":
         codes = hifloat8_encode(arr.astype(np.float32))
         return codes.view(target) if target != np.uint8 else codes
     with np.errstate(over="ignore", invalid="ignore"):
         return arr.astype(target)
-
-
-def device_nbytes(shape: Iterable[int], name: str) -> int:
-    """Bytes a contiguous tensor of ``shape`` occupies on the device (4-bit types packed)."""
-    dims = [operator.index(d) for d in shape]
-    if any(d < 0 for d in dims):
-        raise ValueError(f"negative dimension in shape {tuple(dims)}")
-    count = math.prod(dims)
-    bits = bits_of(name)
-    return (count + 1) // 2 if bits == 4 else count * (bits // 8)

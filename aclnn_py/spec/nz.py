@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .codecs import bits_of, host_dtype, name_of
+from .dtypes import bits as bits_of, host_dtype, lookup, name_of
 
 __all__ = ["matmul_weight_size", "nd_to_nz", "nz_c0", "nz_storage_shape", "nz_to_nd"]
 
@@ -98,13 +98,15 @@ def nz_to_nd(nz: np.ndarray, shape: Iterable[int], name: str | None = None,
     return np.ascontiguousarray(rows[..., : dims[-2], : dims[-1]])
 
 
-def matmul_weight_size(shape: Iterable[int], name: str) -> int:
+def matmul_weight_size(shape: Iterable[int], name: str | None) -> int:
     """Element count of an NZ weight buffer, as aclnnCalculateMatmulWeightSizeV2 returns.
 
     prod(batch) * align(d[-2], 16) * align(d[-1], A) with A = 16 for float16/bfloat16
-    and 32 for every other dtype. The shape needs 2..6 dims, none of them zero.
+    and 32 for every other dtype (``name`` None: a dtype without a canonical name).
+    The shape needs 2..6 dims, none of them zero.
     """
-    host_dtype(name)  # rejects unknown dtype names
+    if name is not None:
+        lookup(name)  # rejects unknown dtype names
     dims = tuple(operator.index(d) for d in shape)
     if not 2 <= len(dims) <= 6 or any(d <= 0 for d in dims):
         raise ValueError(f"weight shape must have 2..6 positive dims, got {dims}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .codecs import host_dtype, name_of
+from .dtypes import EXACT, host_dtype, name_of
 
 __all__ = ["THRESHOLDS", "CompareResult", "assert_close", "compare", "round_to"]
 
@@ -23,8 +23,6 @@ THRESHOLDS: dict[str, float] = {
     "float8_e4m3fn": 2.0**-3,
     "float8_e5m2": 2.0**-2,
 }
-_EXACT_NAMES = frozenset(
-    {"bool", "int4", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
 _EPS = 1e-7
 
 
@@ -46,7 +44,7 @@ class CompareResult:
 
     def __str__(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
-        if self.name in _EXACT_NAMES:
+        if self.name in EXACT:
             return (f"{self.name} {verdict} (exact): {self.mismatches} of {self.size} "
                     f"elements differ; MERE={self.mere:.3e} MARE={self.mare:.3e}")
         return (f"{self.name} {verdict}: MERE={self.mere:.3e} (limit {self.threshold:.3e}), "
@@ -74,7 +72,7 @@ def compare(actual: np.ndarray, golden: np.ndarray, name: str | None = None) -> 
     if name is None:
         name = name_of(act)
     a, g = act.astype(np.float64), gold.astype(np.float64)
-    if name in _EXACT_NAMES:
+    if name in EXACT:
         mere, mare = _relative_errors(a, g)
         unequal = int(np.count_nonzero(act != gold))
         return CompareResult(name, mere, mare, 0.0, unequal == 0, unequal, act.size)

@@ -16,9 +16,7 @@
 """
 from __future__ import annotations
 
-import math
-
-from . import dtypes
+from . import dtypes, nz
 from .headers import load
 from .descriptors import TensorDesc
 from .status import Violation
@@ -55,8 +53,7 @@ def calculate_matmul_weight_size(shape, dtype: int | None, profile: str = "A2") 
     if any(d <= 0 for d in dims):
         raise Violation(INVALID, function, f"tensorShape {_shape(dims)} must not contain a "
                                                  f"zero or negative dim")
-    inner = 16 if dtype is None or dtype in (D.ACL_FLOAT16, D.ACL_BF16) else 32
-    size = math.prod(dims[:-2]) * (-(-dims[-2] // 16) * 16) * (-(-dims[-1] // inner) * inner)
+    size = nz.matmul_weight_size(dims, "float16" if dtype is None else dtypes.NAMES.get(int(dtype)))
     if size > 2**63 - 1:
         raise Violation(INVALID, function, f"tensorShape {_shape(dims)} is too large: its FRACTAL_NZ "
                                                  f"buffer would hold {size} elements (more than 2**63 - 1)")

@@ -146,6 +146,7 @@ from typing import Any, Callable
 import ml_dtypes
 import numpy as np
 
+from aclnn_py.spec import dtypes
 from aclnn_py.spec.headers import load
 
 from mock_runtime.core import races
@@ -168,27 +169,11 @@ RANK_TABLE_PORTS = (20000, 10000)  # base, span
 
 _ENUMS = load().enums
 RESULT_NAMES = {v: k for k, v in _ENUMS["HcclResult"].items()}
-DTYPE_NAMES = {v: k.removeprefix("HCCL_DATA_TYPE_") for k, v in _ENUMS["HcclDataType"].items() if v != 255}
 OP_NAMES = {v: k.removeprefix("HCCL_REDUCE_") for k, v in _ENUMS["HcclReduceOp"].items() if v != 255}
 
-#: HcclDataType -> element size in bytes.
-ITEMSIZE = {
-    C["HCCL_DATA_TYPE_INT8"]: 1, C["HCCL_DATA_TYPE_INT16"]: 2, C["HCCL_DATA_TYPE_INT32"]: 4,
-    C["HCCL_DATA_TYPE_FP16"]: 2, C["HCCL_DATA_TYPE_FP32"]: 4, C["HCCL_DATA_TYPE_INT64"]: 8,
-    C["HCCL_DATA_TYPE_UINT64"]: 8, C["HCCL_DATA_TYPE_UINT8"]: 1, C["HCCL_DATA_TYPE_UINT16"]: 2,
-    C["HCCL_DATA_TYPE_UINT32"]: 4, C["HCCL_DATA_TYPE_FP64"]: 8, C["HCCL_DATA_TYPE_BFP16"]: 2,
-    C["HCCL_DATA_TYPE_INT128"]: 16, C["HCCL_DATA_TYPE_HIF8"]: 1, C["HCCL_DATA_TYPE_FP8E4M3"]: 1,
-    C["HCCL_DATA_TYPE_FP8E5M2"]: 1, C["HCCL_DATA_TYPE_FP8E8M0"]: 1,
-}
-#: HcclDataType -> NumPy dtype, for the types HcclAllReduce reduces.
-REDUCIBLE = {
-    C["HCCL_DATA_TYPE_INT8"]: np.dtype(np.int8), C["HCCL_DATA_TYPE_INT16"]: np.dtype(np.int16),
-    C["HCCL_DATA_TYPE_INT32"]: np.dtype(np.int32), C["HCCL_DATA_TYPE_INT64"]: np.dtype(np.int64),
-    C["HCCL_DATA_TYPE_UINT8"]: np.dtype(np.uint8), C["HCCL_DATA_TYPE_UINT16"]: np.dtype(np.uint16),
-    C["HCCL_DATA_TYPE_UINT32"]: np.dtype(np.uint32), C["HCCL_DATA_TYPE_UINT64"]: np.dtype(np.uint64),
-    C["HCCL_DATA_TYPE_FP16"]: np.dtype(np.float16), C["HCCL_DATA_TYPE_BFP16"]: np.dtype(ml_dtypes.bfloat16),
-    C["HCCL_DATA_TYPE_FP32"]: np.dtype(np.float32), C["HCCL_DATA_TYPE_FP64"]: np.dtype(np.float64),
-}
+#: The HcclDataTypes HcclAllReduce reduces (their host dtypes come from the dtype table).
+REDUCIBLE = frozenset(C[f"HCCL_DATA_TYPE_{n}"] for n in (
+    "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "FP16", "BFP16", "FP32", "FP64"))
 _WIDENED = {C["HCCL_DATA_TYPE_FP16"], C["HCCL_DATA_TYPE_BFP16"]}
 _UFUNCS = {
     C["HCCL_REDUCE_SUM"]: np.add, C["HCCL_REDUCE_PROD"]: np.multiply,
@@ -244,7 +229,7 @@ def result_name(code: int) -> str:
 
 
 def dtype_name(value: int) -> str:
-    return DTYPE_NAMES.get(value, f"<unknown HcclDataType {value}>")
+    return dtypes.hccl_label(value)
 
 
 def op_name(value: int) -> str:
@@ -377,9 +362,14 @@ def _dtype_of(desc: list) -> np.dtype:
     return np.dtype(text)
 
 
+def _host(hccl_dtype: int) -> np.dtype:
+    """The NumPy dtype of a reducible HcclDataType (from the dtype table)."""
+    return dtypes.from_hccl(hccl_dtype).host
+
+
 def reduce_arrays(parts: list[np.ndarray], hccl_dtype: int, op: int) -> np.ndarray:
     """Reduce ``parts`` (one per rank, rank order) as HcclAllReduce does: a fresh array."""
-    target = REDUCIBLE[hccl_dtype]
+    target = _host(hccl_dtype)
     compute = np.dtype(np.float32) if hccl_dtype in _WIDENED else target
     ufunc = _UFUNCS[op]
     acc = parts[0].astype(compute, copy=True)
@@ -1357,9 +1347,11 @@ def _stream(comm: Communicator, handle: int, what: str):
 
 
 def _check_dtype(dtype: int, what: str) -> int:
-    if dtype not in ITEMSIZE:
-        raise _fail("HCCL_E_PARA", f"{what}: dataType {dtype} is not an HcclDataType")
-    return ITEMSIZE[dtype]
+    """Element size of an HcclDataType (HCCL_E_PARA for an unknown one)."""
+    try:
+        return dtypes.hccl_bytes(dtype)
+    except ValueError:
+        raise _fail("HCCL_E_PARA", f"{what}: dataType {dtype} is not an HcclDataType") from None
 
 
 def _launch(stream, name: str, task: Callable[[], None], buffers: list[tuple[int, int, bool, str]]) -> None:
@@ -1387,7 +1379,7 @@ def all_reduce(send: int, recv: int, count: int, dtype: int, op: int, handle: in
         _region(send, nbytes, f"{what}: sendBuf")
         _region(recv, nbytes, f"{what}: recvBuf")
     s = _stream(comm, stream, what)
-    np_dtype = REDUCIBLE[dtype]
+    np_dtype = _host(dtype)
     signature = f"{what}(count={count}, dtype={dtype_name(dtype)}, op={op_name(op)})"
     spec = {"kind": "allreduce", "dtype": dtype, "op": op}
 
