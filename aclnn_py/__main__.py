@@ -36,7 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aclnn-py", description="aclnn-py tools")
     parser.add_argument("command", choices=["info"], help="print backend, libraries, SoC, devices and versions")
     parser.parse_args(argv)
-    return info()
+    from .errors import LibraryNotFoundError, StatusError
+
+    try:
+        return info()
+    except (LibraryNotFoundError, StatusError, ValueError) as exc:  # a bad setting: one line, no traceback
+        print(f"aclnn-py info: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

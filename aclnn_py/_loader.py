@@ -3,8 +3,10 @@
 Backend choice, ``ACLNN_PY_BACKEND``:
 
 * ``cann``: load from ``ACLNN_PY_LIB_DIR``, else ``$ASCEND_HOME_PATH/lib64``,
-  else ``$ASCEND_TOOLKIT_HOME/lib64`` (absolute paths only, never the current
-  directory), the first that holds ``libascendcl.so`` or ``libacl_rt.so``.
+  else ``$ASCEND_TOOLKIT_HOME/lib64``, else the installer's default places
+  under ``/usr/local/Ascend`` (:data:`DEFAULT_TOOLKITS`; absolute paths only,
+  never the current directory), the first that holds ``libascendcl.so`` or
+  ``libacl_rt.so``.
   Classic and split CANN packages are both covered: per exporting library,
   every file present of its classic name and its split names
   (:data:`aclnn_py.spec.headers.SPLIT_LIBRARIES`: ``libacl_rt.so``, ``libhcomm.so``,
@@ -12,7 +14,12 @@ Backend choice, ``ACLNN_PY_BACKEND``:
   operators also in any other ``libopapi_*.so``) is loaded, and a function
   is looked up first in the split library of its header, then in the others.
 * ``mock``: the libraries of :mod:`mock_runtime` (built on first use).
-* ``auto`` (default): ``cann`` when its libraries are found, else ``mock``.
+* ``auto`` (default): ``cann`` when its libraries are found; the mock only
+  when there is no sign of CANN at all (none of those variables set, no
+  ``/usr/local/Ascend``), saying so once in a warning. Where CANN is evidently
+  meant to be used but its libraries are not found, ``auto`` raises
+  :class:`LibraryNotFoundError` listing what was tried and why, instead of
+  silently running on the mock.
 
 Nothing is loaded at import time. A function is looked up the first time it is
 used; a missing one raises :class:`SymbolNotFoundError` naming the symbol and
@@ -47,23 +54,45 @@ LOAD_ORDER = ("ascendcl", "nnopbase", "hccl", "opapi")
 BACKENDS = ("auto", "cann", "mock")
 
 
-def _cann_dirs() -> list[tuple[str, Path]]:
-    dirs = []
-    if os.environ.get("ACLNN_PY_LIB_DIR"):
-        dirs.append(("ACLNN_PY_LIB_DIR", Path(os.environ["ACLNN_PY_LIB_DIR"])))
-    for var in ("ASCEND_HOME_PATH", "ASCEND_TOOLKIT_HOME"):
-        if os.environ.get(var):
-            dirs.append((var, Path(os.environ[var]) / "lib64"))
-    return [(var, d) for var, d in dirs if d.is_absolute()]
+#: Where CANN's installer puts the toolkit; the ``latest`` link of the classic
+#: ascend-toolkit layout, then the ``cann`` link of newer (8.5/9.x) packages (UNCONFIRMED
+#: for every release: the environment variables set by ``set_env.sh`` come first).
+DEFAULT_ASCEND_ROOT = Path("/usr/local/Ascend")
+DEFAULT_TOOLKITS = ("ascend-toolkit/latest", "cann")
+_VARIABLES = ("ACLNN_PY_LIB_DIR", "ASCEND_HOME_PATH", "ASCEND_TOOLKIT_HOME")
+
+
+def signs_of_cann() -> list[str]:
+    """Why CANN looks meant to be used here (empty: no sign of it)."""
+    signs = [f"{var}={os.environ[var]}" for var in _VARIABLES if os.environ.get(var)]
+    if DEFAULT_ASCEND_ROOT.is_dir():
+        signs.append(f"{DEFAULT_ASCEND_ROOT} exists")
+    return signs
+
+
+def _cann_dirs() -> tuple[list[tuple[str, Path]], list[str]]:
+    """Candidate library directories (source, path), and the settings ignored (with why)."""
+    dirs, ignored = [], []
+    for var in _VARIABLES:
+        value = os.environ.get(var)
+        if not value:
+            continue
+        directory = Path(value) if var == "ACLNN_PY_LIB_DIR" else Path(value) / "lib64"
+        if directory.is_absolute():
+            dirs.append((var, directory))
+        else:
+            ignored.append(f"{var}={value} (ignored: not an absolute path)")
+    dirs += [(f"default {DEFAULT_ASCEND_ROOT}", DEFAULT_ASCEND_ROOT / toolkit / "lib64") for toolkit in DEFAULT_TOOLKITS]
+    return dirs, ignored
 
 
 def _find_cann() -> tuple[Path | None, list[str]]:
     """The first directory holding libascendcl.so or libacl_rt.so, and every path tried."""
-    tried = []
-    for var, directory in _cann_dirs():
+    dirs, tried = _cann_dirs()
+    for source, directory in dirs:
         for name in CANN_FILES["ascendcl"]:
             candidate = directory / name
-            tried.append(f"{candidate} (from {var})")
+            tried.append(f"{candidate} (from {source}): {'found' if candidate.is_file() else 'missing'}")
             if candidate.is_file():
                 return directory, tried
     return None, tried
@@ -171,15 +200,18 @@ def _open(backend: str) -> Library:
             lib = Library("cann", directory)
             log.info("aclnn-py: loaded CANN from %s", directory)
             return lib
-        if backend == "cann":
-            listing = "\n  ".join(tried) or "(ACLNN_PY_LIB_DIR, ASCEND_HOME_PATH and ASCEND_TOOLKIT_HOME are all unset)"
+        signs = signs_of_cann()
+        if backend == "cann" or signs:
+            why = ("ACLNN_PY_BACKEND=cann" if backend == "cann"
+                   else f"CANN looks installed ({', '.join(signs)})")
             raise LibraryNotFoundError(
-                "ACLNN_PY_BACKEND=cann but neither libascendcl.so nor libacl_rt.so was found; tried:\n  "
-                f"{listing}\nSource CANN's set_env.sh (e.g. /usr/local/Ascend/ascend-toolkit/set_env.sh) "
-                "or set ACLNN_PY_LIB_DIR to the directory holding the libraries."
+                f"{why} but neither libascendcl.so nor libacl_rt.so was found; tried: {'; '.join(tried)}. "
+                "Source CANN's set_env.sh (e.g. /usr/local/Ascend/ascend-toolkit/set_env.sh), set "
+                "ACLNN_PY_LIB_DIR to the directory holding the libraries, or set ACLNN_PY_BACKEND=mock "
+                "to use the mock runtime deliberately."
             )
     lib = Library("mock", mock_libdir())
     log.log(logging.WARNING if backend == "auto" else logging.INFO,
             "aclnn-py: using the mock runtime from %s%s", lib.directory,
-            " (no CANN found; set ACLNN_PY_BACKEND=mock to silence this)" if backend == "auto" else "")
+            " (no sign of CANN; set ACLNN_PY_BACKEND=mock to silence this)" if backend == "auto" else "")
     return lib
