@@ -101,3 +101,21 @@ class DeviceBuffer(Resource):
         else:
             check_acl(lib.aclrtMemcpyAsync(dst, nbytes, src, nbytes, kind_value, handle_of(stream)), "aclrtMemcpyAsync")
             stream.keep(keep, self)
+
+
+class BorrowedBuffer(DeviceBuffer):
+    """``nbytes`` of device memory at ``address`` that someone else allocated and frees (a
+    torch_npu tensor's storage, say): the copies of :class:`DeviceBuffer`, and ``close()``
+    only forgets the memory -- aclnn-py never frees it."""
+
+    def __init__(self, address: int, nbytes: int) -> None:
+        self.nbytes = arguments.integer(nbytes, "nbytes", lo=1, hi=2**64 - 1)
+        self.handle = ffi.cast("void *", arguments.integer(address, "address", lo=1, hi=2**64 - 1))
+        self._borrowed = True
+
+    @property
+    def closed(self) -> bool:
+        return not self._borrowed
+
+    def close(self) -> None:
+        self._borrowed = False

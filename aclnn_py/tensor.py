@@ -7,14 +7,14 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import arguments
-from .spec import dtypes, codecs, layout
+from .spec import codecs, dtypes, layout, nz
 from ._ffi import ffi
 from ._loader import library
 from ._resource import Resource
-from .spec.descriptors import ND, TensorDesc, contiguous_strides
+from .spec.descriptors import FRACTAL_NZ, ND, TensorDesc, contiguous_strides
 from .errors import AclnnParamError, ArgumentError
 from .check import check_aclnn, recent_message
-from .memory import DeviceBuffer
+from .memory import BorrowedBuffer, DeviceBuffer
 from .runtime import Stream
 
 
@@ -90,6 +90,47 @@ class Tensor(Resource):
         super().close()
         if self.owns_buffer:
             self.buffer.close()
+
+    @classmethod
+    def from_pointer(cls, address: Any, shape: Sequence[int], dtype: Any, strides: Sequence[int] | None = None,
+                     offset: int = 0, format: int = ND, *, storage_shape: Sequence[int] | None = None) -> "Tensor":
+        """An aclTensor over device memory owned by someone else: zero-copy, never freed by aclnn-py.
+
+        ``address`` is the device address of the storage start (an int or a cffi pointer);
+        ``shape``/``strides``/``offset`` are in elements as for :class:`Tensor`. The memory the
+        view reaches (from ``address`` to its last element) is all aclnn-py assumes to exist;
+        ``storage_shape`` defaults to that extent as a 1-D array of elements (the NZ storage
+        shape of the view for ``format=FRACTAL_NZ``). The owner must keep the memory alive
+        until the work using the tensor has finished on its stream. With torch_npu::
+
+            t = torch.randn(64, 128, dtype=torch.float16, device="npu")
+            x = Tensor.from_pointer(t.untyped_storage().data_ptr(), t.shape, "float16",
+                                    strides=t.stride(), offset=t.storage_offset())
+
+        (or ``t.data_ptr()`` with ``offset=0``: the same first element).
+        """
+        if not isinstance(address, int):
+            address = int(ffi.cast("uintptr_t", address))
+        dtype = dtypes.to_acl(dtype)
+        shape = arguments.shape(shape, "shape")
+        strides = arguments.integers(contiguous_strides(shape) if strides is None else strides, "strides")
+        if len(strides) != len(shape):
+            raise ArgumentError("strides", f"{len(strides)} strides for a shape of {len(shape)} dims")
+        offset = arguments.integer(offset, "offset")
+        if storage_shape is None:
+            if format == FRACTAL_NZ:
+                storage_shape = nz.nz_storage_shape(shape, dtypes.name(dtype))
+            else:
+                first, stop = layout.element_span(TensorDesc(shape, int(dtype), tuple(strides), offset))
+                storage_shape = (max(stop, 1),)
+        probe = TensorDesc(shape, int(dtype), tuple(strides), offset, format, tuple(storage_shape), address)
+        try:
+            layout.check(probe)
+        except layout.LayoutError as exc:
+            raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor.from_pointer", str(exc)) from None
+        start, nbytes = layout.byte_span(probe)
+        buffer = BorrowedBuffer(address, max(start + nbytes, 1))
+        return cls(buffer, shape, dtype, strides=strides, offset=offset, format=format, storage_shape=storage_shape)
 
     # -- construction from host data -----------------------------------------
     @classmethod
