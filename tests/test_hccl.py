@@ -403,7 +403,7 @@ def _core_stream(stream):
 
 
 def test_find_communicator_and_exchange(comms_factory):
-    from mock_runtime.core import hccl as core
+    from mock_runtime import hccl as core
     from mock_runtime.core.errors import MockError
 
     n = 4
@@ -444,7 +444,7 @@ def test_find_communicator_and_exchange(comms_factory):
 
 
 def test_exchange_mismatch_fails_every_rank(comms_factory):
-    from mock_runtime.core import hccl as core
+    from mock_runtime import hccl as core
 
     comms = comms_factory(2)
 
@@ -640,7 +640,7 @@ def test_init_root_info_config_name_and_exec_timeout(runtime):
     comms = _rendezvous_threads(2, lambda rank: hccl.init_root_info(2, info, rank, cfg))
     try:
         assert {c.name for c in comms.values()} == {"tensor_parallel"}
-        from mock_runtime.core import hccl as core
+        from mock_runtime import hccl as core
 
         assert core.find_communicator("tensor_parallel", 1).exec_timeout == 1.0
     finally:

@@ -1,9 +1,9 @@
-"""libhccl.so: HCCL communicators and collectives (thin C adapters over core.hccl)."""
+"""libhccl.so: HCCL communicators and collectives (thin C adapters over mock_runtime.hccl)."""
 from __future__ import annotations
 
 from typing import Any
 
-from mock_runtime.core import hccl as core
+from mock_runtime import hccl as core
 from mock_runtime.core.errors import C, MockError
 
 ffi: Any = None
