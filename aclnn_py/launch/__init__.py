@@ -140,6 +140,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(command, ns.nproc, master_addr=ns.master_addr, master_port=ns.master_port, timeout=ns.timeout,
                grace=ns.grace)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -82,16 +82,16 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import arguments
-from .spec import dtypes as _acl_dtypes
-from .spec.dtypes import HcclDataType
-from .spec.headers import load
-from ._ffi import ffi
-from ._loader import library
-from ._resource import Resource
-from .errors import ArgumentError, HcclError
+from .. import arguments
+from ..spec import dtypes as _acl_dtypes
+from ..spec.dtypes import HcclDataType
+from ..spec.headers import load
+from .._ffi import ffi
+from .._loader import library
+from .._resource import Resource
+from ..errors import ArgumentError, HcclError
 
-from .check import check_acl, check_hccl
+from ..check import check_acl, check_hccl
 
 _K = load().constants
 
@@ -143,8 +143,8 @@ def _count(count: Any) -> int:
 
 def _pointer(buffer: Any, nbytes: int, what: str) -> Any:
     """A ``void *`` for a DeviceBuffer / Tensor / address / cffi pointer, size-checked when known."""
-    from .memory import DeviceBuffer
-    from .tensor import Tensor
+    from ..memory import DeviceBuffer
+    from ..tensor import Tensor
 
     if isinstance(buffer, Tensor):
         desc = buffer.desc
@@ -364,7 +364,7 @@ def get_root_info() -> bytes:
 
 
 def _calling_device() -> int | None:
-    from .runtime import current_device
+    from ..runtime import current_device
 
     try:
         return current_device()
