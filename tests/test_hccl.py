@@ -403,24 +403,24 @@ def _core_stream(stream):
 
 
 def test_find_communicator_and_exchange(comms_factory):
-    from mock_runtime.core import hccl as core
+    from mock_runtime.hccl import registry
     from mock_runtime.core.errors import MockError
 
     n = 4
     comms = comms_factory(n)
     name = comms[0].name
     for c in comms:
-        found = core.find_communicator(name, c.device)
+        found = registry.find_communicator(name, c.device)
         assert (found.rank, found.size, found.name, found.device) == (c.rank, n, name, c.device)
     with pytest.raises(MockError) as info:
-        core.find_communicator("no-such-group", 0)
+        registry.find_communicator("no-such-group", 0)
     assert info.value.code == K["ACLNN_ERR_PARAM_INVALID"] and "no-such-group" in info.value.message
     with pytest.raises(MockError) as info:
-        core.find_communicator(name, 7)
+        registry.find_communicator(name, 7)
     assert "device 7" in info.value.message
 
     def fn(comm, stream):
-        mine = core.find_communicator(comm.name, comm.device)
+        mine = registry.find_communicator(comm.name, comm.device)
         out = {}
         value = np.full((2, 3), comm.rank, np.float32)
         _core_stream(stream).submit("test", lambda: out.update(r=mine.exchange(value, "TestOp")))
@@ -444,12 +444,12 @@ def test_find_communicator_and_exchange(comms_factory):
 
 
 def test_exchange_mismatch_fails_every_rank(comms_factory):
-    from mock_runtime.core import hccl as core
+    from mock_runtime.hccl import registry
 
     comms = comms_factory(2)
 
     def fn(comm, stream):
-        mine = core.find_communicator(comm.name, comm.device)
+        mine = registry.find_communicator(comm.name, comm.device)
         shape = (2, 3) if comm.rank == 0 else (3, 2)
         _core_stream(stream).submit("test", lambda: mine.exchange(np.zeros(shape, np.float32), "TestOp"))
         with pytest.raises(AclError) as info:
@@ -640,9 +640,9 @@ def test_init_root_info_config_name_and_exec_timeout(runtime):
     comms = _rendezvous_threads(2, lambda rank: hccl.init_root_info(2, info, rank, cfg))
     try:
         assert {c.name for c in comms.values()} == {"tensor_parallel"}
-        from mock_runtime.core import hccl as core
+        from mock_runtime.hccl import registry
 
-        assert core.find_communicator("tensor_parallel", 1).exec_timeout == 1.0
+        assert registry.find_communicator("tensor_parallel", 1).exec_timeout == 1.0
     finally:
         for c in comms.values():
             c.close()

@@ -363,41 +363,42 @@ def test_launcher_environment():
 
 
 def test_env_ranks_and_handoff_port(monkeypatch):
-    from aclnn_py import hccl
+    from aclnn_py.launch import handoff
 
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "TORCHELASTIC_RUN_ID", "ACLNN_PY_HANDOFF_PORT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "3")
     monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
     monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_RANK", "1")
-    assert hccl.env_ranks() == (3, 4, 1)
+    assert handoff.env_ranks() == (3, 4, 1)
     monkeypatch.setenv("RANK", "2")
     monkeypatch.setenv("WORLD_SIZE", "8")
     monkeypatch.setenv("LOCAL_RANK", "2")
-    assert hccl.env_ranks() == (2, 8, 2)
+    assert handoff.env_ranks() == (2, 8, 2)
     monkeypatch.setenv("MASTER_PORT", "40000")
-    assert hccl.handoff_port() == 40000
+    assert handoff.handoff_port() == 40000
     monkeypatch.setenv("TORCHELASTIC_RUN_ID", "x")
-    assert hccl.handoff_port() == 40001
+    assert handoff.handoff_port() == 40001
     monkeypatch.setenv("ACLNN_PY_HANDOFF_PORT", "40500")
-    assert hccl.handoff_port() == 40500
+    assert handoff.handoff_port() == 40500
 
 
 def test_root_info_handoff_needs_the_secret(monkeypatch):
     from aclnn_py import hccl
+    from aclnn_py.launch import handoff
 
     monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "right")
     port = launch.free_port()
-    server = hccl._RootInfoServer("127.0.0.1", port, 3, b"R" * hccl.ROOT_INFO_BYTES, timeout=10)
+    server = handoff.RootInfoServer("127.0.0.1", port, 3, b"R" * hccl.ROOT_INFO_BYTES, timeout=10)
     try:
         monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "wrong")
         with pytest.raises(RuntimeError, match="wrong ACLNN_PY_HANDOFF_SECRET"):
-            hccl._fetch_root_info("127.0.0.1", port, 1, 3, timeout=5)
+            handoff.fetch_root_info("127.0.0.1", port, 1, 3, timeout=5)
         monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "right")
         with pytest.raises(RuntimeError, match="WORLD_SIZE=2"):
-            hccl._fetch_root_info("127.0.0.1", port, 1, 2, timeout=5)
-        assert hccl._fetch_root_info("127.0.0.1", port, 1, 3, timeout=5) == b"R" * hccl.ROOT_INFO_BYTES
+            handoff.fetch_root_info("127.0.0.1", port, 1, 2, timeout=5)
+        assert handoff.fetch_root_info("127.0.0.1", port, 1, 3, timeout=5) == b"R" * hccl.ROOT_INFO_BYTES
     finally:
         server.close()
     with pytest.raises(TimeoutError, match="no root info from rank 0"):
-        hccl._fetch_root_info("127.0.0.1", launch.free_port(), 1, 3, timeout=0.5)
+        handoff.fetch_root_info("127.0.0.1", launch.free_port(), 1, 3, timeout=0.5)

@@ -51,10 +51,10 @@ def real_hccl():
     """The operator finds groups among the mock's HCCL communicators (test_qmmar fakes them)."""
     aclnn_py.lib  # noqa: B018  (loads the mock)
     import mock_runtime.ops.quant_matmul_all_reduce as op
-    from mock_runtime.core import hccl as core
+    from mock_runtime.hccl import registry
 
     saved = op.find_communicator
-    op.find_communicator = core.find_communicator
+    op.find_communicator = registry.find_communicator
     yield
     op.find_communicator = saved
 

@@ -54,7 +54,7 @@ def leak_report() -> list[str]:
     lines += [f"aclTensor {h:#x} of shape {list(d.shape)}" for h, d in objects.tensors.live().items()]
     lines += [f"aclTensorList {h:#x} of {len(m)} tensors" for h, m in objects.tensor_lists.live().items()]
     lines += [f"aclOpExecutor {h:#x} of {e.op}" for h, e in objects.executors.live().items()]
-    hccl = sys.modules.get(f"{__package__}.hccl")  # loaded with the first communicator
+    hccl = sys.modules.get("mock_runtime.hccl.registry")  # loaded with libhccl
     if hccl is not None:
         lines += [f"HcclComm {h:#x} (communicator {c.name!r} rank {c.rank} of {c.size} on device {c.device}; "
                   f"release it with HcclCommDestroy)" for h, c in hccl.comms.live().items()]

@@ -1,10 +1,13 @@
-"""libhccl.so: HCCL communicators and collectives (thin C adapters over core.hccl)."""
+"""libhccl.so: HCCL communicators and collectives (thin C adapters over mock_runtime.hccl and
+mock_runtime.ops.collectives)."""
 from __future__ import annotations
 
 from typing import Any
 
-from mock_runtime.core import hccl as core
 from mock_runtime.core.errors import C, MockError
+from mock_runtime.hccl import bootstrap, names, registry
+from mock_runtime.hccl.config import CAPABILITY, COMM_NAME_MAX, Config, config_header, parse_config
+from mock_runtime.ops import collectives
 
 ffi: Any = None
 lib: Any = None
@@ -22,13 +25,13 @@ def _out(p: Any, name: str) -> Any:
 
 
 def _root_info(p: Any, what: str) -> bytes:
-    return bytes(ffi.buffer(_out(p, f"{what}: rootInfo"), core.ROOT_INFO_BYTES))
+    return bytes(ffi.buffer(_out(p, f"{what}: rootInfo"), bootstrap.ROOT_INFO_BYTES))
 
 
-def _config(p: Any, what: str) -> core.Config:
+def _config(p: Any, what: str) -> Config:
     _out(p, f"{what}: config")
     header = bytes(ffi.buffer(p, 24))
-    size, version = core.config_header(header, what)
+    size, version = config_header(header, what)
     tail = None
     if size >= ffi.sizeof("HcclCommConfig") and version >= 10:
         tail = {
@@ -37,8 +40,8 @@ def _config(p: Any, what: str) -> core.Config:
             "hcclExecTimeOut": p.hcclExecTimeOut,
         }
     # hcclCommName is at offset 32 in every layout version (size >= 160 is checked above).
-    name = bytes(ffi.buffer(p.hcclCommName, core.COMM_NAME_MAX))
-    return core.parse_config(header, name, tail, what)
+    name = bytes(ffi.buffer(p.hcclCommName, COMM_NAME_MAX))
+    return parse_config(header, name, tail, what)
 
 
 def _set_comm(comm: Any, handle: int) -> None:
@@ -47,21 +50,21 @@ def _set_comm(comm: Any, handle: int) -> None:
 
 # -- communicators ---------------------------------------------------------------
 def HcclGetRootInfo(rootInfo):
-    blob = core.get_root_info()
+    blob = bootstrap.get_root_info()
     ffi.memmove(_out(rootInfo, "HcclGetRootInfo: rootInfo"), blob, len(blob))
 
 
 def HcclCommInitRootInfo(nRanks, rootInfo, rank, comm):
     what = "HcclCommInitRootInfo"
     _out(comm, f"{what}: comm")
-    _set_comm(comm, core.init_root_info(nRanks, _root_info(rootInfo, what), rank, None, what))
+    _set_comm(comm, bootstrap.init_root_info(nRanks, _root_info(rootInfo, what), rank, None, what))
 
 
 def HcclCommInitRootInfoConfig(nRanks, rootInfo, rank, config, comm):
     what = "HcclCommInitRootInfoConfig"
     _out(comm, f"{what}: comm")
     cfg = _config(config, what)
-    _set_comm(comm, core.init_root_info(nRanks, _root_info(rootInfo, what), rank, cfg, what))
+    _set_comm(comm, bootstrap.init_root_info(nRanks, _root_info(rootInfo, what), rank, cfg, what))
 
 
 def _cluster_path(clusterInfo: Any, what: str) -> str:
@@ -72,14 +75,14 @@ def _cluster_path(clusterInfo: Any, what: str) -> str:
 def HcclCommInitClusterInfo(clusterInfo, rank, comm):
     what = "HcclCommInitClusterInfo"
     _out(comm, f"{what}: comm")
-    _set_comm(comm, core.init_cluster_info(_cluster_path(clusterInfo, what), rank, None, what))
+    _set_comm(comm, bootstrap.init_cluster_info(_cluster_path(clusterInfo, what), rank, None, what))
 
 
 def HcclCommInitClusterInfoConfig(clusterInfo, rank, config, comm):
     what = "HcclCommInitClusterInfoConfig"
     _out(comm, f"{what}: comm")
     cfg = _config(config, what)
-    _set_comm(comm, core.init_cluster_info(_cluster_path(clusterInfo, what), rank, cfg, what))
+    _set_comm(comm, bootstrap.init_cluster_info(_cluster_path(clusterInfo, what), rank, cfg, what))
 
 
 def HcclCommInitAll(ndev, devices, comms):
@@ -88,59 +91,59 @@ def HcclCommInitAll(ndev, devices, comms):
     _out(comms, f"{what}: comms")
     if ndev == 0:
         raise MockError(C["HCCL_E_PARA"], f"{what}: ndev must be >= 1")
-    for i, handle in enumerate(core.init_all([devices[i] for i in range(ndev)])):
+    for i, handle in enumerate(bootstrap.init_all([devices[i] for i in range(ndev)])):
         comms[i] = ffi.cast("HcclComm", handle)
 
 
 def HcclGetCommName(comm, commName):
-    c = core.get(_addr(comm), "HcclGetCommName: comm")
+    c = registry.get(_addr(comm), "HcclGetCommName: comm")
     _out(commName, "HcclGetCommName: commName")
-    data = c.name.encode()[: core.COMM_NAME_MAX - 1] + b"\0"
+    data = c.name.encode()[: COMM_NAME_MAX - 1] + b"\0"
     ffi.memmove(commName, data, len(data))
 
 
 def HcclGetRankSize(comm, rankSize):
-    c = core.get(_addr(comm), "HcclGetRankSize: comm")
+    c = registry.get(_addr(comm), "HcclGetRankSize: comm")
     _out(rankSize, "HcclGetRankSize: rankSize")[0] = c.size
 
 
 def HcclGetRankId(comm, rank):
-    c = core.get(_addr(comm), "HcclGetRankId: comm")
+    c = registry.get(_addr(comm), "HcclGetRankId: comm")
     _out(rank, "HcclGetRankId: rank")[0] = c.rank
 
 
 def HcclCommDestroy(comm):
-    core.destroy(_addr(comm))
+    registry.destroy(_addr(comm))
 
 
 # -- collectives ------------------------------------------------------------------
 def HcclAllReduce(sendBuf, recvBuf, count, dataType, op, comm, stream):
-    core.all_reduce(_addr(sendBuf), _addr(recvBuf), count, dataType, op, _addr(comm), _addr(stream))
+    collectives.all_reduce(_addr(sendBuf), _addr(recvBuf), count, dataType, op, _addr(comm), _addr(stream))
 
 
 def HcclBroadcast(buf, count, dataType, root, comm, stream):
-    core.broadcast(_addr(buf), count, dataType, root, _addr(comm), _addr(stream))
+    collectives.broadcast(_addr(buf), count, dataType, root, _addr(comm), _addr(stream))
 
 
 def HcclAllGather(sendBuf, recvBuf, sendCount, dataType, comm, stream):
-    core.all_gather(_addr(sendBuf), _addr(recvBuf), sendCount, dataType, _addr(comm), _addr(stream))
+    collectives.all_gather(_addr(sendBuf), _addr(recvBuf), sendCount, dataType, _addr(comm), _addr(stream))
 
 
 def HcclBarrier(comm, stream):
-    core.barrier(_addr(comm), _addr(stream))
+    collectives.barrier(_addr(comm), _addr(stream))
 
 
 def HcclGetCommAsyncError(comm, asyncError):
-    c = core.get(_addr(comm), "HcclGetCommAsyncError: comm")
+    c = registry.get(_addr(comm), "HcclGetCommAsyncError: comm")
     _out(asyncError, "HcclGetCommAsyncError: asyncError")[0] = c.async_error
 
 
 def HcclGetErrorString(code):
     text = _strings.get(code)
     if text is None:
-        text = _strings[code] = ffi.new("char[]", core.error_text(code).encode())
+        text = _strings[code] = ffi.new("char[]", names.error_text(code).encode())
     return text
 
 
 def HcclGetCommConfigCapability():
-    return core.CAPABILITY
+    return CAPABILITY

@@ -7,7 +7,8 @@ Every process gets torchrun's environment conventions:
 * ``MASTER_ADDR`` (127.0.0.1) and ``MASTER_PORT`` (a free port, or
   ``--master-port``),
 * ``ACLNN_PY_HANDOFF_SECRET``: a random secret; :func:`aclnn_py.hccl.init_from_env`
-  hands rank 0's HCCL root info only to processes that present it.
+  hands rank 0's HCCL root info only to processes that present it
+  (:mod:`aclnn_py.launch.handoff`).
 
 In the script, :func:`aclnn_py.hccl.init_from_env` returns the rank's
 communicator. The launcher waits for every rank. When one exits non-zero
@@ -140,6 +141,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(command, ns.nproc, master_addr=ns.master_addr, master_port=ns.master_port, timeout=ns.timeout,
                grace=ns.grace)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The communicators of this process: a Communicator is one rank (runs collectives through its
+link), behind an HcclComm handle; the operator mocks find one by name and device."""
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+import numpy as np
+
+from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.handles import HandleTable
+from mock_runtime.hccl.names import STREAM_CODE, fail, result_name
+
+
+class Communicator:
+    """One rank of a communicator, in this process."""
+
+    def __init__(self, link: Any, rank: int, size: int, name: str, device: int, timeout: float) -> None:
+        self.link = link
+        self.rank = rank
+        self.size = size
+        self.name = name
+        self.device = device
+        self.exec_timeout = timeout
+        self.handle = 0
+        self._seq = itertools.count()
+        self._seq_lock = threading.Lock()
+        self.async_error = C["HCCL_SUCCESS"]
+        self.async_message = ""
+        self.destroyed = False
+
+    def __repr__(self) -> str:
+        return f"<mock HCCL communicator {self.name!r} rank {self.rank}/{self.size} on device {self.device}>"
+
+    def run(self, signature: str, spec: dict, payload: Any) -> Any:
+        """Perform one collective (blocking; called from a stream task). Raises ACL runtime errors."""
+        if self.destroyed:
+            raise MockError(C["ACL_ERROR_RT_PARAM_INVALID"], f"communicator {self.name!r} rank {self.rank} was destroyed (HcclCommDestroy) before this task ran")
+        with self._seq_lock:
+            seq = next(self._seq)
+        fut = self.link.submit(self.rank, seq, signature, spec, payload, self.exec_timeout)
+        grace = max(5.0, self.exec_timeout)
+        if not fut.wait(self.exec_timeout + grace):
+            self.link.fail(C["HCCL_E_TIMEOUT"], f"{signature}: no answer from the rendezvous within {self.exec_timeout + grace:g} s")
+            fut.wait(1.0)
+        if fut.error is None:
+            return fut.result
+        code, message = fut.error
+        if self.async_error == C["HCCL_SUCCESS"]:
+            self.async_error, self.async_message = code, message
+        raise MockError(STREAM_CODE.get(code, C["ACL_ERROR_RT_INTERNAL_ERROR"]),
+                        f"{result_name(code)} on rank {self.rank}: {message}")
+
+    def exchange(self, array: np.ndarray, what: str) -> np.ndarray:
+        """Every rank's ``array`` stacked in rank order: shape ``(size, *array.shape)``.
+
+        Blocking: every rank calls it (from inside its stream task) with an array
+        of the same shape and dtype; ``what`` names the operation for mismatch
+        messages. Same fault rules as the collectives; failures raise MockError
+        with an ACL runtime code. The result is a fresh array owned by the caller.
+        """
+        arr = np.ascontiguousarray(array)
+        signature = f"{what}(shape={tuple(arr.shape)}, dtype={arr.dtype})"
+        result = self.run(signature, {"kind": "exchange"}, arr)
+        return np.array(result, copy=True)
+
+    def destroy(self) -> None:
+        """Leave the communicator (HcclCommDestroy); queued collectives then fail."""
+        if not self.destroyed:
+            self.destroyed = True
+            _unregister_name(self)
+            self.link.leave(self.rank)
+
+
+#: The HcclComm handles of this process (aclFinalize's leak report reads them).
+comms: HandleTable[Communicator] = HandleTable("HcclComm", C["HCCL_E_PARA"])
+_by_name: dict[tuple[str, int], Communicator] = {}
+_names_lock = threading.Lock()
+
+
+def register(comm: Communicator) -> int:
+    """Give ``comm`` its handle; its name must be new on its device in this process."""
+    with _names_lock:
+        key = (comm.name, comm.device)
+        clash = key in _by_name
+        if not clash:
+            _by_name[key] = comm
+    if clash:
+        comm.destroy()  # outside the lock: destroy() takes it
+        raise fail("HCCL_E_PARA", f"a communicator named {comm.name!r} already exists on device {comm.device} in this process")
+    comm.handle = comms.add(comm)
+    return comm.handle
+
+
+def _unregister_name(comm: Communicator) -> None:
+    with _names_lock:
+        if _by_name.get((comm.name, comm.device)) is comm:
+            del _by_name[(comm.name, comm.device)]
+
+
+def find_communicator(group: str, device: int) -> Communicator:
+    """The live communicator named ``group`` whose rank in this process is on ``device``."""
+    with _names_lock:
+        comm = _by_name.get((group, device))
+        if comm is None:
+            others = sorted(d for n, d in _by_name if n == group)
+    if comm is not None:
+        return comm
+    if others:
+        raise MockError(C["ACLNN_ERR_PARAM_INVALID"], f"group {group!r} has no rank on device {device} in this process (its ranks here are on devices {others})")
+    raise MockError(C["ACLNN_ERR_PARAM_INVALID"], f"group {group!r} is not the name of a live HCCL communicator of this process (get it with HcclGetCommName)")
+
+
+def get(handle: int, what: str = "comm") -> Communicator:
+    """The communicator behind a live HcclComm handle (``what`` names it in errors)."""
+    if handle == 0:
+        raise fail("HCCL_E_PTR", f"{what} is NULL")
+    return comms.get(handle, what)
+
+
+def destroy(handle: int) -> None:
+    """HcclCommDestroy."""
+    if handle == 0:
+        raise fail("HCCL_E_PTR", "HcclCommDestroy: comm is NULL")
+    comms.remove(handle, "HcclCommDestroy: comm").destroy()

@@ -1,0 +1,139 @@
+"""HCCL's collectives in the mock: HcclAllReduce, HcclAllGather, HcclBroadcast and HcclBarrier are
+checked at the call and performed when the caller's stream reaches them (see mock_runtime.hccl)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from aclnn_py.spec import dtypes
+
+from mock_runtime.core import races
+from mock_runtime.core import runtime as rt
+from mock_runtime.core.errors import C, MockError
+from mock_runtime.core.memory import table as memory
+from mock_runtime.core.streams import Stream
+from mock_runtime.hccl.names import dtype_name, fail, op_name
+from mock_runtime.hccl.reduce import REDUCIBLE, UFUNCS, host_dtype
+from mock_runtime.hccl.registry import Communicator, get
+
+
+def _region(address: int, nbytes: int, what: str) -> np.ndarray:
+    """Device bytes proven inside one allocation (HCCL_E_PTR for NULL, else HCCL_E_PARA)."""
+    try:
+        return memory.region(address, nbytes, what)
+    except MockError as exc:
+        raise MockError(C["HCCL_E_PTR"] if address == 0 else C["HCCL_E_PARA"], exc.message) from None
+
+
+def _stream(comm: Communicator, handle: int, what: str) -> Stream:
+    """The stream of ``handle``, on the rank's device."""
+    try:
+        s = rt.stream(handle)
+    except MockError as exc:
+        raise fail("HCCL_E_PARA" if handle else "HCCL_E_RUNTIME", f"{what}: {exc.message}") from None
+    if s.device != comm.device:
+        raise fail("HCCL_E_PARA", f"{what}: the stream is on device {s.device} but rank {comm.rank} of communicator {comm.name!r} is on device {comm.device}")
+    return s
+
+
+def _check_dtype(dtype: int, what: str) -> int:
+    """Element size of an HcclDataType (HCCL_E_PARA for an unknown one)."""
+    try:
+        return dtypes.hccl_bytes(dtype)
+    except ValueError:
+        raise fail("HCCL_E_PARA", f"{what}: dataType {dtype} is not an HcclDataType") from None
+
+
+def _launch(stream: Stream, name: str, task: Callable[[], None], buffers: list[tuple[int, int, bool, str]]) -> None:
+    """Queue a collective declaring the buffers it reads and writes (a race with another
+    stream fails the call with HCCL_E_RUNTIME, see mock_runtime.core.races)."""
+    accesses = [races.Access(address, address + nbytes, write, what)
+                for address, nbytes, write, what in buffers if nbytes]
+    stream.submit(name, task, accesses, race_code=C["HCCL_E_RUNTIME"])
+
+
+def _task_name(what: str, comm: Communicator) -> str:
+    return f"{what} (communicator {comm.name!r}, rank {comm.rank})"
+
+
+def all_reduce(send: int, recv: int, count: int, dtype: int, op: int, handle: int, stream: int) -> None:
+    """HcclAllReduce (numerics: mock_runtime.hccl.reduce)."""
+    what = "HcclAllReduce"
+    comm = get(handle, f"{what}: comm")
+    itemsize = _check_dtype(dtype, what)
+    if dtype not in REDUCIBLE:
+        raise fail("HCCL_E_NOT_SUPPORT", f"{what}: the mock does not reduce {dtype_name(dtype)} (it reduces INT8/16/32/64, UINT8/16/32/64, FP16, BFP16, FP32, FP64); all-gather it and reduce in a wider type")
+    if op not in UFUNCS:
+        raise fail("HCCL_E_PARA", f"{what}: op {op} is not an HcclReduceOp (SUM 0, PROD 1, MAX 2, MIN 3)")
+    nbytes = count * itemsize
+    if count:
+        _region(send, nbytes, f"{what}: sendBuf")
+        _region(recv, nbytes, f"{what}: recvBuf")
+    s = _stream(comm, stream, what)
+    np_dtype = host_dtype(dtype)
+    signature = f"{what}(count={count}, dtype={dtype_name(dtype)}, op={op_name(op)})"
+    spec = {"kind": "allreduce", "dtype": dtype, "op": op}
+
+    def task() -> None:
+        data = memory.region(send, nbytes, "sendBuf").view(np_dtype) if count else np.empty(0, np_dtype)
+        result = comm.run(signature, spec, data)
+        if count:
+            memory.region(recv, nbytes, "recvBuf")[...] = result.view(np.uint8)
+
+    _launch(s, _task_name(what, comm), task, [(send, nbytes, False, "sendBuf"), (recv, nbytes, True, "recvBuf")])
+
+
+def all_gather(send: int, recv: int, count: int, dtype: int, handle: int, stream: int) -> None:
+    """HcclAllGather: ``count`` elements of every rank, in rank order."""
+    what = "HcclAllGather"
+    comm = get(handle, f"{what}: comm")
+    itemsize = _check_dtype(dtype, what)
+    nbytes = count * itemsize
+    if count:
+        _region(send, nbytes, f"{what}: sendBuf")
+        _region(recv, nbytes * comm.size, f"{what}: recvBuf (sendCount x rankSize = {count * comm.size} elements)")
+    s = _stream(comm, stream, what)
+    signature = f"{what}(sendCount={count}, dtype={dtype_name(dtype)})"
+
+    def task() -> None:
+        data = memory.region(send, nbytes, "sendBuf") if count else np.empty(0, np.uint8)
+        result = comm.run(signature, {"kind": "allgather"}, data)
+        if count:
+            memory.region(recv, nbytes * comm.size, "recvBuf")[...] = result
+
+    _launch(s, _task_name(what, comm), task,
+            [(send, nbytes, False, "sendBuf"), (recv, nbytes * comm.size, True, "recvBuf")])
+
+
+def broadcast(buf: int, count: int, dtype: int, root: int, handle: int, stream: int) -> None:
+    """HcclBroadcast of rank ``root``'s ``count`` elements."""
+    what = "HcclBroadcast"
+    comm = get(handle, f"{what}: comm")
+    itemsize = _check_dtype(dtype, what)
+    if not 0 <= root < comm.size:
+        raise fail("HCCL_E_PARA", f"{what}: root {root} is not a rank of the communicator (size {comm.size})")
+    nbytes = count * itemsize
+    if count:
+        _region(buf, nbytes, f"{what}: buf")
+    s = _stream(comm, stream, what)
+    signature = f"{what}(count={count}, dtype={dtype_name(dtype)}, root={root})"
+    is_root = comm.rank == root
+
+    def task() -> None:
+        data = None
+        if is_root:
+            data = memory.region(buf, nbytes, "buf") if count else np.empty(0, np.uint8)
+        result = comm.run(signature, {"kind": "broadcast", "root": root}, data)
+        if count and not is_root:
+            memory.region(buf, nbytes, "buf")[...] = result
+
+    _launch(s, _task_name(what, comm), task, [(buf, nbytes, not is_root, "buf")])
+
+
+def barrier(handle: int, stream: int) -> None:
+    """HcclBarrier: returns when every rank's stream reached it."""
+    what = "HcclBarrier"
+    comm = get(handle, f"{what}: comm")
+    s = _stream(comm, stream, what)
+    s.submit(_task_name(what, comm), lambda: comm.run(f"{what}()", {"kind": "barrier"}, None))
