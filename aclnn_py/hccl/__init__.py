@@ -45,14 +45,17 @@ call :func:`init_from_env` in it::
 
 :func:`init_from_env` reads ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``
 (torchrun's names; Open MPI's ``OMPI_COMM_WORLD_RANK``,
-``OMPI_COMM_WORLD_SIZE`` and ``OMPI_COMM_WORLD_LOCAL_RANK`` are the
-fallbacks) and ``MASTER_ADDR`` / ``MASTER_PORT`` (default 127.0.0.1 and
-29500). Rank 0 calls ``HcclGetRootInfo`` and hands the 4108 bytes to the
-other ranks over a small TCP exchange on MASTER_ADDR:MASTER_PORT; then every
-rank calls ``HcclCommInitRootInfo``. Under torchrun (``TORCHELASTIC_RUN_ID``
+``OMPI_COMM_WORLD_SIZE`` and ``OMPI_COMM_WORLD_LOCAL_RANK`` and MPICH's
+``PMI_RANK`` / ``PMI_SIZE`` are the fallbacks). Rank 0 calls
+``HcclGetRootInfo`` and hands the 4108 bytes to the other ranks; then every
+rank calls ``HcclCommInitRootInfo``. Under mpirun with mpi4py installed
+(``pip install "aclnn-py[mpi]"``) the hand-off is an ``MPI_Bcast`` from rank
+0, as HCCL's own samples do, and works across hosts with no further setting.
+Otherwise it is a small TCP exchange on ``MASTER_ADDR`` / ``MASTER_PORT``
+(default 127.0.0.1 and 29500). Under torchrun (``TORCHELASTIC_RUN_ID``
 set), whose agent already listens on MASTER_PORT, the hand-off uses
 MASTER_PORT + 1; ``ACLNN_PY_HANDOFF_PORT`` overrides the port in every case.
-mpirun sets no MASTER_ADDR/MASTER_PORT: export them for a multi-host job. The hand-off waits at most
+mpirun without mpi4py sets no MASTER_ADDR/MASTER_PORT: export them for a multi-host job. The TCP hand-off waits at most
 ``HCCL_CONNECT_TIMEOUT`` seconds (default 120). When
 ``ACLNN_PY_HANDOFF_SECRET`` is set (the launcher sets a random one), only
 processes that know it get the root info (the hand-off:

@@ -90,13 +90,22 @@ def init_from_env(device: int | None = None, config: Any = None) -> Communicator
 
     Makes ``device`` (default: LOCAL_RANK) current on the calling thread
     (``aclrtSetDevice``; ACL must be initialised, e.g. with
-    :class:`aclnn_py.Runtime`), hands rank 0's root info to every rank over
-    MASTER_ADDR:MASTER_PORT, and returns ``init_root_info(WORLD_SIZE,
+    :class:`aclnn_py.Runtime`), hands rank 0's root info to every rank (an
+    MPI broadcast under mpirun when mpi4py is installed, else the TCP
+    hand-off on MASTER_ADDR:MASTER_PORT), and returns ``init_root_info(WORLD_SIZE,
     root_info, RANK, config)``.
     """
     rank, world, local = handoff.env_ranks()
     device = local if device is None else int(device)
     check_acl(library().aclrtSetDevice(device), "aclrtSetDevice")
+    mpi = handoff.mpi_world() if world > 1 else None
+    if mpi is not None:
+        if mpi.Get_size() != world or mpi.Get_rank() != rank:
+            raise RuntimeError(f"MPI says rank {mpi.Get_rank()} of {mpi.Get_size()}, the environment rank "
+                               f"{rank} of {world}")
+        comm = init_root_info(world, mpi.bcast(get_root_info() if rank == 0 else None, root=0), rank, config)
+        comm.device = device
+        return comm
     addr = handoff.master_addr()
     port = handoff.handoff_port()
     timeout = handoff.connect_timeout()

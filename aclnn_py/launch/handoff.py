@@ -1,8 +1,9 @@
 """The HCCL root-info hand-off of a one-process-per-rank job.
 
-The ranks' environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` or Open MPI's
-``OMPI_COMM_WORLD_*``; ``MASTER_ADDR``; the hand-off port) and the small TCP
-exchange on which rank 0 gives the other ranks its 4108-byte root info: a
+The ranks' environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, or Open MPI's
+``OMPI_COMM_WORLD_*`` / MPICH's ``PMI_*``; ``MASTER_ADDR``; the hand-off port),
+mpi4py's world communicator under mpirun (:func:`mpi_world`), and otherwise the
+small TCP exchange on which rank 0 gives the other ranks its 4108-byte root info: a
 hello (magic, rank, world size, SHA-256 of ``ACLNN_PY_HANDOFF_SECRET``)
 answered by a status and the root info, within ``HCCL_CONNECT_TIMEOUT``.
 :func:`aclnn_py.hccl.init_from_env` drives it (the :mod:`aclnn_py.hccl`
@@ -49,15 +50,26 @@ def connect_timeout() -> float:
 
 def env_ranks() -> tuple[int, int, int]:
     """(rank, world size, local rank) from RANK/WORLD_SIZE/LOCAL_RANK or Open MPI's variables."""
-    rank = _env_int(("RANK", "OMPI_COMM_WORLD_RANK"), "rank")
-    world = _env_int(("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE"), "world size")
-    local = _env_int(("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK"), "local rank")
+    rank = _env_int(("RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK"), "rank")
+    world = _env_int(("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE"), "world size")
+    local = _env_int(("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"), "local rank")
     if rank is None or world is None:
         raise RuntimeError("init_from_env needs RANK and WORLD_SIZE (or OMPI_COMM_WORLD_RANK/SIZE): "
                            "start the script with `python -m aclnn_py.launch -n N script.py`, torchrun or mpirun")
     if not 0 <= rank < world:
         raise ValueError(f"rank {rank} is not in [0, WORLD_SIZE={world})")
     return rank, world, rank if local is None else local
+
+
+def mpi_world():
+    """mpi4py's ``COMM_WORLD`` when mpirun started this process and mpi4py is installed, else None."""
+    if not any(os.environ.get(v) for v in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK")):
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return None
+    return MPI.COMM_WORLD
 
 
 def master_addr() -> str:
