@@ -2,7 +2,7 @@
 
 The four entry points are one operator: ``mock_runtime.exports.opapi`` maps
 each one's C arguments onto V4's canonical arguments with its
-:class:`~aclnn_py.spec.quant_matmul_all_reduce.rules.Signature`, and
+:class:`~aclnn_py.spec.quant_matmul_all_reduce.call.Signature`, and
 :func:`prepare` does the rest for all of them. GetWorkspaceSize runs
 :func:`aclnn_py.spec.quant_matmul_all_reduce.rules.check` for that signature (the
 binding runs the same rules), resolves ``group`` to the mock HCCL
@@ -23,6 +23,7 @@ import numpy as np
 
 from aclnn_py.spec.descriptors import TensorDesc
 from aclnn_py.spec.codecs import host_dtype
+from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar
 from aclnn_py.spec.quant_matmul_all_reduce import golden
 from aclnn_py.spec.quant_matmul_all_reduce import rules
 from mock_runtime.core import objects, tensor_io
@@ -41,7 +42,7 @@ def find_communicator(group: str, device: int):
     return hccl.find_communicator(group, device)
 
 
-def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2: TensorDesc | None,
+def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2: TensorDesc | None,
             x2_scale: TensorDesc | None, output: TensorDesc | None, group: str | None,
             reduce_op: str | None, comm_turn: int, stream_mode: int, bias: TensorDesc | None = None,
             x3: TensorDesc | None = None, x1_scale: TensorDesc | None = None,
@@ -99,7 +100,7 @@ def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2:
         tensor_io.write(p["output"], result, "output")  # type: ignore[arg-type]
 
     inputs = [key for key in map(signature.params.get, signature.parameters)
-              if key in rules.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
+              if key in qmmar.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
     return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params,
                             inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels,
                             attrs={"formula": plan.formula, "group": group, "rank": comm.rank})
