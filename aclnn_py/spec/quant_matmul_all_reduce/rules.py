@@ -191,7 +191,9 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
         check_comm_quant_scales(comm_quant_scale_1, comm_quant_scale_2, call.n, sig, INVALID)
 
     # -- 561002 tiling-level rules
-    _check_limits(sig, call, x1, x2, bias, x3, x1_scale, x2_scale, comm_quant_scale_1, comm_quant_scale_2)
+    _check_limits(sig, call, x1, x2, {"bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
+                                      "comm_quant_scale_1": comm_quant_scale_1,
+                                      "comm_quant_scale_2": comm_quant_scale_2})
     if comm_turn != 0:
         raise _error(sig, TILING, f"commTurn {comm_turn} is not supported: only 0")
     check_comm_quant_mode(call.x_dtype, comm_quant_mode, profile, sig)
@@ -308,8 +310,9 @@ def _check_shapes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, 
 
 # --------------------------------------------------------------------------- 561002 (tiling)
 
-def _check_limits(sig: Signature, call: QmmarCall, x1: TensorDesc, x2: TensorDesc, *optional_and_scales):
-    """Size limits, empty optional tensors, x2 dtype == x1 dtype."""
+def _check_limits(sig: Signature, call: QmmarCall, x1: TensorDesc, x2: TensorDesc,
+                  others: dict[str, TensorDesc | None]) -> None:
+    """Size limits, no empty optional tensor or scale, x2 dtype == x1 dtype."""
     if call.m > MAX_M:
         raise _error(sig, TILING, f"x1 m = {call.m} exceeds the limit 2147483647")
     if call.k > MAX_K:
@@ -317,8 +320,7 @@ def _check_limits(sig: Signature, call: QmmarCall, x1: TensorDesc, x2: TensorDes
     x2_last = x2.shape[0 if call.x2_transposed else 1]
     if x2_last > MAX_K:
         raise _error(sig, TILING, f"x2 last dim {x2_last} exceeds the limit 65535")
-    keys = ("bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1", "comm_quant_scale_2")
-    for key, desc in zip(keys, optional_and_scales):
+    for key, desc in others.items():
         if desc is not None and desc.numel == 0:
             raise _error(sig, TILING, f"{sig.label(key)} is empty (shape {_shape(desc)}): empty tensors "
                                       f"are not supported")
