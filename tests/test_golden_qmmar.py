@@ -298,15 +298,44 @@ INVALID = [
 ]
 
 
+def dispatch_case(x, s1, s2, s1_ndim, s2_ndim, has_comm, comm_quant_mode):
+    """Host arrays of a call with these dtypes and scale ranks (m=4, k=128, n=8; 3-D x1 for a
+    3-D FLOAT32 x1Scale), as the arguments of :func:`qmmar.classify_host`."""
+    m, k, n = 4, 128, 8
+    perblock = s1 == "float32" and s1_ndim >= 2
+    x1_shape = (2, m, k) if perblock and s1_ndim == 3 else (m, k)
+    host = {"int16": np.int16, "hifloat8": np.uint8, "float8_e8m0": ml_dtypes.float8_e8m0fnu,
+            "uint64": np.uint64, "int64": np.int64, "int8": np.int8, "float32": F32, "bfloat16": BF16,
+            **FP8_HOST}
+    out = "bfloat16" if "bfloat16" in (s1, s2) else "float16"
+
+    def scale(name, ndim, rows):
+        if name == "float8_e8m0":
+            return np.ones((rows, 2, 2), host[name])  # MX: [rows, ceil(k/64), 2]
+        if perblock and ndim >= 2:  # [.., ceil(rows/128), ceil(k/128)], [ceil(k/128), ceil(n/128)]
+            return np.ones(x1_shape[:-2] + (1, 1) if rows == m else (1, 1), host[name])
+        return np.ones({1: (rows,), 2: (1, rows)}[ndim], host[name])
+
+    kw = dict(out_dtype=out, x_dtype=x, comm_quant_mode=comm_quant_mode,
+              x1_scale=None if s1 is None else scale(s1, s1_ndim, m),
+              x2_transposed=s2 == "float8_e8m0", group_size=PERBLOCK_GS if perblock else 0)
+    if has_comm:
+        kw["comm_quant_scale_1"] = kw["comm_quant_scale_2"] = np.ones(n, OUT[out])
+    return (np.zeros(x1_shape, host[x]), np.zeros((k, n), host[x]), scale(s2, s2_ndim, n)), kw
+
+
 @pytest.mark.parametrize("args,formula", DISPATCH)
-def test_select_formula(args, formula):
-    assert qmmar.select_formula(*args) == formula
+def test_classification(args, formula):
+    host_args, kw = dispatch_case(*args)
+    assert qmmar.classify_host(*host_args, **kw).formula == formula
 
 
 @pytest.mark.parametrize("args", INVALID)
-def test_select_formula_rejects(args):
-    with pytest.raises(ValueError, match="x1Scale.*x2Scale.*commQuantMode"):
-        qmmar.select_formula(*args)
+def test_classification_rejects(args):
+    host_args, kw = dispatch_case(*args)
+    with pytest.raises(ValueError) as info:
+        qmmar.classify_host(*host_args, **kw)
+    assert info.value.__cause__.code in (161002, 561002)  # the operator's own rule
 
 
 # --------------------------------------------------------------------------- int8: 2, 3, 1
@@ -606,7 +635,7 @@ def test_perblock_group_size_inferred_equals_explicit(transposed):
 
 @pytest.mark.parametrize("x1_rows,s1_rows,group_size,message", [
     (5, 1, 0, "groupSize resolves"),         # 5 / 1 = 5, not 128
-    (5, 2, 0, "cannot infer groupSizeM"),    # 5 not divisible by 2
+    (5, 2, 0, "groupSizeM cannot be inferred"),  # 5 not divisible by 2
     (256, 2, (64 << 32) | (128 << 16) | 128, "groupSize resolves"),
 ])
 def test_perblock_rejects_group_size(x1_rows, s1_rows, group_size, message):

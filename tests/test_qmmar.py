@@ -177,6 +177,31 @@ def test_formulas_950(soc, formula, x, out, ranks):
     run_case(formula, x, out, ranks, bias=formula != 7, x3=True, **_shape_for(formula))
 
 
+ONE_PER_FORMULA = [(1, "int8", "bfloat16"), (2, "int8", "float16"), (3, "int8", "float16"),
+                   (4, "float8_e4m3fn", "float32"), (5, "hifloat8", "bfloat16"), (6, "float8_e5m2", "float16"),
+                   (7, "float8_e4m3fn", "bfloat16"), (8, "float8_e5m2", "float32")]
+
+
+@pytest.mark.parametrize("soc", [P950], indirect=True)
+@pytest.mark.parametrize("formula,x,out", ONE_PER_FORMULA)
+def test_mock_and_golden_share_one_classification(soc, formula, x, out, monkeypatch):
+    """The QmmarCall the mock computes from (the rules' result for its device descriptors) is the
+    one the golden classifies from the same host arrays; both give the doc's formula."""
+    calls = []
+    compute = golden.partial
+
+    def spy(call, *args, **kwargs):
+        calls.append(call)
+        return compute(call, *args, **kwargs)
+
+    monkeypatch.setattr(golden, "partial", spy)  # the mock's stream task and the golden both use it
+    run_case(formula, x, out, 1, bias=formula != 7, x3=True, **_shape_for(formula))
+    mock_call, host_call = calls  # run_case runs the mock first, then the golden
+    assert mock_call == host_call
+    assert (mock_call.formula, mock_call.x_dtype, mock_call.out_dtype) == (formula, x, out)
+    assert mock_call.group_sizes == {4: (1, 1, 32), 7: (128, 128, 128)}.get(formula)
+
+
 @pytest.mark.parametrize("soc", [A2], indirect=True)
 @pytest.mark.parametrize("bias,x3", [(False, False), (True, False), (False, True)])
 @pytest.mark.parametrize("formula", [2, 3])

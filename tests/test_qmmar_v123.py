@@ -182,16 +182,16 @@ def run_case(version, per_rank, out, api, *, transposed=False, nz=False):
 # --------------------------------------------------------------------------- the classification
 def test_signatures_cover_their_headers():
     """Each entry point maps every header parameter, once, onto a distinct canonical argument."""
-    from aclnn_py.spec.quant_matmul_all_reduce import rules
+    from aclnn_py.spec.quant_matmul_all_reduce import call
 
-    canonical = set(rules.TENSORS) | {"group", "reduce_op", "comm_turn", "stream_mode", "group_size",
-                                      "comm_quant_mode"}
-    for signature in rules.SIGNATURES.values():
+    canonical = set(call.TENSORS) | {"group", "reduce_op", "comm_turn", "stream_mode", "group_size",
+                                     "comm_quant_mode"}
+    for signature in call.SIGNATURES.values():
         assert sorted(signature.params) == sorted(signature.parameters), signature.op
         keys = [signature.params[p] for p in signature.parameters]
         assert len(set(keys)) == len(keys) and set(keys) <= canonical, signature.op
-    assert [rules.V2.label(k) for k in ("x2_scale", "x1_scale", "bias")] == ["dequantScale", "pertokenScale", "bias"]
-    assert [rules.V4.label(k) for k in ("x2_scale", "x1_scale", "bias")] == ["x2Scale", "x1Scale", "bias"]
+    assert [call.V2.label(k) for k in ("x2_scale", "x1_scale", "bias")] == ["dequantScale", "pertokenScale", "bias"]
+    assert [call.V4.label(k) for k in ("x2_scale", "x1_scale", "bias")] == ["x2Scale", "x1Scale", "bias"]
 
 
 # --------------------------------------------------------------------------- values

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from aclnn_py.spec.descriptors import TensorDesc
-from aclnn_py.spec.quant_matmul_all_reduce import rules as qmmar_rules
+from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar_call
 from mock_runtime.core import objects, races, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
@@ -127,13 +127,13 @@ def aclnnTransQuantParamV2(workspace, workspaceSize, executor, stream):
 
 
 # -- QuantMatmulAllReduce, V2, V3, V4 ------------------------------------------
-def _qmmar_phase1(signature: qmmar_rules.Signature, args: tuple) -> None:
+def _qmmar_phase1(signature: qmmar_call.Signature, args: tuple) -> None:
     """Phase 1 of any version: C arguments in header order -> canonical arguments -> prepare."""
     *params, workspaceSize, executor = args
     call: dict[str, Any] = {}
     for name, value in zip(signature.parameters, params):
         key = signature.params[name]
-        if key in qmmar_rules.TENSORS:
+        if key in qmmar_call.TENSORS:
             call[key] = _tensor(value, name)
         elif key in ("group", "reduce_op"):
             call[key] = _string(value)
@@ -143,7 +143,7 @@ def _qmmar_phase1(signature: qmmar_rules.Signature, args: tuple) -> None:
 
 
 def aclnnQuantMatmulAllReduceGetWorkspaceSize(*args):
-    _qmmar_phase1(qmmar_rules.V1, args)
+    _qmmar_phase1(qmmar_call.V1, args)
 
 
 def aclnnQuantMatmulAllReduce(workspace, workspaceSize, executor, stream):
@@ -151,7 +151,7 @@ def aclnnQuantMatmulAllReduce(workspace, workspaceSize, executor, stream):
 
 
 def aclnnQuantMatmulAllReduceV2GetWorkspaceSize(*args):
-    _qmmar_phase1(qmmar_rules.V2, args)
+    _qmmar_phase1(qmmar_call.V2, args)
 
 
 def aclnnQuantMatmulAllReduceV2(workspace, workspaceSize, executor, stream):
@@ -159,7 +159,7 @@ def aclnnQuantMatmulAllReduceV2(workspace, workspaceSize, executor, stream):
 
 
 def aclnnQuantMatmulAllReduceV3GetWorkspaceSize(*args):
-    _qmmar_phase1(qmmar_rules.V3, args)
+    _qmmar_phase1(qmmar_call.V3, args)
 
 
 def aclnnQuantMatmulAllReduceV3(workspace, workspaceSize, executor, stream):
@@ -167,7 +167,7 @@ def aclnnQuantMatmulAllReduceV3(workspace, workspaceSize, executor, stream):
 
 
 def aclnnQuantMatmulAllReduceV4GetWorkspaceSize(*args):
-    _qmmar_phase1(qmmar_rules.V4, args)
+    _qmmar_phase1(qmmar_call.V4, args)
 
 
 def aclnnQuantMatmulAllReduceV4(workspace, workspaceSize, executor, stream):

@@ -2,16 +2,17 @@
 
 The four entry points are one operator: ``mock_runtime.exports.opapi`` maps
 each one's C arguments onto V4's canonical arguments with its
-:class:`~aclnn_py.spec.quant_matmul_all_reduce.rules.Signature`, and
+:class:`~aclnn_py.spec.quant_matmul_all_reduce.call.Signature`, and
 :func:`prepare` does the rest for all of them. GetWorkspaceSize runs
 :func:`aclnn_py.spec.quant_matmul_all_reduce.rules.check` for that signature (the
-binding runs the same rules), resolves ``group`` to the mock HCCL
-communicator of the current device and checks its rank count. The stream task
-of every rank reads its inputs from device memory, computes its contribution
-with :func:`aclnn_py.spec.quant_matmul_all_reduce.golden.rank_partial`, exchanges it
-with the other ranks (``Communicator.exchange``, blocking until every rank has
-reached the same point on its own stream) and writes
-:func:`~aclnn_py.spec.quant_matmul_all_reduce.golden.combine` of the stacked
+binding runs the same rules), keeps the
+:class:`~aclnn_py.spec.quant_matmul_all_reduce.call.QmmarCall` it returns, resolves
+``group`` to the mock HCCL communicator of the current device and checks its rank
+count. The stream task of every rank reads its inputs from device memory, computes
+its contribution with :func:`aclnn_py.spec.quant_matmul_all_reduce.golden.partial`
+of that call, exchanges it with the other ranks (``Communicator.exchange``, blocking
+until every rank has reached the same point on its own stream) and writes
+:func:`~aclnn_py.spec.quant_matmul_all_reduce.golden.reduce` of the stacked
 contributions to ``output`` -- the same values on every rank.
 
 Workspace: a fixed 16 MiB, standing in for the MC2 system workspace (the mock
@@ -23,6 +24,7 @@ import numpy as np
 
 from aclnn_py.spec.descriptors import TensorDesc
 from aclnn_py.spec.codecs import host_dtype
+from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar
 from aclnn_py.spec.quant_matmul_all_reduce import golden
 from aclnn_py.spec.quant_matmul_all_reduce import rules
 from mock_runtime.core import objects, tensor_io
@@ -41,7 +43,7 @@ def find_communicator(group: str, device: int):
     return hccl.find_communicator(group, device)
 
 
-def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2: TensorDesc | None,
+def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2: TensorDesc | None,
             x2_scale: TensorDesc | None, output: TensorDesc | None, group: str | None,
             reduce_op: str | None, comm_turn: int, stream_mode: int, bias: TensorDesc | None = None,
             x3: TensorDesc | None = None, x1_scale: TensorDesc | None = None,
@@ -52,7 +54,7 @@ def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2:
     op = signature.op
     profile = rt.require().profile
     with as_status():
-        plan = rules.check(x1=x1, x2=x2, x2_scale=x2_scale, output=output, reduce_op=reduce_op,
+        call = rules.check(x1=x1, x2=x2, x2_scale=x2_scale, output=output, reduce_op=reduce_op,
                            bias=bias, x3=x3, x1_scale=x1_scale,
                            comm_quant_scale_1=comm_quant_scale_1,
                            comm_quant_scale_2=comm_quant_scale_2, comm_turn=comm_turn,
@@ -77,29 +79,22 @@ def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2:
             return None if desc is None else tensor_io.read(desc, labels.get(name, name))  # type: ignore[arg-type]
 
         try:
-            partial = golden.rank_partial(
-                read("x1"), read("x2"), read("x2_scale"), x1_scale=read("x1_scale"),
-                bias=read("bias"), x3=read("x3"), out_dtype=plan.out_dtype, x_dtype=plan.x_dtype,
-                x2_scale_dtype=plan.x2_scale_dtype, x1_scale_dtype=plan.x1_scale_dtype,
-                group_size=group_size, x2_transposed=plan.x2_transposed,
-                comm_quant_mode=comm_quant_mode, has_comm_quant_scales=plan.has_comm_quant_scales)
-        except ValueError as exc:  # a rule the checks above missed: still join the exchange
+            partial = golden.partial(call, read("x1"), read("x2"), read("x2_scale"),
+                                     x1_scale=read("x1_scale"), bias=read("bias"), x3=read("x3"))
+        except ValueError as exc:  # the rules accepted what cannot be computed: still join the exchange
             failure = exc
-            partial = np.zeros(output.shape, np.float32 if plan.formula == 8 else host_dtype(plan.out_dtype))
+            partial = np.zeros(output.shape, np.float32 if call.formula == 8 else host_dtype(call.out_dtype))
         else:
             failure = None
         stacked = comm.exchange(partial, op)
         if failure is not None:
             raise MockError(C["ACLNN_ERR_INNER_TILING_ERROR"], f"rank {comm.rank}: {failure}")
-        result = golden.combine(np.asarray(stacked),
-                                out_dtype=plan.out_dtype, x_dtype=plan.x_dtype,
-                                comm_quant_scale_1=read("comm_quant_scale_1"),
-                                comm_quant_scale_2=read("comm_quant_scale_2"),
-                                comm_quant_mode=comm_quant_mode)
+        result = golden.reduce(call, np.asarray(stacked), comm_quant_scale_1=read("comm_quant_scale_1"),
+                               comm_quant_scale_2=read("comm_quant_scale_2"))
         tensor_io.write(p["output"], result, "output")  # type: ignore[arg-type]
 
     inputs = [key for key in map(signature.params.get, signature.parameters)
-              if key in rules.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
+              if key in qmmar.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
     return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params,
                             inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels,
-                            attrs={"formula": plan.formula, "group": group, "rank": comm.rank})
+                            attrs={"formula": call.formula, "group": group, "rank": comm.rank})

@@ -1,2 +1,2 @@
-"""aclnnQuantMatmulAllReduce V1-V4: the rules of GetWorkspaceSize (:mod:`.rules`) and the
-golden reference (:mod:`.golden`)."""
+"""aclnnQuantMatmulAllReduce V1-V4: what a call is (:mod:`.call`), the rules of
+GetWorkspaceSize (:mod:`.rules`) and the golden reference (:mod:`.golden`)."""

@@ -2,7 +2,15 @@
 
 Also of V1, V2 and V3, which are V4's INT8 formulas 2 (V1), 2-3 (V2) and 1-3 (V3):
 pass their dequantScale as ``x2_scale`` and pertokenScaleOptional as ``x1_scale``
-(the mapping of :mod:`aclnn_py.spec.quant_matmul_all_reduce.rules`).
+(the mapping of :mod:`aclnn_py.spec.quant_matmul_all_reduce.call`).
+
+Compute only: :func:`partial` and :func:`reduce` take the call's
+:class:`~.call.QmmarCall` (formula, dtypes, x2 layout, group sizes), as the mock
+does with the one the rules returned. The host-array functions
+:func:`rank_partial`, :func:`combine` and :func:`quant_matmul_all_reduce` describe
+their arrays as the operator's arguments and get that classification from the
+operator's own rules (:func:`.rules.check`, V4 on Ascend 950), so they accept what
+the operator accepts and raise ``ValueError`` with the rule's message otherwise.
 
 Every rank r computes a local dequantized product L_r, adds its own x3_r and the
 ranks' results are summed; all ranks receive the same output::
@@ -40,8 +48,7 @@ Choices where the sources leave it open (UNCONFIRMED in the semantics notes):
 - INT8 casts of the low-bit paths saturate to [-128, 127].
 - FP8/HIF8 pertoken: the float bias enters before the scales (doc and MC2 kernel).
 - Formula 5 also accepts FLOAT32 output (formula text) although the table lists
-  FLOAT16/BFLOAT16 only; INT8 + packed scale with BFLOAT16 output is computed, not
-  rejected (the code would reject it; validation is the operator's job).
+  FLOAT16/BFLOAT16 only (the rules' choice).
 - Formula 8 uses the fp8 maximum in both quantization steps (the doc's first
   FP32_MAX is taken as a typo); x3 is added in float32 to the float32 dequantized
   product before the tile quantization; D is accumulated with separate fp32
@@ -51,89 +58,33 @@ Choices where the sources leave it open (UNCONFIRMED in the semantics notes):
   fp32 divide + fp16 cast of the bfloat16 path); arch35 assumed equal to arch22.
 - Bit 46 of packed scales is ignored.
 - groupSize is only read when both scales are >= 2-D (perblock, MX); elsewhere the
-  doc requires 0 and it is ignored.
+  rules require 0.
 - MX pre-scales the operands in float32: exact for E8M0 scales unless a scaled value
   leaves the float32 range (extreme exponents).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
-from .. import codecs
+from .. import codecs, dtypes
+from ..descriptors import ND, TensorDesc
 from ..matmul import float_matmul, int_matmul
 from ..precision import round_to
-from ..quant_params import decode_group_size, decode_scale
+from ..quant_params import decode_scale
+from ..status import Violation
+from . import rules
+from .call import QmmarCall, formula_of
 
-__all__ = ["combine", "quant_matmul_all_reduce", "rank_partial", "select_formula"]
+__all__ = ["classify_host", "combine", "partial", "quant_matmul_all_reduce", "rank_partial", "reduce"]
 
 _FP8_MAX = {"float8_e4m3fn": 448.0, "float8_e5m2": 57344.0}
-_FLOAT_INPUTS = ("float8_e4m3fn", "float8_e5m2", "hifloat8", "float4_e2m1")
 _PACKED = ("uint64", "int64")
-_BLOCK = 128  # perblock block edge and pertile tile width
-_MX_BLOCK = 32
-_PERBLOCK_GROUPS = (128, 128, 128)
-_MX_GROUPS = (1, 1, 32)
-
-
-# --------------------------------------------------------------------------- dispatch
-
-def _local_formula(x_dtype: str, x1_scale_dtype: str | None, x2_scale_dtype: str,
-                   x1_scale_ndim: int, x2_scale_ndim: int) -> int | None:
-    """Formula 2..7 of the local product, or None when the dtypes match none."""
-    s1, s2 = x1_scale_dtype, x2_scale_dtype
-    if x_dtype == "int8":
-        if s1 is None and s2 in (*_PACKED, "bfloat16"):
-            return 2
-        if s1 == "float32" and x1_scale_ndim == 1 and s2 in ("float32", "bfloat16"):
-            return 3
-        return None
-    if x_dtype not in _FLOAT_INPUTS:
-        return None
-    if s1 == s2 == "float8_e8m0" and x_dtype != "hifloat8":
-        return 4 if x1_scale_ndim >= 2 and x2_scale_ndim >= 2 else None
-    if x_dtype == "float4_e2m1":
-        return None
-    if s1 is None and s2 in _PACKED:
-        return 5
-    if s1 == s2 == "float32":
-        if x1_scale_ndim == 1:
-            return 6
-        if x1_scale_ndim >= 2 and x2_scale_ndim >= 2:
-            return 7
-    return None
-
-
-def select_formula(x_dtype: str, x1_scale_dtype: str | None, x2_scale_dtype: str,
-                   x1_scale_ndim: int, x2_scale_ndim: int, has_comm_quant_scales: bool,
-                   comm_quant_mode: int) -> int:
-    """Number (1..8) of the doc formula for these inputs; ValueError when none applies.
-
-    Dtypes are canonical names (x1_scale_dtype None when x1Scale is absent, its
-    ndim then ignored). INT8: both commQuantScales -> 1, no x1Scale -> 2, FLOAT32
-    pertoken x1Scale -> 3. FP4/FP8 with E8M0 scales -> 4. FP8/HIF8: no x1Scale and a
-    packed x2Scale -> 5, FLOAT32 1-D x1Scale -> 6, FLOAT32 >= 2-D scales -> 7, and
-    FP8 E4M3FN/E5M2 with FLOAT32 scales and commQuantMode 1 -> 8.
-    """
-    local = _local_formula(x_dtype, x1_scale_dtype, x2_scale_dtype, x1_scale_ndim,
-                           x2_scale_ndim)
-    formula = local
-    if comm_quant_mode not in (0, 1):
-        formula = None
-    elif has_comm_quant_scales:
-        formula = 1 if local in (2, 3) and comm_quant_mode == 0 else None
-    elif comm_quant_mode == 1:
-        formula = 8 if local in (6, 7) and x_dtype in _FP8_MAX else None
-    if formula is None:
-        raise ValueError(
-            "no aclnnQuantMatmulAllReduceV4 formula matches x1/x2 dtype "
-            f"{x_dtype!r}, x1Scale dtype {x1_scale_dtype!r} (ndim {x1_scale_ndim}), "
-            f"x2Scale dtype {x2_scale_dtype!r} (ndim {x2_scale_ndim}), "
-            f"commQuantScale1/2 given={has_comm_quant_scales}, "
-            f"commQuantMode={comm_quant_mode}")
-    return formula
+_TILE = 128  # formula 8 quantizes each output row in 1 x 128 tiles
+_PROFILE = "950"  # host-array calls are checked as V4 calls on Ascend 950 (every dtype)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -154,169 +105,86 @@ def _scale_f32(scale: np.ndarray, name: str) -> np.ndarray:
     return codecs.to_float32(scale, name)
 
 
-def _per_column(scale: np.ndarray, n: int, what: str) -> np.ndarray:
-    """A (1,), (n,) or (1, n) scale as a length-1 or length-n vector."""
-    s = np.asarray(scale)
-    if s.ndim not in (1, 2) or (s.ndim == 2 and s.shape[0] != 1) or s.size not in (1, n):
-        raise ValueError(f"{what} must have shape (1,), ({n},) or (1, {n}), got {s.shape}")
-    return s.reshape(-1)
-
-
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _resolve_group_size(group_size: int, dims: tuple[int, int, int],
-                        scale_dims: tuple[int, int, int],
-                        required: tuple[int, int, int]) -> None:
-    """Infer zero groupSize fields as dim / scale_dim and require ``required``."""
-    resolved = []
-    for axis, g, d, s in zip("MNK", decode_group_size(group_size), dims, scale_dims):
-        if g == 0:
-            if s == 0 or d % s:
-                raise ValueError(f"groupSize: cannot infer groupSize{axis}, {d} is not "
-                                 f"divisible by the scale's {axis} extent {s}")
-            g = d // s
-        resolved.append(g)
-    if tuple(resolved) != required:
-        raise ValueError(f"groupSize resolves to (M, N, K) = {tuple(resolved)}; this "
-                         f"quantization mode needs {required}")
-
-
-def _check_shape(array: np.ndarray, expected: tuple[int, ...], what: str) -> None:
-    if array.shape != expected:
-        raise ValueError(f"{what} must have shape {expected}, got {array.shape}")
-
-
 # --------------------------------------------------------------------------- local products
 
-def _pertensor_perchannel(x1: np.ndarray, x2: np.ndarray, x_dtype: str,
-                          s2: np.ndarray, s1: np.ndarray | None,
-                          bias: np.ndarray | None) -> np.ndarray:
+def _scaled(call: QmmarCall, rows: np.ndarray, x2: np.ndarray, s1: np.ndarray | None,
+            s2: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """Formulas 2, 3, 5, 6 before the cast: ((acc + bias) * s2) [* s1], float32."""
-    n = x2.shape[1]
-    if x_dtype == "int8":
-        acc = int_matmul(x1, x2)
+    if call.x_dtype == "int8":
+        acc = int_matmul(rows, x2)
         if bias is not None:
             acc += np.asarray(bias).astype(np.int64)
         y = acc.astype(np.float32)
     else:
-        y = float_matmul(codecs.to_float32(x1, x_dtype), codecs.to_float32(x2, x_dtype))
+        y = float_matmul(codecs.to_float32(rows, call.x_dtype), codecs.to_float32(x2, call.x_dtype))
         if bias is not None:
             y += _f32(bias)
-    y *= _per_column(s2, n, "x2Scale")
+    y *= s2.reshape(-1)  # [1] pertensor or [n] / [1, n] perchannel
     if s1 is not None:
-        if s1.ndim != 1 or s1.size != x1.shape[0]:
-            raise ValueError(f"pertoken x1Scale must have shape ({x1.shape[0]},), "
-                             f"got {s1.shape}")
         y *= s1[:, None]
     return y
 
 
-def _mx(x1: np.ndarray, x2: np.ndarray, x_dtype: str, s1: np.ndarray, s2: np.ndarray,
-        x2_transposed: bool, group_size: int) -> np.ndarray:
-    """Formula 4 without bias: E8M0 scales applied to the operands, float32 product."""
-    (m, k), n = x1.shape, x2.shape[1]
-    if not x2_transposed:
-        raise ValueError("MX (FLOAT8_E8M0) x2Scale needs a transposed x2 (x2_transposed=True)")
-    if s1.ndim != 3 or s2.ndim != 3:
-        raise ValueError(f"MX x1Scale/x2Scale must be 3-D [rows, ceil(k/64), 2], got "
-                         f"{s1.shape} and {s2.shape}")
-    _resolve_group_size(group_size, (m, n, k), (s1.shape[0], s2.shape[0], 2 * s1.shape[1]),
-                        _MX_GROUPS)
-    pairs = _ceil_div(k, 2 * _MX_BLOCK)
-    _check_shape(s1, (m, pairs, 2), "x1Scale")
-    _check_shape(s2, (n, pairs, 2), "x2Scale")
-    if x_dtype == "float4_e2m1" and (k % 2 or _ceil_div(k, _MX_BLOCK) % 2):
-        raise ValueError(f"FLOAT4_E2M1 MX needs k even and ceil(k/32) even, got k={k}")
-    block = np.arange(k) // _MX_BLOCK
-    a = codecs.to_float32(x1, x_dtype) * s1.reshape(m, -1)[:, block]
-    b = codecs.to_float32(x2, x_dtype) * s2.reshape(n, -1)[:, block].T
-    return float_matmul(a, b)
+def _mx(call: QmmarCall, rows: np.ndarray, x2: np.ndarray, s1: np.ndarray, s2: np.ndarray,
+        bias: np.ndarray | None) -> np.ndarray:
+    """Formula 4: E8M0 scales (one per row/column and k group) applied to the operands."""
+    m, n = rows.shape[0], call.n
+    block = np.arange(call.k) // call.group_sizes[2]
+    a = codecs.to_float32(rows, call.x_dtype) * s1.reshape(m, -1)[:, block]
+    b = codecs.to_float32(x2, call.x_dtype) * s2.reshape(n, -1)[:, block].T
+    y = float_matmul(a, b)
+    return y if bias is None else y + _f32(bias)
 
 
-def _perblock(x1: np.ndarray, x2: np.ndarray, x_dtype: str, s1: np.ndarray,
-              s2: np.ndarray, x2_transposed: bool, group_size: int) -> np.ndarray:
-    """Formula 7 before the cast; x1 keeps its batch dim (per-batch row blocks)."""
-    rows, k = x1.shape[-2:]
-    n = x2.shape[1]
-    _resolve_group_size(group_size, (rows, n, k),
-                        (s1.shape[-2], s2.shape[0 if x2_transposed else 1], s1.shape[-1]),
-                        _PERBLOCK_GROUPS)
-    kb, nb = _ceil_div(k, _BLOCK), _ceil_div(n, _BLOCK)
-    _check_shape(s1, x1.shape[:-2] + (_ceil_div(rows, _BLOCK), kb), "x1Scale")
-    _check_shape(s2, (nb, kb) if x2_transposed else (kb, nb), "x2Scale")
-    row_scale = s1[..., np.arange(rows) // _BLOCK, :].reshape(-1, kb)
-    col_scale = (s2.T if x2_transposed else s2)[:, np.arange(n) // _BLOCK]
-    a = codecs.to_float32(x1, x_dtype).reshape(-1, k)
-    b = codecs.to_float32(x2, x_dtype)
+def _perblock(call: QmmarCall, x1: np.ndarray, x2: np.ndarray, s1: np.ndarray, s2: np.ndarray,
+              bias: None) -> np.ndarray:
+    """Formula 7 before the cast (the rules admit no bias); x1 keeps its batch dim (per-batch
+    row blocks)."""
+    gm, gn, gk = call.group_sizes
+    rows, k, n = x1.shape[-2], call.k, call.n
+    kb = _ceil_div(k, gk)
+    row_scale = s1[..., np.arange(rows) // gm, :].reshape(-1, kb)
+    col_scale = (s2.T if call.x2_transposed else s2)[:, np.arange(n) // gn]
+    a = codecs.to_float32(x1, call.x_dtype).reshape(-1, k)
+    b = codecs.to_float32(x2, call.x_dtype)
     y = np.zeros((a.shape[0], n), np.float32)
     for j in range(kb):
-        part = float_matmul(a[:, j * _BLOCK:(j + 1) * _BLOCK], b[j * _BLOCK:(j + 1) * _BLOCK])
+        part = float_matmul(a[:, j * gk:(j + 1) * gk], b[j * gk:(j + 1) * gk])
         part *= np.outer(row_scale[:, j], col_scale[j])
         y += part
     return y
 
 
-def _local_product(local: int, x1: np.ndarray, x2: np.ndarray, x_dtype: str,
-                   s1: np.ndarray | None, s2: np.ndarray, bias: np.ndarray | None,
-                   group_size: int, x2_transposed: bool) -> np.ndarray:
-    """Float32 local result L_r before the output cast, shape (rows, n)."""
-    k, n = x2.shape
-    if bias is not None and np.shape(bias) != (n,):
-        raise ValueError(f"bias must have shape ({n},), got {np.shape(bias)}")
-    if local == 7:
-        if bias is not None:
-            raise ValueError("perblock quantization does not take a bias")
-        return _perblock(x1, x2, x_dtype, s1, s2, x2_transposed, group_size)
-    rows = x1.reshape(-1, k)
-    if local != 4:
-        return _pertensor_perchannel(rows, x2, x_dtype, s2, s1, bias)
-    y = _mx(rows, x2, x_dtype, s1, s2, x2_transposed, group_size)
-    return y if bias is None else y + _f32(bias)
+def partial(call: QmmarCall, x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
+            x1_scale: np.ndarray | None = None, bias: np.ndarray | None = None,
+            x3: np.ndarray | None = None) -> np.ndarray:
+    """What one rank of a valid ``call`` contributes to the reduction: Y_r = L_r + x3_r.
 
-
-# --------------------------------------------------------------------------- public API
-
-def rank_partial(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
-                 x1_scale: np.ndarray | None = None, bias: np.ndarray | None = None,
-                 x3: np.ndarray | None = None, out_dtype: object,
-                 x_dtype: str | None = None, x2_scale_dtype: str | None = None,
-                 x1_scale_dtype: str | None = None, group_size: int = 0,
-                 x2_transposed: bool = False, comm_quant_mode: int = 0,
-                 has_comm_quant_scales: bool = False) -> np.ndarray:
-    """What one rank contributes to the reduction: Y_r = L_r + x3_r.
-
-    Formulas 1..7: L_r rounded to ``out_dtype``, then x3 added as
-    round(f32(L_r) + f32(x3)); returned in the host dtype of ``out_dtype``.
-    Formula 8: float32 L_r + x3 (the tile quantization happens in :func:`combine`).
-    x2 is the logical (k, n) operand; ``x2_transposed`` only selects the perblock /
-    MX x2Scale layout. Dtype names default to :func:`codecs.name_of` of the arrays
-    (HiFloat8 uint8 codes need ``x_dtype='hifloat8'``).
+    Formulas 1..7: L_r rounded to the output dtype, then x3 added as
+    round(f32(L_r) + f32(x3)); returned in the output's host dtype. Formula 8:
+    float32 L_r + x3 (the tile quantization happens in :func:`reduce`). x2 is the
+    logical (k, n) operand (the call says whether it is a transposed view).
     """
     x1, x2 = np.asarray(x1), np.asarray(x2)
-    if x1.ndim not in (2, 3) or x2.ndim != 2 or x1.shape[-1] != x2.shape[0]:
-        raise ValueError(f"x1 must be (m, k) or (b, s, k) and x2 (k, n) with equal k, got "
-                         f"{x1.shape} and {x2.shape}")
-    out = _name(out_dtype)
-    x_name = x_dtype or codecs.name_of(x1)
-    s2_name = x2_scale_dtype or codecs.name_of(x2_scale)
-    s1_name = None if x1_scale is None else x1_scale_dtype or codecs.name_of(x1_scale)
-    s1_ndim = 0 if x1_scale is None else np.ndim(x1_scale)
-    formula = select_formula(x_name, s1_name, s2_name, s1_ndim, np.ndim(x2_scale),
-                             has_comm_quant_scales, comm_quant_mode)
-    local = _local_formula(x_name, s1_name, s2_name, s1_ndim, np.ndim(x2_scale))
-    s1 = None if x1_scale is None else _scale_f32(x1_scale, s1_name)
-    y = _local_product(local, x1, x2, x_name, s1, _scale_f32(x2_scale, s2_name), bias,
-                       group_size, x2_transposed)
-    y = y.reshape(x1.shape[:-1] + (x2.shape[1],))
-    if x3 is not None and np.shape(x3) != y.shape:
-        raise ValueError(f"x3 must have the output shape {y.shape}, got {np.shape(x3)}")
-    if formula == 8:
+    s1 = None if x1_scale is None else _scale_f32(x1_scale, call.x1_scale_dtype)
+    s2 = _scale_f32(x2_scale, call.x2_scale_dtype)
+    operand = x1 if call.local == 7 else x1.reshape(-1, call.k)
+    y = _LOCAL_PRODUCTS[call.local](call, operand, x2, s1, s2, bias)
+    y = y.reshape(x1.shape[:-1] + (call.n,))
+    if call.formula == 8:
         return y if x3 is None else y + _f32(x3)
-    rounded = round_to(y, out)
-    return rounded if x3 is None else round_to(_f32(rounded) + _f32(x3), out)
+    rounded = round_to(y, call.out_dtype)
+    return rounded if x3 is None else round_to(_f32(rounded) + _f32(x3), call.out_dtype)
 
+
+_LOCAL_PRODUCTS = {2: _scaled, 3: _scaled, 4: _mx, 5: _scaled, 6: _scaled, 7: _perblock}
+
+
+# --------------------------------------------------------------------------- the AllReduce
 
 def _rank_sum(terms) -> np.ndarray:
     """Float32 sum of the terms in order (the fixed rank order 0..R-1)."""
@@ -334,9 +202,7 @@ def _saturate_int8(values: np.ndarray) -> np.ndarray:
 def _combine_int8_comm(partials: np.ndarray, out: str, c1: np.ndarray,
                        c2: np.ndarray) -> np.ndarray:
     """Formula 1, steps 1-3: int8 quantize, exact sum, requantize, dequantize."""
-    n = partials.shape[-1]
-    c1 = _f32(_per_column(c1, n, "commQuantScale1"))
-    c2 = _f32(_per_column(c2, n, "commQuantScale2"))
+    c1, c2 = _f32(c1).reshape(-1), _f32(c2).reshape(-1)  # [n] or [1, n]
     with np.errstate(over="ignore"):  # float16 overflow gives inf, then saturates
         total = _rank_sum(_saturate_int8((_f32(p) / c1).astype(np.float16)) for p in partials)
         z = _saturate_int8((total * (c1 / c2)).astype(np.float16))
@@ -357,19 +223,106 @@ def _dequant(q: np.ndarray, s: np.ndarray) -> np.ndarray:
 def _tiled(y: np.ndarray) -> np.ndarray:
     """Float32 (..., n) -> (..., ceil(n/128), 128), zero padded."""
     n = y.shape[-1]
-    tiles = _ceil_div(n, _BLOCK)
-    pad = [(0, 0)] * (y.ndim - 1) + [(0, tiles * _BLOCK - n)]
-    return np.pad(_f32(y), pad).reshape(y.shape[:-1] + (tiles, _BLOCK))
+    tiles = _ceil_div(n, _TILE)
+    pad = [(0, 0)] * (y.ndim - 1) + [(0, tiles * _TILE - n)]
+    return np.pad(_f32(y), pad).reshape(y.shape[:-1] + (tiles, _TILE))
 
 
-def _combine_pertile(partials: np.ndarray, out: str, fp8: str | None) -> np.ndarray:
+def _combine_pertile(partials: np.ndarray, out: str, fp8: str) -> np.ndarray:
     """Formula 8: per-tile fp8 quantization, rank-order dequant sum, requant, cast."""
-    if fp8 not in _FP8_MAX:
-        raise ValueError(f"commQuantMode 1 needs x_dtype float8_e4m3fn or float8_e5m2, "
-                         f"got {fp8!r}")
     total = _rank_sum(_dequant(*_tile_quant(_tiled(p), fp8)) for p in partials)
     y = _dequant(*_tile_quant(total, fp8)).reshape(total.shape[:-2] + (-1,))
     return round_to(y[..., :partials.shape[-1]], out)
+
+
+def _allreduce(partials: np.ndarray, formula: int, out: str, x_dtype: str | None,
+               c1: np.ndarray | None, c2: np.ndarray | None) -> np.ndarray:
+    if formula == 8:
+        return _combine_pertile(partials, out, x_dtype)
+    if formula == 1:
+        return _combine_int8_comm(partials, out, c1, c2)
+    return round_to(_rank_sum(_f32(p) for p in partials), out)
+
+
+def reduce(call: QmmarCall, partials: np.ndarray, *, comm_quant_scale_1: np.ndarray | None = None,
+           comm_quant_scale_2: np.ndarray | None = None) -> np.ndarray:
+    """The AllReduce of a valid ``call``: its ranks' :func:`partial` results stacked on axis 0
+    (rank order) -> the common output (formula 1 takes the commQuantScales)."""
+    return _allreduce(np.asarray(partials), call.formula, call.out_dtype, call.x_dtype,
+                      comm_quant_scale_1, comm_quant_scale_2)
+
+
+# --------------------------------------------------------------------------- host arrays
+
+@contextmanager
+def _rejected() -> Iterator[None]:
+    """A rule violation of a host-array call as ``ValueError`` (its message; the Violation chained)."""
+    try:
+        yield
+    except Violation as violation:
+        raise ValueError(violation.message) from violation
+
+
+def _desc(array: np.ndarray | None, name: str | None = None) -> TensorDesc | None:
+    """A contiguous descriptor of a host array (dtype ``name``, default its own)."""
+    if array is None:
+        return None
+    return TensorDesc.contiguous(np.shape(array), dtypes.from_name(name or codecs.name_of(array)))
+
+
+def classify_host(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
+                  x1_scale: np.ndarray | None = None, bias: np.ndarray | None = None,
+                  x3: np.ndarray | None = None, comm_quant_scale_1: np.ndarray | None = None,
+                  comm_quant_scale_2: np.ndarray | None = None, out_dtype: object,
+                  x_dtype: str | None = None, x2_scale_dtype: str | None = None,
+                  x1_scale_dtype: str | None = None, group_size: int = 0,
+                  x2_transposed: bool = False, comm_quant_mode: int = 0) -> QmmarCall:
+    """The :class:`~.call.QmmarCall` of one rank's host arrays, from the operator's rules.
+
+    The arrays become the descriptors of a V4 call on Ascend 950 (x2 the logical (k, n)
+    operand, a transposed view when ``x2_transposed``; output x1[:-1] + (n,) of
+    ``out_dtype``); dtype names default to :func:`codecs.name_of` of the arrays
+    (HiFloat8 uint8 codes need ``x_dtype='hifloat8'``). ``ValueError`` when the
+    operator would reject the call.
+    """
+    x_name = x_dtype or codecs.name_of(x1)
+    out = _name(out_dtype)
+    shape1, shape2 = np.shape(x1), np.shape(x2)
+    if x2_transposed and len(shape2) == 2:
+        k, n = shape2
+        x2_desc = TensorDesc((k, n), dtypes.from_name(x_name), (1, k), 0, ND, (n, k))
+    else:
+        x2_desc = _desc(x2, x_name)
+    with _rejected():
+        return rules.check(
+            x1=_desc(x1, x_name), x2=x2_desc, x2_scale=_desc(x2_scale, x2_scale_dtype),
+            output=TensorDesc.contiguous(shape1[:-1] + shape2[-1:], dtypes.from_name(out)),
+            reduce_op="sum", bias=_desc(bias), x3=_desc(x3), x1_scale=_desc(x1_scale, x1_scale_dtype),
+            comm_quant_scale_1=_desc(comm_quant_scale_1), comm_quant_scale_2=_desc(comm_quant_scale_2),
+            group_size=group_size, comm_quant_mode=comm_quant_mode, profile=_PROFILE)
+
+
+def rank_partial(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
+                 x1_scale: np.ndarray | None = None, bias: np.ndarray | None = None,
+                 x3: np.ndarray | None = None, out_dtype: object,
+                 x_dtype: str | None = None, x2_scale_dtype: str | None = None,
+                 x1_scale_dtype: str | None = None, group_size: int = 0,
+                 x2_transposed: bool = False, comm_quant_mode: int = 0,
+                 has_comm_quant_scales: bool = False) -> np.ndarray:
+    """:func:`partial` of one rank's host arrays (classified by :func:`classify_host`).
+
+    ``has_comm_quant_scales`` stands for the commQuantScale pair (identical on every
+    rank, so not passed here) as two [n] tensors of the output dtype.
+    """
+    comm = None
+    if has_comm_quant_scales:
+        comm = np.zeros(np.shape(x2)[-1:], codecs.host_dtype(_name(out_dtype)))
+    call = classify_host(x1, x2, x2_scale, x1_scale=x1_scale, bias=bias, x3=x3,
+                         comm_quant_scale_1=comm, comm_quant_scale_2=comm, out_dtype=out_dtype,
+                         x_dtype=x_dtype, x2_scale_dtype=x2_scale_dtype,
+                         x1_scale_dtype=x1_scale_dtype, group_size=group_size,
+                         x2_transposed=x2_transposed, comm_quant_mode=comm_quant_mode)
+    return partial(call, x1, x2, x2_scale, x1_scale=x1_scale, bias=bias, x3=x3)
 
 
 def combine(partials: np.ndarray, *, out_dtype: object, x_dtype: str | None = None,
@@ -380,16 +333,16 @@ def combine(partials: np.ndarray, *, out_dtype: object, x_dtype: str | None = No
 
     commQuantMode 1 -> formula 8 (``x_dtype`` gives the fp8 format); both
     commQuantScales -> formula 1 (per-column scales of the output dtype); otherwise a
-    float32 sum in rank order rounded once to ``out_dtype``.
+    float32 sum in rank order rounded once to ``out_dtype``. The communication
+    arguments are checked with the operator's rules.
     """
     out, partials = _name(out_dtype), np.asarray(partials)
-    if comm_quant_mode == 1:
-        return _combine_pertile(partials, out, x_dtype)
-    if (comm_quant_scale_1 is None) != (comm_quant_scale_2 is None):
-        raise ValueError("commQuantScale1 and commQuantScale2 must be given together")
-    if comm_quant_scale_1 is not None:
-        return _combine_int8_comm(partials, out, comm_quant_scale_1, comm_quant_scale_2)
-    return round_to(_rank_sum(_f32(p) for p in partials), out)
+    with _rejected():
+        rules.check_comm_quant_mode(x_dtype, comm_quant_mode, _PROFILE)
+        rules.check_comm_quant_scales(_desc(comm_quant_scale_1), _desc(comm_quant_scale_2),
+                                      partials.shape[-1])
+    formula = formula_of(0, comm_quant_scale_1 is not None, comm_quant_mode)
+    return _allreduce(partials, formula, out, x_dtype, comm_quant_scale_1, comm_quant_scale_2)
 
 
 def _per_rank(values: Sequence[np.ndarray] | None, ranks: int, what: str) -> list:
@@ -415,21 +368,23 @@ def quant_matmul_all_reduce(x1: Sequence[np.ndarray], x2: Sequence[np.ndarray],
     """The operator's output from per-rank inputs (lists in rank order).
 
     The commQuantScales are one array each: the doc requires them identical on every
-    rank. Equals combine(stack(rank_partial(rank inputs) for each rank)).
+    rank. Each rank is classified by :func:`classify_host`; the result is
+    reduce(stack(partial(rank inputs) for each rank)).
     """
     ranks = len(x1)
+    if not ranks:
+        raise ValueError("x1 has no entries: expected one array per rank")
     x_dtype = x_dtype or codecs.name_of(x1[0])
-    has_comm = comm_quant_scale_1 is not None or comm_quant_scale_2 is not None
     columns = zip(_per_rank(x2, ranks, "x2"), _per_rank(x2_scale, ranks, "x2_scale"),
                   _per_rank(x1_scale, ranks, "x1_scale"), _per_rank(bias, ranks, "bias"),
                   _per_rank(x3, ranks, "x3"))
-    partials = np.stack([
-        rank_partial(a, b, s2, x1_scale=s1, bias=c, x3=d, out_dtype=out_dtype,
-                     x_dtype=x_dtype, x2_scale_dtype=x2_scale_dtype,
-                     x1_scale_dtype=x1_scale_dtype, group_size=group_size,
-                     x2_transposed=x2_transposed, comm_quant_mode=comm_quant_mode,
-                     has_comm_quant_scales=has_comm)
-        for a, (b, s2, s1, c, d) in zip(x1, columns)])
-    return combine(partials, out_dtype=out_dtype, x_dtype=x_dtype,
-                   comm_quant_scale_1=comm_quant_scale_1,
-                   comm_quant_scale_2=comm_quant_scale_2, comm_quant_mode=comm_quant_mode)
+    calls, partials = [], []
+    for a, (b, s2, s1, c, d) in zip(x1, columns):
+        calls.append(classify_host(
+            a, b, s2, x1_scale=s1, bias=c, x3=d, comm_quant_scale_1=comm_quant_scale_1,
+            comm_quant_scale_2=comm_quant_scale_2, out_dtype=out_dtype, x_dtype=x_dtype,
+            x2_scale_dtype=x2_scale_dtype, x1_scale_dtype=x1_scale_dtype, group_size=group_size,
+            x2_transposed=x2_transposed, comm_quant_mode=comm_quant_mode))
+        partials.append(partial(calls[-1], a, b, s2, x1_scale=s1, bias=c, x3=d))
+    return reduce(calls[0], np.stack(partials), comm_quant_scale_1=comm_quant_scale_1,
+                  comm_quant_scale_2=comm_quant_scale_2)

@@ -1,16 +1,11 @@
 """Argument rules of aclnnQuantMatmulAllReduce (V1), V2, V3 and V4 GetWorkspaceSize.
 
-One classification for the four entry points. V4's arguments are the canonical
-ones (``x1, x2, bias, x3, x1_scale, x2_scale, comm_quant_scale_1/2, group,
-reduce_op, comm_turn, stream_mode, group_size, comm_quant_mode, output``); a
-:class:`Signature` maps each header parameter of an entry point onto them
-(V1-V3: ``dequantScale`` -> x2_scale, ``pertokenScaleOptional`` -> x1_scale),
-so V1, V2 and V3 are V4 calls restricted to INT8: formula 2 (V1), 2 or 3 (V2),
-2, 3 or 1 (V3) of the V4 document. :func:`check` validates in CANN's order and
-returns a :class:`QmmarPlan` (formula and sizes) that the binding and the mock
-share; messages name the entry point and its own parameters (the header name
-without the ``Optional`` suffix, as V4 has always done: ``x1Scale``,
-``pertokenScale``, ``dequantScale``, ``bias``).
+:func:`check` validates one call in CANN's order, in the canonical arguments of
+:mod:`.call` (the :class:`~.call.Signature` of the entry point names the
+parameters in messages: the header name without the ``Optional`` suffix, as V4 has
+always done: ``x1Scale``, ``pertokenScale``, ``dequantScale``, ``bias``), and
+returns the call's :class:`~.call.QmmarCall`, which the binding and the mock
+share. Failures raise :class:`~aclnn_py.spec.status.Violation`.
 
 V4 (semantics.md §6.1):
 
@@ -72,112 +67,29 @@ enforced.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Mapping
-
 from .. import dtypes
-from ..headers import load
-from ..descriptors import TensorDesc
-from ..status import Violation
 from .. import nz as _nz
-from ..quant_params import decode_group_size
+from ..descriptors import TensorDesc
+from ..status import INVALID, NULLPTR, RUNTIME, TILING, Violation
+from .call import MX_GROUPS, PERBLOCK_GROUPS, QmmarCall, Signature, V1, V2, V3, V4, classify
 
-__all__ = ["QmmarPlan", "Signature", "V1", "V2", "V3", "V4", "SIGNATURES", "TENSORS", "check",
-           "check_rank_count", "allowed_rank_counts"]
+__all__ = ["QmmarCall", "Signature", "V1", "V2", "V3", "V4", "allowed_rank_counts", "check",
+           "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count"]
 
-_K = load().constants
-NULLPTR = _K["ACLNN_ERR_PARAM_NULLPTR"]
-INVALID = _K["ACLNN_ERR_PARAM_INVALID"]
-TILING = _K["ACLNN_ERR_INNER_TILING_ERROR"]
-RUNTIME = _K["ACLNN_ERR_RUNTIME_ERROR"]
-
-D = dtypes.DataType
-INT8, INT32, INT64, UINT64 = D.ACL_INT8, D.ACL_INT32, D.ACL_INT64, D.ACL_UINT64
-FP16, BF16, FP32 = D.ACL_FLOAT16, D.ACL_BF16, D.ACL_FLOAT
-E4M3, E5M2, HIF8, FP4, E8M0 = (D.ACL_FLOAT8_E4M3FN, D.ACL_FLOAT8_E5M2, D.ACL_HIFLOAT8,
-                               D.ACL_FLOAT4_E2M1, D.ACL_FLOAT8_E8M0)
-
-X_DTYPES = (INT8, E4M3, E5M2, HIF8, FP4)
-INT8_OUT = (FP16, BF16)
-FLOAT_OUT = (FP16, BF16, FP32)
-COMM_SCALE_DTYPES = (FP16, BF16)
-A2_ONLY = {"x1": (INT8,), "x2": (INT8,), "x2_scale": (UINT64, INT64, BF16, FP32), "x1_scale": (FP32,)}
-PERBLOCK_GROUPS = (128, 128, 128)
-MX_GROUPS = (1, 1, 32)
+#: Atlas A2 takes V4's INT8 subset: the Ascend 950 types are 161002 there.
+A2_ONLY = {"x1": ("int8",), "x2": ("int8",), "x2_scale": ("uint64", "int64", "bfloat16", "float32"),
+           "x1_scale": ("float32",)}
+INT8_OUTPUTS = ("float16", "bfloat16")
+FLOAT_OUTPUTS = ("float16", "bfloat16", "float32")
+COMM_SCALE_DTYPES = ("float16", "bfloat16")
+FP8_COMM_DTYPES = ("float8_e4m3fn", "float8_e5m2")  # commQuantMode 1 (per-tile FP8 communication)
+#: Tiling: the bias dtype (and how the message names it) for INT8 x1 (True) and the 8/4-bit floats.
+TILING_BIAS = {True: ("int32", "INT32"), False: ("float32", "FLOAT32")}
+#: Tiling: the x2Scale dtypes of INT8 x1 with FLOAT16 output, with (True) and without an x1Scale.
+INT8_FP16_X2_SCALES = {True: ("float32",), False: ("uint64", "int64")}
+PACKED_SCALES = ("uint64", "int64")
 MAX_K = 65535
 MAX_M = 2**31 - 1
-
-#: The canonical tensor arguments (V4's), inputs first, then the output.
-TENSORS = ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1",
-           "comm_quant_scale_2", "output")
-
-
-@dataclass(frozen=True)
-class Signature:
-    """One entry point: its name, its header parameters as canonical arguments, its own checks."""
-
-    op: str  # the phase-2 function, e.g. "aclnnQuantMatmulAllReduceV2"
-    params: Mapping[str, str]  # header parameter name -> canonical argument
-    required: tuple[str, ...]  # 161001 null checks, canonical names in the entry point's order
-    x_dtypes: tuple[int, ...]
-    x2_scale_dtypes: tuple[int, ...]
-    x1_scale_dtypes: tuple[int, ...]
-    bias_dtypes: tuple[int, ...]
-    legacy_checks: bool  # V1-V3: exact reduceOp, scale checks at aclnn level, ND x2 on 950
-
-    @property
-    def function(self) -> str:
-        return f"{self.op}GetWorkspaceSize"
-
-    @cached_property
-    def parameters(self) -> tuple[str, ...]:
-        """Phase-1 parameter names in header order, without workspaceSize and executor."""
-        return load().functions[self.function].parameters[:-2]
-
-    @cached_property
-    def _labels(self) -> dict[str, str]:
-        return {key: name.removesuffix("Optional") for name, key in self.params.items()}
-
-    def label(self, key: str) -> str:
-        """The name a message uses for a canonical argument (``x2_scale`` -> ``dequantScale``)."""
-        return self._labels.get(key, key)
-
-    def has(self, key: str) -> bool:
-        return key in self._labels
-
-
-_COMMON = {"x1": "x1", "x2": "x2", "group": "group", "reduceOp": "reduce_op", "commTurn": "comm_turn",
-           "streamMode": "stream_mode", "output": "output"}
-_V2_TENSORS = {"biasOptional": "bias", "x3Optional": "x3", "dequantScale": "x2_scale",
-               "pertokenScaleOptional": "x1_scale"}
-_COMM = {"commQuantScale1Optional": "comm_quant_scale_1", "commQuantScale2Optional": "comm_quant_scale_2"}
-
-V1 = Signature(
-    op="aclnnQuantMatmulAllReduce",
-    params={**_COMMON, "bias": "bias", "x3": "x3", "dequantScale": "x2_scale"},
-    required=("x1", "x2", "output", "x2_scale"), x_dtypes=(INT8,),
-    x2_scale_dtypes=(INT64, UINT64, BF16), x1_scale_dtypes=(), bias_dtypes=(INT32,), legacy_checks=True)
-V2 = Signature(
-    op="aclnnQuantMatmulAllReduceV2", params={**_COMMON, **_V2_TENSORS},
-    required=("x1", "x2", "output", "x2_scale"), x_dtypes=(INT8,),
-    x2_scale_dtypes=(INT64, UINT64, FP32, BF16), x1_scale_dtypes=(FP32,), bias_dtypes=(INT32,),
-    legacy_checks=True)
-V3 = Signature(
-    op="aclnnQuantMatmulAllReduceV3", params={**_COMMON, **_V2_TENSORS, **_COMM},
-    required=("x1", "x2", "x2_scale", "output"), x_dtypes=(INT8,),
-    x2_scale_dtypes=(INT64, UINT64, FP32, BF16), x1_scale_dtypes=(FP32,), bias_dtypes=(INT32,),
-    legacy_checks=True)
-V4 = Signature(
-    op="aclnnQuantMatmulAllReduceV4",
-    params={**_COMMON, **_COMM, "biasOptional": "bias", "x3Optional": "x3",
-            "x1ScaleOptional": "x1_scale", "x2Scale": "x2_scale", "groupSize": "group_size",
-            "commQuantMode": "comm_quant_mode"},
-    required=("x1", "x2", "x2_scale", "output"), x_dtypes=X_DTYPES,
-    x2_scale_dtypes=(UINT64, INT64, BF16, FP32, E8M0), x1_scale_dtypes=(FP32, E8M0),
-    bias_dtypes=(INT32, FP32), legacy_checks=False)
-
-SIGNATURES = {s.op: s for s in (V1, V2, V3, V4)}
 
 
 def allowed_rank_counts(profile: str) -> tuple[int, ...]:
@@ -185,25 +97,20 @@ def allowed_rank_counts(profile: str) -> tuple[int, ...]:
     return (1, 2, 4, 8) if profile == "A2" else (1, 2, 4, 8, 16, 32, 64)
 
 
-@dataclass(frozen=True)
-class QmmarPlan:
-    """What a valid call computes: the doc formula and the operand sizes."""
-
-    formula: int  # 1..8 as numbered in the V4 doc
-    x_dtype: str  # canonical names (aclnn_py.spec.codecs)
-    out_dtype: str
-    x1_scale_dtype: str | None
-    x2_scale_dtype: str
-    m: int  # rows of x1 (b*s for 3-D x1)
-    k: int
-    n: int
-    x2_transposed: bool
-    x2_nz: bool
-    has_comm_quant_scales: bool
+def _name(desc: TensorDesc) -> str | None:
+    """Canonical dtype name of a descriptor; None for a type no allow-list holds."""
+    try:
+        return dtypes.name(desc.dtype)
+    except ValueError:
+        return None
 
 
-def _label_list(values) -> str:
-    labels = [dtypes.label(v) for v in values]
+def _label(name: str | None) -> str:
+    return "null" if name is None else dtypes.label(dtypes.from_name(name))
+
+
+def _label_list(names) -> str:
+    labels = [_label(n) for n in names]
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
 
 
@@ -220,7 +127,7 @@ def _error(sig: Signature, code: int, message: str) -> Violation:
 
 
 def _dtype_in(sig: Signature, desc: TensorDesc, key: str, allowed, suffix: str = "") -> None:
-    if desc.dtype not in allowed:
+    if _name(desc) not in allowed:
         raise _error(sig, INVALID, f"{sig.label(key)} dtype {dtypes.label(desc.dtype)} is not supported"
                                    f"{suffix}: expected {_label_list(allowed)}")
 
@@ -228,8 +135,8 @@ def _dtype_in(sig: Signature, desc: TensorDesc, key: str, allowed, suffix: str =
 def check_profile(profile: str, signature: Signature = V4) -> None:
     if profile == "A3":
         raise Violation(RUNTIME, signature.function,
-                                f"{signature.op} is not supported on Atlas A3 (SoC profile A3): "
-                                f"supported are Atlas A2 and Ascend 950")
+                        f"{signature.op} is not supported on Atlas A3 (SoC profile A3): "
+                        f"supported are Atlas A2 and Ascend 950")
     if profile not in ("A2", "950"):
         raise Violation(RUNTIME, signature.function, f"unknown SoC profile {profile!r}")
 
@@ -251,11 +158,11 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
           comm_quant_scale_2: TensorDesc | None = None, comm_turn: int = 0,
           stream_mode: int = 1, group_size: int = 0, comm_quant_mode: int = 0,
           profile: str = "A2", rank_size: int | None = None,
-          signature: Signature = V4) -> QmmarPlan:
+          signature: Signature = V4) -> QmmarCall:
     """Validate one GetWorkspaceSize call of ``signature`` (V4 unless told), in canonical arguments.
 
     Raises :class:`~aclnn_py.spec.status.Violation` (361001 Atlas A3, 161001/161002,
-    561002); returns the :class:`QmmarPlan` otherwise.
+    561002); returns the call's :class:`~.call.QmmarCall` otherwise.
     ``rank_size`` (the communicator size) is checked when given.
     """
     sig = signature
@@ -270,7 +177,45 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
         raise _error(sig, NULLPTR, 'reduceOp is a null pointer: expected "sum"')
     assert x1 is not None and x2 is not None and x2_scale is not None and output is not None
 
-    # -- 161002 dtypes
+    _check_dtypes(sig, profile, x1, x2, x2_scale, output, bias, x3, x1_scale,
+                  comm_quant_scale_1, comm_quant_scale_2)
+    _check_attributes(sig, reduce_op, stream_mode)
+    _check_shapes(sig, profile, x1, x2, output, bias, x3)
+    call = classify(x1=x1, x2=x2, x2_scale=x2_scale, output=output, x1_scale=x1_scale,
+                    comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
+                    group_size=group_size, comm_quant_mode=comm_quant_mode)
+    if sig.legacy_checks:  # V1-V3 check the scale shapes in the aclnn layer
+        _per_channel(sig, x2_scale, call.n, INVALID)
+        if x1_scale is not None:
+            _per_token(sig, x1_scale, call.m, INVALID)
+        check_comm_quant_scales(comm_quant_scale_1, comm_quant_scale_2, call.n, sig, INVALID)
+
+    # -- 561002 tiling-level rules
+    _check_limits(sig, call, x1, x2, {"bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
+                                      "comm_quant_scale_1": comm_quant_scale_1,
+                                      "comm_quant_scale_2": comm_quant_scale_2})
+    if comm_turn != 0:
+        raise _error(sig, TILING, f"commTurn {comm_turn} is not supported: only 0")
+    check_comm_quant_mode(call.x_dtype, comm_quant_mode, profile, sig)
+    if call.has_comm_quant_scales:
+        pair = f"{sig.label('comm_quant_scale_1')}/{sig.label('comm_quant_scale_2')}"
+        if call.x_dtype != "int8":
+            raise _error(sig, TILING, f"{pair} (low-bit communication) are only supported for INT8 x1")
+        if comm_quant_mode != 0:
+            raise _error(sig, TILING, f"{pair} need commQuantMode 0")
+    check_comm_quant_scales(comm_quant_scale_1, comm_quant_scale_2, call.n, sig, TILING)
+    _check_quantization(sig, call, x1=x1, x2_scale=x2_scale, x1_scale=x1_scale, bias=bias, output=output,
+                        group_size=group_size)
+    if rank_size is not None:
+        check_rank_count(profile, rank_size, sig)
+    return call
+
+
+# --------------------------------------------------------------------------- 161002 (aclnn level)
+
+def _check_dtypes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc,
+                  output: TensorDesc, bias: TensorDesc | None, x3: TensorDesc | None,
+                  x1_scale: TensorDesc | None, c1: TensorDesc | None, c2: TensorDesc | None) -> None:
     a2 = profile == "A2"
     suffix = " on Atlas A2"
     _dtype_in(sig, x1, "x1", sig.x_dtypes)
@@ -281,9 +226,9 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
     _dtype_in(sig, x2_scale, "x2_scale", sig.x2_scale_dtypes)
     if a2:
         _dtype_in(sig, x2_scale, "x2_scale", A2_ONLY["x2_scale"], suffix)
-    int8 = x1.dtype == INT8
-    out_allowed = INT8_OUT if int8 else FLOAT_OUT
-    if output.dtype not in out_allowed:
+    int8 = _name(x1) == "int8"
+    out_allowed = INT8_OUTPUTS if int8 else FLOAT_OUTPUTS
+    if _name(output) not in out_allowed:
         raise _error(sig, INVALID, f"output dtype {dtypes.label(output.dtype)} is not supported for "
                                    f"{dtypes.label(x1.dtype)} x1: expected {_label_list(out_allowed)}")
     if bias is not None:
@@ -292,7 +237,7 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
         raise _error(sig, INVALID, f"{sig.label('x3')} dtype {dtypes.label(x3.dtype)} is not supported: "
                                    f"{sig.label('x3')} must have the output dtype {dtypes.label(output.dtype)}")
     s2 = sig.label("x2_scale")
-    if int8 and (output.dtype == BF16 or x2_scale.dtype == BF16) and x2_scale.dtype != output.dtype:
+    if int8 and "bfloat16" in (_name(output), _name(x2_scale)) and x2_scale.dtype != output.dtype:
         raise _error(sig, INVALID,
                      f"{s2} dtype {dtypes.label(x2_scale.dtype)} does not match output dtype "
                      f"{dtypes.label(output.dtype)}: for INT8 x1 a BFLOAT16 output needs a "
@@ -301,50 +246,48 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
         _dtype_in(sig, x1_scale, "x1_scale", sig.x1_scale_dtypes)
         if a2:
             _dtype_in(sig, x1_scale, "x1_scale", A2_ONLY["x1_scale"], suffix)
-        if sig.legacy_checks and output.dtype == FP16 and x2_scale.dtype != x1_scale.dtype:
+        if sig.legacy_checks and _name(output) == "float16" and x2_scale.dtype != x1_scale.dtype:
             s1 = sig.label("x1_scale")
             raise _error(sig, INVALID,
                          f"{s2} dtype {dtypes.label(x2_scale.dtype)} does not match {s1} dtype "
                          f"{dtypes.label(x1_scale.dtype)}: with FLOAT16 output and a {s1}, {s2} "
                          f"must be FLOAT")
-    both_comm = comm_quant_scale_1 is not None and comm_quant_scale_2 is not None
-    if both_comm:
-        for key, desc in (("comm_quant_scale_1", comm_quant_scale_1),
-                          ("comm_quant_scale_2", comm_quant_scale_2)):
-            assert desc is not None
-            if desc.dtype not in COMM_SCALE_DTYPES or desc.dtype != output.dtype:
+    if c1 is not None and c2 is not None:
+        for key, desc in (("comm_quant_scale_1", c1), ("comm_quant_scale_2", c2)):
+            if _name(desc) not in COMM_SCALE_DTYPES or desc.dtype != output.dtype:
                 raise _error(sig, INVALID,
                              f"{sig.label(key)} dtype {dtypes.label(desc.dtype)} is not supported: "
                              f"expected FLOAT16 or BFLOAT16 equal to the output dtype "
                              f"{dtypes.label(output.dtype)}")
 
-    # -- 161002 attributes
+
+def _check_attributes(sig: Signature, reduce_op: str, stream_mode: int) -> None:
     if (reduce_op != "sum") if sig.legacy_checks else (reduce_op[:3] != "sum"):
         raise _error(sig, INVALID, f'reduceOp "{reduce_op}" is not supported: only "sum"')
     if stream_mode != 1:
         raise _error(sig, INVALID, f"streamMode {stream_mode} is not supported: only 1 (ACL_STOP_ON_FAILURE)")
 
-    # -- 161002 shapes
+
+def _check_shapes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, output: TensorDesc,
+                  bias: TensorDesc | None, x3: TensorDesc | None) -> None:
     if x1.ndim not in (2, 3):
         raise _error(sig, INVALID, f"x1 must be 2-D (m, k) or 3-D (b, s, k), got shape {_shape(x1)}")
     if not x1.is_contiguous() or x1.is_nz:
         raise _error(sig, INVALID, "x1 must be a contiguous ND tensor (x1 cannot be transposed)")
     if x2.ndim != 2:
         raise _error(sig, INVALID, f"x2 must be 2-D (k, n), got shape {_shape(x2)}")
-    x2_nz = x2.is_nz
-    x2_transposed = x2.is_transposed()
-    if x2_nz:
+    if x2.is_nz:
         if sig.legacy_checks and profile == "950":
             raise _error(sig, INVALID, f"x2 in FRACTAL_NZ format is not supported on Ascend 950: "
                                        f"{sig.op} takes an ND x2 there")
-        if x2.dtype != INT8:
+        if _name(x2) != "int8":
             raise _error(sig, INVALID, f"x2 in FRACTAL_NZ format must be INT8 (made by "
                                        f"aclnnTransMatmulWeight), got {dtypes.label(x2.dtype)}")
         expected = _nz.nz_storage_shape(x2.shape, "int8")
         if tuple(x2.storage_shape) != expected:
             raise _error(sig, INVALID, f"x2 FRACTAL_NZ storage shape {list(x2.storage_shape)} does not "
                                        f"match its view shape {_shape(x2)}: expected {list(expected)}")
-    elif not (x2.is_contiguous() or x2_transposed):
+    elif not (x2.is_contiguous() or x2.is_transposed()):
         raise _error(sig, INVALID, "x2 must be contiguous or a transposed view of the last two dims "
                                    "(no other non-contiguous x2 is supported)")
     k, n = x2.shape
@@ -363,63 +306,46 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
     if x3 is not None and x3.shape != output.shape:
         raise _error(sig, INVALID, f"{sig.label('x3')} shape {_shape(x3)} must equal the output shape "
                                    f"{_shape(output)}")
-    m = x1.numel // k
-    if sig.legacy_checks:  # V1-V3 check the scale shapes in the aclnn layer
-        _per_channel(sig, x2_scale, n, INVALID)
-        if x1_scale is not None:
-            _per_token(sig, x1_scale, m, INVALID)
-        _comm_scales(sig, comm_quant_scale_1, comm_quant_scale_2, n, INVALID)
 
-    # -- 561002 tiling-level rules
-    if m > MAX_M:
-        raise _error(sig, TILING, f"x1 m = {m} exceeds the limit 2147483647")
-    if k > MAX_K:
-        raise _error(sig, TILING, f"x1 last dim k = {k} exceeds the limit 65535")
-    if x2.shape[0 if x2_transposed else 1] > MAX_K:
-        raise _error(sig, TILING, f"x2 last dim {x2.shape[0 if x2_transposed else 1]} exceeds the limit 65535")
-    for key, desc in (("bias", bias), ("x3", x3), ("x1_scale", x1_scale), ("x2_scale", x2_scale),
-                      ("comm_quant_scale_1", comm_quant_scale_1),
-                      ("comm_quant_scale_2", comm_quant_scale_2)):
+
+# --------------------------------------------------------------------------- 561002 (tiling)
+
+def _check_limits(sig: Signature, call: QmmarCall, x1: TensorDesc, x2: TensorDesc,
+                  others: dict[str, TensorDesc | None]) -> None:
+    """Size limits, no empty optional tensor or scale, x2 dtype == x1 dtype."""
+    if call.m > MAX_M:
+        raise _error(sig, TILING, f"x1 m = {call.m} exceeds the limit 2147483647")
+    if call.k > MAX_K:
+        raise _error(sig, TILING, f"x1 last dim k = {call.k} exceeds the limit 65535")
+    x2_last = x2.shape[0 if call.x2_transposed else 1]
+    if x2_last > MAX_K:
+        raise _error(sig, TILING, f"x2 last dim {x2_last} exceeds the limit 65535")
+    for key, desc in others.items():
         if desc is not None and desc.numel == 0:
             raise _error(sig, TILING, f"{sig.label(key)} is empty (shape {_shape(desc)}): empty tensors "
                                       f"are not supported")
     if x2.dtype != x1.dtype:
         raise _error(sig, TILING, f"x2 dtype {dtypes.label(x2.dtype)} must equal x1 dtype {dtypes.label(x1.dtype)}")
-    if comm_turn != 0:
-        raise _error(sig, TILING, f"commTurn {comm_turn} is not supported: only 0")
+
+
+def check_comm_quant_mode(x_dtype: str | None, comm_quant_mode: int, profile: str,
+                          signature: Signature = V4) -> None:
+    """561002 unless commQuantMode is 0, or 1 (per-tile FP8 communication, Ascend 950) with FP8 x1."""
+    sig = signature
     if comm_quant_mode not in (0, 1):
         raise _error(sig, TILING, f"commQuantMode {comm_quant_mode} is not supported: expected 0 or 1")
     if comm_quant_mode == 1:
-        if a2:
+        if profile == "A2":
             raise _error(sig, TILING, "commQuantMode 1 (per-tile FP8 communication) is not supported on Atlas A2")
-        if x1.dtype not in (E4M3, E5M2):
+        if x_dtype not in FP8_COMM_DTYPES:
             raise _error(sig, TILING, f"commQuantMode 1 needs FLOAT8_E4M3FN or FLOAT8_E5M2 x1, got "
-                                      f"{dtypes.label(x1.dtype)}")
-    if both_comm:
-        if not int8:
-            raise _error(sig, TILING, f"{sig.label('comm_quant_scale_1')}/{sig.label('comm_quant_scale_2')} "
-                                      f"(low-bit communication) are only supported for INT8 x1")
-        if comm_quant_mode != 0:
-            raise _error(sig, TILING, f"{sig.label('comm_quant_scale_1')}/{sig.label('comm_quant_scale_2')} "
-                                      f"need commQuantMode 0")
-    _comm_scales(sig, comm_quant_scale_1, comm_quant_scale_2, n, TILING)
-
-    local = (_int8_mode if int8 else _float_mode)(
-        sig, x1, x2, x2_scale, x1_scale, bias, output, m, k, n, x2_transposed, group_size)
-    formula = 1 if both_comm else (8 if comm_quant_mode == 1 else local)
-    if formula == 8 and local not in (6, 7):
-        raise _error(sig, TILING, "commQuantMode 1 needs FLOAT32 x1Scale and x2Scale (pertoken or perblock)")
-    if rank_size is not None:
-        check_rank_count(profile, rank_size, sig)
-    return QmmarPlan(
-        formula=formula, x_dtype=dtypes.name(x1.dtype), out_dtype=dtypes.name(output.dtype),
-        x1_scale_dtype=None if x1_scale is None else dtypes.name(x1_scale.dtype),
-        x2_scale_dtype=dtypes.name(x2_scale.dtype), m=m, k=k, n=n,
-        x2_transposed=x2_transposed, x2_nz=x2_nz, has_comm_quant_scales=both_comm)
+                                      f"{_label(x_dtype)}")
 
 
-def _comm_scales(sig: Signature, c1: TensorDesc | None, c2: TensorDesc | None, n: int, code: int) -> None:
+def check_comm_quant_scales(c1: TensorDesc | None, c2: TensorDesc | None, n: int,
+                            signature: Signature = V4, code: int = TILING) -> None:
     """Both or neither commQuantScale, each [n] or [1, n], equal shapes."""
+    sig = signature
     l1, l2 = sig.label("comm_quant_scale_1"), sig.label("comm_quant_scale_2")
     if (c1 is None) != (c2 is None):
         raise _error(sig, code, f"{l1} and {l2} must both be null or both be given")
@@ -451,109 +377,112 @@ def _no_group_size(sig: Signature, group_size: int) -> None:
                                   f">= 2-D (perblock, MX)")
 
 
-def _int8_mode(sig, x1, x2, x2_scale, x1_scale, bias, output, m, k, n, x2_transposed, group_size) -> int:
-    if bias is not None and bias.dtype != INT32:
+def _group_size_fits(sig: Signature, call: QmmarCall) -> None:
+    if call.group_size_error is not None:
+        raise _error(sig, TILING, call.group_size_error)
+
+
+def _check_quantization(sig: Signature, call: QmmarCall, **tensors) -> None:
+    """The bias, scales and groupSize of the call's local product, then formula 8's base."""
+    bias = tensors["bias"]
+    dtype, text = TILING_BIAS[call.x_dtype == "int8"]
+    if bias is not None and _name(bias) != dtype:
         raise _error(sig, TILING, f"{sig.label('bias')} dtype {dtypes.label(bias.dtype)} is not supported "
-                                  f"for INT8 x1: expected INT32")
+                                  f"for {_label(call.x_dtype)} x1: expected {text}")
+    _MODES[call.local](sig, call, **tensors)
+    if call.formula == 8 and call.local not in (6, 7):
+        raise _error(sig, TILING, "commQuantMode 1 needs FLOAT32 x1Scale and x2Scale (pertoken or perblock)")
+
+
+def _int8(sig: Signature, call: QmmarCall, *, x1_scale, x2_scale, group_size, **_) -> None:
+    """Formulas 2 and 3 (and 1's local product)."""
     _no_group_size(sig, group_size)
     s1 = sig.label("x1_scale") if sig.has("x1_scale") else "a per-token scale"
-    if output.dtype == FP16:
-        wanted = (FP32,) if x1_scale is not None else (UINT64, INT64)
-        if x2_scale.dtype not in wanted:
+    if call.out_dtype == "float16":
+        wanted = INT8_FP16_X2_SCALES[x1_scale is not None]
+        if call.x2_scale_dtype not in wanted:
             how = "with" if x1_scale is not None else "without"
             raise _error(sig, TILING, f"{sig.label('x2_scale')} dtype {dtypes.label(x2_scale.dtype)} is not "
                                       f"supported for INT8 x1 and FLOAT16 output {how} {s1}: expected "
                                       f"{_label_list(wanted)}")
     if x1_scale is not None:
-        if x1_scale.dtype != FP32:
+        if call.x1_scale_dtype != "float32":
             raise _error(sig, TILING, f"{s1} dtype {dtypes.label(x1_scale.dtype)} is not supported for "
                                       f"INT8 x1: expected FLOAT32 (pertoken)")
-        _per_token(sig, x1_scale, m)
-    _per_channel(sig, x2_scale, n)
-    return 3 if x1_scale is not None else 2
+        _per_token(sig, x1_scale, call.m)
+    _per_channel(sig, x2_scale, call.n)
 
 
-def _resolve_groups(sig, group_size: int, dims, scale_dims, required, mode: str) -> None:
-    try:
-        fields = decode_group_size(group_size)
-    except ValueError:
-        raise _error(sig, TILING, f"groupSize {group_size} is invalid: expected k | n << 16 | m << 32") from None
-    resolved = []
-    for axis, g, d, s in zip("MNK", fields, dims, scale_dims):
-        if g == 0:
-            if s == 0 or d % s:
-                raise _error(sig, TILING, f"groupSize{axis} cannot be inferred: {d} is not divisible by "
-                                          f"the scale's {axis} extent {s}; pass groupSize explicitly")
-            g = d // s
-        resolved.append(g)
-    if tuple(resolved) != required:
-        raise _error(sig, TILING, f"groupSize resolves to (M, N, K) = {tuple(resolved)}; {mode} needs {required}")
+def _mx(sig: Signature, call: QmmarCall, *, x1_scale, x2_scale, **_) -> None:
+    """Formula 4 (V4 only, so the messages use V4's names)."""
+    x, s1, s2 = call.x_dtype, call.x1_scale_dtype, call.x2_scale_dtype
+    if x == "hifloat8":
+        raise _error(sig, TILING, "MX quantization (FLOAT8_E8M0 scales) does not support HIFLOAT8 x1")
+    if s1 != "float8_e8m0" or s2 != "float8_e8m0":
+        raise _error(sig, TILING, f"MX quantization needs FLOAT8_E8M0 x1Scale and x2Scale, got "
+                                  f"{_label(s1)} and {_label(s2)}"
+                                  + (" (FLOAT4_E2M1 x1 supports MX only)" if x == "float4_e2m1" else ""))
+    if not call.x2_transposed:
+        raise _error(sig, TILING, "MX quantization needs a transposed x2 (x2Scale [n, ceil(k/64), 2])")
+    if x1_scale.ndim != 3 or x2_scale.ndim != 3:
+        raise _error(sig, TILING, f"MX x1Scale/x2Scale must be 3-D [rows, ceil(k/64), 2], got "
+                                  f"{_shape(x1_scale)} and {_shape(x2_scale)}")
+    _group_size_fits(sig, call)
+    m, k, n, block = call.m, call.k, call.n, MX_GROUPS[2]
+    pairs = _cdiv(k, 2 * block)
+    if x1_scale.shape != (m, pairs, 2):
+        raise _error(sig, TILING, f"x1Scale shape {_shape(x1_scale)} is not supported: MX needs [{m}, {pairs}, 2]")
+    if x2_scale.shape != (n, pairs, 2):
+        raise _error(sig, TILING, f"x2Scale shape {_shape(x2_scale)} is not supported: MX needs [{n}, {pairs}, 2]")
+    if x == "float4_e2m1" and (k % 2 or _cdiv(k, block) % 2):
+        raise _error(sig, TILING, f"FLOAT4_E2M1 x1 needs k even and ceil(k/32) even, got k = {k}")
 
 
-def _float_mode(sig, x1, x2, x2_scale, x1_scale, bias, output, m, k, n, x2_transposed, group_size) -> int:
-    """Formulas 4-7 (FP8/HiF8/FP4 x1; V4 only, so the messages use V4's names)."""
-    x = x1.dtype
-    if bias is not None and bias.dtype != FP32:
-        raise _error(sig, TILING, f"bias dtype {dtypes.label(bias.dtype)} is not supported for "
-                                  f"{dtypes.label(x)} x1: expected FLOAT32")
-    s1 = None if x1_scale is None else x1_scale.dtype
-    s2 = x2_scale.dtype
-    if s1 == E8M0 or s2 == E8M0 or x == FP4:  # MX
-        if x == HIF8:
-            raise _error(sig, TILING, "MX quantization (FLOAT8_E8M0 scales) does not support HIFLOAT8 x1")
-        if s1 != E8M0 or s2 != E8M0:
-            raise _error(sig, TILING, f"MX quantization needs FLOAT8_E8M0 x1Scale and x2Scale, got "
-                                      f"{'null' if s1 is None else dtypes.label(s1)} and {dtypes.label(s2)}"
-                                      + (" (FLOAT4_E2M1 x1 supports MX only)" if x == FP4 else ""))
-        if not x2_transposed:
-            raise _error(sig, TILING, "MX quantization needs a transposed x2 (x2Scale [n, ceil(k/64), 2])")
-        if x1_scale.ndim != 3 or x2_scale.ndim != 3:
-            raise _error(sig, TILING, f"MX x1Scale/x2Scale must be 3-D [rows, ceil(k/64), 2], got "
-                                      f"{_shape(x1_scale)} and {_shape(x2_scale)}")
-        _resolve_groups(sig, group_size, (m, n, k),
-                        (x1_scale.shape[0], x2_scale.shape[0], 2 * x1_scale.shape[1]),
-                        MX_GROUPS, "MX quantization")
-        pairs = _cdiv(k, 64)
-        if x1_scale.shape != (m, pairs, 2):
-            raise _error(sig, TILING, f"x1Scale shape {_shape(x1_scale)} is not supported: MX needs [{m}, {pairs}, 2]")
-        if x2_scale.shape != (n, pairs, 2):
-            raise _error(sig, TILING, f"x2Scale shape {_shape(x2_scale)} is not supported: MX needs [{n}, {pairs}, 2]")
-        if x == FP4 and (k % 2 or _cdiv(k, 32) % 2):
-            raise _error(sig, TILING, f"FLOAT4_E2M1 x1 needs k even and ceil(k/32) even, got k = {k}")
-        return 4
-    if s2 == FP32:
-        if s1 != FP32:
-            raise _error(sig, TILING, f"FLOAT32 x2Scale needs a FLOAT32 x1Scale for {dtypes.label(x)} x1")
-        if x1_scale.ndim == 1:
-            _no_group_size(sig, group_size)
-            _per_token(sig, x1_scale, m)
-            _per_channel(sig, x2_scale, n)
-            return 6
-        if x1_scale.ndim < 2 or x2_scale.ndim < 2:
-            raise _error(sig, TILING, f"x1Scale {_shape(x1_scale)} with x2Scale {_shape(x2_scale)} is not supported: "
-                          f"FLOAT32 scales are pertoken (1-D x1Scale [m]) or perblock (x1Scale "
-                          f"[.., ceil(rows/128), ceil(k/128)] and 2-D x2Scale)")
-        if bias is not None:
-            raise _error(sig, TILING, "bias must be null in perblock quantization")
-        rows = x1.shape[-2]
-        _resolve_groups(sig, group_size, (rows, n, k),
-                        (x1_scale.shape[-2], x2_scale.shape[0 if x2_transposed else 1],
-                         x1_scale.shape[-1]), PERBLOCK_GROUPS, "perblock quantization")
-        kb, nb = _cdiv(k, 128), _cdiv(n, 128)
-        want1 = x1.shape[:-2] + (_cdiv(rows, 128), kb)
-        want2 = (nb, kb) if x2_transposed else (kb, nb)
-        if x1_scale.shape != want1:
-            raise _error(sig, TILING, f"x1Scale shape {_shape(x1_scale)} is not supported: perblock "
-                                      f"needs {list(want1)}")
-        if x2_scale.shape != want2:
-            raise _error(sig, TILING, f"x2Scale shape {_shape(x2_scale)} is not supported: perblock "
-                                      f"needs {list(want2)}")
-        return 7
-    if s2 not in (UINT64, INT64):
-        raise _error(sig, TILING, f"x2Scale dtype {dtypes.label(s2)} is not supported for {dtypes.label(x)} "
-                                  f"x1: expected UINT64/INT64, FLOAT32 or FLOAT8_E8M0")
+def _packed(sig: Signature, call: QmmarCall, *, x1_scale, x2_scale, group_size, **_) -> None:
+    """Formula 5: FP8/HiF8 x1, packed UINT64/INT64 x2Scale, no x1Scale."""
+    if call.x2_scale_dtype not in PACKED_SCALES:
+        raise _error(sig, TILING, f"x2Scale dtype {_label(call.x2_scale_dtype)} is not supported for "
+                                  f"{_label(call.x_dtype)} x1: expected UINT64/INT64, FLOAT32 or FLOAT8_E8M0")
     if x1_scale is not None:
         raise _error(sig, TILING, "a UINT64/INT64 x2Scale (pertensor/perchannel) needs a null x1Scale")
     _no_group_size(sig, group_size)
-    _per_channel(sig, x2_scale, n)
-    return 5
+    _per_channel(sig, x2_scale, call.n)
+
+
+def _float32_pair(sig: Signature, call: QmmarCall) -> None:
+    if call.x1_scale_dtype != "float32":
+        raise _error(sig, TILING, f"FLOAT32 x2Scale needs a FLOAT32 x1Scale for {_label(call.x_dtype)} x1")
+
+
+def _pertoken(sig: Signature, call: QmmarCall, *, x1_scale, x2_scale, group_size, **_) -> None:
+    """Formula 6: FP8/HiF8 x1, FLOAT32 1-D x1Scale."""
+    _float32_pair(sig, call)
+    _no_group_size(sig, group_size)
+    _per_token(sig, x1_scale, call.m)
+    _per_channel(sig, x2_scale, call.n)
+
+
+def _perblock(sig: Signature, call: QmmarCall, *, x1, x1_scale, x2_scale, bias, **_) -> None:
+    """Formula 7: FP8/HiF8 x1, FLOAT32 x1Scale and x2Scale >= 2-D, no bias."""
+    _float32_pair(sig, call)
+    if x1_scale.ndim < 2 or x2_scale.ndim < 2:
+        raise _error(sig, TILING, f"x1Scale {_shape(x1_scale)} with x2Scale {_shape(x2_scale)} is not supported: "
+                                  f"FLOAT32 scales are pertoken (1-D x1Scale [m]) or perblock (x1Scale "
+                                  f"[.., ceil(rows/128), ceil(k/128)] and 2-D x2Scale)")
+    if bias is not None:
+        raise _error(sig, TILING, "bias must be null in perblock quantization")
+    _group_size_fits(sig, call)
+    gm, gn, gk = PERBLOCK_GROUPS
+    kb, nb = _cdiv(call.k, gk), _cdiv(call.n, gn)
+    want1 = x1.shape[:-2] + (_cdiv(x1.shape[-2], gm), kb)
+    want2 = (nb, kb) if call.x2_transposed else (kb, nb)
+    if x1_scale.shape != want1:
+        raise _error(sig, TILING, f"x1Scale shape {_shape(x1_scale)} is not supported: perblock "
+                                  f"needs {list(want1)}")
+    if x2_scale.shape != want2:
+        raise _error(sig, TILING, f"x2Scale shape {_shape(x2_scale)} is not supported: perblock "
+                                  f"needs {list(want2)}")
+
+
+#: The checks of each local product (:attr:`QmmarCall.local`).
+_MODES = {2: _int8, 3: _int8, 4: _mx, 5: _packed, 6: _pertoken, 7: _perblock}
