@@ -1,8 +1,8 @@
 """Argument rules of aclnnGroupedMatmulV5GetWorkspaceSize (semantics.md §4, §6.2).
 
 :func:`check` validates the tensor descriptors, the attributes and the product
-profile (``"A2"``, ``"A3"``, ``"950"``) and returns a :class:`GmmCall` saying
-what the call is (scenario, tensor-count pattern, dtypes...). Failures raise
+profile (``"A2"``, ``"A3"``, ``"950"``) and returns the call's
+:class:`~.call.GmmCall` (its classification, from :mod:`.call`). Failures raise
 :class:`~aclnn_py.spec.status.Violation`: 161001 for missing lists/tensors,
 161002 for everything else, with a message naming the parameter and the rule.
 
@@ -35,8 +35,6 @@ Choices where the sources leave it open (UNCONFIRMED):
   INT4 64; the INT4 weights of 950 A8W4/A4W4: the C0 of the storage, 32 or 64);
   the storage shape must be the NZ shape of the view.
 - tuningConfig is range-checked on every profile (the 950 doc calls it unsupported).
-- A stacked (E, K, N) weight with splitItem 0/1 is rejected: per-group outputs
-  need a weight list.
 - A non-null optional list of length 0 is 161002 (its length cannot match the
   weights; §6.2 "bias non-null with length != weight length"), checked first,
   for every optional list.
@@ -58,17 +56,17 @@ Choices where the sources leave it open (UNCONFIRMED):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Sequence
 
 from .. import dtypes
 from ..headers import load
 from ..descriptors import TensorDesc
 from ..status import Violation
-from . import golden
+from . import call
+from .call import FULL_QUANT as _FULL_QUANT, WEIGHT_ONLY as _WEIGHT_ONLY, GmmCall
 from .. import nz
 
-__all__ = ["FUNCTION", "GmmCall", "check", "output_shapes", "MAX_LAST_DIM"]
+__all__ = ["FUNCTION", "NULLPTR", "INVALID", "GmmCall", "check", "output_shapes", "MAX_LAST_DIM"]
 
 FUNCTION = "aclnnGroupedMatmulV5GetWorkspaceSize"
 _K = load().constants
@@ -78,27 +76,8 @@ INVALID = _K["ACLNN_ERR_PARAM_INVALID"]
 MAX_LAST_DIM = 65536
 _FLOATS = ("float16", "bfloat16", "float32")
 _LOW = ("float8_e4m3fn", "float8_e5m2", "hifloat8", "float4_e2m1", "float8_e8m0")
-_FULL_QUANT = ("a8w8", "a8w4", "a4w4", "quant_fp8", "mx", "pergroup_perblock")
-_WEIGHT_ONLY = ("a16w8", "a16w4", "weight_fp8")
-_ACT_NAMES = {0: "NONE", 1: "RELU", 2: "GELU_TANH", 3: "GELU_ERR_FUNC", 4: "FAST_GELU", 5: "SILU"}
 
 TensorList = Sequence[TensorDesc | None] | None
-
-
-@dataclass(frozen=True)
-class GmmCall:
-    """What a valid call is. ``empty``: all x or all weight tensors are empty (nothing to do)."""
-
-    empty: bool
-    kind: str | None = None
-    pattern: str | None = None
-    x_name: str | None = None
-    weight_name: str | None = None  # 'int32' for packed int4
-    out_name: str | None = None
-    scale_name: str | None = None
-    pts_name: str | None = None
-    weight_transposed: bool = False
-    group_list_type: int = 0
 
 
 def _invalid(message: str) -> Violation:
@@ -122,14 +101,6 @@ def _label(desc: TensorDesc) -> str:
 
 def _labels(names: Sequence[str | None]) -> str:
     return ", ".join("null" if n is None else dtypes.label(dtypes.from_name(n)) for n in names)
-
-
-def logical_weight_shape(desc: TensorDesc, transposed: bool) -> tuple[int, ...]:
-    """(.., K, N) of a weight; an INT32 weight packs 8 int4 along its storage last axis."""
-    dims = list(desc.shape)
-    if desc.dtype == dtypes.DataType.ACL_INT32 and len(dims) >= 2:
-        dims[-2 if transposed else -1] *= 8
-    return tuple(dims)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -178,42 +149,6 @@ def _require(values: list[TensorDesc] | None, what: str, context: str) -> None:
 def _forbid(values: list[TensorDesc] | None, what: str, context: str) -> None:
     if values is not None:
         raise _invalid(f"{what} must be null {context}")
-
-
-# --------------------------------------------------------------------------- patterns
-
-def _pattern(n_x: int, w_ndims: list[int], split_item: int, group_type: int) -> str:
-    single_out = split_item >= 2
-    all_2d = all(nd == 2 for nd in w_ndims)
-    if group_type == 2:
-        if n_x != 1:
-            raise _invalid(f"groupType 2 (K grouping) needs a single x tensor, got {n_x}")
-        if single_out:
-            if len(w_ndims) != 1 or not all_2d:
-                raise _invalid("groupType 2 with splitItem 2/3 needs a single 2-D weight (K, N), "
-                               f"got weight ranks {w_ndims}")
-            return "k_stack"
-        if not all_2d:
-            raise _invalid(f"groupType 2 with splitItem 0/1 needs 2-D weights, got ranks {w_ndims}")
-        return "k_split"
-    if group_type == 0 and n_x == 1:
-        if single_out:
-            if len(w_ndims) == 1 and w_ndims[0] == 3:
-                return "m_single"
-            if not all_2d:
-                raise _invalid(f"a single x grouped along M needs one 3-D weight (E, K, N) or a list of "
-                               f"2-D weights, got weight ranks {w_ndims}")
-            return "m_single"
-        if not all_2d:
-            raise _invalid(f"splitItem {split_item} (one output per group) needs a list of 2-D weights, "
-                           f"got weight ranks {w_ndims}")
-        return "m_split"
-    if n_x != len(w_ndims):
-        raise _invalid(f"x has {n_x} tensors but weight has {len(w_ndims)}: with groupType {group_type} "
-                       f"and {n_x} x tensors the lists must have equal length")
-    if not all_2d:
-        raise _invalid(f"a weight list paired with an x list needs 2-D weights, got ranks {w_ndims}")
-    return "concat" if single_out else "per_tensor"
 
 
 # --------------------------------------------------------------------------- main check
@@ -277,7 +212,7 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
             raise _invalid(f"weight[{i}] must be contiguous or a transposed view of the last two dims")
         if w.ndim not in (2, 3):
             raise _invalid(f"weight[{i}] must have 2 or 3 dims, got {w.ndim}")
-    w_shapes = [logical_weight_shape(w, transposed) for w in ws]
+    w_shapes = [call.logical_weight_shape(w.shape, _name(w), transposed) for w in ws]
 
     # ---- K = 0 and empty inputs
     for what, values in (("x", xs), ("out", ys)):
@@ -329,9 +264,9 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
     w_logical = "int4" if w_name == "int32" else w_name
     scale_group_ndim = 0
     if scale_l is not None:
-        scale_group_ndim = scale_l[0].ndim - (1 if len(ws) == 1 and (ws[0].ndim == 3 or group_type == 2) else 0)
+        scale_group_ndim = call.scale_group_ndim(scale_l[0].ndim, len(ws), ws[0].ndim, group_type)
     try:
-        kind = golden.scenario(x_name, w_name, scale_dtype=scale_name, scale_group_ndim=scale_group_ndim,
+        kind = call.scenario(x_name, w_name, scale_dtype=scale_name, scale_group_ndim=scale_group_ndim,
                                has_antiquant_scale=aq_scale is not None)
     except ValueError as exc:
         raise _invalid(f"x dtype {_label(xs[0])} with weight dtype {_label(ws[0])}: {exc}") from None
@@ -342,21 +277,13 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
                   pts_name=pts_name, bias_l=bias_l, scale_l=scale_l, pts_l=pts_l, where=where)
 
     # ---- attributes
-    if split_item not in (0, 1, 2, 3):
-        raise _invalid(f"splitItem must be 0, 1, 2 or 3, got {split_item}")
-    if group_type not in (-1, 0, 2):
-        raise _invalid(f"groupType must be -1 (no grouping), 0 (M axis) or 2 (K axis), got {group_type}"
-                       + (" (grouping along N is not supported)" if group_type == 1 else ""))
-    if group_list_type not in (0, 1, 2):
-        raise _invalid(f"groupListType must be 0, 1 or 2, got {group_list_type}")
-    if act_type not in _ACT_NAMES:
-        raise _invalid(f"actType must be in [0, 5], got {act_type}")
-    if act_type == 3:
-        raise _invalid("actType 3 (GELU_ERR_FUNC) is not supported")
-    if act_type and not (kind == "a8w8" and out_name in ("float16", "bfloat16")
-                         and scale_name in ("float32", "bfloat16")):
-        raise _invalid(f"actType {act_type} ({_ACT_NAMES[act_type]}) is only supported for A8W8 with a "
-                       f"FLOAT/BFLOAT16 scale and FLOAT16/BFLOAT16 out; this call allows actType 0 only")
+    try:
+        call.check_split_item(split_item)
+        call.check_group_type(group_type)
+        call.check_group_list_type(group_list_type)
+        call.check_activation(act_type, kind, out_name, scale_name)
+    except ValueError as exc:
+        raise _invalid(str(exc)) from None
     if profile == "950" and kind == "a8w4" and group_list_type != 1:
         raise _invalid(f"A8W4 on the 950 profile needs groupListType 1 (the groupList holds counts), "
                        f"got {group_list_type}")
@@ -401,7 +328,10 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
     if pts_l is not None and len(pts_l) != 1:
         raise _invalid(f"perTokenScaleOptional must hold a single tensor, got {len(pts_l)}")
 
-    pattern = _pattern(len(xs), [w.ndim for w in ws], split_item, group_type)
+    try:
+        pattern = call.pattern(len(xs), [w.ndim for w in ws], split_item, group_type)
+    except ValueError as exc:
+        raise _invalid(str(exc)) from None
 
     # ---- x layout and dims
     for i, xd in enumerate(xs):
@@ -427,10 +357,6 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
     # ---- groupList presence, dims, length; groupListType per scenario
     n_groups = _check_group_list(group_list, pattern, group_type, group_list_type, kind, ws, w_shapes,
                                  profile)
-    if kind == "a8w4" and offset_l is None:
-        effective_glt = 1
-    else:
-        effective_glt = group_list_type
 
     # ---- splitItem vs out
     if split_item >= 2 and len(ys) != 1:
@@ -471,7 +397,7 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
             if y.ndim != 2 or y.shape[1] != n:
                 raise _invalid(f"out[{i}] must be (rows of group {i}, {n}), got {list(y.shape)}")
     else:
-        expect = golden.output_shapes([xd.shape for xd in xs], w_shapes, split_item=split_item,
+        expect = call.output_shapes([xd.shape for xd in xs], w_shapes, split_item=split_item,
                                       group_type=group_type, group_list_len=n_groups)
         got = [tuple(y.shape) for y in ys]
         if got != expect:
@@ -483,9 +409,12 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
 
     _check_params(kind, pattern, profile, xs, ws, w_shapes, transposed, n_groups, bias_l, scale_l,
                   offset_l, aq_scale, aq_offset, pts_l, out_name)
-    return GmmCall(empty=False, kind=kind, pattern=pattern, x_name=x_name, weight_name=w_name,
-                   out_name=out_name, scale_name=scale_name, pts_name=pts_name,
-                   weight_transposed=transposed, group_list_type=effective_glt)
+    return call.classify(
+        x_shapes=[d.shape for d in xs], weight_shapes=[w.shape for w in ws], x_name=x_name, weight_name=w_name,
+        out_name=out_name, scale_name=scale_name, scale_ndim=None if scale_l is None else scale_l[0].ndim,
+        pts_name=pts_name, has_antiquant_scale=aq_scale is not None, has_offset=offset_l is not None,
+        split_item=split_item, group_type=group_type, group_list_type=group_list_type, group_list_len=n_groups,
+        act_type=act_type, weight_transposed=transposed, profile=profile)
 
 
 # --------------------------------------------------------------------------- dtype tables
@@ -832,12 +761,12 @@ def _check_int4_quant_950(kind: str, ws: list[TensorDesc], w_shapes, scale_l, of
 def output_shapes(x: Sequence[TensorDesc], weight: Sequence[TensorDesc], *, split_item: int,
                   group_type: int, group_list_len: int | None = None, group_list_values=None,
                   group_list_type: int = 0) -> list[tuple[int, ...]]:
-    """Output shapes from the descriptors (golden.output_shapes on the logical weight shapes).
+    """Output shapes from the descriptors (:func:`.call.output_shapes` on the logical weight shapes).
 
     The per-group outputs of a single x split along M (splitItem 0/1) depend on
     the groupList values: pass them as ``group_list_values`` (a host array).
     Lists or ranks no output can be derived from raise Violation (161002),
-    as :func:`check` would.
+    as :func:`check` would; a call :mod:`.call` cannot classify, ValueError.
     """
     for what, values in (("x", x), ("weight", weight)):
         if not values:
@@ -849,14 +778,15 @@ def output_shapes(x: Sequence[TensorDesc], weight: Sequence[TensorDesc], *, spli
         if d.ndim < 2:
             raise _invalid(f"x[{i}] must have at least 2 dims, got {d.ndim}")
     transposed = any(w.is_transposed() for w in weight)
-    w_shapes = [logical_weight_shape(w, transposed) for w in weight]
+    w_shapes = [call.logical_weight_shape(w.shape, _name(w), transposed) for w in weight]
     x_shapes = [tuple(d.shape) for d in x]
-    if group_type == 0 and len(x) == 1 and split_item < 2:
+    if call.per_group_outputs(len(x), split_item, group_type):
         if group_list_values is None:
             raise ValueError("the per-group outputs of a single x split along M (splitItem 0/1) have as "
                              "many rows as the groupList assigns: give the groupList as a host array "
                              "or pass out")
-        ranges = golden.decode_group_list(group_list_values, group_list_type, x_shapes[0][0])
-        return [(b - a, w_shapes[e][-1]) for e, a, b in ranges]
-    return golden.output_shapes(x_shapes, w_shapes, split_item=split_item, group_type=group_type,
+        call.pattern(len(x), [len(s) for s in w_shapes], split_item, group_type)  # a list of 2-D weights
+        ranges = call.decode_group_list(group_list_values, group_list_type, x_shapes[0][0])
+        return call.split_output_shapes(ranges, w_shapes)
+    return call.output_shapes(x_shapes, w_shapes, split_item=split_item, group_type=group_type,
                                 group_list_len=group_list_len)
