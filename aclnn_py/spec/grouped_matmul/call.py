@@ -123,7 +123,7 @@ def classify(*, x_shapes: Sequence[Sequence[int]], weight_shapes: Sequence[Seque
     dtype (:func:`default_out_name`); ``scale_ndim`` is the rank of the first
     scale tensor.
     """
-    kinds = pattern(len(x_shapes), [len(s) for s in weight_shapes], split_item, group_type)
+    layout = pattern(len(x_shapes), [len(s) for s in weight_shapes], split_item, group_type)
     w_shapes = tuple(logical_weight_shape(s, weight_name, weight_transposed) for s in weight_shapes)
     kind = scenario(x_name, weight_name, scale_dtype=scale_name,
                     scale_group_ndim=0 if scale_ndim is None else scale_group_ndim(
@@ -134,15 +134,15 @@ def classify(*, x_shapes: Sequence[Sequence[int]], weight_shapes: Sequence[Seque
         if out_name is None:
             raise ValueError(f"out_dtype is required for the quantized scenario {kind!r}")
     check_activation(act_type, kind, out_name, scale_name)
-    x_shapes = tuple(tuple(s) for s in x_shapes)
-    outs = None if kinds == "m_split" else tuple(output_shapes(
-        x_shapes, w_shapes, split_item=split_item, group_type=group_type, group_list_len=group_list_len))
-    return GmmCall(empty=False, kind=kind, pattern=kinds, x_name=x_name, weight_name=weight_name,
+    xs = tuple(tuple(s) for s in x_shapes)
+    outs = None if layout == "m_split" else tuple(output_shapes(
+        xs, w_shapes, split_item=split_item, group_type=group_type, group_list_len=group_list_len))
+    return GmmCall(empty=False, kind=kind, pattern=layout, x_name=x_name, weight_name=weight_name,
                    out_name=out_name, scale_name=scale_name, pts_name=pts_name,
                    weight_transposed=weight_transposed,
                    group_list_type=effective_group_list_type(kind, has_offset, group_list_type, profile),
                    split_item=split_item, group_type=group_type, act_type=act_type, profile=profile,
-                   x_shapes=x_shapes, weight_shapes=w_shapes, out_shapes=outs)
+                   x_shapes=xs, weight_shapes=w_shapes, out_shapes=outs)
 
 
 # --------------------------------------------------------------------------- attributes
