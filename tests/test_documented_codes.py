@@ -246,7 +246,7 @@ def test_a_bug_in_a_stream_task_is_reported_with_its_location(stream, monkeypatc
     def broken(*args, **kwargs):
         raise KeyError("injected")
 
-    monkeypatch.setattr(mock_op.golden, "grouped_matmul", broken)
+    monkeypatch.setattr(mock_op.golden, "compute", broken)
     args = stacked()
     grouped_matmul_v5(args["x"], args["weight"], group_list=np.array([1, 2, 4]), split_item=3, group_type=0,
                       stream=stream)

@@ -424,6 +424,36 @@ def test_group_list_is_read_when_the_work_runs(a2, rng):
         a2.synchronize()
 
 
+@pytest.mark.parametrize("pattern", ["m_single", "m_split"])
+def test_the_mock_decodes_the_group_list_once(a2, rng, monkeypatch, pattern):
+    """The work decodes the device groupList once and hands the ranges to the golden."""
+    from aclnn_py.spec.grouped_matmul import call
+    decoded = []
+    decode = call.decode_group_list
+
+    def counting(*args, **kwargs):
+        decoded.append(args)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(call, "decode_group_list", counting)
+    x = floats(rng, (M, 16), np.float16)
+    w = floats(rng, (3, 16, 8), np.float16)
+    counts = np.array([2, 0, 5], np.int64)
+    if pattern == "m_single":
+        weight, kw = [w], dict(split_item=3, out=[dev(np.full((M, 8), SENTINEL, np.float16))])
+    else:
+        weight, kw = list(w), dict(split_item=0, out=[dev(np.zeros((c, 8), np.float16)) for c in counts])
+    outs = grouped_matmul_v5([x], weight, stream=a2, group_list=dev(counts), group_list_type=1, group_type=0, **kw)
+    a2.synchronize()
+    assert len(decoded) == 1
+    monkeypatch.undo()
+    initial = [np.full((M, 8), SENTINEL, np.float16)] if pattern == "m_single" else None
+    golden = grouped_matmul([x], weight, group_list=counts, group_list_type=1, group_type=0,
+                            split_item=kw["split_item"], out=initial)
+    for out, expect in zip(outs, golden):
+        np.testing.assert_array_equal(out.to_numpy(), expect)
+
+
 # --------------------------------------------------------------------------- 950 scenarios
 
 @pytest.mark.parametrize("x_name, scale_kind, with_pts, out", [

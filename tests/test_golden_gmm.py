@@ -1,4 +1,5 @@
-"""aclnn_py.spec.grouped_matmul.golden against an independent brute-force reference.
+"""aclnn_py.spec.grouped_matmul.golden (and the classification it uses, .call) against an
+independent brute-force reference.
 
 The reference below loops over rows / groups / columns in Python with float64
 or exact integer sums and makes every rounding point explicit with np.float16,
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 
 from aclnn_py.spec import codecs
-from aclnn_py.spec.grouped_matmul.golden import decode_group_list, grouped_matmul, output_shapes, scenario
+from aclnn_py.spec.grouped_matmul.call import decode_group_list, output_shapes, scenario
+from aclnn_py.spec.grouped_matmul.golden import grouped_matmul
 from aclnn_py.spec.precision import assert_close
 from aclnn_py.spec.quant_params import trans_quant_param
 
@@ -241,7 +243,7 @@ def test_a8w8_rejections(rng):
     x, w, out, _, kwargs = a8w8_float_setup(rng, "fp32_scale_int_bias_fp16")
     with pytest.raises(ValueError, match="actType 3"):
         run_grouped(0, x, w, out_name=out, act_type=3, **kwargs)
-    with pytest.raises(ValueError, match="activation"):
+    with pytest.raises(ValueError, match=r"actType 1 \(RELU\) is only supported for A8W8"):
         grouped_matmul([x], [w], group_list=GROUP_LISTS[0], split_item=2, group_type=0,
                        act_type=1, out_dtype="int32")
     with pytest.raises(ValueError, match="packed scale"):
@@ -643,11 +645,14 @@ def test_pattern_single_x_weight_list(rng):
 def test_pattern_single_x_split_outputs(rng):
     x = small_ints(rng, (M, 16), np.float32)
     w = small_ints(rng, (4, 16, 8), np.float32)
-    ys = grouped_matmul([x], [w], group_list=np.array([2, 0, 3, 1]), group_list_type=1,
+    ys = grouped_matmul([x], list(w), group_list=np.array([2, 0, 3, 1]), group_list_type=1,
                         split_item=0, group_type=0)
     assert [y.shape for y in ys] == [(2, 8), (0, 8), (3, 8), (1, 8)]
     for y, (e, a, b) in zip(ys, [(0, 0, 2), (1, 2, 2), (2, 2, 5), (3, 5, 6)]):
         np.testing.assert_array_equal(y, nonquant_ref(x[a:b], w[e]))
+    with pytest.raises(ValueError, match="needs a list of 2-D weights"):  # as the rules: not a stacked weight
+        grouped_matmul([x], [w], group_list=np.array([2, 0, 3, 1]), group_list_type=1,
+                       split_item=0, group_type=0)
 
 
 def test_pattern_k_grouped_single_weight(rng):
@@ -715,6 +720,8 @@ def test_output_shapes():
                          group_list_len=3, weight_dtype="int32",
                          weight_transposed=True) == [(11, 16)]
     with pytest.raises(ValueError, match="groupList"):
+        output_shapes([(11, 16)], [(16, 8)] * 4, split_item=0, group_type=0, group_list_len=4)
+    with pytest.raises(ValueError, match="needs a list of 2-D weights"):
         output_shapes([(11, 16)], [(4, 16, 8)], split_item=0, group_type=0, group_list_len=4)
     with pytest.raises(ValueError, match="groupList length"):
         output_shapes([(5, 40)], [(40, 6)], split_item=2, group_type=2, group_list_len=None)

@@ -28,7 +28,7 @@ from .._ffi import ffi
 from .._loader import library
 from ..spec.descriptors import TensorDesc
 from ..errors import AclnnParamError, ArgumentError, raising
-from ..spec.grouped_matmul import golden
+from ..spec.grouped_matmul import call
 from ..spec.grouped_matmul import rules
 from ..runtime import Stream
 from ..tensor import IntArray, Tensor, TensorList
@@ -79,12 +79,13 @@ def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_s
     w_name = dtypes.name(weight[0].desc.dtype)
     scale_name = dtypes.name(scale[0].desc.dtype) if scale else None
     try:
-        kind = golden.scenario(x_name, w_name, scale_dtype=scale_name,
-                               has_antiquant_scale=antiquant_scale is not None)
+        kind = call.scenario(x_name, w_name, scale_dtype=scale_name,
+                             has_antiquant_scale=antiquant_scale is not None)
     except ValueError:
         return dtypes.from_name(x_name)
-    if kind in ("nonquant", "a16w8", "a16w4", "weight_fp8"):
-        return dtypes.from_name(x_name)
+    name = call.default_out_name(kind, x_name)
+    if name is not None:
+        return dtypes.from_name(name)
     raise ArgumentError("out_dtype", f"required for the quantized scenario {kind} (e.g. 'bfloat16')")
 
 
@@ -99,7 +100,7 @@ def _output_shapes(xs, ws, gl, group_host, split_item, group_type, group_list_ty
     except AclnnParamError:
         raise
     except ValueError as exc:
-        if group_type == 0 and len(xs) == 1 and split_item in (0, 1) and group_host is None:
+        if call.per_group_outputs(len(xs), split_item, group_type) and group_host is None:
             raise ArgumentError("out", str(exc)) from None
         raise AclnnParamError(rules.INVALID, rules.FUNCTION, str(exc)) from None
     return shapes

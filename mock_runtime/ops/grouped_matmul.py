@@ -1,17 +1,20 @@
 """aclnnGroupedMatmulV5 in the mock: rules at GetWorkspaceSize, the golden's math on the stream.
 
 Phase 1 runs :func:`aclnn_py.spec.grouped_matmul.rules.check` with the profile of
-the SoC chosen at aclInit, proves every tensor inside live device memory
-(:mod:`mock_runtime.core.tensor_io`: a NULL data address 161001; a freed,
-foreign or too small allocation, or an impossible layout 161002) and records
-the descriptors. The queued work
-(:func:`_run`, on the stream's worker thread) reads the inputs from device
-memory -- the groupList included, so a groupList written by earlier work on
-the same stream is seen -- and calls :func:`aclnn_py.spec.grouped_matmul.golden.
-grouped_matmul` with the profile's formulas (A8W4 differs between Atlas A2/A3
-and the Ascend 950). ND inputs are read as zero-copy views of device memory; the
-golden cuts them into per-group views. Rows a groupList leaves out are not
-written, so the output keeps its previous contents there.
+the SoC chosen at aclInit (which returns the call's
+:class:`~aclnn_py.spec.grouped_matmul.call.GmmCall`), proves every tensor inside
+live device memory (:mod:`mock_runtime.core.tensor_io`: a NULL data address
+161001; a freed, foreign or too small allocation, or an impossible layout
+161002) and records the descriptors. The queued work (:func:`_run`, on the
+stream's worker thread) reads the inputs from device memory -- the groupList
+included, so a groupList written by earlier work on the same stream is seen --
+decodes the groupList once (:func:`~aclnn_py.spec.grouped_matmul.call.group_ranges`)
+and hands the call and the ranges to
+:func:`aclnn_py.spec.grouped_matmul.golden.compute`, whose formulas follow the
+call's profile (A8W4 differs between Atlas A2/A3 and the Ascend 950). ND inputs
+are read as zero-copy views of device memory; the golden cuts them into
+per-group views. Rows a groupList leaves out are not written, so the output
+keeps its previous contents there.
 
 Workspace: 16 MiB (CANN's system workspace size) for a non-empty call, 0 for an
 all-empty one. Invalid device data found when the work runs (a groupList whose
@@ -26,6 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from aclnn_py.spec.descriptors import TensorDesc
+from aclnn_py.spec.grouped_matmul import call as classification
 from aclnn_py.spec.grouped_matmul import golden
 from aclnn_py.spec.grouped_matmul import rules
 from mock_runtime.core import objects, tensor_io
@@ -69,9 +73,8 @@ def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset
     if call.empty:
         return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
                                 inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, attrs=attrs, labels=LABELS)
-    profile = settings.profile
     return objects.Executor(op=OP, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call, attrs, profile),
+                            inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call),
                             attrs=attrs, labels=LABELS)
 
 
@@ -87,36 +90,28 @@ def _aicore(message: str) -> MockError:
 
 # --------------------------------------------------------------------------- the work
 
-def _run(params: dict[str, object], call: rules.GmmCall, attrs: dict[str, int], profile: str) -> None:
+def _run(params: dict[str, object], call: classification.GmmCall) -> None:
     arrays = {name: _read_list(params[name], LABELS.get(name, name)) for name in _LISTS}
     gl_desc = params["group_list"]
     group_list = None if gl_desc is None else tensor_io.read(gl_desc, "groupListOptional")  # device data, read now
     outs: list[TensorDesc] = list(params["out"])  # type: ignore[arg-type]
-    group_list_type = call.group_list_type
-    group_type, split_item = attrs["group_type"], attrs["split_item"]
-    written_rows = None
-    if group_list is not None and call.pattern in ("m_single", "m_split"):
-        try:
-            ranges = golden.decode_group_list(group_list, group_list_type, outs[0].shape[0]
-                                              if call.pattern == "m_single" else arrays["x"][0].shape[0])
-        except ValueError as exc:
-            raise _aicore(f"invalid groupList on the device: {exc}") from None
-        if call.pattern == "m_single":
-            written_rows = ranges[-1][2] if ranges else 0
-        else:
-            got = [o.shape[0] for o in outs]
-            rows = [b - a for _, a, b in ranges]
-            if got != rows:
-                raise _aicore(f"groupList assigns {rows} rows to the groups but the out tensors have {got}")
     try:
-        results = golden.grouped_matmul(
-            arrays["x"], arrays["weight"], bias=arrays["bias"], scale=arrays["scale"], offset=arrays["offset"],
+        ranges = classification.group_ranges(call, group_list)
+    except ValueError as exc:
+        raise _aicore(f"invalid groupList on the device: {exc}") from None
+    written_rows = None
+    if ranges is not None and call.pattern == "m_single":
+        written_rows = ranges[-1][2] if ranges else 0
+    if ranges is not None and call.pattern == "m_split":
+        got = [o.shape[0] for o in outs]
+        rows = [b - a for _, a, b in ranges]
+        if got != rows:
+            raise _aicore(f"groupList assigns {rows} rows to the groups but the out tensors have {got}")
+    try:
+        results = golden.compute(
+            call, arrays["x"], arrays["weight"], bias=arrays["bias"], scale=arrays["scale"], offset=arrays["offset"],
             antiquant_scale=arrays["antiquant_scale"], antiquant_offset=arrays["antiquant_offset"],
-            per_token_scale=arrays["per_token_scale"], group_list=group_list, split_item=split_item,
-            group_type=group_type, group_list_type=group_list_type, act_type=attrs["act_type"],
-            out_dtype=call.out_name, weight_transposed=call.weight_transposed, x_dtype=call.x_name,
-            weight_dtype=call.weight_name, scale_dtype=call.scale_name, per_token_scale_dtype=call.pts_name,
-            profile=profile)
+            per_token_scale=arrays["per_token_scale"], ranges=ranges)
     except ValueError as exc:
         raise _aicore(f"the kernel rejected the device data: {exc}") from None
     for i, (desc, values) in enumerate(zip(outs, results)):

@@ -1,2 +1,2 @@
-"""aclnnGroupedMatmulV5: the rules of GetWorkspaceSize (:mod:`.rules`) and the golden
-reference (:mod:`.golden`)."""
+"""aclnnGroupedMatmulV5: what a call is (:mod:`.call`, the one classification), the rules
+of GetWorkspaceSize (:mod:`.rules`) and the golden reference (:mod:`.golden`)."""

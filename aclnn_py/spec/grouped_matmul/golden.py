@@ -1,12 +1,16 @@
 """Golden reference of aclnnGroupedMatmulV5 (grouped matrix multiplication).
 
+Compute only: a call is classified by :mod:`.call` (:func:`compute` takes its
+:class:`~.call.GmmCall` and the decoded groupList, as the mock does;
+:func:`grouped_matmul` classifies host arrays with the same code first).
+
 Weights are LOGICAL: (K, N) per tensor or (E, K, N) as one tensor, whatever
 their storage (the caller un-transposes views). ``weight_transposed`` only says
 how MX / per-block scale tensors are laid out and along which axis an INT32
 weight packs its eight int4 values (the storage last axis: N, or K when
 transposed).
 
-Grouping (groupList decoded by :func:`decode_group_list`)
+Grouping (groupList decoded by :func:`~.call.decode_group_list`)
     groupType -1: y_t = f(x_t, w_t) for every tensor pair.
     groupType 0:  rows [a_i, b_i) of x use weight e_i; rows past the groupList
                   total are not written (they keep ``out``'s contents).
@@ -19,7 +23,7 @@ for float inputs), s = scale, pts = perTokenScale, b = bias, every parameter
 picked for group i (a stacked (E, ...) tensor is indexed by the weight index,
 a tensor list by position), cast = round half to even to the output dtype.
 
-Scenarios (:func:`scenario`) and formulas:
+Scenarios (:func:`~.call.scenario`) and formulas:
 
 nonquant
     y = cast(acc + f32(b)).
@@ -103,7 +107,6 @@ Choices where the documentation leaves it open (UNCONFIRMED in the notes):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
@@ -114,167 +117,17 @@ from .. import codecs, soc
 from ..matmul import float_matmul, int_matmul
 from ..precision import round_to
 from ..quant_params import decode_offset, decode_scale
+from . import call as classification
+from .call import GmmCall
 
-__all__ = ["decode_group_list", "grouped_matmul", "output_shapes", "scenario"]
+__all__ = ["compute", "grouped_matmul"]
 
 ArrayList = Sequence[np.ndarray] | None
 
-_FLOATS = ("float16", "bfloat16", "float32")
-_FP8 = ("float8_e4m3fn", "float8_e5m2", "hifloat8")
-_LOW_FLOATS = _FP8 + ("float4_e2m1",)
 _PACKED = ("uint64", "int64")
-_WEIGHT_ONLY = {"int8": "a16w8", "int4": "a16w4", "float8_e4m3fn": "weight_fp8",
-                "float8_e5m2": "weight_fp8", "hifloat8": "weight_fp8"}
-_INTEGER = {("int8", "int8"): "a8w8", ("int8", "int4"): "a8w4", ("int4", "int4"): "a4w4"}
 _K_GROUPED_KINDS = ("nonquant", "a8w8", "quant_fp8")
 _MX_BLOCK = 32
 _PERBLOCK = 128
-
-
-# --------------------------------------------------------------------------- groupList
-
-def decode_group_list(group_list: np.ndarray, group_list_type: int,
-                      num_rows: int) -> list[tuple[int, int, int]]:
-    """Decode a groupList into (weight_index, start, stop) ranges of the grouped axis.
-
-    Type 0: non-decreasing cumulative sums, entry i covers [c[i-1], c[i]) with
-    weight i. Type 1: non-negative counts, offsets are their running sum. Type 2:
-    [E, 2] (index, count) rows consumed in order from row 0, stopping at the first
-    count <= 0. The covered total may not exceed ``num_rows`` (ValueError).
-    """
-    values = np.asarray(group_list, dtype=np.int64)
-    if group_list_type == 2:
-        if values.ndim != 2 or values.shape[1] != 2:
-            raise ValueError(f"groupList must have shape [E, 2] for groupListType 2, "
-                             f"got {values.shape}")
-        ranges = _pair_ranges(values)
-    elif group_list_type in (0, 1):
-        if values.ndim != 1:
-            raise ValueError(f"groupList must be 1-D for groupListType {group_list_type}, "
-                             f"got shape {values.shape}")
-        if np.any(values < 0):
-            raise ValueError("groupList values must be non-negative")
-        if group_list_type == 0 and np.any(np.diff(values) < 0):
-            raise ValueError("groupList must be non-decreasing for groupListType 0 "
-                             "(cumulative sums)")
-        stops = values if group_list_type == 0 else np.cumsum(values)
-        starts = np.concatenate(([0], stops[:-1]))
-        ranges = [(i, int(a), int(b)) for i, (a, b) in enumerate(zip(starts, stops))]
-    else:
-        raise ValueError(f"groupListType must be 0, 1 or 2, got {group_list_type}")
-    total = ranges[-1][2] if ranges else 0
-    if total > num_rows:
-        raise ValueError(f"groupList covers {total} rows but the grouped axis has only "
-                         f"{num_rows}: its total must not exceed the grouped axis length")
-    return ranges
-
-
-def _pair_ranges(pairs: np.ndarray) -> list[tuple[int, int, int]]:
-    """Ranges of groupListType 2 (index, count) pairs, up to the first count <= 0."""
-    ranges, start = [], 0
-    for index, count in pairs.tolist():
-        if count <= 0:
-            break
-        if index < 0:
-            raise ValueError(f"groupList group index must be non-negative, got {index}")
-        ranges.append((index, start, start + count))
-        start += count
-    return ranges
-
-
-# --------------------------------------------------------------------------- shapes
-
-def _pattern(n_x: int, weight_ndims: Sequence[int], split_item: int, group_type: int) -> str:
-    """Name the tensor-count pattern of a call (how x, weight and y correspond)."""
-    if split_item not in (0, 1, 2, 3):
-        raise ValueError(f"splitItem must be 0..3, got {split_item}")
-    single_out = split_item >= 2
-    all_2d = all(nd == 2 for nd in weight_ndims)
-    if group_type == 2:
-        if n_x == 1 and len(weight_ndims) == 1 and all_2d and single_out:
-            return "k_stack"
-        if n_x == 1 and all_2d and not single_out:
-            return "k_split"
-        raise ValueError("groupType 2 needs a single x with either a single 2-D weight and "
-                         "splitItem 2/3, or a list of 2-D weights and splitItem 0/1")
-    if group_type not in (-1, 0):
-        raise ValueError(f"groupType must be -1, 0 or 2, got {group_type}")
-    if group_type == 0 and n_x == 1:
-        if len(weight_ndims) != 1 and not all_2d:
-            raise ValueError("a weight list must hold 2-D (K, N) tensors")
-        return "m_single" if single_out else "m_split"
-    if n_x != len(weight_ndims) or not all_2d:
-        raise ValueError(f"{n_x} x tensors need as many 2-D weights, got ranks "
-                         f"{list(weight_ndims)}")
-    return "concat" if single_out else "per_tensor"
-
-
-def _unpacked_shape(shape: Sequence[int], weight_dtype: str | None,
-                    transposed: bool) -> tuple[int, ...]:
-    """Logical weight shape, with an INT32-packed axis counted in int4 elements."""
-    dims = list(shape)
-    if weight_dtype == "int32":
-        dims[-2 if transposed else -1] *= 8
-    return tuple(dims)
-
-
-def output_shapes(x_shapes: Sequence[Sequence[int]], weight_shapes: Sequence[Sequence[int]],
-                  *, split_item: int, group_type: int, group_list_len: int | None,
-                  weight_transposed: bool = False,
-                  weight_dtype: str | None = None) -> list[tuple[int, ...]]:
-    """Output shapes from the input shapes alone (the groupList values are not needed).
-
-    Weight shapes are logical ((K, N) / (E, K, N)); with ``weight_dtype='int32'``
-    the packed axis (N, or K when transposed) counts 8 int4 values per element.
-    The per-group output list of a single x grouped along M depends on the
-    groupList values and raises ValueError.
-    """
-    w_shapes = [_unpacked_shape(s, weight_dtype, weight_transposed) for s in weight_shapes]
-    pattern = _pattern(len(x_shapes), [len(s) for s in w_shapes], split_item, group_type)
-    ns = [s[-1] for s in w_shapes]
-    if pattern == "per_tensor":
-        return [tuple(xs[:-1]) + (n,) for xs, n in zip(x_shapes, ns)]
-    if pattern == "k_split":
-        return [(x_shapes[0][0], n) for n in ns]
-    if pattern == "m_split":
-        raise ValueError("the outputs of a single x split along M with splitItem 0/1 have "
-                         "as many rows as the groupList assigns to each group")
-    if len(set(ns)) != 1:
-        raise ValueError(f"a single output needs weights with equal N, got {ns}")
-    if pattern == "concat":
-        return [(sum(math.prod(xs[:-1]) for xs in x_shapes), ns[0])]
-    if pattern == "m_single":
-        return [(x_shapes[0][0], ns[0])]
-    if group_list_len is None:
-        raise ValueError("groupType 2 with a single weight needs the groupList length")
-    return [(group_list_len, x_shapes[0][0], ns[0])]
-
-
-# --------------------------------------------------------------------------- scenario
-
-def scenario(x_dtype: str, weight_dtype: str, *, scale_dtype: str | None = None,
-             scale_group_ndim: int = 1, has_antiquant_scale: bool = False) -> str:
-    """Classify a call by its dtypes (CANN names; weight 'int32' = packed int4).
-
-    ``scale_group_ndim`` is the rank of one group's scale (2 for the per-block
-    FLOAT32 scale [ceil(K/128), ceil(N/128)] that selects 'pergroup_perblock').
-    """
-    w = "int4" if weight_dtype == "int32" else weight_dtype
-    if x_dtype in _FLOATS and w == x_dtype and not has_antiquant_scale:
-        return "nonquant"
-    if x_dtype in ("float16", "bfloat16") and w in _WEIGHT_ONLY and has_antiquant_scale:
-        return _WEIGHT_ONLY[w]
-    if has_antiquant_scale:
-        raise ValueError(f"antiquantScale belongs to weight-only quantization (FP16/BF16 x "
-                         f"with an INT8/INT4/FP8/HiF8 weight), not x {x_dtype} / weight {w}")
-    if (x_dtype, w) in _INTEGER:
-        return _INTEGER[(x_dtype, w)]
-    if x_dtype in _LOW_FLOATS and w in _LOW_FLOATS and scale_dtype == "float8_e8m0":
-        return "mx"
-    if x_dtype in _FP8 and w in _FP8:
-        return "pergroup_perblock" if scale_group_ndim == 2 else "quant_fp8"
-    raise ValueError(f"unsupported x/weight dtypes {x_dtype}/{w} (a weight-only "
-                     f"quantized weight also needs antiquantScale)")
 
 
 # --------------------------------------------------------------------------- plan
@@ -291,25 +144,24 @@ class _Unit:
     dest: int | slice | EllipsisType  # index into that output
 
 
-def _check_sizes(group_list: np.ndarray, group_list_type: int, sizes: list[int],
-                 what: str) -> None:
+Ranges = Sequence[tuple[int, int, int]]
+
+
+def _check_sizes(ranges: Ranges, sizes: list[int], what: str) -> None:
     """A groupList given for per-tensor inputs must match their sizes."""
-    ranges = decode_group_list(group_list, group_list_type, sum(sizes))
     if [b - a for _, a, b in ranges] != sizes:
         raise ValueError(f"groupList sizes {[b - a for _, a, b in ranges]} do not match "
                          f"the {what} sizes {sizes}")
 
 
-def _plan(pattern: str, xs: list[np.ndarray], ws: list[np.ndarray],
-          group_list: np.ndarray | None, group_list_type: int, group_type: int) -> list[_Unit]:
+def _plan(call: GmmCall, xs: list[np.ndarray], ws: list[np.ndarray], ranges: Ranges | None) -> list[_Unit]:
     """Cut the call into matmul units (views of x, never copies)."""
+    pattern = call.pattern
     if pattern in ("per_tensor", "concat"):
-        if group_type == -1 and group_list is not None:
-            raise ValueError("groupList must be null when groupType is -1")
         x2d = [x.reshape(-1, x.shape[-1]) for x in xs]
         sizes = [x.shape[0] for x in x2d]
-        if group_list is not None:
-            _check_sizes(group_list, group_list_type, sizes, "x row")
+        if ranges is not None:
+            _check_sizes(ranges, sizes, "x row")
         offsets = np.cumsum([0] + sizes).tolist()
         return [_Unit(t, x, ws[t], slice(offsets[t], offsets[t + 1]),
                       t if pattern == "per_tensor" else 0,
@@ -318,26 +170,25 @@ def _plan(pattern: str, xs: list[np.ndarray], ws: list[np.ndarray],
     x = xs[0]
     if pattern == "k_split":
         sizes = [w.shape[0] for w in ws]
-        if group_list is not None:
-            _check_sizes(group_list, group_list_type, sizes, "weight K")
+        if ranges is not None:
+            _check_sizes(ranges, sizes, "weight K")
         offsets = np.cumsum([0] + sizes).tolist()
         if offsets[-1] > x.shape[1]:
             raise ValueError(f"the weights' K sizes {sizes} exceed the K={x.shape[1]} of x")
         return [_Unit(i, x[:, offsets[i]:offsets[i + 1]], w, slice(None), i, ...)
                 for i, w in enumerate(ws)]
-    if group_list is None:
+    if ranges is None:
         raise ValueError("groupList is required for a single x grouped along M or K")
-    if pattern in ("k_stack", "m_split") and group_list_type == 2:
+    if pattern in ("k_stack", "m_split") and call.group_list_type == 2:
         raise ValueError(f"groupListType 2 is not supported for the {pattern} pattern")
     if pattern == "k_stack":
         w = ws[0]
         if w.shape[0] != x.shape[1]:
             raise ValueError(f"weight K {w.shape[0]} differs from x K {x.shape[1]}")
-        return [_Unit(i, x[:, a:b], w[a:b], slice(None), 0, i)
-                for i, a, b in decode_group_list(group_list, group_list_type, x.shape[1])]
+        return [_Unit(i, x[:, a:b], w[a:b], slice(None), 0, i) for i, a, b in ranges]
     experts = list(ws[0]) if ws[0].ndim == 3 else ws
     units = []
-    for j, (e, a, b) in enumerate(decode_group_list(group_list, group_list_type, x.shape[0])):
+    for j, (e, a, b) in enumerate(ranges):
         if e >= len(experts):
             raise ValueError(f"groupList refers to group {e} but there are only "
                              f"{len(experts)} weights")
@@ -350,7 +201,7 @@ def _plan(pattern: str, xs: list[np.ndarray], ws: list[np.ndarray],
 # --------------------------------------------------------------------------- call state
 
 @dataclass(frozen=True)
-class _Call:
+class _Inputs:
     """Everything the per-scenario kernels need besides the unit itself."""
 
     x_name: str
@@ -399,7 +250,7 @@ def _float_bias(values: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
 
 # --------------------------------------------------------------------------- kernels
 
-def _nonquant(u: _Unit, c: _Call) -> np.ndarray:
+def _nonquant(u: _Unit, c: _Inputs) -> np.ndarray:
     acc = float_matmul(_f32(u.x, c.x_name), _f32(u.w, c.w_name))
     return _float_bias(acc, c.pick(c.bias, u.index))
 
@@ -427,7 +278,7 @@ def _antiquant_weight(w32: np.ndarray, scale: np.ndarray, offset: np.ndarray | N
     return round_to(v * _f32(s), x_name)
 
 
-def _weight_only(u: _Unit, c: _Call) -> np.ndarray:
+def _weight_only(u: _Unit, c: _Inputs) -> np.ndarray:
     scale = c.pick(c.antiquant_scale, u.index)
     w = _antiquant_weight(_f32(u.w, c.w_name), scale, c.pick(c.antiquant_offset, u.index),
                           c.x_name)
@@ -447,7 +298,7 @@ def _requant(acc: np.ndarray, packed: np.ndarray | None, name: str | None) -> np
     return np.clip(t, -128, 127).astype(np.int8)
 
 
-def _quant(u: _Unit, c: _Call) -> np.ndarray:
+def _quant(u: _Unit, c: _Inputs) -> np.ndarray:
     """a8w8 / quant_fp8: dequantize (or requantize) the accumulator."""
     if c.x_name == "int8":
         acc = int_matmul(u.x, u.w)
@@ -486,18 +337,18 @@ def _fp16_group_sum(x: np.ndarray, w: np.ndarray, scale: np.ndarray) -> np.ndarr
     return total
 
 
-def _fixpipe_dequant(u: _Unit, c: _Call) -> np.ndarray:
+def _fixpipe_dequant(u: _Unit, c: _Inputs) -> np.ndarray:
     """f32 of the fp16 k-group sums of x @ w, each group scaled by its fp19 packed scale."""
     scale = decode_scale(c.pick(c.scale, u.index)).reshape(-1, u.w.shape[1])
     return _fp16_group_sum(u.x, u.w, scale).astype(np.float32)
 
 
-def _per_token(v: np.ndarray, u: _Unit, c: _Call) -> np.ndarray:
+def _per_token(v: np.ndarray, u: _Unit, c: _Inputs) -> np.ndarray:
     pts = c.token_scale(u)
     return v if pts is None else v * pts
 
 
-def _plus_offset(v: np.ndarray, u: _Unit, c: _Call) -> np.ndarray:
+def _plus_offset(v: np.ndarray, u: _Unit, c: _Inputs) -> np.ndarray:
     """v + rowsum(x)[m] * offset[n] (A8W4 asymmetric quantization; no offset: v)."""
     offset = c.pick(c.offset, u.index)
     if offset is None:
@@ -506,7 +357,7 @@ def _plus_offset(v: np.ndarray, u: _Unit, c: _Call) -> np.ndarray:
     return v + rowsum[:, None] * _f32(offset).reshape(-1)
 
 
-def _a4w4(u: _Unit, c: _Call) -> np.ndarray:
+def _a4w4(u: _Unit, c: _Inputs) -> np.ndarray:
     return _per_token(_fixpipe_dequant(u, c), u, c)
 
 
@@ -515,7 +366,7 @@ def _low32_float(packed: np.ndarray) -> np.ndarray:
     return (packed.view(np.uint64) & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.float32)
 
 
-def _a8w4(u: _Unit, c: _Call) -> np.ndarray:
+def _a8w4(u: _Unit, c: _Inputs) -> np.ndarray:
     x = u.x
     rows, n = x.shape[0], u.w.shape[1]
     halves = np.concatenate([x >> 4, (x & 0xF) - 8])  # int8 nibbles in [-8, 7]
@@ -525,11 +376,11 @@ def _a8w4(u: _Unit, c: _Call) -> np.ndarray:
     return _per_token(_plus_offset(v, u, c), u, c)
 
 
-def _a8w4_950(u: _Unit, c: _Call) -> np.ndarray:
+def _a8w4_950(u: _Unit, c: _Inputs) -> np.ndarray:
     return _per_token(_plus_offset(_fixpipe_dequant(u, c), u, c), u, c)
 
 
-def _mx(u: _Unit, c: _Call) -> np.ndarray:
+def _mx(u: _Unit, c: _Inputs) -> np.ndarray:
     k = u.x.shape[1]
     blocks = -(-k // _MX_BLOCK)
     sx = _f32(c.per_token_scale[0], c.pts_name)
@@ -544,7 +395,7 @@ def _mx(u: _Unit, c: _Call) -> np.ndarray:
     return _float_bias(float_matmul(x, w), c.pick(c.bias, u.index))
 
 
-def _perblock(u: _Unit, c: _Call) -> np.ndarray:
+def _perblock(u: _Unit, c: _Inputs) -> np.ndarray:
     x, w = _f32(u.x, c.x_name), _f32(u.w, c.w_name)
     k, n = w.shape
     sx = _f32(c.per_token_scale[0], c.pts_name)[u.rows]
@@ -582,7 +433,7 @@ _ACTIVATIONS: dict[int, Callable[[np.ndarray], np.ndarray]] = {
     5: _silu,
 }
 
-_KERNELS: dict[str, Callable[[_Unit, _Call], np.ndarray]] = {
+_KERNELS: dict[str, Callable[[_Unit, _Inputs], np.ndarray]] = {
     "nonquant": _nonquant,
     "a16w8": _weight_only,
     "a16w4": _weight_only,
@@ -598,7 +449,7 @@ _KERNELS_950 = {**_KERNELS, "a8w4": _a8w4_950}
 _PROFILES = tuple(soc.PROFILES.values())
 
 
-# --------------------------------------------------------------------------- entry point
+# --------------------------------------------------------------------------- entry points
 
 def _logical_weight(w: np.ndarray, name: str, transposed: bool) -> np.ndarray:
     """Unpack an INT32 weight (8 int4 per int32 along the storage last axis)."""
@@ -610,30 +461,14 @@ def _logical_weight(w: np.ndarray, name: str, transposed: bool) -> np.ndarray:
     return codecs.unpack_int32_to_int4(w)
 
 
-def _output_name(kind: str, x_name: str, out_dtype: str | None, out: ArrayList) -> str:
-    if out_dtype is not None:
-        name = out_dtype
-    elif out:
-        name = codecs.name_of(out[0])
-    elif kind in ("nonquant", "a16w8", "a16w4", "weight_fp8"):
-        name = x_name
-    else:
-        raise ValueError(f"out_dtype is required for the quantized scenario {kind!r}")
+def _check_modelled(call: GmmCall, offset: ArrayList, per_token_scale: ArrayList) -> None:
+    """What this golden computes: its output dtypes, K grouping, the inputs each formula reads."""
+    name, kind = call.out_name, call.kind
     if name in ("int8", "int32") and kind != "a8w8":
         raise ValueError(f"{name} output is only produced by INT8 x/weight (a8w8), not {kind}")
-    if name not in ("int8", "int32") + _FLOATS:
+    if name not in ("int8", "int32") + classification.FLOATS:
         raise ValueError(f"unsupported output dtype {name!r}")
-    return name
-
-
-def _check_call(kind: str, out_name: str, act_type: int, k_grouped: bool,
-                offset: ArrayList, per_token_scale: ArrayList) -> None:
-    if act_type not in _ACTIVATIONS:
-        raise ValueError(f"actType {act_type} is not supported (0 none, 1 relu, 2 gelu_tanh, "
-                         f"4 fast_gelu, 5 silu; 3 gelu_erf is unsupported)")
-    if act_type and not (kind == "a8w8" and out_name in ("float16", "bfloat16")):
-        raise ValueError("an activation needs INT8 x/weight with float16/bfloat16 output")
-    if k_grouped and kind not in _K_GROUPED_KINDS:
+    if call.group_type == 2 and kind not in _K_GROUPED_KINDS:
         raise ValueError(f"groupType 2 (K grouping) is not modelled for {kind}")
     if offset is not None and kind != "a8w4":
         raise ValueError("offsetOptional is only used by A8W4 (INT8 x, INT4 weight)")
@@ -641,22 +476,57 @@ def _check_call(kind: str, out_name: str, act_type: int, k_grouped: bool,
         raise ValueError(f"{kind} needs perTokenScale")
 
 
-def _allocate(pattern: str, units: list[_Unit], xs: list[np.ndarray], ws: list[np.ndarray],
-              split_item: int, group_type: int, group_list: np.ndarray | None,
-              out: ArrayList, out_name: str) -> list[np.ndarray]:
+def _allocate(call: GmmCall, units: list[_Unit], out: ArrayList) -> list[np.ndarray]:
     """Outputs initialised from ``out`` (copied) or zeros."""
-    if pattern == "m_split":
+    if call.out_shapes is None:  # m_split: one output per group, sized by the groupList
         shapes = [(u.x.shape[0], u.w.shape[1]) for u in units]
     else:
-        shapes = output_shapes([x.shape for x in xs], [w.shape for w in ws],
-                               split_item=split_item, group_type=group_type,
-                               group_list_len=None if group_list is None else len(group_list))
-    dtype = codecs.host_dtype(out_name)
+        shapes = list(call.out_shapes)
+    dtype = codecs.host_dtype(call.out_name)
     if out is None:
         return [np.zeros(s, dtype) for s in shapes]
     if [tuple(o.shape) for o in out] != shapes:
         raise ValueError(f"out shapes {[tuple(o.shape) for o in out]} differ from {shapes}")
     return [np.array(o, dtype=dtype) for o in out]
+
+
+def compute(call: GmmCall, x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
+            bias: ArrayList = None, scale: ArrayList = None, offset: ArrayList = None,
+            antiquant_scale: ArrayList = None, antiquant_offset: ArrayList = None,
+            per_token_scale: ArrayList = None, ranges: Ranges | None = None,
+            out: ArrayList = None) -> list[np.ndarray]:
+    """The outputs of a classified call (:class:`~.call.GmmCall`) on host arrays.
+
+    ``ranges`` is the decoded groupList (:func:`~.call.group_ranges`; None
+    without one); ``out`` gives the outputs' initial contents (rows a groupList
+    leaves out keep them), else they start at zero.
+    """
+    _check_modelled(call, offset, per_token_scale)
+    xs = [np.asarray(t) for t in x]
+    ws = [_logical_weight(t, call.weight_name, call.weight_transposed) for t in weight]
+    units = _plan(call, xs, ws, ranges)
+    outputs = _allocate(call, units, out)
+    inputs = _Inputs(x_name=call.x_name, w_name="int4" if call.weight_name == "int32" else call.weight_name,
+                     out_name=call.out_name, stacked=call.stacked, k_grouped=call.group_type == 2,
+                     total_rows=units[-1].rows.stop if call.pattern in ("per_tensor", "concat")
+                     else xs[0].shape[0],
+                     bias=bias, scale=scale, scale_name=call.scale_name, offset=offset,
+                     antiquant_scale=antiquant_scale, antiquant_offset=antiquant_offset,
+                     per_token_scale=per_token_scale, pts_name=call.pts_name,
+                     weight_transposed=call.weight_transposed, act_type=call.act_type)
+    kernel = (_KERNELS_950 if call.profile == "950" else _KERNELS)[call.kind]
+    for u in units:
+        target = outputs[u.out]
+        if u.x.shape[0] == 0:
+            continue
+        if u.x.shape[1] == 0 and call.group_type == 2:
+            target[u.dest] = 0
+            continue
+        result = kernel(u, inputs)
+        if result.dtype == np.float32:
+            result = round_to(result, call.out_name)
+        target[u.dest] = result.reshape(target[u.dest].shape)
+    return outputs
 
 
 def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
@@ -676,48 +546,27 @@ def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
     does not (HiFloat8 uint8 codes, E8M0 codes, INT32-packed int4 weights).
     ``out`` gives the outputs' initial contents (rows a groupList leaves out keep
     them); without it they start at zero. ``profile`` ("A2", "A3" or "950")
-    selects the hardware whose formula applies where they differ (A8W4). See the
-    module docstring for formulas.
+    selects the hardware whose formula applies where they differ (A8W4). The
+    call is classified by :func:`~.call.classify` (the rules' classification)
+    and its groupList decoded by :func:`~.call.group_ranges`; see the module
+    docstring for formulas.
     """
     if profile not in _PROFILES:
         raise ValueError(f"profile must be one of {_PROFILES}, got {profile!r}")
     xs = [np.asarray(t) for t in x]
-    w_name = weight_dtype or codecs.name_of(np.asarray(weight[0]))
-    ws = [_logical_weight(t, w_name, weight_transposed) for t in weight]
-    x_name = x_dtype or codecs.name_of(xs[0])
-    pattern = _pattern(len(xs), [w.ndim for w in ws], split_item, group_type)
-    stacked = len(ws) == 1 and (ws[0].ndim == 3 or pattern == "k_stack")
+    ws = [np.asarray(t) for t in weight]
     scale_name = None if scale is None else scale_dtype or codecs.name_of(np.asarray(scale[0]))
-    kind = scenario(x_name, w_name, scale_dtype=scale_name,
-                    scale_group_ndim=0 if scale is None else np.ndim(scale[0]) - stacked,
-                    has_antiquant_scale=antiquant_scale is not None)
-    out_name = _output_name(kind, x_name, out_dtype, out)
-    _check_call(kind, out_name, act_type, group_type == 2, offset, per_token_scale)
-    if kind == "a8w4" and offset is None and profile != "950":
-        group_list_type = 1  # the A2/A3 kernel reads this groupList as counts
-    units = _plan(pattern, xs, ws, group_list, group_list_type, group_type)
-    outputs = _allocate(pattern, units, xs, ws, split_item, group_type, group_list, out,
-                        out_name)
     pts_name = None if per_token_scale is None else (
         per_token_scale_dtype or codecs.name_of(np.asarray(per_token_scale[0])))
-    call = _Call(x_name=x_name, w_name="int4" if w_name == "int32" else w_name,
-                 out_name=out_name, stacked=stacked, k_grouped=group_type == 2,
-                 total_rows=units[-1].rows.stop if pattern in ("per_tensor", "concat")
-                 else xs[0].shape[0],
-                 bias=bias, scale=scale, scale_name=scale_name, offset=offset,
-                 antiquant_scale=antiquant_scale, antiquant_offset=antiquant_offset,
-                 per_token_scale=per_token_scale, pts_name=pts_name,
-                 weight_transposed=weight_transposed, act_type=act_type)
-    kernel = (_KERNELS_950 if profile == "950" else _KERNELS)[kind]
-    for u in units:
-        target = outputs[u.out]
-        if u.x.shape[0] == 0:
-            continue
-        if u.x.shape[1] == 0 and group_type == 2:
-            target[u.dest] = 0
-            continue
-        result = kernel(u, call)
-        if result.dtype == np.float32:
-            result = round_to(result, out_name)
-        target[u.dest] = result.reshape(target[u.dest].shape)
-    return outputs
+    call = classification.classify(
+        x_shapes=[a.shape for a in xs], weight_shapes=[w.shape for w in ws],
+        x_name=x_dtype or codecs.name_of(xs[0]), weight_name=weight_dtype or codecs.name_of(ws[0]),
+        out_name=out_dtype or (codecs.name_of(out[0]) if out else None), scale_name=scale_name,
+        scale_ndim=None if scale is None else np.ndim(scale[0]), pts_name=pts_name,
+        has_antiquant_scale=antiquant_scale is not None, has_offset=offset is not None,
+        split_item=split_item, group_type=group_type, group_list_type=group_list_type,
+        group_list_len=None if group_list is None else len(group_list), act_type=act_type,
+        weight_transposed=weight_transposed, profile=profile)
+    return compute(call, xs, ws, bias=bias, scale=scale, offset=offset, antiquant_scale=antiquant_scale,
+                   antiquant_offset=antiquant_offset, per_token_scale=per_token_scale,
+                   ranges=classification.group_ranges(call, group_list), out=out)
