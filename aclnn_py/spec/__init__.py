@@ -13,8 +13,10 @@ builds no FFI and imports neither the binding nor the mock
 * :mod:`.descriptors`, :mod:`.layout` -- aclTensor descriptors and where their bytes
   are; :mod:`.nz` -- FRACTAL_NZ; :mod:`.quant_params` -- packed UINT64 scales and
   groupSize; :mod:`.soc` -- SoC names and product profiles;
-* per operator (:mod:`.quant_matmul_all_reduce`, :mod:`.grouped_matmul`,
-  :mod:`.trans`): the argument rules of GetWorkspaceSize and the NumPy golden
-  reference; :mod:`.precision` -- CANN's precision standard; :mod:`.matmul` --
-  exact integer products on BLAS.
+* per operator (:mod:`.quant_matmul_all_reduce`, :mod:`.grouped_matmul`): ``call``
+  (the one classification of a call), ``rules`` (the argument rules of
+  GetWorkspaceSize) and ``golden`` (the NumPy reference, computing from the
+  classification); :mod:`.trans` -- the rules of the weight and scale helpers;
+  :mod:`.precision` -- CANN's precision standard; :mod:`.matmul` -- exact integer
+  products on BLAS.
 """
