@@ -34,13 +34,6 @@ WORKSPACE_SIZE = 16 * 1024 * 1024
 _OUTPUTS = ["output"]
 
 
-def find_communicator(group: str, device: int):
-    """The mock HCCL communicator named ``group`` on ``device`` (tests may patch this)."""
-    from mock_runtime.core import hccl  # written separately; imported when first needed
-
-    return hccl.find_communicator(group, device)
-
-
 def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2: TensorDesc | None,
             x2_scale: TensorDesc | None, output: TensorDesc | None, group: str | None,
             reduce_op: str | None, comm_turn: int, stream_mode: int, bias: TensorDesc | None = None,
@@ -62,7 +55,9 @@ def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2:
         raise MockError(C["ACLNN_ERR_PARAM_NULLPTR"], "group is a null pointer: expected the "
                                                       "communicator name from HcclGetCommName")
     device = rt.current_device()
-    comm = find_communicator(group, device)
+    from mock_runtime.core import hccl  # loaded with the first communicator (see runtime.leak_report)
+
+    comm = hccl.find_communicator(group, device)
     with as_status():
         rules.check_rank_count(profile, comm.size, signature)
     params = {"x1": x1, "x2": x2, "bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
