@@ -19,7 +19,7 @@ from aclnn_py.check import recent_message  # noqa: E402
 from aclnn_py.spec.grouped_matmul.golden import grouped_matmul  # noqa: E402
 from aclnn_py.spec.quant_matmul_all_reduce.golden import quant_matmul_all_reduce  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
-from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
+from aclnn_py.ops import quant_matmul_all_reduce_v4  # noqa: E402
 from aclnn_py.tensor import create_handle  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

@@ -20,7 +20,7 @@ from aclnn_py.spec import dtypes
 from aclnn_py.errors import ArgumentError  # noqa: E402
 from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
-from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
+from aclnn_py.ops import quant_matmul_all_reduce_v4  # noqa: E402
 from aclnn_py.ops.trans import calculate_matmul_weight_size  # noqa: E402
 
 

@@ -26,8 +26,7 @@ from aclnn_py.check import recent_message  # noqa: E402
 from aclnn_py.spec.quant_matmul_all_reduce import golden  # noqa: E402
 from aclnn_py.spec.precision import assert_close  # noqa: E402
 from aclnn_py.spec.quant_params import encode_group_size, trans_quant_param  # noqa: E402
-from aclnn_py.ops import quant_matmul_all_reduce as qmmar
-from aclnn_py.ops.quant_matmul_all_reduce import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
+from aclnn_py.ops import QuantMatmulAllReduceV4Plan, qmmar, quant_matmul_all_reduce_v4
 from aclnn_py.ops.trans import nz_weight_tensor, trans_matmul_weight  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,7 +268,7 @@ def binding_status(spec, group, stream):
     if kwargs["reduce_op"] is None:
         kwargs["reduce_op"] = None
     try:
-        qmmar._Call(*args, group=group, stream=stream, **kwargs)
+        qmmar._Arguments(*args, group=group, stream=stream, **kwargs)
     except StatusError as exc:
         return exc.code, exc.message
     return 0, ""

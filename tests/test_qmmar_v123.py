@@ -26,7 +26,7 @@ from aclnn_py.check import check_aclnn, recent_message  # noqa: E402
 from aclnn_py.spec.quant_matmul_all_reduce import golden  # noqa: E402
 from aclnn_py.spec.precision import assert_close  # noqa: E402
 from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
-from aclnn_py.ops import quant_matmul_all_reduce as ops  # noqa: E402
+from aclnn_py import ops  # noqa: E402
 from aclnn_py.ops.trans import nz_weight_tensor, trans_matmul_weight  # noqa: E402
 
 A2, P950, A3 = "Ascend910B4", "Ascend950PR", "Ascend910_93"
