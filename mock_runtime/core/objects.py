@@ -39,7 +39,6 @@ class Executor:
     run: Callable[[dict[str, object]], None]
     repeatable: bool = False
     used: bool = False
-    attrs: dict[str, object] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
 
     def _slots(self, names: list[str]) -> list[tuple[str, int | None]]:

@@ -68,11 +68,11 @@ def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset
              "act_type": act_type}
     if call.empty:
         return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
-                                inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, attrs=attrs, labels=LABELS)
+                                inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, labels=LABELS)
     profile = settings.profile
     return objects.Executor(op=OP, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
                             inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call, attrs, profile),
-                            attrs=attrs, labels=LABELS)
+                            labels=LABELS)
 
 
 def _read_list(values, what: str) -> list[np.ndarray] | None:

@@ -96,5 +96,4 @@ def prepare(*, signature: rules.Signature = rules.V4, x1: TensorDesc | None, x2:
     inputs = [key for key in map(signature.params.get, signature.parameters)
               if key in rules.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
     return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels,
-                            attrs={"formula": plan.formula, "group": group, "rank": comm.rank})
+                            inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels)
