@@ -107,7 +107,7 @@ class Plan(Resource):
             dispose(self._owned, stream)
             raise
         self._own(executor)
-        if stream is not None:
+        if stream is not None and self._owned:
             self._track(stream)
         if self.repeatable:
             try:

@@ -176,12 +176,25 @@ class _QmmarPlan(Plan):
 
     def __init__(self, x1: Any, x2: Any, scale: Any, *, group: Any, stream: Stream | None = None,
                  repeatable: bool = True, **kwargs: Any) -> None:
-        canonical = {self._renamed.get(key, key): value for key, value in kwargs.items()}
-        call = _Arguments(x1, x2, scale, group=group, stream=stream, signature=self.signature, **canonical)
+        if self._renamed:
+            kwargs = {self._renamed.get(key, key): value for key, value in kwargs.items()}
+        self._prepare(_Arguments(x1, x2, scale, group=group, stream=stream, signature=self.signature, **kwargs),
+                      stream, repeatable)
+
+    def _prepare(self, call: _Arguments, stream: Stream | None, repeatable: bool) -> None:
         self.tensors = call.tensors
         self.out = call.out
-        super().__init__(self.signature.op, call.args, keep=call.keep, owned=call.created, stream=stream,
-                         repeatable=repeatable)
+        Plan.__init__(self, self.signature.op, call.args, keep=call.keep, owned=call.created, stream=stream,
+                      repeatable=repeatable)
+
+    @classmethod
+    def _once(cls, stream: Stream, x1: Any, x2: Any, scale: Any, **canonical: Any) -> Tensor:
+        """The version's function: its plan, single-use, from canonical arguments, run once on
+        ``stream`` and closed; returns the output."""
+        plan = cls.__new__(cls)
+        plan._prepare(_Arguments(x1, x2, scale, stream=stream, signature=cls.signature, **canonical), stream, False)
+        run_once(plan, stream)
+        return plan.out
 
 
 class QuantMatmulAllReducePlan(_QmmarPlan):
@@ -248,11 +261,6 @@ class QuantMatmulAllReduceV4Plan(_QmmarPlan):
                          x_dtype=x_dtype, stream=stream, repeatable=repeatable)
 
 
-def _once(plan: _QmmarPlan, stream: Stream) -> Tensor:
-    run_once(plan, stream)
-    return plan.out
-
-
 def quant_matmul_all_reduce(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
                             bias: Any = None, x3: Any = None, out: Tensor | None = None,
                             out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0,
@@ -263,9 +271,9 @@ def quant_matmul_all_reduce(x1: Any, x2: Any, dequant_scale: Any, *, group: Any,
     output) or BFLOAT16 (BFLOAT16 output). ``group`` as for
     :func:`quant_matmul_all_reduce_v4`. Returns the output tensor (queued work).
     """
-    return _once(QuantMatmulAllReducePlan(
-        x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype, reduce_op=reduce_op,
-        comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size, stream=stream, repeatable=False), stream)
+    return QuantMatmulAllReducePlan._once(
+        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype,
+        reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size)
 
 
 def quant_matmul_all_reduce_v2(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
@@ -278,10 +286,10 @@ def quant_matmul_all_reduce_v2(x1: Any, x2: Any, dequant_scale: Any, *, group: A
     With ``pertoken_scale``, ``dequant_scale`` is FLOAT32 (FLOAT16 output) or
     BFLOAT16 (BFLOAT16 output).
     """
-    return _once(QuantMatmulAllReduceV2Plan(
-        x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale, out=out,
+    return QuantMatmulAllReduceV2Plan._once(
+        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, x1_scale=pertoken_scale, out=out,
         out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
-        rank_size=rank_size, stream=stream, repeatable=False), stream)
+        rank_size=rank_size)
 
 
 def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
@@ -295,11 +303,11 @@ def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: A
     ``comm_quant_scale_1``/``_2``: both or neither, output dtype, shape (n,) or
     (1, n), the same on every rank.
     """
-    return _once(QuantMatmulAllReduceV3Plan(
-        x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
+    return QuantMatmulAllReduceV3Plan._once(
+        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, x1_scale=pertoken_scale,
         comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2, out=out,
         out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
-        rank_size=rank_size, stream=stream, repeatable=False), stream)
+        rank_size=rank_size)
 
 
 def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, stream: Stream,
@@ -317,8 +325,8 @@ def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, s
     arrays when it cannot be inferred (``"hifloat8"`` for uint8 codes). Raises the
     same AclnnParamError/AclnnInternalError (code + message) as the C function.
     """
-    return _once(QuantMatmulAllReduceV4Plan(
-        x1, x2, x2_scale, group=group, bias=bias, x3=x3, x1_scale=x1_scale, comm_quant_scale_1=comm_quant_scale_1,
-        comm_quant_scale_2=comm_quant_scale_2, group_size=group_size, comm_quant_mode=comm_quant_mode, out=out,
-        out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
-        rank_size=rank_size, x_dtype=x_dtype, stream=stream, repeatable=False), stream)
+    return QuantMatmulAllReduceV4Plan._once(
+        stream, x1, x2, x2_scale, group=group, bias=bias, x3=x3, x1_scale=x1_scale,
+        comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2, group_size=group_size,
+        comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
+        stream_mode=stream_mode, rank_size=rank_size, x_dtype=x_dtype)
