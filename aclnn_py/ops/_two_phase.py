@@ -132,8 +132,8 @@ class Plan(Resource):
         if not self.repeatable:
             self._ran = True
             self._disown()  # CANN freed the executor in the call, whatever the status
+        self._track(stream)  # a failed launch may still have queued part of the work
         check_aclnn(status, self.op)
-        self._track(stream)
 
     def _track(self, stream: Stream) -> None:
         with self._lock:
