@@ -8,7 +8,7 @@ Layers, from the bottom:
   :class:`Context`, :class:`Stream`, :class:`Event`, :class:`DeviceBuffer`,
   :class:`Tensor`, :class:`TensorList`, :class:`IntArray`, and the HCCL
   communicators of :mod:`aclnn_py.hccl`;
-* one function per operator in :mod:`aclnn_py.ops`;
+* one function and one plan per operator in :mod:`aclnn_py.ops`;
 * the pure layer :mod:`aclnn_py.spec` (headers parsed, dtypes, codecs,
   layouts, each operator's rules and NumPy golden reference): no runtime
   needed, shared with the mock.

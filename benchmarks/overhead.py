@@ -49,7 +49,7 @@ def measure(iterations: int) -> None:
 
     import aclnn_py
     from aclnn_py import DeviceBuffer, Tensor, ffi
-    from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4
+    from aclnn_py.ops import quant_matmul_all_reduce_v4
 
     lib = aclnn_py.lib
     assert aclnn_py.backend() == "cann", "the child must run on the null runtime"

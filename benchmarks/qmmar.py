@@ -22,7 +22,7 @@ os.environ.setdefault("ACLNN_PY_BACKEND", "mock")
 
 import aclnn_py  # noqa: E402
 from aclnn_py import Tensor, hccl  # noqa: E402
-from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
+from aclnn_py.ops import quant_matmul_all_reduce_v4  # noqa: E402
 
 
 def main() -> int:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-LIBRARY_NAMES = ("libascendcl.so", "libnnopbase.so", "libopapi.so", "libhccl.so")
-
 
 def libdir(rebuild: bool = False) -> Path:
     """Directory of the mock libraries, built on first use (MockBuildError when it cannot be)."""

@@ -1,70 +1,49 @@
-"""Helpers of the QuantMatmulAllReduceV4 tests: thread ranks, an in-process group, SoC switching."""
+"""Helpers of the QuantMatmulAllReduce tests: thread ranks, mock HCCL communicators, SoC switching."""
 from __future__ import annotations
 
-import gc
 import os
 import threading
 from contextlib import contextmanager
-
-import numpy as np
 
 os.environ.setdefault("ACLNN_PY_BACKEND", "mock")
 os.environ.setdefault("HCCL_EXEC_TIMEOUT", "20")
 os.environ.setdefault("HCCL_CONNECT_TIMEOUT", "20")
 
 import aclnn_py  # noqa: E402
+from aclnn_py import hccl  # noqa: E402
 from conftest import reinit_mock  # noqa: E402
 from aclnn_py._ffi import ffi  # noqa: E402
 
 
-class FakeGroup:
-    """An in-process stand-in for a mock HCCL communicator (exchange = stacked all-gather)."""
+@contextmanager
+def communicators(size: int):
+    """The ``size`` ranks of one mock HCCL communicator (HcclCommInitAll over devices
+    0..size-1, through :func:`aclnn_py.hccl.init_all`), destroyed on exit."""
+    comms = hccl.init_all(list(range(size)))
+    try:
+        yield comms
+    finally:
+        for comm in comms:
+            comm.close()
 
-    registry: dict[tuple[str, int], "FakeRank"] = {}
-    _ids = iter(range(1, 1 << 30))
 
-    def __init__(self, size: int, devices=None) -> None:
-        self.size = size
-        self.name = f"fake_group_{next(self._ids)}"
-        self.slots: list = [None] * size
-        self.barrier = threading.Barrier(size, timeout=30)
-        self.ranks = [FakeRank(self, r, (devices or range(size))[r]) for r in range(size)]
-        for rank in self.ranks:
-            FakeGroup.registry[(self.name, rank.device)] = rank
+class Groups:
+    """Communicators reused across tests: ``groups(size)`` gives the ranks of one communicator
+    of that size (made on first use); :meth:`close` destroys them all."""
+
+    def __init__(self) -> None:
+        self._comms: dict[int, list] = {}
+
+    def __call__(self, size: int) -> list:
+        if size not in self._comms:
+            self._comms[size] = hccl.init_all(list(range(size)))
+        return self._comms[size]
 
     def close(self) -> None:
-        for rank in self.ranks:
-            FakeGroup.registry.pop((self.name, rank.device), None)
-
-
-class FakeRank:
-    def __init__(self, group: FakeGroup, rank: int, device: int) -> None:
-        self.group, self.rank, self.size, self.name, self.device = group, rank, group.size, group.name, device
-
-    def exchange(self, array, what):
-        g = self.group
-        g.slots[self.rank] = np.ascontiguousarray(array)
-        g.barrier.wait()
-        stacked = np.stack(g.slots)
-        g.barrier.wait()
-        return stacked
-
-
-def fake_find(group: str, device: int):
-    from mock_runtime.core.errors import C, MockError
-
-    comm = FakeGroup.registry.get((group, device))
-    if comm is None:
-        raise MockError(C["ACLNN_ERR_PARAM_INVALID"], f"group {group!r} is not a live communicator")
-    return comm
-
-
-def install_fake_hccl() -> None:
-    """Route the mock operator's group lookup to :class:`FakeGroup` (same interpreter as the mock)."""
-    aclnn_py.lib  # load the mock first
-    import mock_runtime.ops.quant_matmul_all_reduce as op
-
-    op.find_communicator = fake_find
+        comms, self._comms = self._comms, {}
+        for ranks in comms.values():
+            for comm in ranks:
+                comm.close()
 
 
 def ensure_init() -> None:
@@ -75,13 +54,20 @@ def ensure_init() -> None:
 
 
 @contextmanager
-def mock_soc(soc: str):
-    """Re-initialise the mock runtime with ACLNN_MOCK_SOC=soc (aclFinalize + aclInit), then restore."""
-    old = os.environ.get("ACLNN_MOCK_SOC")
+def mock_soc(soc: str, devices: int | None = None):
+    """Re-initialise the mock runtime with ACLNN_MOCK_SOC=soc (aclFinalize + aclInit) and, when
+    given, ACLNN_MOCK_DEVICE_COUNT=devices; then restore both."""
+    old, old_count = os.environ.get("ACLNN_MOCK_SOC"), os.environ.get("ACLNN_MOCK_DEVICE_COUNT")
+    if devices is not None:
+        os.environ["ACLNN_MOCK_DEVICE_COUNT"] = str(devices)
     reinit_mock(soc)
     try:
         yield
     finally:
+        if old_count is None:
+            os.environ.pop("ACLNN_MOCK_DEVICE_COUNT", None)
+        else:
+            os.environ["ACLNN_MOCK_DEVICE_COUNT"] = old_count
         reinit_mock(old)
 
 

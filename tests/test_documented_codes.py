@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import build_cpp, run_program  # noqa: E402
-from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl, mock_soc  # noqa: E402
+from qmmar_helpers import communicators, ensure_init, mock_soc  # noqa: E402
 
 import aclnn_py  # noqa: E402
 from aclnn_py import AclError, AclnnInternalError, AclnnParamError, Device, Stream, Tensor, ffi  # noqa: E402
@@ -19,7 +19,7 @@ from aclnn_py.check import recent_message  # noqa: E402
 from aclnn_py.spec.grouped_matmul.golden import grouped_matmul  # noqa: E402
 from aclnn_py.spec.quant_matmul_all_reduce.golden import quant_matmul_all_reduce  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
-from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
+from aclnn_py.ops import quant_matmul_all_reduce_v4  # noqa: E402
 from aclnn_py.tensor import create_handle  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -180,9 +180,7 @@ def test_size_one_dims_with_extreme_strides_are_computed(stream):
 
 
 def test_qmmar_size_one_dims_with_extreme_strides(stream):
-    install_fake_hccl()
-    group = FakeGroup(1)
-    try:
+    with communicators(1) as (comm,):  # by name and rank_size (a name alone has no size in Python)
         rng = np.random.default_rng(6)
         x1 = rng.integers(-8, 8, (1, 32)).astype(np.int8)
         x2 = rng.integers(-8, 8, (32, 16)).astype(np.int8)
@@ -190,17 +188,14 @@ def test_qmmar_size_one_dims_with_extreme_strides(stream):
         s1 = np.array([0.5], np.float32)
         t1, ts1 = Tensor.from_numpy(x1), Tensor.from_numpy(s1)
         out = quant_matmul_all_reduce_v4(t1.view((1, 32), (BIG, 1)), x2, s2, x1_scale=ts1.view((1,), (BIG,)),
-                                         group=group.name, rank_size=1, stream=stream, out_dtype="float16")
+                                         group=comm.name, rank_size=1, stream=stream, out_dtype="float16")
         stream.synchronize()
         expect = quant_matmul_all_reduce([x1], [x2], [s2], x1_scale=[s1], out_dtype="float16")
         np.testing.assert_array_equal(out.to_numpy(), expect)
-    finally:
-        group.close()
 
 
 def test_qmmar_950_zero_d_x1_scale_with_2d_x2_scale():
     ensure_init()
-    install_fake_hccl()
     with mock_soc(P950):
         dev, s = Device(0), Stream()
         try:

@@ -13,6 +13,11 @@ runtime is built from them, and C/C++ programs compile against them with
 * inside the strict subset of C that the stripper understands
   (test_strict_conventions).
 
+The textual checks read the headers through the binding's own stripper
+(:mod:`aclnn_py.spec.headers`: ``strip``, ``declarations``, ``parse``), the code
+that makes the cffi declarations; the prototypes it yields are compared with
+abi.md's text, restated here independently.
+
 Build outputs go to pytest's tmp_path. The compile tests are skipped, with a
 reason, only when gcc/g++ is not on PATH.
 """
@@ -23,6 +28,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from aclnn_py.spec import headers
+from aclnn_py.spec.headers import _strip_comments  # the binding's comment stripper, for the lint
 
 ROOT = Path(__file__).resolve().parent.parent
 INCLUDE = ROOT / "include"
@@ -407,7 +415,7 @@ def _includes(headers, twice=True):
 
 
 # ---------------------------------------------------------------------------
-# Text helpers shared by the convention checks and the cffi check
+# Lint helpers of the convention checks
 # ---------------------------------------------------------------------------
 
 
@@ -419,33 +427,6 @@ GUARD_DEFINE_RE = re.compile(r"^#define ([A-Z][A-Z0-9_]*_H)$")
 INCLUDE_RE = re.compile(r'^#include (?:<[A-Za-z0-9_./]+>|"[A-Za-z0-9_./]+")$')
 # An empty marker macro (aclnnop/aclnn_util.h's ACLNN_API): the stripper ignores it.
 EMPTY_DEFINE_RE = re.compile(r"^#define [A-Z][A-Z0-9_]*$")
-
-
-def _strip_comments(src):
-    """Remove // and /* */ comments (keeping newlines); respects string/char literals."""
-    out = []
-    i, n = 0, len(src)
-    while i < n:
-        c = src[i]
-        if src.startswith("//", i):
-            j = src.find("\n", i)
-            i = n if j < 0 else j
-        elif src.startswith("/*", i):
-            j = src.find("*/", i + 2)
-            assert j >= 0, "unterminated block comment"
-            assert "/*" not in src[i + 2 : j], "nested /* inside a block comment"
-            out.append("\n" * src.count("\n", i, j + 2))
-            i = j + 2
-        elif c in "\"'":
-            j = i + 1
-            while src[j] != c:
-                j += 2 if src[j] == "\\" else 1
-            out.append(src[i : j + 1])
-            i = j + 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
 
 
 def _split_cplusplus(code):
@@ -467,40 +448,16 @@ def _split_cplusplus(code):
     return "\n".join(c_lines), blocks
 
 
-def _drop_static_inline(c_code):
-    """Drop each `static inline ...` definition with its brace-balanced body."""
-    out = c_code
-    while True:
-        m = re.search(r"\bstatic\s+inline\b", out)
-        if not m:
-            return out
-        i = out.index("{", m.end())
-        depth = 0
-        for j in range(i, len(out)):
-            if out[j] == "{":
-                depth += 1
-            elif out[j] == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-        out = out[: m.start()] + out[j + 1 :]
+def _declarations(rel):
+    """One header's declarations and integer defines, as the binding's stripper reads them."""
+    return headers.declarations((INCLUDE / rel).read_text(), rel)
 
 
-def _c_declarations(rel):
-    """The C declarations of one header as a simple stripper would produce them."""
-    code = _strip_comments((INCLUDE / rel).read_text())
-    c_code, _ = _split_cplusplus(code)
-    c_code = _drop_static_inline(c_code)
-    lines = []
-    for line in c_code.split("\n"):
-        s = line.strip()
-        if s.startswith("#"):
-            if DEFINE_INT_RE.match(s):  # keep integer macros; drop guards, includes, #ifdef/#endif
-                lines.append(s)
-            continue
-        lines.append(line)
-    return "\n".join(lines)
-
+def _enum_members(decls):
+    """(name, value text) of every enum member of some declarations."""
+    return [tuple(x.strip() for x in member.split("="))
+            for body in re.findall(r"\benum\b[^{;]*\{(.*?)\}", " ".join(decls))
+            for member in body.split(",")]
 
 
 # ---------------------------------------------------------------------------
@@ -519,6 +476,7 @@ def test_strict_conventions(rel):
     raw = (INCLUDE / rel).read_text()
     assert "\\\n" not in raw, "no line continuations"
     assert "\t" not in raw, "no tabs"
+    assert not re.search(r"//[^\n]*(/\*|\*/)", raw), "no /* or */ in a // comment (block comments go first)"
 
     # 1. Preprocessor lines: checked on the raw text, so that even a line of a
     #    comment cannot start with '#', and at column 0 only.
@@ -575,7 +533,8 @@ def test_strict_conventions(rel):
                    if (k < opened or k > closed) and l.strip() and not l.startswith("#")]
         assert not outside, "%s: declarations outside the extern \"C\" wrapper: %r" % (rel, outside)
 
-    # 3. The C part: plain declarations only.
+    # 3. The C part, as the stripper hands it to cffi: plain declarations only.
+    c_code, _ = headers.strip(raw, rel)
     assert "::" not in c_code, "%s: no C++ scope operator in the C part" % rel
     for bad in ("__attribute__", "__declspec", "__extension__", "__asm__", "asm", "constexpr", "namespace",
                 "template", "extern", "_Pragma", "register", "volatile", "_Static_assert", "static_assert"):
@@ -588,8 +547,7 @@ def test_strict_conventions(rel):
         assert len(inlines) == 1
     else:
         assert not statics and not inlines, "%s: only hccl/hccl_comm.h may hold the static inline function" % rel
-    decls = _drop_static_inline(c_code)
-    decls_no_pp = "\n".join(l for l in decls.split("\n") if not l.startswith("#"))
+    decls_no_pp = "\n".join(_declarations(rel)[0])
     assert not re.search(r"\(\s*\)", decls_no_pp), "%s: use (void) for empty parameter lists" % rel
     assert '"' not in decls_no_pp and "'" not in decls_no_pp, "%s: no literals in declarations" % rel
     for m in re.finditer(r"\{", decls_no_pp):
@@ -613,10 +571,8 @@ def test_names_unique_and_known():
         guard = GUARD_IFNDEF_RE.match((INCLUDE / rel).read_text().split("\n#define ")[0].split("\n")[-1])
         assert guard and guard.group(1) not in guards, "%s: include guard missing or reused" % rel
         guards.add(guard.group(1))
-        decls = _c_declarations(rel)
-        names = [m.group(1) for m in (DEFINE_INT_RE.match(l.strip()) for l in decls.split("\n")) if m]
-        for body in re.findall(r"\benum\b[^{;]*\{(.*?)\}", decls, re.S):
-            names += [x.split("=")[0].strip() for x in body.split(",")]
+        decls, defines = _declarations(rel)
+        names = list(defines) + [name for name, _ in _enum_members(decls)]
         for name in names:
             assert name not in seen, "%s defined in both %s and %s" % (name, seen[name], rel)
             seen[name] = rel
@@ -633,15 +589,10 @@ def test_defined_values_match_expected():
     """Textual check of every #define / enum value (the C++ program re-checks with the compiler)."""
     found = {}
     for rel in HEADERS:
-        decls = _c_declarations(rel)
-        for line in decls.split("\n"):
-            m = DEFINE_INT_RE.match(line.strip())
-            if m:
-                found[m.group(1)] = int(m.group(2), 0)
-        for body in re.findall(r"\benum\b[^{;]*\{(.*?)\}", decls, re.S):
-            for member in body.split(","):
-                name, value = (x.strip() for x in member.split("="))
-                found[name] = int(value, 0)
+        decls, defines = _declarations(rel)
+        found.update(defines)
+        found.update((name, int(value, 0)) for name, value in _enum_members(decls))
+    assert {k: v for k, v in headers.parse(INCLUDE).constants.items() if k in found} == found  # what cffi gets
     wrong = {k: (found.get(k), v) for k, v in ALL_CONSTANTS.items() if found.get(k) != v}
     assert not wrong, "name: (header value, expected): %r" % wrong
 
@@ -690,17 +641,9 @@ def _expected_header(name):
 
 
 def _header_prototypes():
-    found = {}
-    for rel in HEADERS:
-        decls = "\n".join(l for l in _c_declarations(rel).split("\n") if not l.strip().startswith("#"))
-        decls = re.sub(r"(\btypedef\s+)?\b(enum|struct|union)\b[^{;]*\{.*?\}[^;]*;", "", decls, flags=re.S)
-        for decl in decls.split(";"):
-            if "(" in decl and "typedef" not in decl:
-                norm = _normalise_prototype(decl)
-                name = _prototype_name(norm)
-                assert name not in found, "%s declared twice" % name
-                found[name] = (rel, norm)
-    return found
+    """name -> (header, normalised prototype) of every function the binding's stripper finds."""
+    return {name: (fn.header, _normalise_prototype(fn.declaration))
+            for name, fn in headers.parse(INCLUDE).functions.items()}
 
 
 def test_prototypes_match_abi():
@@ -718,11 +661,32 @@ def test_prototypes_match_abi():
     assert not extra, "functions not in the expected list: %s" % extra
 
 
+@pytest.mark.parametrize("header,line,message", [
+    ("hccl/hccl.h", "aclnnStatus aclDestroyTensor(const aclTensor *tensor);",
+     "aclDestroyTensor is already declared in aclnn/acl_meta.h"),
+    ("aclnnop/aclnn_grouped_matmul_v5.h", "#define ACL_SUCCESS 0", "ACL_SUCCESS is already defined in"),
+    ("acl/acl_rt.h", "#if 1", "unsupported directive: #if 1"),
+    ("acl/acl_rt.h", "#ifdef ACL_EXTRA", "unsupported directive: #ifdef ACL_EXTRA"),
+    ("acl/acl_rt.h", "#ifndef ACL_EXTRA_H", "is never closed"),
+    ("acl/acl_rt.h", "#define ACL_ALIAS ACL_SUCCESS", "unsupported #define: #define ACL_ALIAS ACL_SUCCESS"),
+])
+def test_stripper_refuses_what_it_cannot_read(tmp_path, header, line, message):
+    """The binding's stripper fails loudly on a header outside the style (a name declared twice,
+    a directive or #define it does not understand) instead of producing a wrong cdef."""
+    shutil.copytree(INCLUDE, tmp_path / "include")
+    path = tmp_path / "include" / header
+    lines = path.read_text().split("\n")
+    guard = next(i for i, l in enumerate(lines) if l.startswith("#ifndef")) + 1  # its #define
+    path.write_text("\n".join(lines[: guard + 1] + [line] + lines[guard + 1:]))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        headers.parse(tmp_path / "include")
+
+
 def test_cffi_parses_stripped_declarations():
-    """The headers, stripped the simple way, are accepted by cffi and give the ABI layout."""
+    """The binding's cdef (aclnn_py.spec.headers) is accepted by cffi and gives the ABI layout."""
     cffi = pytest.importorskip("cffi", reason="cffi not installed; the stripper/cffi round-trip is optional here")
     ffi = cffi.FFI()
-    ffi.cdef("\n".join(_c_declarations(rel) for rel in HEADERS))
+    ffi.cdef(headers.parse(INCLUDE).cdef)
     assert ffi.sizeof("HcclCommConfig") == 2240 and ffi.alignof("HcclCommConfig") == 8
     assert ffi.sizeof("HcclRootInfo") == 4108 and ffi.alignof("HcclRootInfo") == 1
     assert ffi.sizeof("aclCANNPackageVersion") == 512

@@ -16,13 +16,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import run_python  # noqa: E402
-from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl  # noqa: E402
+from qmmar_helpers import communicators, ensure_init  # noqa: E402
 
 import aclnn_py  # noqa: E402
 from aclnn_py import AclnnParamError, Device, Stream, Tensor  # noqa: E402
 from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
-from aclnn_py.ops.quant_matmul_all_reduce import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
+from aclnn_py.ops import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +65,7 @@ def test_two_hundred_calls_leave_nothing_alive_with_gc_disabled():
         from aclnn_py import Device, Runtime, Stream, hccl
         from aclnn_py.spec.quant_params import trans_quant_param
         from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
-        from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4
+        from aclnn_py.ops import quant_matmul_all_reduce_v4
         from aclnn_py.ops.trans import trans_quant_param_v2
         from mock_runtime.core import objects
         from mock_runtime.core.memory import table
@@ -121,36 +121,30 @@ def test_views_and_temporaries_are_released_at_once(stream, no_gc):
 
 
 def test_rejected_calls_release_what_they_made(stream, no_gc):
-    install_fake_hccl()
-    group = FakeGroup(1)
-    try:
+    with communicators(1) as (comm,):
         before = live()
         x = np.zeros((4, 32), np.float16)
         with pytest.raises(AclnnParamError, match="x1 dtype FLOAT16 is not supported"):
-            quant_matmul_all_reduce_v4(x, x.T.copy(), np.ones(8, np.float32), group=group.name, stream=stream,
+            quant_matmul_all_reduce_v4(x, x.T.copy(), np.ones(8, np.float32), group=comm, stream=stream,
                                        out_dtype="float16")
         with pytest.raises(AclnnParamError, match="biasOptional"):
             grouped_matmul_v5([x], [np.zeros((3, 32, 8), np.float16)], bias=[np.zeros(3, np.float16)],
                               group_list=np.array([1, 2, 4]), split_item=3, group_type=0, stream=stream)
         with pytest.raises(aclnn_py.errors.ArgumentError, match="out_dtype"):
             quant_matmul_all_reduce_v4(x.astype(np.int8), np.zeros((32, 8), np.int8), np.ones(8, np.float32),
-                                       group=group.name, stream=stream, out_dtype="float99")
+                                       group=comm, stream=stream, out_dtype="float99")
         stream.synchronize()  # copies into the rejected tensors may have been queued: released now
         assert live() == before
-    finally:
-        group.close()
 
 
 def test_a_plan_owns_its_inputs_until_closed(stream, no_gc):
-    install_fake_hccl()
-    group = FakeGroup(1)
-    try:
+    with communicators(1) as (comm,):
         before = live()
         rng = np.random.default_rng(1)
         x1 = rng.integers(-8, 8, (4, 32)).astype(np.int8)
         x2 = rng.integers(-8, 8, (32, 8)).astype(np.int8)
         plan = QuantMatmulAllReduceV4Plan(x1, x2, trans_quant_param(np.full(8, 0.5, np.float32)),
-                                          group=group.name, rank_size=1)
+                                          group=comm)
         plan.execute(stream)
         plan.execute(stream)
         stream.synchronize()
@@ -160,8 +154,6 @@ def test_a_plan_owns_its_inputs_until_closed(stream, no_gc):
         assert live()[0] == before[0] + 1  # the caller's output only
         out.close()
         assert live() == before
-    finally:
-        group.close()
 
 
 def test_finalizers_run_by_a_collection_inside_the_mock_do_not_deadlock():

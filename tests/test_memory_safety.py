@@ -276,12 +276,11 @@ M, KD, N = 16, 64, 32
 
 @pytest.fixture
 def qmmar_group(device):
-    from qmmar_helpers import FakeGroup, install_fake_hccl
+    """The name of a one-rank mock HCCL communicator."""
+    from qmmar_helpers import communicators
 
-    install_fake_hccl()
-    group = FakeGroup(1)
-    yield group.name
-    group.close()
+    with communicators(1) as (comm,):
+        yield comm.name
 
 
 def _qmmar_phase1(group, x1, x2, scale, out):

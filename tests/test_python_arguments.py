@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl  # noqa: E402
+from qmmar_helpers import communicators, ensure_init  # noqa: E402
 
 from aclnn_py import AclError, AclnnParamError, Device, DeviceBuffer, IntArray, Stream, Tensor, hccl
 from aclnn_py.spec import dtypes
 from aclnn_py.errors import ArgumentError  # noqa: E402
 from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
-from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
+from aclnn_py.ops import quant_matmul_all_reduce_v4  # noqa: E402
 from aclnn_py.ops.trans import calculate_matmul_weight_size  # noqa: E402
 
 
@@ -35,11 +35,10 @@ def stream():
 
 
 @pytest.fixture
-def group():
-    install_fake_hccl()
-    g = FakeGroup(1)
-    yield g
-    g.close()
+def group(stream):
+    """A one-rank mock HCCL communicator."""
+    with communicators(1) as (comm,):
+        yield comm
 
 
 def raises(parameter: str, *fragments: str):

@@ -1,6 +1,7 @@
 """aclnnQuantMatmulAllReduceV4 through the binding on the mock: every formula x 1/2/4 ranks vs
 the golden, 3-D x1, transposed and NZ x2, bias/x3, plans, and every validation rule (code and
-message, through the Python checks and through the raw C call)."""
+message, through the Python checks and through the raw C call). The groups are the mock's HCCL
+communicators (HcclCommInitAll, ranks on threads), made once per SoC and reused."""
 from __future__ import annotations
 
 import os
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl, mock_soc, run_ranks
+from qmmar_helpers import Groups, ensure_init, mock_soc, run_ranks
 
 import aclnn_py  # noqa: E402
 from aclnn_py import Tensor
@@ -25,7 +26,7 @@ from aclnn_py.check import recent_message  # noqa: E402
 from aclnn_py.spec.quant_matmul_all_reduce import golden  # noqa: E402
 from aclnn_py.spec.precision import assert_close  # noqa: E402
 from aclnn_py.spec.quant_params import encode_group_size, trans_quant_param  # noqa: E402
-from aclnn_py.ops.quant_matmul_all_reduce import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
+from aclnn_py.ops import QuantMatmulAllReduceV4Plan, qmmar, quant_matmul_all_reduce_v4
 from aclnn_py.ops.trans import nz_weight_tensor, trans_matmul_weight  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +35,21 @@ PERBLOCK = encode_group_size(128, 128, 128)
 MX = encode_group_size(1, 1, 32)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def soc(request):
+    """The mock re-initialised with ACLNN_MOCK_SOC (once per SoC: pytest groups the tests by it)
+    and 16 devices (the largest group the rank-count rules are tried with)."""
     ensure_init()
-    install_fake_hccl()
-    with mock_soc(request.param):
+    with mock_soc(request.param, devices=16):
         yield request.param
+
+
+@pytest.fixture(scope="module")
+def groups(soc):
+    """``groups(size)``: the ranks of a communicator of that size, reused by the SoC's tests."""
+    made = Groups()
+    yield made
+    made.close()
 
 
 # --------------------------------------------------------------------------- inputs
@@ -102,11 +112,11 @@ def make_rank(rng, formula, x, out, *, m=16, k=64, n=32, batch=None, bias=False,
     return d, kw, transposed
 
 
-def run_case(formula, x, out, ranks, *, seed=0, nz=False, **shape):
+def run_case(groups, formula, x, out, ranks, *, seed=0, nz=False, **shape):
     rng = np.random.default_rng(seed)
     per_rank = [make_rank(rng, formula, x, out, **shape) for _ in range(ranks)]
     kw, transposed = per_rank[0][1], per_rank[0][2]
-    group = FakeGroup(ranks)
+    comms = groups(ranks)
     xd = "hifloat8" if x == "hifloat8" else None
 
     def fn(rank, stream):
@@ -119,14 +129,10 @@ def run_case(formula, x, out, ranks, *, seed=0, nz=False, **shape):
             args["x2"] = trans_matmul_weight(nz_weight_tensor(d["x2"], stream=stream), stream)
             assert args["x2"].is_nz
         res = quant_matmul_all_reduce_v4(args.pop("x1"), args.pop("x2"), args.pop("x2_scale"),
-                                         group=group.name, stream=stream, rank_size=ranks, x_dtype=xd,
-                                         **args, **kw)
+                                         group=comms[rank], stream=stream, x_dtype=xd, **args, **kw)
         return res.to_numpy
 
-    try:
-        results = run_ranks(ranks, fn)
-    finally:
-        group.close()
+    results = run_ranks(ranks, fn)
     lists = {key: [p[0].get(key) for p in per_rank] for key in ("x1", "x2", "x2_scale", "x1_scale", "bias", "x3")}
     lists = {key: (None if v[0] is None else v) for key, v in lists.items()}
     gold = golden.quant_matmul_all_reduce(
@@ -166,15 +172,15 @@ def _shape_for(formula):
 @pytest.mark.parametrize("soc", [A2], indirect=True)
 @pytest.mark.parametrize("ranks", [1, 2, 4])
 @pytest.mark.parametrize("formula,x,out", A2_CASES)
-def test_formulas_a2(soc, formula, x, out, ranks):
-    run_case(formula, x, out, ranks, bias=True, x3=formula != 1 or out == "bfloat16", **_shape_for(formula))
+def test_formulas_a2(soc, groups, formula, x, out, ranks):
+    run_case(groups, formula, x, out, ranks, bias=True, x3=formula != 1 or out == "bfloat16", **_shape_for(formula))
 
 
 @pytest.mark.parametrize("soc", [P950], indirect=True)
 @pytest.mark.parametrize("ranks", [1, 2, 4])
 @pytest.mark.parametrize("formula,x,out", P950_CASES)
-def test_formulas_950(soc, formula, x, out, ranks):
-    run_case(formula, x, out, ranks, bias=formula != 7, x3=True, **_shape_for(formula))
+def test_formulas_950(soc, groups, formula, x, out, ranks):
+    run_case(groups, formula, x, out, ranks, bias=formula != 7, x3=True, **_shape_for(formula))
 
 
 ONE_PER_FORMULA = [(1, "int8", "bfloat16"), (2, "int8", "float16"), (3, "int8", "float16"),
@@ -184,7 +190,7 @@ ONE_PER_FORMULA = [(1, "int8", "bfloat16"), (2, "int8", "float16"), (3, "int8", 
 
 @pytest.mark.parametrize("soc", [P950], indirect=True)
 @pytest.mark.parametrize("formula,x,out", ONE_PER_FORMULA)
-def test_mock_and_golden_share_one_classification(soc, formula, x, out, monkeypatch):
+def test_mock_and_golden_share_one_classification(soc, groups, formula, x, out, monkeypatch):
     """The QmmarCall the mock computes from (the rules' result for its device descriptors) is the
     one the golden classifies from the same host arrays; both give the doc's formula."""
     calls = []
@@ -195,7 +201,7 @@ def test_mock_and_golden_share_one_classification(soc, formula, x, out, monkeypa
         return compute(call, *args, **kwargs)
 
     monkeypatch.setattr(golden, "partial", spy)  # the mock's stream task and the golden both use it
-    run_case(formula, x, out, 1, bias=formula != 7, x3=True, **_shape_for(formula))
+    run_case(groups, formula, x, out, 1, bias=formula != 7, x3=True, **_shape_for(formula))
     mock_call, host_call = calls  # run_case runs the mock first, then the golden
     assert mock_call == host_call
     assert (mock_call.formula, mock_call.x_dtype, mock_call.out_dtype) == (formula, x, out)
@@ -205,48 +211,46 @@ def test_mock_and_golden_share_one_classification(soc, formula, x, out, monkeypa
 @pytest.mark.parametrize("soc", [A2], indirect=True)
 @pytest.mark.parametrize("bias,x3", [(False, False), (True, False), (False, True)])
 @pytest.mark.parametrize("formula", [2, 3])
-def test_bias_x3_on_off(soc, formula, bias, x3):
-    run_case(formula, "int8", "float16", 2, bias=bias, x3=x3)
+def test_bias_x3_on_off(soc, groups, formula, bias, x3):
+    run_case(groups, formula, "int8", "float16", 2, bias=bias, x3=x3)
 
 
 @pytest.mark.parametrize("soc", [A2], indirect=True)
-def test_3d_x1_and_transposed_x2(soc):
-    run_case(3, "int8", "bfloat16", 2, batch=2, m=5, bias=True, x3=True)
-    run_case(2, "int8", "float16", 2, transposed=True, bias=True)
+def test_3d_x1_and_transposed_x2(soc, groups):
+    run_case(groups, 3, "int8", "bfloat16", 2, batch=2, m=5, bias=True, x3=True)
+    run_case(groups, 2, "int8", "float16", 2, transposed=True, bias=True)
 
 
 @pytest.mark.parametrize("soc", [P950], indirect=True)
-def test_3d_perblock_and_pertoken_950(soc):
-    run_case(7, "float8_e4m3fn", "float16", 2, batch=2, m=40, k=256, n=64)
-    run_case(6, "hifloat8", "bfloat16", 2, batch=3, m=4, transposed=True, bias=True)
+def test_3d_perblock_and_pertoken_950(soc, groups):
+    run_case(groups, 7, "float8_e4m3fn", "float16", 2, batch=2, m=40, k=256, n=64)
+    run_case(groups, 6, "hifloat8", "bfloat16", 2, batch=3, m=4, transposed=True, bias=True)
 
 
 @pytest.mark.parametrize("soc", [A2], indirect=True)
-def test_nz_weight(soc):
-    run_case(2, "int8", "float16", 2, nz=True, k=40, n=50, bias=True)
-    run_case(3, "int8", "bfloat16", 1, nz=True)
+def test_nz_weight(soc, groups):
+    run_case(groups, 2, "int8", "float16", 2, nz=True, k=40, n=50, bias=True)
+    run_case(groups, 3, "int8", "bfloat16", 1, nz=True)
 
 
 @pytest.mark.parametrize("soc", [A2], indirect=True)
-def test_plan_executes_repeatedly(soc):
+def test_plan_executes_repeatedly(soc, groups):
     rng = np.random.default_rng(5)
     d, kw, _ = make_rank(rng, 2, "int8", "float16")
-    group = FakeGroup(1)
-    try:
-        def fn(rank, stream):
-            plan = QuantMatmulAllReduceV4Plan(d["x1"], d["x2"], d["x2_scale"], group=group.name, **kw)
-            plan.execute(stream)
-            stream.synchronize()
-            first = plan.out.to_numpy()
-            plan.tensors["x1"].copy_from_numpy(-d["x1"].astype(np.int16).clip(-127, 127).astype(np.int8))
-            plan.execute(stream)
-            stream.synchronize()
-            second = plan.out.to_numpy()
-            plan.close()
-            return first, second
-        first, second = run_ranks(1, fn)[0]
-    finally:
-        group.close()
+    comm, = groups(1)
+
+    def fn(rank, stream):
+        plan = QuantMatmulAllReduceV4Plan(d["x1"], d["x2"], d["x2_scale"], group=comm, **kw)
+        plan.execute(stream)
+        stream.synchronize()
+        first = plan.out.to_numpy()
+        plan.tensors["x1"].copy_from_numpy(-d["x1"].astype(np.int16).clip(-127, 127).astype(np.int8))
+        plan.execute(stream)
+        stream.synchronize()
+        second = plan.out.to_numpy()
+        plan.close()
+        return first, second
+    first, second = run_ranks(1, fn)[0]
     gold = golden.quant_matmul_all_reduce([d["x1"]], [d["x2"]], [d["x2_scale"]], out_dtype="float16")
     assert_close(first, gold)
     gold2 = golden.quant_matmul_all_reduce([-d["x1"].astype(np.int16).clip(-127, 127).astype(np.int8)],
@@ -289,9 +293,7 @@ def binding_status(spec, group, stream):
     if kwargs["reduce_op"] is None:
         kwargs["reduce_op"] = None
     try:
-        from aclnn_py.ops import quant_matmul_all_reduce as mod
-        mod._Call(*args, group=group, stream=stream, rank_size=None, x_dtype=None,
-                  out_dtype=None, **kwargs)
+        qmmar._Arguments(*args, group=group, stream=stream, **kwargs)
     except StatusError as exc:
         return exc.code, exc.message
     return 0, ""
@@ -391,62 +393,53 @@ RULES_950 = [
 ]
 
 
-def _check_rule(mutate, code, fragment, group_size=1):
+def _check_rule(groups, mutate, code, fragment, group_size=1):
+    """The C call on rank 0 of a communicator of ``group_size`` ranks (found by its name), and the
+    binding's checks given the Communicator itself (its size with it)."""
+    comm = groups(group_size)[0]
     dev = aclnn_py.Device(0)
     stream = aclnn_py.Stream()
-    group = FakeGroup(group_size)
     try:
         spec = mutate(base_spec())
-        raw = raw_status(spec, group.name)
-        py = binding_status(spec, group.name if group_size == 1 else group.name, stream)
-        if group_size != 1:  # the binding only knows the size from a Communicator / rank_size
-            from aclnn_py.ops import quant_matmul_all_reduce as mod
-            kwargs = dict(spec)
-            args = [kwargs.pop(k) for k in ("x1", "x2", "x2_scale")]
-            try:
-                mod._Call(*args, group=group.name, stream=stream, rank_size=group_size, x_dtype=None,
-                          out_dtype=None, **kwargs)
-                py = (0, "")
-            except StatusError as exc:
-                py = (exc.code, exc.message)
+        raw = raw_status(spec, comm.name)
+        py = binding_status(spec, comm, stream)
         assert raw[0] == code, raw
         assert fragment in raw[1], raw
         if spec["out"] is not None:  # the binding allocates a missing output instead
             assert py[0] == code, py
             assert fragment in py[1], py
     finally:
-        group.close()
         stream.close()
         dev.close()
 
 
 @pytest.mark.parametrize("soc", [A2], indirect=True)
 @pytest.mark.parametrize("name,mutate,code,fragment", RULES_A2, ids=[r[0] for r in RULES_A2])
-def test_rules_a2(soc, name, mutate, code, fragment):
-    _check_rule(mutate, code, fragment)
+def test_rules_a2(soc, groups, name, mutate, code, fragment):
+    _check_rule(groups, mutate, code, fragment)
 
 
 @pytest.mark.parametrize("soc", [P950], indirect=True)
 @pytest.mark.parametrize("name,mutate,code,fragment", RULES_950, ids=[r[0] for r in RULES_950])
-def test_rules_950(soc, name, mutate, code, fragment):
-    _check_rule(mutate, code, fragment)
+def test_rules_950(soc, groups, name, mutate, code, fragment):
+    _check_rule(groups, mutate, code, fragment)
 
 
 @pytest.mark.parametrize("soc", [A2], indirect=True)
 @pytest.mark.parametrize("size", [3, 16])
-def test_rank_count_a2(soc, size):
-    _check_rule(lambda s: s, 561002, f"group rank count {size} is not supported on Atlas A2", group_size=size)
+def test_rank_count_a2(soc, groups, size):
+    _check_rule(groups, lambda s: s, 561002, f"group rank count {size} is not supported on Atlas A2", group_size=size)
 
 
 @pytest.mark.parametrize("soc", [P950], indirect=True)
-def test_rank_count_950(soc):
-    _check_rule(lambda s: s, 561002, "group rank count 6 is not supported on Ascend 950", group_size=6)
-    _check_rule(lambda s: s, 0, "", group_size=16)
+def test_rank_count_950(soc, groups):
+    _check_rule(groups, lambda s: s, 561002, "group rank count 6 is not supported on Ascend 950", group_size=6)
+    _check_rule(groups, lambda s: s, 0, "", group_size=16)
 
 
 @pytest.mark.parametrize("soc", [A3], indirect=True)
-def test_a3_unsupported(soc):
-    _check_rule(lambda s: s, 361001, "not supported on Atlas A3")
+def test_a3_unsupported(soc, groups):
+    _check_rule(groups, lambda s: s, 361001, "not supported on Atlas A3")
 
 
 @pytest.mark.parametrize("soc", [A2], indirect=True)
@@ -459,49 +452,18 @@ def test_unknown_group(soc):
         dev.close()
 
 
-def test_out_dtype_required_when_not_inferable():
-    ensure_init()
-    with mock_soc(P950):
-        dev = aclnn_py.Device(0)
-        stream = aclnn_py.Stream()
-        try:
-            x = np.zeros((4, 64), ml_dtypes.float8_e4m3fn)
-            with pytest.raises(ValueError, match="out_dtype: required"):
-                quant_matmul_all_reduce_v4(x, x.T.copy(), trans_quant_param(np.ones(4, np.float32)),
-                                           group="g", stream=stream)
-        finally:
-            stream.close()
-            dev.close()
-
-
-# --------------------------------------------------------------------------- real HCCL
-
-@pytest.mark.parametrize("soc", [A2], indirect=True)
-def test_with_mock_hccl(soc):
-    from aclnn_py import hccl
-    import mock_runtime.ops.quant_matmul_all_reduce as op
-    from mock_runtime.core import hccl as core
-    op.find_communicator = core.find_communicator
+@pytest.mark.parametrize("soc", [P950], indirect=True)
+def test_out_dtype_required_when_not_inferable(soc):
+    dev = aclnn_py.Device(0)
+    stream = aclnn_py.Stream()
     try:
-        comms = hccl.init_all([0, 1])
-        rng = np.random.default_rng(9)
-        per_rank = [make_rank(rng, 3, "int8", "float16", bias=True)[0] for _ in range(2)]
-
-        def fn(rank, stream):
-            d = dict(per_rank[rank])
-            res = quant_matmul_all_reduce_v4(d.pop("x1"), d.pop("x2"), d.pop("x2_scale"),
-                                             group=comms[rank], stream=stream, **d)
-            return res.to_numpy
-        results = run_ranks(2, fn)
-        gold = golden.quant_matmul_all_reduce(*[[p[k] for p in per_rank] for k in ("x1", "x2", "x2_scale")],
-                                              x1_scale=[p["x1_scale"] for p in per_rank],
-                                              bias=[p["bias"] for p in per_rank], out_dtype="float16")
-        for r in results:
-            assert_close(r, gold)
-        for c in comms:
-            c.close()
+        x = np.zeros((4, 64), ml_dtypes.float8_e4m3fn)
+        with pytest.raises(ValueError, match="out_dtype: required"):
+            quant_matmul_all_reduce_v4(x, x.T.copy(), trans_quant_param(np.ones(4, np.float32)),
+                                       group="g", stream=stream)
     finally:
-        install_fake_hccl()
+        stream.close()
+        dev.close()
 
 
 # --------------------------------------------------------------------------- C++ example

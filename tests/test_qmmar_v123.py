@@ -9,7 +9,6 @@ own parameter names), through the raw C call and the binding.
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import ml_dtypes
@@ -17,17 +16,17 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmmar_helpers import ensure_init, mock_soc, run_ranks  # noqa: E402
+from qmmar_helpers import communicators, ensure_init, mock_soc, run_ranks  # noqa: E402
 
 import aclnn_py  # noqa: E402
-from aclnn_py import Tensor, hccl  # noqa: E402
+from aclnn_py import Tensor  # noqa: E402
 from aclnn_py._ffi import ffi  # noqa: E402
 from aclnn_py.errors import StatusError  # noqa: E402
 from aclnn_py.check import check_aclnn, recent_message  # noqa: E402
 from aclnn_py.spec.quant_matmul_all_reduce import golden  # noqa: E402
 from aclnn_py.spec.precision import assert_close  # noqa: E402
 from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
-from aclnn_py.ops import quant_matmul_all_reduce as ops  # noqa: E402
+from aclnn_py import ops  # noqa: E402
 from aclnn_py.ops.trans import nz_weight_tensor, trans_matmul_weight  # noqa: E402
 
 A2, P950, A3 = "Ascend910B4", "Ascend950PR", "Ascend910_93"
@@ -47,34 +46,11 @@ KEYWORDS = {"bias": "bias", "x3": "x3", "pertoken": "pertoken_scale", "c1": "com
 
 
 @pytest.fixture(scope="module")
-def real_hccl():
-    """The operator finds groups among the mock's HCCL communicators (test_qmmar fakes them)."""
-    aclnn_py.lib  # noqa: B018  (loads the mock)
-    import mock_runtime.ops.quant_matmul_all_reduce as op
-    from mock_runtime.hccl import registry
-
-    saved = op.find_communicator
-    op.find_communicator = registry.find_communicator
-    yield
-    op.find_communicator = saved
-
-
-@pytest.fixture(scope="module")
-def soc(request, real_hccl):
+def soc(request):
     """The mock re-initialised with ACLNN_MOCK_SOC (once per SoC: pytest groups the tests by it)."""
     ensure_init()
     with mock_soc(request.param):
         yield request.param
-
-
-@contextmanager
-def communicators(ranks: int):
-    comms = hccl.init_all(list(range(ranks)))
-    try:
-        yield comms
-    finally:
-        for comm in comms:
-            comm.close()
 
 
 # --------------------------------------------------------------------------- inputs

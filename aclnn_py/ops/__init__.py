@@ -1,1 +1,24 @@
-"""One Python function per aclnn operator, over the raw two-phase C API."""
+"""One Python function and one plan per aclnn operator, over the raw two-phase C API.
+
+A function (``grouped_matmul_v5``, ``quant_matmul_all_reduce_v4``, ...) queues
+one call on a stream and returns its output; a plan (``GroupedMatmulV5Plan``,
+``QuantMatmulAllReduceV4Plan``, ...) checks the arguments and runs phase 1
+once, then executes on any stream as often as needed (see
+:mod:`aclnn_py.ops._two_phase` for their lifetimes). The weight and scale
+helpers (``trans_matmul_weight``, ``trans_quant_param_v2``, ...) are functions
+only.
+"""
+from .grouped_matmul import GroupedMatmulV5Plan, grouped_matmul_v5
+from .qmmar import (QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
+                                      QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan,
+                                      quant_matmul_all_reduce, quant_matmul_all_reduce_v2,
+                                      quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4)
+from .trans import calculate_matmul_weight_size, nz_weight_tensor, trans_matmul_weight, trans_quant_param_v2
+
+__all__ = [
+    "GroupedMatmulV5Plan", "grouped_matmul_v5",
+    "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
+    "QuantMatmulAllReduceV4Plan", "quant_matmul_all_reduce", "quant_matmul_all_reduce_v2",
+    "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4",
+    "calculate_matmul_weight_size", "nz_weight_tensor", "trans_matmul_weight", "trans_quant_param_v2",
+]

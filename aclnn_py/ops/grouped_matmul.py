@@ -7,6 +7,9 @@ arrays (arrays are copied to the device), output shapes from the scenario,
 the same argument rules as the mock (``aclnn_py.spec.grouped_matmul.rules``)
 checked before C is called, and the output tensors returned. The work is
 queued on ``stream``; synchronise before reading the outputs.
+:class:`GroupedMatmulV5Plan` takes the same arguments and keeps a repeatable
+executor (phase 1 once, :meth:`~GroupedMatmulV5Plan.execute` many times); the
+function is that plan made single-use, executed once and closed.
 
 The feature set follows the SoC (``aclrtGetSocName``): on an Ascend 950,
 A8W4 ("S8S4": INT8 x, ``ml_dtypes.int4`` or INT32-packed weight (E, K, N),
@@ -32,9 +35,9 @@ from ..spec.grouped_matmul import call
 from ..spec.grouped_matmul import rules
 from ..runtime import Stream
 from ..tensor import IntArray, Tensor, TensorList
-from ._two_phase import dispose, launch
+from ._two_phase import Plan, dispose, run_once
 
-__all__ = ["grouped_matmul_v5", "OP"]
+__all__ = ["GroupedMatmulV5Plan", "grouped_matmul_v5", "OP"]
 
 OP = "aclnnGroupedMatmulV5"
 
@@ -49,25 +52,26 @@ def _profile() -> str | None:
         return None
 
 
-def _as_tensor(value: Any, parameter: str, created: list) -> Tensor:
+def _as_tensor(value: Any, parameter: str, created: list, stream: Stream | None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if value is None:
         raise TypeError(f"{parameter}: expected a Tensor or an array, got None")
     try:
-        t = Tensor.from_numpy(np.asarray(value))
+        t = Tensor.from_numpy(np.asarray(value), None, stream)
     except ArgumentError as exc:
         raise ArgumentError(parameter, exc.detail) from None
     created.append(t)
     return t
 
 
-def _as_list(values: Sequence[Any] | Any | None, parameter: str, created: list) -> list[Tensor] | None:
+def _as_list(values: Sequence[Any] | Any | None, parameter: str, created: list,
+             stream: Stream | None = None) -> list[Tensor] | None:
     if values is None:
         return None
     if isinstance(values, (Tensor, np.ndarray)):
         values = [values]
-    return [_as_tensor(v, f"{parameter}[{i}]", created) for i, v in enumerate(values)]
+    return [_as_tensor(v, f"{parameter}[{i}]", created, stream) for i, v in enumerate(values)]
 
 
 def _descs(tensors: list[Tensor] | None):
@@ -106,6 +110,119 @@ def _output_shapes(xs, ws, gl, group_host, split_item, group_type, group_list_ty
     return shapes
 
 
+class _Arguments:
+    """The checked arguments of one aclnnGroupedMatmulV5 call: tensors and C values.
+
+    ``tensors`` holds the tensor lists by name (``"out"`` included; ``"group_list"`` a
+    Tensor or None); ``keep`` what the queued work uses and the caller owns; ``created``
+    what was made for the call (device copies, tensor lists, the tuning array), released
+    once the stream has passed the work.
+    """
+
+    def __init__(self, x, weight, *, stream: Stream | None, bias=None, scale=None, offset=None,
+                 antiquant_scale=None, antiquant_offset=None, per_token_scale=None, group_list=None,
+                 split_item: int = 0, group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
+                 tuning_config: Sequence[int] | None = None, out=None, out_dtype=None) -> None:
+        attrs = {name: arguments.integer(value, name) for name, value in (
+            ("split_item", split_item), ("group_type", group_type), ("group_list_type", group_list_type),
+            ("act_type", act_type))}
+        if out_dtype is not None:
+            out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
+        if tuning_config is not None:
+            tuning_config = arguments.integers(tuning_config, "tuning_config")
+        created: list[Any] = []  # released with the work
+        self.created = created
+        try:
+            xs = _as_list(x, "x", created, stream)
+            ws = _as_list(weight, "weight", created, stream)
+            lists = {name: _as_list(v, name, created, stream) for name, v in (
+                ("bias", bias), ("scale", scale), ("offset", offset), ("antiquant_scale", antiquant_scale),
+                ("antiquant_offset", antiquant_offset), ("per_token_scale", per_token_scale))}
+            group_host = None
+            if group_list is None or isinstance(group_list, Tensor):
+                gl = group_list
+            else:
+                try:
+                    group_host = codecs.to_host(np.asarray(group_list), "int64")
+                except ValueError as exc:
+                    raise ArgumentError("group_list", str(exc)) from None
+                gl = Tensor.from_numpy(group_host, None, stream)
+                created.append(gl)
+            if xs is None or ws is None:
+                raise AclnnParamError(rules.NULLPTR, rules.FUNCTION,
+                                      f"{'x' if xs is None else 'weight'} is nullptr")
+            made_outs: list[Tensor] = []  # returned to the caller, never released here
+            outs = _as_list(out, "out", made_outs, stream)
+            out_descs = None
+            if outs is None:  # descriptors only: the memory is allocated once the rules accept the call
+                shapes = _output_shapes(xs, ws, gl, group_host, attrs["split_item"], attrs["group_type"],
+                                        attrs["group_list_type"])
+                dtype = out_dtype or _default_out_dtype(xs, ws, lists["scale"], lists["antiquant_scale"])
+                out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
+            profile = _profile()
+            if profile is not None:
+                with raising():
+                    rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
+                                out=out_descs if outs is None else [t.desc for t in outs],
+                                **{k: _descs(v) for k, v in lists.items()},
+                                group_list=None if gl is None else gl.desc,
+                                tuning_config=tuning_config, profile=profile, **attrs)
+            if outs is None:
+                outs = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
+
+            def tl(tensors):
+                if tensors is None:
+                    return ffi.NULL
+                lst = TensorList(tensors)
+                created.append(lst)
+                return lst.handle
+
+            tuning = None if tuning_config is None else IntArray(tuning_config)
+            created.append(tuning)
+            self.args = (tl(xs), tl(ws), tl(lists["bias"]), tl(lists["scale"]), tl(lists["offset"]),
+                         tl(lists["antiquant_scale"]), tl(lists["antiquant_offset"]),
+                         tl(lists["per_token_scale"]), ffi.NULL if gl is None else gl.handle, ffi.NULL,
+                         ffi.NULL, ffi.NULL, attrs["split_item"], attrs["group_type"], attrs["group_list_type"],
+                         attrs["act_type"], ffi.NULL if tuning is None else tuning.handle, tl(outs), ffi.NULL,
+                         ffi.NULL)
+        except BaseException:
+            dispose(created, stream)
+            raise
+        self.tensors: dict[str, Any] = {"x": xs, "weight": ws, **lists, "group_list": gl, "out": outs}
+        self.out = outs
+        users = [t for t in [*xs, *ws, *(t for v in lists.values() for t in v or ()), gl] if t is not None]
+        self.keep = (*users, *outs)
+
+
+class GroupedMatmulV5Plan(Plan):
+    """aclnnGroupedMatmulV5 prepared once (a repeatable executor), :meth:`execute` on a stream
+    many times.
+
+    Arguments as :func:`grouped_matmul_v5`, plus ``stream`` (optional: where host
+    arrays are copied to the device, synchronously when None) and ``repeatable``
+    (False: a single-use plan, what the function uses). ``out`` is the list of
+    output tensors, ``tensors`` every tensor of the call by name
+    (``plan.tensors["x"][0]``, ``plan.tensors["group_list"]``); refill the inputs
+    (``.copy_from_numpy``) between executions for new data. ``close()`` releases
+    the executor and what the plan made once the streams that ran it
+    synchronised; the outputs stay the caller's.
+    """
+
+    def __init__(self, x, weight, *, bias=None, scale=None, offset=None, antiquant_scale=None,
+                 antiquant_offset=None, per_token_scale=None, group_list=None, split_item: int = 0,
+                 group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
+                 tuning_config: Sequence[int] | None = None, out=None, out_dtype=None,
+                 stream: Stream | None = None, repeatable: bool = True) -> None:
+        call = _Arguments(x, weight, stream=stream, bias=bias, scale=scale, offset=offset,
+                          antiquant_scale=antiquant_scale, antiquant_offset=antiquant_offset,
+                          per_token_scale=per_token_scale, group_list=group_list, split_item=split_item,
+                          group_type=group_type, group_list_type=group_list_type, act_type=act_type,
+                          tuning_config=tuning_config, out=out, out_dtype=out_dtype)
+        self.tensors = call.tensors
+        self.out: list[Tensor] = call.out
+        super().__init__(OP, call.args, keep=call.keep, owned=call.created, stream=stream, repeatable=repeatable)
+
+
 def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offset=None, antiquant_scale=None,
                       antiquant_offset=None, per_token_scale=None, group_list=None, split_item: int = 0,
                       group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
@@ -123,67 +240,10 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
     (161001/161002) before C is called. Device copies made from arrays are
     released once the stream has passed the work (:meth:`Stream.release`).
     """
-    attrs = {name: arguments.integer(value, name) for name, value in (
-        ("split_item", split_item), ("group_type", group_type), ("group_list_type", group_list_type),
-        ("act_type", act_type))}
-    if out_dtype is not None:
-        out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
-    if tuning_config is not None:
-        tuning_config = arguments.integers(tuning_config, "tuning_config")
-    created: list[Any] = []  # released with the work
-    try:
-        xs = _as_list(x, "x", created)
-        ws = _as_list(weight, "weight", created)
-        lists = {name: _as_list(v, name, created) for name, v in (
-            ("bias", bias), ("scale", scale), ("offset", offset), ("antiquant_scale", antiquant_scale),
-            ("antiquant_offset", antiquant_offset), ("per_token_scale", per_token_scale))}
-        group_host = None
-        if group_list is None or isinstance(group_list, Tensor):
-            gl = group_list
-        else:
-            try:
-                group_host = codecs.to_host(np.asarray(group_list), "int64")
-            except ValueError as exc:
-                raise ArgumentError("group_list", str(exc)) from None
-            gl = Tensor.from_numpy(group_host)
-            created.append(gl)
-        if xs is None or ws is None:
-            raise AclnnParamError(rules.NULLPTR, rules.FUNCTION, f"{'x' if xs is None else 'weight'} is nullptr")
-        made_outs: list[Tensor] = []  # returned to the caller, never released here
-        outs = _as_list(out, "out", made_outs)
-        out_descs = None
-        if outs is None:  # descriptors only: the memory is allocated once the rules accept the call
-            shapes = _output_shapes(xs, ws, gl, group_host, attrs["split_item"], attrs["group_type"],
-                                    attrs["group_list_type"])
-            dtype = out_dtype or _default_out_dtype(xs, ws, lists["scale"], lists["antiquant_scale"])
-            out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
-        profile = _profile()
-        if profile is not None:
-            with raising():
-                rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
-                            out=out_descs if outs is None else [t.desc for t in outs],
-                            **{k: _descs(v) for k, v in lists.items()}, group_list=None if gl is None else gl.desc,
-                            tuning_config=tuning_config, profile=profile, **attrs)
-        if outs is None:
-            outs = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
-
-        def tl(tensors):
-            if tensors is None:
-                return ffi.NULL
-            lst = TensorList(tensors)
-            created.append(lst)
-            return lst.handle
-
-        tuning = None if tuning_config is None else IntArray(tuning_config)
-        created.append(tuning)
-        args = (tl(xs), tl(ws), tl(lists["bias"]), tl(lists["scale"]), tl(lists["offset"]),
-                tl(lists["antiquant_scale"]), tl(lists["antiquant_offset"]), tl(lists["per_token_scale"]),
-                ffi.NULL if gl is None else gl.handle, ffi.NULL, ffi.NULL, ffi.NULL, attrs["split_item"],
-                attrs["group_type"], attrs["group_list_type"], attrs["act_type"],
-                ffi.NULL if tuning is None else tuning.handle, tl(outs), ffi.NULL, ffi.NULL)
-    except BaseException:
-        dispose(created, stream)
-        raise
-    users = [t for t in [*xs, *ws, *(t for v in lists.values() for t in v or ()), gl] if t is not None]
-    launch(OP, args, stream, keep=(*users, *outs), release=created)
-    return outs
+    plan = GroupedMatmulV5Plan(x, weight, bias=bias, scale=scale, offset=offset, antiquant_scale=antiquant_scale,
+                               antiquant_offset=antiquant_offset, per_token_scale=per_token_scale,
+                               group_list=group_list, split_item=split_item, group_type=group_type,
+                               group_list_type=group_list_type, act_type=act_type, tuning_config=tuning_config,
+                               out=out, out_dtype=out_dtype, stream=stream, repeatable=False)
+    run_once(plan, stream)
+    return plan.out

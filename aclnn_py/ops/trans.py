@@ -3,6 +3,13 @@ aclnnTransQuantParamV2.
 
 Arguments are checked in Python with :mod:`aclnn_py.spec.trans` (same codes and
 messages as the C functions) before C is called.
+
+These two operators are one-shot functions without a plan class (each runs a
+single-use :class:`~aclnn_py.ops._two_phase.Plan` once): a repeatable
+aclnnTransMatmulWeight would make no sense -- its phase 1 relabels the tensor
+as FRACTAL_NZ in place, so a second execution would rearrange data already in
+NZ order -- and aclnnTransQuantParamV2 packs a model's scales once at load
+time, where keeping an executor saves nothing.
 """
 from __future__ import annotations
 
@@ -126,5 +133,5 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
         dispose(created, stream)
         raise
     launch("aclnnTransQuantParamV2", (s.handle, ffi.NULL if o is None else o.handle, out.handle),
-           stream, keep=(s, o, out), release=created)
+           stream, keep=(s, o, out), owned=created)
     return out

@@ -10,6 +10,11 @@ them into a cffi ``cdef`` without a C preprocessor:
 * the one ``static inline`` function (``HcclCommConfigInit``) is dropped with
   its body: no library exports it, the binding implements it.
 
+Anything else -- a conditional it cannot evaluate (``#if``, ``#else``, an
+``#ifdef`` other than ``__cplusplus``), a ``#define`` that is not an integer,
+a function or constant declared twice -- is a ValueError naming the header,
+never a silently wrong cdef.
+
 Each function is attributed to the library that exports it on CANN, by the
 header it is declared in: :data:`LIBRARY_HEADERS` gives the classic library
 (``libascendcl``, ``libnnopbase``, ``libhccl``, ``libopapi``) and
@@ -169,7 +174,7 @@ def _strip_preprocessor(text: str, path: str) -> tuple[str, dict[str, int]]:
         s = line.strip()
         if s.startswith("#"):
             word = s[1:].split()[0] if len(s) > 1 else ""
-            if word in ("ifdef", "ifndef", "if"):
+            if word == "ifndef" or s.split() == ["#ifdef", "__cplusplus"]:  # include guards, C++ blocks
                 stack.append(s)
             elif word == "endif":
                 if not stack:
@@ -182,12 +187,14 @@ def _strip_preprocessor(text: str, path: str) -> tuple[str, dict[str, int]]:
                     out.append(f"#define {m.group(1)} {m.group(2)}")
                 elif len(s.split()) != 2:  # a bare "#define GUARD" is fine
                     raise ValueError(f"{path}:{lineno}: unsupported #define: {s}")
-            elif word not in ("include", "else"):
+            elif word != "include":  # a condition it cannot evaluate (#if, #else...) would go wrong
                 raise ValueError(f"{path}:{lineno}: unsupported directive: {s}")
             continue
         if any("__cplusplus" in c for c in stack):
             continue
         out.append(line)
+    if stack:
+        raise ValueError(f"{path}: {stack[-1]} is never closed")
     return "\n".join(out), defines
 
 
@@ -221,18 +228,40 @@ def _split_declarations(text: str) -> list[str]:
     return decls
 
 
+def strip(text: str, path: str = "<header>") -> tuple[str, dict[str, int]]:
+    """One header's C part as the cdef takes it -- comments, directives, ``#ifdef __cplusplus``
+    blocks dropped, ``#define NAME <integer>`` lines kept -- and those integer defines."""
+    return _strip_preprocessor(_strip_comments(text), path)
+
+
+def declarations(text: str, path: str = "<header>") -> tuple[list[str], dict[str, int]]:
+    """One header's declarations as :func:`parse` reads them (one per entry, whitespace
+    collapsed, the ``static inline`` definition dropped) and its integer defines."""
+    stripped, defines = strip(text, path)
+    body = "\n".join(l for l in stripped.splitlines() if not l.startswith("#define"))
+    return _split_declarations(_drop_inline_definitions(body)), defines
+
+
 def parse(root: Path) -> Declarations:
-    """Read every header of :data:`LIBRARY_HEADERS` below ``root``."""
+    """Read every header of :data:`LIBRARY_HEADERS` below ``root`` (ValueError for a construct
+    outside the headers' style, or a function or constant declared twice)."""
     result = Declarations()
     types: list[str] = []
+    where: dict[str, str] = {}  # constant -> header
+
+    def constants(names: dict[str, int], rel: str) -> None:
+        for name in names:
+            if name in where:
+                raise ValueError(f"{rel}: {name} is already defined in {where[name]}")
+            where[name] = rel
+        result.constants.update(names)
+
     for library, headers in LIBRARY_HEADERS.items():
         for rel in headers:
-            text = _strip_comments((root / rel).read_text())
-            text, defines = _strip_preprocessor(text, rel)
-            result.constants.update(defines)
-            body = "\n".join(l for l in text.splitlines() if not l.startswith("#define"))
-            types.extend(l for l in text.splitlines() if l.startswith("#define"))
-            for decl in _split_declarations(_drop_inline_definitions(body)):
+            decls, defines = declarations((root / rel).read_text(), rel)
+            constants(defines, rel)
+            types.extend(f"#define {name} {value}" for name, value in defines.items())
+            for decl in decls:
                 head = decl.split("(", 1)[0]
                 is_function = "(" in decl and not decl.startswith("typedef") and "{" not in head
                 if is_function:
@@ -240,6 +269,8 @@ def parse(root: Path) -> Declarations:
                     if not m:
                         raise ValueError(f"{rel}: cannot find function name in: {decl}")
                     name = m.group(1)
+                    if name in result.functions:
+                        raise ValueError(f"{rel}: {name} is already declared in {result.functions[name].header}")
                     restype = head[: m.start()].strip()
                     result.functions[name] = Function(name, library, restype, decl, rel)
                     continue
@@ -248,7 +279,7 @@ def parse(root: Path) -> Declarations:
                     members = {n: int(v, 0) for n, v in _ENUM_MEMBER.findall(block.group(1) + "}")}
                     typename = decl.rstrip(";").split("}")[-1].strip() or block.group(2)
                     result.enums[typename] = members
-                    result.constants.update(members)
+                    constants(members, rel)
     result.types_cdef = "\n".join(types)
     return result
 

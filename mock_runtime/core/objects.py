@@ -25,9 +25,11 @@ class Executor:
     """The work one GetWorkspaceSize call prepared, run by the matching execute call.
 
     ``params`` holds the operator's tensor arguments by name (a TensorDesc, a
-    list of them, or None); ``inputs``/``outputs`` name them in the order the
-    aclSet*TensorAddr index refers to; ``labels`` gives their C parameter names
-    for messages.
+    list of them, or None); ``inputs``/``outputs`` name them in the header's
+    order (the order the aclSet*TensorAddr indices count in); ``handles`` gives
+    the aclTensor handle of each (a list of the members' handles for a tensor
+    list, None when absent; set by phase 1); ``labels`` gives their C parameter
+    names for messages.
     """
 
     op: str
@@ -39,40 +41,47 @@ class Executor:
     run: Callable[[dict[str, object]], None]
     repeatable: bool = False
     used: bool = False
-    attrs: dict[str, object] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    handles: dict[str, object] = field(default_factory=dict)
 
-    def _slots(self, names: list[str]) -> list[tuple[str, int | None]]:
-        slots: list[tuple[str, int | None]] = []
-        for name in names:
-            value = self.params.get(name)
+    def set_address(self, kind: str, index: int, tensor: int, address: int, dynamic: bool) -> None:
+        """Re-point the executor's uses of the aclTensor ``tensor`` to ``address`` (aclSet*TensorAddr).
+
+        CANN's operators find the tensor to refresh by the aclTensor itself and do not read the
+        index (opbase's aclSetInputTensorAddr only passes it on for nnopbase's own executors),
+        so the mock does the same. The index is still checked against the documented range: the
+        executor's ``kind`` arguments in the header's order, an absent optional counting as one;
+        for the plain calls a tensor list counts its members, for the Dynamic ones (irIndex) it
+        counts as one argument. An index out of that range, or an aclTensor the executor does not
+        use as ``kind``, is 161002.
+        """
+        declared = {"input": self.inputs, "output": self.outputs, "any": self.inputs + self.outputs}[kind]
+        if dynamic:
+            count, what = len(declared), "irIndex"
+        else:
+            count = sum(len(v) if isinstance(v := self.params.get(n), list) else 1 for n in declared)
+            what = "index"
+        if not 0 <= index < count:
+            label = "tensor" if kind == "any" else kind
+            raise MockError(_INVALID, f"{self.op}: {label} {what} {index} is out of range [0, {count})")
+        found = False
+        for name in dict.fromkeys(declared):  # an in-place argument is an input and an output
+            value, handle = self.params.get(name), self.handles.get(name)
+            if value is None:
+                continue
             if isinstance(value, list):
-                slots.extend((name, i) for i in range(len(value)))
-            elif value is not None:
-                slots.append((name, None))
-        return slots
-
-    def set_address(self, kind: str, index: int, address: int, relative: int | None = None) -> None:
-        """Re-point one tensor of the executor (aclSet*TensorAddr)."""
-        names = {"input": self.inputs, "output": self.outputs, "any": self.inputs + self.outputs}[kind]
-        if relative is None:
-            slots = self._slots(names)
-            if not 0 <= index < len(slots):
-                raise MockError(_INVALID, f"{self.op}: {kind} tensor index {index} out of range [0, {len(slots)})")
-            name, item = slots[index]
-        else:
-            present = [n for n in names if self.params.get(n) is not None]
-            if not 0 <= index < len(present) or not isinstance(self.params[present[index]], list):
-                raise MockError(_INVALID, f"{self.op}: {kind} index {index} is not a tensor-list parameter")
-            name, item = present[index], relative
-            if not 0 <= item < len(self.params[name]):  # type: ignore[arg-type]
-                raise MockError(_INVALID, f"{self.op}: relative index {item} out of range for {name}")
-        if item is None:
-            self.params[name] = self.params[name].with_address(address)  # type: ignore[union-attr]
-        else:
-            members = list(self.params[name])  # type: ignore[arg-type]
-            members[item] = members[item].with_address(address)
-            self.params[name] = members
+                members = list(value)
+                for i, member in enumerate(handle or ()):  # type: ignore[arg-type]
+                    if member == tensor:
+                        members[i] = members[i].with_address(address)
+                        found = True
+                self.params[name] = members
+            elif handle == tensor:
+                self.params[name] = value.with_address(address)  # type: ignore[attr-defined]
+                found = True
+        if not found:
+            role = {"input": "inputs", "output": "outputs", "any": "tensors"}[kind]
+            raise MockError(_INVALID, f"{self.op}: aclTensor {tensor:#x} is not one of the executor's {role}")
 
 
 executors: HandleTable[Executor] = HandleTable("aclOpExecutor", C["ACLNN_ERR_INNER_NULLPTR"])

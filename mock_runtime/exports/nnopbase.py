@@ -257,14 +257,25 @@ def aclDestroyAclOpExecutor(executor):
 
 
 def _set(kind: str, executor, index, tensor, addr, relative=None) -> None:
+    """aclSet*TensorAddr: point the aclTensor (member ``relative`` of the list ``tensor`` for the
+    Dynamic calls) and the executor's uses of it at ``addr``
+    (:meth:`~mock_runtime.core.objects.Executor.set_address`). A NULL executor, tensor, list or
+    member is 561103 and a member index beyond the list 161002, as in CANN."""
+    if tensor == ffi.NULL:
+        raise MockError(C["ACLNN_ERR_INNER_NULLPTR"], f"{'tensor' if relative is None else 'tensors'} is NULL")
     ex = _executor(executor)
-    ex.set_address(kind, int(index), _addr(addr), relative)
-    if tensor != ffi.NULL:
-        if relative is None:
-            aclSetRawTensorAddr(tensor, addr)
-        else:
-            member = objects.tensor_lists.get(_addr(tensor), "tensors")[relative]
-            objects.tensors.replace(member, objects.tensors.get(member, "tensor").with_address(_addr(addr)), "tensor")
+    if relative is None:
+        member = _addr(tensor)
+        objects.tensors.get(member, "tensor")
+    else:
+        members = objects.tensor_lists.get(_addr(tensor), "tensors")
+        if not 0 <= relative < len(members):
+            raise MockError(_INVALID, f"relativeIndex {relative} is out of the tensor list's {len(members)} members")
+        member = members[relative]
+        if not member:
+            raise MockError(C["ACLNN_ERR_INNER_NULLPTR"], f"tensors[{relative}] is NULL")
+    ex.set_address(kind, int(index), member, _addr(addr), relative is not None)
+    objects.tensors.replace(member, objects.tensors.get(member, "tensor").with_address(_addr(addr)), "tensor")
 
 
 def aclSetInputTensorAddr(executor, index, tensor, addr):

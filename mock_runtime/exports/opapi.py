@@ -47,10 +47,23 @@ def _int_array(p: Any, what: str) -> tuple[int, ...] | None:
     return None if p == ffi.NULL else objects.int_arrays.get(_addr(p), what)
 
 
-def _phase1(prepare: Callable[[], objects.Executor], workspaceSize: Any, executor: Any) -> None:
+def _handle(p: Any) -> int | None:
+    return None if p == ffi.NULL else _addr(p)
+
+
+def _member_handles(p: Any) -> list[int] | None:
+    return None if p == ffi.NULL else list(objects.tensor_lists.get(_addr(p), "tensor list"))
+
+
+def _phase1(prepare: Callable[[], objects.Executor], workspaceSize: Any, executor: Any,
+            handles: Callable[[], dict[str, object]]) -> None:
+    """Phase 1: prepare the executor; ``handles()`` gives its tensor arguments' aclTensor handles
+    by parameter name (lists: their members'), for aclSet*TensorAddr (asked once ``prepare``
+    has checked the arguments)."""
     if workspaceSize == ffi.NULL or executor == ffi.NULL:
         raise MockError(_NULLPTR, f"{'workspaceSize' if workspaceSize == ffi.NULL else 'executor'} output pointer is NULL")
     ex = prepare()
+    ex.handles = handles()
     workspaceSize[0] = ex.workspace_size
     executor[0] = ffi.cast("aclOpExecutor *", objects.executors.add(ex))
 
@@ -107,7 +120,8 @@ def _calculate_size(tensorShape, dataType, weightTensorSize) -> None:
 def aclnnTransMatmulWeightGetWorkspaceSize(mmWeightRef, workspaceSize, executor):
     if mmWeightRef == ffi.NULL:
         raise MockError(_NULLPTR, "mmWeightRef is NULL")
-    _phase1(lambda: trans_matmul_weight.prepare(_addr(mmWeightRef)), workspaceSize, executor)
+    _phase1(lambda: trans_matmul_weight.prepare(_addr(mmWeightRef)), workspaceSize, executor,
+            lambda: {"mmWeightRef": _addr(mmWeightRef)})
 
 
 def aclnnTransMatmulWeight(workspace, workspaceSize, executor, stream):
@@ -119,6 +133,7 @@ def aclnnTransQuantParamV2GetWorkspaceSize(scale, offset, out, workspaceSize, ex
         lambda: trans_quant_param.prepare(_tensor(scale, "scale"), _tensor(offset, "offset"), _tensor(out, "out")),
         workspaceSize,
         executor,
+        lambda: {"scale": _handle(scale), "offset": _handle(offset), "out": _handle(out)},
     )
 
 
@@ -131,15 +146,18 @@ def _qmmar_phase1(signature: qmmar_call.Signature, args: tuple) -> None:
     """Phase 1 of any version: C arguments in header order -> canonical arguments -> prepare."""
     *params, workspaceSize, executor = args
     call: dict[str, Any] = {}
+    handles: dict[str, object] = {}
     for name, value in zip(signature.parameters, params):
         key = signature.params[name]
         if key in qmmar_call.TENSORS:
             call[key] = _tensor(value, name)
+            handles[key] = _handle(value)
         elif key in ("group", "reduce_op"):
             call[key] = _string(value)
         else:
             call[key] = int(value)
-    _phase1(lambda: quant_matmul_all_reduce.prepare(signature=signature, **call), workspaceSize, executor)
+    _phase1(lambda: quant_matmul_all_reduce.prepare(signature=signature, **call), workspaceSize, executor,
+            lambda: handles)
 
 
 def aclnnQuantMatmulAllReduceGetWorkspaceSize(*args):
@@ -206,6 +224,14 @@ def aclnnGroupedMatmulV5GetWorkspaceSize(
         ),
         workspaceSize,
         executor,
+        lambda: {
+            "x": _member_handles(x), "weight": _member_handles(weight), "bias": _member_handles(biasOptional),
+            "scale": _member_handles(scaleOptional), "offset": _member_handles(offsetOptional),
+            "antiquant_scale": _member_handles(antiquantScaleOptional),
+            "antiquant_offset": _member_handles(antiquantOffsetOptional),
+            "per_token_scale": _member_handles(perTokenScaleOptional), "group_list": _handle(groupListOptional),
+            "out": _member_handles(out),
+        },
     )
 
 

@@ -68,14 +68,11 @@ def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset
         "per_token_scale": per_token_scale, "group_list": group_list, "out": out,
     }
     tensor_io.prove_params(params, _OUTPUTS, LABELS)  # every tensor inside live device memory now
-    attrs = {"split_item": split_item, "group_type": group_type, "group_list_type": group_list_type,
-             "act_type": act_type}
     if call.empty:
         return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
-                                inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, attrs=attrs, labels=LABELS)
+                                inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, labels=LABELS)
     return objects.Executor(op=OP, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call),
-                            attrs=attrs, labels=LABELS)
+                            inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call), labels=LABELS)
 
 
 def _read_list(values, what: str) -> list[np.ndarray] | None:

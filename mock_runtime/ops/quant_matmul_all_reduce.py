@@ -36,13 +36,6 @@ WORKSPACE_SIZE = 16 * 1024 * 1024
 _OUTPUTS = ["output"]
 
 
-def find_communicator(group: str, device: int):
-    """The mock HCCL communicator named ``group`` on ``device`` (tests may patch this)."""
-    from mock_runtime.core import hccl  # written separately; imported when first needed
-
-    return hccl.find_communicator(group, device)
-
-
 def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2: TensorDesc | None,
             x2_scale: TensorDesc | None, output: TensorDesc | None, group: str | None,
             reduce_op: str | None, comm_turn: int, stream_mode: int, bias: TensorDesc | None = None,
@@ -64,7 +57,9 @@ def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2:
         raise MockError(C["ACLNN_ERR_PARAM_NULLPTR"], "group is a null pointer: expected the "
                                                       "communicator name from HcclGetCommName")
     device = rt.current_device()
-    comm = find_communicator(group, device)
+    from mock_runtime.hccl import registry  # loaded with the first communicator (see runtime.leak_report)
+
+    comm = registry.find_communicator(group, device)
     with as_status():
         rules.check_rank_count(profile, comm.size, signature)
     params = {"x1": x1, "x2": x2, "bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
@@ -96,5 +91,4 @@ def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2:
     inputs = [key for key in map(signature.params.get, signature.parameters)
               if key in qmmar.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
     return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels,
-                            attrs={"formula": call.formula, "group": group, "rank": comm.rank})
+                            inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels)

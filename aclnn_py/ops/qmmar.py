@@ -15,7 +15,9 @@ one function and one plan per entry point:
   codes and messages as the C function) and reuse the stream's workspace.
 * :class:`QuantMatmulAllReducePlan`, :class:`QuantMatmulAllReduceV2Plan`,
   :class:`QuantMatmulAllReduceV3Plan`, :class:`QuantMatmulAllReduceV4Plan` --
-  phase 1 once (repeatable executor), :meth:`execute` many times.
+  phase 1 once (repeatable executor), :meth:`execute` many times; resources
+  (:class:`~aclnn_py.ops._two_phase.Plan`). Each function above makes its
+  version's plan single-use, executes it once and closes it.
 
 The four share one implementation: a version's arguments are V4's canonical
 ones (``dequant_scale`` is ``x2_scale``, ``pertoken_scale`` is ``x1_scale``)
@@ -37,7 +39,7 @@ from ..errors import ArgumentError, raising
 from ..spec.quant_matmul_all_reduce import rules
 from ..runtime import Stream
 from ..tensor import Tensor
-from ._two_phase import Plan, dispose, launch
+from ._two_phase import Plan, dispose, run_once
 from .trans import current_profile
 
 __all__ = ["QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
@@ -89,8 +91,8 @@ def _group_name(group: Any) -> tuple[bytes | None, int | None]:
     return arguments.c_string(name, "group"), int(size)
 
 
-class _Call:
-    """Tensors and C arguments of one call of ``signature``, checked (canonical arguments).
+class _Arguments:
+    """The checked arguments of one call of ``signature``: tensors and C values (canonical names).
 
     ``tensors`` holds every tensor by canonical name ("output" included); ``keep``
     what the queued work uses and the caller owns (never this object: a reference
@@ -131,7 +133,7 @@ class _Call:
                 out_desc = TensorDesc.contiguous(t["x1"].shape[:-1] + t["x2"].shape[-1:], int(dtype))
             desc = lambda v: None if v is None else v.desc  # noqa: E731
             with raising():
-                self.plan = rules.check(
+                rules.check(
                     **{key: desc(v) for key, v in t.items()}, output=out_desc,
                     reduce_op=None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace"),
                     comm_turn=ints["comm_turn"], stream_mode=ints["stream_mode"], group_size=ints["group_size"],
@@ -155,10 +157,108 @@ class _Call:
         self.keep = (self._group, self._reduce, out) + users
 
 
-def _run(signature: rules.Signature, stream: Stream, **kwargs: Any) -> Tensor:
-    call = _Call(stream=stream, signature=signature, **kwargs)
-    launch(signature.op, call.args, stream, keep=call.keep, release=call.created)
-    return call.out
+class _QmmarPlan(Plan):
+    """Phase 1 once (a repeatable executor), :meth:`execute` on a stream many times.
+
+    Same arguments as the version's function; ``stream`` (optional) is where
+    host arrays are copied to the device (synchronously when None), and
+    ``repeatable=False`` makes a single-use plan (what the functions use).
+    ``out`` is the output tensor, ``tensors`` every tensor of the call by
+    canonical name (``plan.tensors["x1"]``, ``plan.tensors["x2_scale"]`` for
+    V1-V3's dequantScale); refill the inputs (``.copy_from_numpy``) between
+    executions for new data. ``close()`` releases the executor and the device
+    copies once the streams that ran the plan synchronised; the output stays
+    the caller's.
+    """
+
+    signature: rules.Signature = rules.V4
+    _renamed: dict[str, str] = {}  # the version's keyword -> canonical argument
+
+    def __init__(self, x1: Any, x2: Any, scale: Any, *, group: Any, stream: Stream | None = None,
+                 repeatable: bool = True, **kwargs: Any) -> None:
+        if self._renamed:
+            kwargs = {self._renamed.get(key, key): value for key, value in kwargs.items()}
+        self._prepare(_Arguments(x1, x2, scale, group=group, stream=stream, signature=self.signature, **kwargs),
+                      stream, repeatable)
+
+    def _prepare(self, call: _Arguments, stream: Stream | None, repeatable: bool) -> None:
+        self.tensors = call.tensors
+        self.out = call.out
+        Plan.__init__(self, self.signature.op, call.args, keep=call.keep, owned=call.created, stream=stream,
+                      repeatable=repeatable)
+
+    @classmethod
+    def _once(cls, stream: Stream, x1: Any, x2: Any, scale: Any, **canonical: Any) -> Tensor:
+        """The version's function: its plan, single-use, from canonical arguments, run once on
+        ``stream`` and closed; returns the output."""
+        plan = cls.__new__(cls)
+        plan._prepare(_Arguments(x1, x2, scale, stream=stream, signature=cls.signature, **canonical), stream, False)
+        run_once(plan, stream)
+        return plan.out
+
+
+class QuantMatmulAllReducePlan(_QmmarPlan):
+    """The plan of aclnnQuantMatmulAllReduce (V1); arguments of :func:`quant_matmul_all_reduce`."""
+
+    signature = rules.V1
+
+    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
+                 x3: Any = None, out: Tensor | None = None, out_dtype: Any = None, reduce_op: str = "sum",
+                 comm_turn: int = 0, stream_mode: int = 1, rank_size: int | None = None,
+                 stream: Stream | None = None, repeatable: bool = True) -> None:
+        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype,
+                         reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
+                         rank_size=rank_size, stream=stream, repeatable=repeatable)
+
+
+class QuantMatmulAllReduceV2Plan(_QmmarPlan):
+    """The plan of aclnnQuantMatmulAllReduceV2; arguments of :func:`quant_matmul_all_reduce_v2`."""
+
+    signature = rules.V2
+    _renamed = {"pertoken_scale": "x1_scale"}
+
+    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
+                 x3: Any = None, pertoken_scale: Any = None, out: Tensor | None = None,
+                 out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
+                 rank_size: int | None = None, stream: Stream | None = None, repeatable: bool = True) -> None:
+        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
+                         out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
+                         stream_mode=stream_mode, rank_size=rank_size, stream=stream, repeatable=repeatable)
+
+
+class QuantMatmulAllReduceV3Plan(_QmmarPlan):
+    """The plan of aclnnQuantMatmulAllReduceV3; arguments of :func:`quant_matmul_all_reduce_v3`."""
+
+    signature = rules.V3
+    _renamed = {"pertoken_scale": "x1_scale"}
+
+    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
+                 x3: Any = None, pertoken_scale: Any = None, comm_quant_scale_1: Any = None,
+                 comm_quant_scale_2: Any = None, out: Tensor | None = None, out_dtype: Any = None,
+                 reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
+                 rank_size: int | None = None, stream: Stream | None = None, repeatable: bool = True) -> None:
+        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
+                         comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
+                         out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
+                         stream_mode=stream_mode, rank_size=rank_size, stream=stream, repeatable=repeatable)
+
+
+class QuantMatmulAllReduceV4Plan(_QmmarPlan):
+    """The plan of aclnnQuantMatmulAllReduceV4; arguments of :func:`quant_matmul_all_reduce_v4`."""
+
+    signature = rules.V4
+
+    def __init__(self, x1: Any, x2: Any, x2_scale: Any, *, group: Any, bias: Any = None, x3: Any = None,
+                 x1_scale: Any = None, comm_quant_scale_1: Any = None, comm_quant_scale_2: Any = None,
+                 group_size: int = 0, comm_quant_mode: int = 0, out: Tensor | None = None,
+                 out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
+                 rank_size: int | None = None, x_dtype: Any = None, stream: Stream | None = None,
+                 repeatable: bool = True) -> None:
+        super().__init__(x1, x2, x2_scale, group=group, bias=bias, x3=x3, x1_scale=x1_scale,
+                         comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
+                         group_size=group_size, comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype,
+                         reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size,
+                         x_dtype=x_dtype, stream=stream, repeatable=repeatable)
 
 
 def quant_matmul_all_reduce(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
@@ -171,9 +271,9 @@ def quant_matmul_all_reduce(x1: Any, x2: Any, dequant_scale: Any, *, group: Any,
     output) or BFLOAT16 (BFLOAT16 output). ``group`` as for
     :func:`quant_matmul_all_reduce_v4`. Returns the output tensor (queued work).
     """
-    return _run(rules.V1, stream, x1=x1, x2=x2, x2_scale=dequant_scale, group=group, bias=bias, x3=x3,
-                out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
-                stream_mode=stream_mode, rank_size=rank_size)
+    return QuantMatmulAllReducePlan._once(
+        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype,
+        reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size)
 
 
 def quant_matmul_all_reduce_v2(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
@@ -186,9 +286,10 @@ def quant_matmul_all_reduce_v2(x1: Any, x2: Any, dequant_scale: Any, *, group: A
     With ``pertoken_scale``, ``dequant_scale`` is FLOAT32 (FLOAT16 output) or
     BFLOAT16 (BFLOAT16 output).
     """
-    return _run(rules.V2, stream, x1=x1, x2=x2, x2_scale=dequant_scale, group=group, bias=bias, x3=x3,
-                x1_scale=pertoken_scale, out=out, out_dtype=out_dtype, reduce_op=reduce_op,
-                comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size)
+    return QuantMatmulAllReduceV2Plan._once(
+        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, x1_scale=pertoken_scale, out=out,
+        out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
+        rank_size=rank_size)
 
 
 def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
@@ -202,10 +303,11 @@ def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: A
     ``comm_quant_scale_1``/``_2``: both or neither, output dtype, shape (n,) or
     (1, n), the same on every rank.
     """
-    return _run(rules.V3, stream, x1=x1, x2=x2, x2_scale=dequant_scale, group=group, bias=bias, x3=x3,
-                x1_scale=pertoken_scale, comm_quant_scale_1=comm_quant_scale_1,
-                comm_quant_scale_2=comm_quant_scale_2, out=out, out_dtype=out_dtype, reduce_op=reduce_op,
-                comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size)
+    return QuantMatmulAllReduceV3Plan._once(
+        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, x1_scale=pertoken_scale,
+        comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2, out=out,
+        out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
+        rank_size=rank_size)
 
 
 def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, stream: Stream,
@@ -223,83 +325,8 @@ def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, s
     arrays when it cannot be inferred (``"hifloat8"`` for uint8 codes). Raises the
     same AclnnParamError/AclnnInternalError (code + message) as the C function.
     """
-    return _run(rules.V4, stream, x1=x1, x2=x2, x2_scale=x2_scale, group=group, bias=bias, x3=x3,
-                x1_scale=x1_scale, comm_quant_scale_1=comm_quant_scale_1,
-                comm_quant_scale_2=comm_quant_scale_2, group_size=group_size,
-                comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype, reduce_op=reduce_op,
-                comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size, x_dtype=x_dtype)
-
-
-class _QmmarPlan(Plan):
-    """Phase 1 once (a repeatable executor), :meth:`execute` on a stream many times.
-
-    Same arguments as the version's function minus ``stream`` (arrays are copied
-    to the device synchronously). ``out`` is the output tensor, ``tensors`` every
-    tensor of the call by canonical name (``plan.tensors["x1"]``,
-    ``plan.tensors["x2_scale"]`` for V1-V3's dequantScale); refill the inputs
-    (``.copy_from_numpy``) between executions for new data.
-    """
-
-    signature: rules.Signature = rules.V4
-    _renamed: dict[str, str] = {}  # the version's keyword -> canonical argument
-
-    def __init__(self, x1: Any, x2: Any, scale: Any, *, group: Any, **kwargs: Any) -> None:
-        canonical = {self._renamed.get(key, key): value for key, value in kwargs.items()}
-        call = _Call(x1, x2, scale, group=group, stream=None, signature=self.signature, **canonical)
-        self.tensors = call.tensors
-        self.out = call.out
-        super().__init__(self.signature.op, call.args, keep=call.keep, owned=call.created)
-
-
-class QuantMatmulAllReducePlan(_QmmarPlan):
-    """A repeatable aclnnQuantMatmulAllReduce (V1); arguments of :func:`quant_matmul_all_reduce`."""
-
-    signature = rules.V1
-
-    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
-                 x3: Any = None, out: Tensor | None = None, out_dtype: Any = None, reduce_op: str = "sum",
-                 comm_turn: int = 0, stream_mode: int = 1, rank_size: int | None = None) -> None:
-        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype,
-                         reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
-                         rank_size=rank_size)
-
-
-class QuantMatmulAllReduceV2Plan(_QmmarPlan):
-    """A repeatable aclnnQuantMatmulAllReduceV2; arguments of :func:`quant_matmul_all_reduce_v2`."""
-
-    signature = rules.V2
-    _renamed = {"pertoken_scale": "x1_scale"}
-
-    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
-                 x3: Any = None, pertoken_scale: Any = None, out: Tensor | None = None,
-                 out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
-                 rank_size: int | None = None) -> None:
-        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
-                         out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
-                         stream_mode=stream_mode, rank_size=rank_size)
-
-
-class QuantMatmulAllReduceV3Plan(_QmmarPlan):
-    """A repeatable aclnnQuantMatmulAllReduceV3; arguments of :func:`quant_matmul_all_reduce_v3`."""
-
-    signature = rules.V3
-    _renamed = {"pertoken_scale": "x1_scale"}
-
-    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
-                 x3: Any = None, pertoken_scale: Any = None, comm_quant_scale_1: Any = None,
-                 comm_quant_scale_2: Any = None, out: Tensor | None = None, out_dtype: Any = None,
-                 reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
-                 rank_size: int | None = None) -> None:
-        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
-                         comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
-                         out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
-                         stream_mode=stream_mode, rank_size=rank_size)
-
-
-class QuantMatmulAllReduceV4Plan(_QmmarPlan):
-    """A repeatable aclnnQuantMatmulAllReduceV4; arguments of :func:`quant_matmul_all_reduce_v4`."""
-
-    signature = rules.V4
-
-    def __init__(self, x1: Any, x2: Any, x2_scale: Any, *, group: Any, **kwargs: Any) -> None:
-        super().__init__(x1, x2, x2_scale, group=group, **kwargs)
+    return QuantMatmulAllReduceV4Plan._once(
+        stream, x1, x2, x2_scale, group=group, bias=bias, x3=x3, x1_scale=x1_scale,
+        comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2, group_size=group_size,
+        comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
+        stream_mode=stream_mode, rank_size=rank_size, x_dtype=x_dtype)
