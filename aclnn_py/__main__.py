@@ -1,4 +1,6 @@
-"""``python -m aclnn_py info``: backend, libraries, SoC, devices and versions."""
+"""``aclnn-py`` (``python -m aclnn_py``): ``info`` prints the backend, libraries, SoC, devices
+and versions; ``selfcheck`` runs every mode on the present backend against the golden
+(:mod:`aclnn_py.selfcheck`)."""
 from __future__ import annotations
 
 import argparse
@@ -33,9 +35,17 @@ def info() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import selfcheck
+
     parser = argparse.ArgumentParser(prog="aclnn-py", description="aclnn-py tools")
-    parser.add_argument("command", choices=["info"], help="print backend, libraries, SoC, devices and versions")
-    parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,selfcheck}")
+    commands.add_parser("info", help="print backend, libraries, SoC, devices and versions")
+    check = commands.add_parser("selfcheck", help="run every mode on this backend and compare with the golden",
+                                description=selfcheck.__doc__.split("\n\n")[0])
+    selfcheck.add_arguments(check)
+    args = parser.parse_args(argv)
+    if args.command == "selfcheck":
+        return selfcheck.main(args)
     return info()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
