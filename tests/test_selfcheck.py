@@ -61,9 +61,10 @@ def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
                 "gmm/mx/fp4->bf16/glt0/transposed-weight"} <= ran
 
 
-WRONG_BF16_RESULT = """
+BROKEN = """
     import numpy as np
     import aclnn_py.tensor
+    import aclnn_py.selfcheck.trans as trans_checks
 
     read = aclnn_py.tensor.Tensor.to_numpy
 
@@ -74,51 +75,42 @@ WRONG_BF16_RESULT = """
             values.reshape(-1)[values.size // 2] *= 1.25
         return values
 
+    def broken(*args, **kwargs):  # and TransQuantParamV2 raises
+        raise RuntimeError("TransQuantParamV2 is broken here")
+
     aclnn_py.tensor.Tensor.to_numpy = wrong
+    trans_checks.trans_quant_param_v2 = broken
 """
 
 
-def test_a_wrong_result_fails_naming_the_mode(tmp_path):
+def test_a_wrong_result_or_an_error_fails_naming_the_mode(tmp_path):
     report = tmp_path / "selfcheck.json"
-    result = selfcheck("--only", "qmmar/v4/f2/int8->[bf][fp]16@2", "--only", "gmm/a8w8/int32*", "--json", str(report),
-                       code=WRONG_BF16_RESULT)
+    result = selfcheck("--only", "qmmar/v4/f2/int8->[bf][fp]16@2", "--only", "gmm/a8w8/int32*",
+                       "--only", "trans/trans-quant-param-v2", "--json", str(report), code=BROKEN)
     assert result.returncode == 1, result.stdout + result.stderr
     statuses = {(e["mode"], e["ranks"]): e for e in json.loads(report.read_text())["results"]}
     assert set(statuses) == {("qmmar/v4/f2/int8->fp16", 2), ("qmmar/v4/f2/int8->bf16", 2),
-                             ("gmm/a8w8/int32-out/glt1", 1)}
+                             ("gmm/a8w8/int32-out/glt1", 1), ("trans/trans-quant-param-v2", 1)}
     bad = statuses[("qmmar/v4/f2/int8->bf16", 2)]
     assert bad["status"] == FAIL and bad["max_rel_error"] > bad["max_rel_limit"]
     assert statuses[("qmmar/v4/f2/int8->fp16", 2)]["status"] == PASS
     assert statuses[("gmm/a8w8/int32-out/glt1", 1)]["status"] == PASS
-    last_lines = result.stdout.strip().splitlines()[-2:]
-    assert last_lines[0].startswith("2 passed, 1 failed")
-    assert last_lines[1].startswith("FAIL qmmar/v4/f2/int8->bf16 (2 ranks): rank 0 output: bfloat16 FAIL")
+    assert statuses[("trans/trans-quant-param-v2", 1)]["status"] == "ERROR"
+    last_lines = result.stdout.strip().splitlines()[-3:]
+    assert last_lines[0].startswith("2 passed, 1 failed, 1 errors")
+    assert last_lines[1].startswith("ERROR trans/trans-quant-param-v2 (1 rank): RankError: rank 0: RuntimeError: "
+                                    "TransQuantParamV2 is broken here")
+    assert last_lines[2].startswith("FAIL qmmar/v4/f2/int8->bf16 (2 ranks): rank 0 output: bfloat16 FAIL")
 
 
-def test_an_operator_error_is_reported_in_its_row(tmp_path):
-    code = """
-        import aclnn_py.ops.trans as trans
+def test_selection_and_listing(capsys):
+    from aclnn_py.__main__ import main
 
-        def broken(*args, **kwargs):
-            raise RuntimeError("TransQuantParamV2 is broken here")
-
-        trans.trans_quant_param_v2 = broken
-        import aclnn_py.selfcheck.trans as checks
-        checks.trans_quant_param_v2 = broken
-    """
-    result = selfcheck("--only", "trans/", code=code)
-    assert result.returncode == 1
-    assert "ERROR trans/trans-quant-param-v2 (1 rank): RankError: rank 0: RuntimeError: TransQuantParamV2 is " \
-           "broken here" in result.stdout
-    assert "trans/calculate-matmul-weight-size-v2" in result.stdout
-
-
-def test_selection_and_listing():
-    listed = selfcheck("--list", "--only", "hccl/barrier")
-    assert listed.returncode == 0
-    assert listed.stdout.split() == ["hccl/barrier@1", "hccl/barrier@2", "hccl/barrier@4", "hccl/barrier@8"]
-    nothing = selfcheck("--only", "no-such-mode")
-    assert nothing.returncode == 2 and "no mode matches no-such-mode" in nothing.stderr
+    assert main(["selfcheck", "--list", "--only", "hccl/barrier"]) == 0  # listing needs no runtime
+    assert capsys.readouterr().out.split() == ["hccl/barrier@1", "hccl/barrier@2", "hccl/barrier@4",
+                                               "hccl/barrier@8"]
+    assert main(["selfcheck", "--only", "no-such-mode"]) == 2
+    assert "no mode matches no-such-mode" in capsys.readouterr().err
 
 
 def test_patterns_match_names_and_rank_counts():

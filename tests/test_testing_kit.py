@@ -234,12 +234,10 @@ def test_downstream_leaks_fail_the_test_that_made_them(tmp_path):
     assert "HcclComm" in report and "device buffer of 32 bytes" in report
 
 
-def test_downstream_opt_outs(tmp_path):
+def test_downstream_opt_out(tmp_path):
     run, cases = downstream_pytest(tmp_path, "-p", "no:aclnn_py", "-k", "clean")
     assert run.returncode == 1
     assert "fixture 'aclnn_stream' not found" in cases["test_clean"][0][1]
-    run, cases = downstream_pytest(tmp_path, "-k", "clean")
-    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_the_example_downstream_tests_pass(tmp_path):
