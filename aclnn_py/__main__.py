@@ -44,9 +44,13 @@ def main(argv: list[str] | None = None) -> int:
                                 description=selfcheck.__doc__.split("\n\n")[0])
     selfcheck.add_arguments(check)
     args = parser.parse_args(argv)
-    if args.command == "selfcheck":
-        return selfcheck.main(args)
-    return info()
+    from .errors import LibraryNotFoundError, StatusError
+
+    try:
+        return selfcheck.main(args) if args.command == "selfcheck" else info()
+    except (LibraryNotFoundError, StatusError, ValueError) as exc:  # a bad setting: one line, no traceback
+        print(f"aclnn-py {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
