@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from .. import hccl
+from ..errors import ArgumentError
 from ..runtime import Context, Device, Stream
 
 __all__ = ["Rank", "RankError", "Ranks"]
@@ -55,7 +56,7 @@ class Ranks:
     def __init__(self, n: int, devices: Sequence[int] | None = None, *, timeout: float = 300.0) -> None:
         self.devices = list(range(n)) if devices is None else [int(d) for d in devices]
         if len(self.devices) != n or n < 1:
-            raise ValueError(f"Ranks: {n} ranks need {n} devices, got {self.devices}")
+            raise ArgumentError("devices", f"{n} ranks need {n} devices (n >= 1), got {self.devices}")
         self.size = n
         self.timeout = timeout
         self._slots: list[Rank | None] = [None] * n
@@ -64,7 +65,8 @@ class Ranks:
         self._threads = [concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"aclnn-rank{r}")
                          for r in range(n)]
         try:
-            self._device_handles = [Device(d) for d in self.devices]
+            for d in self.devices:
+                self._device_handles.append(Device(d))
             self._comms = hccl.init_all(self.devices)
             self._on_each(self._start)
         except BaseException:
