@@ -1,4 +1,6 @@
-"""``python -m aclnn_py info``: backend, libraries, SoC, devices and versions."""
+"""``aclnn-py`` (``python -m aclnn_py``): ``info`` prints the backend, libraries, SoC, devices
+and versions; ``selfcheck`` runs every mode on the present backend against the golden
+(:mod:`aclnn_py.selfcheck`)."""
 from __future__ import annotations
 
 import argparse
@@ -33,15 +35,21 @@ def info() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import selfcheck
+
     parser = argparse.ArgumentParser(prog="aclnn-py", description="aclnn-py tools")
-    parser.add_argument("command", choices=["info"], help="print backend, libraries, SoC, devices and versions")
-    parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,selfcheck}")
+    commands.add_parser("info", help="print backend, libraries, SoC, devices and versions")
+    check = commands.add_parser("selfcheck", help="run every mode on this backend and compare with the golden",
+                                description=selfcheck.__doc__.split("\n\n")[0])
+    selfcheck.add_arguments(check)
+    args = parser.parse_args(argv)
     from .errors import LibraryNotFoundError, StatusError
 
     try:
-        return info()
+        return selfcheck.main(args) if args.command == "selfcheck" else info()
     except (LibraryNotFoundError, StatusError, ValueError) as exc:  # a bad setting: one line, no traceback
-        print(f"aclnn-py info: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"aclnn-py {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,12 @@ import pytest
 os.environ.setdefault("ACLNN_PY_BACKEND", "mock")
 os.environ.setdefault("HCCL_EXEC_TIMEOUT", "20")
 os.environ.setdefault("HCCL_CONNECT_TIMEOUT", "20")
+# Tests of the raw C ABI leave handles (phase 1 without an execution, bare aclTensors): the mock
+# reports them at aclFinalize as a warning, not as the kit's strict end-of-session error.
+os.environ.setdefault("ACLNN_MOCK_STRICT", "0")
+
+from aclnn_py.testing import CompilerNotFound, build_program, switch_soc  # noqa: E402
+from aclnn_py.testing import run_program as _run_program  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,75 +26,45 @@ def reinit_mock(soc: str | None = None) -> None:
 
     Objects of the previous runtime must be released first (they are collected here).
     """
-    import gc
-
-    import aclnn_py
-
-    lib = aclnn_py.lib
-    gc.collect()
-    lib.aclFinalize()  # not initialised yet is fine
-    if soc is None:
-        os.environ.pop("ACLNN_MOCK_SOC", None)
-    else:
-        os.environ["ACLNN_MOCK_SOC"] = soc
-    status = lib.aclInit(aclnn_py.ffi.NULL)
-    if status not in (0, lib.ACL_ERROR_REPEAT_INITIALIZE):
-        raise aclnn_py.AclError(status, "aclInit")
+    switch_soc(soc)
 
 
+# The runtime, device and stream of a test come from the testing kit (aclnn_py.testing: the
+# session's runtime; device 0 and a stream torn down after the test, which fails if it leaves
+# aclnn-py resources open).
 @pytest.fixture(scope="session")
-def runtime():
-    """The session's ACL runtime (aclInit tolerates one made by another test module;
-    tests that switch SoC use :func:`reinit_mock`)."""
-    import aclnn_py
-
-    return aclnn_py.Runtime()
+def runtime(aclnn_runtime):
+    return aclnn_runtime
 
 
 @pytest.fixture
-def device(runtime):
-    """Device 0 current on the test's thread."""
-    import aclnn_py
-
-    dev = aclnn_py.Device(0)
-    yield dev
+def device(aclnn_device):
+    return aclnn_device
 
 
 @pytest.fixture
-def stream(device):
-    import aclnn_py
-
-    with aclnn_py.Stream() as s:
-        yield s
+def stream(aclnn_stream):
+    return aclnn_stream
 
 
 @pytest.fixture(scope="session")
-def mock_libdir() -> Path:
-    import mock_runtime
-
-    return mock_runtime.libdir()
+def mock_libdir(aclnn_mock_libdir) -> Path:
+    return aclnn_mock_libdir
 
 
 def build_cpp(sources: list[Path], out: Path, libdir: Path, *extra: str) -> Path:
-    """Compile a C/C++ program against include/ and the mock's libraries."""
-    compiler = shutil.which("g++") if any(s.suffix == ".cpp" for s in sources) else shutil.which("gcc")
-    if compiler is None:
+    """Compile a C/C++ program against include/ and the mock's libraries (``extra``: more flags)."""
+    try:
+        return build_program(sources, out, libdir=libdir, flags=extra)
+    except CompilerNotFound:
         pytest.skip("no C/C++ compiler on this machine")
-    std = "-std=c++17" if compiler.endswith("g++") else "-std=c99"
-    command = [compiler, std, "-Wall", "-Wextra", "-Werror", "-I", str(ROOT / "include"), *map(str, sources),
-               "-o", str(out), f"-L{libdir}", "-lascendcl", "-lnnopbase", "-lopapi", "-lhccl", "-lpthread", *extra]
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    return out
 
 
 def run_program(program: Path, libdir: Path, env: dict[str, str] | None = None, timeout: float = 120,
                 args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """Run a compiled program (with ``args``) in a minimal environment: LD_LIBRARY_PATH pointing
     at the mock, a PATH without any Python first, and the variables the test passes."""
-    environment = {"PATH": "/usr/bin:/bin"}
-    environment.update(env or {})
-    environment["LD_LIBRARY_PATH"] = str(libdir)
-    return subprocess.run([str(program), *args], capture_output=True, text=True, timeout=timeout, env=environment)
+    return _run_program(program, *args, env=env, libdir=libdir, timeout=timeout)
 
 
 def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -1063,3 +1063,14 @@ def test_c_program_s8s4_s4s4(int4_quant_program, mock_libdir, soc):
     result = run_program(int4_quant_program, mock_libdir, env={"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"PASS on {soc}" in result.stdout
+
+
+def test_float32_out_dtype_is_not_mistaken_for_none(stream):
+    """out_dtype="float32" is aclDataType 0: the binding must still use it (it once read 0 as "not given")."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 16)).astype(np.float32)
+    w = rng.standard_normal((16, 8)).astype(np.float32)
+    y, = grouped_matmul_v5([x], [w], stream=stream, out_dtype="float32")
+    stream.synchronize()
+    assert y.dtype == aclnn_py.DataType.ACL_FLOAT
+    assert_close(y.to_numpy(), x.astype(np.float64) @ w, "float32")

@@ -2,7 +2,7 @@
 
 A :class:`Communicator` is one rank of an HCCL communicator. Its
 :attr:`~Communicator.name` is the string the MC2 operators take as ``group``
-(``aclnn_py.ops.quant_matmul_all_reduce`` accepts the communicator itself).
+(the QuantMatmulAllReduce functions of ``aclnn_py.ops`` accept the communicator itself).
 Collectives are queued on a stream, like every device operation: synchronise
 the stream before reading the result. Failed calls raise
 :class:`aclnn_py.HcclError` with ``HcclGetErrorString``'s text and the

@@ -157,7 +157,7 @@ class _Arguments:
             if outs is None:  # descriptors only: the memory is allocated once the rules accept the call
                 shapes = _output_shapes(xs, ws, gl, group_host, attrs["split_item"], attrs["group_type"],
                                         attrs["group_list_type"])
-                dtype = out_dtype or _default_out_dtype(xs, ws, lists["scale"], lists["antiquant_scale"])
+                dtype = out_dtype if out_dtype is not None else _default_out_dtype(xs, ws, lists["scale"], lists["antiquant_scale"])
                 out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
             profile = _profile()
             if profile is not None:
