@@ -71,6 +71,7 @@ class Cell:
     def optional(self) -> bool:
         return None in self.dtypes
 
+    @functools.cached_property
     def present_dtypes(self) -> tuple[str, ...]:
         return tuple(d for d in self.dtypes if d is not None)
 
@@ -129,7 +130,8 @@ def desc(shape: tuple[int, ...], name: str, layout: str = "") -> TensorDesc:
         strides[-2], strides[-1] = strides[-1], strides[-2]
         return TensorDesc(shape, acl, tuple(strides), 0, storage_shape=storage)
     if layout == "nz":
-        return TensorDesc(shape, acl, contiguous_strides(shape), 0, FRACTAL_NZ, nz_storage_shape(shape, "int8"))
+        storage = nz_storage_shape(shape, name if dtypes.bits(name) <= 32 else "int8")
+        return TensorDesc(shape, acl, contiguous_strides(shape), 0, FRACTAL_NZ, storage)
     assert layout == "", layout
     return TensorDesc.contiguous(shape, acl)
 

@@ -71,7 +71,7 @@ def _options(row: dict, ndim: int):
     for arg in TENSORS:
         c = row["cells"][arg]
         values = [(None, None)] if c.optional else []
-        for d in c.present_dtypes():
+        for d in c.present_dtypes:
             for s in (c.shapes or (None,)):
                 values.append((d, s))
         options[arg] = values
@@ -120,7 +120,7 @@ def _matches(c: Cell, value: tuple, combo: dict, arg: str) -> bool:
     dtype, shape, layout = value
     if dtype is None:
         return c.optional
-    if dtype not in [_resolve(n, combo) for n in c.present_dtypes()]:
+    if dtype not in [_resolve(n, combo) for n in c.present_dtypes]:
         return False
     return any(_shape(arg, text, combo["ndim"], combo) == (shape, layout) for text in (c.shapes or (None,)))
 
