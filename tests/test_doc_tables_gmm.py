@@ -1,8 +1,9 @@
 """The tables of grouped_matmul_v5's docstring agree with the rules.
 
-Every combination a scenario row allows (each choice of every cell together, on every
-listed SoC; each group_list_type with the first choices) is accepted by ``aclnn_py.spec.grouped_matmul.rules`` and
-classified as the row's scenario; around one combination of each row, changing one
+Every combination a scenario row allows (each choice of every cell together on every
+listed SoC; each group_list_type with the first choices) is accepted by
+``aclnn_py.spec.grouped_matmul.rules`` and classified as the row's scenario; around
+one combination of each row, changing one
 argument's dtype (to every dtype, or null <-> present) is accepted exactly when some
 row documents the result. The pattern rows are built with float16 and their output
 shapes compared with the rules' own. The legends' claims (weight lists, group_type 2
@@ -15,6 +16,7 @@ import re
 import pytest
 
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.spec import dtypes
 from aclnn_py.spec.descriptors import TensorDesc
 from aclnn_py.spec.grouped_matmul import rules
 from aclnn_py.spec.status import Violation
@@ -98,14 +100,11 @@ def distinct(combos, *args):
             yield combo
 
 
+INT64 = int(dtypes.DataType.ACL_INT64)
+
+
 def _group_list(combo: dict, n_groups: int) -> TensorDesc:
-    return TensorDesc.contiguous((n_groups, 2) if combo["glt"] == 2 else (n_groups,), int(_acl("int64")))
-
-
-def _acl(name):
-    from aclnn_py.spec import dtypes
-
-    return dtypes.from_name(name)
+    return TensorDesc.contiguous((n_groups, 2) if combo["glt"] == 2 else (n_groups,), INT64)
 
 
 def check(combo: dict, *, as_list: bool = False, act_type: int = 0):
@@ -402,7 +401,7 @@ def test_every_pattern_row_is_accepted_with_its_output_shapes(case):
     counts = PATTERN_SYMBOLS["c_e"]
     for group_list in (None, [((len(counts),), "")]):
         documented_here = group_list in case["group_lists"] or (group_list is None and None in case["group_lists"])
-        gl = None if group_list is None else TensorDesc.contiguous(group_list[0][0], int(_acl("int64")))
+        gl = None if group_list is None else TensorDesc.contiguous(group_list[0][0], INT64)
         try:
             rules.check(x=_descs(case["x"]), weight=_descs(case["weight"]), out=_descs(case["out"]),
                         group_list=gl, split_item=case["split_item"], group_type=case["group_type"],
