@@ -239,6 +239,92 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
     back). Argument errors raise :class:`~aclnn_py.errors.AclnnParamError`
     (161001/161002) before C is called. Device copies made from arrays are
     released once the stream has passed the work (:meth:`Stream.release`).
+
+    The tables below are held to the rules by tests/test_doc_tables_gmm.py. A cell
+    is dtypes then shapes, ``/`` separating choices: ``—`` null (omit it), ``x``
+    the x dtype, fp8 = float8_e4m3fn or float8_e5m2; ``(E, K, N)ᵀ`` a view of an
+    (E, N, K) tensor with the last two dims swapped; ``n ×``/``E ×`` a list of
+    tensors; E groups (experts), G groups along K of a per-group scale. SoC: A2/A3 =
+    Atlas A2/A3, 950 = Ascend 950.
+
+    Patterns: how x, weight and out correspond (non-quantized calls take all of
+    them; the scenarios below say which they take). group_list is INT64:
+    ``group_list_type`` 0 cumulative row counts, 1 counts, 2 (full quantization with
+    an (E, K, N) weight) (E, 2) rows of [group, count]; c_e is the count of group e;
+    ΣK_e <= K.
+
+    | group_type | split_item | SoC | x | weight | group_list | out |
+    |---|---|---|---|---|---|---|
+    | -1 | 0/1 | A2 A3 950 | n × (M_i, K_i) | n × (K_i, N_i) | — | n × (M_i, N_i) |
+    | -1 | 2/3 | A2 A3 950 | n × (M_i, K) | n × (K, N) | — | (ΣM_i, N) |
+    | 0 | 2/3 | A2 A3 950 | (M, K) | (E, K, N)/E × (K, N) | (E) | (M, N) |
+    | 0 | 0/1 | A2 A3 950 | (M, K) | E × (K, N_e) | (E) | E × (c_e, N_e) |
+    | 2 | 2/3 | A2 A3 950 | (M, K)ᵀ | (K, N) | (E) | (E, M, N) |
+    | 2 | 0/1 | A2 A3 | (M, K)ᵀ | E × (K_e, N_e) | — | E × (M, N_e) |
+    | 2 | 0/1 | 950 | (M, K)ᵀ | E × (K_e, N_e) | —/(E) | E × (M, N_e) |
+
+    Non-quantized and weight-only quantization, shown for one (E, K, N) weight
+    (group_type 0, split_item 2/3, out (M, N)); group_list_type 0 or 1, act_type 0.
+    Weight-only takes group_type -1 or 0 (weight FP8: 0 only), and with
+    group_type -1 and split_item 0/1 an x of up to 6 dims. With a list of weights,
+    each per-group argument is a list of one tensor per weight, without the leading
+    E. int4 weights are ``ml_dtypes.int4`` arrays, or int32 holding 8 values along
+    the stored last dim; A16W4 needs that dim even and G dividing K (K/G even for a
+    transposed weight). An int8, float16 or bfloat16 weight may also be FRACTAL_NZ
+    (:func:`~aclnn_py.ops.trans.trans_matmul_weight`), in every row of either table.
+
+    | scenario | SoC | x | weight | antiquant_scale | antiquant_offset | bias | out |
+    |---|---|---|---|---|---|---|---|
+    | non-quantized | A2 A3 950 | float16 (M, K) | x (E, K, N)/(E, K, N)ᵀ | — | — | —/float16 (E, N) | x |
+    | non-quantized | A2 A3 | bfloat16 (M, K) | x (E, K, N)/(E, K, N)ᵀ | — | — | —/float32 (E, N) | x |
+    | non-quantized | 950 | bfloat16 (M, K) | x (E, K, N)/(E, K, N)ᵀ | — | — | —/float32/bfloat16 (E, N) | x |
+    | non-quantized | A2 A3 950 | float32 (M, K) | x (E, K, N)/(E, K, N)ᵀ | — | — | —/float32 (E, N) | x |
+    | A16W8 | A2 A3 950 | float16 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float16 (E, N) | x |
+    | A16W8 | A2 A3 | bfloat16 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float32 (E, N) | x |
+    | A16W8 | 950 | bfloat16 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float32/bfloat16 (E, N) | x |
+    | A16W4 | A2 A3 950 | float16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float16 (E, N) | x |
+    | A16W4 | A2 A3 | bfloat16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float32 (E, N) | x |
+    | A16W4 | 950 | bfloat16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float32/bfloat16 (E, N) | x |
+    | A16W4 per group | A2 A3 | float16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, G, N) | — | —/float16 (E, N) | x |
+    | A16W4 per group | A2 A3 | bfloat16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, G, N) | — | —/float32 (E, N) | x |
+    | A16W4 per group | 950 | float16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, G, N) | —/x (E, G, N) | —/float16 (E, N) | x |
+    | A16W4 per group | 950 | bfloat16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, G, N) | —/x (E, G, N) | —/float32/bfloat16 (E, N) | x |
+    | weight FP8 | 950 | float16 (M, K) | fp8/hifloat8 (E, K, N)ᵀ | x (E, N) | — | —/float16 (E, N) | x |
+    | weight FP8 | 950 | bfloat16 (M, K) | fp8/hifloat8 (E, K, N)ᵀ | x (E, N) | — | —/float32/bfloat16 (E, N) | x |
+
+    Full quantization: one x, one (E, K, N) weight, one out (M, N), group_type 0,
+    split_item 2/3; ``out_dtype`` required. On the 950, A8W8 and FP8/HiF8 also take
+    group_type 2 (x (M, K)ᵀ, weight (K, N), out (E, M, N), group_list (E), no bias,
+    per_token_scale (E, M)/(E, 1)/(E)). act_type (1 RELU, 2 GELU_TANH, 4 FAST_GELU,
+    5 SILU) only for A8W8 with a float32/bfloat16 scale, else 0. uint64/int64 scales
+    come from :func:`~aclnn_py.ops.trans.trans_quant_param_v2`. A8W4 and A4W4 take no
+    transposed weight; A8W4 without offset needs K a multiple of 256 up to 18432 and
+    N of 8 (Atlas A2/A3 read its group list as counts unless offset is given); A4W4
+    with an ND weight N a multiple of 8, per group K/G even; MX with float4_e2m1 x:
+    K even and not 2, N even unless the weight is transposed.
+
+    | scenario | SoC | x | weight | scale | offset | per_token_scale | bias | out | group_list_type |
+    |---|---|---|---|---|---|---|---|---|---|
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | — | — | — | —/int32 (E, N) | int32 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | —/uint64 (E, N)/(E, 1)/(E) | — | — | —/int32 (E, N) | int32 | 0/1/2 |
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | uint64 (E, N) | — | — | —/int32 (E, N) | int8 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | uint64/int64 (E, N) | — | — | —/int32 (E, N) | int8 | 0/1/2 |
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | bfloat16 (E, N) | — | —/float32 (M) | —/int32 (E, N) | bfloat16 | 0/1/2 |
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N) | — | —/float32 (M) | — | bfloat16 | 0/1/2 |
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N) | — | —/float32 (M) | —/int32 (E, N) | float16 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | bfloat16/float32 (E, N)/(E, 1)/(E) | — | —/float32 (M)/(E)/(E, 1) | —/int32/bfloat16/float32 (E, N) | bfloat16 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N)/(E, 1)/(E) | — | —/float32 (M)/(E)/(E, 1) | —/int32/float16/float32 (E, N) | float16 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | uint64/int64 (E, N)/(E, 1)/(E) | — | — | —/int32 (E, N) | bfloat16/float16 | 0/1/2 |
+    | A8W4 | A2 A3 950 | int8 (M, K) | int4 (E, K, N) | uint64 (E, K/256, N) | — | float32 (M) | float32 (E, N) | bfloat16/float16 | 1 |
+    | A8W4 | A2 A3 950 | int8 (M, K) | int4 (E, K, N) | uint64 (E, 1, N) | float32 (E, 1, N) | float32 (M) | float32 (E, N) | float16 | 1 |
+    | A4W4 | A2 A3 950 | int4 (M, K) | int4 (E, K, N) | uint64 (E, N)/(E, G, N) | — | —/float32 (M) | — | float16/bfloat16 | 0/1/2 |
+    | FP8/HiF8 | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8 (E, K, N)/(E, K, N)ᵀ | uint64/int64/float32 (E, N)/(E, 1)/(E) | — | —/float32 (M)/(E)/(E, 1) | — | float16/bfloat16/float32 | 0/1/2 |
+    | MX | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8/float4_e2m1 (E, K, N) | float8_e8m0 (E, ceil(K/64), N, 2) | — | float8_e8m0 (M, ceil(K/64), 2) | — | float16/bfloat16/float32 | 0/1/2 |
+    | MX | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8/float4_e2m1 (E, K, N)ᵀ | float8_e8m0 (E, N, ceil(K/64), 2) | — | float8_e8m0 (M, ceil(K/64), 2) | — | float16/bfloat16/float32 | 0/1/2 |
+    | MX | 950 | float4_e2m1 (M, K) | fp8/hifloat8/float4_e2m1 (E, K, N) | float8_e8m0 (E, ceil(K/64), N, 2) | — | float8_e8m0 (M, ceil(K/64), 2) | —/float32 (E, N) | float16/bfloat16/float32 | 0/1/2 |
+    | MX | 950 | float4_e2m1 (M, K) | fp8/hifloat8/float4_e2m1 (E, K, N)ᵀ | float8_e8m0 (E, N, ceil(K/64), 2) | — | float8_e8m0 (M, ceil(K/64), 2) | —/float32 (E, N) | float16/bfloat16/float32 | 0/1/2 |
+    | per-group/per-block | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8 (E, K, N) | float32 (E, ceil(K/128), ceil(N/128)) | — | float32 (M, ceil(K/128)) | — | float16/bfloat16/float32 | 0/1/2 |
+    | per-group/per-block | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8 (E, K, N)ᵀ | float32 (E, ceil(N/128), ceil(K/128)) | — | float32 (M, ceil(K/128)) | — | float16/bfloat16/float32 | 0/1/2 |
     """
     plan = GroupedMatmulV5Plan(x, weight, bias=bias, scale=scale, offset=offset, antiquant_scale=antiquant_scale,
                                antiquant_offset=antiquant_offset, per_token_scale=per_token_scale,

@@ -270,6 +270,8 @@ def quant_matmul_all_reduce(x1: Any, x2: Any, dequant_scale: Any, *, group: Any,
     ``dequant_scale``: INT64/UINT64 (packed with aclnnTransQuantParamV2, FLOAT16
     output) or BFLOAT16 (BFLOAT16 output). ``group`` as for
     :func:`quant_matmul_all_reduce_v4`. Returns the output tensor (queued work).
+    Dtypes and shapes: the rows of :func:`quant_matmul_all_reduce_v4`'s table that
+    list V1 (``dequant_scale`` is its ``x2_scale``).
     """
     return QuantMatmulAllReducePlan._once(
         stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype,
@@ -284,7 +286,9 @@ def quant_matmul_all_reduce_v2(x1: Any, x2: Any, dequant_scale: Any, *, group: A
     """Run aclnnQuantMatmulAllReduceV2: V1 plus a FLOAT32 ``pertoken_scale`` of length m (b*s).
 
     With ``pertoken_scale``, ``dequant_scale`` is FLOAT32 (FLOAT16 output) or
-    BFLOAT16 (BFLOAT16 output).
+    BFLOAT16 (BFLOAT16 output). Dtypes and shapes: the rows of
+    :func:`quant_matmul_all_reduce_v4`'s table that list V2 (``dequant_scale`` is its
+    ``x2_scale``, ``pertoken_scale`` its ``x1_scale``).
     """
     return QuantMatmulAllReduceV2Plan._once(
         stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, x1_scale=pertoken_scale, out=out,
@@ -301,7 +305,9 @@ def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: A
     """Run aclnnQuantMatmulAllReduceV3: V2 plus INT8 low-bit communication.
 
     ``comm_quant_scale_1``/``_2``: both or neither, output dtype, shape (n,) or
-    (1, n), the same on every rank.
+    (1, n), the same on every rank. Dtypes and shapes: the rows of
+    :func:`quant_matmul_all_reduce_v4`'s table that list V3 (``dequant_scale`` is its
+    ``x2_scale``, ``pertoken_scale`` its ``x1_scale``).
     """
     return QuantMatmulAllReduceV3Plan._once(
         stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, x1_scale=pertoken_scale,
@@ -324,6 +330,47 @@ def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, s
     the size used by the Python check. ``x_dtype`` is the aclDataType of NumPy x1/x2
     arrays when it cannot be inferred (``"hifloat8"`` for uint8 codes). Raises the
     same AclnnParamError/AclnnInternalError (code + message) as the C function.
+
+    Modes by formula of the V4 document ("versions": the entry points that take the
+    row, V1-V3's ``dequant_scale`` being ``x2_scale`` and ``pertoken_scale``
+    ``x1_scale``; tests/test_doc_tables_qmmar.py holds the table to the rules). A
+    cell is dtypes then shapes, ``/`` separating choices: ``—`` null (omit it),
+    ``x1``/``out`` that argument's dtype, fp8 = float8_e4m3fn or float8_e5m2;
+    ``(k, n)ᵀ`` a transposed view of an (n, k) tensor, ``(k, n) nz`` an int8
+    FRACTAL_NZ weight from :func:`~aclnn_py.ops.trans.trans_matmul_weight` (V1-V3:
+    Atlas A2 only). Besides:
+
+    - x1 is (m, k) or (b, s, k) with m = b*s (perblock x1_scale then
+      (b, ceil(s/128), ceil(k/128))); out is x1's shape with last dim n; x3
+      (optional, every formula) has out's dtype and shape;
+    - group_size 0 infers the group sizes from the scale shapes: the x1 rows, n and
+      k must be multiples of 128 (perblock), k a multiple of 64 (MX); else pass the
+      value shown;
+    - float4_e2m1 needs k even and ceil(k/32) even;
+    - ranks: Atlas A2 1, 2, 4 or 8; Ascend 950 1, 2, 4, ... 64; Atlas A3 has no
+      QuantMatmulAllReduce (361001).
+
+    | formula | versions | SoC | x1 | x2 | x2_scale | x1_scale | bias | out | comm_quant_scale_1, _2 | group_size | comm_quant_mode |
+    |---|---|---|---|---|---|---|---|---|---|---|---|
+    | 2 | V1 V2 V3 V4 | A2 950 | int8 (m, k) | x1 (k, n)/(k, n)ᵀ/(k, n) nz | uint64/int64 (1)/(n)/(1, n) | — | —/int32 (n) | float16 | — | 0 | 0 |
+    | 2 | V1 V2 V3 V4 | A2 950 | int8 (m, k) | x1 (k, n)/(k, n)ᵀ/(k, n) nz | bfloat16 (1)/(n)/(1, n) | — | —/int32 (n) | bfloat16 | — | 0 | 0 |
+    | 3 | V2 V3 V4 | A2 950 | int8 (m, k) | x1 (k, n)/(k, n)ᵀ/(k, n) nz | float32 (1)/(n)/(1, n) | float32 (m) | —/int32 (n) | float16 | — | 0 | 0 |
+    | 3 | V2 V3 V4 | A2 950 | int8 (m, k) | x1 (k, n)/(k, n)ᵀ/(k, n) nz | bfloat16 (1)/(n)/(1, n) | float32 (m) | —/int32 (n) | bfloat16 | — | 0 | 0 |
+    | 1 | V3 V4 | A2 950 | int8 (m, k) | x1 (k, n)/(k, n)ᵀ/(k, n) nz | uint64/int64 (1)/(n)/(1, n) | — | —/int32 (n) | float16 | out (n)/(1, n) | 0 | 0 |
+    | 1 | V3 V4 | A2 950 | int8 (m, k) | x1 (k, n)/(k, n)ᵀ/(k, n) nz | bfloat16 (1)/(n)/(1, n) | — | —/int32 (n) | bfloat16 | out (n)/(1, n) | 0 | 0 |
+    | 1 | V3 V4 | A2 950 | int8 (m, k) | x1 (k, n)/(k, n)ᵀ/(k, n) nz | float32 (1)/(n)/(1, n) | float32 (m) | —/int32 (n) | float16 | out (n)/(1, n) | 0 | 0 |
+    | 1 | V3 V4 | A2 950 | int8 (m, k) | x1 (k, n)/(k, n)ᵀ/(k, n) nz | bfloat16 (1)/(n)/(1, n) | float32 (m) | —/int32 (n) | bfloat16 | out (n)/(1, n) | 0 | 0 |
+    | 4 (MX) | V4 | 950 | fp8/float4_e2m1 (m, k) | x1 (k, n)ᵀ | float8_e8m0 (n, ceil(k/64), 2) | float8_e8m0 (m, ceil(k/64), 2) | —/float32 (n) | float16/bfloat16/float32 | — | 0/4295032864 | 0 |
+    | 5 | V4 | 950 | fp8/hifloat8 (m, k) | x1 (k, n)/(k, n)ᵀ | uint64/int64 (1)/(n)/(1, n) | — | —/float32 (n) | float16/bfloat16/float32 | — | 0 | 0 |
+    | 6 | V4 | 950 | fp8/hifloat8 (m, k) | x1 (k, n)/(k, n)ᵀ | float32 (1)/(n)/(1, n) | float32 (m) | —/float32 (n) | float16/bfloat16/float32 | — | 0 | 0 |
+    | 7 | V4 | 950 | fp8/hifloat8 (m, k) | x1 (k, n) | float32 (ceil(k/128), ceil(n/128)) | float32 (ceil(m/128), ceil(k/128)) | — | float16/bfloat16/float32 | — | 0/549764202624 | 0 |
+    | 7 | V4 | 950 | fp8/hifloat8 (m, k) | x1 (k, n)ᵀ | float32 (ceil(n/128), ceil(k/128)) | float32 (ceil(m/128), ceil(k/128)) | — | float16/bfloat16/float32 | — | 0/549764202624 | 0 |
+    | 8 (6) | V4 | 950 | fp8 (m, k) | x1 (k, n)/(k, n)ᵀ | float32 (1)/(n)/(1, n) | float32 (m) | —/float32 (n) | float16/bfloat16/float32 | — | 0 | 1 |
+    | 8 (7) | V4 | 950 | fp8 (m, k) | x1 (k, n) | float32 (ceil(k/128), ceil(n/128)) | float32 (ceil(m/128), ceil(k/128)) | — | float16/bfloat16/float32 | — | 0/549764202624 | 1 |
+    | 8 (7) | V4 | 950 | fp8 (m, k) | x1 (k, n)ᵀ | float32 (ceil(n/128), ceil(k/128)) | float32 (ceil(m/128), ceil(k/128)) | — | float16/bfloat16/float32 | — | 0/549764202624 | 1 |
+
+    Formula 1 is 2 or 3 with the int8 low-bit communication; 8 is 6 or 7 with fp8
+    per-tile communication (comm_quant_mode 1).
     """
     return QuantMatmulAllReduceV4Plan._once(
         stream, x1, x2, x2_scale, group=group, bias=bias, x3=x3, x1_scale=x1_scale,

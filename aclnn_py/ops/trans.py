@@ -42,7 +42,19 @@ def current_profile() -> str:
 
 
 def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int:
-    """ELEMENTS of the FRACTAL_NZ buffer of a weight (V2; ``dtype`` None = the V1 rule)."""
+    """ELEMENTS of the FRACTAL_NZ buffer of a weight (V2; ``dtype`` None = the V1 rule).
+
+    prod(batch dims) * align(shape[-2], 16) * align(shape[-1], 16 for float16 and
+    bfloat16, 32 for any other dtype); the V1 rule is float16's. Positive dims,
+    as many as (tests/test_doc_tables_trans.py holds the tables of this module
+    to the rules):
+
+    | dtype | SoC | dims |
+    |---|---|---|
+    | any | A2 A3 950 | 2-6 |
+    | None | A2 A3 | 2-3 |
+    | None | 950 | 2 |
+    """
     acl = None if dtype is None else int(dtypes.to_acl(dtype))
     shape = arguments.integers(shape, "shape")
     with raising():
@@ -84,7 +96,16 @@ def trans_matmul_weight(tensor: Tensor, stream: Stream, *, synchronize: bool = F
 
     The aclTensor is relabelled (format FRACTAL_NZ, NZ storage shape) when phase 1
     runs, and ``tensor.desc`` is refreshed from C; the data is rearranged when the
-    stream reaches the task (``synchronize=True`` waits for it).
+    stream reaches the task (``synchronize=True`` waits for it). ``tensor`` is ND
+    and contiguous, its buffer big enough for the NZ form
+    (:func:`calculate_matmul_weight_size` elements: :func:`nz_weight_tensor` makes
+    one); an empty tensor is left as it is.
+
+    | tensor | SoC | dims |
+    |---|---|---|
+    | int8 | A2 A3 950 | 2-6 |
+    | float16/bfloat16 | A2 A3 | 2-3 |
+    | float16/bfloat16 | 950 | 2 |
     """
     with raising():
         rules.check_trans_matmul_weight(tensor.desc, current_profile())
@@ -111,6 +132,13 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
     """aclnnTransQuantParamV2: pack float32 scale (+ offset) into a UINT64/INT64 tensor.
 
     Arrays are copied to the device as FLOAT32 (released once the stream has passed the work).
+    The output (``out_dtype``, uint64 by default) is made unless ``out`` is given:
+
+    | scale | offset | out |
+    |---|---|---|
+    | float32 (n) | —/float32 (n)/(1) | uint64/int64 (n) |
+    | float32 (1) | float32 (n) | uint64/int64 (n) |
+    | float32 (m, n) | —/float32 (m, n) | uint64/int64 (m, n) |
     """
     out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
     created: list[Tensor] = []
