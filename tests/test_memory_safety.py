@@ -6,10 +6,10 @@ format and the dtype; negative offsets are refused at aclCreateTensor and by
 Tensor(); freed device memory is reused behind a bounded quarantine while use
 after free and double free are still reported; impossible allocations answer
 207001. tests/c/memory_safety.cpp checks the same through the C ABI only.
+The layouts themselves: tests/spec/test_layout.py.
 """
 from __future__ import annotations
 
-import itertools
 import math
 
 import ml_dtypes
@@ -18,98 +18,12 @@ import pytest
 
 import aclnn_py
 from aclnn_py import DeviceBuffer, Tensor, ffi
-from aclnn_py.spec import layout
-from aclnn_py.spec.descriptors import FRACTAL_NZ, ND, TensorDesc
 from aclnn_py.errors import AclError, AclnnParamError
 from aclnn_py.check import check_acl, check_aclnn, recent_message
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
 from conftest import ROOT, build_cpp, run_program, run_python
 
 HERE = ROOT / "tests"
-
-
-# --------------------------------------------------------------------------- pure layout
-
-def _desc(shape, dtype, strides, offset=0, fmt=ND, storage=None):
-    return TensorDesc(tuple(shape), int(aclnn_py.spec.dtypes.to_acl(dtype)), tuple(strides), offset, fmt,
-                      tuple(storage) if storage is not None else tuple(shape))
-
-
-def _indices(shape, strides, offset):
-    """Every element index of a view, by brute force."""
-    return [offset + sum(i * s for i, s in zip(idx, strides)) for idx in itertools.product(*map(range, shape))]
-
-
-LAYOUTS = [  # shape, strides, offset
-    ((3, 4), (4, 1), 0),
-    ((3, 4), (-4, 1), 8),
-    ((3, 4), (4, -1), 3),
-    ((3, 4), (-1, -3), 11),
-    ((2, 3, 2), (-6, 2, -1), 7),
-    ((4, 1, 3), (3, 1 << 62, -1), 2),  # a size-1 dim with an extreme stride is never stepped along
-    ((5,), (-2,), 9),
-    ((0, 3), (-3, 1), 0),
-]
-
-
-@pytest.mark.parametrize("shape, strides, offset", LAYOUTS)
-def test_element_span_is_the_min_and_max_element_for_any_stride_sign(shape, strides, offset):
-    first, stop = layout.element_span(_desc(shape, "float16", strides, offset))
-    touched = _indices(shape, strides, offset)
-    if touched:
-        assert (first, stop) == (min(touched), max(touched) + 1)
-    else:
-        assert first == stop
-
-
-@pytest.mark.parametrize("dtype", ["float16", "int8", "float32", "bfloat16", "int4", "float4_e2m1"])
-@pytest.mark.parametrize("shape, strides, offset", [l for l in LAYOUTS if math.prod(l[0])])
-def test_strided_reads_and_writes_touch_exactly_the_view(dtype, shape, strides, offset):
-    desc = _desc(shape, dtype, strides, offset)
-    layout.check(desc)
-    host = np.dtype(aclnn_py.spec.codecs.host_dtype(dtype))
-    rng = np.random.default_rng(7)
-    first, stop = layout.element_span(desc)
-    start, nbytes = layout.byte_span(desc)
-    four = aclnn_py.spec.dtypes.bits(desc.dtype) == 4
-    # the storage as one element per slot (4-bit: unpacked nibbles), from element start*8/bits
-    base = start * 8 // aclnn_py.spec.dtypes.bits(desc.dtype)
-    slots = nbytes * 8 // aclnn_py.spec.dtypes.bits(desc.dtype)
-    codes = rng.integers(0, 16 if four else 100, slots).astype(np.uint8 if four else np.int64)
-    storage = codes.view(host) if four else codes.astype(host)
-    raw = aclnn_py.spec.codecs.pack_nibbles(storage) if four else storage.view(np.uint8).copy()
-    index = np.array(_indices(shape, strides, offset)).reshape(shape) - base
-    np.testing.assert_array_equal(layout.from_bytes(desc, raw).view(np.uint8), storage[index].view(np.uint8))
-
-    values = rng.integers(0, 16 if four else 100, math.prod(shape)).astype(np.uint8 if four else np.int64)
-    values = (values.view(host) if four else values.astype(host)).reshape(shape)
-    layout.into_bytes(desc, values, raw)
-    expect = storage.copy()
-    expect[index] = values
-    got = aclnn_py.spec.codecs.unpack_nibbles(raw, host) if four else raw.view(host)
-    np.testing.assert_array_equal(got.view(np.uint8), expect.view(np.uint8))  # nothing else changed
-
-
-def test_views_cannot_be_built_outside_the_span():
-    desc = _desc((3, 4), "float32", (-4, 1), 8)
-    first, _ = layout.element_span(desc)
-    raw = np.zeros(12 * 4 - 4, np.uint8)  # one element short of the span
-    with pytest.raises(ValueError, match="strides is incompatible"):
-        layout.strided_view(raw, desc, first)
-
-
-@pytest.mark.parametrize("desc, fragment", [
-    (_desc((4,), "float16", (1,), -2), "view offset -2 is negative"),
-    (_desc((3, 4), "float16", (-4, 1), 4), "reach element -4, before the start of the storage"),
-    (_desc((32, 32), "float16", (32, 1), 0, FRACTAL_NZ, (2, 2, 16, 8)),
-     "FRACTAL_NZ storage shape [2, 2, 16, 8] holds 512 elements but the NZ layout of the FLOAT16 view [32, 32] needs 1024"),
-    (_desc((64,), "int8", (1,), 0, FRACTAL_NZ, (1, 4, 16, 32)), "FRACTAL_NZ needs a shape of at least 2"),
-    (_desc((3, 4), "float16", (1,)), "1 strides for 2 view dims"),
-])
-def test_layout_rules_name_the_rule(desc, fragment):
-    with pytest.raises(layout.LayoutError) as info:
-        layout.check(desc)
-    assert fragment in str(info.value)
 
 
 # --------------------------------------------------------------------------- the binding's Tensor

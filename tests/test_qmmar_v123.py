@@ -155,21 +155,6 @@ def run_case(version, per_rank, out, api, *, transposed=False, nz=False):
     return results, expected
 
 
-# --------------------------------------------------------------------------- the classification
-def test_signatures_cover_their_headers():
-    """Each entry point maps every header parameter, once, onto a distinct canonical argument."""
-    from aclnn_py.spec.quant_matmul_all_reduce import call
-
-    canonical = set(call.TENSORS) | {"group", "reduce_op", "comm_turn", "stream_mode", "group_size",
-                                     "comm_quant_mode"}
-    for signature in call.SIGNATURES.values():
-        assert sorted(signature.params) == sorted(signature.parameters), signature.op
-        keys = [signature.params[p] for p in signature.parameters]
-        assert len(set(keys)) == len(keys) and set(keys) <= canonical, signature.op
-    assert [call.V2.label(k) for k in ("x2_scale", "x1_scale", "bias")] == ["dequantScale", "pertokenScale", "bias"]
-    assert [call.V4.label(k) for k in ("x2_scale", "x1_scale", "bias")] == ["x2Scale", "x1Scale", "bias"]
-
-
 # --------------------------------------------------------------------------- values
 A2_CASES = [  # (id, version, inputs, layout)
     ("v1-fp16-uint64", 1, dict(out="float16"), {}),
@@ -413,23 +398,6 @@ def test_nz_x2_rejected_on_950(soc, version):
         raw, py = run_ranks(1, rank_fn)[0]
     assert raw[0] == 161002 and py == raw
     assert f"x2 in FRACTAL_NZ format is not supported on Ascend 950: {OPS[version]} takes an ND x2" in raw[1]
-
-
-def test_reduce_op_prefix_is_v4_only():
-    """V4 compares three characters of reduceOp (strncmp), V1-V3 the whole string (strcmp)."""
-    from aclnn_py.spec.descriptors import TensorDesc
-    from aclnn_py.spec.quant_matmul_all_reduce import rules
-    from aclnn_py.spec.status import Violation
-
-    D = aclnn_py.spec.dtypes.DataType
-    args = dict(x1=TensorDesc.contiguous((16, 64), D.ACL_INT8), x2=TensorDesc.contiguous((64, 32), D.ACL_INT8),
-                x2_scale=TensorDesc.contiguous((32,), D.ACL_UINT64),
-                output=TensorDesc.contiguous((16, 32), D.ACL_FLOAT16), reduce_op="summ")
-    assert rules.check(**args, signature=rules.V4).formula == 2
-    for signature in (rules.V1, rules.V2, rules.V3):
-        with pytest.raises(Violation, match='reduceOp "summ" is not supported') as info:
-            rules.check(**args, signature=signature)
-        assert info.value.function == signature.function
 
 
 @pytest.mark.parametrize("soc", [A2], indirect=True)

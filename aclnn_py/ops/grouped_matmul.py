@@ -240,7 +240,7 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
     (161001/161002) before C is called. Device copies made from arrays are
     released once the stream has passed the work (:meth:`Stream.release`).
 
-    The tables below are held to the rules by tests/test_doc_tables_gmm.py. A cell
+    The tables below are held to the rules by tests/spec/test_doc_tables_gmm.py. A cell
     is dtypes then shapes, ``/`` separating choices: ``—`` null (omit it), ``x``
     the x dtype, fp8 = float8_e4m3fn or float8_e5m2; ``(E, K, N)ᵀ`` a view of an
     (E, N, K) tensor with the last two dims swapped; ``n ×``/``E ×`` a list of

@@ -333,7 +333,7 @@ def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, s
 
     Modes by formula of the V4 document ("versions": the entry points that take the
     row, V1-V3's ``dequant_scale`` being ``x2_scale`` and ``pertoken_scale``
-    ``x1_scale``; tests/test_doc_tables_qmmar.py holds the table to the rules). A
+    ``x1_scale``; tests/spec/test_doc_tables_qmmar.py holds the table to the rules). A
     cell is dtypes then shapes, ``/`` separating choices: ``—`` null (omit it),
     ``x1``/``out`` that argument's dtype, fp8 = float8_e4m3fn or float8_e5m2;
     ``(k, n)ᵀ`` a transposed view of an (n, k) tensor, ``(k, n) nz`` an int8

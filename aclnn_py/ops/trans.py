@@ -46,8 +46,8 @@ def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int
 
     prod(batch dims) * align(shape[-2], 16) * align(shape[-1], 16 for float16 and
     bfloat16, 32 for any other dtype); the V1 rule is float16's. Positive dims,
-    as many as (tests/test_doc_tables_trans.py holds the tables of this module
-    to the rules):
+    as many as (tests/spec/test_doc_tables_trans.py holds the tables of this
+    module to the rules):
 
     | dtype | SoC | dims |
     |---|---|---|

@@ -3,7 +3,7 @@
 Shared by the binding (which checks arguments before calling C) and the mock
 runtime (which implements the C functions with it); it loads no library,
 builds no FFI and imports neither the binding nor the mock
-(``tests/test_architecture.py`` checks the import graph).
+(``tests/spec/test_architecture.py`` checks the import graph).
 
 * :mod:`.headers` -- the headers of ``include/`` parsed: prototypes, constants,
   enums, which library exports what; :mod:`.status` -- status names, the neutral

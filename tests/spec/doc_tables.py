@@ -1,5 +1,8 @@
 """Reading the mode tables of the operator docstrings, for the tests that keep them honest.
 
+The docstrings are read from the binding's source (:func:`docstring`, the AST): the spec tier
+imports nothing of the binding.
+
 A table is a markdown pipe table in a docstring. A cell holds dtypes, then shapes:
 ``—/int32 (n)`` is "null, or int32 of shape (n)"; ``/`` separates choices; ``—`` alone
 is null. Dtypes are canonical names, an alias (``fp8``) or the name of another argument
@@ -9,17 +12,19 @@ the last two dims or `` nz`` for FRACTAL_NZ storage.
 """
 from __future__ import annotations
 
+import ast
 import functools
-import inspect
 import itertools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from aclnn_py.spec import dtypes
 from aclnn_py.spec.descriptors import FRACTAL_NZ, TensorDesc, contiguous_strides
 from aclnn_py.spec.nz import nz_storage_shape
 
+ROOT = Path(__file__).resolve().parents[2]
 NULL = "—"
 TRANSPOSED = "ᵀ"
 #: Aliases the docstrings define in their legends ("fp8 = float8_e4m3fn or float8_e5m2").
@@ -28,9 +33,21 @@ ALIASES = {"fp8": ("float8_e4m3fn", "float8_e5m2")}
 ALL_DTYPES = tuple(t.name for t in dtypes.TABLE if t.acl is not None)
 
 
-def tables(obj: object) -> list[list[dict[str, str]]]:
-    """The pipe tables of ``obj``'s docstring, each as rows of {header: cell text}."""
-    doc = inspect.getdoc(obj) or ""
+def docstring(module: str, function: str) -> str:
+    """The docstring of ``function`` in ``module`` (``"aclnn_py.ops.qmmar"``), indentation removed
+    as :func:`inspect.getdoc` does, read from the module's source file."""
+    path = ROOT.joinpath(*module.split(".")).with_suffix(".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            doc = ast.get_docstring(node, clean=True)
+            assert doc, f"{module}.{function} has no docstring"
+            return doc
+    raise AssertionError(f"{path} defines no function {function}")
+
+
+def tables(doc: str) -> list[list[dict[str, str]]]:
+    """The pipe tables of the docstring ``doc``, each as rows of {header: cell text}."""
     found, block = [], []
     for line in doc.splitlines() + [""]:
         if line.strip().startswith("|"):

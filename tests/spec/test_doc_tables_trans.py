@@ -10,12 +10,11 @@ import math
 
 import pytest
 
-from aclnn_py.ops.trans import calculate_matmul_weight_size, trans_matmul_weight, trans_quant_param_v2
 from aclnn_py.spec import dtypes, trans
 from aclnn_py.spec.descriptors import TensorDesc
 from aclnn_py.spec.status import Violation
 
-from doc_tables import ALL_DTYPES, cell, choices, desc, evaluate, product, tables
+from doc_tables import ALL_DTYPES, cell, choices, desc, docstring, evaluate, product, tables
 
 SOCS = ("A2", "A3", "950")
 
@@ -25,8 +24,8 @@ def _dims(text: str) -> range:
     return range(int(low), int(high or low) + 1)
 
 
-def _documented_ranks(obj, column: str) -> dict[tuple[str | None, str], range]:
-    (table,) = tables(obj)
+def _documented_ranks(function: str, column: str) -> dict[tuple[str | None, str], range]:
+    (table,) = tables(docstring("aclnn_py.ops.trans", function))
     ranks = {}
     for r in table:
         names = r[column]
@@ -47,7 +46,7 @@ def _accepts(function, *args) -> bool:
 
 
 def test_calculate_matmul_weight_size_table():
-    ranks = _documented_ranks(calculate_matmul_weight_size, "dtype")
+    ranks = _documented_ranks("calculate_matmul_weight_size", "dtype")
     for name in ALL_DTYPES + (None,):
         acl = None if name is None else int(dtypes.from_name(name))
         for soc in SOCS:
@@ -63,7 +62,7 @@ def test_calculate_matmul_weight_size_table():
 
 
 def test_trans_matmul_weight_table():
-    ranks = _documented_ranks(trans_matmul_weight, "tensor")
+    ranks = _documented_ranks("trans_matmul_weight", "tensor")
     for name in ALL_DTYPES:
         for soc in SOCS:
             for ndim in range(1, 8):
@@ -73,7 +72,7 @@ def test_trans_matmul_weight_table():
 
 
 SYMBOLS = dict(m=3, n=5)
-(QUANT_PARAM_ROWS,) = tables(trans_quant_param_v2)
+(QUANT_PARAM_ROWS,) = tables(docstring("aclnn_py.ops.trans", "trans_quant_param_v2"))
 ARGS = ("scale", "offset", "out")
 
 

@@ -32,7 +32,7 @@ import pytest
 from aclnn_py.spec import headers
 from aclnn_py.spec.headers import _strip_comments  # the binding's comment stripper, for the lint
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INCLUDE = ROOT / "include"
 
 # Every header, in dependency order (a stripper concatenating them in this

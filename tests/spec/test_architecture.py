@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("aclnn_py", "mock_runtime")
 THIRD_PARTY_ALLOWED_IN_SPEC = {"numpy", "ml_dtypes", "en_dtypes"}
 

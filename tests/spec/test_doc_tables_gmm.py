@@ -15,13 +15,12 @@ import re
 
 import pytest
 
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
 from aclnn_py.spec import dtypes
 from aclnn_py.spec.descriptors import TensorDesc
 from aclnn_py.spec.grouped_matmul import rules
 from aclnn_py.spec.status import Violation
 
-from doc_tables import ALL_DTYPES, NULL, Cell, cell, choices, desc, evaluate, product, split_top, tables
+from doc_tables import ALL_DTYPES, NULL, Cell, cell, choices, desc, docstring, evaluate, product, split_top, tables
 
 SYMBOLS = dict(M=96, K=1024, N=384, E=5, G=2)
 SCENARIOS = {"non-quantized": "nonquant", "A16W8": "a16w8", "A16W4": "a16w4", "A16W4 per group": "a16w4",
@@ -36,7 +35,7 @@ PER_GROUP = ("scale", "offset", "antiquant_scale", "antiquant_offset", "bias")
 PRESENT_SHAPE = {"scale": "(E, N)", "offset": "(E, 1, N)", "antiquant_scale": "(E, N)",
                  "antiquant_offset": "antiquant_scale", "per_token_scale": "(M)", "bias": "(E, N)"}
 
-PATTERNS, FLOAT_ROWS_TABLE, QUANT_ROWS_TABLE = tables(grouped_matmul_v5)
+PATTERNS, FLOAT_ROWS_TABLE, QUANT_ROWS_TABLE = tables(docstring("aclnn_py.ops.grouped_matmul", "grouped_matmul_v5"))
 
 
 def _scenario_rows():

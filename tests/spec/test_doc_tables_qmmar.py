@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from aclnn_py.ops.qmmar import quant_matmul_all_reduce_v4
 from aclnn_py.spec.quant_matmul_all_reduce import call, rules
 from aclnn_py.spec.status import Violation
 
-from doc_tables import ALL_DTYPES, Cell, cell, choices, desc, evaluate, product, tables
+from doc_tables import ALL_DTYPES, Cell, cell, choices, desc, docstring, evaluate, product, tables
+
+DOC = docstring("aclnn_py.ops.qmmar", "quant_matmul_all_reduce_v4")
 
 SYMBOLS = {2: dict(m=256, k=512, n=384), 3: dict(b=2, s=128, m=256, k=512, n=384)}
 VERSIONS = {"V1": call.V1, "V2": call.V2, "V3": call.V3, "V4": call.V4}
@@ -26,7 +27,7 @@ PRESENT_SHAPE = {"x1_scale": "(m)", "bias": "(n)", "comm": "(n)", "x3": None}
 
 
 def _rows():
-    (table,) = tables(quant_matmul_all_reduce_v4)
+    (table,) = tables(DOC)
     rows = []
     for r in table:
         cells = {name: cell(r[name]) for name in ("x1", "x2", "x2_scale", "x1_scale", "bias", "out")}
@@ -226,7 +227,7 @@ def test_group_size_zero_needs_multiples_and_the_shown_value_does_not():
 
 
 def test_the_rank_counts_of_the_legend():
-    doc = quant_matmul_all_reduce_v4.__doc__.replace("\n    ", " ")
+    doc = " ".join(DOC.split())
     assert "Atlas A2 1, 2, 4 or 8; Ascend 950 1, 2, 4, ... 64; Atlas A3 has no" in doc
     for soc, allowed in (("A2", {1, 2, 4, 8}), ("950", {1, 2, 4, 8, 16, 32, 64})):
         for ranks in range(1, 129):
