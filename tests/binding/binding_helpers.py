@@ -1,24 +1,71 @@
-"""Helpers of the QuantMatmulAllReduce tests: thread ranks, mock HCCL communicators, SoC switching."""
+"""Helpers of the binding tier: SoC profiles, thread ranks and reusable HCCL communicators.
+
+Everything here goes through aclnn_py only, so the tier runs unchanged on an Ascend host. A test
+that needs a SoC profile or more devices than the host has is skipped with the reason.
+"""
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager
 
-os.environ.setdefault("ACLNN_PY_BACKEND", "mock")
-os.environ.setdefault("HCCL_EXEC_TIMEOUT", "20")
-os.environ.setdefault("HCCL_CONNECT_TIMEOUT", "20")
+import pytest
 
-import aclnn_py  # noqa: E402
-from aclnn_py import hccl  # noqa: E402
-from conftest import reinit_mock  # noqa: E402
-from aclnn_py._ffi import ffi  # noqa: E402
+import aclnn_py
+from aclnn_py import hccl
+from aclnn_py.runtime import device_count
+from aclnn_py.spec import soc as socs
+from aclnn_py.testing import mock_soc, soc_unavailable
+from aclnn_py.testing.soc import current
+
+
+def _profile(name: str | None) -> str | None:
+    try:
+        return None if name is None else socs.profile(name)
+    except ValueError:
+        return None
+
+
+@contextmanager
+def soc_profile(soc: str):
+    """The enclosed code runs under the product profile of ``soc`` (A2, A3 or 950).
+
+    When the runtime's SoC (``aclrtGetSocName``) has that profile, nothing changes. Otherwise
+    the test is skipped with the reason (:func:`aclnn_py.testing.soc_unavailable`), except on
+    the mock runtime, which is re-initialised under ``soc`` and restored after
+    (:func:`aclnn_py.testing.mock_soc`, as the kit's ``aclnn_soc`` marker does): objects of the
+    previous runtime must be released first.
+    """
+    reason = soc_unavailable(soc)
+    if reason is not None:
+        pytest.skip(reason)
+    if _profile(current()) == _profile(soc):
+        yield
+        return
+    with mock_soc(soc):
+        yield
+
+
+def skip_unless_profile(profiles: set[str], what: str) -> None:
+    """Skip the test when the runtime's SoC has none of ``profiles`` ("A2", "A3", "950"), saying
+    which SoC it is."""
+    present = current()
+    if _profile(present) not in profiles:
+        wanted = " or ".join(sorted(profiles))
+        pytest.skip(f"{what} runs on the {wanted} profile; this SoC ({present}) is {_profile(present)}")
+
+
+def skip_unless_devices(count: int, what: str = "") -> None:
+    """Skip the test when the host has fewer than ``count`` devices, saying so."""
+    present = device_count()
+    if count > present:
+        pytest.skip(f"{what or f'{count} ranks'} need {count} devices; this host has {present}")
 
 
 @contextmanager
 def communicators(size: int):
-    """The ``size`` ranks of one mock HCCL communicator (HcclCommInitAll over devices
-    0..size-1, through :func:`aclnn_py.hccl.init_all`), destroyed on exit."""
+    """The ``size`` ranks of one HCCL communicator (HcclCommInitAll over devices 0..size-1,
+    through :func:`aclnn_py.hccl.init_all`), destroyed on exit; skipped with fewer devices."""
+    skip_unless_devices(size)
     comms = hccl.init_all(list(range(size)))
     try:
         yield comms
@@ -29,13 +76,15 @@ def communicators(size: int):
 
 class Groups:
     """Communicators reused across tests: ``groups(size)`` gives the ranks of one communicator
-    of that size (made on first use); :meth:`close` destroys them all."""
+    of that size (made on first use; the test is skipped with fewer devices); :meth:`close`
+    destroys them all."""
 
     def __init__(self) -> None:
         self._comms: dict[int, list] = {}
 
     def __call__(self, size: int) -> list:
         if size not in self._comms:
+            skip_unless_devices(size)
             self._comms[size] = hccl.init_all(list(range(size)))
         return self._comms[size]
 
@@ -44,31 +93,6 @@ class Groups:
         for ranks in comms.values():
             for comm in ranks:
                 comm.close()
-
-
-def ensure_init() -> None:
-    lib = aclnn_py.lib
-    status = lib.aclInit(ffi.NULL)
-    if status not in (0, lib.ACL_ERROR_REPEAT_INITIALIZE):
-        raise aclnn_py.AclError(status, "aclInit")
-
-
-@contextmanager
-def mock_soc(soc: str, devices: int | None = None):
-    """Re-initialise the mock runtime with ACLNN_MOCK_SOC=soc (aclFinalize + aclInit) and, when
-    given, ACLNN_MOCK_DEVICE_COUNT=devices; then restore both."""
-    old, old_count = os.environ.get("ACLNN_MOCK_SOC"), os.environ.get("ACLNN_MOCK_DEVICE_COUNT")
-    if devices is not None:
-        os.environ["ACLNN_MOCK_DEVICE_COUNT"] = str(devices)
-    reinit_mock(soc)
-    try:
-        yield
-    finally:
-        if old_count is None:
-            os.environ.pop("ACLNN_MOCK_DEVICE_COUNT", None)
-        else:
-            os.environ["ACLNN_MOCK_DEVICE_COUNT"] = old_count
-        reinit_mock(old)
 
 
 def run_ranks(size: int, fn, timeout: float = 60.0):

@@ -5,38 +5,25 @@ OverflowError or UnicodeError from deep inside, across dtypes, Tensor, DeviceBuf
 from __future__ import annotations
 
 import pickle
-import sys
-from pathlib import Path
 
 import ml_dtypes
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmmar_helpers import communicators, ensure_init  # noqa: E402
+from binding_helpers import communicators, skip_unless_profile
 
-from aclnn_py import AclError, AclnnParamError, Device, DeviceBuffer, IntArray, Stream, Tensor, hccl
+from aclnn_py import AclError, AclnnParamError, DeviceBuffer, IntArray, Tensor, hccl
 from aclnn_py.spec import dtypes
-from aclnn_py.errors import ArgumentError  # noqa: E402
-from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
-from aclnn_py.ops import quant_matmul_all_reduce_v4  # noqa: E402
-from aclnn_py.ops.trans import calculate_matmul_weight_size  # noqa: E402
-
-
-@pytest.fixture
-def stream():
-    ensure_init()
-    dev = Device(0)
-    s = Stream()
-    yield s
-    s.close()
-    dev.close()
+from aclnn_py.errors import ArgumentError
+from aclnn_py.spec.quant_params import trans_quant_param
+from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops import quant_matmul_all_reduce_v4
+from aclnn_py.ops.trans import calculate_matmul_weight_size
 
 
 @pytest.fixture
 def group(stream):
-    """A one-rank mock HCCL communicator."""
+    """A one-rank HCCL communicator."""
     with communicators(1) as (comm,):
         yield comm
 
@@ -108,15 +95,6 @@ def test_hifloat8_from_floats_is_encoded_not_truncated(stream):
         assert t.to_numpy().view(np.uint8).tolist() == [0x09, 0x82]
 
 
-def test_a_rejected_conversion_allocates_nothing(stream):
-    from mock_runtime.core.memory import table
-
-    before = len(table.live())
-    with pytest.raises(ArgumentError):
-        Tensor.from_numpy(np.array([1000]), "int8")
-    assert len(table.live()) == before
-
-
 # --------------------------------------------------------------------------- item 11: foreign exceptions
 
 def test_dtype_values():
@@ -128,6 +106,7 @@ def test_dtype_values():
 
 
 def test_qmmar_bad_values(stream, group):
+    skip_unless_profile({"A2", "950"}, "QuantMatmulAllReduceV4")
     x1, x2 = np.zeros((4, 32), np.int8), np.zeros((32, 8), np.int8)
     s2 = trans_quant_param(np.ones(8, np.float32))
     with raises("out_dtype", "float99"):
@@ -178,7 +157,7 @@ def test_tensor_and_buffer_sizes(stream):
         Tensor.empty((2**63,), "int8")
     with raises("shape[1]", "out of range [0,"):
         Tensor.empty((2, -1), "int8")
-    try:  # 4 TiB: beyond the mock's device; a documented runtime code, never an OverflowError
+    try:  # 4 TiB: beyond a device (the mock's too); a documented runtime code, never an OverflowError
         Tensor.empty((2**40,), "float32").close()
     except AclError as exc:
         assert exc.code == 207001  # ACL_ERROR_RT_MEMORY_ALLOCATION

@@ -1,50 +1,19 @@
-"""Runtime, memory, tensor and error semantics of the binding on the mock."""
+"""Runtime, memory, tensor and error semantics of the binding: devices, contexts per thread,
+copies, streams, events, tensor metadata through the C API, every dtype through the device,
+executors made repeatable."""
 from __future__ import annotations
 
-import gc
 import threading
-import weakref
-from pathlib import Path
 
 import ml_dtypes
 import numpy as np
 import pytest
-from conftest import build_cpp, run_program, run_python
 
 import aclnn_py
-from aclnn_py import AclError, AclnnError, AclnnParamError, DeviceBuffer, Tensor, ffi
-from aclnn_py.check import check_acl, check_aclnn
+from aclnn_py import AclError, DeviceBuffer, Tensor, ffi
+from aclnn_py.check import check_aclnn
 
-HERE = Path(__file__).parent
-
-
-def live_allocations() -> int:
-    from mock_runtime.core.memory import table
-
-    return len(table.live())
-
-
-def test_backend_is_the_mock(runtime):
-    assert aclnn_py.backend() == "mock"
-    assert runtime.soc_name.startswith("Ascend910B")
-    assert runtime.device_count == 8
-
-
-def test_info_command_reports_backend_soc_and_devices():
-    result = run_python("import sys; from aclnn_py.__main__ import main; sys.exit(main(['info']))",
-                        env={"ACLNN_MOCK_DEVICE_COUNT": "4", "ACLNN_MOCK_SOC": "Ascend950PR"})
-    assert result.returncode == 0, result.stderr
-    assert "backend        mock" in result.stdout
-    assert "SoC            Ascend950PR" in result.stdout
-    assert "devices        4" in result.stdout
-
-
-def test_cann_backend_without_cann_lists_paths_tried():
-    result = run_python("import aclnn_py; aclnn_py.backend()",
-                        env={"ACLNN_PY_BACKEND": "cann", "ASCEND_HOME_PATH": "/nonexistent/ascend", "ACLNN_PY_LIB_DIR": ""})
-    assert result.returncode != 0
-    assert "/nonexistent/ascend/lib64/libascendcl.so (from ASCEND_HOME_PATH)" in result.stderr
-    assert "set_env.sh" in result.stderr
+from binding_helpers import skip_unless_devices
 
 
 def test_invalid_device_raises_with_code_and_message(runtime):
@@ -52,10 +21,11 @@ def test_invalid_device_raises_with_code_and_message(runtime):
         aclnn_py.Device(99)
     assert info.value.code == aclnn_py.lib.ACL_ERROR_RT_INVALID_DEVICEID == 107001
     assert info.value.function == "aclrtSetDevice"
-    assert "device id 99 is not in [0, 8)" in str(info.value)
+    assert "99" in str(info.value)
 
 
 def test_contexts_are_per_thread(runtime):
+    skip_unless_devices(6, "contexts on devices 2 and 5")
     seen = {}
 
     def worker(device_id: int) -> None:
@@ -119,63 +89,6 @@ def test_events_order_streams_and_time(device):
             assert start.elapsed_ms(end) >= 0.0
 
 
-def test_copy_outside_an_allocation_is_reported(device):
-    with DeviceBuffer(64) as buf:
-        lib = aclnn_py.lib
-        host = np.zeros(32, np.uint8)
-        status = lib.aclrtMemcpy(ffi.cast("void *", host.ctypes.data), 32, ffi.cast("char *", buf.ptr) + 48, 32,
-                                 lib.ACL_MEMCPY_DEVICE_TO_HOST)
-        with pytest.raises(AclError) as info:
-            check_acl(status, "aclrtMemcpy")
-        assert info.value.code == 107000
-        assert "bytes [48, 80) are outside the allocation of 64 bytes" in info.value.message
-
-
-def test_use_after_free_and_double_free_are_reported(device):
-    lib = aclnn_py.lib
-    buf = DeviceBuffer(64)
-    ptr = buf.ptr
-    buf.close()
-    host = np.zeros(8, np.uint8)
-    with pytest.raises(AclError, match="use after free"):
-        check_acl(lib.aclrtMemcpy(ffi.cast("void *", host.ctypes.data), 8, ptr, 8, lib.ACL_MEMCPY_DEVICE_TO_HOST), "aclrtMemcpy")
-    with pytest.raises(AclError, match="double free") as info:
-        check_acl(lib.aclrtFree(ptr), "aclrtFree")
-    assert info.value.code == 207002
-    buf.close()  # closing twice through the object is a no-op
-
-
-def test_wrong_copy_kind_is_reported(device):
-    lib = aclnn_py.lib
-    with DeviceBuffer(16) as buf:
-        host = np.zeros(16, np.uint8)
-        status = lib.aclrtMemcpy(buf.ptr, 16, ffi.cast("void *", host.ctypes.data), 16, lib.ACL_MEMCPY_DEVICE_TO_HOST)
-        with pytest.raises(AclError, match="needs a device src"):
-            check_acl(status, "aclrtMemcpy")
-
-
-def test_recent_error_message_is_per_thread(device):
-    lib = aclnn_py.lib
-    assert lib.aclrtFree(ffi.cast("void *", 0x1234)) == 207002
-    other: list = []
-    t = threading.Thread(target=lambda: other.append(lib.aclGetRecentErrMsg() == ffi.NULL))
-    t.start()
-    t.join()
-    assert other == [True]
-    assert b"0x1234" in ffi.string(lib.aclGetRecentErrMsg())
-
-
-def test_buffers_are_freed_by_the_garbage_collector(device):
-    before = live_allocations()
-    buf = DeviceBuffer(128)
-    ref = weakref.ref(buf)
-    assert live_allocations() == before + 1
-    del buf
-    gc.collect()
-    assert ref() is None
-    assert live_allocations() == before
-
-
 def test_tensor_metadata_reaches_c(device):
     with Tensor.from_numpy(np.zeros((3, 5), np.float16)) as t:
         lib = aclnn_py.lib
@@ -191,18 +104,6 @@ def test_tensor_metadata_reaches_c(device):
         assert [strides[0][i] for i in range(count[0])] == [1, 5]
         assert view.desc.is_transposed()
         view.close()
-
-
-def test_tensor_list_owns_its_members(device):
-    lib = aclnn_py.lib
-    with DeviceBuffer(64) as buf:
-        shape = ffi.new("int64_t[]", [4])
-        handles = [lib.aclCreateTensor(shape, 1, lib.ACL_FLOAT, ffi.NULL, 0, lib.ACL_FORMAT_ND, shape, 1, buf.ptr)
-                   for _ in range(2)]
-        tensor_list = lib.aclCreateTensorList(ffi.new("aclTensor *[]", handles), 2)
-        assert lib.aclDestroyTensorList(tensor_list) == 0
-        with pytest.raises(AclnnParamError, match="already destroyed"):
-            check_aclnn(lib.aclDestroyTensor(handles[0]), "aclDestroyTensor")
 
 
 def test_python_tensor_list_keeps_tensors_usable(device):
@@ -243,56 +144,17 @@ def test_four_bit_values_are_packed_two_per_byte(device):
         assert t.buffer.to_numpy(np.uint8, (2,)).tolist() == [0xF1, 0x87]
 
 
-def test_leaks_are_reported_and_strict_mode_fails():
-    code = (
-        "import aclnn_py, numpy as np\n"
-        "rt = aclnn_py.Runtime(); dev = aclnn_py.Device(0)\n"
-        "buf = aclnn_py.DeviceBuffer(100)\n"
-        "try:\n    rt.close()\nexcept aclnn_py.AclError as e:\n    print('FAILED', e.code)\n"
-    )
-    relaxed = run_python(code)
-    assert "leaked device buffer of 100 bytes" in relaxed.stderr
-    assert "FAILED" not in relaxed.stdout
-    strict = run_python(code, env={"ACLNN_MOCK_STRICT": "1"})
-    assert "FAILED 148051" in strict.stdout
-
-
-def test_device_count_and_soc_come_from_the_environment():
-    result = run_python("import aclnn_py; rt = aclnn_py.Runtime(); print(rt.device_count, rt.soc_name)",
-                        env={"ACLNN_MOCK_DEVICE_COUNT": "16", "ACLNN_MOCK_SOC": "Ascend910_9391"})
-    assert result.stdout.split() == ["16", "Ascend910_9391"]
-    bad = run_python("import aclnn_py; aclnn_py.Runtime()", env={"ACLNN_MOCK_SOC": "Ascend310P"})
-    assert "ACLNN_MOCK_SOC" in bad.stderr and "Ascend310P" in bad.stderr
-
-
-def test_cpp_program_runs_against_the_mock(tmp_path, mock_libdir):
-    program = build_cpp([HERE / "c" / "runtime_basics.cpp"], tmp_path / "runtime_basics", mock_libdir)
-    result = run_program(program, mock_libdir, env={"ACLNN_MOCK_DEVICE_COUNT": "3"})
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "runtime basics ok" in result.stdout
-
-
-def _trans_quant_param_phase1_raw(scale_handle, out: Tensor):
+def _trans_quant_param_phase1(scale: Tensor, out: Tensor):
     lib = aclnn_py.lib
     size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
-    check_aclnn(lib.aclnnTransQuantParamV2GetWorkspaceSize(scale_handle, ffi.NULL, out.handle, size, executor),
+    check_aclnn(lib.aclnnTransQuantParamV2GetWorkspaceSize(scale.handle, ffi.NULL, out.handle, size, executor),
                 "aclnnTransQuantParamV2GetWorkspaceSize")
     return int(size[0]), executor[0]
 
 
-def _trans_quant_param_phase1(scale: Tensor, out: Tensor):
-    return _trans_quant_param_phase1_raw(scale.handle, out)
-
-
-def test_executors_are_single_use_unless_repeatable(stream):
+def test_a_repeatable_executor_runs_until_destroyed(stream):
     lib = aclnn_py.lib
     with Tensor.from_numpy(np.array([1.0, 2.0], np.float32)) as scale, Tensor.empty((2,), np.uint64) as out:
-        size, executor = _trans_quant_param_phase1(scale, out)
-        check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, size, executor, stream.handle), "aclnnTransQuantParamV2")
-        stream.synchronize()
-        with pytest.raises(AclnnError) as info:  # the executor was freed by its run
-            check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, size, executor, stream.handle), "aclnnTransQuantParamV2")
-        assert "already destroyed" in info.value.message
         size, executor = _trans_quant_param_phase1(scale, out)
         check_aclnn(lib.aclSetAclOpExecutorRepeatable(executor), "aclSetAclOpExecutorRepeatable")
         for _ in range(2):
@@ -302,29 +164,19 @@ def test_executors_are_single_use_unless_repeatable(stream):
         assert out.to_numpy().tolist() == [0x3F800000 | 1 << 46, 0x40000000 | 1 << 46]
 
 
-def test_tensor_outside_its_allocation_fails_the_operator(stream):
-    lib = aclnn_py.lib
+def test_a_tensor_beyond_its_buffer_is_refused_up_front(device):
     with DeviceBuffer(8) as small:
         with pytest.raises(ValueError, match=r"needs bytes \[0, 16\) but the buffer has 8"):
-            Tensor(small, (4,), np.float32)  # the Python layer refuses it up front
-        shape = ffi.new("int64_t[]", [4])
-        raw = lib.aclCreateTensor(shape, 1, lib.ACL_FLOAT, ffi.NULL, 0, lib.ACL_FORMAT_ND, shape, 1, small.ptr)
-        with Tensor.empty((4,), np.uint64) as out:  # refused at GetWorkspaceSize, before any byte is touched
-            with pytest.raises(AclnnParamError, match=r"scale \(FLOAT ND tensor .*bytes \[0, 16\) are outside "
-                                                      r"the allocation of 8 bytes") as info:
-                _trans_quant_param_phase1_raw(raw, out)
-            assert info.value.code == 161002
-        lib.aclDestroyTensor(raw)
+            Tensor(small, (4,), np.float32)
 
 
-def test_freed_input_fails_the_operator(stream):
+def test_the_recent_error_message_is_per_thread(runtime):
     lib = aclnn_py.lib
-    buf = DeviceBuffer(16)
-    scale = Tensor(buf, (4,), np.float32)
-    with Tensor.empty((4,), np.uint64) as out:
-        size, executor = _trans_quant_param_phase1(scale, out)
-        buf.close()  # freed before the operator runs
-        with pytest.raises((AclError, AclnnError), match="use after free"):
-            check_aclnn(lib.aclnnTransQuantParamV2(ffi.NULL, size, executor, stream.handle), "aclnnTransQuantParamV2")
-            stream.synchronize()
-    scale.close()
+    assert lib.aclrtSetDevice(10_000) == lib.ACL_ERROR_RT_INVALID_DEVICEID
+    other: list = []
+    t = threading.Thread(target=lambda: other.append(lib.aclGetRecentErrMsg() == ffi.NULL))
+    t.start()
+    t.join()
+    assert other == [True]
+    message = lib.aclGetRecentErrMsg()
+    assert message != ffi.NULL and ffi.string(message)

@@ -1,4 +1,4 @@
-"""The mock's aclSet*TensorAddr family through raw cffi calls: a repeatable executor re-pointed at
+"""The aclSet*TensorAddr family through raw cffi calls: a repeatable executor re-pointed at
 new input and output buffers computes from and into them (plain calls on
 aclnnTransQuantParamV2, Dynamic calls on aclnnGroupedMatmulV5's tensor lists); a NULL executor,
 tensor or list is 561103, an index out of range, a member index beyond the list or an aclTensor

@@ -1,33 +1,18 @@
-"""aclnnCalculateMatmulWeightSize(V2), aclnnTransMatmulWeight and aclnnTransQuantParamV2 on the mock."""
+"""aclnnCalculateMatmulWeightSize(V2), aclnnTransMatmulWeight and aclnnTransQuantParamV2 through
+the binding and the raw C calls."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmmar_helpers import ensure_init, mock_soc  # noqa: E402
-
-import aclnn_py  # noqa: E402
-from aclnn_py import Tensor  # noqa: E402
-from aclnn_py._ffi import ffi  # noqa: E402
-from aclnn_py.errors import AclnnParamError  # noqa: E402
-from aclnn_py.check import recent_message  # noqa: E402
-from aclnn_py.spec import nz  # noqa: E402
-from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
+import aclnn_py
+from aclnn_py import Tensor
+from aclnn_py._ffi import ffi
+from aclnn_py.errors import AclnnParamError
+from aclnn_py.check import recent_message
+from aclnn_py.spec import nz
+from aclnn_py.spec.quant_params import trans_quant_param
 from aclnn_py.ops.trans import calculate_matmul_weight_size, nz_weight_tensor, trans_matmul_weight, trans_quant_param_v2
-
-
-@pytest.fixture
-def stream():
-    ensure_init()
-    dev = aclnn_py.Device(0)
-    s = aclnn_py.Stream()
-    yield s
-    s.close()
-    dev.close()
 
 
 def test_calculate_size_doc_examples(stream):
@@ -88,18 +73,13 @@ def test_trans_matmul_weight_rules(stream):
         trans_matmul_weight(t, stream)
 
 
-def test_trans_matmul_weight_950_fp16_rank():
-    ensure_init()
-    with mock_soc("Ascend950PR"):
-        dev = aclnn_py.Device(0)
-        s = aclnn_py.Stream()
-        try:
-            t = nz_weight_tensor(np.ones((2, 16, 16), np.float16), stream=s)
-            with pytest.raises(AclnnParamError, match="FLOAT16 needs 2 to 2 dims"):
-                trans_matmul_weight(t, s)
-        finally:
-            s.close()
-            dev.close()
+@pytest.mark.aclnn_soc("Ascend950PR")
+def test_trans_matmul_weight_950_fp16_rank(stream):
+    t = nz_weight_tensor(np.ones((2, 16, 16), np.float16), stream=stream)
+    with pytest.raises(AclnnParamError, match="FLOAT16 needs 2 to 2 dims"):
+        trans_matmul_weight(t, stream)
+    stream.synchronize()  # the weight's data was copied on the stream
+    t.close()
 
 
 @pytest.mark.parametrize("with_offset", [False, True])

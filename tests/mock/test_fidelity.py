@@ -24,14 +24,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_program, run_python
+from mock_helpers import C_DIR, ROOT, run_program, run_python
 
 import aclnn_py
 from aclnn_py import DeviceBuffer, ffi
 from aclnn_py.spec.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
 from aclnn_py.check import recent_message
 
-C_DIR = Path(__file__).resolve().parent / "c"
 CLASSIC = ["-lascendcl", "-lnnopbase", "-lopapi", "-lhccl"]
 #: ops-transformer's example build line (split operator packages next to the classic runtime names).
 OPS_EXAMPLE = ["-lopapi_math", "-lopapi_transformer", "-lopapi_nn", "-lascendcl", "-lnnopbase", "-lhccl",

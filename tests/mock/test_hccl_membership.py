@@ -16,12 +16,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import build_cpp, run_program, run_python
+from mock_helpers import C_DIR, ROOT, build_cpp, run_program, run_python
 
 from aclnn_py.spec.headers import load
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 K = load().constants
 FAST = 15.0  # seconds: well below HCCL_CONNECT_TIMEOUT (20 s in the suite), far above the real cost
 TIMEOUTS = {"HCCL_CONNECT_TIMEOUT": "20", "HCCL_EXEC_TIMEOUT": "20"}
@@ -163,7 +161,7 @@ def test_a_communicator_left_alive_is_in_the_leak_report():
 
 
 def test_c_program(tmp_path, mock_libdir):
-    program = build_cpp([HERE / "c" / "hccl_membership.c"], tmp_path / "hccl_membership", mock_libdir)
+    program = build_cpp([C_DIR / "hccl_membership.c"], tmp_path / "hccl_membership", mock_libdir)
     result = run_program(program, mock_libdir, env={**TIMEOUTS, "ACLNN_MOCK_STRICT": "1"}, timeout=FAST)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "hccl membership ok" in result.stdout

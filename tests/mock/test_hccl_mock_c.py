@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build_cpp
+from mock_helpers import C_DIR, ROOT, build_cpp
 
-SOURCE = Path(__file__).resolve().parent / "c" / "hccl_allreduce.c"
+SOURCE = C_DIR / "hccl_allreduce.c"
 
 
 @pytest.fixture(scope="module")

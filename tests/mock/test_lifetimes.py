@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import gc
 import re
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import run_python  # noqa: E402
-from qmmar_helpers import communicators, ensure_init  # noqa: E402
+from mock_helpers import ROOT, communicators, run_python
 
 import aclnn_py  # noqa: E402
 from aclnn_py import AclnnParamError, Device, Stream, Tensor  # noqa: E402
@@ -24,7 +20,6 @@ from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
 from aclnn_py.ops import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def live() -> tuple[int, int, int]:
@@ -36,8 +31,7 @@ def live() -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def stream():
-    ensure_init()
+def stream(runtime):
     dev = Device(0)
     s = Stream()
     s.workspace(1)  # the stream's own workspace is not what these tests count

@@ -1,18 +1,18 @@
-"""Memory safety of the binding and the mock (issue 9 items 1-4 and 7).
+"""Memory safety of the mock (issue 9 items 1-4 and 7).
 
 Every tensor access of every operator is proven inside its allocation at
 GetWorkspaceSize (and again at launch), whatever the strides' signs, the
-format and the dtype; negative offsets are refused at aclCreateTensor and by
-Tensor(); freed device memory is reused behind a bounded quarantine while use
-after free and double free are still reported; impossible allocations answer
-207001. tests/c/memory_safety.cpp checks the same through the C ABI only.
-The layouts themselves: tests/spec/test_layout.py.
+format and the dtype; negative offsets are refused at aclCreateTensor;
+freed device memory is reused behind a bounded quarantine while use after
+free and double free are still reported; impossible allocations answer
+207001. tests/mock/c/memory_safety.cpp checks the same through the C ABI only.
+The layouts themselves: tests/spec/test_layout.py; the binding's Tensor
+views: tests/binding/test_tensor_views.py.
 """
 from __future__ import annotations
 
 import math
 
-import ml_dtypes
 import numpy as np
 import pytest
 
@@ -21,35 +21,7 @@ from aclnn_py import DeviceBuffer, Tensor, ffi
 from aclnn_py.errors import AclError, AclnnParamError
 from aclnn_py.check import check_acl, check_aclnn, recent_message
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
-from conftest import ROOT, build_cpp, run_program, run_python
-
-HERE = ROOT / "tests"
-
-
-# --------------------------------------------------------------------------- the binding's Tensor
-
-def test_tensor_refuses_a_negative_offset(device):
-    with DeviceBuffer(64) as buf:
-        with pytest.raises(AclnnParamError, match="view offset -4 is negative") as info:
-            Tensor(buf, (4,), "float32", offset=-4)
-        assert info.value.code == 161002
-        with pytest.raises(AclnnParamError, match="before the start of the storage"):
-            Tensor(buf, (4,), "float32", strides=(-1,))
-
-
-def test_tensor_views_with_negative_strides_read_and_write_in_place(device):
-    values = np.arange(12, dtype=np.float32).reshape(3, 4)
-    with Tensor.from_numpy(values) as t, t.view((3, 4), (-4, -1), 11) as flipped:
-        np.testing.assert_array_equal(flipped.to_numpy(), values[::-1, ::-1])
-        flipped.copy_from_numpy(values * 10)
-        np.testing.assert_array_equal(t.to_numpy(), (values * 10)[::-1, ::-1])
-
-
-def test_four_bit_view_on_an_odd_element_keeps_its_neighbours(device):
-    values = np.array([1, -1, 7, -8, 3, 2], ml_dtypes.int4)
-    with Tensor.from_numpy(values) as t, t.view((3,), (1,), 1) as middle:
-        middle.copy_from_numpy(np.array([0, 0, 0], ml_dtypes.int4))
-        assert t.to_numpy().astype(int).tolist() == [1, 0, 0, 0, 3, 2]
+from mock_helpers import C_DIR, build_cpp, run_c, run_python
 
 
 # --------------------------------------------------------------------------- aclCreateTensor
@@ -191,10 +163,13 @@ M, KD, N = 16, 64, 32
 @pytest.fixture
 def qmmar_group(device):
     """The name of a one-rank mock HCCL communicator."""
-    from qmmar_helpers import communicators
+    from aclnn_py import hccl
 
-    with communicators(1) as (comm,):
+    comm, = hccl.init_all([0])
+    try:
         yield comm.name
+    finally:
+        comm.close()
 
 
 def _qmmar_phase1(group, x1, x2, scale, out):
@@ -230,7 +205,7 @@ OPERATOR_CASES = [  # (operator, which tensor, bad layout) -> status, fragment
 @pytest.mark.parametrize("op, which, bad, status, fragment", OPERATOR_CASES,
                          ids=[f"{c[0]}-{c[1]}-{'-'.join(c[2])}" for c in OPERATOR_CASES])
 def test_operators_refuse_bad_layouts_at_get_workspace_size(qmmar_group, op, which, bad, status, fragment):
-    """Python side of tests/c/memory_safety.cpp's layouts: refused before any byte is touched;
+    """Python side of tests/mock/c/memory_safety.cpp's layouts: refused before any byte is touched;
     the allocation after the tensor's keeps its contents."""
     lib = aclnn_py.lib
     int8, fp16 = (lib.ACL_INT8, lib.ACL_INT8) if op != "gmm" else (lib.ACL_FLOAT16, lib.ACL_FLOAT16)
@@ -340,28 +315,8 @@ def test_impossible_allocations_answer_207001(device, capfd, size, fragment):
 
 @pytest.fixture(scope="module")
 def program(tmp_path_factory, mock_libdir):
-    return build_cpp([HERE / "c" / "memory_safety.cpp"], tmp_path_factory.mktemp("memsafety") / "memory_safety",
+    return build_cpp([C_DIR / "memory_safety.cpp"], tmp_path_factory.mktemp("memsafety") / "memory_safety",
                      mock_libdir)
-
-
-def run_c(program, libdir, *args, env=None):
-    """Run a mode of a C test program; return its "case" lines {name: (status, message)}, its
-    other "key value" lines ("value <name> <hex>" lines as "value <name>") and its stderr."""
-    result = run_program(program, libdir, env=env, args=args)
-    assert result.returncode == 0 and "done" in result.stdout, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    cases, values = {}, {}
-    for line in result.stdout.splitlines():
-        if line.startswith("case "):
-            _, name, _, status, _, *message = line.split(" ")
-            cases[name] = (int(status), " ".join(message))
-        elif line.startswith("value "):  # "value <name> <hex>"
-            _, name, value, *_ = line.split(" ")
-            values["value " + name] = value
-        elif " " in line:
-            key, value = line.split(" ", 1)
-            values[key] = value
-    return cases, values, result.stderr
 
 
 C_LAYOUTS = {  # case: (status, fragment of the message)

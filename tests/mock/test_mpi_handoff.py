@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 FAKE_MPI = '''
 import os, pickle, time
@@ -76,26 +75,3 @@ def test_mpirun_ranks_share_the_root_info_by_broadcast(tmp_path):
         assert p.returncode == 0, err
     assert sorted(out.strip() for out, _ in outputs) == [f"rank {r} of 2 {[3.0] * 8}" for r in range(2)]
     assert sorted(f.name for f in box.iterdir() if f.name.startswith("called")) == ["called-0", "called-1"]
-
-
-def test_without_mpi4py_mpirun_falls_back_to_the_tcp_hand_off(monkeypatch):
-    from aclnn_py.launch import handoff
-
-    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
-    monkeypatch.setitem(sys.modules, "mpi4py", None)  # "not installed"
-    assert handoff.mpi_world() is None
-    monkeypatch.delenv("OMPI_COMM_WORLD_SIZE")
-    monkeypatch.delitem(sys.modules, "mpi4py")
-    assert handoff.mpi_world() is None  # not started by mpirun
-
-
-def test_mpich_variables_name_the_rank(monkeypatch):
-    from aclnn_py.launch import handoff
-
-    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE",
-                "OMPI_COMM_WORLD_LOCAL_RANK"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("PMI_RANK", "3")
-    monkeypatch.setenv("PMI_SIZE", "4")
-    monkeypatch.setenv("MPI_LOCALRANKID", "1")
-    assert handoff.env_ranks() == (3, 4, 1)

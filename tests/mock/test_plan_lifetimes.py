@@ -1,19 +1,16 @@
-"""Operator plans (aclnn_py.ops): one per operator, re-exported with the functions; a plan runs
-again with refreshed inputs; close() right after execute() frees nothing the queued work uses
-(the executor and the plan's device copies live until the stream synchronised) and leaves
-nothing behind under ACLNN_MOCK_STRICT=1; single-use plans run once."""
+"""What operator plans (aclnn_py.ops) hold, counted in the mock: a plan runs again with refreshed
+inputs on one executor; close() right after execute() frees nothing the queued work uses (the
+executor and the plan's device copies live until the stream synchronised) and leaves nothing
+behind under ACLNN_MOCK_STRICT=1; single-use plans run once."""
 from __future__ import annotations
 
 import gc
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import run_python  # noqa: E402
+from mock_helpers import run_python
 
 import aclnn_py  # noqa: E402
 from aclnn_py import Stream, hccl  # noqa: E402
@@ -58,27 +55,6 @@ def fresh(stream):
     gc.disable()
     yield stream
     gc.enable()
-
-
-def test_ops_exports_every_function_and_plan():
-    from aclnn_py.ops import (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
-                              QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan, calculate_matmul_weight_size,
-                              grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
-                              quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
-                              trans_matmul_weight, trans_quant_param_v2)
-    from aclnn_py.ops._two_phase import Plan
-
-    for plan in (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
-                 QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan):
-        assert issubclass(plan, Plan)
-    functions = (calculate_matmul_weight_size, grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
-                 quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
-                 trans_matmul_weight, trans_quant_param_v2)
-    assert all(callable(f) and not isinstance(f, type) for f in functions)
-    assert aclnn_py.ops.quant_matmul_all_reduce is quant_matmul_all_reduce  # the V1 function, not a module
-    assert set(aclnn_py.ops.__all__) == {f.__name__ for f in functions} | {
-        "GroupedMatmulV5Plan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
-        "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan"}
 
 
 def test_gmm_plan_runs_again_with_refreshed_inputs(fresh):

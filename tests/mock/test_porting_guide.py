@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "porting.md"
 DOCUMENTS = (GUIDE, ROOT / "README.md")
 RUNNABLE = "<!-- runnable -->"

@@ -16,8 +16,7 @@ import aclnn_py
 from aclnn_py import DeviceBuffer, Tensor
 from aclnn_py.errors import AclError, AclnnRuntimeError, HcclError
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
-from conftest import ROOT, build_cpp, run_python
-from test_memory_safety import run_c
+from mock_helpers import C_DIR, build_cpp, run_c, run_python
 
 RACE = 507004  # ACL_ERROR_RT_STREAM_NOT_COMPLETE
 
@@ -180,7 +179,7 @@ def test_a_bad_racecheck_value_fails_acl_init():
 
 @pytest.fixture(scope="module")
 def program(tmp_path_factory, mock_libdir):
-    return build_cpp([ROOT / "tests" / "c" / "races.cpp"], tmp_path_factory.mktemp("races") / "races", mock_libdir)
+    return build_cpp([C_DIR / "races.cpp"], tmp_path_factory.mktemp("races") / "races", mock_libdir)
 
 
 C_REPORTS = {  # mode: {case: (error-mode status, fragment)}

@@ -18,7 +18,7 @@ from aclnn_py import DeviceBuffer, Stream, Tensor
 from aclnn_py.testing import BuildError, LeakCheck, RankError, build_program, compile_and_run, soc_unavailable
 from aclnn_py.testing.soc import current
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- in this suite

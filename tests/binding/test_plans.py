@@ -1,0 +1,96 @@
+"""Operator plans (aclnn_py.ops): one per operator, re-exported with the functions; a plan runs
+again with refreshed inputs; a closed plan refuses to run while the work it queued completes;
+a single-use plan runs once. (What a plan holds, and when it is freed, is counted in the mock:
+tests/mock/test_plan_lifetimes.py.)"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import aclnn_py
+from aclnn_py.spec.precision import assert_close
+
+
+def test_ops_exports_every_function_and_plan():
+    from aclnn_py.ops import (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
+                              QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan, calculate_matmul_weight_size,
+                              grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
+                              quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
+                              trans_matmul_weight, trans_quant_param_v2)
+    from aclnn_py.ops._two_phase import Plan
+
+    for plan in (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
+                 QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan):
+        assert issubclass(plan, Plan)
+    functions = (calculate_matmul_weight_size, grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
+                 quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
+                 trans_matmul_weight, trans_quant_param_v2)
+    assert all(callable(f) and not isinstance(f, type) for f in functions)
+    assert aclnn_py.ops.quant_matmul_all_reduce is quant_matmul_all_reduce  # the V1 function, not a module
+    assert set(aclnn_py.ops.__all__) == {f.__name__ for f in functions} | {
+        "GroupedMatmulV5Plan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
+        "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan"}
+
+
+def gmm_inputs(rng):
+    """x (8, 16) and three experts' weights (16, 8), small integers: exact in float16."""
+    x = rng.integers(-4, 4, (8, 16)).astype(np.float16)
+    w = rng.integers(-4, 4, (3, 16, 8)).astype(np.float16)
+    return x, w, np.array([2, 5, 8], np.int64)
+
+
+def gmm_reference(x, w, cumulative):
+    """Rows [start, end) of x times the expert's weight, in float32."""
+    out, start = np.zeros((x.shape[0], w.shape[2]), np.float32), 0
+    for expert, end in enumerate(cumulative):
+        out[start:end] = x[start:end].astype(np.float32) @ w[expert].astype(np.float32)
+        start = end
+    return out.astype(np.float16)
+
+
+def gmm_plan(x, w, group_list, **kwargs):
+    return aclnn_py.ops.GroupedMatmulV5Plan([x], [w], group_list=group_list, split_item=3, group_type=0,
+                                            **kwargs)
+
+
+def test_a_plan_runs_again_with_refreshed_inputs(stream):
+    rng = np.random.default_rng(0)
+    x, w, group_list = gmm_inputs(rng)
+    with gmm_plan(x, w, group_list) as plan:
+        plan.execute(stream)
+        stream.synchronize()
+        first = plan.out[0].to_numpy()
+        x2 = rng.integers(-4, 4, x.shape).astype(np.float16)
+        plan.tensors["x"][0].copy_from_numpy(x2)
+        plan.tensors["group_list"].copy_from_numpy(np.array([3, 3, 8], np.int64))
+        plan.execute(stream)
+        stream.synchronize()
+        second = plan.out[0].to_numpy()
+    assert_close(first, gmm_reference(x, w, [2, 5, 8]))
+    assert_close(second, gmm_reference(x2, w, [3, 3, 8]))
+    plan.out[0].close()
+
+
+def test_a_plan_closed_right_after_execute_completes_its_work(stream):
+    x, w, group_list = gmm_inputs(np.random.default_rng(1))
+    plan = gmm_plan(x, w, group_list)
+    plan.execute(stream)
+    plan.close()
+    assert plan.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        plan.execute(stream)
+    stream.synchronize()
+    assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    plan.out[0].close()
+
+
+def test_single_use_plan_runs_once(stream):
+    x, w, group_list = gmm_inputs(np.random.default_rng(4))
+    plan = gmm_plan(x, w, group_list, repeatable=False, stream=stream)
+    plan.execute(stream)
+    with pytest.raises(RuntimeError, match="single-use plan runs once"):
+        plan.execute(stream)
+    plan.close()
+    stream.synchronize()
+    assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    plan.out[0].close()
