@@ -1,0 +1,54 @@
+"""The binding tier through the CANN code path: ``python -m pytest tests/binding`` in a child
+process with ``ACLNN_PY_BACKEND=cann`` and ``ACLNN_PY_LIB_DIR`` at the mock's libraries, as a
+hardware user runs it against CANN's, once under the mock's default SoC (Atlas A2) and once
+under ``ACLNN_MOCK_SOC=Ascend950PR`` (the harness choosing the hardware: the mock reads it at
+aclInit). Every test passes or is skipped with a reason naming the SoC or the device count.
+
+Through the CANN path the backend is "cann", so the SoC marker and fixtures cannot switch the
+mock's profile: a test of another profile is skipped (its "only the mock can switch" reason
+proves the child ran through that path), which is why there are two runs.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from mock_helpers import ROOT
+
+#: Passes at least expected of each run (A2: 456, 950: 223 when this was written); fewer means
+#: tests of the tier stopped running there, e.g. skipped for a reason that should not apply.
+MINIMUM_PASSES = {None: 400, "Ascend950PR": 200}
+SKIP = re.compile(r"^SKIPPED \[(\d+)\] [^:]+:\d+: (.*)$")
+SOC_REASON = re.compile(r"\bAscend\d")  # names the SoC wanted or present
+DEVICE_REASON = re.compile(r"\b\d+ devices?\b.*\bthis host has \d+\b")
+
+
+@pytest.mark.parametrize("soc", [None, "Ascend950PR"], ids=["default-soc", "Ascend950PR"])
+def test_the_binding_tier_passes_through_the_cann_path(mock_libdir, soc):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACLNN_MOCK_") and k != "PYTEST_ADDOPTS"}
+    env.update(ACLNN_PY_BACKEND="cann", ACLNN_PY_LIB_DIR=str(mock_libdir))
+    if soc is not None:
+        env["ACLNN_MOCK_SOC"] = soc
+    command = [sys.executable, "-m", "pytest", "tests/binding", "-x", "-q", "-rs", "-p", "no:cacheprovider"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, report[-6000:]
+
+    summary = done.stdout.strip().splitlines()[-1]
+    passed = int(re.search(r"(\d+) passed", summary).group(1))
+    assert passed >= MINIMUM_PASSES[soc], summary
+    assert not re.search(r"\b(failed|error|errors|xpassed)\b", summary), summary
+
+    skips = [SKIP.match(line) for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert all(skips), [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    reasons = {m.group(2): int(m.group(1)) for m in skips}
+    unexplained = [r for r in reasons if not (SOC_REASON.search(r) or DEVICE_REASON.search(r))]
+    assert not unexplained, unexplained
+    skipped = int(re.search(r"(\d+) skipped", summary).group(1)) if "skipped" in summary else 0
+    assert sum(int(m.group(1)) for m in skips) == skipped, summary
+    other = "Ascend950" if soc is None else "Ascend910B"
+    assert any("only the mock can switch" in r and other in r for r in reasons), reasons  # the CANN path
