@@ -17,22 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 C_DIR = Path(__file__).resolve().parent / "c"
 
 
-def reinit_mock(soc: str | None = None) -> None:
-    """aclFinalize, then aclInit with ``ACLNN_MOCK_SOC=soc`` (the mock reads it at aclInit).
-
-    Objects of the previous runtime must be released first (they are collected here).
-    """
-    switch_soc(soc)
-
-
 @contextmanager
 def mock_soc(soc: str, devices: int | None = None):
     """Re-initialise the mock runtime with ACLNN_MOCK_SOC=soc (aclFinalize + aclInit) and, when
-    given, ACLNN_MOCK_DEVICE_COUNT=devices; then restore both."""
+    given, ACLNN_MOCK_DEVICE_COUNT=devices; then restore both (the kit's switch_soc: objects of
+    the previous runtime must be released first)."""
     old, old_count = os.environ.get("ACLNN_MOCK_SOC"), os.environ.get("ACLNN_MOCK_DEVICE_COUNT")
     if devices is not None:
         os.environ["ACLNN_MOCK_DEVICE_COUNT"] = str(devices)
-    reinit_mock(soc)
+    switch_soc(soc)
     try:
         yield
     finally:
@@ -40,7 +33,7 @@ def mock_soc(soc: str, devices: int | None = None):
             os.environ.pop("ACLNN_MOCK_DEVICE_COUNT", None)
         else:
             os.environ["ACLNN_MOCK_DEVICE_COUNT"] = old_count
-        reinit_mock(old)
+        switch_soc(old)
 
 
 @contextmanager

@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 from mock_helpers import C_DIR, ROOT, build_cpp, run_program, run_python
 
