@@ -24,17 +24,24 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TensorDesc:
     """The arguments of one aclCreateTensor call (dims, strides and offset in elements)."""
 
     shape: tuple[int, ...]
     dtype: int
     strides: tuple[int, ...]
-    offset: int = 0
-    format: int = ND
-    storage_shape: tuple[int, ...] = ()
-    address: int = 0
+    offset: int
+    format: int
+    storage_shape: tuple[int, ...]
+    address: int
+
+    def __init__(self, shape: tuple[int, ...], dtype: int, strides: tuple[int, ...], offset: int = 0,
+                 format: int = ND, storage_shape: tuple[int, ...] = (), address: int = 0) -> None:
+        # one dict update instead of the generated frozen __init__'s seven object.__setattr__ calls
+        # (the binding and the mock make one per aclTensor)
+        self.__dict__.update(shape=shape, dtype=dtype, strides=strides, offset=offset, format=format,
+                             storage_shape=storage_shape, address=address)
 
     @classmethod
     def contiguous(cls, shape, dtype: int, address: int = 0, format: int = ND) -> "TensorDesc":
