@@ -1,18 +1,17 @@
 """Base class of objects that own a CANN handle and free it exactly once.
 
-Bookkeeping: each owned handle is one entry of a module registry (a weak
-reference to its resource, carrying the C function that frees it and the
-handle), which is what :class:`weakref.finalize` does, in a few hundred
-nanoseconds instead of microseconds: a resource collected while it still owns
-its handle frees it from the weak reference's callback, and at interpreter
-exit the handles still owned are freed newest first, before the interpreter
-starts finalising (as ``weakref.finalize``'s ``atexit`` hook does).
+Bookkeeping: each owned handle is one entry of a module registry (the
+resource's id -> the C function that frees the handle, and the handle), what
+a :class:`weakref.finalize` per resource did, without an object per handle: a
+resource collected while it still owns its handle frees it (``__del__``), and
+at interpreter exit the handles still owned are freed newest first, before
+the interpreter starts finalising (as ``weakref.finalize``'s ``atexit`` hook
+does).
 """
 from __future__ import annotations
 
 import atexit
 import sys
-import weakref
 from typing import Any, Callable
 
 from ._loader import library
@@ -32,33 +31,26 @@ def _release(destroy: Callable[[Any], int], handle: Any) -> None:
         pass
 
 
-class _Owner(weakref.ref):
-    """A weak reference to a resource that owns ``handle``, freed with ``destroy``.
-
-    Hashed and compared by identity (a resource's own ``__eq__`` never matters)."""
-
-    __slots__ = ("destroy", "handle")
-    __hash__ = object.__hash__
-    __eq__ = object.__eq__
+#: id(resource) -> (destroy, handle) of every handle owned now, oldest first.
+_owned: dict[int, tuple[Callable[[Any], int], Any]] = {}
 
 
-#: The handles owned now, oldest first (a dict as an ordered set).
-_owned: dict[_Owner, None] = {}
+#: Resource class -> the C function named by its ``_destroy``.
+_destroyers: dict[type, Callable[[Any], int]] = {}
 
 
-def _collected(owner: _Owner, owned: dict = _owned, release: Callable = _release) -> None:
-    """Weak-reference callback: the resource was collected without being closed (the registry and
-    ``_release`` bound early: this may run while the interpreter tears the module down)."""
-    if owned.pop(owner, False) is None:
-        release(owner.destroy, owner.handle)
+def _destroyer(cls: type) -> Callable[[Any], int]:
+    """The C function freeing the handles of ``cls`` (looked up once per class)."""
+    function = _destroyers[cls] = getattr(library(), cls._destroy)
+    return function
 
 
 @atexit.register
 def _free_at_exit() -> None:
     """Free what is still owned at exit, newest first."""
     while _owned:
-        owner, _ = _owned.popitem()
-        _release(owner.destroy, owner.handle)
+        _, entry = _owned.popitem()
+        _release(*entry)
 
 
 class Resource:
@@ -71,40 +63,34 @@ class Resource:
     _destroy: str = ""
     _check: Callable[[int, str], None]
     handle: Any = None
-    _owner: _Owner | None = None
-
-    @classmethod
-    def _destroy_function(cls) -> Callable[[Any], int]:
-        """The C function named by ``_destroy`` (looked up once per class)."""
-        function = cls.__dict__.get("_destroy_c")
-        if function is None:
-            function = getattr(library(), cls._destroy)
-            cls._destroy_c = function
-        return function
 
     def _own(self, handle: Any) -> None:
         self.handle = handle
-        owner = _Owner(self, _collected)
-        owner.destroy = self._destroy_function()
-        owner.handle = handle
-        self._owner = owner
-        _owned[owner] = None
+        cls = type(self)
+        _owned[id(self)] = (_destroyers.get(cls) or _destroyer(cls), handle)
 
     def _disown(self) -> bool:
         """Forget the handle without freeing it (ownership moved elsewhere)."""
-        owner = self._owner
-        return owner is not None and _owned.pop(owner, False) is None
+        return _owned.pop(id(self), None) is not None
 
     @property
     def closed(self) -> bool:
-        owner = self._owner
-        return owner is None or owner not in _owned
+        return id(self) not in _owned
 
     def close(self) -> None:
         """Release the handle now (again: no effect)."""
-        owner = self._owner
-        if owner is not None and _owned.pop(owner, False) is None:
-            type(self)._check(owner.destroy(self.handle), self._destroy)
+        entry = _owned.pop(id(self), None)
+        if entry is not None:
+            status = entry[0](self.handle)
+            if status:
+                type(self)._check(status, self._destroy)
+
+    def __del__(self, owned: dict = _owned, release: Callable = _release) -> None:
+        # collected while owning its handle (the registry and _release bound early: this may
+        # run while the interpreter tears the module down)
+        entry = owned.pop(id(self), None)
+        if entry is not None:
+            release(*entry)
 
     def __enter__(self):
         return self
