@@ -22,6 +22,7 @@ from .runtime import Stream
 _CODED_8BIT = ("hifloat8", "float8_e8m0", "float8_e4m3fn", "float8_e5m2")
 _INT64S = ffi.typeof("int64_t[]")
 _NO_DIMS = (0,)  # a 0-d tensor still passes a (one-element) array
+_INT64_MIN, _INT32_MIN, _INT32_MAX = -(2**63), -(2**31), 2**31 - 1
 
 #: dtype argument, as (type, value) -> (DataType, aclDataType int, bits or None): one lookup
 #: for a dtype seen before (only what :func:`dtypes.to_acl` accepted is stored).
@@ -84,18 +85,16 @@ class _Layout:
             ffi.new(_INT64S, desc.storage_shape or _NO_DIMS)
 
 
-def _checked_layout(desc: TensorDesc, function: str) -> _Layout:
-    """The layout of a descriptor :func:`layout.check` accepts (memoised: neither the check nor
-    the span reads the data address); AclnnParamError (161002) naming ``function`` otherwise."""
-    key = (desc.shape, desc.dtype, desc.strides, desc.offset, desc.format, desc.storage_shape)
-    checked = _LAYOUTS.get(key)
-    if checked is None:
-        try:
-            layout.check(desc)
-        except layout.LayoutError as exc:
-            raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, function, str(exc)) from None
-        checked = _Layout(desc)
-        _LAYOUTS.put(key, checked)
+def _check_layout(desc: TensorDesc, key: tuple) -> _Layout:
+    """The layout of a descriptor :func:`layout.check` accepts, memoised under ``key`` (its
+    shape, dtype, strides, offset, format and storage shape: neither the check nor the span
+    reads the data address); AclnnParamError (161002) otherwise."""
+    try:
+        layout.check(desc)
+    except layout.LayoutError as exc:
+        raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor", str(exc)) from None
+    checked = _Layout(desc)
+    _LAYOUTS.put(key, checked)
     return checked
 
 
@@ -105,16 +104,6 @@ def _host_values(array: np.ndarray, dtype: int, cast: bool) -> np.ndarray:
         return codecs.to_host(array, dtypes.name(dtype), cast=cast)
     except ValueError as exc:
         raise ArgumentError("array", str(exc)) from None
-
-
-def _create(desc: TensorDesc, checked: _Layout, data: Any) -> Any:
-    """``aclCreateTensor`` for a checked descriptor at ``data`` (a ``void *``); AclnnParamError on NULL."""
-    lib = library()
-    handle = lib.aclCreateTensor(checked.dims, len(desc.shape), desc.dtype, checked.strides, desc.offset,
-                                 desc.format, checked.storage, len(desc.storage_shape), data)
-    if handle == ffi.NULL:
-        raise AclnnParamError(lib.ACLNN_ERR_PARAM_INVALID, "aclCreateTensor", recent_message() or f"cannot describe {desc}")
-    return handle
 
 
 def create_handle(desc: TensorDesc) -> Any:
@@ -142,6 +131,8 @@ class Tensor(Resource):
 
     _destroy = "aclDestroyTensor"
     _check = staticmethod(check_aclnn)
+    _layout: _Layout | None = None  # the memoised layout of ``desc`` (None once it changes: refresh)
+    _desc: TensorDesc | None = None
 
     def __init__(self, buffer: DeviceBuffer, shape: Sequence[int], dtype: Any, *,
                  strides: Sequence[int] | None = None, offset: int = 0, format: int = ND,
@@ -155,18 +146,39 @@ class Tensor(Resource):
             storage_shape = (buffer.nbytes * 8 // (dtypes.bits(dtype) if bits is None else bits),)
         else:
             storage_shape = arguments.shape(storage_shape, "storage_shape")
+        if type(offset) is not int or not _INT64_MIN <= offset <= arguments.INT64_MAX:
+            offset = arguments.integer(offset, "offset")
+        if type(format) is not int or not _INT32_MIN <= format <= _INT32_MAX:
+            format = arguments.integer(format, "format", lo=_INT32_MIN, hi=_INT32_MAX)
         self.buffer = buffer
         self.owns_buffer = False
-        self.desc = TensorDesc(shape, value, strides, arguments.integer(offset, "offset"),
-                               arguments.integer(format, "format", lo=-(2**31), hi=2**31 - 1),
-                               storage_shape, buffer.address)
-        checked = _checked_layout(self.desc, "Tensor")
+        self._fields = key = (shape, value, strides, offset, format, storage_shape)
+        checked = _LAYOUTS.get(key) or _check_layout(self.desc, key)
         if checked.start + checked.nbytes > buffer.nbytes:
             start, stop = checked.start, checked.start + checked.nbytes
             raise ArgumentError("shape", f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
                                          f"[{start}, {stop}) but the buffer has {buffer.nbytes}")
-        self._layout: _Layout | None = checked  # None once the descriptor changes (refresh)
-        self._own(_create(self.desc, checked, buffer.handle))
+        self._layout = checked
+        lib = library()
+        handle = lib.aclCreateTensor(checked.dims, len(shape), value, checked.strides, offset, format,
+                                     checked.storage, len(storage_shape), buffer.handle)
+        if handle == ffi.NULL:
+            raise AclnnParamError(lib.ACLNN_ERR_PARAM_INVALID, "aclCreateTensor",
+                                  recent_message() or f"cannot describe {self.desc}")
+        self._own(handle)
+
+    @property
+    def desc(self) -> TensorDesc:
+        """What this aclTensor says about its memory (made on first use)."""
+        desc = self._desc
+        if desc is None:
+            self._desc = desc = TensorDesc(*self._fields, self.buffer.address)
+        return desc
+
+    @desc.setter
+    def desc(self, desc: TensorDesc) -> None:
+        self._desc = desc
+        self._layout = None
 
     def close(self) -> None:
         """Destroy the aclTensor (and free the buffer when this tensor allocated it)."""
@@ -323,7 +335,6 @@ class Tensor(Resource):
         # CANN allocates the array with new[]; a C caller frees it, Python leaks these few bytes.
         self.desc = TensorDesc(self.desc.shape, self.desc.dtype, self.desc.strides, self.desc.offset,
                                int(fmt[0]), storage, self.desc.address)
-        self._layout = None
 
     # -- properties ----------------------------------------------------------
     @property
