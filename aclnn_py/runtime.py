@@ -123,6 +123,10 @@ class Stream(Resource):
         self._keepalive: list[object] = []
         self._owned: list[Resource] = []
         self._workspace = None
+        #: Repeatable plans executed here since the last synchronisation -> their phase-2 call with
+        #: this stream's workspace (:meth:`aclnn_py.ops._two_phase.Plan.execute`): valid until the
+        #: stream passes the work (the workspace only changes after a synchronisation).
+        self._launches: dict[Any, Any] = {}
 
     def workspace(self, nbytes: int) -> Any:
         """A device pointer to at least ``nbytes`` of operator workspace owned by this stream
@@ -145,10 +149,14 @@ class Stream(Resource):
     def release(self, *resources: Resource | None) -> None:
         """Take ownership of ``resources`` (None is skipped) and close them once the stream has
         passed the work queued so far: at the next successful :meth:`synchronize` or :meth:`close`."""
-        self._owned.extend(r for r in resources if r is not None)
+        owned = self._owned
+        for resource in resources:
+            if resource is not None:
+                owned.append(resource)
 
     def _let_go(self) -> None:
         """After the stream passed its work: drop the references, close what it owns."""
+        self._launches.clear()
         self._keepalive.clear()
         owned, self._owned = self._owned, []
         failures = []

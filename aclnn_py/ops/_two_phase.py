@@ -28,8 +28,10 @@ single-use plans still work.
 """
 from __future__ import annotations
 
+import functools
 import threading
-from typing import Any, Sequence
+import weakref
+from typing import Any, Callable, Sequence
 
 from .._ffi import ffi
 from .._loader import library
@@ -39,13 +41,18 @@ from ..runtime import Stream
 
 __all__ = ["Plan", "dispose", "launch"]
 
+_SIZE = ffi.typeof("uint64_t *")
+_EXECUTOR = ffi.typeof("aclOpExecutor **")
+
 
 def phase1(op: str, *args: Any) -> tuple[int, Any]:
     """Call ``{op}GetWorkspaceSize(*args, &size, &executor)``; return both."""
-    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
-    name = f"{op}GetWorkspaceSize"
-    check_aclnn(getattr(library(), name)(*args, size, executor), name)
-    return int(size[0]), executor[0]
+    size, executor = ffi.new(_SIZE), ffi.new(_EXECUTOR)
+    name = op + "GetWorkspaceSize"
+    status = getattr(library(), name)(*args, size, executor)
+    if status:
+        check_aclnn(status, name)
+    return size[0], executor[0]
 
 
 def dispose(resources: Sequence[Any], stream: Stream | None) -> None:
@@ -95,12 +102,13 @@ class Plan(Resource):
         plan's queued work; released there if phase 1 fails)."""
         self.op = op
         self.repeatable = bool(repeatable)
-        self._keep = tuple(keep)
-        self._owned = list(owned)
+        self._keep = keep if type(keep) is tuple else tuple(keep)
+        self._owned = tuple(owned)
         self._lock = threading.Lock()
         self._queued = 0  # pieces of work on streams that have not synchronised yet
         self._closing = False
         self._ran = False
+        self._streams: dict[int, weakref.ref] | None = None  # where _launches may hold this plan's call
         try:
             self.workspace_size, executor = phase1(op, *args)
         except BaseException:
@@ -123,17 +131,39 @@ class Plan(Resource):
 
     def execute(self, stream: Stream) -> None:
         """Queue the operator on ``stream`` (phase 2) with the stream's workspace."""
+        # Executing a repeatable plan again on a stream that has not synchronised since its last
+        # execution there is the C call alone: that execution recorded the call with the stream's
+        # workspace in Stream._launches (dropped when the stream synchronises -- the only time its
+        # workspace can change -- and by close()), and its queued-work token covers the later ones.
+        try:
+            launch = stream._launches[self]
+        except KeyError:
+            status = self._launch(stream)
+        else:
+            status = launch()
+        if status:
+            check_aclnn(status, self.op)
+
+    def _launch(self, stream: Stream) -> int:
+        """Phase 2 on ``stream``, tracked as the plan's work there; the status."""
         if self._closing:
             raise RuntimeError(f"{self.op} plan is closed")
         if self._ran and not self.repeatable:
             raise RuntimeError(f"{self.op}: a single-use plan runs once (make a repeatable plan to run it again)")
         workspace = stream.workspace(self.workspace_size)
-        status = getattr(library(), self.op)(workspace, self.workspace_size, self.handle, stream.handle)
+        function: Callable[..., int] = getattr(library(), self.op)
+        status = function(workspace, self.workspace_size, self.handle, stream.handle)
         if not self.repeatable:
             self._ran = True
             self._disown()  # CANN freed the executor in the call, whatever the status
         self._track(stream)  # a failed launch may still have queued part of the work
-        check_aclnn(status, self.op)
+        if self.repeatable and not status:
+            stream._launches[self] = functools.partial(function, workspace, self.workspace_size, self.handle,
+                                                       stream.handle)
+            if self._streams is None:
+                self._streams = {}
+            self._streams[id(stream)] = weakref.ref(stream)
+        return status
 
     def _track(self, stream: Stream) -> None:
         with self._lock:
@@ -156,11 +186,15 @@ class Plan(Resource):
                 return
             self._closing = True
             ready = self._queued == 0
+        for ref in list((self._streams or {}).values()):
+            stream = ref()
+            if stream is not None:
+                stream._launches.pop(self, None)
         if ready:
             self._free()
 
     def _free(self) -> None:
-        owned, self._owned = self._owned, []
+        owned, self._owned = self._owned, ()
         self._keep = ()
         try:
             super().close()  # the executor, unless a single-use execution consumed it
