@@ -75,9 +75,10 @@ class _Layout:
     memoised: the operators key their validated calls by these objects (:attr:`Tensor._layout`).
     """
 
-    __slots__ = ("start", "nbytes", "dims", "strides", "storage")
+    __slots__ = ("fields", "start", "nbytes", "dims", "strides", "storage")
 
-    def __init__(self, desc: TensorDesc) -> None:
+    def __init__(self, desc: TensorDesc, fields: tuple) -> None:
+        self.fields = fields  # the memo's key, shared by the tensors of this layout
         self.start, self.nbytes = layout.byte_span(desc)
         self.dims = ffi.new(_INT64S, desc.shape or _NO_DIMS)
         self.strides = ffi.new(_INT64S, desc.strides or _NO_DIMS)
@@ -93,7 +94,7 @@ def _check_layout(desc: TensorDesc, key: tuple) -> _Layout:
         layout.check(desc)
     except layout.LayoutError as exc:
         raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor", str(exc)) from None
-    checked = _Layout(desc)
+    checked = _Layout(desc, key)
     _LAYOUTS.put(key, checked)
     return checked
 
@@ -154,6 +155,7 @@ class Tensor(Resource):
         self.owns_buffer = False
         self._fields = key = (shape, value, strides, offset, format, storage_shape)
         checked = _LAYOUTS.get(key) or _check_layout(self.desc, key)
+        self._fields = checked.fields  # equal, and shared: a tensor keeps no tuples of its own
         if checked.start + checked.nbytes > buffer.nbytes:
             start, stop = checked.start, checked.start + checked.nbytes
             raise ArgumentError("shape", f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
