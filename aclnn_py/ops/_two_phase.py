@@ -186,10 +186,11 @@ class Plan(Resource):
                 return
             self._closing = True
             ready = self._queued == 0
-        for ref in list((self._streams or {}).values()):
-            stream = ref()
-            if stream is not None:
-                stream._launches.pop(self, None)
+        if self._streams:
+            for ref in list(self._streams.values()):
+                stream = ref()
+                if stream is not None:
+                    stream._launches.pop(self, None)
         if ready:
             self._free()
 
@@ -212,6 +213,8 @@ def launch(op: str, args: tuple, stream: Stream, keep: tuple = (), owned: Sequen
 def run_once(plan: Plan, stream: Stream) -> None:
     """Execute ``plan`` on ``stream`` and close it (what it holds waits for the stream)."""
     try:
-        plan.execute(stream)
+        status = plan._launch(stream)  # a single-use plan: never a recorded call
+        if status:
+            check_aclnn(status, plan.op)
     finally:
         plan.close()

@@ -27,6 +27,7 @@ own thread/process, device and stream); all ranks get the same output.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -52,14 +53,15 @@ _INPUTS = ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1
 _CHARS = ffi.typeof("char[]")
 #: The C values of a call, in this order: the inputs' handles, then these.
 _C_VALUES = (*_INPUTS, "output", "group", "reduce_op", "comm_turn", "stream_mode", "group_size", "comm_quant_mode")
-_ORDERS: dict[str, tuple[int, ...]] = {}
+_ORDERS: dict[str, operator.itemgetter] = {}
 
 
-def _header_order(signature: rules.Signature) -> tuple[int, ...]:
-    """Where each phase-1 parameter of ``signature`` (header order) is in :data:`_C_VALUES`."""
+def _header_order(signature: rules.Signature) -> operator.itemgetter:
+    """Picks the phase-1 arguments of ``signature`` (header order) from values in :data:`_C_VALUES` order."""
     order = _ORDERS.get(signature.op)
     if order is None:
-        order = _ORDERS[signature.op] = tuple(_C_VALUES.index(signature.params[p]) for p in signature.parameters)
+        order = _ORDERS[signature.op] = operator.itemgetter(
+            *(_C_VALUES.index(signature.params[p]) for p in signature.parameters))
     return order
 
 
@@ -174,7 +176,7 @@ class _Arguments:
         self._reduce = ffi.NULL if reduce_bytes is None else ffi.new(_CHARS, reduce_bytes)
         c_values = [ffi.NULL if v is None else v.handle for v in tensors]  # _C_VALUES
         c_values += (out.handle, self._group, self._reduce, comm_turn, stream_mode, group_size, comm_quant_mode)
-        self.args = tuple(map(c_values.__getitem__, _header_order(signature)))
+        self.args = _header_order(signature)(c_values)
         self.keep = (self._group, self._reduce, out, *[v for v in values if isinstance(v, Tensor)])
 
 
