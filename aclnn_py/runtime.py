@@ -1,7 +1,7 @@
 """ACL runtime resources: the runtime itself, devices, contexts, streams and events."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ._ffi import ffi
 from ._loader import library
@@ -124,9 +124,10 @@ class Stream(Resource):
         self._owned: list[Resource] = []
         self._workspace = None
         #: Repeatable plans executed here since the last synchronisation -> their phase-2 call with
-        #: this stream's workspace (:meth:`aclnn_py.ops._two_phase.Plan.execute`): valid until the
-        #: stream passes the work (the workspace only changes after a synchronisation).
-        self._launches: dict[Any, Any] = {}
+        #: this stream's workspace (:meth:`aclnn_py.ops._two_phase.Plan.execute`); each entry is
+        #: also that plan's queued work here, passed (``plan._passed()``) when the stream has
+        #: passed the work, which is also when the workspace may change.
+        self._launches: dict[Any, Callable[[], int]] = {}
 
     def workspace(self, nbytes: int) -> Any:
         """A device pointer to at least ``nbytes`` of operator workspace owned by this stream
@@ -155,11 +156,17 @@ class Stream(Resource):
                 owned.append(resource)
 
     def _let_go(self) -> None:
-        """After the stream passed its work: drop the references, close what it owns."""
-        self._launches.clear()
+        """After the stream passed its work: drop the references, tell the plans recorded here,
+        close what it owns."""
+        launches, self._launches = self._launches, {}
         self._keepalive.clear()
         owned, self._owned = self._owned, []
         failures = []
+        for plan in launches:
+            try:
+                plan._passed()
+            except Exception as exc:  # release the others first
+                failures.append(exc)
         for resource in owned:
             try:
                 resource.close()

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import weakref
 from typing import Any, Callable, Sequence
 
 from .._ffi import ffi
@@ -108,7 +107,6 @@ class Plan(Resource):
         self._queued = 0  # pieces of work on streams that have not synchronised yet
         self._closing = False
         self._ran = False
-        self._streams: dict[int, weakref.ref] | None = None  # where _launches may hold this plan's call
         try:
             self.workspace_size, executor = phase1(op, *args)
         except BaseException:
@@ -131,16 +129,16 @@ class Plan(Resource):
 
     def execute(self, stream: Stream) -> None:
         """Queue the operator on ``stream`` (phase 2) with the stream's workspace."""
-        # Executing a repeatable plan again on a stream that has not synchronised since its last
-        # execution there is the C call alone: that execution recorded the call with the stream's
-        # workspace in Stream._launches (dropped when the stream synchronises -- the only time its
-        # workspace can change -- and by close()), and its queued-work token covers the later ones.
+        # A repeatable plan that ran on a stream is recorded there (Stream._launches: the plan ->
+        # its phase-2 call with the stream's workspace) until the stream synchronises -- the only
+        # time that workspace can change. The record counts as the plan's queued work there (the
+        # stream passes it when it synchronises), so executing the plan there again is the call.
         try:
             launch = stream._launches[self]
         except KeyError:
             status = self._launch(stream)
         else:
-            status = launch()
+            status = self._launch(stream) if self._closing else launch()
         if status:
             check_aclnn(status, self.op)
 
@@ -150,19 +148,19 @@ class Plan(Resource):
             raise RuntimeError(f"{self.op} plan is closed")
         if self._ran and not self.repeatable:
             raise RuntimeError(f"{self.op}: a single-use plan runs once (make a repeatable plan to run it again)")
-        workspace = stream.workspace(self.workspace_size)
+        size = self.workspace_size
+        workspace = stream.workspace(size)
         function: Callable[..., int] = getattr(library(), self.op)
-        status = function(workspace, self.workspace_size, self.handle, stream.handle)
+        status = function(workspace, size, self.handle, stream.handle)
+        if self.repeatable and not status:
+            with self._lock:
+                self._queued += 1
+            stream._launches[self] = functools.partial(function, workspace, size, self.handle, stream.handle)
+            return status
         if not self.repeatable:
             self._ran = True
             self._disown()  # CANN freed the executor in the call, whatever the status
         self._track(stream)  # a failed launch may still have queued part of the work
-        if self.repeatable and not status:
-            stream._launches[self] = functools.partial(function, workspace, self.workspace_size, self.handle,
-                                                       stream.handle)
-            if self._streams is None:
-                self._streams = {}
-            self._streams[id(stream)] = weakref.ref(stream)
         return status
 
     def _track(self, stream: Stream) -> None:
@@ -171,7 +169,8 @@ class Plan(Resource):
         stream.release(_Queued(self))
 
     def _passed(self) -> None:
-        """A stream passed a piece of this plan's work."""
+        """A stream passed a piece of this plan's work (a :class:`_Queued` token or the record of
+        the plan in :attr:`Stream._launches`)."""
         with self._lock:
             self._queued -= 1
             ready = self._closing and self._queued == 0
@@ -186,11 +185,6 @@ class Plan(Resource):
                 return
             self._closing = True
             ready = self._queued == 0
-        if self._streams:
-            for ref in list(self._streams.values()):
-                stream = ref()
-                if stream is not None:
-                    stream._launches.pop(self, None)
         if ready:
             self._free()
 
