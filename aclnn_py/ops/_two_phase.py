@@ -169,8 +169,8 @@ class Plan(Resource):
         stream.release(_Queued(self))
 
     def _passed(self) -> None:
-        """A stream passed a piece of this plan's work (a :class:`_Queued` token or the record of
-        the plan in :attr:`Stream._launches`)."""
+        """A stream passed a piece of this plan's work."""
+        # a _Queued token, or the plan's record in Stream._launches
         with self._lock:
             self._queued -= 1
             ready = self._closing and self._queued == 0
