@@ -27,12 +27,18 @@ def integer(value: Any, parameter: str, *, lo: int = -(2**63), hi: int = INT64_M
 
 def integers(values: Iterable[Any], parameter: str, *, lo: int = -(2**63), hi: int = INT64_MAX) -> tuple[int, ...]:
     """A sequence of ints, each in [lo, hi] (messages name ``parameter[i]``)."""
-    try:
-        items = tuple(values)
-    except TypeError:
-        raise TypeError(f"{parameter}: expected a sequence of integers, got {type(values).__name__}") from None
-    if all(type(v) is int for v in items) and (not items or (lo <= min(items) and max(items) <= hi)):
-        return items  # the common case, checked at a glance
+    if type(values) is tuple:
+        items = values
+    else:
+        try:
+            items = tuple(values)
+        except TypeError:
+            raise TypeError(f"{parameter}: expected a sequence of integers, got {type(values).__name__}") from None
+    for v in items:  # the common case, checked at a glance: plain ints in range
+        if type(v) is not int or not lo <= v <= hi:
+            break
+    else:
+        return items
     return tuple(integer(v, f"{parameter}[{i}]", lo=lo, hi=hi) for i, v in enumerate(items))
 
 

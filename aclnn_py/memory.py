@@ -33,6 +33,7 @@ class DeviceBuffer(Resource):
         policy = lib.ACL_MEM_MALLOC_HUGE_FIRST if policy is None else policy
         check_acl(lib.aclrtMalloc(out, self.nbytes, policy), "aclrtMalloc")
         self._own(out[0])
+        self.address = int(ffi.cast("uintptr_t", self.handle))  #: the device address as an int
 
     @classmethod
     def from_numpy(cls, array: np.ndarray, stream: Stream | None = None) -> "DeviceBuffer":
@@ -46,10 +47,6 @@ class DeviceBuffer(Resource):
     def ptr(self) -> Any:
         """The device address as a ``void *``."""
         return self.handle
-
-    @property
-    def address(self) -> int:
-        return int(ffi.cast("uintptr_t", self.handle))
 
     def _at(self, offset: int, nbytes: int) -> Any:
         if offset < 0 or nbytes < 0 or offset + nbytes > self.nbytes:
@@ -110,7 +107,8 @@ class BorrowedBuffer(DeviceBuffer):
 
     def __init__(self, address: int, nbytes: int) -> None:
         self.nbytes = arguments.integer(nbytes, "nbytes", lo=1, hi=2**64 - 1)
-        self.handle = ffi.cast("void *", arguments.integer(address, "address", lo=1, hi=2**64 - 1))
+        self.address = arguments.integer(address, "address", lo=1, hi=2**64 - 1)
+        self.handle = ffi.cast("void *", self.address)
         self._borrowed = True
 
     @property

@@ -1,7 +1,7 @@
 """ACL runtime resources: the runtime itself, devices, contexts, streams and events."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ._ffi import ffi
 from ._loader import library
@@ -123,6 +123,11 @@ class Stream(Resource):
         self._keepalive: list[object] = []
         self._owned: list[Resource] = []
         self._workspace = None
+        #: Repeatable plans executed here since the last synchronisation -> their phase-2 call with
+        #: this stream's workspace (:meth:`aclnn_py.ops._two_phase.Plan.execute`); each entry is
+        #: also that plan's queued work here, passed (``plan._passed()``) when the stream has
+        #: passed the work, which is also when the workspace may change.
+        self._launches: dict[Any, Callable[[], int]] = {}
 
     def workspace(self, nbytes: int) -> Any:
         """A device pointer to at least ``nbytes`` of operator workspace owned by this stream
@@ -145,13 +150,23 @@ class Stream(Resource):
     def release(self, *resources: Resource | None) -> None:
         """Take ownership of ``resources`` (None is skipped) and close them once the stream has
         passed the work queued so far: at the next successful :meth:`synchronize` or :meth:`close`."""
-        self._owned.extend(r for r in resources if r is not None)
+        owned = self._owned
+        for resource in resources:
+            if resource is not None:
+                owned.append(resource)
 
     def _let_go(self) -> None:
-        """After the stream passed its work: drop the references, close what it owns."""
+        """After the stream passed its work: drop the references, tell the plans recorded here,
+        close what it owns."""
+        launches, self._launches = self._launches, {}
         self._keepalive.clear()
         owned, self._owned = self._owned, []
         failures = []
+        for plan in launches:
+            try:
+                plan._passed()
+            except Exception as exc:  # release the others first
+                failures.append(exc)
         for resource in owned:
             try:
                 resource.close()

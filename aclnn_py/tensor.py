@@ -13,16 +13,90 @@ from ._loader import library
 from ._resource import Resource
 from .spec.descriptors import FRACTAL_NZ, ND, TensorDesc, contiguous_strides
 from .errors import AclnnParamError, ArgumentError
+from ._memo import BoundedMemo
 from .check import check_aclnn, recent_message
 from .memory import BorrowedBuffer, DeviceBuffer
 from .runtime import Stream
 
 
 _CODED_8BIT = ("hifloat8", "float8_e8m0", "float8_e4m3fn", "float8_e5m2")
+_INT64S = ffi.typeof("int64_t[]")
+_NO_DIMS = (0,)  # a 0-d tensor still passes a (one-element) array
+_INT64_MIN, _INT32_MIN, _INT32_MAX = -(2**63), -(2**31), 2**31 - 1
+
+#: dtype argument, as (type, value) -> (DataType, aclDataType int, bits or None): one lookup
+#: for a dtype seen before (only what :func:`dtypes.to_acl` accepted is stored).
+_DTYPES: dict[tuple[type, Any], tuple[dtypes.DataType, int, int | None]] = {}
+#: (shape, dtype, strides, offset, format, storage_shape) -> :class:`_Layout`.
+_LAYOUTS = BoundedMemo(4096)
+#: shape -> its row-major strides, checked as int64 values.
+_CONTIGUOUS = BoundedMemo(1024)
 
 
 def _int64s(values: Sequence[int]) -> Any:
-    return ffi.new("int64_t[]", [int(v) for v in values] or [0])
+    return ffi.new(_INT64S, [int(v) for v in values] or [0])
+
+
+def _acl_type(dtype: Any) -> tuple[dtypes.DataType, int, int | None]:
+    """:func:`dtypes.to_acl` of ``dtype`` (its errors), its int value and its bits (None when
+    the project does not size that type)."""
+    try:
+        key = (type(dtype), dtype)
+        row = _DTYPES.get(key)
+    except TypeError:  # unhashable: to_acl says what is wrong with it
+        key = row = None
+    if row is None:
+        acl = dtypes.to_acl(dtype)
+        try:
+            bits = dtypes.bits(acl)
+        except ArgumentError:
+            bits = None
+        row = (acl, int(acl), bits)
+        if key is not None and len(_DTYPES) < 256:
+            _DTYPES[key] = row
+    return row
+
+
+def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Row-major strides of a checked shape; computed strides are checked too (those of a huge
+    shape with a 0 dim exceed int64)."""
+    strides = _CONTIGUOUS.get(shape)
+    if strides is None:
+        strides = arguments.integers(contiguous_strides(shape), "strides")
+        _CONTIGUOUS.put(shape, strides)
+    return strides
+
+
+class _Layout:
+    """A descriptor layout :func:`layout.check` accepted: its byte span and its dims, strides and
+    storage dims as the ``const int64_t *`` arrays aclCreateTensor reads (and copies).
+
+    One object per layout (shape, dtype, strides, offset, format, storage shape) while it is
+    memoised: the operators key their validated calls by these objects (:attr:`Tensor._layout`).
+    """
+
+    __slots__ = ("fields", "start", "nbytes", "dims", "strides", "storage")
+
+    def __init__(self, desc: TensorDesc, fields: tuple) -> None:
+        self.fields = fields  # the memo's key, shared by the tensors of this layout
+        self.start, self.nbytes = layout.byte_span(desc)
+        self.dims = ffi.new(_INT64S, desc.shape or _NO_DIMS)
+        self.strides = ffi.new(_INT64S, desc.strides or _NO_DIMS)
+        self.storage = self.dims if desc.storage_shape == desc.shape else \
+            ffi.new(_INT64S, desc.storage_shape or _NO_DIMS)
+
+
+def _check_layout(desc: TensorDesc, key: tuple) -> _Layout:
+    """The layout of a descriptor :func:`layout.check` accepts, memoised under ``key`` (its
+    shape, dtype, strides, offset, format and storage shape: neither the check nor the span
+    reads the data address); AclnnParamError (161002) otherwise."""
+    try:
+        layout.check(desc)
+    except layout.LayoutError as exc:
+        raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor", str(exc)) from None
+    checked = _Layout(desc, key)
+    _LAYOUTS.put(key, checked)
+    return checked
 
 
 def _host_values(array: np.ndarray, dtype: int, cast: bool) -> np.ndarray:
@@ -58,32 +132,55 @@ class Tensor(Resource):
 
     _destroy = "aclDestroyTensor"
     _check = staticmethod(check_aclnn)
+    _layout: _Layout | None = None  # the memoised layout of ``desc`` (None once it changes: refresh)
+    _desc: TensorDesc | None = None
 
     def __init__(self, buffer: DeviceBuffer, shape: Sequence[int], dtype: Any, *,
                  strides: Sequence[int] | None = None, offset: int = 0, format: int = ND,
                  storage_shape: Sequence[int] | None = None) -> None:
-        dtype = dtypes.to_acl(dtype)
+        dtype, value, bits = _acl_type(dtype)
         shape = arguments.shape(shape, "shape")
-        # computed strides are checked too: those of a huge shape with a 0 dim exceed int64
-        strides = arguments.integers(contiguous_strides(shape) if strides is None else strides, "strides")
+        strides = _contiguous(shape) if strides is None else arguments.integers(strides, "strides")
         if len(strides) != len(shape):
             raise ArgumentError("strides", f"{len(strides)} strides for a shape of {len(shape)} dims")
-        storage_shape = (buffer.nbytes * 8 // dtypes.bits(dtype),) if storage_shape is None \
-            else arguments.shape(storage_shape, "storage_shape")
+        if storage_shape is None:
+            storage_shape = (buffer.nbytes * 8 // (dtypes.bits(dtype) if bits is None else bits),)
+        else:
+            storage_shape = arguments.shape(storage_shape, "storage_shape")
+        if type(offset) is not int or not _INT64_MIN <= offset <= arguments.INT64_MAX:
+            offset = arguments.integer(offset, "offset")
+        if type(format) is not int or not _INT32_MIN <= format <= _INT32_MAX:
+            format = arguments.integer(format, "format", lo=_INT32_MIN, hi=_INT32_MAX)
         self.buffer = buffer
         self.owns_buffer = False
-        self.desc = TensorDesc(shape, int(dtype), strides, arguments.integer(offset, "offset"),
-                               arguments.integer(format, "format", lo=-(2**31), hi=2**31 - 1),
-                               storage_shape, buffer.address)
-        try:
-            layout.check(self.desc)
-        except layout.LayoutError as exc:
-            raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "Tensor", str(exc)) from None
-        start, nbytes = layout.byte_span(self.desc)
-        if start + nbytes > buffer.nbytes:
+        self._fields = key = (shape, value, strides, offset, format, storage_shape)
+        checked = _LAYOUTS.get(key) or _check_layout(self.desc, key)
+        self._fields = checked.fields  # equal, and shared: a tensor keeps no tuples of its own
+        if checked.start + checked.nbytes > buffer.nbytes:
+            start, stop = checked.start, checked.start + checked.nbytes
             raise ArgumentError("shape", f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
-                                         f"[{start}, {start + nbytes}) but the buffer has {buffer.nbytes}")
-        self._own(create_handle(self.desc))
+                                         f"[{start}, {stop}) but the buffer has {buffer.nbytes}")
+        self._layout = checked
+        lib = library()
+        handle = lib.aclCreateTensor(checked.dims, len(shape), value, checked.strides, offset, format,
+                                     checked.storage, len(storage_shape), buffer.handle)
+        if handle == ffi.NULL:
+            raise AclnnParamError(lib.ACLNN_ERR_PARAM_INVALID, "aclCreateTensor",
+                                  recent_message() or f"cannot describe {self.desc}")
+        self._own(handle)
+
+    @property
+    def desc(self) -> TensorDesc:
+        """What this aclTensor says about its memory (made on first use)."""
+        desc = self._desc
+        if desc is None:
+            self._desc = desc = TensorDesc(*self._fields, self.buffer.address)
+        return desc
+
+    @desc.setter
+    def desc(self, desc: TensorDesc) -> None:
+        self._desc = desc
+        self._layout = None
 
     def close(self) -> None:
         """Destroy the aclTensor (and free the buffer when this tensor allocated it)."""

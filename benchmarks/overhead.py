@@ -2,11 +2,21 @@
 
 The null runtime is built from include/: every exported function returns
 success at once (pointer-returning ones a fixed dummy address; aclrtGetSocName
-"Ascend910B4"), so the timings are the Python side only. The sequence per
-iteration: create four tensors, the two-phase aclnnQuantMatmulAllReduceV4 call
-(GetWorkspaceSize + execute), destroy the tensors.
+"Ascend910B4"), so the timings are the Python side only. Two comparisons:
 
-    python benchmarks/overhead.py [--iterations N]
+* one-shot call: create four tensors, the two-phase aclnnQuantMatmulAllReduceV4
+  call (GetWorkspaceSize + execute), destroy the tensors -- raw cffi calls vs
+  ``Tensor`` objects and ``quant_matmul_all_reduce_v4`` (argument rules, a
+  single-use plan, its release when the stream has passed the work);
+* execute: phase 2 of one repeatable executor -- the raw call vs
+  ``QuantMatmulAllReduceV4Plan.execute``.
+
+Every loop synchronises the stream after each block of ``--block`` iterations,
+inside the timing (what the Pythonic layer releases there is part of its
+cost); each variant runs ``--rounds`` times, interleaved with the others, and
+its best round counts.
+
+    python benchmarks/overhead.py [--iterations N] [--block B] [--rounds R]
 """
 from __future__ import annotations
 
@@ -44,12 +54,12 @@ def build_null_runtime(directory: Path) -> None:
                         "-o", str(directory / f"lib{library}.so")], check=True)
 
 
-def measure(iterations: int) -> None:
+def measure(iterations: int, block: int, rounds: int) -> None:
     import numpy as np
 
     import aclnn_py
     from aclnn_py import DeviceBuffer, Tensor, ffi
-    from aclnn_py.ops import quant_matmul_all_reduce_v4
+    from aclnn_py.ops import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
 
     lib = aclnn_py.lib
     assert aclnn_py.backend() == "cann", "the child must run on the null runtime"
@@ -82,30 +92,70 @@ def measure(iterations: int) -> None:
             for t in (x1, x2, scale, out):
                 t.close()
 
-        timings = {}
-        for name, fn in (("raw cffi", raw), ("Pythonic", pythonic)):
-            fn()
-            start = time.perf_counter()
-            for _ in range(iterations):
+        # one repeatable executor each: raw phase 1, and a plan over the same tensors
+        x1, x2 = Tensor(buf, (m, k), np.int8), Tensor(buf, (k, n), np.int8)
+        scale, out = Tensor(buf, (n,), "bfloat16"), Tensor(buf, (m, n), "bfloat16")
+        size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+        assert lib.aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
+            x1.handle, x2.handle, ffi.NULL, ffi.NULL, ffi.NULL, scale.handle, ffi.NULL, ffi.NULL, b"group", b"sum",
+            0, 1, 0, 0, out.handle, size, executor) == 0
+        assert lib.aclSetAclOpExecutorRepeatable(executor[0]) == 0
+        workspace = stream.workspace(size[0])
+        plan = QuantMatmulAllReduceV4Plan(x1, x2, scale, group="group", out=out, rank_size=1)
+
+        phase2, workspace_size, handle, stream_handle = (lib.aclnnQuantMatmulAllReduceV4, size[0], executor[0],
+                                                         stream.handle)
+
+        def raw_execute() -> None:
+            phase2(workspace, workspace_size, handle, stream_handle)
+
+        def plan_execute() -> None:
+            plan.execute(stream)
+
+        variants = {"raw one-shot": raw, "Pythonic one-shot": pythonic,
+                    "raw execute": raw_execute, "plan execute": plan_execute}
+        best = dict.fromkeys(variants, float("inf"))
+        blocks = max(iterations // block, 1)
+        for _ in range(rounds):
+            for name, fn in variants.items():
                 fn()
-            timings[name] = (time.perf_counter() - start) / iterations
-    for name, seconds in timings.items():
-        print(f"{name:9s} {seconds * 1e6:8.1f} us per sequence")
-    print(f"Pythonic / raw = {timings['Pythonic'] / timings['raw cffi']:.2f}x")
+                stream.synchronize()
+                start = time.perf_counter()
+                for _ in range(blocks):
+                    for _ in range(block):
+                        fn()
+                    stream.synchronize()
+                best[name] = min(best[name], (time.perf_counter() - start) / (blocks * block))
+        plan.close()
+        lib.aclDestroyAclOpExecutor(executor[0])
+        for t in (x1, x2, scale, out):
+            t.close()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"null runtime, {cores} cores available; best of {rounds} rounds of {blocks * block} iterations, "
+          f"the stream synchronised every {block}")
+    for name, seconds in best.items():
+        print(f"  {name:18s} {seconds * 1e6:8.3f} us")
+    one_shot = best["Pythonic one-shot"] / best["raw one-shot"]
+    repeat = best["plan execute"] / best["raw execute"]
+    print(f"one-shot call (4 tensors + GetWorkspaceSize + execute + destroy), Pythonic / raw = {one_shot:.2f}x")
+    print(f"execute of a repeatable executor, plan / raw = {repeat:.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--iterations", type=int, default=1000)
+    parser.add_argument("--block", type=int, default=100, help="iterations between stream synchronisations")
+    parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        measure(args.iterations)
+        measure(args.iterations, args.block, args.rounds)
         return
     with tempfile.TemporaryDirectory() as tmp:
         build_null_runtime(Path(tmp))
         env = dict(os.environ, ACLNN_PY_BACKEND="cann", ACLNN_PY_LIB_DIR=tmp)
-        subprocess.run([sys.executable, __file__, "--child", "--iterations", str(args.iterations)], env=env, check=True)
+        subprocess.run([sys.executable, __file__, "--child", "--iterations", str(args.iterations), "--block",
+                        str(args.block), "--rounds", str(args.rounds)], env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ single-use plans still work.
 """
 from __future__ import annotations
 
+import functools
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .._ffi import ffi
 from .._loader import library
@@ -39,13 +40,18 @@ from ..runtime import Stream
 
 __all__ = ["Plan", "dispose", "launch"]
 
+_SIZE = ffi.typeof("uint64_t *")
+_EXECUTOR = ffi.typeof("aclOpExecutor **")
+
 
 def phase1(op: str, *args: Any) -> tuple[int, Any]:
     """Call ``{op}GetWorkspaceSize(*args, &size, &executor)``; return both."""
-    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
-    name = f"{op}GetWorkspaceSize"
-    check_aclnn(getattr(library(), name)(*args, size, executor), name)
-    return int(size[0]), executor[0]
+    size, executor = ffi.new(_SIZE), ffi.new(_EXECUTOR)
+    name = op + "GetWorkspaceSize"
+    status = getattr(library(), name)(*args, size, executor)
+    if status:
+        check_aclnn(status, name)
+    return size[0], executor[0]
 
 
 def dispose(resources: Sequence[Any], stream: Stream | None) -> None:
@@ -95,8 +101,8 @@ class Plan(Resource):
         plan's queued work; released there if phase 1 fails)."""
         self.op = op
         self.repeatable = bool(repeatable)
-        self._keep = tuple(keep)
-        self._owned = list(owned)
+        self._keep = keep if type(keep) is tuple else tuple(keep)
+        self._owned = tuple(owned)
         self._lock = threading.Lock()
         self._queued = 0  # pieces of work on streams that have not synchronised yet
         self._closing = False
@@ -123,17 +129,39 @@ class Plan(Resource):
 
     def execute(self, stream: Stream) -> None:
         """Queue the operator on ``stream`` (phase 2) with the stream's workspace."""
+        # A repeatable plan that ran on a stream is recorded there (Stream._launches: the plan ->
+        # its phase-2 call with the stream's workspace) until the stream synchronises -- the only
+        # time that workspace can change. The record counts as the plan's queued work there (the
+        # stream passes it when it synchronises), so executing the plan there again is the call.
+        try:
+            launch = stream._launches[self]
+        except KeyError:
+            status = self._launch(stream)
+        else:
+            status = self._launch(stream) if self._closing else launch()
+        if status:
+            check_aclnn(status, self.op)
+
+    def _launch(self, stream: Stream) -> int:
+        """Phase 2 on ``stream``, tracked as the plan's work there; the status."""
         if self._closing:
             raise RuntimeError(f"{self.op} plan is closed")
         if self._ran and not self.repeatable:
             raise RuntimeError(f"{self.op}: a single-use plan runs once (make a repeatable plan to run it again)")
-        workspace = stream.workspace(self.workspace_size)
-        status = getattr(library(), self.op)(workspace, self.workspace_size, self.handle, stream.handle)
+        size = self.workspace_size
+        workspace = stream.workspace(size)
+        function: Callable[..., int] = getattr(library(), self.op)
+        status = function(workspace, size, self.handle, stream.handle)
+        if self.repeatable and not status:
+            with self._lock:
+                self._queued += 1
+            stream._launches[self] = functools.partial(function, workspace, size, self.handle, stream.handle)
+            return status
         if not self.repeatable:
             self._ran = True
             self._disown()  # CANN freed the executor in the call, whatever the status
         self._track(stream)  # a failed launch may still have queued part of the work
-        check_aclnn(status, self.op)
+        return status
 
     def _track(self, stream: Stream) -> None:
         with self._lock:
@@ -142,6 +170,7 @@ class Plan(Resource):
 
     def _passed(self) -> None:
         """A stream passed a piece of this plan's work."""
+        # a _Queued token, or the plan's record in Stream._launches
         with self._lock:
             self._queued -= 1
             ready = self._closing and self._queued == 0
@@ -160,7 +189,7 @@ class Plan(Resource):
             self._free()
 
     def _free(self) -> None:
-        owned, self._owned = self._owned, []
+        owned, self._owned = self._owned, ()
         self._keep = ()
         try:
             super().close()  # the executor, unless a single-use execution consumed it
@@ -178,6 +207,8 @@ def launch(op: str, args: tuple, stream: Stream, keep: tuple = (), owned: Sequen
 def run_once(plan: Plan, stream: Stream) -> None:
     """Execute ``plan`` on ``stream`` and close it (what it holds waits for the stream)."""
     try:
-        plan.execute(stream)
+        status = plan._launch(stream)  # a single-use plan: never a recorded call
+        if status:
+            check_aclnn(status, plan.op)
     finally:
         plan.close()

@@ -35,6 +35,7 @@ from ..spec.grouped_matmul import call
 from ..spec.grouped_matmul import rules
 from ..runtime import Stream
 from ..tensor import IntArray, Tensor, TensorList
+from ._signatures import ACCEPTED, desc_key, tensor_key
 from ._two_phase import Plan, dispose, run_once
 
 __all__ = ["GroupedMatmulV5Plan", "grouped_matmul_v5", "OP"]
@@ -76,6 +77,11 @@ def _as_list(values: Sequence[Any] | Any | None, parameter: str, created: list,
 
 def _descs(tensors: list[Tensor] | None):
     return None if tensors is None else [t.desc for t in tensors]
+
+
+def _keys(tensors: list[Tensor] | None):
+    """The signature of a tensor list (:func:`~aclnn_py.ops._signatures.tensor_key` of each)."""
+    return None if tensors is None else tuple(map(tensor_key, tensors))
 
 
 def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_scale) -> dtypes.DataType:
@@ -161,12 +167,17 @@ class _Arguments:
                 out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
             profile = _profile()
             if profile is not None:
-                with raising():
-                    rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
-                                out=out_descs if outs is None else [t.desc for t in outs],
-                                **{k: _descs(v) for k, v in lists.items()},
-                                group_list=None if gl is None else gl.desc,
-                                tuning_config=tuning_config, profile=profile, **attrs)
+                key = (OP, profile, *attrs.values(), tuning_config, _keys(xs), _keys(ws),
+                       *map(_keys, lists.values()), tensor_key(gl),
+                       tuple(map(desc_key, out_descs)) if outs is None else _keys(outs))
+                if ACCEPTED.get(key) is None:
+                    with raising():
+                        checked = rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
+                                              out=out_descs if outs is None else [t.desc for t in outs],
+                                              **{k: _descs(v) for k, v in lists.items()},
+                                              group_list=None if gl is None else gl.desc,
+                                              tuning_config=tuning_config, profile=profile, **attrs)
+                    ACCEPTED.put(key, checked)
             if outs is None:
                 outs = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
 

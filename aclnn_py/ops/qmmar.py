@@ -27,6 +27,7 @@ own thread/process, device and stream); all ranks get the same output.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from ..errors import ArgumentError, raising
 from ..spec.quant_matmul_all_reduce import rules
 from ..runtime import Stream
 from ..tensor import Tensor
+from ._signatures import ACCEPTED, desc_key
 from ._two_phase import Plan, dispose, run_once
 from .trans import current_profile
 
@@ -48,6 +50,19 @@ __all__ = ["QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmu
 
 D = dtypes.DataType
 _INPUTS = ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1", "comm_quant_scale_2")
+_CHARS = ffi.typeof("char[]")
+#: The C values of a call, in this order: the inputs' handles, then these.
+_C_VALUES = (*_INPUTS, "output", "group", "reduce_op", "comm_turn", "stream_mode", "group_size", "comm_quant_mode")
+_ORDERS: dict[str, operator.itemgetter] = {}
+
+
+def _header_order(signature: rules.Signature) -> operator.itemgetter:
+    """Picks the phase-1 arguments of ``signature`` (header order) from values in :data:`_C_VALUES` order."""
+    order = _ORDERS.get(signature.op)
+    if order is None:
+        order = _ORDERS[signature.op] = operator.itemgetter(
+            *(_C_VALUES.index(signature.params[p]) for p in signature.parameters))
+    return order
 
 
 def _tensor(value: Any, parameter: str, created: list[Tensor], dtype: Any = None,
@@ -104,9 +119,11 @@ class _Arguments:
                  comm_quant_scale_1=None, comm_quant_scale_2=None, group_size=0, comm_quant_mode=0,
                  out=None, out_dtype=None, reduce_op="sum", comm_turn=0, stream_mode=1, rank_size=None,
                  x_dtype=None, signature: rules.Signature = rules.V4) -> None:
-        ints = {name: arguments.integer(value, name) for name, value in (
-            ("comm_turn", comm_turn), ("stream_mode", stream_mode), ("group_size", group_size),
-            ("comm_quant_mode", comm_quant_mode))}
+        integer = arguments.integer
+        comm_turn = integer(comm_turn, "comm_turn")
+        stream_mode = integer(stream_mode, "stream_mode")
+        group_size = integer(group_size, "group_size")
+        comm_quant_mode = integer(comm_quant_mode, "comm_quant_mode")
         group_bytes, size = _group_name(group)
         reduce_bytes = None if reduce_op is None else arguments.c_string(reduce_op, "reduce_op")
         if x_dtype is not None:
@@ -115,13 +132,14 @@ class _Arguments:
             out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
         if out is not None and not isinstance(out, Tensor):
             raise TypeError(f"out: expected a Tensor, got {type(out).__name__}")
-        values = dict(x1=x1, x2=x2, bias=bias, x3=x3, x1_scale=x1_scale, x2_scale=x2_scale,
-                      comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2)
+        values = (x1, x2, bias, x3, x1_scale, x2_scale, comm_quant_scale_1, comm_quant_scale_2)  # _INPUTS
         self.created: list[Tensor] = []
         try:
-            t = {key: _tensor(values[key], key, self.created, x_dtype if key in ("x1", "x2") else None, stream)
-                 for key in _INPUTS}
-            out_desc = None if out is None else out.desc
+            tensors = [v if v is None or isinstance(v, Tensor) else
+                       _tensor(v, key, self.created, x_dtype if key in ("x1", "x2") else None, stream)
+                       for key, v in zip(_INPUTS, values)]
+            t = dict(zip(_INPUTS, tensors))
+            out_desc = None  # the output's descriptor when the binding allocates it
             if out is None and t["x1"] is not None and t["x2"] is not None and t["x2_scale"] is not None:
                 dtype = infer_out_dtype(t["x1"], t["x2_scale"], t["x1_scale"], t["x3"],
                                         t["comm_quant_scale_1"]) if out_dtype is None else out_dtype
@@ -131,15 +149,21 @@ class _Arguments:
                                                      f"{signature.label('x2_scale')} (FLOAT16, BFLOAT16 or FLOAT)")
                 # x1 (.., k) @ x2 (k, n); slicing keeps a wrong rank for the rules to report
                 out_desc = TensorDesc.contiguous(t["x1"].shape[:-1] + t["x2"].shape[-1:], int(dtype))
-            desc = lambda v: None if v is None else v.desc  # noqa: E731
-            with raising():
-                rules.check(
-                    **{key: desc(v) for key, v in t.items()}, output=out_desc,
-                    reduce_op=None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace"),
-                    comm_turn=ints["comm_turn"], stream_mode=ints["stream_mode"], group_size=ints["group_size"],
-                    comm_quant_mode=ints["comm_quant_mode"], profile=current_profile(),
-                    rank_size=size if rank_size is None else arguments.integer(rank_size, "rank_size"),
-                    signature=signature)
+            reduce = None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace")
+            profile = current_profile()
+            rank = size if rank_size is None else integer(rank_size, "rank_size")
+            key = (signature.op, profile, rank, reduce, comm_turn, stream_mode, group_size, comm_quant_mode,
+                   *[None if v is None else v._layout or desc_key(v.desc) for v in tensors],
+                   desc_key(out_desc) if out is None else out._layout or desc_key(out.desc))
+            if ACCEPTED.get(key) is None:
+                desc = lambda v: None if v is None else v.desc  # noqa: E731
+                with raising():
+                    checked = rules.check(
+                        **{name: desc(v) for name, v in t.items()}, output=out_desc if out is None else out.desc,
+                        reduce_op=reduce,
+                        comm_turn=comm_turn, stream_mode=stream_mode, group_size=group_size,
+                        comm_quant_mode=comm_quant_mode, profile=profile, rank_size=rank, signature=signature)
+                ACCEPTED.put(key, checked)
             if out is None:  # allocated only once the rules accept the call
                 out = Tensor.empty(out_desc.shape, out_desc.dtype)
         except BaseException:
@@ -148,13 +172,12 @@ class _Arguments:
         t["output"] = out
         self.tensors = t
         self.out = out
-        self._group = ffi.NULL if group_bytes is None else ffi.new("char[]", group_bytes)
-        self._reduce = ffi.NULL if reduce_bytes is None else ffi.new("char[]", reduce_bytes)
-        c_values = {key: ffi.NULL if v is None else v.handle for key, v in t.items()}
-        c_values.update(group=self._group, reduce_op=self._reduce, **ints)
-        self.args = tuple(c_values[signature.params[p]] for p in signature.parameters)
-        users = tuple(v for v in values.values() if isinstance(v, Tensor))
-        self.keep = (self._group, self._reduce, out) + users
+        self._group = ffi.NULL if group_bytes is None else ffi.new(_CHARS, group_bytes)
+        self._reduce = ffi.NULL if reduce_bytes is None else ffi.new(_CHARS, reduce_bytes)
+        c_values = [ffi.NULL if v is None else v.handle for v in tensors]  # _C_VALUES
+        c_values += (out.handle, self._group, self._reduce, comm_turn, stream_mode, group_size, comm_quant_mode)
+        self.args = _header_order(signature)(c_values)
+        self.keep = (self._group, self._reduce, out, *[v for v in values if isinstance(v, Tensor)])
 
 
 class _QmmarPlan(Plan):

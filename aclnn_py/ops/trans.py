@@ -35,10 +35,21 @@ __all__ = ["calculate_matmul_weight_size", "current_profile", "nz_weight_tensor"
            "trans_matmul_weight", "trans_quant_param_v2"]
 
 
+_PROFILES: dict[bytes, str] = {}  # SoC names seen -> their profile
+
+
 def current_profile() -> str:
     """``"A2"``, ``"A3"`` or ``"950"`` of the SoC the runtime reports."""
     name = library().aclrtGetSocName()
-    return _profile(ffi.string(name).decode()) if name != ffi.NULL else "A2"
+    if name == ffi.NULL:
+        return "A2"
+    raw = ffi.string(name)
+    profile = _PROFILES.get(raw)
+    if profile is None:
+        profile = _profile(raw.decode())
+        if len(_PROFILES) < 64:
+            _PROFILES[raw] = profile
+    return profile
 
 
 def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int:

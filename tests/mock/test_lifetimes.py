@@ -95,6 +95,35 @@ def test_two_hundred_calls_leave_nothing_alive_with_gc_disabled():
     assert "CLEAN (0, 0, 1)" in result.stdout and "leaked" not in result.stderr
 
 
+def test_what_is_still_owned_at_exit_is_freed_there():
+    """Tensors, buffers and a stream still referenced when the interpreter exits are freed by
+    aclnn-py's exit hook (before the interpreter finalises), as the finalizers would have."""
+    code = textwrap.dedent("""
+        import atexit
+
+        def report():
+            from mock_runtime.core import objects
+            from mock_runtime.core.memory import table
+            print("AT EXIT", len(objects.tensors.live()), len(table.live()))
+
+        atexit.register(report)  # registered before aclnn-py's hook: runs after it
+        import numpy as np
+        from aclnn_py import Device, Runtime, Stream, Tensor
+        from mock_runtime.core import objects
+        from mock_runtime.core.memory import table
+
+        rt = Runtime()
+        dev = Device(0)
+        stream = Stream()
+        kept = [Tensor.from_numpy(np.arange(6, dtype=np.float32)) for _ in range(3)]
+        view = kept[0].view((2,), (1,), 1)
+        print("LIVE", len(objects.tensors.live()), len(table.live()))
+    """)
+    result = run_python(code, env={"ACLNN_PY_BACKEND": "mock"}, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "LIVE 4 3" in result.stdout and "AT EXIT 0 0" in result.stdout, result.stdout + result.stderr
+
+
 def test_readme_first_snippet_runs_clean_in_strict_mode():
     readme = (ROOT / "README.md").read_text()
     snippet = re.search(r"```python\n(.*?)```", readme, re.S).group(1)

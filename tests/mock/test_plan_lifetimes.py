@@ -119,6 +119,43 @@ def test_close_waits_for_every_stream_that_ran_the_plan(fresh):
     assert live() == before
 
 
+def test_every_execution_waits_for_the_stream_also_after_a_synchronisation(fresh):
+    """Executions after the first on a stream (the call already recorded there) and the first
+    after a synchronisation keep the executor alive until the stream has passed them."""
+    x, w, group_list = gmm_inputs(np.random.default_rng(6))
+    before = live()
+    plan = gmm_plan(x, w, group_list)
+    for _ in range(3):
+        plan.execute(fresh)
+    fresh.synchronize()
+    plan.execute(fresh)
+    plan.execute(fresh)
+    plan.close()
+    assert live()[0] == before[0] + 1
+    with pytest.raises(RuntimeError, match="closed"):
+        plan.execute(fresh)
+    fresh.synchronize()
+    assert live()[0] == before[0]
+    assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    plan.out[0].close()
+    assert live() == before
+
+
+def test_an_execution_after_the_workspace_grew_uses_the_new_workspace(fresh):
+    """The stream's workspace is replaced (the old one freed) when an operator needs more; the
+    next execution of a plan that ran before passes the new one (the mock refuses a workspace
+    pointer outside a live allocation)."""
+    x, w, group_list = gmm_inputs(np.random.default_rng(7))
+    with gmm_plan(x, w, group_list) as plan:
+        plan.execute(fresh)
+        plan.execute(fresh)
+        fresh.workspace(2 << 24)  # as an operator needing 32 MiB would
+        plan.execute(fresh)
+        fresh.synchronize()
+        assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    plan.out[0].close()
+
+
 def test_a_plan_that_never_ran_is_freed_at_once(fresh):
     x, w, group_list = gmm_inputs(np.random.default_rng(3))
     before = live()
