@@ -100,12 +100,15 @@ class Resource:
         return id(self) not in _owned
 
     def close(self) -> None:
-        """Release the handle now (again: no effect)."""
-        entry = _owned.pop(id(self), None)
+        """Release the handle now (again: no effect). When the runtime refuses (the error is
+        raised), the resource keeps its handle: it is still open, and closing again later (or
+        its finalizer) frees it."""
+        entry = _owned.get(id(self))
         if entry is not None:
             status = entry[0](self.handle)
             if status:
                 type(self)._check(status, self._destroy)
+            _owned.pop(id(self), None)
 
     def __del__(self, owned: dict = _owned, release: Callable = _release) -> None:
         # collected while owning its handle (the registry and _release bound early: this may
