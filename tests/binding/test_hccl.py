@@ -3,7 +3,9 @@
 Covers: HcclCommInitAll over 1/2/4/8 ranks (one context and stream per rank
 thread, as CANN's samples do; rank counts beyond the host's devices are skipped
 with the reason); HcclCommInitRootInfo[Config] with thread ranks; every
-collective x every data type x every reduce op against NumPy; the binding's
+collective x every data type x every reduce op against NumPy (integers and data
+movement exactly; float reductions under CANN's precision standard, and bit for
+bit as the mock documents them where its libraries are loaded); the binding's
 argument checks. The mock's own HCCL (rendezvous, faults, rank tables, the
 operator API) is tested in tests/mock/test_hccl_mock.py.
 """
@@ -19,8 +21,9 @@ import aclnn_py
 from aclnn_py import Context, DeviceBuffer, HcclError, Stream, hccl
 from aclnn_py.spec.headers import load
 from aclnn_py.spec import dtypes
+from aclnn_py.spec.precision import assert_close
 
-from binding_helpers import skip_unless_devices
+from binding_helpers import mock_library, skip_unless_devices
 
 K = load().constants
 DT = hccl.HcclDataType
@@ -35,6 +38,9 @@ NOT_REDUCIBLE = [DT.HCCL_DATA_TYPE_INT128, DT.HCCL_DATA_TYPE_HIF8, DT.HCCL_DATA_
                  DT.HCCL_DATA_TYPE_FP8E5M2, DT.HCCL_DATA_TYPE_FP8E8M0]
 OPS = ["sum", "prod", "max", "min"]
 COUNT = 64
+#: CANN's precision standard per float type; it has no FLOAT64 row: the FLOAT32 one, the tightest.
+FLOAT_RULE = {np.dtype(np.float16): "float16", np.dtype(ml_dtypes.bfloat16): "bfloat16",
+              np.dtype(np.float32): "float32", np.dtype(np.float64): "float32"}
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -71,16 +77,19 @@ def close_all(keep: list) -> None:
 
 
 def rank_data(dtype, rank: int, count: int, seed: int) -> np.ndarray:
+    """Integers over the type's whole range; floats in [0.5, 2), which neither cancel in a sum nor
+    vanish in a product, so relative errors measure the reduction's rounding."""
     rng = np.random.default_rng(seed * 1009 + rank)
     dt = np.dtype(dtype)
     if dt.kind in "iu":
         info = np.iinfo(dt)
         return rng.integers(info.min, info.max, count, dtype=dt, endpoint=True)
-    return rng.uniform(-2.0, 2.0, count).astype(np.float32).astype(dt)
+    return rng.uniform(0.5, 2.0, count).astype(np.float32).astype(dt)
 
 
 def expected_reduce(parts: list[np.ndarray], op: str) -> np.ndarray:
-    """The reduction in rank order: Python integers wrapped to the type; floats as documented."""
+    """The reduction in rank order: Python integers wrapped to the type; floats as the mock
+    documents them (FP16/BF16 in float32, rounded once)."""
     dt = parts[0].dtype
     if dt.kind in "iu":
         bits = dt.itemsize * 8
@@ -180,7 +189,13 @@ def test_all_reduce_every_dtype_and_op(comms_factory):
         for rank in range(n):
             got = results[rank][i]
             assert got.dtype == want.dtype
-            assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), (dt.name, op, rank, got, want)
+            if want.dtype.kind in "iu" or op in ("max", "min"):  # exact on any runtime
+                assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), (dt.name, op, rank, got, want)
+                continue
+            # the order and width of a float sum or product are HCCL's: CANN's precision standard
+            assert_close(got, expected_reduce([p.astype(np.float64) for p in parts], op), FLOAT_RULE[want.dtype])
+            if mock_library():  # as the mock documents it, bit for bit
+                assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), (dt.name, op, rank, got, want)
 
 
 def test_all_gather_and_broadcast_every_dtype(comms_factory):
@@ -235,19 +250,20 @@ def test_all_reduce_of_unsupported_types_is_refused(comms_factory, dt):
     assert not errors, errors
     err = results[0]
     assert err.code == K["HCCL_E_NOT_SUPPORT"]
-    assert dt.name.removeprefix("HCCL_DATA_TYPE_") in str(err)
+    if mock_library():  # the runtime's own words: the mock's here
+        assert dt.name.removeprefix("HCCL_DATA_TYPE_") in err.message
 
 
 # -- argument errors -----------------------------------------------------------------------
 
 
 def test_init_all_rejects_bad_devices(runtime):
-    with pytest.raises(HcclError) as info:
-        hccl.init_all([0, 1, 1])
-    assert info.value.code == K["HCCL_E_PARA"] and "device 1 appears twice" in str(info.value)
-    with pytest.raises(HcclError) as info:
-        hccl.init_all([0, 99])
-    assert info.value.code == K["HCCL_E_PARA"] and "99" in str(info.value)
+    for devices, fragment in (([0, 1, 1], "device 1 appears twice"), ([0, 99], "99")):
+        with pytest.raises(HcclError) as info:
+            hccl.init_all(devices)
+        assert info.value.code == K["HCCL_E_PARA"]
+        if mock_library():  # the runtime's own words: the mock's here
+            assert fragment in info.value.message
 
 
 def test_destroyed_communicator(runtime):
@@ -304,9 +320,11 @@ def test_error_strings_and_capability(runtime):
     for name, value in load().enums["HcclResult"].items():
         text = hccl.error_string(value)
         assert text and text.isascii()
-    assert hccl.error_string(9) == "timeout"
-    assert "unknown" in hccl.error_string(777)
-    assert hccl.config_capability() == 9  # capabilities 0..8, up to HCCL_COMM_CONFIG_EXEC_TIMEOUT
+    assert hccl.config_capability() >= 0
+    if mock_library():  # the mock's words (hccl_types.h's comments) and the capabilities it implements
+        assert hccl.error_string(9) == "timeout"
+        assert "unknown" in hccl.error_string(777)
+        assert hccl.config_capability() == 9  # capabilities 0..8, up to HCCL_COMM_CONFIG_EXEC_TIMEOUT
 
 
 def test_comm_config_init_fields():

@@ -1,5 +1,6 @@
 """aclnnCalculateMatmulWeightSize(V2), aclnnTransMatmulWeight and aclnnTransQuantParamV2 through
-the binding and the raw C calls."""
+the binding and the raw C calls (their codes everywhere, their text on the mock's libraries:
+binding_helpers)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,10 +10,11 @@ import aclnn_py
 from aclnn_py import Tensor
 from aclnn_py._ffi import ffi
 from aclnn_py.errors import AclnnParamError
-from aclnn_py.check import recent_message
 from aclnn_py.spec import nz
 from aclnn_py.spec.quant_params import trans_quant_param
 from aclnn_py.ops.trans import calculate_matmul_weight_size, nz_weight_tensor, trans_matmul_weight, trans_quant_param_v2
+
+from binding_helpers import expect_status
 
 
 def test_calculate_size_doc_examples(stream):
@@ -31,8 +33,7 @@ def test_calculate_size_errors(stream):
             calculate_matmul_weight_size(shape, "int8")
         assert info.value.code == 161002
         with aclnn_py.IntArray(shape) as arr:
-            assert lib.aclnnCalculateMatmulWeightSizeV2(arr.handle, 2, size) == 161002
-            assert "tensorShape" in recent_message()
+            expect_status(lib.aclnnCalculateMatmulWeightSizeV2(arr.handle, 2, size), 161002, "tensorShape")
 
 
 @pytest.mark.parametrize("shape,dtype", [((40, 50), "int8"), ((2, 33, 70), "int8"), ((20, 24), "float16"),
@@ -58,15 +59,14 @@ def test_trans_matmul_weight_rules(stream):
     small = Tensor.from_numpy(np.zeros((40, 50), np.int8))  # buffer too small for the NZ form
     lib = aclnn_py.lib
     size, ex = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
-    assert lib.aclnnTransMatmulWeightGetWorkspaceSize(small.handle, size, ex) == 161002
-    assert "aclnnCalculateMatmulWeightSizeV2" in recent_message()
+    expect_status(lib.aclnnTransMatmulWeightGetWorkspaceSize(small.handle, size, ex), 161002,
+                  "aclnnCalculateMatmulWeightSizeV2")
     assert lib.aclnnTransMatmulWeightGetWorkspaceSize(ffi.NULL, size, ex) == 161001
     for bad, fragment in ((Tensor.from_numpy(np.zeros((4, 4), np.float32)), "mmWeightRef dtype FLOAT"),
                           (Tensor.from_numpy(np.zeros(8, np.int8)), "needs 2 to 6 dims")):
-        with pytest.raises(AclnnParamError, match=fragment):
+        with pytest.raises(AclnnParamError, match=fragment):  # the binding's rules, before any C call
             trans_matmul_weight(bad, stream)
-        assert lib.aclnnTransMatmulWeightGetWorkspaceSize(bad.handle, size, ex) == 161002
-        assert fragment in recent_message()
+        expect_status(lib.aclnnTransMatmulWeightGetWorkspaceSize(bad.handle, size, ex), 161002, fragment)
     t = nz_weight_tensor(np.ones((16, 32), np.int8), stream=stream)
     trans_matmul_weight(t, stream, synchronize=True)
     with pytest.raises(AclnnParamError, match="FRACTAL_NZ is not supported"):
@@ -105,8 +105,8 @@ def test_trans_quant_param_v2_broadcast_and_rules(stream):
     size, ex = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
     s16 = Tensor.from_numpy(np.ones(4, np.float16))
     o = Tensor.empty((4,), "uint64")
-    assert lib.aclnnTransQuantParamV2GetWorkspaceSize(s16.handle, ffi.NULL, o.handle, size, ex) == 161002
-    assert "scale dtype FLOAT16 is not supported" in recent_message()
+    expect_status(lib.aclnnTransQuantParamV2GetWorkspaceSize(s16.handle, ffi.NULL, o.handle, size, ex), 161002,
+                  "scale dtype FLOAT16 is not supported")
     assert lib.aclnnTransQuantParamV2GetWorkspaceSize(ffi.NULL, ffi.NULL, o.handle, size, ex) == 161001
     with pytest.raises(AclnnParamError, match="out shape"):
         trans_quant_param_v2(np.ones(4, np.float32), stream=stream, out=Tensor.empty((5,), "uint64"))
