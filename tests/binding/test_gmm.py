@@ -29,7 +29,7 @@ from aclnn_py.spec.precision import assert_close
 from aclnn_py.spec.quant_params import trans_quant_param
 from aclnn_py.memory import DeviceBuffer
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
-from aclnn_py.tensor import IntArray, TensorList, create_handle
+from aclnn_py.tensor import IntArray, create_handle
 
 BF16 = ml_dtypes.bfloat16
 SENTINEL = 7.0
