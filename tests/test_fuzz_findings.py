@@ -83,3 +83,47 @@ def test_qmmar_refuses_fractal_nz_tensors_other_than_x2(stream, comm, key):
     assert info.value.code == 161002 and fragment in info.value.message
     for t in tensors.values():
         t.close()
+
+
+# --------------------------------------------------------------------------- GroupedMatmulV5
+
+def test_gmm_group_list_counts_beyond_int64_are_a_device_data_error(stream):
+    """Found: groupList counts (type 1) adding up beyond int64 wrapped around in an int64 cumsum, the
+    negative total passed the bound check and the task failed with 161002 on a negative row count;
+    it is invalid device data: 507015 from aclrtSynchronizeStream naming the groupList."""
+    counts = np.array([4, 17, 2**63 - 1, 9], np.int64)
+    with pytest.raises(ValueError, match="groupList covers"):
+        decode_group_list(counts, 1, 11)
+    rng = np.random.default_rng(1)
+    x = Tensor.from_numpy(rng.standard_normal((11, 16)).astype(np.float16))
+    w = Tensor.from_numpy(rng.standard_normal((4, 16, 8)).astype(np.float16))
+    gl = Tensor.from_numpy(counts)
+    out = Tensor.empty((11, 8), "float16")
+    lib = aclnn_py.lib
+    lists = [aclnn_py.TensorList([t]) for t in (x, w, out)]
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    null = ffi.NULL
+    status = lib.aclnnGroupedMatmulV5GetWorkspaceSize(lists[0].handle, lists[1].handle, null, null, null, null,
+                                                      null, null, gl.handle, null, null, null, 3, 0, 1, 0, null,
+                                                      lists[2].handle, null, null, size, executor)
+    assert status == 0, recent_message()
+    workspace = DeviceBuffer(int(size[0]))
+    assert lib.aclnnGroupedMatmulV5(workspace.ptr, size[0], executor[0], stream.handle) == 0
+    assert lib.aclrtSynchronizeStream(stream.handle) == 507015
+    assert "invalid groupList" in recent_message()
+    grouped_matmul_v5([x], [w], group_list=gl, group_list_type=1, split_item=3, group_type=0, out=[out],
+                      stream=stream)
+    with pytest.raises(AclError) as info:
+        stream.synchronize()
+    assert info.value.code == 507015 and "groupList covers" in info.value.message
+    for r in (*lists, workspace, x, w, gl, out):
+        r.close()
+
+
+def test_gmm_zero_k_message_names_the_tensor(stream):
+    """Found: 'does not support input K being 0 while M and N are not empty' named no parameter."""
+    x = Tensor.from_numpy(np.zeros((8, 0), np.float16))
+    w = Tensor.from_numpy(np.zeros((8, 0), np.float16).T.copy())
+    with pytest.raises(AclnnParamError, match=r"x\[0\] has K = 0: does not support input K being 0"):
+        grouped_matmul_v5([x], [w], out=[Tensor.empty((8, 8), "float16")], split_item=0, group_type=-1,
+                          stream=stream)
