@@ -119,7 +119,11 @@ class Tensor(Resource):
         offset = arguments.integer(offset, "offset")
         if storage_shape is None:
             if format == FRACTAL_NZ:
-                storage_shape = nz.nz_storage_shape(shape, dtypes.name(dtype))
+                try:
+                    storage_shape = nz.nz_storage_shape(shape, dtypes.name(dtype))
+                except ValueError as exc:  # fewer than 2 dims, a 64-bit dtype
+                    raise ArgumentError("format", f"a FRACTAL_NZ {dtypes.label(dtype)} tensor of shape "
+                                                  f"{list(shape)} has no NZ storage shape: {exc}") from None
             else:
                 first, stop = layout.element_span(TensorDesc(shape, int(dtype), tuple(strides), offset))
                 storage_shape = (max(stop, 1),)

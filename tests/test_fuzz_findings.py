@@ -127,3 +127,24 @@ def test_gmm_zero_k_message_names_the_tensor(stream):
     with pytest.raises(AclnnParamError, match=r"x\[0\] has K = 0: does not support input K being 0"):
         grouped_matmul_v5([x], [w], out=[Tensor.empty((8, 8), "float16")], split_item=0, group_type=-1,
                           stream=stream)
+
+
+# --------------------------------------------------------------------------- the Python API
+
+def test_trans_matmul_weight_wants_a_tensor(stream):
+    """Found: trans_matmul_weight(None) raised AttributeError from inside the binding."""
+    with pytest.raises(TypeError, match="tensor: expected a Tensor, got NoneType"):
+        trans_matmul_weight(None, stream)
+
+
+@pytest.mark.parametrize("shape, dtype, fragment", [
+    ((64,), "float16", "FRACTAL_NZ needs a shape of at least 2"),
+    ((4, 4), "uint64", "no FRACTAL_NZ layout for 64-bit dtype"),
+])
+def test_from_pointer_nz_without_storage_shape_raises_argument_error(stream, shape, dtype, fragment):
+    """Found: Tensor.from_pointer(format=FRACTAL_NZ) of a 1-D or 64-bit tensor raised a bare ValueError
+    from the NZ layout code."""
+    with DeviceBuffer(4096) as buf:
+        with pytest.raises(ArgumentError, match=fragment) as info:
+            Tensor.from_pointer(buf.address, shape, dtype, format=FRACTAL_NZ)
+        assert info.value.parameter == "format"

@@ -79,6 +79,8 @@ def trans_matmul_weight(tensor: Tensor, stream: Stream, *, synchronize: bool = F
     runs, and ``tensor.desc`` is refreshed from C; the data is rearranged when the
     stream reaches the task (``synchronize=True`` waits for it).
     """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"tensor: expected a Tensor, got {type(tensor).__name__}")
     with raising():
         rules.check_trans_matmul_weight(tensor.desc, current_profile())
     launch("aclnnTransMatmulWeight", (tensor.handle,), stream, keep=(tensor,))
