@@ -148,3 +148,43 @@ def test_from_pointer_nz_without_storage_shape_raises_argument_error(stream, sha
         with pytest.raises(ArgumentError, match=fragment) as info:
             Tensor.from_pointer(buf.address, shape, dtype, format=FRACTAL_NZ)
         assert info.value.parameter == "format"
+
+
+# --------------------------------------------------------------------------- the mock's memory proofs
+
+def test_operators_refuse_memory_of_another_device(stream):
+    """Found: an operator on device 0 read and wrote device 1's allocations; its kernels cannot address
+    them. 161002 naming the tensor and both devices, at GetWorkspaceSize and again at launch."""
+    rng = np.random.default_rng(2)
+    here = aclnn_py.Device(0)
+    other = aclnn_py.Device(1)  # current on this thread now
+    x_far = Tensor.from_numpy(rng.standard_normal((4, 8)).astype(np.float16))
+    here.use()
+    x = Tensor.from_numpy(rng.standard_normal((4, 8)).astype(np.float16))
+    w = Tensor.from_numpy(rng.standard_normal((8, 16)).astype(np.float16))
+    out = Tensor.empty((4, 16), "float16")
+    fragment = "x[0]: 0x"
+    where = "is in an allocation of device 1, but the operator runs on device 0"
+    with pytest.raises(AclnnParamError) as info:
+        grouped_matmul_v5([x_far], [w], out=[out], split_item=0, group_type=-1, stream=stream)
+    assert info.value.code == 161002 and fragment in info.value.message and where in info.value.message
+    # through C: accepted with device 0's x, then the executor's x moved to device 1's memory
+    lib = aclnn_py.lib
+    lists = [aclnn_py.TensorList([t]) for t in (x, w, out)]
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    null = ffi.NULL
+    assert lib.aclnnGroupedMatmulV5GetWorkspaceSize(lists[0].handle, lists[1].handle, null, null, null, null, null,
+                                                    null, null, null, null, null, 0, -1, 0, 0, null,
+                                                    lists[2].handle, null, null, size, executor) == 0
+    assert lib.aclSetDynamicInputTensorAddr(executor[0], 0, 0, lists[0].handle, x_far.buffer.ptr) == 0
+    workspace = DeviceBuffer(int(size[0]))
+    assert lib.aclnnGroupedMatmulV5(workspace.ptr, size[0], executor[0], stream.handle) == 161002
+    assert fragment in recent_message()
+    lib.aclDestroyAclOpExecutor(executor[0])
+    for r in (*lists, workspace, x, w, out):
+        r.close()
+    other.use()
+    x_far.close()
+    other.close()
+    here.use()
+    here.close()

@@ -299,7 +299,7 @@ def _qmmar_phase1(group, x1, x2, scale, out):
 OPERATOR_CASES = [  # (operator, which tensor, bad layout) -> status, fragment
     ("qmmar", "out", dict(strides=(-N, 1)), 161002, "output: strides [-32, 1] with offset 0 reach element -480"),
     ("qmmar", "out", dict(strides=(N, -1), offset=N - 2), 161002, "reach element -1"),
-    ("qmmar", "out", dict(nz=(1, 1, 16, 16)), 161002, "output: FRACTAL_NZ storage shape [1, 1, 16, 16] holds 256"),
+    ("qmmar", "out", dict(nz=(1, 1, 16, 16)), 161002, "output format FRACTAL_NZ is not supported: expected ND"),
     ("qmmar", "out", dict(offset=1), 161002, "bytes [2, 1026) are outside the allocation of 1024 bytes"),
     ("qmmar", "out", dict(strides=(1 << 62, 1)), 161002, "are outside the allocation of 1024 bytes"),
     ("qmmar", "x2", dict(freed=True), 161002, "use after free"),
@@ -455,7 +455,7 @@ C_LAYOUTS = {  # case: (status, fragment of the message)
     "create_negative_offset": (-1, "offset -512 is negative"),
     "qmmar_out_negative_stride": (161002, "output: strides [-32, 1] with offset 0 reach element -480"),
     "qmmar_out_negative_inner_stride": (161002, "reach element -1, before the start of the storage"),
-    "qmmar_out_nz_too_small": (161002, "output: FRACTAL_NZ storage shape [1, 1, 16, 16] holds 256 elements"),
+    "qmmar_out_nz_too_small": (161002, "output format FRACTAL_NZ is not supported: expected ND"),
     "qmmar_out_past_end": (161002, "bytes [2, 1026) are outside the allocation of 1024 bytes"),
     "qmmar_out_huge_stride": (161002, "are outside the allocation of 1024 bytes"),
     "qmmar_out_overflowing_stride": (161002, "are outside the allocation of 1024 bytes"),
@@ -469,6 +469,7 @@ C_LAYOUTS = {  # case: (status, fragment of the message)
     "gmm_weight_freed": (161002, "weight[0] (FLOAT16 ND tensor"),
     "gmm_out_negative_stride": (161002, "out[0]"),
     "gmm_out_too_small": (161002, "outside the allocation of 256 bytes"),
+    "gmm_x_other_device": (161002, "x[0]: 0x"),  # ... is in an allocation of device 1, but the operator runs on device 0
     "tmw_negative_stride": (161002, "mmWeightRef"),
     "tmw_buffer_too_small": (161002, "outside the allocation of 2047 bytes"),
     "tqp_out_past_end": (161002, "out (UINT64 ND tensor"),
@@ -480,6 +481,7 @@ def test_c_bad_layouts_and_addresses_are_refused_at_get_workspace_size(program, 
     cases, values, _ = run_c(program, mock_libdir, "layouts")
     for name, (status, fragment) in C_LAYOUTS.items():
         assert cases[name][0] == status and fragment in cases[name][1], (name, cases[name])
+    assert "is in an allocation of device 1, but the operator runs on device 0" in cases["gmm_x_other_device"][1]
     assert values["neighbour_intact"] == "1"  # nothing was written outside the output
     assert values["reversed_output_correct"] == "1"  # a valid reversed view inside its allocation works
 

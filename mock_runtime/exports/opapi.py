@@ -76,7 +76,7 @@ def _phase2(op: str, workspace: Any, workspaceSize: int, executor: Any, stream: 
     target = rt.stream(_addr(stream))
     params = dict(ex.params)
     # the tensors again: aclSet*TensorAddr may have moved them, memory may have been freed since phase 1
-    proofs = tensor_io.prove_params(params, ex.outputs, ex.labels)
+    proofs = tensor_io.prove_params(params, ex.outputs, ex.labels, ex.device)
     accesses += [races.Access(*p.region, p.write, p.what) for p in proofs if p.region is not None]
 
     def task() -> None:

@@ -209,6 +209,12 @@ int Layouts() {
                                           out({-kN, 1})));
     Report("gmm_out_too_small", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dxf), Tensor({kK, kN}, ACL_FLOAT16, dwf),
                                     Tensor({kM, kN}, ACL_FLOAT16, dscale)));
+    // Memory of another device: not addressable by device 0's kernels.
+    EXPECT(aclrtSetDevice(1) == ACL_SUCCESS, "aclrtSetDevice(1)");
+    void *dx1dev = Malloc(kM * kK * 2);
+    EXPECT(aclrtSetDevice(0) == ACL_SUCCESS, "aclrtSetDevice(0)");
+    Report("gmm_x_other_device", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dx1dev), Tensor({kK, kN}, ACL_FLOAT16, dwf),
+                                     out({})));
 
     // TransMatmulWeight in place: the NZ weight must fit the buffer, the ND one must be inside it.
     uint64_t tmwSize = 0;
