@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -16,8 +17,8 @@ from aclnn_py import AclError, AclnnParamError, ArgumentError, DeviceBuffer, Ten
 from aclnn_py.check import recent_message  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
 from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
-from aclnn_py.ops.trans import trans_matmul_weight  # noqa: E402
-from aclnn_py.spec import nz  # noqa: E402
+from aclnn_py.ops.trans import trans_matmul_weight, trans_quant_param_v2  # noqa: E402
+from aclnn_py.spec import codecs, nz  # noqa: E402
 from aclnn_py.spec.descriptors import FRACTAL_NZ  # noqa: E402
 from aclnn_py.spec.grouped_matmul.call import decode_group_list  # noqa: E402
 from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
@@ -188,3 +189,31 @@ def test_operators_refuse_memory_of_another_device(stream):
     other.close()
     here.use()
     here.close()
+
+
+# --------------------------------------------------------------------------- host conversions
+
+@pytest.mark.parametrize("values, name", [
+    (np.array([0.5, -1.0], ml_dtypes.float4_e2m1fn), "float32"),
+    (np.array([1.5, 2.0], ml_dtypes.bfloat16), "float16"),
+    (np.array([3, -2], ml_dtypes.int4), "int8"),
+])
+def test_ml_dtypes_arrays_convert_to_other_dtypes(values, name):
+    """Found: converting an ml_dtypes array (bfloat16, float4, int4...) to another dtype raised
+    NameError ('_NAMES_BY_DTYPE', a table that moved to aclnn_py.spec.dtypes)."""
+    np.testing.assert_array_equal(codecs.to_host(values, name).astype(np.float32), values.astype(np.float32))
+
+
+def test_unconvertible_arrays_raise_value_error_and_argument_error(stream):
+    with pytest.raises(ValueError, match="cannot convert complex64 values to float32"):
+        codecs.to_host(np.array([1j], np.complex64), "float32")
+    with pytest.raises(ArgumentError, match="cannot convert complex64 values to float32"):
+        Tensor.from_numpy(np.array([1j], np.complex64), "float32")
+
+
+def test_python_api_takes_ml_dtypes_arrays(stream):
+    """The fuzzer's case: a float4 offset array given to trans_quant_param_v2."""
+    out = trans_quant_param_v2(np.full(4, 0.5, np.float32), np.zeros(4, ml_dtypes.float4_e2m1fn), stream=stream)
+    stream.synchronize()
+    assert out.to_numpy().tolist() == trans_quant_param(np.full(4, 0.5, np.float32)).tolist()
+    out.close()
