@@ -18,7 +18,7 @@ from aclnn_py.spec.descriptors import TensorDesc, contiguous_strides
 from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar_call
 from aclnn_py.spec.quant_params import encode_group_size
 
-__all__ = ["ADDRESS_KINDS", "Case", "OPS", "PROFILES", "SOCS", "TensorSpec", "generate", "int64", "soc_of"]
+__all__ = ["ADDRESS_KINDS", "LAUNCH_VARIANTS", "Case", "OPS", "PROFILES", "SOCS", "TensorSpec", "generate", "int64", "soc_of"]
 
 D = dtypes.DataType
 ND = int(dtypes.Format.ACL_FORMAT_ND)
@@ -128,7 +128,11 @@ class Case:
     value kind, ``comm`` for the communicator's name). ``ranks``: communicator
     size (1, 2 or 3). ``api``: ``c`` or ``python``. ``execute``: run it on a
     stream when GetWorkspaceSize accepts it. ``python``: extra arguments of
-    the Python call (``out_dtype``, ``x_dtype``, host arrays...).
+    the Python call (``out_dtype``, ``x_dtype``, host arrays...). ``launch``: how
+    the C execute call is made wrong (:data:`LAUNCH_VARIANTS`: the workspace
+    NULL, a byte short, freed, of another device, host memory; a tensor of
+    the executor re-pointed with aclSetTensorAddr to bad memory, slot
+    ``launch_index``; a destroyed stream, a bogus handle, another device's stream).
     ``mutations``: what was changed from the valid call, for the report.
     """
 
@@ -145,6 +149,8 @@ class Case:
     execute: bool
     repeat: bool = False
     null_out_pointer: str | None = None
+    launch: str | None = None
+    launch_index: int = 0
     python: dict[str, Any] = field(default_factory=dict)
     mutations: tuple[str, ...] = ()
 
@@ -181,12 +187,19 @@ class Case:
             lines.append(f"  python: {self.python}")
         if self.null_out_pointer:
             lines.append(f"  NULL output pointer: {self.null_out_pointer}")
+        if self.launch:
+            lines.append(f"  launch: {self.launch} (index {self.launch_index})")
         for key, value in self.tensors.items():
             lines.append(f"  {key}: {value}")
         return "\n".join(lines)
 
 
 _QMMAR_SIGS = {"V1": qmmar_call.V1, "V2": qmmar_call.V2, "V3": qmmar_call.V3, "V4": qmmar_call.V4}
+#: Wrong execute calls (see :class:`Case`).
+LAUNCH_VARIANTS = ("workspace_null", "workspace_small_size", "workspace_short", "workspace_freed",
+                   "workspace_other_device", "workspace_host", "rebind_freed", "rebind_short",
+                   "rebind_other_device", "rebind_host", "rebind_wild", "rebind_null", "stream_destroyed",
+                   "stream_bogus", "stream_other_device")
 OPS = ("qmmar", "gmm", "trans_weight", "trans_quant")
 
 
@@ -780,9 +793,15 @@ def generate(seed: int, profile: str, index: int) -> Case:
     python: dict[str, Any] = {}
     if api == "python":
         python = _python_extras(rng, op, tensors, log)
+    execute = rng.chance(0.4)
+    launch, launch_index = None, 0
+    if api == "c" and execute and rng.chance(0.25):
+        launch, launch_index = rng.choice(LAUNCH_VARIANTS), rng.choice([0, 0, 1, 2, 3, 7, 2**31, 2**63])
+        log.append(f"launch: {launch}")
     return Case(seed=seed, profile=profile, index=index, op=op, version=version, api=api, tensors=tensors,
-                ints=ints, strings=strings, ranks=ranks, execute=rng.chance(0.4), repeat=rng.chance(0.1),
-                null_out_pointer=null_out, python=python, mutations=tuple(log))
+                ints=ints, strings=strings, ranks=ranks, execute=execute, repeat=rng.chance(0.1),
+                null_out_pointer=null_out, launch=launch, launch_index=launch_index, python=python,
+                mutations=tuple(log))
 
 
 def _python_extras(rng: _Rng, op: str, tensors: dict, log: list[str]) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from fuzzing.cases import NZ, Case, TensorSpec  # noqa: E402
 PAD = 64  # guard bytes before and after a tensor's storage inside its allocation
 GUARD = 4096  # the guard allocation made right after each output's allocation
 MAX_BYTES = 4 << 20  # larger storages get a small allocation (the call must then be refused)
-POOL = 8 << 20  # per device: where "other_device" addresses point
+POOL = 32 << 20  # per device (larger than a workspace): where "other_device" addresses point
 WILD = (0x1000, 0xDEADBEEF000, 2**63, 2**64 - 4096)
 OUTPUTS = {"qmmar": ("output",), "gmm": ("out",), "trans_weight": ("weight",), "trans_quant": ("out",)}
 
@@ -64,6 +64,11 @@ class Rank:
         self.rank = rank
         self.device = aclnn_py.Device(rank)
         self.stream = aclnn_py.Stream()
+        with aclnn_py.Stream() as dead:
+            self.dead_stream = dead.handle  # a destroyed stream's handle
+        self.foreign_device = aclnn_py.Device(2)  # current on this thread until device.use()
+        self.foreign_stream = aclnn_py.Stream()  # a stream of another device
+        self.device.use()
         self.comms = comms  # size -> this rank's Communicator
         self.pools = pools  # device -> pool address
         self.workspace = 0
@@ -78,6 +83,8 @@ class Rank:
         if self.workspace:
             aclnn_py.lib.aclrtFree(_ptr(self.workspace))
         self.stream.close()
+        self.foreign_stream.close()
+        self.foreign_device.close()
         self.device.close()
 
 
@@ -114,10 +121,12 @@ class Record:
     executed: bool = False
     violations: list[str] = field(default_factory=list)
     output_digest: str | None = None
+    wrong_launch: str | None = None  # the execute call had to fail: a wrong workspace was given
 
     def as_dict(self) -> dict:
         return {"rank": self.rank, "calls": self.calls, "python": self.python, "executed": self.executed,
-                "violations": self.violations, "output_digest": self.output_digest}
+                "violations": self.violations, "output_digest": self.output_digest,
+                "wrong_launch": self.wrong_launch}
 
 
 def _message() -> str:
@@ -135,6 +144,7 @@ class Memory:
         self.rank, self.record, self.rng = rank, record, rng
         self.allocations: list[int] = []
         self.placed: list[Placed] = []
+        self.hosts: list[np.ndarray] = []  # host memory some call points at
 
     def call(self, function: str, status: int, role: str) -> int:
         self.record.calls.append([function, int(status), _message() if status else "", role])
@@ -510,15 +520,61 @@ def _execute(case: Case, rank: Rank, memory: Memory, size: int, executor: Any) -
     op = getattr(lib, case.op_name)
     if case.repeat:
         memory.call("aclSetAclOpExecutorRepeatable", lib.aclSetAclOpExecutorRepeatable(executor), "cleanup")
-    status = memory.call(case.op_name, op(_ptr(workspace), size, executor, rank.stream.handle), "exec")
+    workspace, size_given = _wrong_launch(case, rank, memory, executor, workspace, size)
+    stream = {"stream_destroyed": rank.dead_stream, "stream_bogus": _ptr(0x1234),
+              "stream_other_device": rank.foreign_stream.handle}.get(case.launch or "", rank.stream.handle)
+    if stream is not rank.stream.handle:
+        memory.record.wrong_launch = case.launch
+    status = memory.call(case.op_name, op(_ptr(workspace), size_given, executor, stream), "exec")
     if status == 0 and case.repeat:
-        memory.call(case.op_name, op(_ptr(workspace), size, executor, rank.stream.handle), "exec")
+        memory.call(case.op_name, op(_ptr(workspace), size_given, executor, stream), "exec")
     memory.call("aclrtSynchronizeStream", lib.aclrtSynchronizeStream(rank.stream.handle), "sync")
+    if stream is rank.foreign_stream.handle:  # work accepted on it (a bug reported above) must finish too
+        lib.aclrtSynchronizeStream(stream)
     if status or case.repeat:  # the executor may still exist: destroy it (any answer but a crash will do)
         memory.call("aclDestroyAclOpExecutor", lib.aclDestroyAclOpExecutor(executor), "teardown")
     memory.record.executed = True
     memory.record.violations += memory.check_untouched(case.op)
     memory.record.output_digest = memory.output_digest()
+
+
+def _bad_address(kind: str, rank: Rank, memory: Memory, size: int) -> int:
+    """An address of ``kind`` for ``size`` bytes that no operator may use (see cases.LAUNCH_VARIANTS)."""
+    if kind == "null":
+        return 0
+    if kind == "wild":
+        return WILD[int(memory.rng.integers(len(WILD)))]
+    if kind == "other_device":
+        return rank.other_device_pool()
+    if kind == "host":
+        host = np.zeros(max(size, 1), np.uint8)
+        memory.hosts.append(host)
+        return host.ctypes.data
+    address = memory.malloc(max(size - 1, 1) if kind == "short" else max(size, 1))
+    if kind == "freed" and address:
+        memory.free(address)
+    return address
+
+
+def _wrong_launch(case: Case, rank: Rank, memory: Memory, executor: Any, workspace: int,
+                  size: int) -> tuple[int, int]:
+    """The workspace and size the execute call gets, after the case's launch variant."""
+    import aclnn_py
+
+    variant = case.launch or ""
+    if variant == "workspace_small_size":
+        if size:
+            memory.record.wrong_launch = variant
+        return workspace, max(size - 1, 0)
+    if variant.startswith("workspace_"):
+        if size:
+            memory.record.wrong_launch = variant
+        return _bad_address(variant.removeprefix("workspace_"), rank, memory, size), size
+    if variant.startswith("rebind_"):
+        address = _bad_address(variant.removeprefix("rebind_"), rank, memory, 64)
+        memory.call("aclSetTensorAddr", aclnn_py.lib.aclSetTensorAddr(executor, case.launch_index,
+                                                                       _ptr(0), _ptr(address)), "rebind")
+    return workspace, size
 
 
 def _workspace(rank: Rank, memory: Memory, size: int) -> int:

@@ -21,6 +21,9 @@ The rules (issue 9, "documented codes, never internal errors"):
   KeyError, IndexError, OverflowError, ZeroDivisionError...
 * QuantMatmulAllReduce is never accepted on Atlas A3 nor with a 3-rank
   communicator (no profile supports 3 ranks).
+* An execute call given a wrong workspace (NULL, too small a size, freed, too
+  short, another device's, host memory) or a wrong stream (destroyed, not a
+  stream, another device's) fails.
 * Executed cases wrote nothing outside their outputs, and both ranks of an
   AllReduce produced the same bytes.
 """
@@ -83,6 +86,8 @@ def _allowed(function: str, role: str, op: str) -> set | None:
         return SYNC[op]
     if role == "create":
         return {0, "NULL"}
+    if role == "rebind":  # aclSetTensorAddr: a slot index out of range is refused
+        return {0, 161001, 161002}
     if role == "teardown":  # destroying an executor whose execute failed: gone or still there
         return {0, 161002, 561103}
     return {0}
@@ -112,6 +117,8 @@ def judge(event: dict, op_function: str, profile: str) -> Verdict:
                 elif names and not _names_parameter(message, names):
                     v.problems.append(f"{where}: {function} returned {code} but the message names no "
                                       f"parameter: {message!r}")
+            if role == "exec" and code == 0 and record.get("wrong_launch"):
+                v.problems.append(f"{where}: {function} accepted a wrong launch ({record['wrong_launch']})")
             if role == "op" and function == op_function and record["rank"] == 0:
                 v.phase1 = code
             if role == "sync" and record["rank"] == 0:
