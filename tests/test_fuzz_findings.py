@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmmar_helpers import ensure_init  # noqa: E402
+from qmmar_helpers import FakeGroup, ensure_init, install_fake_hccl  # noqa: E402
 
 import aclnn_py  # noqa: E402
-from aclnn_py import AclError, AclnnParamError, ArgumentError, DeviceBuffer, Tensor, ffi, hccl  # noqa: E402
+from aclnn_py import AclError, AclnnParamError, ArgumentError, DeviceBuffer, Tensor, ffi  # noqa: E402
 from aclnn_py.check import recent_message  # noqa: E402
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
 from aclnn_py.ops.quant_matmul_all_reduce import quant_matmul_all_reduce_v4  # noqa: E402
@@ -35,10 +35,12 @@ def stream():
 
 
 @pytest.fixture
-def comm(stream):
-    c, = hccl.init_all([0])
-    yield c
-    c.close()
+def group(stream):
+    """A 1-rank group the mock operator finds by name (the suite's stand-in for HCCL, see qmmar_helpers)."""
+    install_fake_hccl()
+    g = FakeGroup(1)
+    yield g
+    g.close()
 
 
 def _nz_tensor(shape, dtype) -> Tensor:
@@ -64,7 +66,7 @@ def _qmmar_v4(tensors: dict, group: str) -> tuple[int, str]:
 # --------------------------------------------------------------------------- QuantMatmulAllReduceV4
 
 @pytest.mark.parametrize("key", ["output", "x3"])
-def test_qmmar_refuses_fractal_nz_tensors_other_than_x2(stream, comm, key):
+def test_qmmar_refuses_fractal_nz_tensors_other_than_x2(stream, group, key):
     """Found: a FRACTAL_NZ output was accepted and written in the NZ layout (bytes outside the
     view's elements changed); the doc lists ND for every tensor but x2."""
     rng = np.random.default_rng(0)
@@ -76,11 +78,11 @@ def test_qmmar_refuses_fractal_nz_tensors_other_than_x2(stream, comm, key):
     tensors[key].close()
     tensors[key] = _nz_tensor((16, 32), "float16")
     fragment = f"{key} format FRACTAL_NZ is not supported: expected ND (only x2 may be FRACTAL_NZ)"
-    status, message = _qmmar_v4(tensors, comm.name)
+    status, message = _qmmar_v4(tensors, group.name)
     assert (status, fragment in message) == (161002, True), message
     with pytest.raises(AclnnParamError) as info:
         quant_matmul_all_reduce_v4(tensors["x1"], tensors["x2"], tensors["x2_scale"], x3=tensors["x3"],
-                                   out=tensors["output"], group=comm, stream=stream)
+                                   out=tensors["output"], group=group.name, rank_size=1, stream=stream)
     assert info.value.code == 161002 and fragment in info.value.message
     for t in tensors.values():
         t.close()
@@ -217,3 +219,65 @@ def test_python_api_takes_ml_dtypes_arrays(stream):
     stream.synchronize()
     assert out.to_numpy().tolist() == trans_quant_param(np.full(4, 0.5, np.float32)).tolist()
     out.close()
+
+
+# --------------------------------------------------------------------------- execute calls
+
+def _gmm_executor(x: Tensor, w: Tensor, out: Tensor) -> tuple[int, object, list]:
+    lib = aclnn_py.lib
+    lists = [aclnn_py.TensorList([t]) for t in (x, w, out)]
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    null = ffi.NULL
+    assert lib.aclnnGroupedMatmulV5GetWorkspaceSize(lists[0].handle, lists[1].handle, null, null, null, null, null,
+                                                    null, null, null, null, null, 0, -1, 0, 0, null,
+                                                    lists[2].handle, null, null, size, executor) == 0
+    return int(size[0]), executor[0], lists
+
+
+def test_execute_refuses_a_workspace_or_stream_of_another_device_or_a_dead_stream(stream, group):
+    """Found: the execute call took a workspace of another device, and launched on a stream of another
+    device, a destroyed stream (107000, a runtime code) or a bogus handle. Now: a workspace not on the
+    executor's device is 161002; a stream it cannot launch on is 361001 (ACLNN_ERR_RUNTIME_ERROR, the
+    runtime refusing the launch)."""
+    rng = np.random.default_rng(3)
+    here = aclnn_py.Device(0)
+    other = aclnn_py.Device(1)
+    far_workspace = DeviceBuffer(16 << 20)
+    far_stream = aclnn_py.Stream()
+    here.use()
+    dead = aclnn_py.Stream()
+    dead.close()
+    x = Tensor.from_numpy(rng.standard_normal((4, 8)).astype(np.float16))
+    w = Tensor.from_numpy(rng.standard_normal((8, 16)).astype(np.float16))
+    out = Tensor.empty((4, 16), "float16")
+    lib = aclnn_py.lib
+    workspace = DeviceBuffer(16 << 20)
+    cases = [(far_workspace.ptr, stream.handle, 161002, "is memory of device 1, but the executor runs on device 0"),
+             (workspace.ptr, far_stream.handle, 361001, "belongs to device 1, but the executor was made on device 0"),
+             (workspace.ptr, dead.handle, 361001, "cannot launch on stream: stream"),
+             (workspace.ptr, ffi.cast("void *", 0x1234), 361001, "is not a aclrtStream handle")]
+    for ws, target, code, fragment in cases:
+        size, executor, lists = _gmm_executor(x, w, out)
+        assert lib.aclnnGroupedMatmulV5(ws, size, executor, target) == code
+        assert fragment in recent_message()
+        assert lib.aclDestroyAclOpExecutor(executor) == 0  # a refused launch leaves the executor to its owner
+        for r in lists:
+            r.close()
+    # the Python API: a plan executed on another device's stream
+    from aclnn_py.ops.quant_matmul_all_reduce import QuantMatmulAllReduceV4Plan
+    x1 = rng.integers(-5, 5, (16, 32)).astype(np.int8)
+    x2 = rng.integers(-5, 5, (32, 16)).astype(np.int8)
+    with QuantMatmulAllReduceV4Plan(x1, x2, trans_quant_param(np.full(16, 0.01, np.float32)), group=group.name,
+                                    rank_size=1, out_dtype="float16") as plan:
+        with pytest.raises(aclnn_py.AclnnRuntimeError, match="belongs to device 1"):
+            plan.execute(far_stream)
+        plan.execute(stream)
+        stream.synchronize()
+    for r in (workspace, x, w, out):
+        r.close()
+    other.use()
+    far_stream.close()
+    far_workspace.close()
+    other.close()
+    here.use()
+    here.close()
