@@ -195,6 +195,9 @@ class Case:
 
 
 _QMMAR_SIGS = {"V1": qmmar_call.V1, "V2": qmmar_call.V2, "V3": qmmar_call.V3, "V4": qmmar_call.V4}
+#: Host arrays the Python API must refuse or convert (see child._odd_array).
+ODD_ARRAYS = ("complex", "object", "text", "datetime", "huge_values", "fractions", "strided", "zero_d", "nan",
+              "list", "nested_lists", "empty")
 #: Wrong execute calls (see :class:`Case`).
 LAUNCH_VARIANTS = ("workspace_null", "workspace_small_size", "workspace_short", "workspace_freed",
                    "workspace_other_device", "workspace_host", "rebind_freed", "rebind_short",
@@ -825,6 +828,11 @@ def _python_extras(rng: _Rng, op: str, tensors: dict, log: list[str]) -> dict[st
         value = rng.choice([2**64, -2**64, 1.5, "1", None, True])
         extras["odd_int"] = (key, value)
         log.append(f"python {key}={value!r}")
+    if rng.chance(0.1):
+        keys = [k for k, v in tensors.items() if v is not None and k not in ("output", "out")]
+        if keys:
+            extras["odd_array"] = (rng.choice(keys), rng.choice(ODD_ARRAYS))
+            log.append(f"python {extras['odd_array'][0]} = {extras['odd_array'][1]} array")
     if op == "qmmar" and rng.chance(0.05):
         value = rng.choice([123, b"\xff\xfe", "bad\x00name", "ünïcode", None])
         extras["group_value"] = value

@@ -612,6 +612,28 @@ def _python_value(spec: TensorSpec | None, placed: Placed | None, host: bool, te
     return tensor
 
 
+def _odd_array(kind: str, value: Any) -> Any:
+    """A host value of ``kind`` (cases.ODD_ARRAYS) shaped like the spec (or the list's first spec)."""
+    spec = value[0] if isinstance(value, tuple) and value and value[0] is not None else value
+    shape = spec.shape if isinstance(spec, TensorSpec) and all(0 <= d <= 64 for d in spec.shape) \
+        and len(spec.shape) <= 4 else (2, 3)
+    make = {"complex": lambda: np.ones(shape, np.complex64),
+            "object": lambda: np.full(shape, None, object),
+            "text": lambda: np.full(shape, "x"),
+            "datetime": lambda: np.zeros(shape, "datetime64[s]"),
+            "huge_values": lambda: np.full(shape, 1e30, np.float64),
+            "fractions": lambda: np.full(shape, 0.5, np.float64),
+            "strided": lambda: np.ones(tuple(2 * d for d in shape), np.float32)[tuple(slice(None, None, 2)
+                                                                                     for _ in shape)],
+            "zero_d": lambda: np.float32(1.5),
+            "nan": lambda: np.full(shape, np.nan, np.float32),
+            "list": lambda: np.zeros(shape, np.float32).tolist(),
+            "nested_lists": lambda: [[1, 2], [3]],
+            "empty": lambda: np.zeros((0,), np.float32)}
+    array = make[kind]()
+    return [array] if isinstance(value, tuple) else array
+
+
 def run_python(case: Case, rank: Rank, memory: Memory) -> None:
     """Make the call through aclnn_py.ops; synchronise and check the memory when it was queued."""
     outputs = OUTPUTS[case.op]
@@ -628,6 +650,9 @@ def run_python(case: Case, rank: Rank, memory: Memory) -> None:
                                for i, s in enumerate(value)]
 
         def arg(key: str, as_host: bool = host) -> Any:
+            odd_key, odd_kind = extras.get("odd_array", (None, None))
+            if key == odd_key:
+                return _odd_array(odd_kind, case.tensors[key])
             value = case.tensors.get(key)
             if isinstance(value, tuple):
                 return [_python_value(s, p, as_host and key not in outputs, made)
