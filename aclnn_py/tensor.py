@@ -169,7 +169,7 @@ class Tensor(Resource):
         names the values and the range, unless ``cast=True`` asks for NumPy's
         ``astype`` conversion as it is.
         """
-        array = np.asarray(array)
+        array = arguments.as_array(array)
         if dtype is None:
             try:
                 dtype = dtypes.of_array(array)
@@ -190,7 +190,7 @@ class Tensor(Resource):
 
     def copy_from_numpy(self, array: np.ndarray, stream: Stream | None = None, *, cast: bool = False) -> None:
         """Write host values (logical shape) into the tensor's memory (``cast`` as in :meth:`from_numpy`)."""
-        values = _host_values(np.asarray(array), self.desc.dtype, cast)
+        values = _host_values(arguments.as_array(array), self.desc.dtype, cast)
         if values.shape != self.desc.shape:
             raise ArgumentError("array", f"values of shape {list(values.shape)} do not fit {self}")
         start, nbytes = layout.byte_span(self.desc)

@@ -281,3 +281,22 @@ def test_execute_refuses_a_workspace_or_stream_of_another_device_or_a_dead_strea
     other.close()
     here.use()
     here.close()
+
+
+@pytest.mark.parametrize("call", ["qmmar", "gmm", "trans_quant", "from_numpy"])
+def test_ragged_nested_lists_raise_argument_error(stream, group, call):
+    """Found: a ragged nested list given for an input raised NumPy's ValueError ('setting an array
+    element with a sequence') from inside the binding."""
+    ragged = [[1, 2], [3]]
+    with pytest.raises(ArgumentError, match="cannot be made a NumPy array") as info:
+        if call == "qmmar":
+            quant_matmul_all_reduce_v4(np.ones((4, 32), np.int8), np.ones((32, 8), np.int8), ragged,
+                                       group=group.name, rank_size=1, stream=stream, out_dtype="float16")
+        elif call == "gmm":
+            grouped_matmul_v5([ragged], [np.ones((2, 4), np.float16)], split_item=0, group_type=-1, stream=stream)
+        elif call == "trans_quant":
+            trans_quant_param_v2(ragged, stream=stream)
+        else:
+            Tensor.from_numpy(ragged)
+    assert info.value.parameter == {"qmmar": "x2_scale", "gmm": "x[0]", "trans_quant": "scale",
+                                    "from_numpy": "array"}[call]

@@ -55,7 +55,7 @@ def _as_tensor(value: Any, parameter: str, created: list) -> Tensor:
     if value is None:
         raise TypeError(f"{parameter}: expected a Tensor or an array, got None")
     try:
-        t = Tensor.from_numpy(np.asarray(value))
+        t = Tensor.from_numpy(value)
     except ArgumentError as exc:
         raise ArgumentError(parameter, exc.detail) from None
     created.append(t)

@@ -94,7 +94,7 @@ def _as_tensor(value: Any, parameter: str, stream: Stream | None, created: list[
     if value is None or isinstance(value, Tensor):
         return value
     try:
-        tensor = Tensor.from_numpy(np.asarray(value), "float32", stream)
+        tensor = Tensor.from_numpy(value, "float32", stream)
     except ArgumentError as exc:
         raise ArgumentError(parameter, exc.detail) from None
     created.append(tensor)
