@@ -9,6 +9,9 @@ aclFinalize's status under ACLNN_MOCK_STRICT=1 (every buffer, tensor, list,
 executor and communicator the cases made must be gone). A crash or a hang is
 what the parent sees when neither line comes.
 
+``ACLNN_FUZZ_INJECT=abort@I`` (or ``hang@I``) makes the child abort (hang) at
+case I: how tests/test_fuzz.py checks that the parent observes both.
+
 Rank 0 runs on the main thread (device 0); a 2-rank QuantMatmulAllReduce case
 that may launch work runs on a second thread (device 1) as well, with the same
 memory contents, so the AllReduce completes and both outputs can be compared.
@@ -23,6 +26,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 import warnings
 from dataclasses import dataclass, field, replace
@@ -825,8 +829,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(json.dumps(event) + "\n")
         sys.stdout.flush()
 
+    fault, _, at = os.environ.get("ACLNN_FUZZ_INJECT", "").partition("@")
     for index in range(args.start, args.start + args.count):
         emit({"event": "begin", "index": index})
+        if fault and int(at) == index:
+            if fault == "abort":
+                os.abort()
+            time.sleep(3600)
         case = cases.generate(args.seed, args.soc, index)
         if args.verbose:
             print(case.describe(), file=sys.stderr)

@@ -18,6 +18,7 @@ from . import cases, verdict
 
 CHILD = Path(__file__).resolve().parent / "child.py"
 DEFAULT_SEED = 20240909
+STARTUP = 60.0  # seconds a child may take to start (import, aclInit, communicators) before its first line
 
 
 def seed_from_env(default: int = DEFAULT_SEED) -> int:
@@ -138,10 +139,11 @@ def _run_child(seed: int, profile: str, start: int, count: int, timeout: float,
         reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] + [lines.put(None)],
                                   daemon=True)
         reader.start()
-        current, next_index, finalized = -1, start, False
+        current, next_index, finalized, started = -1, start, False, False
         while True:
             try:
-                line = lines.get(timeout=timeout)
+                line = lines.get(timeout=timeout if started else max(timeout, STARTUP))
+                started = True
             except queue.Empty:
                 proc.kill()
                 proc.wait()
