@@ -846,7 +846,7 @@ def main(argv: list[str] | None = None) -> int:
             records.append(peer.outbox.get())
         gc.collect()
         event = {"event": "case", "index": index, "op": case.op, "version": case.version, "api": case.api,
-                 "ranks": case.ranks, "records": [r.as_dict() for r in records]}
+                 "ranks": case.ranks, "launch": case.launch, "records": [r.as_dict() for r in records]}
         if args.verbose:
             print(json.dumps(event, indent=1), file=sys.stderr)
         emit(event)

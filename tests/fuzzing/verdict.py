@@ -135,7 +135,7 @@ def judge(event: dict, op_function: str, profile: str) -> Verdict:
             v.problems.append("QuantMatmulAllReduce accepted on Atlas A3")
     digests = {r["output_digest"] for r in event["records"] if r["executed"]}
     if len(event["records"]) == 2 and all(r["executed"] for r in event["records"]) and len(digests) > 1 \
-            and v.sync in (0, None):
+            and v.sync in (0, None) and not event.get("launch"):  # a re-pointed tensor may hold anything
         v.problems.append("the two ranks of the AllReduce wrote different outputs")
     return v
 
