@@ -300,3 +300,12 @@ def test_ragged_nested_lists_raise_argument_error(stream, group, call):
             Tensor.from_numpy(ragged)
     assert info.value.parameter == {"qmmar": "x2_scale", "gmm": "x[0]", "trans_quant": "scale",
                                     "from_numpy": "array"}[call]
+
+
+def test_an_allocation_the_host_cannot_back_names_the_size(stream):
+    """Found: the 207001 message of aclrtMalloc said '<n> bytes on device 0: ...' without naming
+    the parameter; it names ``size`` now (the Python API allocating a huge output shows it)."""
+    with pytest.raises(AclError) as info:
+        Tensor.empty((2**34,), "uint64")  # 128 GiB: more than the mock's 64 GiB device
+    assert info.value.code == 207001
+    assert info.value.message.startswith(f"aclrtMalloc: size {2**37} bytes do not fit on device 0")

@@ -407,7 +407,7 @@ def test_handles_are_never_reused_and_not_remembered(device):
 
 
 @pytest.mark.parametrize("size, fragment", [
-    (600 << 30, "bytes do not fit on device 0: 68719476736 of its 68719476736 bytes are free"),
+    (600 << 30, "size 644245094400 bytes do not fit on device 0: 68719476736 of its 68719476736 bytes are free"),
     (2 << 40, "more than the device's 1099511627776 bytes"),
     ((1 << 64) - 1, "more than the device's"),
 ])
@@ -496,7 +496,7 @@ def test_c_alloc_free_cycles_reuse_addresses_with_flat_memory(program, mock_libd
 
 def test_c_impossible_allocations_answer_207001(program, mock_libdir):
     cases, _, stderr = run_c(program, mock_libdir, "huge")
-    assert cases["beyond_memory"] == (207001, "aclrtMalloc: 644245094400 bytes do not fit on device 0: "
+    assert cases["beyond_memory"] == (207001, "aclrtMalloc: size 644245094400 bytes do not fit on device 0: "
                                               "68719476736 of its 68719476736 bytes are free")
     for name in ("beyond_device", "size_max"):
         assert cases[name][0] == 207001 and "more than the device's 1099511627776 bytes" in cases[name][1]
