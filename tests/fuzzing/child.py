@@ -292,14 +292,16 @@ def _writable(op: str, spec: TensorSpec) -> np.ndarray | None:
     from aclnn_py.spec import dtypes, layout, nz
 
     desc = spec.desc()
+    if desc.numel == 0:
+        return np.empty(0, np.int64)  # nothing to write (an empty aclnnTransMatmulWeight is a no-op)
     if op == "trans_weight":
         try:
             nzd = replace(desc, format=NZ, storage_shape=nz.nz_storage_shape(desc.shape, dtypes.name(desc.dtype)))
             start, nbytes = layout.byte_span(nzd)
         except Exception:
             return None
-        return np.arange(start, start + nbytes)
-    if desc.numel > 1 << 20 or spec.name is None:
+        return np.arange(start, start + nbytes) if start + nbytes < MAX_BYTES + PAD else None
+    if desc.numel > 1 << 20 or spec.name is None or abs(desc.offset) > 2**40:
         return None
     index = np.full((), desc.offset, np.int64)
     for d, s in zip(desc.shape, desc.strides):
@@ -639,46 +641,49 @@ def _odd_array(kind: str, value: Any) -> Any:
 
 
 def run_python(case: Case, rank: Rank, memory: Memory) -> None:
-    """Make the call through aclnn_py.ops; synchronise and check the memory when it was queued."""
+    """Make the call through aclnn_py.ops; synchronise and check the memory when it was queued.
+    Only what the Python API raises is its outcome: a failure of the placing or checking code here
+    reaches :func:`run_case` as a failure of the fuzzer."""
     outputs = OUTPUTS[case.op]
     made: list = []
     extras = case.python
     host = bool(extras.get("host_arrays"))
+    placed: dict[str, Any] = {}
+    for key, value in case.tensors.items():
+        if isinstance(value, TensorSpec):
+            placed[key] = memory.place(key, value, key in outputs)
+        elif isinstance(value, tuple):
+            placed[key] = [None if s is None else memory.place(f"{key}[{i}]", s, key in outputs)
+                           for i, s in enumerate(value)]
+
+    def arg(key: str, as_host: bool = host) -> Any:
+        odd_key, odd_kind = extras.get("odd_array", (None, None))
+        if key == odd_key:
+            return _odd_array(odd_kind, case.tensors[key])
+        value = case.tensors.get(key)
+        if isinstance(value, tuple):
+            return [_python_value(s, p, as_host and key not in outputs, made) for s, p in zip(value, placed[key])]
+        return _python_value(value, placed.get(key), as_host and key not in outputs, made)
+
     try:
-        placed = {}
-        for key, value in case.tensors.items():
-            if isinstance(value, TensorSpec):
-                placed[key] = memory.place(key, value, key in outputs)
-            elif isinstance(value, tuple):
-                placed[key] = [None if s is None else memory.place(f"{key}[{i}]", s, key in outputs)
-                               for i, s in enumerate(value)]
-
-        def arg(key: str, as_host: bool = host) -> Any:
-            odd_key, odd_kind = extras.get("odd_array", (None, None))
-            if key == odd_key:
-                return _odd_array(odd_kind, case.tensors[key])
-            value = case.tensors.get(key)
-            if isinstance(value, tuple):
-                return [_python_value(s, p, as_host and key not in outputs, made)
-                        for s, p in zip(value, placed[key])]
-            return _python_value(value, placed.get(key), as_host and key not in outputs, made)
-
-        kwargs = _python_call(case, rank, arg)
-        key, value = extras.get("odd_int", (None, None))
-        if key in kwargs:
-            kwargs[key] = value
-        function = kwargs.pop("__function__")
-        function(**kwargs)
+        try:
+            kwargs = _python_call(case, rank, arg)
+            key, value = extras.get("odd_int", (None, None))
+            if key in kwargs:
+                kwargs[key] = value
+            function = kwargs.pop("__function__")
+            function(**kwargs)
+        except Exception as exc:  # noqa: BLE001 -- the verdict judges what was raised
+            memory.record.python = _exception(exc, "call")
+            return
         memory.record.python = {"type": None}
         try:
             rank.stream.synchronize()
-        except Exception as exc:  # noqa: BLE001 -- the verdict judges what was raised
+        except Exception as exc:  # noqa: BLE001
             memory.record.python = _exception(exc, "synchronize")
         memory.record.executed = True
         memory.record.violations += memory.check_untouched(case.op)
         memory.record.output_digest = memory.output_digest()
-    except Exception as exc:  # noqa: BLE001
-        memory.record.python = _exception(exc, "call")
     finally:
         try:
             rank.stream.synchronize()
