@@ -470,6 +470,8 @@ C_LAYOUTS = {  # case: (status, fragment of the message)
     "gmm_out_negative_stride": (161002, "out[0]"),
     "gmm_out_too_small": (161002, "outside the allocation of 256 bytes"),
     "gmm_x_other_device": (161002, "x[0]: 0x"),  # ... is in an allocation of device 1, but the operator runs on device 0
+    "exec_workspace_other_device": (161002, "is memory of device 1, but the executor runs on device 0"),
+    "exec_destroyed_stream": (361001, "cannot launch on stream: stream"),
     "tmw_negative_stride": (161002, "mmWeightRef"),
     "tmw_buffer_too_small": (161002, "outside the allocation of 2047 bytes"),
     "tqp_out_past_end": (161002, "out (UINT64 ND tensor"),
