@@ -9,6 +9,8 @@ from __future__ import annotations
 import operator
 from typing import Any, Iterable
 
+import numpy as np
+
 from .errors import ArgumentError
 
 INT64_MAX = 2**63 - 1
@@ -45,6 +47,15 @@ def integers(values: Iterable[Any], parameter: str, *, lo: int = -(2**63), hi: i
 def shape(values: Iterable[Any], parameter: str = "shape") -> tuple[int, ...]:
     """Tensor dims: non-negative int64 values."""
     return integers(values, parameter, lo=0)
+
+
+def as_array(value: Any, parameter: str = "array") -> np.ndarray:
+    """``value`` as a NumPy array; a value NumPy cannot make one of (ragged nested lists...)
+    raises :class:`ArgumentError` naming ``parameter`` instead of NumPy's ValueError."""
+    try:
+        return np.asarray(value)
+    except ValueError as exc:
+        raise ArgumentError(parameter, f"cannot be made a NumPy array: {exc}") from None
 
 
 def c_string(value: Any, parameter: str) -> bytes:

@@ -216,7 +216,11 @@ class Tensor(Resource):
         offset = arguments.integer(offset, "offset")
         if storage_shape is None:
             if format == FRACTAL_NZ:
-                storage_shape = nz.nz_storage_shape(shape, dtypes.name(dtype))
+                try:
+                    storage_shape = nz.nz_storage_shape(shape, dtypes.name(dtype))
+                except ValueError as exc:  # fewer than 2 dims, a 64-bit dtype
+                    raise ArgumentError("format", f"a FRACTAL_NZ {dtypes.label(dtype)} tensor of shape "
+                                                  f"{list(shape)} has no NZ storage shape: {exc}") from None
             else:
                 first, stop = layout.element_span(TensorDesc(shape, int(dtype), tuple(strides), offset))
                 storage_shape = (max(stop, 1),)
@@ -262,7 +266,7 @@ class Tensor(Resource):
         names the values and the range, unless ``cast=True`` asks for NumPy's
         ``astype`` conversion as it is.
         """
-        array = np.asarray(array)
+        array = arguments.as_array(array)
         if dtype is None:
             try:
                 dtype = dtypes.of_array(array)
@@ -283,7 +287,7 @@ class Tensor(Resource):
 
     def copy_from_numpy(self, array: np.ndarray, stream: Stream | None = None, *, cast: bool = False) -> None:
         """Write host values (logical shape) into the tensor's memory (``cast`` as in :meth:`from_numpy`)."""
-        values = _host_values(np.asarray(array), self.desc.dtype, cast)
+        values = _host_values(arguments.as_array(array), self.desc.dtype, cast)
         if values.shape != self.desc.shape:
             raise ArgumentError("array", f"values of shape {list(values.shape)} do not fit {self}")
         start, nbytes = layout.byte_span(self.desc)

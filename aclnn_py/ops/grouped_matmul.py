@@ -59,7 +59,7 @@ def _as_tensor(value: Any, parameter: str, created: list, stream: Stream | None)
     if value is None:
         raise TypeError(f"{parameter}: expected a Tensor or an array, got None")
     try:
-        t = Tensor.from_numpy(np.asarray(value), None, stream)
+        t = Tensor.from_numpy(value, None, stream)
     except ArgumentError as exc:
         raise ArgumentError(parameter, exc.detail) from None
     created.append(t)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-import numpy as np
 
 from .. import arguments
 from ..spec import dtypes
@@ -71,7 +70,7 @@ def _tensor(value: Any, parameter: str, created: list[Tensor], dtype: Any = None
     if value is None or isinstance(value, Tensor):
         return value
     try:
-        tensor = Tensor.from_numpy(np.asarray(value), dtype, stream)
+        tensor = Tensor.from_numpy(value, dtype, stream)
     except ArgumentError as exc:
         raise ArgumentError(parameter, exc.detail) from None
     created.append(tensor)

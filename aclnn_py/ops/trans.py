@@ -118,6 +118,8 @@ def trans_matmul_weight(tensor: Tensor, stream: Stream, *, synchronize: bool = F
     | float16/bfloat16 | A2 A3 | 2-3 |
     | float16/bfloat16 | 950 | 2 |
     """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"tensor: expected a Tensor, got {type(tensor).__name__}")
     with raising():
         rules.check_trans_matmul_weight(tensor.desc, current_profile())
     launch("aclnnTransMatmulWeight", (tensor.handle,), stream, keep=(tensor,))
@@ -131,7 +133,7 @@ def _as_tensor(value: Any, parameter: str, stream: Stream | None, created: list[
     if value is None or isinstance(value, Tensor):
         return value
     try:
-        tensor = Tensor.from_numpy(np.asarray(value), "float32", stream)
+        tensor = Tensor.from_numpy(value, "float32", stream)
     except ArgumentError as exc:
         raise ArgumentError(parameter, exc.detail) from None
     created.append(tensor)

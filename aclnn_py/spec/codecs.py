@@ -343,8 +343,11 @@ def to_host(values: np.ndarray, name: str, *, cast: bool = False) -> np.ndarray:
     target = host_dtype(name)
     if arr.dtype == target or (name in ("hifloat8", "float8_e8m0") and arr.dtype == np.uint8):
         return arr if arr.dtype == target else arr.view(target)
-    if arr.dtype.kind not in "biuf" and arr.dtype not in _NAMES_BY_DTYPE:
-        raise ValueError(f"cannot convert {arr.dtype} values to {name}")
+    if arr.dtype.kind not in "biuf":
+        try:
+            name_of(arr)  # the ml_dtypes types (bfloat16, float8, int4...) convert; object, complex, str do not
+        except ValueError:
+            raise ValueError(f"cannot convert {arr.dtype} values to {name}") from None
     if not cast and arr.size:
         plain = arr.astype(np.float64) if arr.dtype.kind not in "biuf" else arr
         bad = _lossy(plain, name)

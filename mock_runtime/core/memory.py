@@ -127,7 +127,7 @@ class MemoryTable:
     # -- device memory -------------------------------------------------------
     def allocate(self, device: int, size: int) -> Allocation:
         """aclrtMalloc: ``size`` bytes on ``device`` (207001 with a message when impossible)."""
-        what = f"aclrtMalloc: {size} bytes on device {device}"
+        what = f"aclrtMalloc: size {size} bytes on device {device}"
         if size > DEVICE_SPAN - 2 * ALIGN:
             raise MockError(_ALLOCATION, f"{what}: more than the device's {DEVICE_SPAN} bytes of address space")
         self._check_fits(device, size, self.used(device))
@@ -163,7 +163,7 @@ class MemoryTable:
     @staticmethod
     def _check_fits(device: int, size: int, used: int) -> None:
         if size > DEVICE_MEMORY - used:
-            raise MockError(_ALLOCATION, f"aclrtMalloc: {size} bytes do not fit on device {device}: "
+            raise MockError(_ALLOCATION, f"aclrtMalloc: size {size} bytes do not fit on device {device}: "
                                          f"{DEVICE_MEMORY - used} of its {DEVICE_MEMORY} bytes are free")
 
     def free(self, address: int) -> Allocation:

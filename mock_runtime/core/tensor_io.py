@@ -13,7 +13,9 @@ TransMatmulWeight, TransQuantParamV2) applies to its tensors:
   - a NULL data address for a tensor with elements -- ACLNN_ERR_PARAM_NULLPTR
     (161001);
   - every byte it spans inside one live device allocation (not a host
-    pointer, not outside, not freed) -- ACLNN_ERR_PARAM_INVALID (161002);
+    pointer, not outside, not freed) of the operator's own device (an
+    allocation of another device is not addressable by its kernels) --
+    ACLNN_ERR_PARAM_INVALID (161002);
 
   the message names the parameter and the rule. Device *data* (the values of
   a groupList, say) is checked when the work runs.
@@ -38,6 +40,7 @@ import numpy as np
 from aclnn_py.spec import dtypes, layout
 from aclnn_py.spec.descriptors import TensorDesc
 
+from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.core.memory import Allocation, table as memory
 
@@ -86,23 +89,32 @@ def _locate(desc: TensorDesc, what: str, code: int) -> tuple[Allocation | None, 
     return alloc, offset, nbytes
 
 
-def prove(desc: TensorDesc, what: str, *, write: bool = False) -> Proof:
-    """Check one tensor now (161001/161002 with a message naming ``what`` and the rule)."""
+def prove(desc: TensorDesc, what: str, *, write: bool = False, device: int | None = None) -> Proof:
+    """Check one tensor now (161001/161002 with a message naming ``what`` and the rule) for an
+    operator running on ``device`` (default: the calling thread's current device)."""
     alloc, start, nbytes = _locate(desc, what, _INVALID)
+    if alloc is not None:
+        device = rt.current_device() if device is None else device
+        if alloc.device != device:
+            raise MockError(_INVALID, f"{what}: {desc.address:#x} is in an allocation of device {alloc.device}, "
+                                      f"but the operator runs on device {device} (an operator reads and writes "
+                                      f"only the memory of its own device)")
     return Proof(what, desc, alloc, start, nbytes, write)
 
 
-def prove_params(params: dict[str, object], outputs: Iterable[str], labels: dict[str, str]) -> list[Proof]:
+def prove_params(params: dict[str, object], outputs: Iterable[str], labels: dict[str, str],
+                 device: int | None = None) -> list[Proof]:
     """Prove every tensor of an operator's parameters (a TensorDesc, a list of them, or None);
-    ``labels`` gives the C parameter names, ``outputs`` the parameters the operator writes."""
+    ``labels`` gives the C parameter names, ``outputs`` the parameters the operator writes,
+    ``device`` the operator's device (default: the calling thread's current device)."""
     written = set(outputs)
     proofs = []
     for name, value in params.items():
         label = labels.get(name, name)
         if isinstance(value, TensorDesc):
-            proofs.append(prove(value, label, write=name in written))
+            proofs.append(prove(value, label, write=name in written, device=device))
         elif isinstance(value, list):
-            proofs.extend(prove(d, f"{label}[{i}]", write=name in written)
+            proofs.extend(prove(d, f"{label}[{i}]", write=name in written, device=device)
                           for i, d in enumerate(value) if d is not None)
     return proofs
 

@@ -84,12 +84,15 @@ def _phase2(op: str, workspace: Any, workspaceSize: int, executor: Any, stream: 
         if workspace == ffi.NULL:
             raise MockError(_NULLPTR, f"{op}: workspace is NULL but {ex.workspace_size} bytes are needed")
         base = _addr(workspace)
-        memory.locate(base, ex.workspace_size, f"{op}: workspace ({ex.workspace_size} bytes)", _INVALID)
+        alloc, _ = memory.locate(base, ex.workspace_size, f"{op}: workspace ({ex.workspace_size} bytes)", _INVALID)
+        if alloc.device != ex.device:
+            raise MockError(_INVALID, f"{op}: workspace {base:#x} is memory of device {alloc.device}, but the "
+                                      f"executor runs on device {ex.device}")
         accesses.append(races.Access(base, base + ex.workspace_size, True, "workspace"))
-    target = rt.stream(_addr(stream))
+    target = _launch_stream(op, stream, ex.device)
     params = dict(ex.params)
     # the tensors again: aclSet*TensorAddr may have moved them, memory may have been freed since phase 1
-    proofs = tensor_io.prove_params(params, ex.outputs, ex.labels)
+    proofs = tensor_io.prove_params(params, ex.outputs, ex.labels, ex.device)
     accesses += [races.Access(*p.region, p.write, p.what) for p in proofs if p.region is not None]
 
     def task() -> None:
@@ -100,6 +103,20 @@ def _phase2(op: str, workspace: Any, workspaceSize: int, executor: Any, stream: 
     ex.used = True
     if not ex.repeatable:
         objects.executors.remove(handle, "executor")
+
+
+def _launch_stream(op: str, stream: Any, device: int) -> Any:
+    """The stream an execute call launches on: a live stream of the executor's device (NULL: the
+    current context's default stream); otherwise the launch fails in the runtime: 361001."""
+    try:
+        target = rt.stream(_addr(stream))
+    except MockError as exc:
+        raise MockError(C["ACLNN_ERR_RUNTIME_ERROR"], f"{op}: cannot launch on stream: {exc.message}") from None
+    if target.device != device:
+        raise MockError(C["ACLNN_ERR_RUNTIME_ERROR"], f"{op}: cannot launch on stream: {target.label} belongs to "
+                                                      f"device {target.device}, but the executor was made on "
+                                                      f"device {device}")
+    return target
 
 
 # -- weight format and scale packing -----------------------------------------

@@ -833,7 +833,7 @@ RULES = [
      "N % 32 == 0", True),
     ("k_zero", "A2", lambda r: base_fp16(r, x=[T(np.zeros((8, 0), np.float16))],
                                          weight=[T(np.zeros((3, 0, 16), np.float16))]), INVALID,
-     "does not support input K being 0", True),
+     "x[0] has K = 0: does not support input K being 0", True),
     ("activation_input", "A2", lambda r: base_fp16(r, activation_input=[T(np.zeros((8, 32), np.float16))]),
      INVALID, "activationInputOptional must be nullptr", False),
     ("a16w4_no_antiquant", "A2", lambda r: base_a16w4(r, antiquant_scale=None), INVALID,

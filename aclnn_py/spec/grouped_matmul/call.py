@@ -43,6 +43,7 @@ Choices where the sources leave it open (UNCONFIRMED):
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -341,9 +342,9 @@ def decode_group_list(group_list: np.ndarray, group_list_type: int,
         if group_list_type == 0 and np.any(np.diff(values) < 0):
             raise ValueError("groupList must be non-decreasing for groupListType 0 "
                              "(cumulative sums)")
-        stops = values if group_list_type == 0 else np.cumsum(values)
-        starts = np.concatenate(([0], stops[:-1]))
-        ranges = [(i, int(a), int(b)) for i, (a, b) in enumerate(zip(starts, stops))]
+        # running sums in Python integers: an int64 cumsum of huge counts would wrap to a small total
+        stops = values.tolist() if group_list_type == 0 else list(itertools.accumulate(values.tolist()))
+        ranges = [(i, a, b) for i, (a, b) in enumerate(zip([0] + stops[:-1], stops))]
     total = ranges[-1][2] if ranges else 0
     if total > num_rows:
         raise ValueError(f"groupList covers {total} rows but the grouped axis has only "

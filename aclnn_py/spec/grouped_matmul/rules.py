@@ -196,8 +196,10 @@ def _empty(ops: Operands) -> bool:
             if d.ndim < 2:
                 raise invalid(f"{what}[{i}] must have at least 2 dims, got {d.ndim}")
     m_total = sum(math.prod(xd.shape[:-1]) for xd in ops.xs)
-    if (any(xd.shape[-1] == 0 for xd in ops.xs) or any(k == 0 for k in ops.ks)) and m_total and any(ops.ns):
-        raise invalid("does not support input K being 0 while M and N are not empty")
+    zero_k = [f"x[{i}]" for i, xd in enumerate(ops.xs) if xd.shape[-1] == 0]
+    zero_k += [f"weight[{i}]" for i, k in enumerate(ops.ks) if k == 0]
+    if zero_k and m_total and any(ops.ns):
+        raise invalid(f"{zero_k[0]} has K = 0: does not support input K being 0 while M and N are not empty")
     return all(xd.numel == 0 for xd in ops.xs) or all(w.numel == 0 for w in ops.ws)
 
 

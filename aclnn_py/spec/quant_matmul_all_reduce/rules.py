@@ -15,7 +15,9 @@ V4 (semantics.md §6.1):
    e.g. aclnnCalculateMatmulWeightSizeV2).
 1. 161001 null pointers: x1, x2, x2Scale, output, reduceOp.
 2. 161002 dtypes (aclnn level), including the Atlas A2 profile rejecting the
-   Ascend 950 input types (FP8/HiF8/FP4 x1/x2, FLOAT8_E8M0 scales).
+   Ascend 950 input types (FP8/HiF8/FP4 x1/x2, FLOAT8_E8M0 scales), and
+   formats: every tensor but x2 is ND (a FRACTAL_NZ output, scale, bias or x3
+   is 161002; the doc lists ND for all of them).
 3. 161002 attributes: reduceOp (first 3 chars must be "sum"), streamMode == 1.
 4. 161002 shapes: x1 2-D/3-D contiguous ND, x2 2-D (ND contiguous, transposed
    view, or an INT8 FRACTAL_NZ weight), k equal, output = x1[:-1] + (n,), bias
@@ -179,6 +181,8 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
 
     _check_dtypes(sig, profile, x1, x2, x2_scale, output, bias, x3, x1_scale,
                   comm_quant_scale_1, comm_quant_scale_2)
+    _check_formats(sig, {"x2_scale": x2_scale, "output": output, "bias": bias, "x3": x3, "x1_scale": x1_scale,
+                         "comm_quant_scale_1": comm_quant_scale_1, "comm_quant_scale_2": comm_quant_scale_2})
     _check_attributes(sig, reduce_op, stream_mode)
     _check_shapes(sig, profile, x1, x2, output, bias, x3)
     call = classify(x1=x1, x2=x2, x2_scale=x2_scale, output=output, x1_scale=x1_scale,
@@ -259,6 +263,14 @@ def _check_dtypes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, 
                              f"{sig.label(key)} dtype {dtypes.label(desc.dtype)} is not supported: "
                              f"expected FLOAT16 or BFLOAT16 equal to the output dtype "
                              f"{dtypes.label(output.dtype)}")
+
+
+def _check_formats(sig: Signature, tensors: dict[str, TensorDesc | None]) -> None:
+    """Only x2 may be FRACTAL_NZ (x1's layout is a shape rule); the others are ND."""
+    for key, desc in tensors.items():
+        if desc is not None and desc.is_nz:
+            raise _error(sig, INVALID, f"{sig.label(key)} format FRACTAL_NZ is not supported: expected ND "
+                                       f"(only x2 may be FRACTAL_NZ)")
 
 
 def _check_attributes(sig: Signature, reduce_op: str, stream_mode: int) -> None:

@@ -209,6 +209,12 @@ int Layouts() {
                                           out({-kN, 1})));
     Report("gmm_out_too_small", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dxf), Tensor({kK, kN}, ACL_FLOAT16, dwf),
                                     Tensor({kM, kN}, ACL_FLOAT16, dscale)));
+    // Memory of another device: not addressable by device 0's kernels.
+    EXPECT(aclrtSetDevice(1) == ACL_SUCCESS, "aclrtSetDevice(1)");
+    void *dx1dev = Malloc(kM * kK * 2);
+    EXPECT(aclrtSetDevice(0) == ACL_SUCCESS, "aclrtSetDevice(0)");
+    Report("gmm_x_other_device", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dx1dev), Tensor({kK, kN}, ACL_FLOAT16, dwf),
+                                     out({})));
 
     // TransMatmulWeight in place: the NZ weight must fit the buffer, the ND one must be inside it.
     uint64_t tmwSize = 0;
@@ -237,6 +243,24 @@ int Layouts() {
     int intact = 1;
     for (auto b : back) intact &= b == 0xA5;
     std::printf("neighbour_intact %d\n", intact);
+
+    // Execute calls: a workspace of another device (161002), a destroyed stream (361001).
+    {
+        EXPECT(aclrtSetDevice(1) == ACL_SUCCESS, "aclrtSetDevice(1)");
+        void *farWorkspace = Malloc(16u << 20);
+        EXPECT(aclrtSetDevice(0) == ACL_SUCCESS, "aclrtSetDevice(0)");
+        aclrtStream dead = nullptr;
+        EXPECT(aclrtCreateStream(&dead) == ACL_SUCCESS, "aclrtCreateStream");
+        EXPECT(aclrtDestroyStream(dead) == ACL_SUCCESS, "aclrtDestroyStream");
+        void *workspace = Malloc(16u << 20);
+        aclOpExecutor *ex = nullptr;
+        EXPECT(Qmmar(x1, x2, scale, out({}), &ex) == 0, "qmmar: %s", Recent().c_str());
+        Report("exec_workspace_other_device", aclnnQuantMatmulAllReduceV4(farWorkspace, 16u << 20, ex, gStream));
+        EXPECT(aclDestroyAclOpExecutor(ex) == 0, "destroy");
+        EXPECT(Qmmar(x1, x2, scale, out({}), &ex) == 0, "qmmar: %s", Recent().c_str());
+        Report("exec_destroyed_stream", aclnnQuantMatmulAllReduceV4(workspace, 16u << 20, ex, dead));
+        EXPECT(aclDestroyAclOpExecutor(ex) == 0, "destroy");
+    }
 
     // A valid call with a reversed (negative-stride) output view starting at the last row computes.
     aclOpExecutor *good = nullptr;

@@ -1,0 +1,33 @@
+"""A seeded fuzzer of the operators' C entry points and of the Python API.
+
+Three parts, one job each:
+
+* :mod:`.cases` -- pure data, no runtime: :func:`~.cases.generate` turns
+  ``(seed, SoC profile, index)`` into one :class:`~.cases.Case` (an operator
+  call: tensors described by shape, aclDataType number, strides, offset,
+  format, storage shape, address kind and contents; attributes; strings; the
+  communicator size; the path, C ABI or Python API; whether to execute it). A
+  case starts from a valid call of the profile and gets mutations: invalid
+  dtype numbers, 0-d / empty / huge / mismatched shapes, strides of both signs
+  and extreme values, offsets, ND/NZ/bogus formats, storage shapes, NULL,
+  freed, host, wild and other-device addresses, short allocations, NULL and
+  empty lists, attribute and string values.
+* :mod:`.child` -- runs cases in a child process (``python tests/mock/fuzzing/child.py``),
+  through raw cffi calls of ``aclnn_py.lib`` or through ``aclnn_py.ops``; runs a
+  share of the accepted ones on a stream (both ranks of a 2-rank communicator,
+  on two threads) and checks that nothing outside each output changed (the
+  bytes of the output's allocation outside its elements, a guard allocation
+  placed after it, every input allocation); prints one JSON line per case.
+* :mod:`.verdict` judges what a case reported: only documented status codes,
+  a non-empty recent-error message naming a parameter with every failure, only
+  the project's exceptions from the Python API, nothing written outside the
+  outputs, equal outputs on both ranks. :mod:`.runner` starts children,
+  observes crashes (a signal) and hangs (no progress within a timeout) and
+  sums the figures.
+
+``tests/mock/test_fuzz.py`` runs a bounded batch in the suite; ``benchmarks/fuzz.py``
+runs the same generator for longer. ``ACLNN_FUZZ_SEED`` changes the seed; a
+failure prints the seed, the profile and the index of the case and the case
+itself; ``python tests/mock/fuzzing/child.py --seed S --soc SOC --start I --count 1``
+runs that case alone.
+"""
