@@ -114,7 +114,7 @@ from types import EllipsisType
 import numpy as np
 
 from .. import codecs, soc
-from ..matmul import float_matmul, int_matmul
+from ..matmul import float_matmul, int_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_offset, decode_scale
 from . import call as classification
@@ -300,14 +300,14 @@ def _requant(acc: np.ndarray, packed: np.ndarray | None, name: str | None) -> np
 
 def _quant(u: _Unit, c: _Inputs) -> np.ndarray:
     """a8w8 / quant_fp8: dequantize (or requantize) the accumulator."""
-    if c.x_name == "int8":
-        acc = int_matmul(u.x, u.w)
-    else:
-        acc = float_matmul(_f32(u.x, c.x_name), _f32(u.w, c.w_name))
     bias = c.pick(c.bias, u.index)
     int_bias = bias is not None and bias.dtype.kind == "i"
-    if int_bias:
-        acc = acc + bias
+    if c.x_name == "int8" and c.out_name != "int32":  # f32(acc + bias): the exact sum rounded once
+        acc = int_matmul_f32(u.x, u.w, bias if int_bias else None)
+    else:
+        acc = int_matmul(u.x, u.w) if c.x_name == "int8" else float_matmul(_f32(u.x, c.x_name), _f32(u.w, c.w_name))
+        if int_bias:
+            acc = acc + bias
     if c.out_name == "int32":
         return acc.astype(np.int32)
     packed = c.pick(c.scale, u.index)

@@ -72,7 +72,7 @@ import numpy as np
 
 from .. import codecs, dtypes
 from ..descriptors import ND, TensorDesc
-from ..matmul import float_matmul, int_matmul
+from ..matmul import float_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_scale
 from ..status import Violation
@@ -115,10 +115,7 @@ def _scaled(call: QmmarCall, rows: np.ndarray, x2: np.ndarray, s1: np.ndarray | 
             s2: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """Formulas 2, 3, 5, 6 before the cast: ((acc + bias) * s2) [* s1], float32."""
     if call.x_dtype == "int8":
-        acc = int_matmul(rows, x2)
-        if bias is not None:
-            acc += np.asarray(bias).astype(np.int64)
-        y = acc.astype(np.float32)
+        y = int_matmul_f32(rows, x2, bias)  # f32(acc + bias), the exact sum rounded once
     else:
         y = float_matmul(codecs.to_float32(rows, call.x_dtype), codecs.to_float32(x2, call.x_dtype))
         if bias is not None:
