@@ -11,7 +11,7 @@ smaller); each chunk is one float32 BLAS product with an exact result.
 Speed, without changing a bit of the result:
 
 - the operands are widened to float32 one k-chunk at a time (never a whole
-  weight at once);
+  weight at once), into two chunk buffers reused for every chunk;
 - the chunk results are added into one integer accumulator as they come (int32
   while k bounds the sum below 2**31, else int64), in place;
 - a product with fewer rows than columns (a few tokens against a wide weight) is
@@ -44,16 +44,17 @@ def _accumulate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     chunk = _EXACT // term
     acc_dtype = np.int32 if k * term <= _INT32_LIMIT else np.int64
     transposed = a.ndim == b.ndim == 2 and a.shape[0] < b.shape[1]
+    if transposed:  # (b.T @ a.T).T: the same exact sums, BLAS splits the long side
+        a, b = b.T, a.T
+    # float32 copies of one chunk of each operand, reused for every chunk
+    lhs = np.empty(a.shape[:-1] + (min(chunk, k),), np.float32, order="F" if transposed else "C")
+    rhs = np.empty(b.shape[:-2] + (min(chunk, k), b.shape[-1]), np.float32, order="F" if transposed else "C")
     acc = part = None
     for start in range(0, max(k, 1), chunk):
-        stop = min(start + chunk, k)
-        if transposed:  # (b.T @ a.T).T: the same exact sums, BLAS splits the long side
-            lhs = b[start:stop].astype(np.float32).T
-            rhs = a[:, start:stop].astype(np.float32).T
-        else:
-            lhs = a[..., start:stop].astype(np.float32)
-            rhs = b[..., start:stop, :].astype(np.float32)
-        part = np.matmul(lhs, rhs, out=part)  # every chunk's result has the same shape
+        width = min(chunk, k - start)
+        np.copyto(lhs[..., :width], a[..., start:start + width], casting="unsafe")
+        np.copyto(rhs[..., :width, :], b[..., start:start + width, :], casting="unsafe")
+        part = np.matmul(lhs[..., :width], rhs[..., :width, :], out=part)  # same shape for every chunk
         if acc is None:
             acc = part.astype(acc_dtype)
         else:
