@@ -107,7 +107,7 @@ Choices where the documentation leaves it open (UNCONFIRMED in the notes):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
 
@@ -494,12 +494,14 @@ def compute(call: GmmCall, x: Sequence[np.ndarray], weight: Sequence[np.ndarray]
             bias: ArrayList = None, scale: ArrayList = None, offset: ArrayList = None,
             antiquant_scale: ArrayList = None, antiquant_offset: ArrayList = None,
             per_token_scale: ArrayList = None, ranges: Ranges | None = None,
-            out: ArrayList = None) -> list[np.ndarray]:
+            out: ArrayList = None, map: Callable[..., Iterable] = map) -> list[np.ndarray]:
     """The outputs of a classified call (:class:`~.call.GmmCall`) on host arrays.
 
     ``ranges`` is the decoded groupList (:func:`~.call.group_ranges`; None
     without one); ``out`` gives the outputs' initial contents (rows a groupList
-    leaves out keep them), else they start at zero.
+    leaves out keep them), else they start at zero. The call's matmuls (one per
+    group or tensor) are independent: ``map`` computes them (the built-in by default;
+    a caller may run them concurrently) and they are written in order.
     """
     _check_modelled(call, offset, per_token_scale)
     xs = [np.asarray(t) for t in x]
@@ -515,17 +517,19 @@ def compute(call: GmmCall, x: Sequence[np.ndarray], weight: Sequence[np.ndarray]
                      per_token_scale=per_token_scale, pts_name=call.pts_name,
                      weight_transposed=call.weight_transposed, act_type=call.act_type)
     kernel = (_KERNELS_950 if call.profile == "950" else _KERNELS)[call.kind]
-    for u in units:
-        target = outputs[u.out]
-        if u.x.shape[0] == 0:
-            continue
+
+    def product(u: _Unit) -> np.ndarray | int | None:
+        if u.x.shape[0] == 0:  # an empty group: no work, nothing written
+            return None
         if u.x.shape[1] == 0 and call.group_type == 2:
-            target[u.dest] = 0
-            continue
+            return 0
         result = kernel(u, inputs)
-        if result.dtype == np.float32:
-            result = round_to(result, call.out_name)
-        target[u.dest] = result.reshape(target[u.dest].shape)
+        return round_to(result, call.out_name) if result.dtype == np.float32 else result
+
+    for u, result in zip(units, map(product, units)):
+        if result is not None:
+            target = outputs[u.out]
+            target[u.dest] = result if np.isscalar(result) else result.reshape(target[u.dest].shape)
     return outputs
 
 
