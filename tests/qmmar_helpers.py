@@ -18,7 +18,8 @@ from aclnn_py._ffi import ffi  # noqa: E402
 
 
 class FakeGroup:
-    """An in-process stand-in for a mock HCCL communicator (exchange = stacked all-gather)."""
+    """An in-process stand-in for a mock HCCL communicator (combine = reduce of the stacked
+    all-gather, on every rank)."""
 
     registry: dict[tuple[str, int], "FakeRank"] = {}
     _ids = iter(range(1, 1 << 30))
@@ -41,13 +42,13 @@ class FakeRank:
     def __init__(self, group: FakeGroup, rank: int, device: int) -> None:
         self.group, self.rank, self.size, self.name, self.device = group, rank, group.size, group.name, device
 
-    def exchange(self, array, what):
+    def combine(self, array, what, reduce, key):
         g = self.group
         g.slots[self.rank] = np.ascontiguousarray(array)
         g.barrier.wait()
         stacked = np.stack(g.slots)
         g.barrier.wait()
-        return stacked
+        return reduce(stacked)
 
 
 def fake_find(group: str, device: int):

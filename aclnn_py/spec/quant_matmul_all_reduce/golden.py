@@ -65,7 +65,7 @@ Choices where the sources leave it open (UNCONFIRMED in the semantics notes):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -84,6 +84,7 @@ __all__ = ["classify_host", "combine", "partial", "quant_matmul_all_reduce", "ra
 _FP8_MAX = {"float8_e4m3fn": 448.0, "float8_e5m2": 57344.0}
 _PACKED = ("uint64", "int64")
 _TILE = 128  # formula 8 quantizes each output row in 1 x 128 tiles
+_ROW_BLOCK = 256  # rows per block of the AllReduce (a few MiB of float32 per rank)
 _PROFILE = "950"  # host-array calls are checked as V4 calls on Ascend 950 (every dtype)
 
 
@@ -242,11 +243,28 @@ def _allreduce(partials: np.ndarray, formula: int, out: str, x_dtype: str | None
 
 
 def reduce(call: QmmarCall, partials: np.ndarray, *, comm_quant_scale_1: np.ndarray | None = None,
-           comm_quant_scale_2: np.ndarray | None = None) -> np.ndarray:
+           comm_quant_scale_2: np.ndarray | None = None,
+           map: Callable[[Callable[[slice], None], list[slice]], Iterable[None]] = map) -> np.ndarray:
     """The AllReduce of a valid ``call``: its ranks' :func:`partial` results stacked on axis 0
-    (rank order) -> the common output (formula 1 takes the commQuantScales)."""
-    return _allreduce(np.asarray(partials), call.formula, call.out_dtype, call.x_dtype,
-                      comm_quant_scale_1, comm_quant_scale_2)
+    (rank order) -> the common output (formula 1 takes the commQuantScales).
+
+    Every output row (the axes before the last) depends only on the same row of the
+    partials, so the rows are reduced in blocks, each block computed by ``map`` (the
+    built-in by default; a caller may run the blocks concurrently): the result does not
+    depend on the blocks.
+    """
+    partials = np.asarray(partials)
+    shape, n = partials.shape[1:], partials.shape[-1]
+    rows = partials.reshape(len(partials), int(np.prod(shape[:-1])), n)
+    out = np.empty(rows.shape[1:], codecs.host_dtype(call.out_dtype))
+
+    def block(span: slice) -> None:
+        out[span] = _allreduce(rows[:, span], call.formula, call.out_dtype, call.x_dtype,
+                               comm_quant_scale_1, comm_quant_scale_2)
+
+    for _ in map(block, [slice(a, a + _ROW_BLOCK) for a in range(0, rows.shape[1], _ROW_BLOCK)]):
+        pass
+    return out.reshape(shape)
 
 
 # --------------------------------------------------------------------------- host arrays
