@@ -315,10 +315,11 @@ def _quant(u: _Unit, c: _Inputs) -> np.ndarray:
         return _requant(acc, packed, c.scale_name)
     if packed is None:
         raise ValueError(f"{c.out_name} output of a quantized matmul needs a scale")
-    v = acc.astype(np.float32) * _dequant_scale(packed, c.scale_name)
+    v = acc.astype(np.float32, copy=False)  # a fresh float32 array either way: scaled in place
+    v *= _dequant_scale(packed, c.scale_name)
     pts = c.token_scale(u)
     if pts is not None:
-        v = v * pts
+        v *= pts
     return _ACTIVATIONS[c.act_type](_float_bias(v, None if int_bias else bias))
 
 
@@ -500,8 +501,8 @@ def compute(call: GmmCall, x: Sequence[np.ndarray], weight: Sequence[np.ndarray]
     ``ranges`` is the decoded groupList (:func:`~.call.group_ranges`; None
     without one); ``out`` gives the outputs' initial contents (rows a groupList
     leaves out keep them), else they start at zero. The call's matmuls (one per
-    group or tensor) are independent: ``map`` computes them (the built-in by default;
-    a caller may run them concurrently) and they are written in order.
+    group or tensor) are independent and write disjoint parts of the outputs: ``map``
+    runs them (the built-in by default; a caller may run them concurrently).
     """
     _check_modelled(call, offset, per_token_scale)
     xs = [np.asarray(t) for t in x]
@@ -518,18 +519,20 @@ def compute(call: GmmCall, x: Sequence[np.ndarray], weight: Sequence[np.ndarray]
                      weight_transposed=call.weight_transposed, act_type=call.act_type)
     kernel = (_KERNELS_950 if call.profile == "950" else _KERNELS)[call.kind]
 
-    def product(u: _Unit) -> np.ndarray | int | None:
+    def product(u: _Unit) -> None:
+        target = outputs[u.out]
         if u.x.shape[0] == 0:  # an empty group: no work, nothing written
-            return None
+            return
         if u.x.shape[1] == 0 and call.group_type == 2:
-            return 0
+            target[u.dest] = 0
+            return
         result = kernel(u, inputs)
-        return round_to(result, call.out_name) if result.dtype == np.float32 else result
+        if result.dtype == np.float32:
+            result = round_to(result, call.out_name)
+        target[u.dest] = result.reshape(target[u.dest].shape)
 
-    for u, result in zip(units, map(product, units)):
-        if result is not None:
-            target = outputs[u.out]
-            target[u.dest] = result if np.isscalar(result) else result.reshape(target[u.dest].shape)
+    for _ in map(product, units):
+        pass
     return outputs
 
 
