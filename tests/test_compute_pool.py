@@ -1,5 +1,6 @@
 """The mock's compute pool (mock_runtime.core.compute): results in order, errors to the caller,
-never more units at once than cores, BLAS units alone, nested work inline, usable after fork."""
+never more units at once than cores, BLAS units alone (their own work on the cores they
+hold), a narrow unit's work inline, usable after fork."""
 from __future__ import annotations
 
 import os
@@ -81,6 +82,28 @@ def test_blas_units_run_alone_even_from_several_callers():
     assert not errors
     assert tracker.beside_blas == []
     assert tracker.most == 2  # the narrow units did share the cores
+
+
+def test_a_blas_unit_spreads_its_own_work_over_the_cores_it_holds():
+    pool = ComputePool(2)
+    tracker = Tracker()
+    pair = threading.Barrier(2, timeout=30)  # breaks unless two items run at the same time
+
+    def unit(i: int) -> set:
+        me = threading.get_ident()
+        ran = pool.map(lambda j: (pair.wait(), threading.get_ident())[1], range(4))
+        assert pool.map(lambda j: j, [7]) == [7]
+        return {t == me for t in ran}
+
+    def others() -> None:
+        pool.map(lambda i: tracker.unit(f"narrow{i}", lambda: time.sleep(0.01)), range(4))
+
+    side = threading.Thread(target=others)
+    side.start()
+    results = pool.map(lambda i: tracker.unit(f"blas{i}", lambda: unit(i)), range(2), blas=True)
+    side.join()
+    assert results == [{True, False}] * 2  # the unit's thread and another pool thread
+    assert tracker.beside_blas == []
 
 
 def test_a_unit_asking_for_more_work_runs_it_inline():

@@ -17,7 +17,8 @@ how many units run at once nor in which order they finish.
 A unit runs on a pool thread inside :func:`mock_runtime.core.reentry.inside` (a
 finalizer that a garbage collection runs there calls back into the mock only after the
 unit), and the unit's exception reaches the caller. A unit that itself asks the pool for
-work runs that work inline (a unit never waits for a free pool thread).
+work never waits for a free core: it runs that work on the cores it holds (a BLAS unit
+holds them all, so its element-wise work between products runs on every core).
 """
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ class _Batch:
         self.done = threading.Event()
 
 
+_Entry = tuple[_Batch, int, Callable[[], Any]]
+
+
 class ComputePool:
     """``cores`` threads (started on first use) running units first come, first served, as
     long as the units running keep at most ``cores`` cores busy."""
@@ -59,10 +63,11 @@ class ComputePool:
     def __init__(self, cores: int) -> None:
         self.cores = cores
         self._cv = threading.Condition()
-        self._queue: deque[tuple[_Batch, int, Callable[[], Any]]] = deque()
+        self._queue: deque[_Entry] = deque()
+        self._inner: deque[_Entry] = deque()  # work of a unit holding every core: runs at once
         self._busy = 0  # cores taken by the running units
         self._threads: list[threading.Thread] = []
-        self._local = threading.local()
+        self._local = threading.local()  # on a pool thread: .held, the cores of the unit it runs
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, blas: bool = False) -> list[R]:
         """``[fn(item) for item in items]``, the calls spread over the pool; blocks until all
@@ -70,26 +75,42 @@ class ComputePool:
 
         ``blas``: the units are dominated by BLAS products, which run their own threads on
         every core: such a unit runs alone. Other units (NumPy's element-wise loops run on
-        one core) run one per core.
+        one core) run one per core. Called from inside a unit, the items run on the cores
+        that unit holds: spread over the pool's threads when it holds several (a BLAS unit
+        between its products), else one after another on the calling thread.
         """
         items = list(items)
-        if getattr(self._local, "worker", False):
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            if held > 1 and len(items) > 1:
+                return self._run(_Batch(len(items), 0), fn, items, self._inner)
             return [fn(item) for item in items]
-        batch = _Batch(len(items), self.cores if blas else 1)
+        return self._run(_Batch(len(items), self.cores if blas else 1), fn, items, self._queue)
+
+    def call(self, fn: Callable[..., R], *args: Any, blas: bool = False, **kwargs: Any) -> R:
+        """``fn(*args, **kwargs)`` as one unit of the pool (``blas`` as for :meth:`map`)."""
+        return self.map(lambda _: fn(*args, **kwargs), [None], blas=blas)[0]
+
+    def _run(self, batch: _Batch, fn: Callable[[T], R], items: list[T], queue: deque[_Entry]) -> list[R]:
+        entries = [(batch, i, lambda item=item: fn(item)) for i, item in enumerate(items)]
         with self._cv:
             self._start_threads()
-            self._queue.extend((batch, i, lambda item=item: fn(item)) for i, item in enumerate(items))
+            queue.extend(entries)
             self._cv.notify_all()
+        if queue is self._inner:  # the calling unit's thread takes its share of the items
+            while True:
+                with self._cv:
+                    entry = next((e for e in self._inner if e[0] is batch), None)
+                    if entry is None:
+                        break
+                    self._inner.remove(entry)
+                self._execute(entry, 0)
         if items:
             batch.done.wait()
         for error in batch.errors:
             if error is not None:
                 raise error
         return batch.results
-
-    def call(self, fn: Callable[..., R], *args: Any, blas: bool = False, **kwargs: Any) -> R:
-        """``fn(*args, **kwargs)`` as one unit of the pool (``blas`` as for :meth:`map`)."""
-        return self.map(lambda _: fn(*args, **kwargs), [None], blas=blas)[0]
 
     def _start_threads(self) -> None:
         while len(self._threads) < self.cores:
@@ -98,30 +119,40 @@ class ComputePool:
             thread.start()
 
     def _work(self) -> None:
-        self._local.worker = True
         while True:
             with self._cv:
                 # first come, first served: the next unit waits for its cores, the others wait behind it
-                while not self._queue or self._busy + self._queue[0][0].cores > self.cores:
+                while not self._inner and (not self._queue or self._busy + self._queue[0][0].cores > self.cores):
                     self._cv.wait()
-                batch, index, unit = self._queue.popleft()
-                self._busy += batch.cores
-            try:
-                with reentry.inside():
-                    batch.results[index] = unit()
-            except BaseException as exc:  # noqa: BLE001 -- handed to the caller
-                batch.errors[index] = exc
-            with self._cv:
-                self._busy -= batch.cores
-                batch.remaining -= 1
-                if not batch.remaining:
-                    batch.done.set()
-                self._cv.notify_all()
+                entry = self._inner.popleft() if self._inner else self._queue.popleft()
+                cores = entry[0].cores
+                self._busy += cores
+            self._execute(entry, cores)
+
+    def _execute(self, entry: _Entry, cores: int) -> None:
+        """Run one item holding ``cores`` (0: cores its caller holds), then account for it."""
+        batch, index, unit = entry
+        outer = getattr(self._local, "held", None)
+        self._local.held = cores
+        try:
+            with reentry.inside():
+                batch.results[index] = unit()
+        except BaseException as exc:  # noqa: BLE001 -- handed to the caller
+            batch.errors[index] = exc
+        finally:
+            self._local.held = outer
+        with self._cv:
+            self._busy -= cores
+            batch.remaining -= 1
+            if not batch.remaining:
+                batch.done.set()
+            self._cv.notify_all()
 
     def _forget_threads(self) -> None:
         """In a forked child: the parent's pool threads do not exist here."""
         self._cv = threading.Condition()
         self._queue.clear()
+        self._inner.clear()
         self._busy = 0
         self._threads = []
 

@@ -10,8 +10,9 @@ binding runs the same rules), keeps the
 ``group`` to the mock HCCL communicator of the current device and checks its rank
 count. The stream task of every rank reads its inputs from device memory, computes
 its contribution with :func:`aclnn_py.spec.quant_matmul_all_reduce.golden.partial`
-of that call (one unit of the compute pool, :mod:`mock_runtime.core.compute`: the
-ranks' products share the cores instead of all running at once), hands it to the
+of that call (one BLAS unit of the compute pool, :mod:`mock_runtime.core.compute`:
+the ranks' products take turns on all the cores instead of all running at once, and
+each finishes its rows on every core), hands it to the
 other ranks (``Communicator.combine``, blocking until every rank has reached the
 same point on its own stream) and writes
 :func:`~aclnn_py.spec.quant_matmul_all_reduce.golden.reduce` of the stacked
@@ -96,7 +97,8 @@ def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2:
 
         try:
             partial = compute.pool.call(golden.partial, call, read("x1"), read("x2"), read("x2_scale"),
-                                        x1_scale=read("x1_scale"), bias=read("bias"), x3=read("x3"), blas=True)
+                                        x1_scale=read("x1_scale"), bias=read("bias"), x3=read("x3"),
+                                        map=compute.pool.map, blas=True)
         except ValueError as exc:  # the rules accepted what cannot be computed: still join the exchange
             failure = exc
             partial = np.zeros(output.shape, np.float32 if call.formula == 8 else host_dtype(call.out_dtype))
