@@ -6,10 +6,10 @@ groupList (experts 0, 2, 5 get 123, 333, 333 rows; the other five experts'
 weights are never touched). Case "all experts busy": the same M split over all
 8 experts (98-99 rows each).
 
-Each case prints the operator's wall time (launch + stream synchronize, best of
-the repeats), the time of a float32 np.matmul doing the same FLOPs (one
-(789, 4096) @ (4096, 7168) product: every row meets one expert; best of the
-repeats), their ratio, and the peak memory of a run: the operator's tensors
+Each case prints the operator's wall time (launch + stream synchronize), the time
+of a float32 np.matmul doing the same FLOPs (one (789, 4096) @ (4096, 7168)
+product: every row meets one expert), each the best of ``--repeat`` interleaved
+runs, their ratio, and the peak memory of a run: the operator's tensors
 (x, int8 weights, scales, groupList, output) plus the peak of the mock's
 temporary allocations during one run (tracemalloc), against the int8 weights
 plus the output: 1.0x would be those two alone.
@@ -42,13 +42,10 @@ CASES = {
 }
 
 
-def best_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -65,29 +62,36 @@ def main() -> None:
     data = w.nbytes + M * N * 2  # int8 weights + bfloat16 output
     print(f"machine: {describe()}")
     with Runtime(), Device(0), Stream() as stream:
-        results = {}
+        tensors = [Tensor.from_numpy(a) for a in (x, w, scale, pts)]
+        xt, wt, st, pt = tensors
+        out = Tensor.empty((M, N), "bfloat16")
+        group_lists = {name: Tensor.from_numpy(counts) for name, counts in CASES.items()}
+
+        def run(group_list: Tensor) -> None:
+            grouped_matmul_v5([xt], [wt], stream=stream, scale=[st], per_token_scale=[pt], group_list=group_list,
+                              group_list_type=1, split_item=3, group_type=0, out=[out])
+            stream.synchronize()
+
+        peaks = {}
         for name, counts in CASES.items():
-            tensors = [Tensor.from_numpy(a) for a in (x, w, scale, pts, counts)]
-            xt, wt, st, pt, gl = tensors
-            out = Tensor.empty((M, N), "bfloat16")
             resident = sum(a.nbytes for a in (x, w, scale, pts, counts)) + M * N * 2
-
-            def run() -> None:
-                grouped_matmul_v5([xt], [wt], stream=stream, scale=[st], per_token_scale=[pt], group_list=gl,
-                                  group_list_type=1, split_item=3, group_type=0, out=[out])
-                stream.synchronize()
-
             tracemalloc.start()
-            run()  # the first run, traced
-            peak = resident + tracemalloc.get_traced_memory()[1]
+            run(group_lists[name])  # the first run, traced
+            peaks[name] = resident + tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-            results[name] = (best_time(run, args.repeat), peak)
-            for t in tensors + [out]:
-                t.close()
-        blas = best_time(lambda: np.matmul(a32, b32), args.repeat)
-    print(f"fp32 BLAS reference: ({M}x{K}) @ ({K}x{N}) = {2 * M * K * N / 1e9:.1f} GFLOP in {blas * 1e3:.1f} ms")
-    for name, (t, peak) in results.items():
-        print(f"A8W8 {name:22s}: {t * 1e3:8.1f} ms = {t / blas:5.2f}x fp32 BLAS | peak memory "
+        times: dict[str, list[float]] = {name: [] for name in CASES}
+        blas = []
+        for _ in range(args.repeat):  # interleaved: every measurement sees the same load
+            blas.append(timed(lambda: np.matmul(a32, b32)))
+            for name, group_list in group_lists.items():
+                times[name].append(timed(lambda: run(group_list)))
+        for t in tensors + [out] + list(group_lists.values()):
+            t.close()
+    best = min(blas)
+    print(f"fp32 BLAS reference: ({M}x{K}) @ ({K}x{N}) = {2 * M * K * N / 1e9:.1f} GFLOP in {best * 1e3:.1f} ms")
+    for name in CASES:
+        t, peak = min(times[name]), peaks[name]
+        print(f"A8W8 {name:22s}: {t * 1e3:8.1f} ms = {t / best:5.2f}x fp32 BLAS | peak memory "
               f"{peak / 2**20:6.1f} MiB = {peak / data:4.2f}x (int8 weights + output, {data / 2**20:.1f} MiB)")
 
 

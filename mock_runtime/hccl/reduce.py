@@ -65,15 +65,22 @@ def reduce_arrays(parts: list[np.ndarray], hccl_dtype: int, op: int,
     per_unit = -(-per_unit // block) * block  # whole blocks
 
     def fold(start: int) -> None:
+        wide = np.empty(block, compute_dtype) if compute_dtype != target else None
         for lo in range(start, min(start + per_unit, count), block):
             hi = min(lo + block, count)
-            acc = parts[0][lo:hi].astype(compute_dtype, copy=True)
-            for part in parts[1:]:
-                piece = part[lo:hi]
-                ufunc(acc, piece if piece.dtype == compute_dtype else piece.astype(compute_dtype), out=acc)
-            result = acc.astype(target) if compute_dtype != target else acc
-            for out in outs:
-                out[lo:hi] = result
+            # the fold runs in the first output itself unless it needs a wider type
+            acc = outs[0][lo:hi] if wide is None else wide[:hi - lo]
+            if len(parts) > 1:
+                ufunc(parts[0][lo:hi], parts[1][lo:hi], out=acc, dtype=compute_dtype)
+            else:
+                np.copyto(acc, parts[0][lo:hi])
+            for part in parts[2:]:
+                ufunc(acc, part[lo:hi], out=acc)  # 16-bit floats widen exactly to float32
+            if wide is not None:
+                outs[0][lo:hi] = acc  # one rounding to the type
+                acc = outs[0][lo:hi]
+            for out in outs[1:]:
+                out[lo:hi] = acc
 
     compute.pool.map(fold, range(0, count, per_unit) if count else [])
     return outs[0] if fresh else None
