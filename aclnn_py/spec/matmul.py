@@ -12,8 +12,9 @@ Speed, without changing a bit of the result:
 
 - the operands are widened to float32 one k-chunk at a time (never a whole
   weight at once), into two chunk buffers reused for every chunk;
-- the chunk results are added into one integer accumulator as they come (int32
-  while k bounds the sum below 2**31, else int64), in place;
+- the chunk results are added in place into one integer accumulator as they come
+  (int32 while k bounds the sum below 2**31, else int64); for a float32 result the
+  last chunk is added and rounded in the same pass;
 - a product with fewer rows than columns (a few tokens against a wide weight) is
   computed transposed, ``(b.T @ a.T).T``: BLAS threads then split the long
   dimension, which is far faster on small row counts. Exact sums make the
@@ -36,9 +37,11 @@ def _magnitude(dtype: np.dtype) -> int:
     return 8 if dtype == ml_dtypes.int4 else 128
 
 
-def _accumulate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact ``a @ b`` in an int32 or int64 accumulator (whichever k requires); may be a
-    transposed (Fortran-ordered) array."""
+def _accumulate(a: np.ndarray, b: np.ndarray, rounded: bool = False) -> np.ndarray:
+    """Exact ``a @ b`` in an int32 or int64 accumulator (whichever k requires), or with
+    ``rounded`` that exact sum rounded once to float32 (the last chunk is added and
+    converted in one pass, into that chunk's own buffer); may be a transposed
+    (Fortran-ordered) array."""
     k = a.shape[-1]
     term = _magnitude(a.dtype) * _magnitude(b.dtype)
     chunk = _EXACT // term
@@ -49,13 +52,18 @@ def _accumulate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # float32 copies of one chunk of each operand, reused for every chunk
     lhs = np.empty(a.shape[:-1] + (min(chunk, k),), np.float32, order="F" if transposed else "C")
     rhs = np.empty(b.shape[:-2] + (min(chunk, k), b.shape[-1]), np.float32, order="F" if transposed else "C")
+    starts = range(0, max(k, 1), chunk)
     acc = part = None
-    for start in range(0, max(k, 1), chunk):
+    for start in starts:
         width = min(chunk, k - start)
         np.copyto(lhs[..., :width], a[..., start:start + width], casting="unsafe")
         np.copyto(rhs[..., :width, :], b[..., start:start + width, :], casting="unsafe")
         part = np.matmul(lhs[..., :width], rhs[..., :width, :], out=part)  # same shape for every chunk
-        if acc is None:
+        if rounded and start == starts[-1]:  # exact integer sum, then one rounding to float32
+            if acc is not None:
+                np.add(acc, part, out=part, dtype=acc_dtype, casting="unsafe")
+            acc = part
+        elif acc is None:
             acc = part.astype(acc_dtype)
         else:
             np.add(acc, part, out=acc, dtype=acc_dtype, casting="unsafe")  # exact: part is integral
@@ -79,9 +87,9 @@ def int_matmul_f32(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None)
     The same value as ``(int_matmul(a, b) + bias).astype(np.float32)``, without the int64
     intermediate when no bias is given.
     """
-    acc = _accumulate(np.asarray(a), np.asarray(b))
-    if bias is not None:
-        acc = np.add(acc, np.asarray(bias), dtype=np.int64)  # exact; int32 + int32 may not be
+    if bias is None:
+        return _accumulate(np.asarray(a), np.asarray(b), rounded=True).astype(np.float32, order="C", copy=False)
+    acc = np.add(_accumulate(np.asarray(a), np.asarray(b)), np.asarray(bias), dtype=np.int64)  # exact
     return acc.astype(np.float32, order="C")
 
 
