@@ -14,7 +14,7 @@ the calling process.
 Every collective is queued on the caller's stream and performed when the
 stream reaches it. Each rank numbers its collectives in the order its streams
 execute them (``HcclAllReduce``, ``HcclAllGather``, ``HcclBroadcast``,
-``HcclBarrier`` and :meth:`Communicator.exchange` share one counter). The hub
+``HcclBarrier`` and :meth:`Communicator.combine` share one counter). The hub
 matches contributions by that number and checks that every rank called the
 same thing (function, counts, dtype, op, root); the result is computed once,
 by the hub, from the contributions in rank order 0..size-1, so results are
@@ -121,8 +121,9 @@ graph zero-copy have nothing to act on in a mock. Fields after
 For the operator mocks
 ----------------------
 :func:`registry.find_communicator` (by communicator name = the ``group``
-string and device) and :meth:`registry.Communicator.exchange` (a blocking
-all-gather of one NumPy array per rank, returning ``np.stack`` in rank order,
+string and device) and :meth:`registry.Communicator.combine` (a blocking
+all-gather of one NumPy array per rank, stacked in rank order and reduced by the
+caller's function -- once for the ranks of this process that pass an equal key --
 called from inside a stream task) use the same machinery and the same fault
 rules.
 

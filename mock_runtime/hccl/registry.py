@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any
+import weakref
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import numpy as np
 
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.core.handles import HandleTable
 from mock_runtime.hccl.names import STREAM_CODE, fail, result_name
+
+T = TypeVar("T")
 
 
 class Communicator:
@@ -52,18 +56,21 @@ class Communicator:
         raise MockError(STREAM_CODE.get(code, C["ACL_ERROR_RT_INTERNAL_ERROR"]),
                         f"{result_name(code)} on rank {self.rank}: {message}")
 
-    def exchange(self, array: np.ndarray, what: str) -> np.ndarray:
-        """Every rank's ``array`` stacked in rank order: shape ``(size, *array.shape)``.
+    def combine(self, array: np.ndarray, what: str, reduce: Callable[[np.ndarray], T], key: Hashable) -> T:
+        """``reduce(stack)`` of every rank's ``array`` stacked in rank order (shape
+        ``(size, *array.shape)``).
 
-        Blocking: every rank calls it (from inside its stream task) with an array
-        of the same shape and dtype; ``what`` names the operation for mismatch
-        messages. Same fault rules as the collectives; failures raise MockError
-        with an ACL runtime code. The result is a fresh array owned by the caller.
+        Blocking: every rank calls it (from inside its stream task) with an array of the
+        same shape and dtype; ``what`` names the operation for mismatch messages. Same fault
+        rules as the collectives; failures raise MockError with an ACL runtime code. The hub
+        stacks the arrays once; the ranks of this process that pass an equal ``key`` share
+        one evaluation of ``reduce`` (the first to get the stack runs it, the others wait for
+        it) and its result, which is read-only. Ranks of another process reduce the stack
+        they receive. ``reduce`` must not modify the stack.
         """
         arr = np.ascontiguousarray(array)
         signature = f"{what}(shape={tuple(arr.shape)}, dtype={arr.dtype})"
-        result = self.run(signature, {"kind": "exchange"}, arr)
-        return np.array(result, copy=True)
+        return _reduce_once(self.run(signature, {"kind": "exchange"}, arr), key, reduce)
 
     def destroy(self) -> None:
         """Leave the communicator (HcclCommDestroy); queued collectives then fail."""
@@ -71,6 +78,48 @@ class Communicator:
             self.destroyed = True
             _unregister_name(self)
             self.link.leave(self.rank)
+
+
+class _Once:
+    """One reduction of a gathered stack: computed by one rank, awaited by the others."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+#: id(stack) -> key -> its reduction, while the stack lives (the hub hands the same stack to
+#: every rank of its own process).
+_reductions: dict[int, dict[Hashable, _Once]] = {}
+_reductions_lock = threading.Lock()
+
+
+def _reduce_once(stack: np.ndarray, key: Hashable, reduce: Callable[[np.ndarray], T]) -> T:
+    ident = id(stack)
+    with _reductions_lock:
+        table = _reductions.get(ident)
+        if table is None:
+            table = _reductions[ident] = {}
+            weakref.finalize(stack, _reductions.pop, ident, None)
+        once = table.get(key)
+        first = once is None
+        if first:
+            once = table[key] = _Once()
+    if first:
+        try:
+            once.result = reduce(stack)
+            if isinstance(once.result, np.ndarray):
+                once.result.flags.writeable = False
+        except BaseException as exc:  # noqa: BLE001 -- every rank of the key raises it
+            once.error = exc
+        finally:
+            once.done.set()
+    else:
+        once.done.wait()
+    if once.error is not None:
+        raise once.error
+    return once.result
 
 
 #: The HcclComm handles of this process (aclFinalize's leak report reads them).

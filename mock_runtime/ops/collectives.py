@@ -14,7 +14,7 @@ from mock_runtime.core.errors import C, MockError
 from mock_runtime.core.memory import table as memory
 from mock_runtime.core.streams import Stream
 from mock_runtime.hccl.names import dtype_name, fail, op_name
-from mock_runtime.hccl.reduce import REDUCIBLE, UFUNCS, host_dtype
+from mock_runtime.hccl.reduce import REDUCIBLE, UFUNCS, Contribution, host_dtype
 from mock_runtime.hccl.registry import Communicator, get
 
 
@@ -58,7 +58,7 @@ def _task_name(what: str, comm: Communicator) -> str:
 
 
 def all_reduce(send: int, recv: int, count: int, dtype: int, op: int, handle: int, stream: int) -> None:
-    """HcclAllReduce (numerics: mock_runtime.hccl.reduce)."""
+    """HcclAllReduce (numerics and where the result is written: mock_runtime.hccl.reduce)."""
     what = "HcclAllReduce"
     comm = get(handle, f"{what}: comm")
     itemsize = _check_dtype(dtype, what)
@@ -77,9 +77,11 @@ def all_reduce(send: int, recv: int, count: int, dtype: int, op: int, handle: in
 
     def task() -> None:
         data = memory.region(send, nbytes, "sendBuf").view(np_dtype) if count else np.empty(0, np_dtype)
-        result = comm.run(signature, spec, data)
-        if count:
-            memory.region(recv, nbytes, "recvBuf")[...] = result.view(np.uint8)
+        sink = memory.region(recv, nbytes, "recvBuf").view(np_dtype) if count else np.empty(0, np_dtype)
+        # a rank in the hub's process lets the hub write the result into its recvBuf (None back)
+        result = comm.run(signature, spec, data if comm.link.remote else Contribution(data, sink))
+        if result is not None:
+            sink[...] = result
 
     _launch(s, _task_name(what, comm), task, [(send, nbytes, False, "sendBuf"), (recv, nbytes, True, "recvBuf")])
 

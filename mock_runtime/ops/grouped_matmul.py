@@ -13,8 +13,10 @@ and hands the call and the ranges to
 :func:`aclnn_py.spec.grouped_matmul.golden.compute`, whose formulas follow the
 call's profile (A8W4 differs between Atlas A2/A3 and the Ascend 950). ND inputs
 are read as zero-copy views of device memory; the golden cuts them into
-per-group views. Rows a groupList leaves out are not written, so the output
-keeps its previous contents there.
+per-group views, and its per-group matmuls run as units of the compute pool
+(:mod:`mock_runtime.core.compute`); an empty group costs nothing. Rows a
+groupList leaves out are not written, so the output keeps its previous contents
+there.
 
 Workspace: 16 MiB (CANN's system workspace size) for a non-empty call, 0 for an
 all-empty one. Invalid device data found when the work runs (a groupList whose
@@ -25,6 +27,7 @@ surfaces at the next aclrtSynchronizeStream / aclrtSynchronizeDevice.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -32,7 +35,7 @@ from aclnn_py.spec.descriptors import TensorDesc
 from aclnn_py.spec.grouped_matmul import call as classification
 from aclnn_py.spec.grouped_matmul import golden
 from aclnn_py.spec.grouped_matmul import rules
-from mock_runtime.core import objects, tensor_io
+from mock_runtime.core import compute, objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.ops import as_status
@@ -108,7 +111,8 @@ def _run(params: dict[str, object], call: classification.GmmCall) -> None:
         results = golden.compute(
             call, arrays["x"], arrays["weight"], bias=arrays["bias"], scale=arrays["scale"], offset=arrays["offset"],
             antiquant_scale=arrays["antiquant_scale"], antiquant_offset=arrays["antiquant_offset"],
-            per_token_scale=arrays["per_token_scale"], ranges=ranges)
+            per_token_scale=arrays["per_token_scale"], ranges=ranges,
+            map=partial(compute.pool.map, blas=True))
     except ValueError as exc:
         raise _aicore(f"the kernel rejected the device data: {exc}") from None
     for i, (desc, values) in enumerate(zip(outs, results)):

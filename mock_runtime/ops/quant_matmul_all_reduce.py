@@ -10,10 +10,15 @@ binding runs the same rules), keeps the
 ``group`` to the mock HCCL communicator of the current device and checks its rank
 count. The stream task of every rank reads its inputs from device memory, computes
 its contribution with :func:`aclnn_py.spec.quant_matmul_all_reduce.golden.partial`
-of that call, exchanges it with the other ranks (``Communicator.exchange``, blocking
-until every rank has reached the same point on its own stream) and writes
+of that call (one BLAS unit of the compute pool, :mod:`mock_runtime.core.compute`:
+the ranks' products take turns on all the cores instead of all running at once, and
+each finishes its rows on every core), hands it to the
+other ranks (``Communicator.combine``, blocking until every rank has reached the
+same point on its own stream) and writes
 :func:`~aclnn_py.spec.quant_matmul_all_reduce.golden.reduce` of the stacked
-contributions to ``output`` -- the same values on every rank.
+contributions to ``output`` -- the same values on every rank. The reduction runs
+once for the ranks of this process (in blocks of rows on the pool), not once per
+rank.
 
 Workspace: a fixed 16 MiB, standing in for the MC2 system workspace (the mock
 never touches it; it only checks that the caller passes it).
@@ -27,13 +32,21 @@ from aclnn_py.spec.codecs import host_dtype
 from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar
 from aclnn_py.spec.quant_matmul_all_reduce import golden
 from aclnn_py.spec.quant_matmul_all_reduce import rules
-from mock_runtime.core import objects, tensor_io
+from mock_runtime.core import compute, objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.ops import as_status
 
 WORKSPACE_SIZE = 16 * 1024 * 1024
 _OUTPUTS = ["output"]
+
+
+def _reduction_key(call: qmmar.QmmarCall, *scales: np.ndarray | None) -> tuple:
+    """What :func:`golden.reduce` depends on besides the partials: ranks with equal keys share
+    one reduction (the doc requires identical commQuantScales on every rank; the mock does
+    not rely on it)."""
+    return (call.formula, call.out_dtype, call.x_dtype) + tuple(
+        None if s is None else (s.dtype.str, s.shape, s.tobytes()) for s in scales)
 
 
 def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2: TensorDesc | None,
@@ -70,22 +83,31 @@ def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2:
 
     def run(p: dict[str, object]) -> None:
         def read(name: str) -> np.ndarray | None:
+            """The tensor's contents: a C-ordered view of device memory (a copy when its layout
+            has no such view), as the golden has always been given."""
             desc = p[name]
-            return None if desc is None else tensor_io.read(desc, labels.get(name, name))  # type: ignore[arg-type]
+            if desc is None:
+                return None
+            return np.ascontiguousarray(tensor_io.view(desc, labels.get(name, name)))  # type: ignore[arg-type]
 
         try:
-            partial = golden.partial(call, read("x1"), read("x2"), read("x2_scale"),
-                                     x1_scale=read("x1_scale"), bias=read("bias"), x3=read("x3"))
+            partial = compute.pool.call(golden.partial, call, read("x1"), read("x2"), read("x2_scale"),
+                                        x1_scale=read("x1_scale"), bias=read("bias"), x3=read("x3"),
+                                        map=compute.pool.map, blas=True)
         except ValueError as exc:  # the rules accepted what cannot be computed: still join the exchange
             failure = exc
             partial = np.zeros(output.shape, np.float32 if call.formula == 8 else host_dtype(call.out_dtype))
         else:
             failure = None
-        stacked = comm.exchange(partial, op)
+        c1, c2 = read("comm_quant_scale_1"), read("comm_quant_scale_2")
+
+        def reduce(stacked: np.ndarray) -> np.ndarray:
+            return golden.reduce(call, stacked, comm_quant_scale_1=c1, comm_quant_scale_2=c2,
+                                 map=compute.pool.map)
+
+        result = comm.combine(partial, op, reduce, _reduction_key(call, c1, c2))
         if failure is not None:
             raise MockError(C["ACLNN_ERR_INNER_TILING_ERROR"], f"rank {comm.rank}: {failure}")
-        result = golden.reduce(call, np.asarray(stacked), comm_quant_scale_1=read("comm_quant_scale_1"),
-                               comm_quant_scale_2=read("comm_quant_scale_2"))
         tensor_io.write(p["output"], result, "output")  # type: ignore[arg-type]
 
     inputs = [key for key in map(signature.params.get, signature.parameters)

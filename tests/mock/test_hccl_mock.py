@@ -1,6 +1,6 @@
 """The mock's HCCL through the binding, ranks as threads of this process: its choices where the
 public material is open (fp16/bf16 summed in fp32 and rounded once), its argument checks of raw
-calls, the operator-mock API (find_communicator, exchange), the faults (missing rank, mismatched
+calls, the operator-mock API (find_communicator, combine), the faults (missing rank, mismatched
 collective, a rank that destroys its communicator, rendezvous timeout, wrong token), its root
 info, communicator registry and single-host rank tables.
 """
@@ -182,7 +182,8 @@ def _core_stream(stream):
 
     return rt.stream(int(aclnn_py.ffi.cast("uintptr_t", stream.handle)))
 
-def test_find_communicator_and_exchange(comms_factory):
+
+def test_find_communicator_and_combine(comms_factory):
     from mock_runtime.hccl import registry
     from mock_runtime.core.errors import MockError
 
@@ -199,12 +200,21 @@ def test_find_communicator_and_exchange(comms_factory):
         registry.find_communicator(name, 7)
     assert "device 7" in info.value.message
 
+    calls = []  # (key, stack) of every evaluation of a reduction
+
+    def reduce_for(key):
+        def reduce(stack):
+            calls.append((key, stack.copy()))
+            return stack.sum(axis=0) * (10 if key == "tenfold" else 1)
+        return reduce
+
     def fn(comm, stream):
         mine = registry.find_communicator(comm.name, comm.device)
         out = {}
         value = np.full((2, 3), comm.rank, np.float32)
-        _core_stream(stream).submit("test", lambda: out.update(r=mine.exchange(value, "TestOp")))
-        # a collective after the exchange keeps the sequence aligned on every rank
+        key = "tenfold" if comm.rank < 2 else "plain"
+        _core_stream(stream).submit("test", lambda: out.update(r=mine.combine(value, "TestOp", reduce_for(key), key)))
+        # a collective after the combine keeps the sequence aligned on every rank
         keep: list = []
         buf = host_to_device(np.ones(4, np.int32), keep)
         comm.all_reduce(buf, buf, 4, np.int32, "sum", stream)
@@ -215,14 +225,19 @@ def test_find_communicator_and_exchange(comms_factory):
 
     results, errors = run_ranks(comms, fn)
     assert not errors, errors
+    stack = np.stack([np.full((2, 3), r, np.float32) for r in range(n)])
+    assert sorted(key for key, _ in calls) == ["plain", "tenfold"]  # once per key, not per rank
+    for _, seen in calls:
+        np.testing.assert_array_equal(seen, stack)
     for rank in range(n):
         got = results[rank]["r"]
-        assert got.shape == (n, 2, 3) and got.dtype == np.float32
-        np.testing.assert_array_equal(got, np.stack([np.full((2, 3), r, np.float32) for r in range(n)]))
-        got[...] = -1  # each rank owns its copy
+        np.testing.assert_array_equal(got, stack.sum(axis=0) * (10 if rank < 2 else 1))
+        assert got is results[rank ^ 1]["r"]  # the ranks of one key share the result, read-only
+        assert not got.flags.writeable
         np.testing.assert_array_equal(results[rank]["sum"], [n] * 4)
 
-def test_exchange_mismatch_fails_every_rank(comms_factory):
+
+def test_combine_mismatch_fails_every_rank(comms_factory):
     from mock_runtime.hccl import registry
 
     comms = comms_factory(2)
@@ -230,7 +245,7 @@ def test_exchange_mismatch_fails_every_rank(comms_factory):
     def fn(comm, stream):
         mine = registry.find_communicator(comm.name, comm.device)
         shape = (2, 3) if comm.rank == 0 else (3, 2)
-        _core_stream(stream).submit("test", lambda: mine.exchange(np.zeros(shape, np.float32), "TestOp"))
+        _core_stream(stream).submit("test", lambda: mine.combine(np.zeros(shape, np.float32), "TestOp", np.copy, 0))
         with pytest.raises(AclError) as info:
             stream.synchronize()
         return info.value

@@ -1,4 +1,4 @@
-"""Tests for aclnn_py.spec.{quant_params,nz,precision} against hand-computed values."""
+"""Tests for aclnn_py.spec.{quant_params,nz,precision,matmul} against hand-computed values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aclnn_py.spec.codecs import host_dtype
-from aclnn_py.spec import nz, precision
+from aclnn_py.spec import matmul, nz, precision
 from aclnn_py.spec import quant_params as qp
 
 BIT46 = 1 << 46
@@ -328,3 +328,52 @@ def test_round_to_is_round_half_even():
     assert precision.round_to([0.1], "float32").tolist() == [np.float32(0.1)]
     with pytest.raises(ValueError):
         precision.round_to([1.0], "int8")
+
+
+# --------------------------------------------------------------------------- exact integer products
+
+def _int64_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The reference: NumPy's own integer matmul in int64 (no BLAS, no float)."""
+    return np.matmul(a.astype(np.int64), b.astype(np.int64))
+
+
+@pytest.mark.parametrize("m, k, n", [(3, 2049, 5), (40, 1025, 3), (2, 0, 4), (1, 1, 1)])
+@pytest.mark.parametrize("a_type, b_type", [(np.int8, np.int8), (ml_dtypes.int4, ml_dtypes.int4),
+                                            (np.int8, ml_dtypes.int4)])
+def test_int_matmul_is_exact_beyond_float32(m, k, n, a_type, b_type):
+    """Sums past 2**24 (every operand at its most negative value) in both orientations (m < n is
+    computed transposed), across the k-chunks, int32 and int64 accumulators alike."""
+    low = {np.dtype(np.int8): -128, np.dtype(ml_dtypes.int4): -8}
+    a = np.full((m, k), low[np.dtype(a_type)]).astype(a_type)
+    b = np.full((k, n), low[np.dtype(b_type)]).astype(b_type)
+    if m > 1:
+        a[1] = 1  # not every row alike
+    expected = _int64_product(a, b)
+    got = matmul.int_matmul(a, b)
+    assert got.dtype == np.int64 and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(matmul.int_matmul(b.T, a.T), expected.T)
+    f32 = matmul.int_matmul_f32(a, b)
+    assert f32.dtype == np.float32 and f32.flags.c_contiguous
+    np.testing.assert_array_equal(f32, expected.astype(np.float32))
+
+
+def test_int_matmul_random_stacks_and_wide_accumulators():
+    rng = np.random.default_rng(5)
+    a = rng.integers(-128, 128, (2, 7, 1500)).astype(np.int8)
+    b = rng.integers(-128, 128, (2, 1500, 9)).astype(np.int8)
+    np.testing.assert_array_equal(matmul.int_matmul(a, b), _int64_product(a, b))
+    np.testing.assert_array_equal(matmul.int_matmul(a, b[0]), _int64_product(a, b[0]))
+    # k * 2**14 above 2**31: the int64 accumulator (int4 x int4 keeps int32 far longer)
+    a = np.full((1, 140_000), -128, np.int16)
+    assert matmul.int_matmul(a, a.T)[0, 0] == 140_000 * 2**14
+
+
+def test_int_matmul_f32_adds_the_bias_exactly_before_rounding():
+    a = np.full((2, 1024), -128, np.int8)
+    b = np.full((1024, 3), -128, np.int8)  # every product sum is 2**24
+    bias = np.array([1, 2**31 - 1, -2**31], np.int32)
+    exact = 2**24 + bias.astype(np.int64)  # 2**24 + 1 is not a float32: one rounding, to even
+    got = matmul.int_matmul_f32(a, b, bias)
+    np.testing.assert_array_equal(got, np.broadcast_to(exact.astype(np.float32), (2, 3)))
+    assert got[0, 0] == 2**24

@@ -107,14 +107,14 @@ Choices where the documentation leaves it open (UNCONFIRMED in the notes):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
 
 import numpy as np
 
 from .. import codecs, soc
-from ..matmul import float_matmul, int_matmul
+from ..matmul import float_matmul, int_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_offset, decode_scale
 from . import call as classification
@@ -300,14 +300,14 @@ def _requant(acc: np.ndarray, packed: np.ndarray | None, name: str | None) -> np
 
 def _quant(u: _Unit, c: _Inputs) -> np.ndarray:
     """a8w8 / quant_fp8: dequantize (or requantize) the accumulator."""
-    if c.x_name == "int8":
-        acc = int_matmul(u.x, u.w)
-    else:
-        acc = float_matmul(_f32(u.x, c.x_name), _f32(u.w, c.w_name))
     bias = c.pick(c.bias, u.index)
     int_bias = bias is not None and bias.dtype.kind == "i"
-    if int_bias:
-        acc = acc + bias
+    if c.x_name == "int8" and c.out_name != "int32":  # f32(acc + bias): the exact sum rounded once
+        acc = int_matmul_f32(u.x, u.w, bias if int_bias else None)
+    else:
+        acc = int_matmul(u.x, u.w) if c.x_name == "int8" else float_matmul(_f32(u.x, c.x_name), _f32(u.w, c.w_name))
+        if int_bias:
+            acc = acc + bias
     if c.out_name == "int32":
         return acc.astype(np.int32)
     packed = c.pick(c.scale, u.index)
@@ -315,10 +315,11 @@ def _quant(u: _Unit, c: _Inputs) -> np.ndarray:
         return _requant(acc, packed, c.scale_name)
     if packed is None:
         raise ValueError(f"{c.out_name} output of a quantized matmul needs a scale")
-    v = acc.astype(np.float32) * _dequant_scale(packed, c.scale_name)
+    v = acc.astype(np.float32, copy=False)  # a fresh float32 array either way: scaled in place
+    v *= _dequant_scale(packed, c.scale_name)
     pts = c.token_scale(u)
     if pts is not None:
-        v = v * pts
+        v *= pts
     return _ACTIVATIONS[c.act_type](_float_bias(v, None if int_bias else bias))
 
 
@@ -494,12 +495,14 @@ def compute(call: GmmCall, x: Sequence[np.ndarray], weight: Sequence[np.ndarray]
             bias: ArrayList = None, scale: ArrayList = None, offset: ArrayList = None,
             antiquant_scale: ArrayList = None, antiquant_offset: ArrayList = None,
             per_token_scale: ArrayList = None, ranges: Ranges | None = None,
-            out: ArrayList = None) -> list[np.ndarray]:
+            out: ArrayList = None, map: Callable[..., Iterable] = map) -> list[np.ndarray]:
     """The outputs of a classified call (:class:`~.call.GmmCall`) on host arrays.
 
     ``ranges`` is the decoded groupList (:func:`~.call.group_ranges`; None
     without one); ``out`` gives the outputs' initial contents (rows a groupList
-    leaves out keep them), else they start at zero.
+    leaves out keep them), else they start at zero. The call's matmuls (one per
+    group or tensor) are independent and write disjoint parts of the outputs: ``map``
+    runs them (the built-in by default; a caller may run them concurrently).
     """
     _check_modelled(call, offset, per_token_scale)
     xs = [np.asarray(t) for t in x]
@@ -515,17 +518,21 @@ def compute(call: GmmCall, x: Sequence[np.ndarray], weight: Sequence[np.ndarray]
                      per_token_scale=per_token_scale, pts_name=call.pts_name,
                      weight_transposed=call.weight_transposed, act_type=call.act_type)
     kernel = (_KERNELS_950 if call.profile == "950" else _KERNELS)[call.kind]
-    for u in units:
+
+    def product(u: _Unit) -> None:
         target = outputs[u.out]
-        if u.x.shape[0] == 0:
-            continue
+        if u.x.shape[0] == 0:  # an empty group: no work, nothing written
+            return
         if u.x.shape[1] == 0 and call.group_type == 2:
             target[u.dest] = 0
-            continue
+            return
         result = kernel(u, inputs)
         if result.dtype == np.float32:
             result = round_to(result, call.out_name)
         target[u.dest] = result.reshape(target[u.dest].shape)
+
+    for _ in map(product, units):
+        pass
     return outputs
 
 

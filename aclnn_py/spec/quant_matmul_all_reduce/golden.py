@@ -65,14 +65,14 @@ Choices where the sources leave it open (UNCONFIRMED in the semantics notes):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
 
 from .. import codecs, dtypes
 from ..descriptors import ND, TensorDesc
-from ..matmul import float_matmul, int_matmul
+from ..matmul import float_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_scale
 from ..status import Violation
@@ -84,6 +84,7 @@ __all__ = ["classify_host", "combine", "partial", "quant_matmul_all_reduce", "ra
 _FP8_MAX = {"float8_e4m3fn": 448.0, "float8_e5m2": 57344.0}
 _PACKED = ("uint64", "int64")
 _TILE = 128  # formula 8 quantizes each output row in 1 x 128 tiles
+_ROW_BLOCK = 128  # rows finished / reduced at a time (a few MiB of float32: stays in the caches)
 _PROFILE = "950"  # host-array calls are checked as V4 calls on Ascend 950 (every dtype)
 
 
@@ -111,22 +112,22 @@ def _ceil_div(a: int, b: int) -> int:
 
 # --------------------------------------------------------------------------- local products
 
-def _scaled(call: QmmarCall, rows: np.ndarray, x2: np.ndarray, s1: np.ndarray | None,
-            s2: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """Formulas 2, 3, 5, 6 before the cast: ((acc + bias) * s2) [* s1], float32."""
+def _accumulated(call: QmmarCall, rows: np.ndarray, x2: np.ndarray, s1: np.ndarray | None,
+                 s2: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """Formulas 2, 3, 5, 6 before the scales (:func:`_scale_rows`): acc + bias, float32."""
     if call.x_dtype == "int8":
-        acc = int_matmul(rows, x2)
-        if bias is not None:
-            acc += np.asarray(bias).astype(np.int64)
-        y = acc.astype(np.float32)
-    else:
-        y = float_matmul(codecs.to_float32(rows, call.x_dtype), codecs.to_float32(x2, call.x_dtype))
-        if bias is not None:
-            y += _f32(bias)
+        return int_matmul_f32(rows, x2, bias)  # f32(acc + bias), the exact sum rounded once
+    y = float_matmul(codecs.to_float32(rows, call.x_dtype), codecs.to_float32(x2, call.x_dtype))
+    if bias is not None:
+        y += _f32(bias)
+    return y
+
+
+def _scale_rows(y: np.ndarray, s1: np.ndarray | None, s2: np.ndarray) -> None:
+    """Formulas 2, 3, 5, 6, in place on rows of (acc + bias): ((acc + bias) * s2) [* s1]."""
     y *= s2.reshape(-1)  # [1] pertensor or [n] / [1, n] perchannel
     if s1 is not None:
         y *= s1[:, None]
-    return y
 
 
 def _mx(call: QmmarCall, rows: np.ndarray, x2: np.ndarray, s1: np.ndarray, s2: np.ndarray,
@@ -159,38 +160,63 @@ def _perblock(call: QmmarCall, x1: np.ndarray, x2: np.ndarray, s1: np.ndarray, s
     return y
 
 
+def _row_blocks(rows: int) -> list[slice]:
+    return [slice(start, start + _ROW_BLOCK) for start in range(0, rows, _ROW_BLOCK)]
+
+
 def partial(call: QmmarCall, x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
             x1_scale: np.ndarray | None = None, bias: np.ndarray | None = None,
-            x3: np.ndarray | None = None) -> np.ndarray:
+            x3: np.ndarray | None = None,
+            map: Callable[[Callable[[slice], None], list[slice]], Iterable[None]] = map) -> np.ndarray:
     """What one rank of a valid ``call`` contributes to the reduction: Y_r = L_r + x3_r.
 
     Formulas 1..7: L_r rounded to the output dtype, then x3 added as
     round(f32(L_r) + f32(x3)); returned in the output's host dtype. Formula 8:
     float32 L_r + x3 (the tile quantization happens in :func:`reduce`). x2 is the
     logical (k, n) operand (the call says whether it is a transposed view).
+
+    After the product, every output row (x1's axes but the last) is finished -- scaled,
+    rounded, x3 added -- on its own: in blocks of rows, each computed by ``map`` (the
+    built-in by default; a caller may run the blocks concurrently), which the result does
+    not depend on.
     """
     x1, x2 = np.asarray(x1), np.asarray(x2)
     s1 = None if x1_scale is None else _scale_f32(x1_scale, call.x1_scale_dtype)
     s2 = _scale_f32(x2_scale, call.x2_scale_dtype)
     operand = x1 if call.local == 7 else x1.reshape(-1, call.k)
-    y = _LOCAL_PRODUCTS[call.local](call, operand, x2, s1, s2, bias)
-    y = y.reshape(x1.shape[:-1] + (call.n,))
-    if call.formula == 8:
-        return y if x3 is None else y + _f32(x3)
-    rounded = round_to(y, call.out_dtype)
-    return rounded if x3 is None else round_to(_f32(rounded) + _f32(x3), call.out_dtype)
+    y = _LOCAL_PRODUCTS[call.local](call, operand, x2, s1, s2, bias).reshape(-1, call.n)
+    scaled_here = _LOCAL_PRODUCTS[call.local] is _accumulated
+    x3_rows = None if x3 is None else np.asarray(x3).reshape(-1, call.n)
+    out = np.empty(y.shape, np.float32 if call.formula == 8 else codecs.host_dtype(call.out_dtype))
+
+    def finish(rows: slice) -> None:
+        v = y[rows]
+        if scaled_here:
+            _scale_rows(v, None if s1 is None else s1[rows], s2)
+        if call.formula == 8:
+            out[rows] = v if x3_rows is None else v + _f32(x3_rows[rows])
+            return
+        rounded = round_to(v, call.out_dtype)
+        out[rows] = rounded if x3_rows is None else round_to(_f32(rounded) + _f32(x3_rows[rows]),
+                                                             call.out_dtype)
+
+    for _ in map(finish, _row_blocks(len(y))):
+        pass
+    return out.reshape(x1.shape[:-1] + (call.n,))
 
 
-_LOCAL_PRODUCTS = {2: _scaled, 3: _scaled, 4: _mx, 5: _scaled, 6: _scaled, 7: _perblock}
+_LOCAL_PRODUCTS = {2: _accumulated, 3: _accumulated, 4: _mx, 5: _accumulated, 6: _accumulated, 7: _perblock}
 
 
 # --------------------------------------------------------------------------- the AllReduce
 
 def _rank_sum(terms) -> np.ndarray:
-    """Float32 sum of the terms in order (the fixed rank order 0..R-1)."""
-    total = None
+    """Float32 sum of the terms (each widened exactly to float32) in order (the fixed rank
+    order 0..R-1)."""
+    terms = iter(terms)
+    total = np.array(next(terms), np.float32)  # a copy: the terms may be the caller's arrays
     for term in terms:
-        total = term if total is None else total + term
+        total += term
     return total
 
 
@@ -241,15 +267,32 @@ def _allreduce(partials: np.ndarray, formula: int, out: str, x_dtype: str | None
         return _combine_pertile(partials, out, x_dtype)
     if formula == 1:
         return _combine_int8_comm(partials, out, c1, c2)
-    return round_to(_rank_sum(_f32(p) for p in partials), out)
+    return round_to(_rank_sum(partials), out)
 
 
 def reduce(call: QmmarCall, partials: np.ndarray, *, comm_quant_scale_1: np.ndarray | None = None,
-           comm_quant_scale_2: np.ndarray | None = None) -> np.ndarray:
+           comm_quant_scale_2: np.ndarray | None = None,
+           map: Callable[[Callable[[slice], None], list[slice]], Iterable[None]] = map) -> np.ndarray:
     """The AllReduce of a valid ``call``: its ranks' :func:`partial` results stacked on axis 0
-    (rank order) -> the common output (formula 1 takes the commQuantScales)."""
-    return _allreduce(np.asarray(partials), call.formula, call.out_dtype, call.x_dtype,
-                      comm_quant_scale_1, comm_quant_scale_2)
+    (rank order) -> the common output (formula 1 takes the commQuantScales).
+
+    Every output row (the axes before the last) depends only on the same row of the
+    partials, so the rows are reduced in blocks, each block computed by ``map`` (the
+    built-in by default; a caller may run the blocks concurrently): the result does not
+    depend on the blocks.
+    """
+    partials = np.asarray(partials)
+    shape, n = partials.shape[1:], partials.shape[-1]
+    rows = partials.reshape(len(partials), int(np.prod(shape[:-1])), n)
+    out = np.empty(rows.shape[1:], codecs.host_dtype(call.out_dtype))
+
+    def block(span: slice) -> None:
+        out[span] = _allreduce(rows[:, span], call.formula, call.out_dtype, call.x_dtype,
+                               comm_quant_scale_1, comm_quant_scale_2)
+
+    for _ in map(block, _row_blocks(rows.shape[1])):
+        pass
+    return out.reshape(shape)
 
 
 # --------------------------------------------------------------------------- host arrays
