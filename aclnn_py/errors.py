@@ -12,7 +12,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from .spec.status import ACL_NAMES, ACLNN_NAMES, HCCL_NAMES, CODES as _CONSTANTS, ArgumentError, Violation
+from .spec.status import ACL_NAMES, ACLNN_NAMES, HCCL_NAMES, CODES as _CONSTANTS, Violation
+from .spec.status import ArgumentError  # noqa: F401 -- one of the errors this module gives the binding
 
 
 class StatusError(RuntimeError):

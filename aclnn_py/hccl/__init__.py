@@ -86,5 +86,5 @@ from .enums import HcclDataType, ReduceOp, Result, error_string, hccl_dtype, red
 __all__ = [
     "HcclDataType", "ReduceOp", "Result", "Communicator", "comm_config_init", "hccl_dtype", "reduce_op",
     "init_all", "get_root_info", "init_root_info", "init_cluster_info", "init_from_env",
-    "error_string", "config_capability", "ROOT_INFO_BYTES",
+    "error_string", "config_capability", "ROOT_INFO_BYTES", "COMM_NAME_MAX_LENGTH",
 ]

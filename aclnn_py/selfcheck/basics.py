@@ -9,7 +9,7 @@ import numpy as np
 
 from ..memory import DeviceBuffer
 from ..runtime import Event
-from ..spec import codecs
+from ..spec import codecs, dtypes
 from ..spec.precision import compare
 from ..tensor import Tensor
 from .framework import CheckFailed, Comparison, Host, Mode, exact, rng_for
@@ -72,7 +72,7 @@ def _values(name: str, rng: np.random.Generator, shape: tuple[int, ...]) -> np.n
         return codecs.hifloat8_encode(rng.standard_normal(shape))
     if name == "float8_e8m0":
         return codecs.e8m0_from_exponent(rng.integers(-20, 20, shape))
-    host = codecs.host_dtype(name)
+    host = dtypes.host_dtype(name)
     if np.dtype(host).kind in "iu":
         info = np.iinfo(host)
         return rng.integers(max(info.min, -1000), min(info.max, 1000), shape).astype(host)

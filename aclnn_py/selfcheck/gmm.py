@@ -17,7 +17,7 @@ import numpy as np
 
 from ..ops.grouped_matmul import grouped_matmul_v5
 from ..ops.trans import nz_weight_tensor, trans_matmul_weight
-from ..spec import codecs
+from ..spec import codecs, dtypes
 from ..spec.grouped_matmul import golden
 from ..spec.precision import compare
 from ..spec.quant_params import trans_quant_param
@@ -254,9 +254,9 @@ def _run(build: Callable[[np.random.Generator, str | None], Call], name: str, ho
         out_dtype=call.out_dtype, weight_transposed=call.weight_layout == "transposed",
         x_dtype=names.get("x"), weight_dtype=names.get("weight"), scale_dtype=names.get("scale"),
         per_token_scale_dtype=names.get("per_token_scale"), profile=host.profile or "A2")
-    outputs = [(want.shape, codecs.name_of(want)) for want in expected]
+    outputs = [(want.shape, dtypes.name_of(want)) for want in expected]
     results = host.ranks.run(partial(_call, call, outputs))[0]
-    return [Comparison(f"y[{i}]", compare(got, want, codecs.name_of(want)))
+    return [Comparison(f"y[{i}]", compare(got, want, dtypes.name_of(want)))
             for i, (got, want) in enumerate(zip(results, expected))]
 
 

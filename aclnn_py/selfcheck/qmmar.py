@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import ops
 from ..ops.trans import nz_weight_tensor, trans_matmul_weight
-from ..spec import codecs
+from ..spec import codecs, dtypes
 from ..spec.quant_matmul_all_reduce import golden, rules
 from ..spec.precision import compare
 from ..spec.quant_params import encode_group_size, trans_quant_param
@@ -70,12 +70,12 @@ def _x(rng: np.random.Generator, shape: tuple[int, ...], name: str) -> np.ndarra
     if name == "float4_e2m1":
         return rng.uniform(-6, 6, shape).astype(ml_dtypes.float4_e2m1fn)
     values = rng.standard_normal(shape).astype(np.float32)
-    return codecs.hifloat8_encode(values) if name == "hifloat8" else values.astype(codecs.host_dtype(name))
+    return codecs.hifloat8_encode(values) if name == "hifloat8" else values.astype(dtypes.host_dtype(name))
 
 
 def _inputs(case: Case, rng: np.random.Generator) -> dict:
     """One rank's arrays, by canonical argument name."""
-    m, k, n, out = case.m, case.k, case.n, codecs.host_dtype(case.out)
+    m, k, n, out = case.m, case.k, case.n, dtypes.host_dtype(case.out)
     cdiv = lambda a, b: -(-a // b)  # noqa: E731
     d = {"x1": _x(rng, (m, k), case.x), "x2": _x(rng, (k, n), case.x)}
     f = case.formula
@@ -111,7 +111,7 @@ def _options(case: Case) -> dict:
     """Arguments every rank passes the same (canonical names)."""
     kw: dict = {}
     if case.formula == 1:
-        host = codecs.host_dtype(case.out)
+        host = dtypes.host_dtype(case.out)
         kw["comm_quant_scale_1"] = np.full(case.n, 8, np.float32).astype(host)
         kw["comm_quant_scale_2"] = np.full(case.n, 16, np.float32).astype(host)
     if case.formula == 7:

@@ -1,8 +1,8 @@
 """Exact host-side codecs for CANN's number formats.
 
 Every CANN dtype has a NumPy *host representation*, given by the one dtype table
-(:mod:`aclnn_py.spec.dtypes`; :func:`host_dtype` and :func:`name_of` are its
-lookups): the standard types map to NumPy or ``ml_dtypes`` dtypes, 4-bit types
+(:mod:`aclnn_py.spec.dtypes`, whose ``host_dtype`` and ``name_of`` look it
+up): the standard types map to NumPy or ``ml_dtypes`` dtypes, 4-bit types
 are kept one value per element and packed here (:func:`pack_nibbles`), and
 HiFloat8 is held as raw ``uint8`` codes (or ``en_dtypes.hifloat8`` when that
 optional package is installed). This module converts between those
@@ -25,8 +25,6 @@ __all__ = [
     "from_float32",
     "hifloat8_decode",
     "hifloat8_encode",
-    "host_dtype",
-    "name_of",
     "pack_int4_to_int32",
     "pack_nibbles",
     "to_float32",

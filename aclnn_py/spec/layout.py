@@ -122,7 +122,7 @@ def _strided(flat: np.ndarray, desc: TensorDesc, base: int) -> np.ndarray:
 def strided_view(raw: np.ndarray, desc: TensorDesc, first: int) -> np.ndarray:
     """A zero-copy view of ``desc`` (not 4-bit) over ``raw``, the bytes of :func:`byte_span`
     (``first`` from :func:`element_span`)."""
-    return _strided(raw.view(codecs.host_dtype(dtypes.name(desc.dtype))), desc, first)
+    return _strided(raw.view(dtypes.host_dtype(dtypes.name(desc.dtype))), desc, first)
 
 
 def _nz_storage(desc: TensorDesc) -> TensorDesc:
@@ -134,7 +134,7 @@ def _nz_storage(desc: TensorDesc) -> TensorDesc:
 def from_bytes(desc: TensorDesc, raw: np.ndarray) -> np.ndarray:
     """The tensor's logical contents (a copy) from the bytes of :func:`byte_span`."""
     name = dtypes.name(desc.dtype)
-    host = np.dtype(codecs.host_dtype(name))
+    host = np.dtype(dtypes.host_dtype(name))
     if desc.numel == 0:
         return np.empty(desc.shape, host)
     if desc.is_nz:
@@ -157,7 +157,7 @@ def into_bytes(desc: TensorDesc, values: np.ndarray, raw: np.ndarray) -> None:
     values = np.asarray(values)
     if values.shape != desc.shape:
         raise ValueError(f"values of shape {values.shape} do not fit a tensor of shape {desc.shape}")
-    values = values.astype(codecs.host_dtype(name), copy=False)
+    values = values.astype(dtypes.host_dtype(name), copy=False)
     if desc.numel == 0:
         return
     if desc.is_nz:  # the whole NZ storage, padding included

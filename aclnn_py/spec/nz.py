@@ -67,7 +67,7 @@ def _checked_name(array: np.ndarray, name: str | None) -> str:
 def nd_to_nz(array: np.ndarray, name: str | None = None, c0: int | None = None) -> np.ndarray:
     """Convert an ND array (..., H, W) to FRACTAL_NZ storage, zero padded.
 
-    ``name`` defaults to :func:`~aclnn_py.spec.codecs.name_of` the array (pass
+    ``name`` defaults to :func:`~aclnn_py.spec.dtypes.name_of` the array (pass
     ``'hifloat8'`` for uint8 codes if you like; the layout is the same);
     ``c0`` to :func:`nz_c0` of it.
     """

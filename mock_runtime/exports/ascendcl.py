@@ -10,7 +10,6 @@ current device on the thread is ACL_ERROR_RT_CONTEXT_NULL (107002).
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np

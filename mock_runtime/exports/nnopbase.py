@@ -17,7 +17,7 @@ from typing import Any
 from aclnn_py.spec import dtypes
 from aclnn_py.spec.descriptors import TensorDesc, contiguous_strides
 from mock_runtime.core import objects
-from mock_runtime.core.errors import C, MockError, set_recent
+from mock_runtime.core.errors import C, MockError
 
 ffi: Any = None
 lib: Any = None

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from aclnn_py.spec.descriptors import TensorDesc
-from aclnn_py.spec.codecs import host_dtype
+from aclnn_py.spec.dtypes import host_dtype
 from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar
 from aclnn_py.spec.quant_matmul_all_reduce import golden
 from aclnn_py.spec.quant_matmul_all_reduce import rules

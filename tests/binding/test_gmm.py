@@ -115,7 +115,7 @@ def dev_nz(array, name: str, c0: int | None = None) -> Tensor:
 
 
 def host_name(a) -> str:
-    return codecs.name_of(a)
+    return dtypes.name_of(a)
 
 
 def run_vs_golden(stream, x, w, *, names=None, transposed=False, nz_weight=False, out_dtype=None,
@@ -127,7 +127,7 @@ def run_vs_golden(stream, x, w, *, names=None, transposed=False, nz_weight=False
                             x_dtype=names.get("x"), weight_dtype=names.get("weight"),
                             scale_dtype=names.get("scale"),
                             per_token_scale_dtype=names.get("per_token_scale"), **golden_kw)
-    out_names = [codecs.name_of(g) for g in golden]
+    out_names = [dtypes.name_of(g) for g in golden]
     init = [np.full(g.shape, SENTINEL).astype(g.dtype) for g in golden]
     golden = grouped_matmul(x, w, out=init, out_dtype=out_dtype, weight_transposed=transposed,
                             x_dtype=names.get("x"), weight_dtype=names.get("weight"),
@@ -516,7 +516,7 @@ def fixpipe_packed(s: np.ndarray) -> np.ndarray:
 
 def run_950(stream, x, weight, n, *, out_dtype, glt, **params):
     """The binding on the 950 profile, single x / weight / out, sentinel-filled out."""
-    out = dev(np.full((x.shape[0], n), SENTINEL).astype(codecs.host_dtype(out_dtype)))
+    out = dev(np.full((x.shape[0], n), SENTINEL).astype(dtypes.host_dtype(out_dtype)))
     lists = {key: [dev(v)] for key, v in params.items() if v is not None}
     result = grouped_matmul_v5([dev(x)], [weight], stream=stream, out=[out], group_list_type=glt,
                                group_list=dev(np.array(GROUP_LISTS_950[glt], np.int64)), split_item=3,
@@ -719,7 +719,7 @@ def _fp8(rng, shape):
 
 
 def _nz(rng, shape, dt=np.float16):
-    return dev_nz(floats(rng, shape, dt), codecs.name_of(np.zeros(1, dt)))
+    return dev_nz(floats(rng, shape, dt), dtypes.name_of(np.zeros(1, dt)))
 
 
 # (id, profile, builder(rng) -> args, code, message fragment, binding too?)

@@ -14,7 +14,7 @@ from binding_helpers import Groups, expect_status, mock_library, run_ranks
 
 import aclnn_py
 from aclnn_py import Tensor
-from aclnn_py.spec import codecs
+from aclnn_py.spec import codecs, dtypes
 from aclnn_py._ffi import ffi
 from aclnn_py.errors import StatusError
 from aclnn_py.check import recent_message
@@ -47,7 +47,7 @@ def _x(rng, shape, name):
         return codecs.hifloat8_encode(v)
     if name == "float4_e2m1":
         return rng.uniform(-6, 6, shape).astype(ml_dtypes.float4_e2m1fn)
-    return v.astype(codecs.host_dtype(name))
+    return v.astype(dtypes.host_dtype(name))
 
 
 def _e8m0(rng, shape):
@@ -63,7 +63,7 @@ def make_rank(rng, formula, x, out, *, m=16, k=64, n=32, batch=None, bias=False,
     x2 = _x(rng, (k, n), x)
     d = {"x1": x1, "x2": x2}
     kw: dict = {"out_dtype": out}
-    host_out = codecs.host_dtype(out)
+    host_out = dtypes.host_dtype(out)
     if formula in (1, 2):
         d["x2_scale"] = (rng.uniform(0.5, 1.5, n).astype(ml_dtypes.bfloat16) / 1000 if out == "bfloat16"
                          else trans_quant_param(rng.uniform(1e-3, 2e-3, n).astype(np.float32)))

@@ -42,8 +42,8 @@ def test_trans_matmul_weight_in_place(stream, shape, dtype):
     rng = np.random.default_rng(1)
     nd = rng.integers(-100, 100, shape).astype(np.int8 if dtype == "int8" else np.float32)
     if dtype != "int8":
-        from aclnn_py.spec import codecs
-        nd = nd.astype(codecs.host_dtype(dtype))
+        from aclnn_py.spec import dtypes
+        nd = nd.astype(dtypes.host_dtype(dtype))
     t = nz_weight_tensor(nd, dtype, stream)
     address = t.desc.address
     trans_matmul_weight(t, stream, synchronize=True)

@@ -20,7 +20,7 @@ from aclnn_py import ffi, hccl
 from aclnn_py.check import recent_message
 from aclnn_py.errors import AclnnInternalError
 from aclnn_py.ops import quant_matmul_all_reduce_v4
-from aclnn_py.spec import codecs
+from aclnn_py.spec import codecs, dtypes
 from aclnn_py.spec.quant_matmul_all_reduce import golden
 from aclnn_py.spec.quant_params import encode_group_size, trans_quant_param
 
@@ -40,7 +40,7 @@ def _x(rng, shape, name):
     if name == "int8":
         return rng.integers(-128, 128, shape).astype(np.int8)
     v = rng.standard_normal(shape).astype(np.float32)
-    return codecs.hifloat8_encode(v) if name == "hifloat8" else v.astype(codecs.host_dtype(name))
+    return codecs.hifloat8_encode(v) if name == "hifloat8" else v.astype(dtypes.host_dtype(name))
 
 
 def inputs(formula, x, out, m=16, k=128, n=32):
@@ -69,7 +69,7 @@ def inputs(formula, x, out, m=16, k=128, n=32):
         if formula in (6, 8):
             kw["comm_quant_mode"] = int(formula == 8)
     if formula == 1:
-        host_out = codecs.host_dtype(out)
+        host_out = dtypes.host_dtype(out)
         kw["comm_quant_scale_1"] = np.full(n, 8, np.float32).astype(host_out)
         kw["comm_quant_scale_2"] = np.full(n, 16, np.float32).astype(host_out)
     return d, kw

@@ -13,7 +13,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from aclnn_py.spec import codecs
+from aclnn_py.spec import codecs, dtypes
 from aclnn_py.spec.grouped_matmul.call import decode_group_list, output_shapes, scenario
 from aclnn_py.spec.grouped_matmul.golden import grouped_matmul
 from aclnn_py.spec.precision import assert_close
@@ -69,17 +69,17 @@ def fdot(a: np.ndarray, b: np.ndarray, name: str | None = None) -> float:
 
 def run_grouped(glt: int, x, w, *, out_name: str, **kw) -> np.ndarray:
     """Single x / single 3-D weight / single y, M grouping, sentinel-filled out."""
-    out = np.full((x.shape[0], w.shape[-1]), SENTINEL).astype(codecs.host_dtype(out_name))
+    out = np.full((x.shape[0], w.shape[-1]), SENTINEL).astype(dtypes.host_dtype(out_name))
     y = grouped_matmul([x], [w], group_list=GROUP_LISTS[glt], group_list_type=glt,
                        split_item=3, group_type=0, out=[out], **kw)
-    assert len(y) == 1 and y[0].dtype == codecs.host_dtype(out_name)
+    assert len(y) == 1 and y[0].dtype == dtypes.host_dtype(out_name)
     assert np.all(y[0][8:] == out[8:]), "rows beyond the groupList total must be kept"
     return y[0]
 
 
 def reference(shape_n: int, row_fn, name: str) -> np.ndarray:
     """Rows 0..7 of the reference: row_fn(m, e, n) -> float64 value, cast per element."""
-    ref = np.zeros((8, shape_n), codecs.host_dtype(name))
+    ref = np.zeros((8, shape_n), dtypes.host_dtype(name))
     for m, e in EXPERT_OF_ROW.items():
         for n in range(shape_n):
             ref[m, n] = cast(row_fn(m, e, n), name) if name in ("float16", "bfloat16",
@@ -128,7 +128,7 @@ def test_decode_group_list_errors(values, glt, rows, message):
 @pytest.mark.parametrize("name", ["float16", "bfloat16", "float32"])
 def test_nonquant_exact(rng, name, glt):
     k, n = 32, 12
-    dt = codecs.host_dtype(name)
+    dt = dtypes.host_dtype(name)
     x, w = small_ints(rng, (M, k), dt), small_ints(rng, (E_W, k, n), dt)
     bias = small_ints(rng, (E_W, n), np.float16 if name == "float16" else np.float32, -20, 20)
     y = run_grouped(glt, x, w, bias=[bias], out_name=name)
@@ -139,7 +139,7 @@ def test_nonquant_exact(rng, name, glt):
 @pytest.mark.parametrize("name", ["float16", "bfloat16"])
 def test_nonquant_random(rng, name):
     k, n = 200, 20
-    dt = codecs.host_dtype(name)
+    dt = dtypes.host_dtype(name)
     x = rng.standard_normal((M, k)).astype(dt)
     w = rng.standard_normal((E_W, k, n)).astype(dt)
     y = run_grouped(1, x, w, out_name=name)
@@ -193,11 +193,11 @@ def a8w8_float_setup(rng, case):
     x, w, int_bias = int8_data(rng)
     raw = rng.uniform(1e-4, 3e-3, (E_W, 16)).astype(np.float32)
     scale = trans_quant_param(raw) if scale_name == "uint64" else raw.astype(
-        codecs.host_dtype(scale_name))
+        dtypes.host_dtype(scale_name))
     scales = np.array([[fp19(p) for p in r] for r in scale]) if scale_name == "uint64" else (
         scale.astype(np.float32))
     bias = None if bias_kind is None else int_bias if bias_kind == "int32" else (
-        rng.uniform(-3, 3, (E_W, 16)).astype(codecs.host_dtype(bias_kind)))
+        rng.uniform(-3, 3, (E_W, 16)).astype(dtypes.host_dtype(bias_kind)))
     pts = rng.uniform(0.5, 2, M).astype(np.float32) if with_pts else None
 
     def value(m, e, c):  # float32 operations in the documented order
@@ -301,7 +301,7 @@ def weight_values(rng, shape, name):
 def test_weight_only(rng, case):
     x_name, w_name, groups, with_offset = WEIGHT_ONLY_CASES[case]
     k, n, e = 64, 12, 3
-    dt = codecs.host_dtype(x_name)
+    dt = dtypes.host_dtype(x_name)
     x = rng.standard_normal((M, k)).astype(dt)
     w = weight_values(rng, (e, k, n), w_name)
     s_shape = (e, groups, n) if groups else (e, n)
@@ -327,7 +327,7 @@ def test_weight_only_dequant_exact(rng, case):
     """One-hot x rows select rows of W~, so y must equal W~ bit for bit."""
     x_name, w_name, groups, with_offset = WEIGHT_ONLY_CASES[case]
     k, n, e = 64, 12, 3
-    dt = codecs.host_dtype(x_name)
+    dt = dtypes.host_dtype(x_name)
     picks = [(7 * m + 3) % k for m in range(8)]
     x = np.zeros((8, k), dt)
     x[np.arange(8), picks] = 1

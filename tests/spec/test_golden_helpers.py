@@ -8,7 +8,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from aclnn_py.spec.codecs import host_dtype
+from aclnn_py.spec.dtypes import host_dtype
 from aclnn_py.spec import matmul, nz, precision
 from aclnn_py.spec import quant_params as qp
 

@@ -50,7 +50,7 @@ def test_element_span_is_the_min_and_max_element_for_any_stride_sign(shape, stri
 def test_strided_reads_and_writes_touch_exactly_the_view(dtype, shape, strides, offset):
     desc = _desc(shape, dtype, strides, offset)
     layout.check(desc)
-    host = np.dtype(codecs.host_dtype(dtype))
+    host = np.dtype(dtypes.host_dtype(dtype))
     rng = np.random.default_rng(7)
     first, stop = layout.element_span(desc)
     start, nbytes = layout.byte_span(desc)

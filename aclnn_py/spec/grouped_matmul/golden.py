@@ -113,7 +113,7 @@ from types import EllipsisType
 
 import numpy as np
 
-from .. import codecs, soc
+from .. import codecs, dtypes, soc
 from ..matmul import float_matmul, int_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_offset, decode_scale
@@ -483,7 +483,7 @@ def _allocate(call: GmmCall, units: list[_Unit], out: ArrayList) -> list[np.ndar
         shapes = [(u.x.shape[0], u.w.shape[1]) for u in units]
     else:
         shapes = list(call.out_shapes)
-    dtype = codecs.host_dtype(call.out_name)
+    dtype = dtypes.host_dtype(call.out_name)
     if out is None:
         return [np.zeros(s, dtype) for s in shapes]
     if [tuple(o.shape) for o in out] != shapes:
@@ -562,13 +562,13 @@ def grouped_matmul(x: Sequence[np.ndarray], weight: Sequence[np.ndarray], *,
         raise ValueError(f"profile must be one of {_PROFILES}, got {profile!r}")
     xs = [np.asarray(t) for t in x]
     ws = [np.asarray(t) for t in weight]
-    scale_name = None if scale is None else scale_dtype or codecs.name_of(np.asarray(scale[0]))
+    scale_name = None if scale is None else scale_dtype or dtypes.name_of(np.asarray(scale[0]))
     pts_name = None if per_token_scale is None else (
-        per_token_scale_dtype or codecs.name_of(np.asarray(per_token_scale[0])))
+        per_token_scale_dtype or dtypes.name_of(np.asarray(per_token_scale[0])))
     call = classification.classify(
         x_shapes=[a.shape for a in xs], weight_shapes=[w.shape for w in ws],
-        x_name=x_dtype or codecs.name_of(xs[0]), weight_name=weight_dtype or codecs.name_of(ws[0]),
-        out_name=out_dtype or (codecs.name_of(out[0]) if out else None), scale_name=scale_name,
+        x_name=x_dtype or dtypes.name_of(xs[0]), weight_name=weight_dtype or dtypes.name_of(ws[0]),
+        out_name=out_dtype or (dtypes.name_of(out[0]) if out else None), scale_name=scale_name,
         scale_ndim=None if scale is None else np.ndim(scale[0]), pts_name=pts_name,
         has_antiquant_scale=antiquant_scale is not None, has_offset=offset is not None,
         split_item=split_item, group_type=group_type, group_list_type=group_list_type,

@@ -91,7 +91,7 @@ _PROFILE = "950"  # host-array calls are checked as V4 calls on Ascend 950 (ever
 # --------------------------------------------------------------------------- helpers
 
 def _name(dtype: object) -> str:
-    return dtype if isinstance(dtype, str) else codecs.name_of(dtype)
+    return dtype if isinstance(dtype, str) else dtypes.name_of(dtype)
 
 
 def _f32(array: np.ndarray) -> np.ndarray:
@@ -187,7 +187,7 @@ def partial(call: QmmarCall, x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarra
     y = _LOCAL_PRODUCTS[call.local](call, operand, x2, s1, s2, bias).reshape(-1, call.n)
     scaled_here = _LOCAL_PRODUCTS[call.local] is _accumulated
     x3_rows = None if x3 is None else np.asarray(x3).reshape(-1, call.n)
-    out = np.empty(y.shape, np.float32 if call.formula == 8 else codecs.host_dtype(call.out_dtype))
+    out = np.empty(y.shape, np.float32 if call.formula == 8 else dtypes.host_dtype(call.out_dtype))
 
     def finish(rows: slice) -> None:
         v = y[rows]
@@ -239,7 +239,7 @@ def _tile_quant(tiles: np.ndarray, fp8: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-tile fp8 quantization of (..., tiles, 128) float32: (fp8 values, scales)."""
     s = np.abs(tiles).max(axis=-1, keepdims=True) / np.float32(_FP8_MAX[fp8])
     s[s == 0] = 1
-    return (tiles / s).astype(codecs.host_dtype(fp8)), s
+    return (tiles / s).astype(dtypes.host_dtype(fp8)), s
 
 
 def _dequant(q: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -284,7 +284,7 @@ def reduce(call: QmmarCall, partials: np.ndarray, *, comm_quant_scale_1: np.ndar
     partials = np.asarray(partials)
     shape, n = partials.shape[1:], partials.shape[-1]
     rows = partials.reshape(len(partials), int(np.prod(shape[:-1])), n)
-    out = np.empty(rows.shape[1:], codecs.host_dtype(call.out_dtype))
+    out = np.empty(rows.shape[1:], dtypes.host_dtype(call.out_dtype))
 
     def block(span: slice) -> None:
         out[span] = _allreduce(rows[:, span], call.formula, call.out_dtype, call.x_dtype,
@@ -310,7 +310,7 @@ def _desc(array: np.ndarray | None, name: str | None = None) -> TensorDesc | Non
     """A contiguous descriptor of a host array (dtype ``name``, default its own)."""
     if array is None:
         return None
-    return TensorDesc.contiguous(np.shape(array), dtypes.from_name(name or codecs.name_of(array)))
+    return TensorDesc.contiguous(np.shape(array), dtypes.from_name(name or dtypes.name_of(array)))
 
 
 def classify_host(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
@@ -324,11 +324,11 @@ def classify_host(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
 
     The arrays become the descriptors of a V4 call on Ascend 950 (x2 the logical (k, n)
     operand, a transposed view when ``x2_transposed``; output x1[:-1] + (n,) of
-    ``out_dtype``); dtype names default to :func:`codecs.name_of` of the arrays
+    ``out_dtype``); dtype names default to :func:`dtypes.name_of` of the arrays
     (HiFloat8 uint8 codes need ``x_dtype='hifloat8'``). ``ValueError`` when the
     operator would reject the call.
     """
-    x_name = x_dtype or codecs.name_of(x1)
+    x_name = x_dtype or dtypes.name_of(x1)
     out = _name(out_dtype)
     shape1, shape2 = np.shape(x1), np.shape(x2)
     if x2_transposed and len(shape2) == 2:
@@ -359,7 +359,7 @@ def rank_partial(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
     """
     comm = None
     if has_comm_quant_scales:
-        comm = np.zeros(np.shape(x2)[-1:], codecs.host_dtype(_name(out_dtype)))
+        comm = np.zeros(np.shape(x2)[-1:], dtypes.host_dtype(_name(out_dtype)))
     call = classify_host(x1, x2, x2_scale, x1_scale=x1_scale, bias=bias, x3=x3,
                          comm_quant_scale_1=comm, comm_quant_scale_2=comm, out_dtype=out_dtype,
                          x_dtype=x_dtype, x2_scale_dtype=x2_scale_dtype,
@@ -417,7 +417,7 @@ def quant_matmul_all_reduce(x1: Sequence[np.ndarray], x2: Sequence[np.ndarray],
     ranks = len(x1)
     if not ranks:
         raise ValueError("x1 has no entries: expected one array per rank")
-    x_dtype = x_dtype or codecs.name_of(x1[0])
+    x_dtype = x_dtype or dtypes.name_of(x1[0])
     columns = zip(_per_rank(x2, ranks, "x2"), _per_rank(x2_scale, ranks, "x2_scale"),
                   _per_rank(x1_scale, ranks, "x1_scale"), _per_rank(bias, ranks, "bias"),
                   _per_rank(x3, ranks, "x3"))

@@ -326,12 +326,12 @@ def _fill(desc, spec: TensorSpec, raw: np.ndarray, rng: np.random.Generator) -> 
         return
     if spec.fill == "values":
         values = np.resize(np.asarray(spec.values or (0,), np.int64), n)
-        host = values.astype(codecs.host_dtype(name), copy=False) if name in dtypes.INTEGERS else None
+        host = values.astype(dtypes.host_dtype(name), copy=False) if name in dtypes.INTEGERS else None
         if host is None:
             return
     elif name in ("uint64", "int64") and spec.fill == "scale":
         packed = trans_quant_param(rng.uniform(0.001, 0.01, n).astype(np.float32))
-        host = np.asarray(packed).view(np.uint64).astype(np.dtype(codecs.host_dtype(name)), copy=False)
+        host = np.asarray(packed).view(np.uint64).astype(np.dtype(dtypes.host_dtype(name)), copy=False)
     elif name == "float8_e8m0":
         host = codecs.from_float32(2.0 ** rng.integers(-3, 4, n), name)
     elif name in dtypes.INTEGERS or name == "bool":
@@ -607,13 +607,13 @@ def _workspace(rank: Rank, memory: Memory, size: int) -> int:
 def _python_value(spec: TensorSpec | None, placed: Placed | None, host: bool, tensors: list) -> Any:
     """A Tensor over the placed memory (``Tensor.from_pointer``), or a host array with ``host``."""
     from aclnn_py import Tensor
-    from aclnn_py.spec import codecs
+    from aclnn_py.spec import dtypes
 
     if spec is None:
         return None
     if host and spec.name is not None and 0 <= len(spec.shape) <= 4 and all(0 <= d <= 256 for d in spec.shape):
         try:
-            return np.zeros(spec.shape, codecs.host_dtype(spec.name))
+            return np.zeros(spec.shape, dtypes.host_dtype(spec.name))
         except Exception:
             pass
     assert placed is not None
