@@ -13,6 +13,7 @@ block is read in full before it is written).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -109,9 +110,21 @@ def all_reduce(parts: list, hccl_dtype: int, op: int) -> np.ndarray | None:
     return None
 
 
-def combine(spec: dict, parts: list) -> np.ndarray | None:
-    """The result every rank receives (never a view of a contribution; None for an
-    HcclAllReduce written into the ranks' receive buffers)."""
+class Gathered(list):
+    """An exchange's result: every rank's array in rank order, the contributions themselves
+    (no stacked copy), shared read-only by the ranks of this process; a rank in another
+    process receives them stacked on a new first axis (:mod:`.wire`)."""
+
+    @cached_property
+    def stacked(self) -> np.ndarray:
+        """The arrays stacked on a new first axis (made once, for the wire)."""
+        return np.stack(self)
+
+
+def combine(spec: dict, parts: list) -> np.ndarray | Gathered | None:
+    """The result every rank receives (an exchange's :class:`Gathered` contributions;
+    otherwise never a view of a contribution; None for an HcclAllReduce written into the
+    ranks' receive buffers)."""
     kind = spec["kind"]
     if kind == "barrier":
         return None
@@ -120,7 +133,7 @@ def combine(spec: dict, parts: list) -> np.ndarray | None:
     if kind == "allgather":
         return np.concatenate(parts)
     if kind == "exchange":
-        return np.stack(parts)
+        return Gathered(parts)
     if kind == "allreduce":
         return all_reduce(parts, spec["dtype"], spec["op"])
     raise ValueError(f"unknown collective kind {kind!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -56,17 +56,19 @@ class Communicator:
         raise MockError(STREAM_CODE.get(code, C["ACL_ERROR_RT_INTERNAL_ERROR"]),
                         f"{result_name(code)} on rank {self.rank}: {message}")
 
-    def combine(self, array: np.ndarray, what: str, reduce: Callable[[np.ndarray], T], key: Hashable) -> T:
-        """``reduce(stack)`` of every rank's ``array`` stacked in rank order (shape
-        ``(size, *array.shape)``).
+    def combine(self, array: np.ndarray, what: str, reduce: Callable[[Sequence[np.ndarray]], T],
+                key: Hashable) -> T:
+        """``reduce(arrays)`` of every rank's ``array``, in rank order (a sequence of arrays:
+        the contributions themselves in this process, the rows of a stacked array from
+        another process's hub).
 
         Blocking: every rank calls it (from inside its stream task) with an array of the
         same shape and dtype; ``what`` names the operation for mismatch messages. Same fault
-        rules as the collectives; failures raise MockError with an ACL runtime code. The hub
-        stacks the arrays once; the ranks of this process that pass an equal ``key`` share
-        one evaluation of ``reduce`` (the first to get the stack runs it, the others wait for
-        it) and its result, which is read-only. Ranks of another process reduce the stack
-        they receive. ``reduce`` must not modify the stack.
+        rules as the collectives; failures raise MockError with an ACL runtime code. The
+        ranks of this process that pass an equal ``key`` share one evaluation of ``reduce``
+        (the first to get the arrays runs it, the others wait for it) and its result, which
+        is read-only. ``reduce`` must not modify the arrays, nor a rank its ``array`` after
+        the call.
         """
         arr = np.ascontiguousarray(array)
         signature = f"{what}(shape={tuple(arr.shape)}, dtype={arr.dtype})"
@@ -89,26 +91,26 @@ class _Once:
         self.error: BaseException | None = None
 
 
-#: id(stack) -> key -> its reduction, while the stack lives (the hub hands the same stack to
-#: every rank of its own process).
+#: id(arrays) -> key -> its reduction, while the gathered arrays live (the hub hands the same
+#: object to every rank of its own process).
 _reductions: dict[int, dict[Hashable, _Once]] = {}
 _reductions_lock = threading.Lock()
 
 
-def _reduce_once(stack: np.ndarray, key: Hashable, reduce: Callable[[np.ndarray], T]) -> T:
-    ident = id(stack)
+def _reduce_once(arrays: Sequence[np.ndarray], key: Hashable, reduce: Callable[[Sequence[np.ndarray]], T]) -> T:
+    ident = id(arrays)
     with _reductions_lock:
         table = _reductions.get(ident)
         if table is None:
             table = _reductions[ident] = {}
-            weakref.finalize(stack, _reductions.pop, ident, None)
+            weakref.finalize(arrays, _reductions.pop, ident, None)
         once = table.get(key)
         first = once is None
         if first:
             once = table[key] = _Once()
     if first:
         try:
-            once.result = reduce(stack)
+            once.result = reduce(arrays)
             if isinstance(once.result, np.ndarray):
                 once.result.flags.writeable = False
         except BaseException as exc:  # noqa: BLE001 -- every rank of the key raises it

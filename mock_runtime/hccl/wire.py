@@ -18,6 +18,7 @@ from mock_runtime.core.errors import C
 from mock_runtime.hccl.config import DEFAULT_CONNECT_TIMEOUT
 from mock_runtime.hccl.hub import find_hub
 from mock_runtime.hccl.names import Error
+from mock_runtime.hccl.reduce import Gathered
 
 LOOPBACK = "127.0.0.1"
 _FRAME = struct.Struct("!4sIQ")
@@ -144,6 +145,8 @@ class Server:
             if error is not None:
                 header["code"], header["message"] = error
             payload = None
+            if isinstance(result, Gathered):
+                result = result.stacked
             if error is None and isinstance(result, np.ndarray):
                 header["dtype"], header["shape"] = dtype_desc(result.dtype), list(result.shape)
                 payload = result

@@ -15,8 +15,8 @@ the ranks' products take turns on all the cores instead of all running at once, 
 each finishes its rows on every core), hands it to the
 other ranks (``Communicator.combine``, blocking until every rank has reached the
 same point on its own stream) and writes
-:func:`~aclnn_py.spec.quant_matmul_all_reduce.golden.reduce` of the stacked
-contributions to ``output`` -- the same values on every rank. The reduction runs
+:func:`~aclnn_py.spec.quant_matmul_all_reduce.golden.reduce` of the ranks'
+contributions (in rank order, never stacked into a copy) to ``output`` -- the same values on every rank. The reduction runs
 once for the ranks of this process (in blocks of rows on the pool), not once per
 rank.
 
@@ -101,8 +101,8 @@ def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2:
             failure = None
         c1, c2 = read("comm_quant_scale_1"), read("comm_quant_scale_2")
 
-        def reduce(stacked: np.ndarray) -> np.ndarray:
-            return golden.reduce(call, stacked, comm_quant_scale_1=c1, comm_quant_scale_2=c2,
+        def reduce(partials) -> np.ndarray:
+            return golden.reduce(call, partials, comm_quant_scale_1=c1, comm_quant_scale_2=c2,
                                  map=compute.pool.map)
 
         result = comm.combine(partial, op, reduce, _reduction_key(call, c1, c2))

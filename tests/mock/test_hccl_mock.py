@@ -200,18 +200,19 @@ def test_find_communicator_and_combine(comms_factory):
         registry.find_communicator(name, 7)
     assert "device 7" in info.value.message
 
-    calls = []  # (key, stack) of every evaluation of a reduction
+    calls = []  # (key, arrays, their ids) of every evaluation of a reduction
+    values = {}  # rank -> the array it contributed
 
     def reduce_for(key):
-        def reduce(stack):
-            calls.append((key, stack.copy()))
-            return stack.sum(axis=0) * (10 if key == "tenfold" else 1)
+        def reduce(arrays):
+            calls.append((key, np.stack(arrays), [id(a) for a in arrays]))
+            return np.sum(arrays, axis=0) * (10 if key == "tenfold" else 1)
         return reduce
 
     def fn(comm, stream):
         mine = registry.find_communicator(comm.name, comm.device)
         out = {}
-        value = np.full((2, 3), comm.rank, np.float32)
+        value = values[comm.rank] = np.full((2, 3), comm.rank, np.float32)
         key = "tenfold" if comm.rank < 2 else "plain"
         _core_stream(stream).submit("test", lambda: out.update(r=mine.combine(value, "TestOp", reduce_for(key), key)))
         # a collective after the combine keeps the sequence aligned on every rank
@@ -226,9 +227,10 @@ def test_find_communicator_and_combine(comms_factory):
     results, errors = run_ranks(comms, fn)
     assert not errors, errors
     stack = np.stack([np.full((2, 3), r, np.float32) for r in range(n)])
-    assert sorted(key for key, _ in calls) == ["plain", "tenfold"]  # once per key, not per rank
-    for _, seen in calls:
+    assert sorted(key for key, _, _ in calls) == ["plain", "tenfold"]  # once per key, not per rank
+    for _, seen, ids in calls:
         np.testing.assert_array_equal(seen, stack)
+        assert ids == [id(values[r]) for r in range(n)]  # the contributions themselves, in rank order
     for rank in range(n):
         got = results[rank]["r"]
         np.testing.assert_array_equal(got, stack.sum(axis=0) * (10 if rank < 2 else 1))

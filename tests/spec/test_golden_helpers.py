@@ -369,6 +369,65 @@ def test_int_matmul_random_stacks_and_wide_accumulators():
     assert matmul.int_matmul(a, a.T)[0, 0] == 140_000 * 2**14
 
 
+def _products(a: np.ndarray, b: np.ndarray) -> int:
+    """How many float32 products the exact int8 x int8 product of ``a @ b`` takes."""
+    return sum(1 for _ in matmul._exact_products(a, b, 1024, False))
+
+
+@pytest.fixture
+def merging(monkeypatch):
+    """Spans of two units tried whatever the shapes (small test shapes would not be)."""
+    monkeypatch.setattr(matmul, "_worth_merging", lambda a, b, span: span <= matmul._MERGE_WIDTH)
+
+
+@pytest.mark.parametrize("m, k, n, worth", [(4096, 4096, 4096, True), (2048, 2048, 2048, True),
+                                            (99, 4096, 7168, False), (4096, 1024, 4096, False),
+                                            (8, 4096, 8, False)])
+def test_units_are_merged_only_where_it_saves_work(m, k, n, worth):
+    """A merge saves a pass over the m x n result and costs a read of the (m + n) x 2048 span."""
+    a, b = np.empty((m, k), np.int8), np.empty((k, n), np.int8)
+    assert matmul._worth_merging(a, b, 2048) is worth
+
+
+@pytest.mark.parametrize("k", [2048, 3000, 4096])
+def test_int_matmul_merges_units_the_data_prove_exact(k, merging):
+    """Random full-range int8 data pass the Cauchy-Schwarz test: two 1024-units per product,
+    in both orientations, still equal to the int64 reference."""
+    rng = np.random.default_rng(k)
+    a = rng.integers(-128, 128, (96, k)).astype(np.int8)
+    b = rng.integers(-128, 128, (k, 64)).astype(np.int8)
+    assert _products(a, b) == -(-k // 2048)
+    expected = _int64_product(a, b)
+    np.testing.assert_array_equal(matmul.int_matmul(a, b), expected)
+    np.testing.assert_array_equal(matmul.int_matmul(b.T, a.T), expected.T)
+    np.testing.assert_array_equal(matmul.int_matmul_f32(a, b), expected.astype(np.float32))
+
+
+def test_int_matmul_keeps_units_where_the_data_are_extreme(merging):
+    """A span whose norms exceed the bound is computed unit by unit, the next span merged."""
+    rng = np.random.default_rng(1)
+    a = rng.integers(-128, 128, (8, 4096)).astype(np.int8)
+    b = rng.integers(-128, 128, (4096, 8)).astype(np.int8)
+    a[:, :2048], b[:2048] = -128, -128  # every partial sum of the first span reaches 2**25
+    assert _products(a, b) == 3
+    expected = _int64_product(a, b)
+    np.testing.assert_array_equal(matmul.int_matmul(a, b), expected)
+    np.testing.assert_array_equal(matmul.int_matmul_f32(a, b), expected.astype(np.float32))
+
+
+def test_two_merged_products_are_rounded_once(merging):
+    """Two proven-exact spans whose sum passes 2**24: the float32 addition of the two exact
+    integers is the exact sum rounded once (here to an even integer)."""
+    a = np.full((2, 4096), 90, np.int8)
+    b = np.full((4096, 3), 90, np.int8)
+    a[0, 0] = b[0, 0] = 89  # 4096 * 8100 - 179: odd, above 2**24, not a float32
+    assert _products(a, b) == 2
+    expected = _int64_product(a, b)
+    assert expected[0, 0] == 33_177_421 and float(np.float32(expected[0, 0])) != expected[0, 0]
+    np.testing.assert_array_equal(matmul.int_matmul_f32(a, b), expected.astype(np.float32))
+    np.testing.assert_array_equal(matmul.int_matmul(a, b), expected)
+
+
 def test_int_matmul_f32_adds_the_bias_exactly_before_rounding():
     a = np.full((2, 1024), -128, np.int8)
     b = np.full((1024, 3), -128, np.int8)  # every product sum is 2**24

@@ -225,7 +225,7 @@ def _saturate_int8(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(_f32(values)), -128, 127)
 
 
-def _combine_int8_comm(partials: np.ndarray, out: str, c1: np.ndarray,
+def _combine_int8_comm(partials: list[np.ndarray], out: str, c1: np.ndarray,
                        c2: np.ndarray) -> np.ndarray:
     """Formula 1, steps 1-3: int8 quantize, exact sum, requantize, dequantize."""
     c1, c2 = _f32(c1).reshape(-1), _f32(c2).reshape(-1)  # [n] or [1, n]
@@ -254,14 +254,14 @@ def _tiled(y: np.ndarray) -> np.ndarray:
     return np.pad(_f32(y), pad).reshape(y.shape[:-1] + (tiles, _TILE))
 
 
-def _combine_pertile(partials: np.ndarray, out: str, fp8: str) -> np.ndarray:
+def _combine_pertile(partials: list[np.ndarray], out: str, fp8: str) -> np.ndarray:
     """Formula 8: per-tile fp8 quantization, rank-order dequant sum, requant, cast."""
     total = _rank_sum(_dequant(*_tile_quant(_tiled(p), fp8)) for p in partials)
     y = _dequant(*_tile_quant(total, fp8)).reshape(total.shape[:-2] + (-1,))
-    return round_to(y[..., :partials.shape[-1]], out)
+    return round_to(y[..., :partials[0].shape[-1]], out)
 
 
-def _allreduce(partials: np.ndarray, formula: int, out: str, x_dtype: str | None,
+def _allreduce(partials: list[np.ndarray], formula: int, out: str, x_dtype: str | None,
                c1: np.ndarray | None, c2: np.ndarray | None) -> np.ndarray:
     if formula == 8:
         return _combine_pertile(partials, out, x_dtype)
@@ -270,27 +270,28 @@ def _allreduce(partials: np.ndarray, formula: int, out: str, x_dtype: str | None
     return round_to(_rank_sum(partials), out)
 
 
-def reduce(call: QmmarCall, partials: np.ndarray, *, comm_quant_scale_1: np.ndarray | None = None,
+def reduce(call: QmmarCall, partials: Sequence[np.ndarray], *, comm_quant_scale_1: np.ndarray | None = None,
            comm_quant_scale_2: np.ndarray | None = None,
            map: Callable[[Callable[[slice], None], list[slice]], Iterable[None]] = map) -> np.ndarray:
-    """The AllReduce of a valid ``call``: its ranks' :func:`partial` results stacked on axis 0
-    (rank order) -> the common output (formula 1 takes the commQuantScales).
+    """The AllReduce of a valid ``call``: its ranks' :func:`partial` results in rank order
+    (a sequence of arrays of one shape, or one array stacking them on axis 0) -> the common
+    output (formula 1 takes the commQuantScales).
 
     Every output row (the axes before the last) depends only on the same row of the
     partials, so the rows are reduced in blocks, each block computed by ``map`` (the
     built-in by default; a caller may run the blocks concurrently): the result does not
     depend on the blocks.
     """
-    partials = np.asarray(partials)
-    shape, n = partials.shape[1:], partials.shape[-1]
-    rows = partials.reshape(len(partials), int(np.prod(shape[:-1])), n)
-    out = np.empty(rows.shape[1:], dtypes.host_dtype(call.out_dtype))
+    parts = [np.asarray(p) for p in partials]
+    shape, n = parts[0].shape, parts[0].shape[-1]
+    rows = [p.reshape(-1, n) for p in parts]
+    out = np.empty(rows[0].shape, dtypes.host_dtype(call.out_dtype))
 
     def block(span: slice) -> None:
-        out[span] = _allreduce(rows[:, span], call.formula, call.out_dtype, call.x_dtype,
+        out[span] = _allreduce([r[span] for r in rows], call.formula, call.out_dtype, call.x_dtype,
                                comm_quant_scale_1, comm_quant_scale_2)
 
-    for _ in map(block, _row_blocks(rows.shape[1])):
+    for _ in map(block, _row_blocks(len(out))):
         pass
     return out.reshape(shape)
 
@@ -429,5 +430,5 @@ def quant_matmul_all_reduce(x1: Sequence[np.ndarray], x2: Sequence[np.ndarray],
             x2_scale_dtype=x2_scale_dtype, x1_scale_dtype=x1_scale_dtype, group_size=group_size,
             x2_transposed=x2_transposed, comm_quant_mode=comm_quant_mode))
         partials.append(partial(calls[-1], a, b, s2, x1_scale=s1, bias=c, x3=d))
-    return reduce(calls[0], np.stack(partials), comm_quant_scale_1=comm_quant_scale_1,
+    return reduce(calls[0], partials, comm_quant_scale_1=comm_quant_scale_1,
                   comm_quant_scale_2=comm_quant_scale_2)
