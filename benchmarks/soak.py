@@ -27,11 +27,11 @@ os.environ.setdefault("ACLNN_PY_BACKEND", "mock")
 import soak  # noqa: E402
 from aclnn_py import launch  # noqa: E402
 
-SOAK = ROOT / "tests" / "soak.py"
+SOAK = ROOT / "tests" / "mock" / "soak.py"
 
 
-def report(title: str, results: list[dict], per_call_divisor: int, seconds: float) -> bool:
-    """Print one run's figures; True when every call of every rank was right."""
+def report(title: str, results: list[dict], calls_per_rank: int, per_call_divisor: int, seconds: float) -> bool:
+    """Print one run's figures; True when every rank made all its calls and every one was right."""
     calls = sum(r["calls"] for r in results)
     wrong = sum(r["wrong"] for r in results)
     print(f"\n{title}: {calls} calls in {seconds:.1f} s, {wrong} wrong outputs")
@@ -48,20 +48,20 @@ def report(title: str, results: list[dict], per_call_divisor: int, seconds: floa
             line += (f"; traced heap {samples[0][2] / 2**20:.2f} -> {samples[-1][2] / 2**20:.2f} MiB, "
                      f"slope {soak.slope(samples, 2) / per_call_divisor:+.1f} B/call")
         print(line)
-    return wrong == 0 and all(r["calls"] > 0 for r in results)
+    return wrong == 0 and all(r["calls"] == calls_per_rank for r in results)
 
 
 def run_threads(threads: int, calls: int, every: int, trace: bool) -> bool:
     began = time.monotonic()
     command = [sys.executable, str(SOAK), "--threads", str(threads), "--calls", str(calls),
                "--sample-every", str(every), "--json"] + (["--tracemalloc"] if trace else [])
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
     if done.returncode not in (0, 1) or not done.stdout.strip():
         print(done.stdout + done.stderr)
         return False
     results = json.loads(done.stdout.strip().splitlines()[-1])
     # rank 0 samples the whole process: one sample step = one call of each of the `threads` ranks
-    return report(f"{threads} thread ranks x {calls} calls (one process)", results, threads,
+    return report(f"{threads} thread ranks x {calls} calls (one process)", results, calls, threads,
                   time.monotonic() - began)
 
 
@@ -76,7 +76,7 @@ def run_processes(processes: int, calls: int, every: int, trace: bool) -> bool:
         print(f"launcher exit code {code}, {len(results)} of {processes} ranks reported")
         return False
     return report(f"{processes} processes x {calls} calls (a {processes}-rank communicator across processes)",
-                  results, 1, time.monotonic() - began)
+                  results, calls, 1, time.monotonic() - began)
 
 
 def main() -> int:

@@ -79,8 +79,9 @@ def _exact_products(a: np.ndarray, b: np.ndarray, unit: int,
         if w <= unit or _proven_exact(lhs[..., :w], rhs[..., :w, :]):
             yield np.matmul(lhs[..., :w], rhs[..., :w, :]), final
         else:
-            for cut in range(0, w, unit):
-                yield np.matmul(lhs[..., cut:cut + unit], rhs[..., cut:cut + unit, :]), final and cut + unit >= w
+            for cut in range(0, w, unit):  # the span's own columns only (the buffers may be wider)
+                stop = min(cut + unit, w)
+                yield np.matmul(lhs[..., cut:stop], rhs[..., cut:stop, :]), final and stop == w
 
 
 def _worth_merging(a: np.ndarray, b: np.ndarray, span: int) -> bool:

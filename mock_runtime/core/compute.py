@@ -14,9 +14,11 @@ Where a golden offers a ``map`` parameter (its independent units, computed as by
 built-in ``map``), the mock passes :meth:`ComputePool.map`. The results do not depend on
 how many units run at once nor in which order they finish.
 
-A unit runs on a pool thread inside :func:`mock_runtime.core.reentry.inside` (a
-finalizer that a garbage collection runs there calls back into the mock only after the
-unit), and the unit's exception reaches the caller. A unit that itself asks the pool for
+A unit runs on a pool thread as mock code (:func:`mock_runtime.core.reentry.collecting`):
+a finalizer that a garbage collection runs there is not run on the pool thread but handed,
+once the unit is accounted for, to the thread that asked for the work, which runs it when
+it leaves the mock (a finalizer may wait for that very thread: a stream's destruction joins
+its worker). The unit's exception reaches the caller. A unit that itself asks the pool for
 work never waits for a free core: it runs that work on the cores it holds (a BLAS unit
 holds them all, so its element-wise work between products runs on every core).
 """
@@ -51,6 +53,7 @@ class _Batch:
         self.errors: list[BaseException | None] = [None] * count
         self.remaining = count
         self.done = threading.Event()
+        self.deferred: list[Callable[[], object]] = []  # finalizer calls collected by its units
 
 
 _Entry = tuple[_Batch, int, Callable[[], Any]]
@@ -107,6 +110,11 @@ class ComputePool:
                 self._execute(entry, 0)
         if items:
             batch.done.wait()
+        for call in batch.deferred:  # on this thread, after its own mock code
+            if reentry.active():
+                reentry.defer(call)
+            else:
+                call()
         for error in batch.errors:
             if error is not None:
                 raise error
@@ -134,14 +142,16 @@ class ComputePool:
         batch, index, unit = entry
         outer = getattr(self._local, "held", None)
         self._local.held = cores
+        deferred: list[Callable[[], object]] = []
         try:
-            with reentry.inside():
+            with reentry.collecting(deferred):
                 batch.results[index] = unit()
         except BaseException as exc:  # noqa: BLE001 -- handed to the caller
             batch.errors[index] = exc
         finally:
             self._local.held = outer
         with self._cv:
+            batch.deferred += deferred
             self._busy -= cores
             batch.remaining -= 1
             if not batch.remaining:

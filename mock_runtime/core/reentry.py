@@ -45,3 +45,21 @@ def inside() -> Iterator[None]:
                     _state.queue.pop(0)()
             finally:
                 _state.depth = 0
+
+
+@contextmanager
+def collecting(calls: list) -> Iterator[None]:
+    """As :func:`inside`, but the calls deferred meanwhile are appended to ``calls`` instead of
+    run on the way out (for work done on behalf of another thread, which runs them: a
+    finalizer may wait for that thread's stream). Nested in :func:`inside`, it is the same."""
+    depth = getattr(_state, "depth", 0)
+    if depth:
+        with inside():
+            yield
+        return
+    _state.queue, _state.depth = [], 1
+    try:
+        yield
+    finally:
+        calls.extend(_state.queue)
+        _state.queue, _state.depth = [], 0

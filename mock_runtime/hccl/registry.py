@@ -120,7 +120,14 @@ def _reduce_once(arrays: Sequence[np.ndarray], key: Hashable, reduce: Callable[[
     else:
         once.done.wait()
     if once.error is not None:
-        raise once.error
+        if first:
+            raise once.error
+        # the other ranks raise their own exception (one instance raised on several threads
+        # would collect all their frames)
+        error = once.error
+        if isinstance(error, MockError):
+            raise MockError(error.code, error.message) from error
+        raise RuntimeError(f"the reduction shared with another rank failed: {error!r}") from error
     return once.result
 
 

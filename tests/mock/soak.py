@@ -179,6 +179,7 @@ def run_threads(world: int, calls: int, sample_every: int, leak: int = 0) -> lis
                                              sampler=rank == 0, barrier=barrier)  # one process: rank 0 samples
             except BaseException as exc:  # noqa: BLE001 -- reported by the caller
                 errors.append(exc)
+                barrier.abort()  # the other ranks stop waiting for this one
 
         threads = [threading.Thread(target=rank_main, args=(r,), name=f"soak-rank-{r}") for r in range(world)]
         for t in threads:

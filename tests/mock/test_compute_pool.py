@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from mock_runtime.core import reentry
 from mock_runtime.core.compute import ComputePool, core_count
 
 
@@ -115,6 +116,34 @@ def test_a_unit_asking_for_more_work_runs_it_inline():
         return pool.map(lambda j: (i, j, outer() == me), range(3), blas=True)
 
     assert pool.map(unit, range(2)) == [[(i, j, True) for j in range(3)] for i in range(2)]
+
+
+def test_calls_deferred_inside_a_unit_run_on_the_thread_that_asked():
+    """A finalizer a collection runs inside a unit (deferred there, as the mock's exports do)
+    runs on the caller's thread, never on the pool thread: right after the map when the caller
+    is outside mock code, when it leaves the mock otherwise (a stream task: the finalizer may
+    join that stream's worker). Even a deferred call of a failing unit is handed over."""
+    pool = ComputePool(2)
+    ran_on: list[str] = []
+
+    def unit(fail: bool) -> int:
+        assert reentry.active()
+        reentry.defer(lambda: ran_on.append(threading.current_thread().name))
+        if fail:
+            raise ValueError("unit failed")
+        return 1
+
+    assert pool.map(unit, [False, False]) == [1, 1]
+    assert ran_on == ["MainThread", "MainThread"]
+    ran_on.clear()
+    with reentry.inside():
+        assert pool.map(unit, [False], blas=True) == [1]
+        assert ran_on == []  # still inside the caller's mock code
+    assert ran_on == ["MainThread"]
+    ran_on.clear()
+    with pytest.raises(ValueError, match="unit failed"):
+        pool.map(unit, [True])
+    assert ran_on == ["MainThread"]
 
 
 def test_core_count_and_the_process_pool():

@@ -22,7 +22,6 @@ def test_fuzz_operators_answer_documented_codes_only():
     print(stats.summary())
     assert not failures, f"fuzz seed {seed}: {len(failures)} failing case(s)\n\n" + \
         "\n\n".join(f.report() for f in failures[:5])
-    assert stats.crashes == stats.hangs == stats.internal_errors == 0
     assert stats.cases == sum(count for *_, count in PLAN)
     # not a vacuous run: calls accepted and executed, every kind of refusal seen
     assert stats.accepted > stats.cases // 5 and stats.executed > stats.cases // 10
@@ -55,8 +54,8 @@ def test_the_valid_calls_the_cases_start_from_are_accepted_by_the_rules(profile)
         attrs = {k: v for k, v in ints.items() if k != "tuning_config"}
         gmm_rules.check(**{k: desc(v) for k, v in t.items()}, tuning_config=ints.get("tuning_config"),
                         profile=profile, **attrs)
-        assert trans.check_trans_matmul_weight(desc(cases._trans_weight_template(rng, profile)["weight"]), profile)
-        tq = cases._trans_quant_template(rng, profile)
+        assert trans.check_trans_matmul_weight(desc(cases._trans_weight_template(rng)["weight"]), profile)
+        tq = cases._trans_quant_template(rng)
         trans.check_trans_quant_param_v2(desc(tq["scale"]), desc(tq["offset"]), desc(tq["out"]))
 
 
@@ -102,7 +101,7 @@ def test_the_verdict_passes_documented_answers():
 @pytest.mark.parametrize("fault, kind", [("abort", "crash"), ("hang", "hang")])
 def test_a_crash_or_a_hang_of_a_child_is_observed_and_reported(monkeypatch, fault, kind):
     monkeypatch.setenv("ACLNN_FUZZ_INJECT", f"{fault}@3")
-    stats, failures = runner.run_batch(1, "A2", 0, 6, timeout=3)
+    stats, failures = runner.run_batch(1, "A2", 0, 6, timeout=10 if fault == "hang" else 90)
     assert [f.kind for f in failures] == [kind], [f.report() for f in failures]
     assert failures[0].index == 3 and "reproduce: python tests/mock/fuzzing/child.py --seed 1 --soc A2 --start 3" \
         in failures[0].report()

@@ -110,9 +110,11 @@ def test_gmm_zero_k_message_names_the_tensor(stream):
     """Found: 'does not support input K being 0 while M and N are not empty' named no parameter."""
     x = Tensor.from_numpy(np.zeros((8, 0), np.float16))
     w = Tensor.from_numpy(np.zeros((8, 0), np.float16).T.copy())
+    out = Tensor.empty((8, 8), "float16")
     with pytest.raises(AclnnParamError, match=r"x\[0\] has K = 0: does not support input K being 0"):
-        grouped_matmul_v5([x], [w], out=[Tensor.empty((8, 8), "float16")], split_item=0, group_type=-1,
-                          stream=stream)
+        grouped_matmul_v5([x], [w], out=[out], split_item=0, group_type=-1, stream=stream)
+    for t in (x, w, out):
+        t.close()
 
 
 # --------------------------------------------------------------------------- the Python API

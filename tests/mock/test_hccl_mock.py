@@ -258,6 +258,40 @@ def test_combine_mismatch_fails_every_rank(comms_factory):
         assert err.code == K["ACL_ERROR_RT_PARAM_INVALID"]
         assert "TestOp(shape=(2, 3)" in err.message and "TestOp(shape=(3, 2)" in err.message
 
+
+def test_a_failing_shared_reduction_fails_every_rank_with_its_own_exception(comms_factory):
+    """The ranks sharing one reduction (one key) all fail with its code and message; each rank
+    raises an exception instance of its own (the first one the original)."""
+    from mock_runtime.core.errors import MockError
+    from mock_runtime.hccl import registry
+
+    comms = comms_factory(3)
+    raised = {}
+
+    def failing(arrays):
+        raise MockError(K["ACL_ERROR_RT_PARAM_INVALID"], f"refused {len(arrays)} arrays")
+
+    def fn(comm, stream):
+        mine = registry.find_communicator(comm.name, comm.device)
+
+        def task():  # mock code: it calls no aclnn_py function (those calls would be deferred)
+            try:
+                mine.combine(np.zeros(2, np.float32), "TestOp", failing, "key")
+            except MockError as exc:
+                raised[mine.rank] = exc
+                raise
+        _core_stream(stream).submit("test", task)
+        with pytest.raises(AclError) as info:
+            stream.synchronize()
+        return info.value
+
+    results, errors = run_ranks(comms, fn)
+    assert not errors, errors
+    for err in results.values():
+        assert err.code == K["ACL_ERROR_RT_PARAM_INVALID"] and "refused 3 arrays" in err.message
+    assert sorted(results) == sorted(raised) == [0, 1, 2] and len({id(exc) for exc in raised.values()}) == 3
+
+
 def test_missing_rank_times_out_with_its_number(runtime, monkeypatch):
     monkeypatch.setenv("HCCL_EXEC_TIMEOUT", "1")
     comms = hccl.init_all([0, 1, 2])

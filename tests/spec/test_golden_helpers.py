@@ -415,6 +415,17 @@ def test_int_matmul_keeps_units_where_the_data_are_extreme(merging):
     np.testing.assert_array_equal(matmul.int_matmul_f32(a, b), expected.astype(np.float32))
 
 
+@pytest.mark.parametrize("m, n", [(3, 7), (7, 3)])
+def test_an_extreme_partial_last_span_uses_only_its_own_columns(merging, m, n):
+    """k = 4000: the last span (1952 wide) fails the test and falls back to units inside it."""
+    a = np.full((m, 4000), -128, np.int8)
+    b = np.full((4000, n), -128, np.int8)
+    assert _products(a, b) == 4
+    expected = _int64_product(a, b)
+    np.testing.assert_array_equal(matmul.int_matmul(a, b), expected)
+    np.testing.assert_array_equal(matmul.int_matmul_f32(a, b), expected.astype(np.float32))
+
+
 def test_two_merged_products_are_rounded_once(merging):
     """Two proven-exact spans whose sum passes 2**24: the float32 addition of the two exact
     integers is the exact sum rounded once (here to an even integer)."""

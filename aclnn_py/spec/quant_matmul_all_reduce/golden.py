@@ -284,6 +284,9 @@ def reduce(call: QmmarCall, partials: Sequence[np.ndarray], *, comm_quant_scale_
     """
     parts = [np.asarray(p) for p in partials]
     shape, n = parts[0].shape, parts[0].shape[-1]
+    if any(p.shape != shape or p.dtype != parts[0].dtype for p in parts):
+        raise ValueError("the ranks' partial results differ in shape or dtype: "
+                         f"{[(p.shape, str(p.dtype)) for p in parts]}")
     rows = [p.reshape(-1, n) for p in parts]
     out = np.empty(rows[0].shape, dtypes.host_dtype(call.out_dtype))
 

@@ -167,16 +167,6 @@ class Case:
     def op_name(self) -> str:
         return self.function.removesuffix("GetWorkspaceSize")
 
-    def specs(self) -> list[tuple[str, TensorSpec]]:
-        """Every tensor of the case with its label (``x[1]`` for list members)."""
-        found = []
-        for key, value in self.tensors.items():
-            if isinstance(value, TensorSpec):
-                found.append((key, value))
-            elif isinstance(value, tuple):
-                found.extend((f"{key}[{i}]", s) for i, s in enumerate(value) if s is not None)
-        return found
-
     def describe(self) -> str:
         """The case in a few lines, for failure reports."""
         lines = [f"case seed={self.seed} profile={self.profile} index={self.index}: {self.op_name} via "
@@ -369,7 +359,7 @@ def _gmm_empty() -> dict[str, Value]:
     return {key: None for key in _GMM_LISTS + ("group_list", "out")}
 
 
-def _float_bias(profile: str, x: str) -> str:
+def _float_bias(x: str) -> str:
     return "float16" if x == "float16" else "float32"
 
 
@@ -411,7 +401,7 @@ def _gmm_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
         if kind == "nonquant_m":
             out = x
             if rng.chance(0.4):
-                t["bias"] = (T((e, n), _float_bias(profile, x), fill="small"),)
+                t["bias"] = (T((e, n), _float_bias(x), fill="small"),)
         elif kind == "a8w8":
             out, scale, bias, pts = rng.choice([("int8", "uint64", "int32", False),
                                                 ("bfloat16", "bfloat16", "int32", True),
@@ -439,7 +429,7 @@ def _gmm_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
             if kind != "weight_fp8" and not groups and rng.chance(0.5):
                 t["antiquant_offset"] = (T(shape, x, fill="small"),)
             if kind != "weight_fp8" and rng.chance(0.3):
-                t["bias"] = (T((e, n), _float_bias(profile, x), fill="small"),)
+                t["bias"] = (T((e, n), _float_bias(x), fill="small"),)
             if kind == "weight_fp8":
                 ints["group_list_type"] = 1
                 t["group_list"] = _group_list(rng, 1, e, m)
@@ -451,7 +441,7 @@ def _gmm_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
         t["weight"] = tuple(T((b, c), x) for _, b, c in dims)
         t["out"] = tuple(T((a, c), x) for a, _, c in dims)
         if rng.chance(0.4):
-            t["bias"] = tuple(T((c,), _float_bias(profile, x), fill="small") for *_, c in dims)
+            t["bias"] = tuple(T((c,), _float_bias(x), fill="small") for *_, c in dims)
         ints.update(split_item=rng.choice([0, 1]), group_type=-1)
     elif kind == "concat":
         x = rng.choice(["float16", "bfloat16"])
@@ -539,14 +529,14 @@ def _gmm_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
 
 # --------------------------------------------------------------------------- the helpers
 
-def _trans_weight_template(rng: _Rng, profile: str) -> dict:
+def _trans_weight_template(rng: _Rng) -> dict:
     name = rng.choice(["int8", "float16", "bfloat16"])
     k, n = rng.choice([16, 32, 40, 64]), rng.choice([8, 16, 32, 48])
     shape = (k, n) if name != "int8" or rng.chance(0.7) else (2, k, n)
     return {"weight": T(shape, name, capacity=nz.matmul_weight_size(shape, name))}
 
 
-def _trans_quant_template(rng: _Rng, profile: str) -> dict:
+def _trans_quant_template(rng: _Rng) -> dict:
     n = rng.choice([1, 4, 16, 33])
     kind = rng.choice(["1d", "2d", "1d_offset", "2d_offset"])
     scale_shape = (n,) if kind.startswith("1d") else (1, n)
@@ -778,9 +768,9 @@ def generate(seed: int, profile: str, index: int) -> Case:
     elif op == "gmm":
         tensors, ints = _gmm_template(rng, profile)
     elif op == "trans_weight":
-        tensors = _trans_weight_template(rng, profile)
+        tensors = _trans_weight_template(rng)
     else:
-        tensors = _trans_quant_template(rng, profile)
+        tensors = _trans_quant_template(rng)
     ranks = rng.choice([1, 2]) if op == "qmmar" else 1
     log: list[str] = []
     if rng.chance(0.65):

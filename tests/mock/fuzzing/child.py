@@ -273,9 +273,12 @@ class Memory:
                     problems.append(f"{p.label}: the guard allocation after its allocation changed")
         return problems
 
-    def output_digest(self) -> str:
-        """A hash of the element bytes of every output (equal on the ranks of one AllReduce)."""
+    def output_digest(self, made: list | None = None) -> str:
+        """A hash of the element bytes of every output (equal on the ranks of one AllReduce), and
+        of the tensors the Python API ``made`` for outputs it was not given."""
         h = hashlib.sha256()
+        for tensor in made or ():
+            h.update(tensor.to_numpy().tobytes())
         for p in self.placed:
             if p.output and p.base:
                 offsets = _writable("", p.spec)
@@ -364,7 +367,7 @@ class Handles:
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
         self.tensors: list[Any] = []
-        self.created: list[Any] = []  # every aclTensor made, standalone or a list's member
+        self.created: list[tuple[Any, int]] = []  # every aclTensor made (a list's members too), its elements
         self.lists: list[Any] = []
         self.int_arrays: list[Any] = []
 
@@ -383,7 +386,7 @@ class Handles:
         self.memory.record.calls.append(["aclCreateTensor", "NULL" if failed else 0, _message() if failed else "",
                                          "create"])
         if not failed:
-            self.created.append(handle)
+            self.created.append((handle, int(np.prod(spec.shape))))
             if standalone:
                 self.tensors.append(handle)
         return handle
@@ -517,7 +520,8 @@ def _weight_size_calls(case: Case, memory: Memory) -> None:
         memory.call("aclDestroyIntArray", lib.aclDestroyIntArray(shape), "cleanup")
 
 
-def _execute(case: Case, rank: Rank, memory: Memory, size: int, executor: Any, tensors: list[Any]) -> None:
+def _execute(case: Case, rank: Rank, memory: Memory, size: int, executor: Any,
+             tensors: list[tuple[Any, int]]) -> None:
     import aclnn_py
 
     lib = aclnn_py.lib
@@ -540,8 +544,8 @@ def _execute(case: Case, rank: Rank, memory: Memory, size: int, executor: Any, t
     memory.call("aclrtSynchronizeStream", lib.aclrtSynchronizeStream(rank.stream.handle), "sync")
     if stream is rank.foreign_stream.handle:  # work accepted on it (a bug reported above) must finish too
         lib.aclrtSynchronizeStream(stream)
-    if status or case.repeat:  # the executor may still exist: destroy it (any answer but a crash will do)
-        memory.call("aclDestroyAclOpExecutor", lib.aclDestroyAclOpExecutor(executor), "teardown")
+    if status or case.repeat:  # a refused launch or a repeatable executor: still there, destroyed here
+        memory.call("aclDestroyAclOpExecutor", lib.aclDestroyAclOpExecutor(executor), "cleanup")
     memory.record.executed = True
     memory.record.violations += memory.check_untouched(case.op)
     memory.record.output_digest = memory.output_digest()
@@ -566,9 +570,10 @@ def _bad_address(kind: str, rank: Rank, memory: Memory, size: int) -> int:
 
 
 def _wrong_launch(case: Case, rank: Rank, memory: Memory, executor: Any, workspace: int,
-                  size: int, tensors: list[Any]) -> tuple[int, int]:
+                  size: int, tensors: list[tuple[Any, int]]) -> tuple[int, int]:
     """The workspace and size the execute call gets, after the case's launch variant (a re-pointed
-    tensor: the ``launch_index``-th aclTensor of the call, cyclically, given with that index)."""
+    tensor: the ``launch_index``-th aclTensor of the call, cyclically, given with that index; once
+    re-pointed at memory it cannot use, the launch must fail)."""
     import aclnn_py
 
     variant = case.launch or ""
@@ -581,10 +586,13 @@ def _wrong_launch(case: Case, rank: Rank, memory: Memory, executor: Any, workspa
             memory.record.wrong_launch = variant
         return _bad_address(variant.removeprefix("workspace_"), rank, memory, size), size
     if variant.startswith("rebind_"):
-        address = _bad_address(variant.removeprefix("rebind_"), rank, memory, 64)
-        tensor = tensors[case.launch_index % len(tensors)] if tensors else _ptr(0)
-        memory.call("aclSetTensorAddr", aclnn_py.lib.aclSetTensorAddr(executor, case.launch_index, tensor,
-                                                                       _ptr(address)), "rebind")
+        kind = variant.removeprefix("rebind_")
+        address = _bad_address(kind, rank, memory, 64)
+        tensor, elements = tensors[case.launch_index % len(tensors)] if tensors else (_ptr(0), 0)
+        status = memory.call("aclSetTensorAddr", aclnn_py.lib.aclSetTensorAddr(executor, case.launch_index, tensor,
+                                                                                _ptr(address)), "rebind")
+        if status == 0 and elements and kind != "short":  # a short buffer may still hold a small tensor
+            memory.record.wrong_launch = variant
     return workspace, size
 
 
@@ -596,9 +604,10 @@ def _workspace(rank: Rank, memory: Memory, size: int) -> int:
     if size > rank.workspace_size:
         if rank.workspace:
             memory.call("aclrtFree", lib.aclrtFree(_ptr(rank.workspace)), "setup")
+            rank.workspace, rank.workspace_size = 0, 0
         out = ffi.new("void **")
-        memory.call("aclrtMalloc", lib.aclrtMalloc(out, size, lib.ACL_MEM_MALLOC_HUGE_FIRST), "setup")
-        rank.workspace, rank.workspace_size = int(ffi.cast("uintptr_t", out[0])), size
+        if memory.call("aclrtMalloc", lib.aclrtMalloc(out, size, lib.ACL_MEM_MALLOC_HUGE_FIRST), "setup") == 0:
+            rank.workspace, rank.workspace_size = int(ffi.cast("uintptr_t", out[0])), size
     return rank.workspace if size else 0
 
 
@@ -677,7 +686,9 @@ def run_python(case: Case, rank: Rank, memory: Memory) -> None:
             if key in kwargs:
                 kwargs[key] = value
             function = kwargs.pop("__function__")
-            function(**kwargs)
+            returned = function(**kwargs)
+            made_by_call = _tensors(returned, made) if "out" in kwargs and kwargs["out"] is None else []
+            made += made_by_call
         except Exception as exc:  # noqa: BLE001 -- the verdict judges what was raised
             memory.record.python = _exception(exc, "call")
             return
@@ -688,7 +699,7 @@ def run_python(case: Case, rank: Rank, memory: Memory) -> None:
             memory.record.python = _exception(exc, "synchronize")
         memory.record.executed = True
         memory.record.violations += memory.check_untouched(case.op)
-        memory.record.output_digest = memory.output_digest()
+        memory.record.output_digest = memory.output_digest(made_by_call)
     finally:
         try:
             rank.stream.synchronize()
@@ -750,6 +761,14 @@ def _python_call(case: Case, rank: Rank, arg) -> dict[str, Any]:
         spec = case.tensors["out"]
         kwargs["out_dtype"] = spec.dtype if isinstance(spec, TensorSpec) else "uint64"
     return kwargs
+
+
+def _tensors(returned: Any, known: list) -> list:
+    """The Tensors a Python call returned (a Tensor or a list of them) that it made itself."""
+    from aclnn_py import Tensor
+
+    found = [returned] if isinstance(returned, Tensor) else list(returned or ())
+    return [t for t in found if isinstance(t, Tensor) and not any(t is k for k in known)]
 
 
 def _exception(exc: BaseException, stage: str) -> dict:

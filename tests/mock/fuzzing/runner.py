@@ -140,45 +140,56 @@ def _run_child(seed: int, profile: str, start: int, count: int, timeout: float,
                                   daemon=True)
         reader.start()
         current, next_index, finalized, started = -1, start, False, False
-        while True:
-            try:
-                line = lines.get(timeout=timeout if started else max(timeout, STARTUP))
-                started = True
-            except queue.Empty:
-                proc.kill()
-                proc.wait()
-                failures.append(Failure(seed, profile, current, "hang",
-                                        [f"no progress for {timeout:.0f} s (killed)"], _tail(err)))
-                stats.hangs += 1
+        try:
+            while True:
+                try:
+                    line = lines.get(timeout=timeout if started else max(timeout, STARTUP))
+                    started = True
+                except queue.Empty:
+                    proc.kill()
+                    proc.wait()
+                    failures.append(Failure(seed, profile, current, "hang",
+                                            [f"no progress for {timeout:.0f} s (killed)"], _tail(err)))
+                    stats.hangs += 1
+                    return max(next_index, current + 1), failures
+                if line is None:
+                    break
+                try:
+                    event = json.loads(line)
+                except ValueError:  # the mock or the operator printed on stdout: a finding, reading goes on
+                    stray = line.strip()[:200]
+                    failures.append(Failure(seed, profile, current, "problem",
+                                            [f"the child printed a line that is not an event: {stray!r}"]))
+                    continue
+                if event["event"] == "begin":
+                    current = event["index"]
+                elif event["event"] == "case":
+                    case_function = cases.generate(seed, profile, event["index"]).function
+                    judged = verdict.judge(event, case_function, profile)
+                    stats.count(event, judged)
+                    if judged.problems:
+                        failures.append(Failure(seed, profile, event["index"], "problem", judged.problems))
+                    next_index = event["index"] + 1
+                elif event["event"] == "finalize":
+                    finalized = True
+                    if event["code"] != 0:
+                        failures.append(Failure(seed, profile, -1, "finalize",
+                                                [f"aclFinalize (ACLNN_MOCK_STRICT=1) after cases {start}.."
+                                                 f"{next_index - 1} returned {event['code']}: {event['message']}"]))
+            code = proc.wait()
+            if code < 0:
+                stats.crashes += 1
+                failures.append(Failure(seed, profile, current, "crash", [f"the child died of signal {-code}"],
+                                        _tail(err)))
                 return max(next_index, current + 1), failures
-            if line is None:
-                break
-            event = json.loads(line)
-            if event["event"] == "begin":
-                current = event["index"]
-            elif event["event"] == "case":
-                case_function = cases.generate(seed, profile, event["index"]).function
-                judged = verdict.judge(event, case_function, profile)
-                stats.count(event, judged)
-                if judged.problems:
-                    failures.append(Failure(seed, profile, event["index"], "problem", judged.problems))
-                next_index = event["index"] + 1
-            elif event["event"] == "finalize":
-                finalized = True
-                if event["code"] != 0:
-                    failures.append(Failure(seed, profile, -1, "finalize",
-                                            [f"aclFinalize (ACLNN_MOCK_STRICT=1) after cases {start}.."
-                                             f"{next_index - 1} returned {event['code']}: {event['message']}"]))
-        code = proc.wait()
-        if code < 0:
-            stats.crashes += 1
-            failures.append(Failure(seed, profile, current, "crash", [f"the child died of signal {-code}"],
-                                    _tail(err)))
-            return max(next_index, current + 1), failures
-        if code != 0 or not finalized:
-            failures.append(Failure(seed, profile, current, "exit",
-                                    [f"the child exited with status {code} before finishing"], _tail(err)))
-            return max(next_index, current + 1), failures
+            if code != 0 or not finalized:
+                failures.append(Failure(seed, profile, current, "exit",
+                                        [f"the child exited with status {code} before finishing"], _tail(err)))
+                return max(next_index, current + 1), failures
+        except BaseException:  # the runner's own failure: never leave the child running
+            proc.kill()
+            proc.wait()
+            raise
     return next_index, failures
 
 

@@ -77,7 +77,7 @@ def _names_parameter(message: str, names) -> bool:
     return any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(n)}(?![A-Za-z0-9_])", message) for n in names)
 
 
-def _allowed(function: str, role: str, op: str) -> set | None:
+def _allowed(role: str, op: str) -> set:
     if role == "op":
         return PHASE1
     if role == "exec":
@@ -88,8 +88,6 @@ def _allowed(function: str, role: str, op: str) -> set | None:
         return {0, "NULL"}
     if role == "rebind":  # aclSetTensorAddr: an index out of range or a tensor not the executor's is refused
         return {0, 161001, 161002}
-    if role == "teardown":  # destroying an executor whose execute failed: gone or still there
-        return {0, 161002, 561103}
     return {0}
 
 
@@ -103,12 +101,12 @@ def judge(event: dict, op_function: str, profile: str) -> Verdict:
         where = f"rank {record['rank']}"
         v.problems += [f"{where}: {p}" for p in record["violations"]]
         for function, code, message, role in record["calls"]:
-            allowed = _allowed(function, role, op)
+            allowed = _allowed(role, op)
             if code not in allowed:
                 kind = "an internal-error code" if code in INTERNAL else "an undocumented code"
                 v.problems.append(f"{where}: {function} returned {kind} {code} (allowed: "
                                   f"{sorted(allowed, key=str)}): {message!r}")
-            if code != 0 and role != "teardown":
+            if code != 0:
                 names = _parameters(function) + (op_names if role in ("exec", "sync") else ())
                 if code == 361001:  # an unsupported SoC: no parameter is at fault, the operator is named
                     names += (function.removesuffix("GetWorkspaceSize"),)
@@ -159,6 +157,8 @@ def _judge_python(python: dict, op: str, op_names: tuple[str, ...]) -> list[str]
         problems.append(f"the Python API raised {kind} with an empty message")
     if kind == "ArgumentError" and not python.get("parameter"):
         problems.append(f"ArgumentError without a parameter: {text}")
+    if kind == "TypeError" and not _names_parameter(python["message"], PYTHON_NAMES + op_names):
+        problems.append(f"TypeError whose message names no parameter: {text}")
     if code is not None:
         if python["stage"] == "synchronize":
             allowed = SYNC[op]
