@@ -1,6 +1,6 @@
 """A seeded fuzzer of the operators' C entry points and of the Python API.
 
-Three parts, one job each:
+Its parts, one job each:
 
 * :mod:`.cases` -- pure data, no runtime: :func:`~.cases.generate` turns
   ``(seed, SoC profile, index)`` into one :class:`~.cases.Case` (an operator
@@ -12,12 +12,14 @@ Three parts, one job each:
   and extreme values, offsets, ND/NZ/bogus formats, storage shapes, NULL,
   freed, host, wild and other-device addresses, short allocations, NULL and
   empty lists, attribute and string values.
-* :mod:`.child` -- runs cases in a child process (``python tests/mock/fuzzing/child.py``),
-  through raw cffi calls of ``aclnn_py.lib`` or through ``aclnn_py.ops``; runs a
-  share of the accepted ones on a stream (both ranks of a 2-rank communicator,
-  on two threads) and checks that nothing outside each output changed (the
-  bytes of the output's allocation outside its elements, a guard allocation
-  placed after it, every input allocation); prints one JSON line per case.
+* :mod:`.child` -- runs cases in a child process (``python tests/mock/fuzzing/child.py``)
+  and prints one JSON line per case; rank 1 of a 2-rank communicator on a
+  second thread. :mod:`.memory` places every tensor of a case in its own
+  allocation and checks that nothing outside each output changed (the bytes
+  of the output's allocation outside its elements, a guard allocation placed
+  after it, every input allocation). :mod:`.c_calls` makes the call through
+  raw cffi calls of ``aclnn_py.lib``, :mod:`.python_calls` through
+  ``aclnn_py.ops``; a share of the accepted ones runs on a stream.
 * :mod:`.verdict` judges what a case reported: only documented status codes,
   a non-empty recent-error message naming a parameter with every failure, only
   the project's exceptions from the Python API, nothing written outside the
