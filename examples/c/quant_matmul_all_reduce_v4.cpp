@@ -3,10 +3,10 @@
 // Inputs are chosen so the expected output is exact: rank r uses x1 = r + 1, x2 = 1, scale 0.5,
 // so every output element is sum_r 0.5 * K * (r + 1). Returns non-zero on any mismatch.
 //
-// Build (against the mock):
-//   g++ -std=c++17 -I include examples/c/quant_matmul_all_reduce_v4.cpp -o qmmar_v4 \
-//       -L$(python -m mock_runtime libdir) -Wl,-rpath,$(python -m mock_runtime libdir) \
-//       -lascendcl -lnnopbase -lopapi -lhccl -lpthread
+// Build (against the mock; clean under -Wall -Wextra -Werror):
+//   LIB=$(python -m mock_runtime libdir)
+//   g++ -std=c++17 -I include examples/c/quant_matmul_all_reduce_v4.cpp -o qmmar_v4
+//       -L$LIB -Wl,-rpath,$LIB -lascendcl -lnnopbase -lopapi -lhccl -lpthread
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -29,12 +29,6 @@
 namespace {
 constexpr int kRanks = 2;
 constexpr int64_t kM = 16, kK = 32, kN = 24;
-
-int64_t Numel(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
 
 // Copy host data to a new device buffer and describe it as a contiguous ND aclTensor.
 template <typename T>
@@ -74,8 +68,8 @@ int RunRank(int rank, HcclComm comm, int* result) {
   std::vector<uint64_t> scale(kN, (uint64_t)(bits & 0xFFFFE000u) | (1ull << 46));
   std::vector<uint16_t> out(kM * kN, 0);
 
-  void *dx1, *dx2, *dscale, *dout;
-  aclTensor *tx1, *tx2, *tscale, *tout;
+  void *dx1 = nullptr, *dx2 = nullptr, *dscale = nullptr, *dout = nullptr;
+  aclTensor *tx1 = nullptr, *tx2 = nullptr, *tscale = nullptr, *tout = nullptr;
   if (MakeTensor(x1, {kM, kK}, ACL_INT8, &dx1, &tx1) || MakeTensor(x2, {kK, kN}, ACL_INT8, &dx2, &tx2) ||
       MakeTensor(scale, {kN}, ACL_UINT64, &dscale, &tscale) ||
       MakeTensor(out, {kM, kN}, ACL_FLOAT16, &dout, &tout)) {

@@ -145,7 +145,8 @@ def test_cpp_example(tmp_path):
     libdir = subprocess.run([sys.executable, "-m", "mock_runtime", "libdir"], capture_output=True,
                             text=True, check=True, cwd=ROOT).stdout.strip()
     exe = tmp_path / "qmmar_v4"
-    subprocess.run([gxx, "-std=c++17", "-O1", "-I", str(ROOT / "include"), str(source), "-o", str(exe),
+    subprocess.run([gxx, "-std=c++17", "-O1", "-Wall", "-Wextra", "-Werror", "-I", str(ROOT / "include"),
+                    str(source), "-o", str(exe),
                     f"-L{libdir}", f"-Wl,-rpath,{libdir}", "-lascendcl", "-lnnopbase", "-lopapi", "-lhccl",
                     "-lpthread"], check=True, capture_output=True, text=True)
     env = dict(os.environ, ACLNN_MOCK_SOC=A2)
