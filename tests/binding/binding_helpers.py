@@ -30,14 +30,16 @@ import os
 import threading
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 
 import aclnn_py
-from aclnn_py import hccl
+from aclnn_py import Context, DeviceBuffer, Stream, ffi, hccl
 from aclnn_py.check import recent_message
 from aclnn_py.runtime import device_count
 from aclnn_py.spec import soc as socs
 from aclnn_py.testing import mock_soc, soc_unavailable
+from aclnn_py.tensor import create_handle
 from aclnn_py.testing.soc import current
 
 
@@ -193,3 +195,89 @@ def run_ranks(size: int, fn, timeout: float = 60.0):
         if exc is not None:
             raise exc
     return results
+
+
+def run_comm_ranks(comms, fn, timeout: float = 60.0):
+    """Run ``fn(comm, stream)`` on one thread per rank of ``comms``, each with its own context and
+    stream; return ``({rank: result}, {rank: exception})``."""
+    results: dict[int, object] = {}
+    errors: dict[int, BaseException] = {}
+
+    def body(comm):
+        try:
+            with Context(comm.device), Stream() as stream:
+                results[comm.rank] = fn(comm, stream)
+        except BaseException as exc:  # reported to the test
+            errors[comm.rank] = exc
+
+    threads = [threading.Thread(target=body, args=(c,), daemon=True) for c in comms]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a rank thread hung"
+    return results, errors
+
+
+def host_to_device(array: np.ndarray, keep: list) -> DeviceBuffer:
+    """A device copy of ``array``, remembered in ``keep`` (see :func:`close_all`)."""
+    buf = DeviceBuffer.from_numpy(array)
+    keep.append(buf)
+    return buf
+
+
+def close_all(keep: list) -> None:
+    for b in keep:
+        b.close()
+
+
+def raw_gmm(args: dict) -> tuple[int, str]:
+    """GroupedMatmulV5GetWorkspaceSize straight through the C ABI: (status, message). ``args``:
+    Tensor lists by the binding's keyword names, ``group_list`` a Tensor, and the attributes."""
+    lib = aclnn_py.lib
+    made = []
+
+    def tl(key):
+        if args.get(key) is None:
+            return ffi.NULL
+        handles = [create_handle(t.desc) for t in args[key]]
+        h = lib.aclCreateTensorList(ffi.new("aclTensor *[]", handles or [ffi.NULL]), len(handles))
+        made.append(h)
+        return h
+
+    gl = args.get("group_list")
+    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+    status = lib.aclnnGroupedMatmulV5GetWorkspaceSize(
+        tl("x"), tl("weight"), tl("bias"), tl("scale"), tl("offset"), tl("antiquant_scale"),
+        tl("antiquant_offset"), tl("per_token_scale"), ffi.NULL if gl is None else gl.handle, ffi.NULL, ffi.NULL,
+        ffi.NULL, args.get("split_item", 0), args.get("group_type", -1), args.get("group_list_type", 0), 0,
+        ffi.NULL, tl("out"), ffi.NULL, ffi.NULL, size, executor)
+    message = recent_message() if status else ""
+    if status == 0:
+        lib.aclDestroyAclOpExecutor(executor[0])
+    for h in made:
+        lib.aclDestroyTensorList(h)
+    return status, message
+
+
+def gmm_inputs(rng):
+    """x (8, 16) and three experts' weights (16, 8), small integers: exact in float16; the
+    cumulative group list [2, 5, 8]."""
+    x = rng.integers(-4, 4, (8, 16)).astype(np.float16)
+    w = rng.integers(-4, 4, (3, 16, 8)).astype(np.float16)
+    return x, w, np.array([2, 5, 8], np.int64)
+
+
+def gmm_reference(x, w, cumulative):
+    """Rows [start, end) of x times the expert's weight, in float32, rounded to float16."""
+    out, start = np.zeros((x.shape[0], w.shape[2]), np.float32), 0
+    for expert, end in enumerate(cumulative):
+        out[start:end] = x[start:end].astype(np.float32) @ w[expert].astype(np.float32)
+        start = end
+    return out.astype(np.float16)
+
+
+def gmm_plan(x, w, group_list, **kwargs):
+    """A GroupedMatmulV5Plan of x and the stacked experts, split by a cumulative group list."""
+    return aclnn_py.ops.GroupedMatmulV5Plan([x], [w], group_list=group_list, split_item=3, group_type=0,
+                                            **kwargs)

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 import aclnn_py
-from aclnn_py import Context, DeviceBuffer, HcclError, Stream, hccl
+from aclnn_py import Context, HcclError, hccl
 from aclnn_py.spec.headers import load
 from aclnn_py.spec import dtypes
 from aclnn_py.spec.precision import assert_close
 
-from binding_helpers import mock_library, skip_unless_devices
+from binding_helpers import close_all, host_to_device, mock_library, run_comm_ranks, skip_unless_devices
 
 K = load().constants
 DT = hccl.HcclDataType
@@ -44,38 +44,6 @@ FLOAT_RULE = {np.dtype(np.float16): "float16", np.dtype(ml_dtypes.bfloat16): "bf
 
 
 # -- helpers --------------------------------------------------------------------------
-def run_ranks(comms, fn, timeout: float = 60.0):
-    """Run ``fn(comm, stream)`` on one thread per rank, each with its own context and stream."""
-    results: dict[int, object] = {}
-    errors: dict[int, BaseException] = {}
-
-    def body(comm):
-        try:
-            with Context(comm.device), Stream() as stream:
-                results[comm.rank] = fn(comm, stream)
-        except BaseException as exc:  # reported to the test below
-            errors[comm.rank] = exc
-
-    threads = [threading.Thread(target=body, args=(c,), daemon=True) for c in comms]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a rank thread hung"
-    return results, errors
-
-
-def host_to_device(array: np.ndarray, keep: list) -> DeviceBuffer:
-    buf = DeviceBuffer.from_numpy(array)
-    keep.append(buf)
-    return buf
-
-
-def close_all(keep: list) -> None:
-    for b in keep:
-        b.close()
-
-
 def rank_data(dtype, rank: int, count: int, seed: int) -> np.ndarray:
     """Integers over the type's whole range; floats in [0.5, 2), which neither cancel in a sum nor
     vanish in a product, so relative errors measure the reduction's rounding."""
@@ -150,7 +118,7 @@ def test_init_all_collectives(comms_factory, n):
         assert comm.async_error() == hccl.Result.HCCL_SUCCESS
         return out
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     everyone = [np.arange(COUNT, dtype=np.float32) + 100 * r for r in range(n)]
     for rank in range(n):
@@ -181,7 +149,7 @@ def test_all_reduce_every_dtype_and_op(comms_factory):
         close_all(keep)
         return got
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     for i, (dt, op) in enumerate(cases):
         parts = [rank_data(REDUCIBLE[dt], r, COUNT, i) for r in range(n)]
@@ -223,7 +191,7 @@ def test_all_gather_and_broadcast_every_dtype(comms_factory):
         close_all(keep)
         return res
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     for i, dt in enumerate(types):
         for rank in range(n):
@@ -246,7 +214,7 @@ def test_all_reduce_of_unsupported_types_is_refused(comms_factory, dt):
             close_all(keep)
         return info.value
 
-    results, errors = run_ranks([comm], fn)
+    results, errors = run_comm_ranks([comm], fn)
     assert not errors, errors
     err = results[0]
     assert err.code == K["HCCL_E_NOT_SUPPORT"]
@@ -292,7 +260,7 @@ def test_the_binding_checks_collective_arguments(comms_factory):
         finally:
             close_all(keep)
 
-    results, errors = run_ranks([comm], fn)
+    results, errors = run_comm_ranks([comm], fn)
     assert not errors, errors
 
 
@@ -374,7 +342,7 @@ def test_init_root_info_with_threads(runtime, n):
     try:
         assert len({c.name for c in comms.values()}) == 1
         assert sorted(c.rank for c in comms.values()) == list(range(n))
-        results, errors = run_ranks(list(comms.values()), _sum_ranks)
+        results, errors = run_comm_ranks(list(comms.values()), _sum_ranks)
         assert not errors, errors
         assert all(np.all(r == sum(range(1, n + 1))) for r in results.values())
     finally:

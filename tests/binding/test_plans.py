@@ -9,6 +9,7 @@ import pytest
 
 import aclnn_py
 from aclnn_py.spec.precision import assert_close
+from binding_helpers import gmm_inputs, gmm_plan, gmm_reference
 
 
 def test_ops_exports_every_function_and_plan():
@@ -30,27 +31,6 @@ def test_ops_exports_every_function_and_plan():
     assert set(aclnn_py.ops.__all__) == {f.__name__ for f in functions} | {
         "GroupedMatmulV5Plan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
         "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan"}
-
-
-def gmm_inputs(rng):
-    """x (8, 16) and three experts' weights (16, 8), small integers: exact in float16."""
-    x = rng.integers(-4, 4, (8, 16)).astype(np.float16)
-    w = rng.integers(-4, 4, (3, 16, 8)).astype(np.float16)
-    return x, w, np.array([2, 5, 8], np.int64)
-
-
-def gmm_reference(x, w, cumulative):
-    """Rows [start, end) of x times the expert's weight, in float32."""
-    out, start = np.zeros((x.shape[0], w.shape[2]), np.float32), 0
-    for expert, end in enumerate(cumulative):
-        out[start:end] = x[start:end].astype(np.float32) @ w[expert].astype(np.float32)
-        start = end
-    return out.astype(np.float16)
-
-
-def gmm_plan(x, w, group_list, **kwargs):
-    return aclnn_py.ops.GroupedMatmulV5Plan([x], [w], group_list=group_list, split_item=3, group_type=0,
-                                            **kwargs)
 
 
 def test_a_plan_runs_again_with_refreshed_inputs(stream):

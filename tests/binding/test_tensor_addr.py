@@ -14,7 +14,7 @@ from aclnn_py import Tensor, TensorList
 from aclnn_py._ffi import ffi
 from aclnn_py.check import recent_message
 
-from binding_helpers import expect_status
+from binding_helpers import expect_status, gmm_reference
 
 OK, INVALID, INNER_NULLPTR = 0, 161002, 561103
 
@@ -106,14 +106,6 @@ def test_plain_calls_refuse_bad_arguments(stream):
         assert lib.aclDestroyAclOpExecutor(executor) == OK
         for t in (scale, out, stray):
             t.close()
-
-
-def gmm_reference(x, w, cumulative):
-    out, start = np.zeros((x.shape[0], w.shape[2]), np.float32), 0
-    for expert, end in enumerate(cumulative):
-        out[start:end] = x[start:end].astype(np.float32) @ w[expert].astype(np.float32)
-        start = end
-    return out.astype(np.float16)
 
 
 @pytest.fixture

@@ -36,20 +36,6 @@ def mock_soc(soc: str, devices: int | None = None):
         switch_soc(old)
 
 
-@contextmanager
-def communicators(size: int):
-    """The ``size`` ranks of one HCCL communicator (HcclCommInitAll over devices 0..size-1),
-    destroyed on exit."""
-    from aclnn_py import hccl
-
-    comms = hccl.init_all(list(range(size)))
-    try:
-        yield comms
-    finally:
-        for comm in comms:
-            comm.close()
-
-
 def build_cpp(sources: list[Path], out: Path, libdir: Path, *extra: str) -> Path:
     """Compile a C/C++ program against include/ and the mock's libraries (``extra``: more flags)."""
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mock_helpers import communicators
+from binding_helpers import communicators
 
 import aclnn_py
 from aclnn_py import AclError, DeviceBuffer, Tensor, ffi

@@ -6,43 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from binding_helpers import raw_gmm
 from mock_helpers import C_DIR, build_cpp, run_program
 
-import aclnn_py
-from aclnn_py import AclError, Tensor, ffi
-from aclnn_py.check import recent_message
+from aclnn_py import AclError, Tensor
 from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
-from aclnn_py.tensor import create_handle
 
 A2, P950 = "Ascend910B4", "Ascend950PR_9599"
-
-
-def raw_gmm(args: dict) -> tuple[int, str]:
-    """GroupedMatmulV5GetWorkspaceSize straight through the C ABI: (status, message)."""
-    lib = aclnn_py.lib
-    made = []
-
-    def tl(key):
-        if args.get(key) is None:
-            return ffi.NULL
-        handles = [create_handle(t.desc) for t in args[key]]
-        h = lib.aclCreateTensorList(ffi.new("aclTensor *[]", handles or [ffi.NULL]), len(handles))
-        made.append(h)
-        return h
-
-    gl = args.get("group_list")
-    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
-    status = lib.aclnnGroupedMatmulV5GetWorkspaceSize(
-        tl("x"), tl("weight"), tl("bias"), tl("scale"), tl("offset"), tl("antiquant_scale"),
-        tl("antiquant_offset"), tl("per_token_scale"), ffi.NULL if gl is None else gl.handle, ffi.NULL, ffi.NULL,
-        ffi.NULL, args.get("split_item", 0), args.get("group_type", -1), args.get("group_list_type", 0), 0,
-        ffi.NULL, tl("out"), ffi.NULL, ffi.NULL, size, executor)
-    message = recent_message() if status else ""
-    if status == 0:
-        lib.aclDestroyAclOpExecutor(executor[0])
-    for h in made:
-        lib.aclDestroyTensorList(h)
-    return status, message
 
 
 def T(shape, dtype="float16", fill=0):

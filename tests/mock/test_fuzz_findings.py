@@ -16,7 +16,7 @@ from aclnn_py.spec import codecs, nz
 from aclnn_py.spec.descriptors import FRACTAL_NZ
 from aclnn_py.spec.grouped_matmul.call import decode_group_list
 from aclnn_py.spec.quant_params import trans_quant_param
-from mock_helpers import communicators
+from binding_helpers import communicators
 
 
 @pytest.fixture

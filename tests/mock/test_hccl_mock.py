@@ -15,47 +15,16 @@ import numpy as np
 import pytest
 
 import aclnn_py
-from aclnn_py import Context, DeviceBuffer, HcclError, Stream, hccl
+from aclnn_py import Context, HcclError, Stream, hccl
 from aclnn_py.errors import AclError
 from aclnn_py.check import recent_message
+from binding_helpers import close_all, host_to_device, run_comm_ranks
 from aclnn_py.spec.headers import load
 
 K = load().constants
 
 
 # -- helpers --------------------------------------------------------------------------
-def run_ranks(comms, fn, timeout: float = 60.0):
-    """Run ``fn(comm, stream)`` on one thread per rank, each with its own context and stream."""
-    results: dict[int, object] = {}
-    errors: dict[int, BaseException] = {}
-
-    def body(comm):
-        try:
-            with Context(comm.device), Stream() as stream:
-                results[comm.rank] = fn(comm, stream)
-        except BaseException as exc:  # reported to the test below
-            errors[comm.rank] = exc
-
-    threads = [threading.Thread(target=body, args=(c,), daemon=True) for c in comms]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a rank thread hung"
-    return results, errors
-
-
-def host_to_device(array: np.ndarray, keep: list) -> DeviceBuffer:
-    buf = DeviceBuffer.from_numpy(array)
-    keep.append(buf)
-    return buf
-
-
-def close_all(keep: list) -> None:
-    for b in keep:
-        b.close()
-
-
 @pytest.fixture
 def comms_factory(runtime):
     made: list[hccl.Communicator] = []
@@ -118,7 +87,7 @@ def test_half_precision_is_summed_in_fp32_and_rounded_once(comms_factory):
         close_all(keep)
         return res
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     for rank in range(3):
         assert np.all(results[rank][np.float16] == np.float16(1 + 2.0 ** -10))
@@ -148,7 +117,7 @@ def test_argument_errors(comms_factory):
         close_all(keep)
         return problems
 
-    results, errors = run_ranks([comm], fn)
+    results, errors = run_comm_ranks([comm], fn)
     assert not errors, errors
     p = results[0]
     assert p["dtype"][0] == K["HCCL_E_PARA"] and "13" in p["dtype"][1]
@@ -173,7 +142,7 @@ def test_stream_of_another_device_is_refused(comms_factory):
         close_all(keep)
         return str(info.value)
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     assert "device 1" in results[0] and "device 0" in results[0]
 
@@ -224,7 +193,7 @@ def test_find_communicator_and_combine(comms_factory):
         close_all(keep)
         return out
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     stack = np.stack([np.full((2, 3), r, np.float32) for r in range(n)])
     assert sorted(key for key, _, _ in calls) == ["plain", "tenfold"]  # once per key, not per rank
@@ -252,7 +221,7 @@ def test_combine_mismatch_fails_every_rank(comms_factory):
             stream.synchronize()
         return info.value
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     for err in results.values():
         assert err.code == K["ACL_ERROR_RT_PARAM_INVALID"]
@@ -285,7 +254,7 @@ def test_a_failing_shared_reduction_fails_every_rank_with_its_own_exception(comm
             stream.synchronize()
         return info.value
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     for err in results.values():
         assert err.code == K["ACL_ERROR_RT_PARAM_INVALID"] and "refused 3 arrays" in err.message
@@ -309,7 +278,7 @@ def test_missing_rank_times_out_with_its_number(runtime, monkeypatch):
             close_all(keep)
             return info.value, elapsed, comm.async_error()
 
-        results, errors = run_ranks(comms, fn)
+        results, errors = run_comm_ranks(comms, fn)
         assert not errors, errors
         for rank in (0, 2):
             err, elapsed, async_error = results[rank]
@@ -332,7 +301,7 @@ def test_missing_rank_times_out_with_its_number(runtime, monkeypatch):
             close_all(keep)
             return info.value, time.monotonic() - start
 
-        results, errors = run_ranks(comms, late)
+        results, errors = run_comm_ranks(comms, late)
         assert not errors, errors
         err, elapsed = results[1]
         assert "unusable after an earlier failure" in err.message and elapsed < 1
@@ -356,7 +325,7 @@ def test_mismatched_collectives_fail_every_rank(comms_factory):
         close_all(keep)
         return info.value, comm.async_error()
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     for err, async_error in results.values():
         assert err.code == K["ACL_ERROR_RT_PARAM_INVALID"]
@@ -376,7 +345,7 @@ def test_mismatched_count_fails_every_rank(comms_factory):
         close_all(keep)
         return info.value
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
     for err in results.values():
         assert "count=16" in err.message and "count=8" in err.message
@@ -402,7 +371,7 @@ def test_rank_destroying_its_communicator_releases_the_waiters(runtime, monkeypa
         close_all(keep)
         return info.value, time.monotonic() - start, comm.async_error()
 
-    results, errors = run_ranks(comms, fn)
+    results, errors = run_comm_ranks(comms, fn)
     comms[0].close()
     assert not errors, errors
     err, elapsed, async_error = results[0]
@@ -456,7 +425,7 @@ def test_init_cluster_info_with_threads(runtime, tmp_path):
     assert all(isinstance(c, hccl.Communicator) for c in comms.values()), comms
     try:
         assert len({c.name for c in comms.values()}) == 1
-        results, errors = run_ranks(list(comms.values()), _sum_ranks)
+        results, errors = run_comm_ranks(list(comms.values()), _sum_ranks)
         assert not errors, errors
         assert all(np.all(r == 3) for r in results.values())
     finally:

@@ -12,7 +12,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from mock_helpers import ROOT, communicators, run_python
+from binding_helpers import communicators
+from mock_helpers import ROOT, run_python
 
 import aclnn_py  # noqa: E402
 from aclnn_py import AclnnParamError, Device, Stream, Tensor  # noqa: E402

@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from binding_helpers import gmm_inputs, gmm_plan, gmm_reference
 from mock_helpers import run_python
 
 import aclnn_py  # noqa: E402
@@ -24,27 +25,6 @@ def live() -> tuple[int, int, int]:
     from mock_runtime.core.memory import table
 
     return len(objects.executors.live()), len(objects.tensors.live()), len(table.live())
-
-
-def gmm_inputs(rng):
-    """x (8, 16) and three experts' weights (16, 8), small integers: exact in float16."""
-    x = rng.integers(-4, 4, (8, 16)).astype(np.float16)
-    w = rng.integers(-4, 4, (3, 16, 8)).astype(np.float16)
-    return x, w, np.array([2, 5, 8], np.int64)
-
-
-def gmm_reference(x, w, cumulative):
-    """Rows [start, end) of x times the expert's weight, in float32."""
-    out, start = np.zeros((x.shape[0], w.shape[2]), np.float32), 0
-    for expert, end in enumerate(cumulative):
-        out[start:end] = x[start:end].astype(np.float32) @ w[expert].astype(np.float32)
-        start = end
-    return out.astype(np.float16)
-
-
-def gmm_plan(x, w, group_list, **kwargs):
-    return aclnn_py.ops.GroupedMatmulV5Plan([x], [w], group_list=group_list, split_item=3, group_type=0,
-                                            **kwargs)
 
 
 @pytest.fixture

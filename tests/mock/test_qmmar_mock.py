@@ -13,7 +13,8 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from mock_helpers import C_DIR, ROOT, build_cpp, communicators, mock_soc, run_program
+from binding_helpers import communicators
+from mock_helpers import C_DIR, ROOT, build_cpp, mock_soc, run_program
 
 import aclnn_py
 from aclnn_py import ffi, hccl
