@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mock_helpers import C_DIR, ROOT, run_program, run_python
+from mock_helpers import C_DIR, ROOT, require_tool, run_program, run_python
 
 import aclnn_py
 from aclnn_py import DeviceBuffer, ffi
@@ -42,9 +41,7 @@ DEVICE_MEMORY = 64 << 30
 
 
 def build(source: Path, out: Path, libdir: Path, std: str, libraries: list[str]) -> Path:
-    compiler = shutil.which("g++" if source.suffix == ".cpp" else "gcc")
-    if compiler is None:
-        pytest.skip("no C/C++ compiler on this machine")
+    compiler = require_tool("g++" if source.suffix == ".cpp" else "gcc")
     command = [compiler, f"-std={std}", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", str(ROOT / "include"),
                str(source), "-o", str(out), f"-L{libdir}", *libraries, "-lpthread"]
     result = subprocess.run(command, capture_output=True, text=True)
@@ -78,9 +75,7 @@ def test_doc_style_program_uses_only_the_doc_sample_headers():
 
 # -- split libraries ------------------------------------------------------------
 def _exported(path: Path) -> set[str]:
-    nm = shutil.which("nm")
-    if nm is None:
-        pytest.skip("nm not found")
+    nm = require_tool("nm")
     out = subprocess.run([nm, "-D", "--defined-only", str(path)], capture_output=True, text=True, check=True).stdout
     return {line.split()[-1] for line in out.splitlines() if line.split()[1:2] == ["T"]}
 

@@ -5,7 +5,6 @@ on 2 thread-ranks). The binding's own QuantMatmulAllReduce tests: tests/binding/
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from binding_helpers import communicators
-from mock_helpers import C_DIR, ROOT, build_cpp, mock_soc, run_program
+from mock_helpers import C_DIR, ROOT, build_cpp, mock_soc, require_tool, run_program
 
 import aclnn_py
 from aclnn_py import ffi, hccl
@@ -139,9 +138,7 @@ def test_rank_counts_beyond_eight_devices(runtime, soc, code):
 
 
 def test_cpp_example(tmp_path):
-    gxx = shutil.which("g++")
-    if gxx is None:
-        pytest.skip("g++ not installed")
+    gxx = require_tool("g++")
     source = ROOT / "examples" / "c" / "quant_matmul_all_reduce_v4.cpp"
     libdir = subprocess.run([sys.executable, "-m", "mock_runtime", "libdir"], capture_output=True,
                             text=True, check=True, cwd=ROOT).stdout.strip()

@@ -682,26 +682,6 @@ def test_stripper_refuses_what_it_cannot_read(tmp_path, header, line, message):
         headers.parse(tmp_path / "include")
 
 
-def test_cffi_parses_stripped_declarations():
-    """The binding's cdef (aclnn_py.spec.headers) is accepted by cffi and gives the ABI layout."""
-    cffi = pytest.importorskip("cffi", reason="cffi not installed; the stripper/cffi round-trip is optional here")
-    ffi = cffi.FFI()
-    ffi.cdef(headers.parse(INCLUDE).cdef)
-    assert ffi.sizeof("HcclCommConfig") == 2240 and ffi.alignof("HcclCommConfig") == 8
-    assert ffi.sizeof("HcclRootInfo") == 4108 and ffi.alignof("HcclRootInfo") == 1
-    assert ffi.sizeof("aclCANNPackageVersion") == 512
-    assert ffi.sizeof("aclDataType") == 4 and ffi.sizeof("HcclResult") == 4
-    for field, offset in HCCL_COMM_CONFIG_OFFSETS:
-        assert ffi.offsetof("HcclCommConfig", field) == offset, field
-    lib = ffi.dlopen(None)
-    for name, value in ALL_CONSTANTS.items():
-        assert getattr(lib, name) == value, name
-    # A couple of prototypes as cffi sees them.
-    assert ffi.typeof("aclnnStatus") is ffi.typeof("int32_t")
-    fn = ffi.typeof("aclnnStatus(*)(void *, uint64_t, aclOpExecutor *, const aclrtStream)")
-    assert len(fn.args) == 4
-
-
 # Offsets of HcclCommConfig (version 10 layout, abi.md section 4.2).
 HCCL_COMM_CONFIG_OFFSETS = [
     ("reserved", 0), ("hcclBufferSize", 24), ("hcclDeterministic", 28), ("hcclCommName", 32),
