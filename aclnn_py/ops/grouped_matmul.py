@@ -36,6 +36,7 @@ from ..spec.grouped_matmul import rules
 from ..runtime import Stream
 from ..tensor import IntArray, Tensor, TensorList
 from ._signatures import ACCEPTED, desc_key, tensor_key
+from ._inputs import device_tensor
 from ._two_phase import Plan, dispose, run_once
 
 __all__ = ["GroupedMatmulV5Plan", "grouped_matmul_v5", "OP"]
@@ -54,16 +55,9 @@ def _profile() -> str | None:
 
 
 def _as_tensor(value: Any, parameter: str, created: list, stream: Stream | None) -> Tensor:
-    if isinstance(value, Tensor):
-        return value
     if value is None:
         raise TypeError(f"{parameter}: expected a Tensor or an array, got None")
-    try:
-        t = Tensor.from_numpy(value, None, stream)
-    except ArgumentError as exc:
-        raise ArgumentError(parameter, exc.detail) from None
-    created.append(t)
-    return t
+    return device_tensor(value, parameter, created, None, stream)
 
 
 def _as_list(values: Sequence[Any] | Any | None, parameter: str, created: list,

@@ -40,6 +40,7 @@ from ..spec.quant_matmul_all_reduce import rules
 from ..runtime import Stream
 from ..tensor import Tensor
 from ._signatures import ACCEPTED, desc_key
+from ._inputs import device_tensor
 from ._two_phase import Plan, dispose, run_once
 from .trans import current_profile
 
@@ -62,19 +63,6 @@ def _header_order(signature: rules.Signature) -> operator.itemgetter:
         order = _ORDERS[signature.op] = operator.itemgetter(
             *(_C_VALUES.index(signature.params[p]) for p in signature.parameters))
     return order
-
-
-def _tensor(value: Any, parameter: str, created: list[Tensor], dtype: Any = None,
-            stream: Stream | None = None) -> Tensor | None:
-    """``value`` itself when it is a Tensor (or None), else a device copy recorded in ``created``."""
-    if value is None or isinstance(value, Tensor):
-        return value
-    try:
-        tensor = Tensor.from_numpy(value, dtype, stream)
-    except ArgumentError as exc:
-        raise ArgumentError(parameter, exc.detail) from None
-    created.append(tensor)
-    return tensor
 
 
 def infer_out_dtype(x1: Tensor, x2_scale: Tensor, x1_scale: Tensor | None, x3: Tensor | None,
@@ -135,7 +123,7 @@ class _Arguments:
         self.created: list[Tensor] = []
         try:
             tensors = [v if v is None or isinstance(v, Tensor) else
-                       _tensor(v, key, self.created, x_dtype if key in ("x1", "x2") else None, stream)
+                       device_tensor(v, key, self.created, x_dtype if key in ("x1", "x2") else None, stream)
                        for key, v in zip(_INPUTS, values)]
             t = dict(zip(_INPUTS, tensors))
             out_desc = None  # the output's descriptor when the binding allocates it

@@ -22,13 +22,14 @@ from ..spec import dtypes
 from .._ffi import ffi
 from .._loader import library
 from ..spec.descriptors import TensorDesc
-from ..errors import ArgumentError, raising
+from ..errors import raising
 from ..check import check_aclnn
 from ..memory import DeviceBuffer
 from ..spec import trans as rules
 from ..runtime import Stream
 from ..spec.soc import profile as _profile
 from ..tensor import IntArray, Tensor
+from ._inputs import device_tensor
 from ._two_phase import dispose, launch
 
 __all__ = ["calculate_matmul_weight_size", "current_profile", "nz_weight_tensor",
@@ -129,17 +130,6 @@ def trans_matmul_weight(tensor: Tensor, stream: Stream, *, synchronize: bool = F
     return tensor
 
 
-def _as_tensor(value: Any, parameter: str, stream: Stream | None, created: list[Tensor]) -> Tensor | None:
-    if value is None or isinstance(value, Tensor):
-        return value
-    try:
-        tensor = Tensor.from_numpy(value, "float32", stream)
-    except ArgumentError as exc:
-        raise ArgumentError(parameter, exc.detail) from None
-    created.append(tensor)
-    return tensor
-
-
 def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out: Tensor | None = None,
                          out_dtype: Any = "uint64") -> Tensor:
     """aclnnTransQuantParamV2: pack float32 scale (+ offset) into a UINT64/INT64 tensor.
@@ -156,8 +146,8 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
     out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
     created: list[Tensor] = []
     try:
-        s = _as_tensor(scale, "scale", stream, created)
-        o = _as_tensor(offset, "offset", stream, created)
+        s = device_tensor(scale, "scale", created, "float32", stream)
+        o = device_tensor(offset, "offset", created, "float32", stream)
         if s is None:
             raise TypeError("scale: expected a Tensor or an array, got None")
         out_desc = out.desc if out is not None else None
