@@ -281,3 +281,12 @@ def gmm_plan(x, w, group_list, **kwargs):
     """A GroupedMatmulV5Plan of x and the stacked experts, split by a cumulative group list."""
     return aclnn_py.ops.GroupedMatmulV5Plan([x], [w], group_list=group_list, split_item=3, group_type=0,
                                             **kwargs)
+
+
+def mutation(**changes):
+    """A change to a call spec (dict): each key set to its value (a callable: what it returns)."""
+    def apply(spec):
+        for key, value in changes.items():
+            spec[key] = value() if callable(value) else value
+        return spec
+    return apply

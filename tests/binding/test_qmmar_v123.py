@@ -14,7 +14,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from binding_helpers import communicators, expect_outcomes, expect_status, mock_library, run_ranks
+from binding_helpers import communicators, expect_outcomes, expect_status, mock_library, mutation, run_ranks
 
 import aclnn_py
 from aclnn_py import Tensor
@@ -255,84 +255,76 @@ def binding_status(version, spec, group):
     return 0, ""
 
 
-def _mut(**changes):
-    def apply(spec):
-        for key, value in changes.items():
-            spec[key] = value() if callable(value) else value
-        return spec
-    return apply
-
-
 COMMON_RULES = [  # every version
-    ("x1 null", _mut(x1=None), 161001, "x1 is a null pointer"),
-    ("dequantScale null", _mut(dequant=None), 161001, "dequantScale is a null pointer: dequantScale is required"),
-    ("reduceOp null", _mut(reduce_op=None), 161001, "reduceOp is a null pointer"),
-    ("x1 dtype", _mut(x1=lambda: _t((16, 64), "float16")), 161002, "x1 dtype FLOAT16 is not supported: expected INT8"),
-    ("x2 dtype", _mut(x2=lambda: _t((64, 32), "int16")), 161002, "x2 dtype INT16 is not supported: expected INT8"),
-    ("dequantScale dtype", _mut(dequant=lambda: _t((32,), "int32")), 161002,
+    ("x1 null", mutation(x1=None), 161001, "x1 is a null pointer"),
+    ("dequantScale null", mutation(dequant=None), 161001, "dequantScale is a null pointer: dequantScale is required"),
+    ("reduceOp null", mutation(reduce_op=None), 161001, "reduceOp is a null pointer"),
+    ("x1 dtype", mutation(x1=lambda: _t((16, 64), "float16")), 161002, "x1 dtype FLOAT16 is not supported: expected INT8"),
+    ("x2 dtype", mutation(x2=lambda: _t((64, 32), "int16")), 161002, "x2 dtype INT16 is not supported: expected INT8"),
+    ("dequantScale dtype", mutation(dequant=lambda: _t((32,), "int32")), 161002,
      "dequantScale dtype INT32 is not supported: expected INT64, UINT64"),
-    ("output dtype", _mut(out=lambda: _t((16, 32), "float32")), 161002,
+    ("output dtype", mutation(out=lambda: _t((16, 32), "float32")), 161002,
      "output dtype FLOAT is not supported for INT8 x1: expected FLOAT16 or BF16"),
-    ("bias dtype", _mut(bias=lambda: _t((32,), "float32")), 161002,
+    ("bias dtype", mutation(bias=lambda: _t((32,), "float32")), 161002,
      "bias dtype FLOAT is not supported: expected INT32"),
-    ("x3 dtype", _mut(x3=lambda: _t((16, 32), "bfloat16")), 161002,
+    ("x3 dtype", mutation(x3=lambda: _t((16, 32), "bfloat16")), 161002,
      "x3 dtype BF16 is not supported: x3 must have the output dtype FLOAT16"),
-    ("bf16 output with uint64", _mut(out=lambda: _t((16, 32), "bfloat16")), 161002,
+    ("bf16 output with uint64", mutation(out=lambda: _t((16, 32), "bfloat16")), 161002,
      "dequantScale dtype UINT64 does not match output dtype BF16"),
-    ("reduceOp max", _mut(reduce_op="max"), 161002, 'reduceOp "max" is not supported: only "sum"'),
-    ("reduceOp prefix", _mut(reduce_op="summ"), 161002, 'reduceOp "summ" is not supported'),
-    ("streamMode", _mut(stream_mode=0), 161002, "streamMode 0 is not supported"),
-    ("x1 rank", _mut(x1=lambda: _t((64,), "int8")), 161002, "x1 must be 2-D (m, k) or 3-D (b, s, k)"),
-    ("k mismatch", _mut(x2=lambda: _t((63, 32), "int8")), 161002, "x1 last dim 64 must equal x2 k dim 63"),
-    ("output shape", _mut(out=lambda: _t((16, 31), "float16")), 161002, "output shape [16, 31] must be x1 shape"),
-    ("bias shape", _mut(bias=lambda: _t((31,), "int32")), 161002, "bias must be 1-D of length n = 32"),
-    ("dequantScale shape", _mut(dequant=lambda: _t((33,), "uint64")), 161002,
+    ("reduceOp max", mutation(reduce_op="max"), 161002, 'reduceOp "max" is not supported: only "sum"'),
+    ("reduceOp prefix", mutation(reduce_op="summ"), 161002, 'reduceOp "summ" is not supported'),
+    ("streamMode", mutation(stream_mode=0), 161002, "streamMode 0 is not supported"),
+    ("x1 rank", mutation(x1=lambda: _t((64,), "int8")), 161002, "x1 must be 2-D (m, k) or 3-D (b, s, k)"),
+    ("k mismatch", mutation(x2=lambda: _t((63, 32), "int8")), 161002, "x1 last dim 64 must equal x2 k dim 63"),
+    ("output shape", mutation(out=lambda: _t((16, 31), "float16")), 161002, "output shape [16, 31] must be x1 shape"),
+    ("bias shape", mutation(bias=lambda: _t((31,), "int32")), 161002, "bias must be 1-D of length n = 32"),
+    ("dequantScale shape", mutation(dequant=lambda: _t((33,), "uint64")), 161002,
      "dequantScale shape [33] is not supported: expected [1] (pertensor), [32] or [1, 32] (perchannel)"),
-    ("dequantScale 2-D", _mut(dequant=lambda: _t((2, 32), "uint64")), 161002, "dequantScale shape [2, 32]"),
-    ("x1 empty", _mut(x1=lambda: _t((0, 64), "int8"), out=lambda: _t((0, 32), "float16")), 161002, "x1 is empty"),
-    ("commTurn", _mut(comm_turn=1), 561002, "commTurn 1 is not supported: only 0"),
-    ("k limit", _mut(x1=lambda: _t((1, 65536), "int8"), x2=lambda: _t((65536, 32), "int8"),
+    ("dequantScale 2-D", mutation(dequant=lambda: _t((2, 32), "uint64")), 161002, "dequantScale shape [2, 32]"),
+    ("x1 empty", mutation(x1=lambda: _t((0, 64), "int8"), out=lambda: _t((0, 32), "float16")), 161002, "x1 is empty"),
+    ("commTurn", mutation(comm_turn=1), 561002, "commTurn 1 is not supported: only 0"),
+    ("k limit", mutation(x1=lambda: _t((1, 65536), "int8"), x2=lambda: _t((65536, 32), "int8"),
                      out=lambda: _t((1, 32), "float16")), 561002, "k = 65536 exceeds the limit 65535"),
-    ("int64 dequantScale ok", _mut(dequant=lambda: _t((1, 32), "int64")), 0, ""),
-    ("pertensor bf16 ok", _mut(dequant=lambda: _t((1,), "bfloat16"), out=lambda: _t((16, 32), "bfloat16")), 0, ""),
+    ("int64 dequantScale ok", mutation(dequant=lambda: _t((1, 32), "int64")), 0, ""),
+    ("pertensor bf16 ok", mutation(dequant=lambda: _t((1,), "bfloat16"), out=lambda: _t((16, 32), "bfloat16")), 0, ""),
 ]
 V1_RULES = [
-    ("output null before dequantScale", _mut(out=None, dequant=None), 161001, "output is a null pointer"),
-    ("float dequantScale", _mut(dequant=lambda: _t((32,), "float32")), 161002,
+    ("output null before dequantScale", mutation(out=None, dequant=None), 161001, "output is a null pointer"),
+    ("float dequantScale", mutation(dequant=lambda: _t((32,), "float32")), 161002,
      "dequantScale dtype FLOAT is not supported: expected INT64, UINT64 or BF16"),
 ]
 V2_RULES = [
-    ("output null before dequantScale", _mut(out=None, dequant=None), 161001, "output is a null pointer"),
-    ("pertokenScale dtype", _mut(pertoken=lambda: _t((16,), "float16"), dequant=lambda: _t((32,), "float32")),
+    ("output null before dequantScale", mutation(out=None, dequant=None), 161001, "output is a null pointer"),
+    ("pertokenScale dtype", mutation(pertoken=lambda: _t((16,), "float16"), dequant=lambda: _t((32,), "float32")),
      161002, "pertokenScale dtype FLOAT16 is not supported: expected FLOAT"),
-    ("pertokenScale shape", _mut(pertoken=lambda: _t((15,), "float32"), dequant=lambda: _t((32,), "float32")),
+    ("pertokenScale shape", mutation(pertoken=lambda: _t((15,), "float32"), dequant=lambda: _t((32,), "float32")),
      161002, "pertokenScale shape [15] is not supported: pertoken pertokenScale must be [16]"),
-    ("fp16 pertoken needs float dequantScale", _mut(pertoken=lambda: _t((16,), "float32")), 161002,
+    ("fp16 pertoken needs float dequantScale", mutation(pertoken=lambda: _t((16,), "float32")), 161002,
      "dequantScale dtype UINT64 does not match pertokenScale dtype FLOAT: with FLOAT16 output and a "
      "pertokenScale, dequantScale must be FLOAT"),
-    ("fp16 float dequantScale without pertoken", _mut(dequant=lambda: _t((32,), "float32")), 561002,
+    ("fp16 float dequantScale without pertoken", mutation(dequant=lambda: _t((32,), "float32")), 561002,
      "dequantScale dtype FLOAT is not supported for INT8 x1 and FLOAT16 output without pertokenScale: "
      "expected UINT64 or INT64"),
-    ("pertoken 3-D ok", _mut(x1=lambda: _t((2, 8, 64), "int8"), out=lambda: _t((2, 8, 32), "float16"),
+    ("pertoken 3-D ok", mutation(x1=lambda: _t((2, 8, 64), "int8"), out=lambda: _t((2, 8, 32), "float16"),
                              pertoken=lambda: _t((16,), "float32"), dequant=lambda: _t((32,), "float32")), 0, ""),
 ]
 V3_RULES = [
-    ("dequantScale null before output", _mut(out=None, dequant=None), 161001, "dequantScale is a null pointer"),
-    ("one commQuantScale", _mut(c1=lambda: _t((32,), "float16")), 161002,
+    ("dequantScale null before output", mutation(out=None, dequant=None), 161001, "dequantScale is a null pointer"),
+    ("one commQuantScale", mutation(c1=lambda: _t((32,), "float16")), 161002,
      "commQuantScale1 and commQuantScale2 must both be null or both be given"),
-    ("commQuantScale shape", _mut(c1=lambda: _t((2, 32), "float16"), c2=lambda: _t((2, 32), "float16")), 161002,
+    ("commQuantScale shape", mutation(c1=lambda: _t((2, 32), "float16"), c2=lambda: _t((2, 32), "float16")), 161002,
      "commQuantScale1 shape [2, 32] is not supported: expected [32] or [1, 32]"),
-    ("commQuantScale shapes differ", _mut(c1=lambda: _t((32,), "float16"), c2=lambda: _t((1, 32), "float16")),
+    ("commQuantScale shapes differ", mutation(c1=lambda: _t((32,), "float16"), c2=lambda: _t((1, 32), "float16")),
      161002, "commQuantScale1 shape [32] must equal commQuantScale2 shape [1, 32]"),
-    ("commQuantScale dtype", _mut(c1=lambda: _t((32,), "bfloat16"), c2=lambda: _t((32,), "bfloat16")), 161002,
+    ("commQuantScale dtype", mutation(c1=lambda: _t((32,), "bfloat16"), c2=lambda: _t((32,), "bfloat16")), 161002,
      "commQuantScale1 dtype BF16 is not supported: expected FLOAT16 or BFLOAT16 equal to the output dtype FLOAT16"),
-    ("empty commQuantScale", _mut(c1=lambda: _t((0,), "float16"), c2=lambda: _t((0,), "float16")), 161002,
+    ("empty commQuantScale", mutation(c1=lambda: _t((0,), "float16"), c2=lambda: _t((0,), "float16")), 161002,
      "commQuantScale1 shape [0] is not supported"),
-    ("x2 empty", _mut(x2=lambda: _t((64, 0), "int8"), out=lambda: _t((16, 0), "float16")), 161002,
+    ("x2 empty", mutation(x2=lambda: _t((64, 0), "int8"), out=lambda: _t((16, 0), "float16")), 161002,
      "x2 is empty"),
-    ("pertokenScale shape", _mut(pertoken=lambda: _t((1, 16), "float32"), dequant=lambda: _t((32,), "float32")),
+    ("pertokenScale shape", mutation(pertoken=lambda: _t((1, 16), "float32"), dequant=lambda: _t((32,), "float32")),
      161002, "pertokenScale shape [1, 16] is not supported"),
-    ("low-bit ok", _mut(c1=lambda: _t((1, 32), "float16"), c2=lambda: _t((1, 32), "float16")), 0, ""),
+    ("low-bit ok", mutation(c1=lambda: _t((1, 32), "float16"), c2=lambda: _t((1, 32), "float16")), 0, ""),
 ]
 RULES = ([(1,) + r for r in COMMON_RULES + V1_RULES] + [(2,) + r for r in COMMON_RULES + V2_RULES]
          + [(3,) + r for r in COMMON_RULES + V3_RULES])
@@ -364,9 +356,9 @@ def test_rules(soc, version, name, mutate, code, fragment):
 
 
 RULES_950 = [
-    ("fp8 x1", _mut(x1=lambda: _t((16, 64), "float8_e4m3fn")), 161002,
+    ("fp8 x1", mutation(x1=lambda: _t((16, 64), "float8_e4m3fn")), 161002,
      "x1 dtype FLOAT8_E4M3FN is not supported: expected INT8"),
-    ("mx scale", _mut(dequant=lambda: _t((32, 1, 2), "float8_e8m0")), 161002,
+    ("mx scale", mutation(dequant=lambda: _t((32, 1, 2), "float8_e8m0")), 161002,
      "dequantScale dtype FLOAT8_E8M0 is not supported"),
     ("valid", lambda spec: spec, 0, ""),
 ]
