@@ -219,6 +219,27 @@ def run_comm_ranks(comms, fn, timeout: float = 60.0):
     return results, errors
 
 
+def rendezvous_threads(n: int, make, timeout: float = 30.0) -> dict[int, object]:
+    """Each of ``n`` threads sets device ``rank`` and calls ``make(rank)`` (a communicator
+    constructor that waits for the others); returns ``{rank: result or exception}``."""
+    out: dict[int, object] = {}
+
+    def body(rank):
+        try:
+            with Context(rank):
+                out[rank] = make(rank)
+        except BaseException as exc:  # reported to the test
+            out[rank] = exc
+
+    threads = [threading.Thread(target=body, args=(r,), daemon=True) for r in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a rank thread hung"
+    return out
+
+
 def host_to_device(array: np.ndarray, keep: list) -> DeviceBuffer:
     """A device copy of ``array``, remembered in ``keep`` (see :func:`close_all`)."""
     buf = DeviceBuffer.from_numpy(array)
@@ -229,6 +250,17 @@ def host_to_device(array: np.ndarray, keep: list) -> DeviceBuffer:
 def close_all(keep: list) -> None:
     for b in keep:
         b.close()
+
+
+def sum_ranks(comm, stream) -> np.ndarray:
+    """For :func:`run_comm_ranks`: an int64 HcclAllReduce sum of rank + 1 (8 elements)."""
+    keep: list = []
+    buf = host_to_device(np.full(8, comm.rank + 1, np.int64), keep)
+    comm.all_reduce(buf, buf, 8, np.int64, "sum", stream)
+    stream.synchronize()
+    out = buf.to_numpy(np.int64)
+    close_all(keep)
+    return out
 
 
 def raw_gmm(args: dict) -> tuple[int, str]:

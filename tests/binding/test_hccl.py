@@ -11,19 +11,19 @@ operator API) is tested in tests/mock/test_hccl_mock.py.
 """
 from __future__ import annotations
 
-import threading
 
 import ml_dtypes
 import numpy as np
 import pytest
 
 import aclnn_py
-from aclnn_py import Context, HcclError, hccl
+from aclnn_py import HcclError, hccl
 from aclnn_py.spec.headers import load
 from aclnn_py.spec import dtypes
 from aclnn_py.spec.precision import assert_close
 
-from binding_helpers import close_all, host_to_device, mock_library, run_comm_ranks, skip_unless_devices
+from binding_helpers import (close_all, host_to_device, mock_library, rendezvous_threads, run_comm_ranks,
+                             skip_unless_devices, sum_ranks)
 
 K = load().constants
 DT = hccl.HcclDataType
@@ -312,37 +312,17 @@ def test_comm_config_init_fields():
 
 
 # -- root info with thread ranks ------------------------------------------------------------------
-def _rendezvous_threads(n, make, timeout=30.0):
-    """Each thread sets its device and calls ``make(rank)``; returns {rank: comm or exception}."""
-    out: dict[int, object] = {}
-
-    def body(rank):
-        try:
-            with Context(rank):
-                out[rank] = make(rank)
-        except BaseException as exc:
-            out[rank] = exc
-
-    threads = [threading.Thread(target=body, args=(r,), daemon=True) for r in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads)
-    return out
-
-
 @pytest.mark.parametrize("n", [2, 4])
 def test_init_root_info_with_threads(runtime, n):
     skip_unless_devices(n)
     info = hccl.get_root_info()
     assert len(info) == hccl.ROOT_INFO_BYTES
-    comms = _rendezvous_threads(n, lambda rank: hccl.init_root_info(n, info, rank))
+    comms = rendezvous_threads(n, lambda rank: hccl.init_root_info(n, info, rank))
     assert all(isinstance(c, hccl.Communicator) for c in comms.values()), comms
     try:
         assert len({c.name for c in comms.values()}) == 1
         assert sorted(c.rank for c in comms.values()) == list(range(n))
-        results, errors = run_comm_ranks(list(comms.values()), _sum_ranks)
+        results, errors = run_comm_ranks(list(comms.values()), sum_ranks)
         assert not errors, errors
         assert all(np.all(r == sum(range(1, n + 1))) for r in results.values())
     finally:
@@ -350,20 +330,10 @@ def test_init_root_info_with_threads(runtime, n):
             c.close()
 
 
-def _sum_ranks(comm, stream):
-    keep: list = []
-    buf = host_to_device(np.full(8, comm.rank + 1, np.int64), keep)
-    comm.all_reduce(buf, buf, 8, np.int64, "sum", stream)
-    stream.synchronize()
-    out = buf.to_numpy(np.int64)
-    close_all(keep)
-    return out
-
-
 def test_init_root_info_config_names_the_communicator(runtime):
     info = hccl.get_root_info()
     cfg = hccl.comm_config_init(name="tensor_parallel", exec_timeout=1)
-    comms = _rendezvous_threads(2, lambda rank: hccl.init_root_info(2, info, rank, cfg))
+    comms = rendezvous_threads(2, lambda rank: hccl.init_root_info(2, info, rank, cfg))
     try:
         assert {c.name for c in comms.values()} == {"tensor_parallel"}
     finally:

@@ -18,7 +18,7 @@ import aclnn_py
 from aclnn_py import Context, HcclError, Stream, hccl
 from aclnn_py.errors import AclError
 from aclnn_py.check import recent_message
-from binding_helpers import close_all, host_to_device, run_comm_ranks
+from binding_helpers import close_all, host_to_device, rendezvous_threads, run_comm_ranks, sum_ranks
 from aclnn_py.spec.headers import load
 
 K = load().constants
@@ -37,36 +37,6 @@ def comms_factory(runtime):
     yield make
     for c in made:
         c.close()
-
-
-def _rendezvous_threads(n, make, timeout=30.0):
-    """Each thread sets its device and calls ``make(rank)``; returns {rank: comm or exception}."""
-    out: dict[int, object] = {}
-
-    def body(rank):
-        try:
-            with Context(rank):
-                out[rank] = make(rank)
-        except BaseException as exc:
-            out[rank] = exc
-
-    threads = [threading.Thread(target=body, args=(r,), daemon=True) for r in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads)
-    return out
-
-
-def _sum_ranks(comm, stream):
-    keep: list = []
-    buf = host_to_device(np.full(8, comm.rank + 1, np.int64), keep)
-    comm.all_reduce(buf, buf, 8, np.int64, "sum", stream)
-    stream.synchronize()
-    out = buf.to_numpy(np.int64)
-    close_all(keep)
-    return out
 
 
 def test_half_precision_is_summed_in_fp32_and_rounded_once(comms_factory):
@@ -381,14 +351,14 @@ def test_rank_destroying_its_communicator_releases_the_waiters(runtime, monkeypa
 def test_init_root_info_config_needs_the_header(runtime):
     info = hccl.get_root_info()
     cfg = aclnn_py.ffi.new("HcclCommConfig *")  # not initialised with HcclCommConfigInit
-    out = _rendezvous_threads(1, lambda rank: hccl.init_root_info(1, info, rank, cfg))
+    out = rendezvous_threads(1, lambda rank: hccl.init_root_info(1, info, rank, cfg))
     assert isinstance(out[0], HcclError) and "magic word" in str(out[0])
 
 def test_rendezvous_timeout_names_the_missing_ranks(runtime, monkeypatch):
     monkeypatch.setenv("HCCL_CONNECT_TIMEOUT", "1")
     info = hccl.get_root_info()
     start = time.monotonic()
-    out = _rendezvous_threads(2, lambda rank: hccl.init_root_info(3, info, rank))
+    out = rendezvous_threads(2, lambda rank: hccl.init_root_info(3, info, rank))
     assert time.monotonic() - start < 10
     for err in out.values():
         assert isinstance(err, HcclError) and err.code == K["HCCL_E_TIMEOUT"]
@@ -397,9 +367,9 @@ def test_rendezvous_timeout_names_the_missing_ranks(runtime, monkeypatch):
 def test_root_info_with_a_wrong_token_is_refused(runtime):
     info = bytearray(hccl.get_root_info())
     info[40] ^= 0xFF
-    out = _rendezvous_threads(1, lambda rank: hccl.init_root_info(2, bytes(info), 1))
+    out = rendezvous_threads(1, lambda rank: hccl.init_root_info(2, bytes(info), 1))
     assert isinstance(out[0], HcclError) and out[0].code == K["HCCL_E_PARA"] and "token" in str(out[0])
-    out = _rendezvous_threads(1, lambda rank: hccl.init_root_info(2, bytes(4108), 1))
+    out = rendezvous_threads(1, lambda rank: hccl.init_root_info(2, bytes(4108), 1))
     assert isinstance(out[0], HcclError) and "HcclGetRootInfo" in str(out[0])
     with pytest.raises(ValueError):
         hccl.init_root_info(2, b"short", 0)
@@ -407,7 +377,7 @@ def test_root_info_with_a_wrong_token_is_refused(runtime):
 def test_different_names_are_refused(runtime, monkeypatch):
     monkeypatch.setenv("HCCL_CONNECT_TIMEOUT", "5")
     info = hccl.get_root_info()
-    out = _rendezvous_threads(2, lambda rank: hccl.init_root_info(2, info, rank, {"name": f"g{rank}"}))
+    out = rendezvous_threads(2, lambda rank: hccl.init_root_info(2, info, rank, {"name": f"g{rank}"}))
     for err in out.values():
         assert isinstance(err, HcclError) and "different communicator names" in str(err)
 
@@ -421,11 +391,11 @@ def _rank_table(path, devices, **extra):
 
 def test_init_cluster_info_with_threads(runtime, tmp_path):
     path = _rank_table(tmp_path / "rank_table.json", [0, 1])
-    comms = _rendezvous_threads(2, lambda rank: hccl.init_cluster_info(path, rank))
+    comms = rendezvous_threads(2, lambda rank: hccl.init_cluster_info(path, rank))
     assert all(isinstance(c, hccl.Communicator) for c in comms.values()), comms
     try:
         assert len({c.name for c in comms.values()}) == 1
-        results, errors = run_comm_ranks(list(comms.values()), _sum_ranks)
+        results, errors = run_comm_ranks(list(comms.values()), sum_ranks)
         assert not errors, errors
         assert all(np.all(r == 3) for r in results.values())
     finally:
@@ -434,7 +404,7 @@ def test_init_cluster_info_with_threads(runtime, tmp_path):
 
 def test_rank_table_errors(runtime, tmp_path):
     def attempt(path, rank=0):
-        return _rendezvous_threads(1, lambda _: hccl.init_cluster_info(path, rank))[0]
+        return rendezvous_threads(1, lambda _: hccl.init_cluster_info(path, rank))[0]
 
     err = attempt(tmp_path / "missing.json")
     assert isinstance(err, HcclError) and err.code == K["HCCL_E_OPEN_FILE_FAILURE"]
@@ -478,7 +448,7 @@ def test_init_root_info_config_sets_the_exec_timeout(runtime):
 
     info = hccl.get_root_info()
     cfg = hccl.comm_config_init(name="tensor_parallel", exec_timeout=1)
-    comms = _rendezvous_threads(2, lambda rank: hccl.init_root_info(2, info, rank, cfg))
+    comms = rendezvous_threads(2, lambda rank: hccl.init_root_info(2, info, rank, cfg))
     try:
         assert registry.find_communicator("tensor_parallel", 1).exec_timeout == 1.0
     finally:
