@@ -9,7 +9,7 @@ Layers, from the bottom:
   :class:`Tensor`, :class:`TensorList`, :class:`IntArray`, and the HCCL
   communicators of :mod:`aclnn_py.hccl`;
 * one function and one plan per operator in :mod:`aclnn_py.ops`;
-* the pure layer :mod:`aclnn_py.spec` (headers parsed, dtypes, codecs,
+* the pure layer :mod:`aclnn_py.semantics` (headers parsed, dtypes, codecs,
   layouts, each operator's rules and NumPy golden reference): no runtime
   needed, shared with the mock.
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import (AclError, AclnnError, AclnnInternalError, AclnnParamError, AclnnRuntimeError, ArgumentError,
                      HcclError, LibraryNotFoundError, StatusError, SymbolNotFoundError)
-from .spec.dtypes import DataType, Format
+from .semantics.dtypes import DataType, Format
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ def info() -> int:
     import numpy
 
     import aclnn_py
-    from .spec.headers import include_dir
+    from .semantics.headers import include_dir
     from ._ffi import ffi
     from ._loader import library, requested_backend
 

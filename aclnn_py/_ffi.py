@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import cffi
 
-from .spec.headers import load
+from .semantics.headers import load
 
 ffi = cffi.FFI()
 ffi.cdef(load().cdef)

@@ -9,7 +9,7 @@ Backend choice, ``ACLNN_PY_BACKEND``:
   ``libacl_rt.so``.
   Classic and split CANN packages are both covered: per exporting library,
   every file present of its classic name and its split names
-  (:data:`aclnn_py.spec.headers.SPLIT_LIBRARIES`: ``libacl_rt.so``, ``libhcomm.so``,
+  (:data:`aclnn_py.semantics.headers.SPLIT_LIBRARIES`: ``libacl_rt.so``, ``libhcomm.so``,
   ``libopapi_transformer.so``, ``libopapi_math.so``, ``libopapi_nn.so``;
   operators also in any other ``libopapi_*.so``) is loaded, and a function
   is looked up first in the split library of its header, then in the others.
@@ -35,7 +35,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .spec.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
+from .semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
 from ._ffi import ffi
 from .errors import LibraryNotFoundError, SymbolNotFoundError
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from .spec.status import ACL_NAMES, ACLNN_NAMES, HCCL_NAMES, CODES as _CONSTANTS, Violation
-from .spec.status import ArgumentError  # noqa: F401 -- one of the errors this module gives the binding
+from .semantics.status import ACL_NAMES, ACLNN_NAMES, HCCL_NAMES, CODES as _CONSTANTS, Violation
+from .semantics.status import ArgumentError  # noqa: F401 -- one of the errors this module gives the binding
 
 
 class StatusError(RuntimeError):
@@ -88,7 +88,7 @@ def from_violation(violation: Violation) -> AclnnError:
 
 @contextmanager
 def raising() -> Iterator[None]:
-    """Run operator rules: a :class:`~aclnn_py.spec.status.Violation` becomes :func:`from_violation`."""
+    """Run operator rules: a :class:`~aclnn_py.semantics.status.Violation` becomes :func:`from_violation`."""
     try:
         yield
     except Violation as violation:

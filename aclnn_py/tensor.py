@@ -7,11 +7,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from . import arguments
-from .spec import codecs, dtypes, layout, nz
+from .semantics import codecs, dtypes, layout, nz
 from ._ffi import ffi
 from ._loader import library
 from ._resource import Resource
-from .spec.descriptors import FRACTAL_NZ, ND, TensorDesc, contiguous_strides
+from .semantics.descriptors import FRACTAL_NZ, ND, TensorDesc, contiguous_strides
 from .errors import AclnnParamError, ArgumentError
 from ._memo import BoundedMemo
 from .check import check_aclnn, recent_message
@@ -125,7 +125,7 @@ class Tensor(Resource):
     ``shape``/``strides``/``offset`` are in elements; ``storage_shape``
     defaults to the whole buffer as a 1-D array of elements, as torch_npu
     passes it. The tensor keeps its buffer alive. Every element must lie in
-    the buffer (:func:`aclnn_py.spec.layout.check`: a non-negative offset, no
+    the buffer (:func:`aclnn_py.semantics.layout.check`: a non-negative offset, no
     element before the buffer's start, a FRACTAL_NZ storage that holds the
     view): :class:`AclnnParamError` (161002, a ``ValueError``) otherwise.
     """
@@ -261,7 +261,7 @@ class Tensor(Resource):
         dtype (``"hifloat8"``, ``"float8_e8m0"``, ``"float8_e4m3fn"``,
         ``"float8_e5m2"``) holds the codes and is stored as is. 4-bit types are
         packed on the way. Converting to another dtype must not lose values
-        (:func:`aclnn_py.spec.codecs.to_host`: no wrapping, truncation or overflow;
+        (:func:`aclnn_py.semantics.codecs.to_host`: no wrapping, truncation or overflow;
         float rounding is fine): otherwise :class:`~aclnn_py.errors.ArgumentError`
         names the values and the range, unless ``cast=True`` asks for NumPy's
         ``astype`` conversion as it is.

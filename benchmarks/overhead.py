@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def build_null_runtime(directory: Path) -> None:
-    from aclnn_py.spec.headers import LIBRARY_HEADERS, include_dir, load
+    from aclnn_py.semantics.headers import LIBRARY_HEADERS, include_dir, load
 
     headers = "\n".join(f'#include "{h}"' for hs in LIBRARY_HEADERS.values() for h in hs)
     for library in LIBRARY_HEADERS:

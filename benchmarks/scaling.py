@@ -1,5 +1,5 @@
 """How the mock's aclnnQuantMatmulAllReduceV4 time grows with m = n = k and with the number of
-thread ranks, next to the float32 BLAS time of the same local products (see qmmar.py for
+thread ranks, next to the float32 BLAS time of the same local products (see quant_matmul_all_reduce.py for
 what is timed; each time is the best of ``--repeat``). Prints one table: a row per size, a
 column per rank count, each cell "mock seconds (mock / BLAS)".
 
@@ -12,7 +12,7 @@ import sys
 
 import aclnn_py
 from machine import describe
-from qmmar import blas_time, mock_time
+from quant_matmul_all_reduce import blas_time, mock_time
 
 
 def main() -> int:

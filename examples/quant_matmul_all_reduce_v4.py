@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 import aclnn_py
 from aclnn_py import Tensor, ffi, hccl
 from aclnn_py.check import check_acl, check_aclnn
-from aclnn_py.spec.quant_matmul_all_reduce import golden
-from aclnn_py.spec.precision import compare
+from aclnn_py.semantics.quant_matmul_all_reduce import golden
+from aclnn_py.semantics.precision import compare
 from aclnn_py.memory import DeviceBuffer
-from aclnn_py.ops.trans import nz_weight_tensor, trans_matmul_weight
+from aclnn_py.ops import nz_weight_tensor, trans_matmul_weight
 
 RANKS, M, K, N = 2, 32, 64, 128
 TIMEOUT_MS = 10000

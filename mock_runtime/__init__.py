@@ -22,6 +22,6 @@ def libdir(rebuild: bool = False) -> Path:
 
 def include_dir() -> Path:
     """Directory of the CANN-compatible headers to compile C programs with."""
-    from aclnn_py.spec.headers import include_dir as headers
+    from aclnn_py.semantics.headers import include_dir as headers
 
     return headers()

@@ -10,7 +10,7 @@ was built in) and registers :mod:`mock_runtime.exports`.
 
 The libraries of CANN's split packages (``libacl_rt``, ``libhcomm``,
 ``libopapi_transformer``, ``libopapi_math``, ``libopapi_nn``,
-``libhccl_fwk``; :data:`aclnn_py.spec.headers.SPLIT_LIBRARIES`) are small C
+``libhccl_fwk``; :data:`aclnn_py.semantics.headers.SPLIT_LIBRARIES`) are small C
 forwarders, no Python: each lists its classic library as NEEDED and exports
 exactly the functions of the headers the split table gives it, each one
 calling the classic library's function (looked up once, when the forwarder is
@@ -42,8 +42,8 @@ from pathlib import Path
 
 import cffi
 
-from aclnn_py.spec import headers as _headers
-from aclnn_py.spec.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, include_dir, load
+from aclnn_py.semantics import headers as _headers
+from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, include_dir, load
 
 #: Build order: libopapi links libnnopbase (dlsym through a libopapi handle finds aclCreateTensor).
 LIBRARIES = ("ascendcl", "nnopbase", "hccl", "opapi")

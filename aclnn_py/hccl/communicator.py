@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from .. import arguments
-from ..spec import dtypes as _acl_dtypes
-from ..spec.headers import load
+from ..semantics import dtypes as _acl_dtypes
+from ..semantics.headers import load
 from .._ffi import ffi
 from .._loader import library
 from .._resource import Resource

@@ -6,7 +6,7 @@ import struct
 from typing import Any
 
 from .. import arguments
-from ..spec.headers import load
+from ..semantics.headers import load
 from .._ffi import ffi
 from .._loader import library
 from ..errors import ArgumentError

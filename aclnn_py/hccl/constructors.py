@@ -7,7 +7,7 @@ import os
 from typing import Any, Sequence
 
 from .. import arguments
-from ..spec.headers import load
+from ..semantics.headers import load
 from .._ffi import ffi
 from .._loader import library
 from ..check import check_acl, check_hccl

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import dtypes as _acl_dtypes
-from ..spec.dtypes import HcclDataType
-from ..spec.headers import load
+from ..semantics import dtypes as _acl_dtypes
+from ..semantics.dtypes import HcclDataType
+from ..semantics.headers import load
 from .._ffi import ffi
 from .._loader import library
 from ..errors import ArgumentError

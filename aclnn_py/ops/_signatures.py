@@ -1,6 +1,6 @@
 """Validated call signatures: an operator's argument rules run once per distinct call signature.
 
-The rules of :mod:`aclnn_py.spec` are deterministic functions of what they are
+The rules of :mod:`aclnn_py.semantics` are deterministic functions of what they are
 given: per tensor its shape, dtype, strides, offset, format and storage shape
 (never its data address: no rule reads it), plus the attributes, the SoC
 profile and the group size. A call whose signature -- all of those -- passed
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Hashable
 
 from .._memo import BoundedMemo
-from ..spec.descriptors import TensorDesc
+from ..semantics.descriptors import TensorDesc
 
 __all__ = ["ACCEPTED", "desc_key", "tensor_key"]
 

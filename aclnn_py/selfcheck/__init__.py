@@ -5,8 +5,8 @@ V1-V3 entry points on 1, 2, 4 and 8 thread ranks (each with its own context,
 stream and rank of a real HCCL communicator), every GroupedMatmulV5 scenario
 and group-list kind, TransMatmulWeight, TransQuantParamV2,
 CalculateMatmulWeightSize(V2), the runtime basics and the HCCL collectives.
-Each output is compared with the NumPy golden of :mod:`aclnn_py.spec` under
-CANN's precision standard (:mod:`aclnn_py.spec.precision`: mean relative error
+Each output is compared with the NumPy golden of :mod:`aclnn_py.semantics` under
+CANN's precision standard (:mod:`aclnn_py.semantics.precision`: mean relative error
 < T, max relative error < 10 T; integers and packed words exact). Modes the SoC
 (``aclrtGetSocName``) does not have, and rank counts beyond the device count,
 are listed as skipped with the reason.
@@ -32,9 +32,10 @@ __all__ = ["add_arguments", "all_modes", "main"]
 
 def all_modes():
     """Every mode, in the order of the table."""
-    from . import basics, gmm, qmmar, trans
+    from . import basics, grouped_matmul, quant_matmul_all_reduce, trans_matmul_weight, trans_quant_param
 
-    return basics.modes() + trans.modes() + gmm.modes() + qmmar.modes() + basics.collective_modes()
+    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + grouped_matmul.modes()
+            + quant_matmul_all_reduce.modes() + basics.collective_modes())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

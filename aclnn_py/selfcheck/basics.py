@@ -9,8 +9,8 @@ import numpy as np
 
 from ..memory import DeviceBuffer
 from ..runtime import Event
-from ..spec import codecs, dtypes
-from ..spec.precision import compare
+from ..semantics import codecs, dtypes
+from ..semantics.precision import compare
 from ..tensor import Tensor
 from .framework import CheckFailed, Comparison, Host, Mode, exact, rng_for
 

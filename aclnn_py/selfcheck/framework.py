@@ -1,10 +1,10 @@
 """What a self-check mode is, what it reports, and how the outputs are judged.
 
-A :class:`Mode` is one call pattern of one API (``qmmar/v4/f3/int8->bf16``) on a
+A :class:`Mode` is one call pattern of one API (``quant_matmul_all_reduce/v4/f3/int8->bf16``) on a
 number of ranks. Its ``run`` receives a :class:`Host` (the SoC, the device count
 and the :class:`~aclnn_py.testing.Ranks` of its rank count), runs the API on the
 device, computes the golden on the host and returns :class:`Comparison` s made
-with CANN's precision standard (:func:`aclnn_py.spec.precision.compare`); it raises
+with CANN's precision standard (:func:`aclnn_py.semantics.precision.compare`); it raises
 :class:`CheckFailed` for an expectation that is not a number (a wrong shape, a
 flag). ``profiles`` lists the SoC product profiles that have the mode; on another
 SoC it is skipped with ``feature`` in the reason.
@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..spec.precision import CompareResult, compare
+from ..semantics.precision import CompareResult, compare
 
 __all__ = ["CheckFailed", "Comparison", "Host", "Mode", "Outcome", "PROFILE_NAMES", "close_after", "exact", "judge",
            "matches", "rng_for"]

@@ -7,7 +7,7 @@ from itertools import groupby
 from typing import Callable
 
 from ..runtime import Runtime
-from ..spec import soc as socs
+from ..semantics import soc as socs
 from ..testing.leaks import LeakCheck
 from ..testing.ranks import Ranks
 from .framework import ERROR, FAIL, SKIP, CheckFailed, Comparison, Host, Mode, Outcome, judge

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from .._loader import mock_libdir as _locate_mock
-from ..spec.headers import include_dir
+from ..semantics.headers import include_dir
 
 __all__ = ["BuildError", "CompilerNotFound", "LIBRARIES", "build_program", "compile_and_run", "mock_libdir",
            "run_program"]

@@ -19,7 +19,7 @@ from .._ffi import ffi
 from .._loader import library
 from ..check import check_acl
 from ..errors import AclError
-from ..spec import soc as socs
+from ..semantics import soc as socs
 
 __all__ = ["current", "mock_soc", "switch", "unavailable"]
 

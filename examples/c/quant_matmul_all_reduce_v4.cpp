@@ -5,7 +5,7 @@
 //
 // Build (against the mock; clean under -Wall -Wextra -Werror):
 //   LIB=$(python -m mock_runtime libdir)
-//   g++ -std=c++17 -I include examples/c/quant_matmul_all_reduce_v4.cpp -o qmmar_v4
+//   g++ -std=c++17 -I include examples/c/quant_matmul_all_reduce_v4.cpp -o quant_matmul_all_reduce_v4
 //       -L$LIB -Wl,-rpath,$LIB -lascendcl -lnnopbase -lopapi -lhccl -lpthread
 #include <cstdint>
 #include <cstdio>

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from aclnn_py import Tensor
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
 from aclnn_py.ops import quant_matmul_all_reduce_v4
-from aclnn_py.spec.grouped_matmul.golden import grouped_matmul
-from aclnn_py.spec.precision import assert_close
-from aclnn_py.spec.quant_matmul_all_reduce.golden import quant_matmul_all_reduce
-from aclnn_py.spec.quant_params import trans_quant_param
+from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
+from aclnn_py.semantics.precision import assert_close
+from aclnn_py.semantics.quant_matmul_all_reduce.golden import quant_matmul_all_reduce
+from aclnn_py.semantics.quant_params import trans_quant_param
 
 
 def test_copy_round_trip(aclnn_stream):
@@ -64,7 +64,7 @@ def test_quant_matmul_all_reduce_on_two_ranks(aclnn_ranks):
 @pytest.mark.aclnn_soc("Ascend950PR")
 def test_fp8_needs_an_ascend_950(aclnn_stream):
     """Runs with the mock under an Ascend 950 profile (skipped on hardware of another profile)."""
-    from aclnn_py.spec import codecs
+    from aclnn_py.semantics import codecs
 
     rng = np.random.default_rng(2)
     x = codecs.from_float32(rng.standard_normal((6, 32)), "float8_e4m3fn")

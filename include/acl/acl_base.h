@@ -3,7 +3,7 @@
  *
  * Part of aclnn-py. Written from the ABI facts in the project reference
  * (abi.md sections 0, 3.1, 3.2, 3.4, 3.8); this is not a copy of any CANN file.
- * Layout rules for every header in include/: see tests/spec/test_headers.py.
+ * Layout rules for every header in include/: see tests/semantics/test_headers.py.
  * Include chain as CANN's: <stddef.h>, <stdint.h> and the runtime error codes.
  */
 #ifndef ACL_ACL_BASE_H

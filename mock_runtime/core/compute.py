@@ -9,7 +9,7 @@ independent *units* (a rank's partial product, a group of a grouped matmul, a bl
 rows of an AllReduce), and the pool runs at most one unit per core at a time, in the
 order they were submitted, for every stream, rank and operator of the process.
 
-The units are golden code (:mod:`aclnn_py.spec`): pure functions of their arguments.
+The units are golden code (:mod:`aclnn_py.semantics`): pure functions of their arguments.
 Where a golden offers a ``map`` parameter (its independent units, computed as by the
 built-in ``map``), the mock passes :meth:`ComputePool.map`. The results do not depend on
 how many units run at once nor in which order they finish.

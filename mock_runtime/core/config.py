@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from aclnn_py.spec.soc import profile
+from aclnn_py.semantics.soc import profile
 
 DEFAULT_SOC = "Ascend910B4"
 RACECHECK_MODES = ("error", "warn", "off")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from aclnn_py.spec.headers import load
+from aclnn_py.semantics.headers import load
 
 #: Every integer constant of the headers (status codes among them).
 C = load().constants

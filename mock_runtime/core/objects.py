@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from aclnn_py.spec.descriptors import TensorDesc
+from aclnn_py.semantics.descriptors import TensorDesc
 
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.core.handles import HandleTable

@@ -7,7 +7,7 @@ TransMatmulWeight, TransQuantParamV2) applies to its tensors:
   aclSet*TensorAddr family may have moved a tensor, memory may have been freed
   in between), :func:`prove` checks each tensor:
 
-  - its layout (:func:`aclnn_py.spec.layout.check`: non-negative offset, no element
+  - its layout (:func:`aclnn_py.semantics.layout.check`: non-negative offset, no element
     before the data address, a FRACTAL_NZ storage large enough for its view)
     -- ACLNN_ERR_PARAM_INVALID (161002);
   - a NULL data address for a tensor with elements -- ACLNN_ERR_PARAM_NULLPTR
@@ -22,7 +22,7 @@ TransMatmulWeight, TransQuantParamV2) applies to its tensors:
 
 * the stream task reads and writes only through :func:`read`, :func:`view`
   and :func:`write`, which locate the bytes again and build the NumPy views
-  over exactly the proven span (see :mod:`aclnn_py.spec.layout`). Inside
+  over exactly the proven span (see :mod:`aclnn_py.semantics.layout`). Inside
   :func:`launched`, an access must land in the very allocation proven at the
   launch: memory freed after the launch -- even when a new allocation now
   has its address -- fails the task with ACL_ERROR_RT_PARAM_INVALID
@@ -37,8 +37,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from aclnn_py.spec import dtypes, layout
-from aclnn_py.spec.descriptors import TensorDesc
+from aclnn_py.semantics import dtypes, layout
+from aclnn_py.semantics.descriptors import TensorDesc
 
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError

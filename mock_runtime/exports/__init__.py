@@ -17,7 +17,7 @@ import sys
 import traceback
 from typing import Any, Callable
 
-from aclnn_py.spec.headers import Function, load
+from aclnn_py.semantics.headers import Function, load
 from mock_runtime.core import reentry
 from mock_runtime.core.errors import C, MockError, set_recent
 

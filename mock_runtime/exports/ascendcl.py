@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from aclnn_py.spec.headers import load
+from aclnn_py.semantics.headers import load
 from mock_runtime.core import races
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError, take_recent

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aclnn_py.spec import dtypes
-from aclnn_py.spec.descriptors import TensorDesc, contiguous_strides
+from aclnn_py.semantics import dtypes
+from aclnn_py.semantics.descriptors import TensorDesc, contiguous_strides
 from mock_runtime.core import objects
 from mock_runtime.core.errors import C, MockError
 

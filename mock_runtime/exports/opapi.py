@@ -1,6 +1,6 @@
 """libopapi.so: the aclnn operators, each a GetWorkspaceSize / execute pair.
 
-Phase 1 converts the C arguments to :class:`~aclnn_py.spec.descriptors.TensorDesc`
+Phase 1 converts the C arguments to :class:`~aclnn_py.semantics.descriptors.TensorDesc`
 values and asks the operator module (``mock_runtime.ops``) to check them and
 prepare an :class:`~mock_runtime.core.objects.Executor`; phase 2 queues the
 executor's work on the stream.
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from aclnn_py.spec.descriptors import TensorDesc
-from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar_call
+from aclnn_py.semantics.descriptors import TensorDesc
+from aclnn_py.semantics.quant_matmul_all_reduce import call as quant_matmul_all_reduce_call
 from mock_runtime.core import objects, races, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
@@ -159,14 +159,14 @@ def aclnnTransQuantParamV2(workspace, workspaceSize, executor, stream):
 
 
 # -- QuantMatmulAllReduce, V2, V3, V4 ------------------------------------------
-def _qmmar_phase1(signature: qmmar_call.Signature, args: tuple) -> None:
+def _quant_matmul_all_reduce_phase1(signature: quant_matmul_all_reduce_call.Signature, args: tuple) -> None:
     """Phase 1 of any version: C arguments in header order -> canonical arguments -> prepare."""
     *params, workspaceSize, executor = args
     call: dict[str, Any] = {}
     handles: dict[str, object] = {}
     for name, value in zip(signature.parameters, params):
         key = signature.params[name]
-        if key in qmmar_call.TENSORS:
+        if key in quant_matmul_all_reduce_call.TENSORS:
             call[key] = _tensor(value, name)
             handles[key] = _handle(value)
         elif key in ("group", "reduce_op"):
@@ -178,7 +178,7 @@ def _qmmar_phase1(signature: qmmar_call.Signature, args: tuple) -> None:
 
 
 def aclnnQuantMatmulAllReduceGetWorkspaceSize(*args):
-    _qmmar_phase1(qmmar_call.V1, args)
+    _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_call.V1, args)
 
 
 def aclnnQuantMatmulAllReduce(workspace, workspaceSize, executor, stream):
@@ -186,7 +186,7 @@ def aclnnQuantMatmulAllReduce(workspace, workspaceSize, executor, stream):
 
 
 def aclnnQuantMatmulAllReduceV2GetWorkspaceSize(*args):
-    _qmmar_phase1(qmmar_call.V2, args)
+    _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_call.V2, args)
 
 
 def aclnnQuantMatmulAllReduceV2(workspace, workspaceSize, executor, stream):
@@ -194,7 +194,7 @@ def aclnnQuantMatmulAllReduceV2(workspace, workspaceSize, executor, stream):
 
 
 def aclnnQuantMatmulAllReduceV3GetWorkspaceSize(*args):
-    _qmmar_phase1(qmmar_call.V3, args)
+    _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_call.V3, args)
 
 
 def aclnnQuantMatmulAllReduceV3(workspace, workspaceSize, executor, stream):
@@ -202,7 +202,7 @@ def aclnnQuantMatmulAllReduceV3(workspace, workspaceSize, executor, stream):
 
 
 def aclnnQuantMatmulAllReduceV4GetWorkspaceSize(*args):
-    _qmmar_phase1(qmmar_call.V4, args)
+    _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_call.V4, args)
 
 
 def aclnnQuantMatmulAllReduceV4(workspace, workspaceSize, executor, stream):

@@ -2,8 +2,8 @@
 texts, the ACL runtime error a failed collective reports on its stream, and the error helper."""
 from __future__ import annotations
 
-from aclnn_py.spec import dtypes
-from aclnn_py.spec.headers import load
+from aclnn_py.semantics import dtypes
+from aclnn_py.semantics.headers import load
 
 from mock_runtime.core.errors import C, MockError
 

@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from aclnn_py.spec import dtypes
+from aclnn_py.semantics import dtypes
 
 from mock_runtime.core import compute
 from mock_runtime.core.errors import C

@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from aclnn_py.spec.status import Violation
+from aclnn_py.semantics.status import Violation
 from mock_runtime.core.errors import MockError
 
 

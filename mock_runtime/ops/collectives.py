@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from aclnn_py.spec import dtypes
+from aclnn_py.semantics import dtypes
 
 from mock_runtime.core import races
 from mock_runtime.core import runtime as rt

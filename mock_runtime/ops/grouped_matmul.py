@@ -1,16 +1,16 @@
 """aclnnGroupedMatmulV5 in the mock: rules at GetWorkspaceSize, the golden's math on the stream.
 
-Phase 1 runs :func:`aclnn_py.spec.grouped_matmul.rules.check` with the profile of
+Phase 1 runs :func:`aclnn_py.semantics.grouped_matmul.rules.check` with the profile of
 the SoC chosen at aclInit (which returns the call's
-:class:`~aclnn_py.spec.grouped_matmul.call.GmmCall`), proves every tensor inside
+:class:`~aclnn_py.semantics.grouped_matmul.call.GroupedMatmulCall`), proves every tensor inside
 live device memory (:mod:`mock_runtime.core.tensor_io`: a NULL data address
 161001; a freed, foreign or too small allocation, or an impossible layout
 161002) and records the descriptors. The queued work (:func:`_run`, on the
 stream's worker thread) reads the inputs from device memory -- the groupList
 included, so a groupList written by earlier work on the same stream is seen --
-decodes the groupList once (:func:`~aclnn_py.spec.grouped_matmul.call.group_ranges`)
+decodes the groupList once (:func:`~aclnn_py.semantics.grouped_matmul.call.group_ranges`)
 and hands the call and the ranges to
-:func:`aclnn_py.spec.grouped_matmul.golden.compute`, whose formulas follow the
+:func:`aclnn_py.semantics.grouped_matmul.golden.compute`, whose formulas follow the
 call's profile (A8W4 differs between Atlas A2/A3 and the Ascend 950). ND inputs
 are read as zero-copy views of device memory; the golden cuts them into
 per-group views, and its per-group matmuls run as units of the compute pool
@@ -31,10 +31,10 @@ from functools import partial
 
 import numpy as np
 
-from aclnn_py.spec.descriptors import TensorDesc
-from aclnn_py.spec.grouped_matmul import call as classification
-from aclnn_py.spec.grouped_matmul import golden
-from aclnn_py.spec.grouped_matmul import rules
+from aclnn_py.semantics.descriptors import TensorDesc
+from aclnn_py.semantics.grouped_matmul import call as classification
+from aclnn_py.semantics.grouped_matmul import golden
+from aclnn_py.semantics.grouped_matmul import rules
 from mock_runtime.core import compute, objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
@@ -90,7 +90,7 @@ def _aicore(message: str) -> MockError:
 
 # --------------------------------------------------------------------------- the work
 
-def _run(params: dict[str, object], call: classification.GmmCall) -> None:
+def _run(params: dict[str, object], call: classification.GroupedMatmulCall) -> None:
     arrays = {name: _read_list(params[name], LABELS.get(name, name)) for name in _LISTS}
     gl_desc = params["group_list"]
     group_list = None if gl_desc is None else tensor_io.read(gl_desc, "groupListOptional")  # device data, read now

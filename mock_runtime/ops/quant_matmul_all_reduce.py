@@ -2,20 +2,20 @@
 
 The four entry points are one operator: ``mock_runtime.exports.opapi`` maps
 each one's C arguments onto V4's canonical arguments with its
-:class:`~aclnn_py.spec.quant_matmul_all_reduce.call.Signature`, and
+:class:`~aclnn_py.semantics.quant_matmul_all_reduce.call.Signature`, and
 :func:`prepare` does the rest for all of them. GetWorkspaceSize runs
-:func:`aclnn_py.spec.quant_matmul_all_reduce.rules.check` for that signature (the
+:func:`aclnn_py.semantics.quant_matmul_all_reduce.rules.check` for that signature (the
 binding runs the same rules), keeps the
-:class:`~aclnn_py.spec.quant_matmul_all_reduce.call.QmmarCall` it returns, resolves
+:class:`~aclnn_py.semantics.quant_matmul_all_reduce.call.QuantMatmulAllReduceCall` it returns, resolves
 ``group`` to the mock HCCL communicator of the current device and checks its rank
 count. The stream task of every rank reads its inputs from device memory, computes
-its contribution with :func:`aclnn_py.spec.quant_matmul_all_reduce.golden.partial`
+its contribution with :func:`aclnn_py.semantics.quant_matmul_all_reduce.golden.partial`
 of that call (one BLAS unit of the compute pool, :mod:`mock_runtime.core.compute`:
 the ranks' products take turns on all the cores instead of all running at once, and
 each finishes its rows on every core), hands it to the
 other ranks (``Communicator.combine``, blocking until every rank has reached the
 same point on its own stream) and writes
-:func:`~aclnn_py.spec.quant_matmul_all_reduce.golden.reduce` of the ranks'
+:func:`~aclnn_py.semantics.quant_matmul_all_reduce.golden.reduce` of the ranks'
 contributions (in rank order, never stacked into a copy) to ``output`` -- the same values on every rank. The reduction runs
 once for the ranks of this process (in blocks of rows on the pool), not once per
 rank.
@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from aclnn_py.spec.descriptors import TensorDesc
-from aclnn_py.spec.dtypes import host_dtype
-from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar
-from aclnn_py.spec.quant_matmul_all_reduce import golden
-from aclnn_py.spec.quant_matmul_all_reduce import rules
+from aclnn_py.semantics.descriptors import TensorDesc
+from aclnn_py.semantics.dtypes import host_dtype
+from aclnn_py.semantics.quant_matmul_all_reduce import call as classification
+from aclnn_py.semantics.quant_matmul_all_reduce import golden
+from aclnn_py.semantics.quant_matmul_all_reduce import rules
 from mock_runtime.core import compute, objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
@@ -41,7 +41,7 @@ WORKSPACE_SIZE = 16 * 1024 * 1024
 _OUTPUTS = ["output"]
 
 
-def _reduction_key(call: qmmar.QmmarCall, *scales: np.ndarray | None) -> tuple:
+def _reduction_key(call: classification.QuantMatmulAllReduceCall, *scales: np.ndarray | None) -> tuple:
     """What :func:`golden.reduce` depends on besides the partials: ranks with equal keys share
     one reduction (the doc requires identical commQuantScales on every rank; the mock does
     not rely on it)."""
@@ -49,7 +49,7 @@ def _reduction_key(call: qmmar.QmmarCall, *scales: np.ndarray | None) -> tuple:
         None if s is None else (s.dtype.str, s.shape, s.tobytes()) for s in scales)
 
 
-def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2: TensorDesc | None,
+def prepare(*, signature: classification.Signature = classification.V4, x1: TensorDesc | None, x2: TensorDesc | None,
             x2_scale: TensorDesc | None, output: TensorDesc | None, group: str | None,
             reduce_op: str | None, comm_turn: int, stream_mode: int, bias: TensorDesc | None = None,
             x3: TensorDesc | None = None, x1_scale: TensorDesc | None = None,
@@ -111,6 +111,6 @@ def prepare(*, signature: qmmar.Signature = qmmar.V4, x1: TensorDesc | None, x2:
         tensor_io.write(p["output"], result, "output")  # type: ignore[arg-type]
 
     inputs = [key for key in map(signature.params.get, signature.parameters)
-              if key in qmmar.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
+              if key in classification.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
     return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params,
                             inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels)

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from aclnn_py.spec import dtypes
-from aclnn_py.spec.descriptors import FRACTAL_NZ
-from aclnn_py.spec import nz
-from aclnn_py.spec import trans as rules
+from aclnn_py.semantics import dtypes
+from aclnn_py.semantics.descriptors import FRACTAL_NZ
+from aclnn_py.semantics import nz
+from aclnn_py.semantics import trans_matmul_weight as rules
 from mock_runtime.core import objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import MockError

@@ -1,6 +1,6 @@
 """aclnnTransQuantParamV2 on the mock: float32 scale (+ offset) -> packed UINT64/INT64.
 
-Encoding from aclnn_py.spec.quant_params.trans_quant_param (V2 = truncating to
+Encoding from aclnn_py.semantics.quant_params.trans_quant_param (V2 = truncating to
 fp19, bit 46 set, offset in bits 37..45). Workspace: 0 bytes. NaN/Inf values
 are found only when the task runs (a stream failure, 561002).
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from aclnn_py.spec.descriptors import TensorDesc
-from aclnn_py.spec.quant_params import trans_quant_param
-from aclnn_py.spec import trans as rules
+from aclnn_py.semantics.descriptors import TensorDesc
+from aclnn_py.semantics.quant_params import trans_quant_param
+from aclnn_py.semantics import trans_quant_param as rules
 from mock_runtime.core import objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError

@@ -18,7 +18,7 @@ runtime message in other words and replaces :func:`mock_library` by False, as on
 the tier must pass there too.
 
 Numerics follow the same split: an operator's output is compared with the golden under CANN's
-precision standard (:func:`aclnn_py.spec.precision.assert_close`, integers exactly) everywhere;
+precision standard (:func:`aclnn_py.semantics.precision.assert_close`, integers exactly) everywhere;
 a bit-exact check of one of the mock's documented numeric choices runs only where
 :func:`mock_library` is True.
 """
@@ -37,7 +37,7 @@ import aclnn_py
 from aclnn_py import Context, DeviceBuffer, Stream, ffi, hccl
 from aclnn_py.check import recent_message
 from aclnn_py.runtime import device_count
-from aclnn_py.spec import soc as socs
+from aclnn_py.semantics import soc as socs
 from aclnn_py.testing import mock_soc, soc_unavailable
 from aclnn_py.tensor import create_handle
 from aclnn_py.testing.soc import current
@@ -263,7 +263,7 @@ def sum_ranks(comm, stream) -> np.ndarray:
     return out
 
 
-def raw_gmm(args: dict) -> tuple[int, str]:
+def raw_grouped_matmul(args: dict) -> tuple[int, str]:
     """GroupedMatmulV5GetWorkspaceSize straight through the C ABI: (status, message). ``args``:
     Tensor lists by the binding's keyword names, ``group_list`` a Tensor, and the attributes."""
     lib = aclnn_py.lib
@@ -292,7 +292,7 @@ def raw_gmm(args: dict) -> tuple[int, str]:
     return status, message
 
 
-def gmm_inputs(rng):
+def grouped_matmul_inputs(rng):
     """x (8, 16) and three experts' weights (16, 8), small integers: exact in float16; the
     cumulative group list [2, 5, 8]."""
     x = rng.integers(-4, 4, (8, 16)).astype(np.float16)
@@ -300,7 +300,7 @@ def gmm_inputs(rng):
     return x, w, np.array([2, 5, 8], np.int64)
 
 
-def gmm_reference(x, w, cumulative):
+def grouped_matmul_reference(x, w, cumulative):
     """Rows [start, end) of x times the expert's weight, in float32, rounded to float16."""
     out, start = np.zeros((x.shape[0], w.shape[2]), np.float32), 0
     for expert, end in enumerate(cumulative):
@@ -309,7 +309,7 @@ def gmm_reference(x, w, cumulative):
     return out.astype(np.float16)
 
 
-def gmm_plan(x, w, group_list, **kwargs):
+def grouped_matmul_plan(x, w, group_list, **kwargs):
     """A GroupedMatmulV5Plan of x and the stacked experts, split by a cumulative group list."""
     return aclnn_py.ops.GroupedMatmulV5Plan([x], [w], group_list=group_list, split_item=3, group_type=0,
                                             **kwargs)

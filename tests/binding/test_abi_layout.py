@@ -1,10 +1,10 @@
-"""The binding's cffi declarations (built from include/ by aclnn_py.spec.headers) give the C ABI's
+"""The binding's cffi declarations (built from include/ by aclnn_py.semantics.headers) give the C ABI's
 layout and values: what the runtime's functions read and write through them."""
 from __future__ import annotations
 
 import aclnn_py
 from aclnn_py import ffi
-from aclnn_py.spec.headers import load
+from aclnn_py.semantics.headers import load
 
 
 def test_struct_sizes_and_alignments_are_the_abi():

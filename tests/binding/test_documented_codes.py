@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from binding_helpers import communicators, expect_status, mock_library, raw_gmm, skip_unless_profile
+from binding_helpers import communicators, expect_status, mock_library, raw_grouped_matmul, skip_unless_profile
 
 import aclnn_py
 from aclnn_py import AclnnInternalError, AclnnParamError, Tensor, ffi
-from aclnn_py.spec.grouped_matmul.golden import grouped_matmul
-from aclnn_py.spec.precision import assert_close
-from aclnn_py.spec.quant_matmul_all_reduce.golden import quant_matmul_all_reduce
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
+from aclnn_py.semantics.precision import assert_close
+from aclnn_py.semantics.quant_matmul_all_reduce.golden import quant_matmul_all_reduce
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
 from aclnn_py.ops import quant_matmul_all_reduce_v4
 
 INVALID, TILING = 161002, 561002
@@ -24,7 +24,7 @@ BIG = 1 << 62
 def both_ways(stream, args: dict, code: int, fragment: str) -> None:
     """The C entry point and the binding agree: ``code`` from both; the binding's rules (before any
     C call) word it with ``fragment``, and so does the C call on the mock's libraries."""
-    status, message = raw_gmm(args)
+    status, message = raw_grouped_matmul(args)
     expect_status(status, code, fragment, message)
     kw = {k: v for k, v in args.items() if k not in ("x", "weight")}
     with pytest.raises(AclnnParamError) as info:
@@ -134,11 +134,11 @@ def test_size_one_dims_with_extreme_strides_are_computed(stream):
     assert_close(out.to_numpy(), expect, "float16")
     if mock_library():  # the mock computes the golden itself
         np.testing.assert_array_equal(out.to_numpy(), expect)
-    assert raw_gmm(dict(x=[xv], weight=[Tensor.from_numpy(w)], bias=[bv], out=[out], group_list=gl,
+    assert raw_grouped_matmul(dict(x=[xv], weight=[Tensor.from_numpy(w)], bias=[bv], out=[out], group_list=gl,
                         split_item=3, group_type=0)) == (0, "")
 
 
-def test_qmmar_size_one_dims_with_extreme_strides(stream):
+def test_quant_matmul_all_reduce_size_one_dims_with_extreme_strides(stream):
     skip_unless_profile({"A2", "950"}, "QuantMatmulAllReduceV4")
     with communicators(1) as (comm,):  # by name and rank_size (a name alone has no size in Python)
         rng = np.random.default_rng(6)
@@ -157,7 +157,7 @@ def test_qmmar_size_one_dims_with_extreme_strides(stream):
 
 
 @pytest.mark.aclnn_soc(P950)
-def test_qmmar_950_zero_d_x1_scale_with_2d_x2_scale(stream):
+def test_quant_matmul_all_reduce_950_zero_d_x1_scale_with_2d_x2_scale(stream):
     x1 = Tensor.empty((8, 256), "float8_e4m3fn")
     x2 = Tensor.empty((256, 16), "float8_e4m3fn")
     s1, s2 = T((), "float32"), T((2, 1), "float32")

@@ -8,7 +8,7 @@ import aclnn_py
 from aclnn_py import DeviceBuffer, Tensor
 from aclnn_py.check import check_acl
 from aclnn_py.errors import AclnnParamError, ArgumentError
-from aclnn_py.spec.descriptors import FRACTAL_NZ
+from aclnn_py.semantics.descriptors import FRACTAL_NZ
 
 ffi = aclnn_py.ffi
 
@@ -51,8 +51,8 @@ def test_offset_and_strides_like_a_torch_view(stream):
 
 
 def test_an_operator_runs_on_borrowed_tensors(stream):
-    from aclnn_py.ops.trans import trans_quant_param_v2
-    from aclnn_py.spec.quant_params import trans_quant_param
+    from aclnn_py.ops import trans_quant_param_v2
+    from aclnn_py.semantics.quant_params import trans_quant_param
 
     scale_memory, out_memory = _foreign(512), _foreign(512)
     scale = Tensor.from_pointer(scale_memory, (16,), "float32")

@@ -18,9 +18,9 @@ import pytest
 
 import aclnn_py
 from aclnn_py import HcclError, hccl
-from aclnn_py.spec.headers import load
-from aclnn_py.spec import dtypes
-from aclnn_py.spec.precision import assert_close
+from aclnn_py.semantics.headers import load
+from aclnn_py.semantics import dtypes
+from aclnn_py.semantics.precision import assert_close
 
 from binding_helpers import (close_all, host_to_device, mock_library, rendezvous_threads, run_comm_ranks,
                              skip_unless_devices, sum_ranks)

@@ -22,7 +22,7 @@ WORKER = r'''
 import json, os, sys
 import numpy as np, ml_dtypes
 from aclnn_py import DeviceBuffer, Runtime, Stream, hccl
-from aclnn_py.spec.precision import compare
+from aclnn_py.semantics.precision import compare
 
 RANK, WORLD = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
 BIT_EXACT = os.environ["BIT_EXACT"] == "1"  # the mock's documented float reductions, bit for bit

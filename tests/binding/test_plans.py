@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import aclnn_py
-from aclnn_py.spec.precision import assert_close
-from binding_helpers import gmm_inputs, gmm_plan, gmm_reference
+from aclnn_py.semantics.precision import assert_close
+from binding_helpers import grouped_matmul_inputs, grouped_matmul_plan, grouped_matmul_reference
 
 
 def test_ops_exports_every_function_and_plan():
@@ -35,8 +35,8 @@ def test_ops_exports_every_function_and_plan():
 
 def test_a_plan_runs_again_with_refreshed_inputs(stream):
     rng = np.random.default_rng(0)
-    x, w, group_list = gmm_inputs(rng)
-    with gmm_plan(x, w, group_list) as plan:
+    x, w, group_list = grouped_matmul_inputs(rng)
+    with grouped_matmul_plan(x, w, group_list) as plan:
         plan.execute(stream)
         stream.synchronize()
         first = plan.out[0].to_numpy()
@@ -46,31 +46,31 @@ def test_a_plan_runs_again_with_refreshed_inputs(stream):
         plan.execute(stream)
         stream.synchronize()
         second = plan.out[0].to_numpy()
-    assert_close(first, gmm_reference(x, w, [2, 5, 8]))
-    assert_close(second, gmm_reference(x2, w, [3, 3, 8]))
+    assert_close(first, grouped_matmul_reference(x, w, [2, 5, 8]))
+    assert_close(second, grouped_matmul_reference(x2, w, [3, 3, 8]))
     plan.out[0].close()
 
 
 def test_a_plan_closed_right_after_execute_completes_its_work(stream):
-    x, w, group_list = gmm_inputs(np.random.default_rng(1))
-    plan = gmm_plan(x, w, group_list)
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(1))
+    plan = grouped_matmul_plan(x, w, group_list)
     plan.execute(stream)
     plan.close()
     assert plan.closed
     with pytest.raises(RuntimeError, match="closed"):
         plan.execute(stream)
     stream.synchronize()
-    assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))
     plan.out[0].close()
 
 
 def test_single_use_plan_runs_once(stream):
-    x, w, group_list = gmm_inputs(np.random.default_rng(4))
-    plan = gmm_plan(x, w, group_list, repeatable=False, stream=stream)
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(4))
+    plan = grouped_matmul_plan(x, w, group_list, repeatable=False, stream=stream)
     plan.execute(stream)
     with pytest.raises(RuntimeError, match="single-use plan runs once"):
         plan.execute(stream)
     plan.close()
     stream.synchronize()
-    assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))
     plan.out[0].close()

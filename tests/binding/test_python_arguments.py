@@ -13,12 +13,12 @@ import pytest
 from binding_helpers import communicators, mock_library, skip_unless_profile
 
 from aclnn_py import AclError, AclnnParamError, DeviceBuffer, IntArray, Tensor, hccl
-from aclnn_py.spec import dtypes
+from aclnn_py.semantics import dtypes
 from aclnn_py.errors import ArgumentError
-from aclnn_py.spec.quant_params import trans_quant_param
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.semantics.quant_params import trans_quant_param
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
 from aclnn_py.ops import quant_matmul_all_reduce_v4
-from aclnn_py.ops.trans import calculate_matmul_weight_size
+from aclnn_py.ops._trans_matmul_weight import calculate_matmul_weight_size
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_dtype_values():
         dtypes.DataType.ACL_BF16
 
 
-def test_qmmar_bad_values(stream, group):
+def test_quant_matmul_all_reduce_bad_values(stream, group):
     skip_unless_profile({"A2", "950"}, "QuantMatmulAllReduceV4")
     x1, x2 = np.zeros((4, 32), np.int8), np.zeros((32, 8), np.int8)
     s2 = trans_quant_param(np.ones(8, np.float32))
@@ -131,7 +131,7 @@ def test_qmmar_bad_values(stream, group):
     assert info.value.code == 161002 and "x2 must be 2-D (k, n), got shape []" in info.value.message
 
 
-def test_gmm_bad_values(stream):
+def test_grouped_matmul_bad_values(stream):
     x, w = np.zeros((4, 8), np.float16), np.zeros((3, 8, 16), np.float16)
     with pytest.raises(AclnnParamError) as info:
         grouped_matmul_v5([], [w], group_list=np.array([1, 2, 4]), split_item=3, group_type=0, stream=stream)

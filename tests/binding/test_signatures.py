@@ -22,15 +22,15 @@ from binding_helpers import soc_profile  # noqa: E402
 import aclnn_py  # noqa: E402
 from aclnn_py import DeviceBuffer, Tensor  # noqa: E402
 from aclnn_py.errors import AclnnParamError, ArgumentError, StatusError  # noqa: E402
-from aclnn_py.ops import grouped_matmul, qmmar  # noqa: E402
+from aclnn_py.ops import _grouped_matmul, _quant_matmul_all_reduce  # noqa: E402
 from aclnn_py.ops._signatures import ACCEPTED  # noqa: E402
-from aclnn_py.ops.trans import current_profile  # noqa: E402
-from aclnn_py.spec import dtypes, layout, nz  # noqa: E402
-from aclnn_py.spec.descriptors import FRACTAL_NZ, ND, TensorDesc  # noqa: E402
-from aclnn_py.spec.grouped_matmul import rules as gmm_rules  # noqa: E402
-from aclnn_py.spec.quant_matmul_all_reduce import rules  # noqa: E402
-from aclnn_py.spec.quant_params import encode_group_size  # noqa: E402
-from aclnn_py.spec.status import Violation  # noqa: E402
+from aclnn_py.ops._trans_matmul_weight import current_profile  # noqa: E402
+from aclnn_py.semantics import dtypes, layout, nz  # noqa: E402
+from aclnn_py.semantics.descriptors import FRACTAL_NZ, ND, TensorDesc  # noqa: E402
+from aclnn_py.semantics.grouped_matmul import rules as grouped_matmul_rules  # noqa: E402
+from aclnn_py.semantics.quant_matmul_all_reduce import rules  # noqa: E402
+from aclnn_py.semantics.quant_params import encode_group_size  # noqa: E402
+from aclnn_py.semantics.status import Violation  # noqa: E402
 
 PERBLOCK = encode_group_size(128, 128, 128)
 CALLS = 400
@@ -198,7 +198,7 @@ def binding_outcome(spec: dict) -> tuple:
     kwargs = dict(spec)
     x1, x2, scale = kwargs.pop("x1"), kwargs.pop("x2"), kwargs.pop("x2_scale")
     try:
-        qmmar._Arguments(x1, x2, scale, group="group", stream=None, **kwargs)
+        _quant_matmul_all_reduce._Arguments(x1, x2, scale, group="group", stream=None, **kwargs)
     except StatusError as exc:
         return exc.code, exc.message
     return ("accepted",)
@@ -206,7 +206,7 @@ def binding_outcome(spec: dict) -> tuple:
 
 def rules_outcome(spec: dict) -> tuple:
     """The rules from scratch, on the descriptors the binding passes them."""
-    descs = {key: None if spec.get(key) is None else spec[key].desc for key in qmmar._INPUTS}
+    descs = {key: None if spec.get(key) is None else spec[key].desc for key in _quant_matmul_all_reduce._INPUTS}
     try:
         rules.check(**descs, output=spec["out"].desc, reduce_op=spec["reduce_op"], comm_turn=spec["comm_turn"],
                     stream_mode=spec["stream_mode"], group_size=spec["group_size"],
@@ -284,22 +284,22 @@ def test_a_memoised_signature_never_accepts_a_different_layout(device):
     x2 = Tensor(buf, (64, 32), "int8")
     scale = Tensor(buf, (32,), "uint64")
     out = Tensor(buf, (16, 32), "float16")
-    qmmar._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=2)
+    _quant_matmul_all_reduce._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=2)
     x1_t = Tensor(buf, (16, 64), "int8", strides=(1, 16))
     with pytest.raises(AclnnParamError, match="x1 must be a contiguous ND tensor"):
-        qmmar._Arguments(x1_t, x2, scale, group="g", stream=None, out=out, rank_size=2)
+        _quant_matmul_all_reduce._Arguments(x1_t, x2, scale, group="g", stream=None, out=out, rank_size=2)
     with pytest.raises(StatusError, match="group rank count 3 is not supported"):
-        qmmar._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=3)
+        _quant_matmul_all_reduce._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=3)
     x2_nz = Tensor(buf, (64, 32), "int8", format=FRACTAL_NZ, storage_shape=(1, 2, 64, 16))
     with pytest.raises(AclnnParamError, match="x2 FRACTAL_NZ storage shape"):
-        qmmar._Arguments(x1, x2_nz, scale, group="g", stream=None, out=out, rank_size=2)
-    qmmar._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=2)
+        _quant_matmul_all_reduce._Arguments(x1, x2_nz, scale, group="g", stream=None, out=out, rank_size=2)
+    _quant_matmul_all_reduce._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=2)
     for t in (x1, x2, scale, out, x1_t, x2_nz):
         t.close()
     buf.close()
 
 
-class GmmCalls:
+class GroupedMatmulCalls:
     """GroupedMatmulV5 calls: a few valid bases (non-quantised m-grouped, per-tensor lists,
     A8W8, weight-only INT8) and their neighbours, one thing changed each."""
 
@@ -372,10 +372,10 @@ class GmmCalls:
         return variant
 
 
-def gmm_binding_outcome(spec: dict) -> tuple:
+def grouped_matmul_binding_outcome(spec: dict) -> tuple:
     kwargs = {k: v for k, v in spec.items() if k not in ("x", "weight")}
     try:
-        call = grouped_matmul._Arguments(spec["x"], spec["weight"], stream=None, **kwargs)
+        call = _grouped_matmul._Arguments(spec["x"], spec["weight"], stream=None, **kwargs)
     except StatusError as exc:
         return exc.code, exc.message
     for made in call.created:  # the tensor lists of an accepted call
@@ -384,11 +384,11 @@ def gmm_binding_outcome(spec: dict) -> tuple:
     return ("accepted",)
 
 
-def gmm_rules_outcome(spec: dict) -> tuple:
-    descs = {k: None if spec.get(k) is None else [t.desc for t in spec[k]] for k in GmmCalls.LISTS}
+def grouped_matmul_rules_outcome(spec: dict) -> tuple:
+    descs = {k: None if spec.get(k) is None else [t.desc for t in spec[k]] for k in GroupedMatmulCalls.LISTS}
     gl = spec.get("group_list")
     try:
-        gmm_rules.check(**descs, group_list=None if gl is None else gl.desc,
+        grouped_matmul_rules.check(**descs, group_list=None if gl is None else gl.desc,
                         **{k: spec.get(k, d) for k, d in (("split_item", 0), ("group_type", -1),
                                                           ("group_list_type", 0), ("act_type", 0),
                                                           ("tuning_config", None))},
@@ -399,24 +399,24 @@ def gmm_rules_outcome(spec: dict) -> tuple:
 
 
 @pytest.mark.parametrize("soc,profile", [("Ascend910B4", "A2"), ("Ascend950PR", "950")])
-def test_memoised_gmm_signatures_give_the_rules_outcome(runtime, soc, profile):
+def test_memoised_grouped_matmul_signatures_give_the_rules_outcome(runtime, soc, profile):
     with soc_profile(soc):
         device = aclnn_py.Device(0)
         calls = Calls(np.random.default_rng(5))
-        gmm = GmmCalls(calls)
+        grouped_calls = GroupedMatmulCalls(calls)
         try:
             ACCEPTED.clear()
             neighbours = [0, 0]  # accepted / rejected
             for _ in range(60):
-                for name in GmmCalls.BASES:
-                    base = gmm.build(name)
-                    assert gmm_rules_outcome(base) == gmm_binding_outcome(base) == ("accepted",), name
+                for name in GroupedMatmulCalls.BASES:
+                    base = grouped_calls.build(name)
+                    assert grouped_matmul_rules_outcome(base) == grouped_matmul_binding_outcome(base) == ("accepted",), name
                     known = len(ACCEPTED)
-                    assert gmm_binding_outcome(gmm.build(name)) == ("accepted",)  # new tensors, same signature
+                    assert grouped_matmul_binding_outcome(grouped_calls.build(name)) == ("accepted",)  # new tensors, same signature
                     assert len(ACCEPTED) == known
-                    variant = gmm.neighbour(base)
-                    outcome = gmm_rules_outcome(variant)
-                    assert gmm_binding_outcome(variant) == outcome, (name, variant)
+                    variant = grouped_calls.neighbour(base)
+                    outcome = grouped_matmul_rules_outcome(variant)
+                    assert grouped_matmul_binding_outcome(variant) == outcome, (name, variant)
                     neighbours[outcome != ("accepted",)] += 1
             assert min(neighbours) >= 20, neighbours
         finally:

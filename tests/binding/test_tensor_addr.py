@@ -14,7 +14,7 @@ from aclnn_py import Tensor, TensorList
 from aclnn_py._ffi import ffi
 from aclnn_py.check import recent_message
 
-from binding_helpers import expect_status, gmm_reference
+from binding_helpers import expect_status, grouped_matmul_reference
 
 OK, INVALID, INNER_NULLPTR = 0, 161002, 561103
 
@@ -109,7 +109,7 @@ def test_plain_calls_refuse_bad_arguments(stream):
 
 
 @pytest.fixture
-def gmm(stream):
+def grouped_matmul(stream):
     """A repeatable aclnnGroupedMatmulV5 (x (6, 16) by two experts' (16, 8), one output), its
     tensors and lists; destroyed afterwards."""
     rng = np.random.default_rng(0)
@@ -127,11 +127,11 @@ def gmm(stream):
         resource.close()
 
 
-def test_dynamic_calls_repoint_list_members(stream, gmm):
-    lib, lists, executor = aclnn_py.lib, gmm["lists"], gmm["executor"]
+def test_dynamic_calls_repoint_list_members(stream, grouped_matmul):
+    lib, lists, executor = aclnn_py.lib, grouped_matmul["lists"], grouped_matmul["executor"]
     op = "aclnnGroupedMatmulV5"
-    run(op, gmm["size"], executor, stream)
-    np.testing.assert_array_equal(gmm["t"]["out"].to_numpy(), gmm_reference(gmm["x"], gmm["w"], [2, 6]))
+    run(op, grouped_matmul["size"], executor, stream)
+    np.testing.assert_array_equal(grouped_matmul["t"]["out"].to_numpy(), grouped_matmul_reference(grouped_matmul["x"], grouped_matmul["w"], [2, 6]))
 
     x2 = np.arange(96, dtype=np.float16).reshape(6, 16) % 5 - 2
     new_x, new_out = Tensor.from_numpy(x2), Tensor.empty((6, 8), "float16")
@@ -140,19 +140,19 @@ def test_dynamic_calls_repoint_list_members(stream, gmm):
         assert lib.aclSetDynamicInputTensorAddr(executor, 0, 0, lists["x"].handle, new_x.buffer.ptr) == OK
         assert lib.aclSetDynamicOutputTensorAddr(executor, 0, 0, lists["out"].handle, new_out.buffer.ptr) == OK
         # the plain call on the group list: index 8 (x, weight, six absent optionals, groupList)
-        assert lib.aclSetInputTensorAddr(executor, 8, gmm["t"]["gl"].handle, new_groups.buffer.ptr) == OK
-        run(op, gmm["size"], executor, stream)
-        np.testing.assert_array_equal(new_out.to_numpy(), gmm_reference(x2, gmm["w"], [5, 6]))
-        np.testing.assert_array_equal(gmm["t"]["out"].buffer.to_numpy(np.float16, (6, 8)),
-                                      gmm_reference(gmm["x"], gmm["w"], [2, 6]))  # the old output untouched
+        assert lib.aclSetInputTensorAddr(executor, 8, grouped_matmul["t"]["gl"].handle, new_groups.buffer.ptr) == OK
+        run(op, grouped_matmul["size"], executor, stream)
+        np.testing.assert_array_equal(new_out.to_numpy(), grouped_matmul_reference(x2, grouped_matmul["w"], [5, 6]))
+        np.testing.assert_array_equal(grouped_matmul["t"]["out"].buffer.to_numpy(np.float16, (6, 8)),
+                                      grouped_matmul_reference(grouped_matmul["x"], grouped_matmul["w"], [2, 6]))  # the old output untouched
     finally:
         for t in (new_x, new_out, new_groups):
             t.close()
 
 
-def test_dynamic_calls_refuse_bad_arguments(stream, gmm):
-    lib, lists, executor = aclnn_py.lib, gmm["lists"], gmm["executor"]
-    target = gmm["t"]["out"].buffer.ptr
+def test_dynamic_calls_refuse_bad_arguments(stream, grouped_matmul):
+    lib, lists, executor = aclnn_py.lib, grouped_matmul["lists"], grouped_matmul["executor"]
+    target = grouped_matmul["t"]["out"].buffer.ptr
     cases = [
         (lambda: lib.aclSetDynamicInputTensorAddr(executor, 9, 0, lists["x"].handle, target), INVALID,
          "input irIndex 9 is out of range [0, 9)"),
@@ -166,5 +166,5 @@ def test_dynamic_calls_refuse_bad_arguments(stream, gmm):
     ]
     for call, code, fragment in cases:
         expect_status(call(), code, fragment)
-    run("aclnnGroupedMatmulV5", gmm["size"], executor, stream)  # still pointing where it was
-    np.testing.assert_array_equal(gmm["t"]["out"].to_numpy(), gmm_reference(gmm["x"], gmm["w"], [2, 6]))
+    run("aclnnGroupedMatmulV5", grouped_matmul["size"], executor, stream)  # still pointing where it was
+    np.testing.assert_array_equal(grouped_matmul["t"]["out"].to_numpy(), grouped_matmul_reference(grouped_matmul["x"], grouped_matmul["w"], [2, 6]))

@@ -10,9 +10,9 @@ import aclnn_py
 from aclnn_py import Tensor
 from aclnn_py._ffi import ffi
 from aclnn_py.errors import AclnnParamError
-from aclnn_py.spec import nz
-from aclnn_py.spec.quant_params import trans_quant_param
-from aclnn_py.ops.trans import calculate_matmul_weight_size, nz_weight_tensor, trans_matmul_weight, trans_quant_param_v2
+from aclnn_py.semantics import nz
+from aclnn_py.semantics.quant_params import trans_quant_param
+from aclnn_py.ops import calculate_matmul_weight_size, nz_weight_tensor, trans_matmul_weight, trans_quant_param_v2
 
 from binding_helpers import expect_status
 
@@ -42,7 +42,7 @@ def test_trans_matmul_weight_in_place(stream, shape, dtype):
     rng = np.random.default_rng(1)
     nd = rng.integers(-100, 100, shape).astype(np.int8 if dtype == "int8" else np.float32)
     if dtype != "int8":
-        from aclnn_py.spec import dtypes
+        from aclnn_py.semantics import dtypes
         nd = nd.astype(dtypes.host_dtype(dtype))
     t = nz_weight_tensor(nd, dtype, stream)
     address = t.desc.address

@@ -70,7 +70,7 @@ def rank_inputs(world: int, rank: int, sets: int = SETS) -> list[dict[str, np.nd
 
 def goldens(world: int, sets: int = SETS) -> list[np.ndarray]:
     """The expected output of each set: the golden over every rank's inputs."""
-    from aclnn_py.spec.quant_matmul_all_reduce.golden import quant_matmul_all_reduce
+    from aclnn_py.semantics.quant_matmul_all_reduce.golden import quant_matmul_all_reduce
 
     per_rank = [rank_inputs(world, r, sets) for r in range(world)]
     return [quant_matmul_all_reduce([p[s]["x1"] for p in per_rank], [p[s]["x2"] for p in per_rank],
@@ -101,8 +101,8 @@ def run_rank(rank: int, world: int, group, stream, calls: int, expected: list[np
     ``sampler`` records the memory while the others wait, so no call is in flight. ``leak`` bytes
     are kept per call on purpose (to check that the measurement sees a leak)."""
     from aclnn_py import Tensor
-    from aclnn_py.ops.qmmar import quant_matmul_all_reduce_v4
-    from aclnn_py.spec.precision import compare
+    from aclnn_py.ops._quant_matmul_all_reduce import quant_matmul_all_reduce_v4
+    from aclnn_py.semantics.precision import compare
 
     result = RankResult(rank)
     inputs = rank_inputs(world, rank, len(expected))

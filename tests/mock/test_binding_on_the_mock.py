@@ -11,7 +11,7 @@ from binding_helpers import communicators
 import aclnn_py
 from aclnn_py import AclError, DeviceBuffer, Tensor, ffi
 from aclnn_py.check import recent_message
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
 
 
 def test_synchronize_with_timeout_reports_busy_stream(stream):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from binding_helpers import raw_gmm
+from binding_helpers import raw_grouped_matmul
 from mock_helpers import C_DIR, build_cpp, run_program
 
 from aclnn_py import AclError, Tensor
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
 
 A2, P950 = "Ascend910B4", "Ascend950PR_9599"
 
@@ -34,7 +34,7 @@ def test_a_bug_at_get_workspace_size_is_reported_with_its_location(stream, monke
         raise IndexError("injected")
 
     monkeypatch.setattr(mock_op.rules, "check", broken)
-    status, message = raw_gmm(stacked())
+    status, message = raw_grouped_matmul(stacked())
     assert status == 561000  # ACLNN_ERR_INNER: the mock failed, not the caller
     assert "internal error in the mock runtime (a bug" in message and "IndexError('injected')" in message
     assert "test_documented_codes_mock.py" in message and "in broken" in message

@@ -1,6 +1,6 @@
 """CANN's programs against include/ and the mock: include chains, link lines, runtime additions.
 
-* tests/c/qmmar_doc_style.cpp includes only the headers of the
+* tests/c/quant_matmul_all_reduce_doc_style.cpp includes only the headers of the
   QuantMatmulAllReduceV4 doc sample and uses the runtime API, HCCL (2 ranks on
   threads), aclnnTransMatmulWeight and aclnnQuantMatmulAllReduceV4; it builds
   as C++11 and C++17 with -Werror, links with CANN's classic and split library
@@ -27,7 +27,7 @@ from mock_helpers import C_DIR, ROOT, require_tool, run_program, run_python
 
 import aclnn_py
 from aclnn_py import DeviceBuffer, ffi
-from aclnn_py.spec.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
+from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
 from aclnn_py.check import recent_message
 
 CLASSIC = ["-lascendcl", "-lnnopbase", "-lopapi", "-lhccl"]
@@ -55,7 +55,7 @@ def build(source: Path, out: Path, libdir: Path, std: str, libraries: list[str])
                                                ("c++17", SPLIT, "Ascend910B4")],
                          ids=["c++11-classic-A2", "c++17-ops-example-950", "c++17-split-A2"])
 def test_doc_style_program(tmp_path, mock_libdir, std, libraries, soc):
-    program = build(C_DIR / "qmmar_doc_style.cpp", tmp_path / "doc_style", mock_libdir, std, libraries)
+    program = build(C_DIR / "quant_matmul_all_reduce_doc_style.cpp", tmp_path / "doc_style", mock_libdir, std, libraries)
     result = run_program(program, mock_libdir, {"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1",
                                                 "HCCL_EXEC_TIMEOUT": "30", "HCCL_CONNECT_TIMEOUT": "30"})
     assert result.returncode == 0, result.stdout + result.stderr
@@ -67,7 +67,7 @@ def test_doc_style_program(tmp_path, mock_libdir, std, libraries, soc):
 
 
 def test_doc_style_program_uses_only_the_doc_sample_headers():
-    includes = [line for line in (C_DIR / "qmmar_doc_style.cpp").read_text().splitlines() if line.startswith("#include")]
+    includes = [line for line in (C_DIR / "quant_matmul_all_reduce_doc_style.cpp").read_text().splitlines() if line.startswith("#include")]
     assert includes == ["#include <iostream>", "#include <vector>", "#include <thread>", '#include "hccl/hccl.h"',
                         '#include "aclnn/opdev/fp16_t.h"', '#include "aclnnop/aclnn_trans_matmul_weight.h"',
                         '#include "aclnnop/aclnn_quant_matmul_all_reduce_v4.h"']
@@ -221,7 +221,7 @@ print(aclnn_py.lib.aclrtGetMemInfo(aclnn_py.lib.ACL_HBM_MEM, free, total))
 @pytest.mark.parametrize("shape,dtype,nz_bytes", [((64, 64), "int8", 4096), ((40, 50), "int8", 48 * 64),
                                                   ((20, 24), "float16", 32 * 32 * 2), ((1, 1), "int8", 16 * 32)])
 def test_trans_matmul_weight_workspace_is_positive_and_checked(stream, shape, dtype, nz_bytes):
-    from aclnn_py.ops.trans import nz_weight_tensor
+    from aclnn_py.ops._trans_matmul_weight import nz_weight_tensor
 
     lib = aclnn_py.lib
     expected = max(512, -(-nz_bytes // 512) * 512)

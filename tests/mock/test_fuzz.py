@@ -35,9 +35,9 @@ def test_fuzz_operators_answer_documented_codes_only():
 @pytest.mark.parametrize("profile", cases.PROFILES)
 def test_the_valid_calls_the_cases_start_from_are_accepted_by_the_rules(profile):
     """Every template of every profile passes the operators' own rules (the mutations then break them)."""
-    from aclnn_py.spec import trans
-    from aclnn_py.spec.grouped_matmul import rules as gmm_rules
-    from aclnn_py.spec.quant_matmul_all_reduce import rules as qmmar_rules
+    from aclnn_py.semantics import trans_matmul_weight, trans_quant_param
+    from aclnn_py.semantics.grouped_matmul import rules as grouped_matmul_rules
+    from aclnn_py.semantics.quant_matmul_all_reduce import rules as quant_matmul_all_reduce_rules
 
     def desc(value):
         if value is None:
@@ -46,17 +46,17 @@ def test_the_valid_calls_the_cases_start_from_are_accepted_by_the_rules(profile)
 
     for index in range(200):
         rng = cases._Rng(11, profile, index)
-        version, t, ints, _ = cases._qmmar_template(rng, profile)
+        version, t, ints, _ = cases._quant_matmul_all_reduce_template(rng, profile)
         if profile != "A3":  # QuantMatmulAllReduce does not exist there
-            qmmar_rules.check(**{k: desc(v) for k, v in t.items()}, reduce_op="sum", profile=profile,
-                              signature=cases._QMMAR_SIGS[version], **ints)
-        t, ints = cases._gmm_template(rng, profile)
+            quant_matmul_all_reduce_rules.check(**{k: desc(v) for k, v in t.items()}, reduce_op="sum", profile=profile,
+                              signature=cases._QUANT_MATMUL_ALL_REDUCE_SIGS[version], **ints)
+        t, ints = cases._grouped_matmul_template(rng, profile)
         attrs = {k: v for k, v in ints.items() if k != "tuning_config"}
-        gmm_rules.check(**{k: desc(v) for k, v in t.items()}, tuning_config=ints.get("tuning_config"),
+        grouped_matmul_rules.check(**{k: desc(v) for k, v in t.items()}, tuning_config=ints.get("tuning_config"),
                         profile=profile, **attrs)
-        assert trans.check_trans_matmul_weight(desc(cases._trans_weight_template(rng)["weight"]), profile)
+        assert trans_matmul_weight.check_trans_matmul_weight(desc(cases._trans_weight_template(rng)["weight"]), profile)
         tq = cases._trans_quant_template(rng)
-        trans.check_trans_quant_param_v2(desc(tq["scale"]), desc(tq["offset"]), desc(tq["out"]))
+        trans_quant_param.check_trans_quant_param_v2(desc(tq["scale"]), desc(tq["offset"]), desc(tq["out"]))
 
 
 def test_cases_are_a_function_of_seed_profile_and_index():
@@ -65,7 +65,7 @@ def test_cases_are_a_function_of_seed_profile_and_index():
     assert {generate(1, "950", i).op for i in range(200)} == set(cases.OPS)
 
 
-def _event(calls, python=None, violations=(), executed=False, op="gmm"):
+def _event(calls, python=None, violations=(), executed=False, op="grouped_matmul"):
     return {"event": "case", "op": op, "version": "", "api": "c", "ranks": 1,
             "records": [{"rank": 0, "calls": calls, "python": python, "executed": executed,
                          "violations": list(violations), "output_digest": None}]}

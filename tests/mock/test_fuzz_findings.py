@@ -9,13 +9,13 @@ import pytest
 import aclnn_py
 from aclnn_py import AclError, AclnnParamError, ArgumentError, DeviceBuffer, Tensor, ffi
 from aclnn_py.check import recent_message
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
-from aclnn_py.ops.qmmar import quant_matmul_all_reduce_v4
-from aclnn_py.ops.trans import trans_matmul_weight, trans_quant_param_v2
-from aclnn_py.spec import codecs, nz
-from aclnn_py.spec.descriptors import FRACTAL_NZ
-from aclnn_py.spec.grouped_matmul.call import decode_group_list
-from aclnn_py.spec.quant_params import trans_quant_param
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._quant_matmul_all_reduce import quant_matmul_all_reduce_v4
+from aclnn_py.ops import trans_matmul_weight, trans_quant_param_v2
+from aclnn_py.semantics import codecs, nz
+from aclnn_py.semantics.descriptors import FRACTAL_NZ
+from aclnn_py.semantics.grouped_matmul.call import decode_group_list
+from aclnn_py.semantics.quant_params import trans_quant_param
 from binding_helpers import communicators
 
 
@@ -33,7 +33,7 @@ def _nz_tensor(shape, dtype) -> Tensor:
     return t
 
 
-def _qmmar_v4(tensors: dict, group: str) -> tuple[int, str]:
+def _quant_matmul_all_reduce_v4(tensors: dict, group: str) -> tuple[int, str]:
     """aclnnQuantMatmulAllReduceV4GetWorkspaceSize through the C entry point: (status, message)."""
     h = {k: ffi.NULL if tensors.get(k) is None else tensors[k].handle
          for k in ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "output")}
@@ -49,7 +49,7 @@ def _qmmar_v4(tensors: dict, group: str) -> tuple[int, str]:
 # --------------------------------------------------------------------------- QuantMatmulAllReduceV4
 
 @pytest.mark.parametrize("key", ["output", "x3"])
-def test_qmmar_refuses_fractal_nz_tensors_other_than_x2(stream, group, key):
+def test_quant_matmul_all_reduce_refuses_fractal_nz_tensors_other_than_x2(stream, group, key):
     """Found: a FRACTAL_NZ output was accepted and written in the NZ layout (bytes outside the
     view's elements changed); the doc lists ND for every tensor but x2."""
     rng = np.random.default_rng(0)
@@ -61,7 +61,7 @@ def test_qmmar_refuses_fractal_nz_tensors_other_than_x2(stream, group, key):
     tensors[key].close()
     tensors[key] = _nz_tensor((16, 32), "float16")
     fragment = f"{key} format FRACTAL_NZ is not supported: expected ND (only x2 may be FRACTAL_NZ)"
-    status, message = _qmmar_v4(tensors, group.name)
+    status, message = _quant_matmul_all_reduce_v4(tensors, group.name)
     assert (status, fragment in message) == (161002, True), message
     with pytest.raises(AclnnParamError) as info:
         quant_matmul_all_reduce_v4(tensors["x1"], tensors["x2"], tensors["x2_scale"], x3=tensors["x3"],
@@ -73,7 +73,7 @@ def test_qmmar_refuses_fractal_nz_tensors_other_than_x2(stream, group, key):
 
 # --------------------------------------------------------------------------- GroupedMatmulV5
 
-def test_gmm_group_list_counts_beyond_int64_are_a_device_data_error(stream):
+def test_grouped_matmul_group_list_counts_beyond_int64_are_a_device_data_error(stream):
     """Found: groupList counts (type 1) adding up beyond int64 wrapped around in an int64 cumsum, the
     negative total passed the bound check and the task failed with 161002 on a negative row count;
     it is invalid device data: 507015 from aclrtSynchronizeStream naming the groupList."""
@@ -106,7 +106,7 @@ def test_gmm_group_list_counts_beyond_int64_are_a_device_data_error(stream):
         r.close()
 
 
-def test_gmm_zero_k_message_names_the_tensor(stream):
+def test_grouped_matmul_zero_k_message_names_the_tensor(stream):
     """Found: 'does not support input K being 0 while M and N are not empty' named no parameter."""
     x = Tensor.from_numpy(np.zeros((8, 0), np.float16))
     w = Tensor.from_numpy(np.zeros((8, 0), np.float16).T.copy())
@@ -187,7 +187,7 @@ def test_operators_refuse_memory_of_another_device(stream):
 ])
 def test_ml_dtypes_arrays_convert_to_other_dtypes(values, name):
     """Found: converting an ml_dtypes array (bfloat16, float4, int4...) to another dtype raised
-    NameError ('_NAMES_BY_DTYPE', a table that moved to aclnn_py.spec.dtypes)."""
+    NameError ('_NAMES_BY_DTYPE', a table that moved to aclnn_py.semantics.dtypes)."""
     np.testing.assert_array_equal(codecs.to_host(values, name).astype(np.float32), values.astype(np.float32))
 
 
@@ -208,7 +208,7 @@ def test_python_api_takes_ml_dtypes_arrays(stream):
 
 # --------------------------------------------------------------------------- execute calls
 
-def _gmm_executor(x: Tensor, w: Tensor, out: Tensor) -> tuple[int, object, list]:
+def _grouped_matmul_executor(x: Tensor, w: Tensor, out: Tensor) -> tuple[int, object, list]:
     lib = aclnn_py.lib
     lists = [aclnn_py.TensorList([t]) for t in (x, w, out)]
     size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
@@ -242,14 +242,14 @@ def test_execute_refuses_a_workspace_or_stream_of_another_device_or_a_dead_strea
              (workspace.ptr, dead.handle, 361001, "cannot launch on stream: stream"),
              (workspace.ptr, ffi.cast("void *", 0x1234), 361001, "is not a aclrtStream handle")]
     for ws, target, code, fragment in cases:
-        size, executor, lists = _gmm_executor(x, w, out)
+        size, executor, lists = _grouped_matmul_executor(x, w, out)
         assert lib.aclnnGroupedMatmulV5(ws, size, executor, target) == code
         assert fragment in recent_message()
         assert lib.aclDestroyAclOpExecutor(executor) == 0  # a refused launch leaves the executor to its owner
         for r in lists:
             r.close()
     # the Python API: a plan executed on another device's stream
-    from aclnn_py.ops.qmmar import QuantMatmulAllReduceV4Plan
+    from aclnn_py.ops._quant_matmul_all_reduce import QuantMatmulAllReduceV4Plan
     x1 = rng.integers(-5, 5, (16, 32)).astype(np.int8)
     x2 = rng.integers(-5, 5, (32, 16)).astype(np.int8)
     with QuantMatmulAllReduceV4Plan(x1, x2, trans_quant_param(np.full(16, 0.01, np.float32)), group=group.name,
@@ -268,22 +268,22 @@ def test_execute_refuses_a_workspace_or_stream_of_another_device_or_a_dead_strea
     here.close()
 
 
-@pytest.mark.parametrize("call", ["qmmar", "gmm", "trans_quant", "from_numpy"])
+@pytest.mark.parametrize("call", ["quant_matmul_all_reduce", "grouped_matmul", "trans_quant", "from_numpy"])
 def test_ragged_nested_lists_raise_argument_error(stream, group, call):
     """Found: a ragged nested list given for an input raised NumPy's ValueError ('setting an array
     element with a sequence') from inside the binding."""
     ragged = [[1, 2], [3]]
     with pytest.raises(ArgumentError, match="cannot be made a NumPy array") as info:
-        if call == "qmmar":
+        if call == "quant_matmul_all_reduce":
             quant_matmul_all_reduce_v4(np.ones((4, 32), np.int8), np.ones((32, 8), np.int8), ragged,
                                        group=group.name, rank_size=1, stream=stream, out_dtype="float16")
-        elif call == "gmm":
+        elif call == "grouped_matmul":
             grouped_matmul_v5([ragged], [np.ones((2, 4), np.float16)], split_item=0, group_type=-1, stream=stream)
         elif call == "trans_quant":
             trans_quant_param_v2(ragged, stream=stream)
         else:
             Tensor.from_numpy(ragged)
-    assert info.value.parameter == {"qmmar": "x2_scale", "gmm": "x[0]", "trans_quant": "scale",
+    assert info.value.parameter == {"quant_matmul_all_reduce": "x2_scale", "grouped_matmul": "x[0]", "trans_quant": "scale",
                                     "from_numpy": "array"}[call]
 
 

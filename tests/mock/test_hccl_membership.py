@@ -17,7 +17,7 @@ import textwrap
 
 from mock_helpers import C_DIR, ROOT, build_cpp, run_program, run_python
 
-from aclnn_py.spec.headers import load
+from aclnn_py.semantics.headers import load
 
 K = load().constants
 FAST = 15.0  # seconds: well below HCCL_CONNECT_TIMEOUT (20 s in the suite), far above the real cost

@@ -19,7 +19,7 @@ from aclnn_py import Context, HcclError, Stream, hccl
 from aclnn_py.errors import AclError
 from aclnn_py.check import recent_message
 from binding_helpers import close_all, host_to_device, rendezvous_threads, run_comm_ranks, sum_ranks
-from aclnn_py.spec.headers import load
+from aclnn_py.semantics.headers import load
 
 K = load().constants
 

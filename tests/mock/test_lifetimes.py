@@ -17,8 +17,8 @@ from mock_helpers import ROOT, run_python
 
 import aclnn_py  # noqa: E402
 from aclnn_py import AclnnParamError, Device, Stream, Tensor  # noqa: E402
-from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5  # noqa: E402
+from aclnn_py.semantics.quant_params import trans_quant_param  # noqa: E402
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5  # noqa: E402
 from aclnn_py.ops import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
 
 
@@ -58,10 +58,10 @@ def test_two_hundred_calls_leave_nothing_alive_with_gc_disabled():
         gc.disable()
         import numpy as np
         from aclnn_py import Device, Runtime, Stream, hccl
-        from aclnn_py.spec.quant_params import trans_quant_param
-        from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+        from aclnn_py.semantics.quant_params import trans_quant_param
+        from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
         from aclnn_py.ops import quant_matmul_all_reduce_v4
-        from aclnn_py.ops.trans import trans_quant_param_v2
+        from aclnn_py.ops import trans_quant_param_v2
         from mock_runtime.core import objects
         from mock_runtime.core.memory import table
 

@@ -6,7 +6,7 @@ format and the dtype; negative offsets are refused at aclCreateTensor;
 freed device memory is reused behind a bounded quarantine while use after
 free and double free are still reported; impossible allocations answer
 207001. tests/mock/c/memory_safety.cpp checks the same through the C ABI only.
-The layouts themselves: tests/spec/test_layout.py; the binding's Tensor
+The layouts themselves: tests/semantics/test_layout.py; the binding's Tensor
 views: tests/binding/test_tensor_views.py.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import aclnn_py
 from aclnn_py import DeviceBuffer, Tensor, ffi
 from aclnn_py.errors import AclError, AclnnParamError
 from aclnn_py.check import check_acl, check_aclnn, recent_message
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
 from mock_helpers import C_DIR, build_cpp, run_c, run_python
 
 
@@ -51,7 +51,7 @@ def test_create_tensor_refuses_a_negative_offset(device):
 
 # --------------------------------------------------------------------------- operators
 
-def _gmm_phase1(x, w, out):
+def _grouped_matmul_phase1(x, w, out):
     """aclnnGroupedMatmulV5GetWorkspaceSize on raw aclTensor handles (one of each)."""
     lib = aclnn_py.lib
     lists = [lib.aclCreateTensorList(ffi.new("aclTensor *[]", [h]), 1) for h in (x, w, out)]
@@ -64,7 +64,7 @@ def _gmm_phase1(x, w, out):
     return status, message, int(size[0]), executor[0], lists
 
 
-def test_gmm_checks_data_addresses_at_get_workspace_size(device):
+def test_grouped_matmul_checks_data_addresses_at_get_workspace_size(device):
     lib = aclnn_py.lib
     with DeviceBuffer(16 * 4 * 2) as w, DeviceBuffer(8 * 4 * 2) as out:
         freed = DeviceBuffer(8 * 16 * 2)
@@ -75,7 +75,7 @@ def test_gmm_checks_data_addresses_at_get_workspace_size(device):
             ("x freed", (_raw_tensor((8, 16), lib.ACL_FLOAT16, stale), 161002, "x[0] (FLOAT16 ND tensor")),
         ]
         for name, (xt, code, fragment) in cases:
-            status, message, _, _, lists = _gmm_phase1(xt, _raw_tensor((16, 4), lib.ACL_FLOAT16, w.ptr),
+            status, message, _, _, lists = _grouped_matmul_phase1(xt, _raw_tensor((16, 4), lib.ACL_FLOAT16, w.ptr),
                                                        _raw_tensor((8, 4), lib.ACL_FLOAT16, out.ptr))
             assert (status, fragment in message) == (code, True), (name, status, message)
             if code == 161002:
@@ -88,7 +88,7 @@ def test_memory_freed_between_the_phases_fails_the_launch_not_the_stream(stream)
     lib = aclnn_py.lib
     with DeviceBuffer(8 * 4 * 2) as out, DeviceBuffer(16 * 4 * 2) as w:
         x = DeviceBuffer(8 * 16 * 2)
-        status, message, size, executor, lists = _gmm_phase1(_raw_tensor((8, 16), lib.ACL_FLOAT16, x.ptr),
+        status, message, size, executor, lists = _grouped_matmul_phase1(_raw_tensor((8, 16), lib.ACL_FLOAT16, x.ptr),
                                                              _raw_tensor((16, 4), lib.ACL_FLOAT16, w.ptr),
                                                              _raw_tensor((8, 4), lib.ACL_FLOAT16, out.ptr))
         assert status == 0, message
@@ -103,7 +103,7 @@ def test_memory_freed_between_the_phases_fails_the_launch_not_the_stream(stream)
             lib.aclDestroyTensorList(l)
 
 
-def test_gmm_binding_with_a_freed_input_fails_at_get_workspace_size(stream):
+def test_grouped_matmul_binding_with_a_freed_input_fails_at_get_workspace_size(stream):
     x = Tensor.from_numpy(np.ones((8, 16), np.float16))
     w = Tensor.from_numpy(np.ones((16, 4), np.float16))
     out = Tensor.empty((8, 4), "float16")
@@ -161,7 +161,7 @@ M, KD, N = 16, 64, 32
 
 
 @pytest.fixture
-def qmmar_group(device):
+def quant_matmul_all_reduce_group(device):
     """The name of a one-rank mock HCCL communicator."""
     from aclnn_py import hccl
 
@@ -172,7 +172,7 @@ def qmmar_group(device):
         comm.close()
 
 
-def _qmmar_phase1(group, x1, x2, scale, out):
+def _quant_matmul_all_reduce_phase1(group, x1, x2, scale, out):
     lib = aclnn_py.lib
     size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
     status = lib.aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
@@ -185,18 +185,18 @@ def _qmmar_phase1(group, x1, x2, scale, out):
 
 
 OPERATOR_CASES = [  # (operator, which tensor, bad layout) -> status, fragment
-    ("qmmar", "out", dict(strides=(-N, 1)), 161002, "output: strides [-32, 1] with offset 0 reach element -480"),
-    ("qmmar", "out", dict(strides=(N, -1), offset=N - 2), 161002, "reach element -1"),
-    ("qmmar", "out", dict(nz=(1, 1, 16, 16)), 161002, "output format FRACTAL_NZ is not supported: expected ND"),
-    ("qmmar", "out", dict(offset=1), 161002, "bytes [2, 1026) are outside the allocation of 1024 bytes"),
-    ("qmmar", "out", dict(strides=(1 << 62, 1)), 161002, "are outside the allocation of 1024 bytes"),
-    ("qmmar", "x2", dict(freed=True), 161002, "use after free"),
-    ("qmmar", "x2", dict(null=True), 161001, "x2: the data address"),
-    ("qmmar", "x2Scale", dict(offset=4), 161002, "x2Scale (UINT64 ND tensor"),
-    ("gmm", "out", dict(strides=(-N, 1)), 161002, "out[0]"),
-    ("gmm", "out", dict(offset=1), 161002, "out[0] (FLOAT16 ND tensor"),
-    ("gmm", "x", dict(freed=True), 161002, "x[0] (FLOAT16 ND tensor"),
-    ("gmm", "weight", dict(null=True), 161001, "weight[0]: the data address"),
+    ("quant_matmul_all_reduce", "out", dict(strides=(-N, 1)), 161002, "output: strides [-32, 1] with offset 0 reach element -480"),
+    ("quant_matmul_all_reduce", "out", dict(strides=(N, -1), offset=N - 2), 161002, "reach element -1"),
+    ("quant_matmul_all_reduce", "out", dict(nz=(1, 1, 16, 16)), 161002, "output format FRACTAL_NZ is not supported: expected ND"),
+    ("quant_matmul_all_reduce", "out", dict(offset=1), 161002, "bytes [2, 1026) are outside the allocation of 1024 bytes"),
+    ("quant_matmul_all_reduce", "out", dict(strides=(1 << 62, 1)), 161002, "are outside the allocation of 1024 bytes"),
+    ("quant_matmul_all_reduce", "x2", dict(freed=True), 161002, "use after free"),
+    ("quant_matmul_all_reduce", "x2", dict(null=True), 161001, "x2: the data address"),
+    ("quant_matmul_all_reduce", "x2Scale", dict(offset=4), 161002, "x2Scale (UINT64 ND tensor"),
+    ("grouped_matmul", "out", dict(strides=(-N, 1)), 161002, "out[0]"),
+    ("grouped_matmul", "out", dict(offset=1), 161002, "out[0] (FLOAT16 ND tensor"),
+    ("grouped_matmul", "x", dict(freed=True), 161002, "x[0] (FLOAT16 ND tensor"),
+    ("grouped_matmul", "weight", dict(null=True), 161001, "weight[0]: the data address"),
     ("tmw", "weight", dict(offset=1), 161002, "mmWeightRef (INT8 ND tensor"),
     ("tmw", "weight", dict(small=True), 161002, "outside the allocation of 2047 bytes"),
 ]
@@ -204,11 +204,11 @@ OPERATOR_CASES = [  # (operator, which tensor, bad layout) -> status, fragment
 
 @pytest.mark.parametrize("op, which, bad, status, fragment", OPERATOR_CASES,
                          ids=[f"{c[0]}-{c[1]}-{'-'.join(c[2])}" for c in OPERATOR_CASES])
-def test_operators_refuse_bad_layouts_at_get_workspace_size(qmmar_group, op, which, bad, status, fragment):
+def test_operators_refuse_bad_layouts_at_get_workspace_size(quant_matmul_all_reduce_group, op, which, bad, status, fragment):
     """Python side of tests/mock/c/memory_safety.cpp's layouts: refused before any byte is touched;
     the allocation after the tensor's keeps its contents."""
     lib = aclnn_py.lib
-    int8, fp16 = (lib.ACL_INT8, lib.ACL_INT8) if op != "gmm" else (lib.ACL_FLOAT16, lib.ACL_FLOAT16)
+    int8, fp16 = (lib.ACL_INT8, lib.ACL_INT8) if op != "grouped_matmul" else (lib.ACL_FLOAT16, lib.ACL_FLOAT16)
     shapes = {"x1": (M, KD), "x": (M, KD), "x2": (KD, N), "weight": (KD, N), "x2Scale": (N,), "out": (M, N)}
     dtypes_ = {"x1": int8, "x": fp16, "x2": int8, "weight": fp16, "x2Scale": lib.ACL_UINT64, "out": lib.ACL_FLOAT16}
     if op == "tmw":
@@ -230,10 +230,10 @@ def test_operators_refuse_bad_layouts_at_get_workspace_size(qmmar_group, op, whi
                                     offset=options.get("offset", 0),
                                     fmt=lib.ACL_FORMAT_FRACTAL_NZ if "nz" in options else None,
                                     storage=options.get("nz"))
-    if op == "qmmar":
-        got, message = _qmmar_phase1(qmmar_group, handles["x1"], handles["x2"], handles["x2Scale"], handles["out"])
-    elif op == "gmm":
-        got, message, _, executor, lists = _gmm_phase1(handles["x"], handles["weight"], handles["out"])
+    if op == "quant_matmul_all_reduce":
+        got, message = _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_group, handles["x1"], handles["x2"], handles["x2Scale"], handles["out"])
+    elif op == "grouped_matmul":
+        got, message, _, executor, lists = _grouped_matmul_phase1(handles["x"], handles["weight"], handles["out"])
         for l in lists:
             lib.aclDestroyTensorList(l)
     else:
@@ -245,7 +245,7 @@ def test_operators_refuse_bad_layouts_at_get_workspace_size(qmmar_group, op, whi
         if name.endswith("neighbour"):
             assert (buf.to_numpy() == 0xA5).all(), name
         buf.close()
-    if op != "gmm":
+    if op != "grouped_matmul":
         for h in handles.values():
             lib.aclDestroyTensor(h)
 
@@ -321,23 +321,23 @@ def program(tmp_path_factory, mock_libdir):
 
 C_LAYOUTS = {  # case: (status, fragment of the message)
     "create_negative_offset": (-1, "offset -512 is negative"),
-    "qmmar_out_negative_stride": (161002, "output: strides [-32, 1] with offset 0 reach element -480"),
-    "qmmar_out_negative_inner_stride": (161002, "reach element -1, before the start of the storage"),
-    "qmmar_out_nz_too_small": (161002, "output format FRACTAL_NZ is not supported: expected ND"),
-    "qmmar_out_past_end": (161002, "bytes [2, 1026) are outside the allocation of 1024 bytes"),
-    "qmmar_out_huge_stride": (161002, "are outside the allocation of 1024 bytes"),
-    "qmmar_out_overflowing_stride": (161002, "are outside the allocation of 1024 bytes"),
-    "qmmar_out_null": (161001, "output: the data address of a FLOAT16 ND tensor"),
-    "qmmar_out_freed": (161002, "use after free"),
-    "qmmar_out_host": (161002, "is not inside any device allocation"),
-    "qmmar_x1_negative_stride": (161002, "x1"),
-    "qmmar_x2_freed": (161002, "x2 (INT8 ND tensor of view [64, 32]"),
-    "qmmar_x2_nz_too_small": (161002, "x2 FRACTAL_NZ storage shape [1, 1, 16, 32]"),
-    "gmm_x_null": (161001, "x[0]: the data address"),
-    "gmm_weight_freed": (161002, "weight[0] (FLOAT16 ND tensor"),
-    "gmm_out_negative_stride": (161002, "out[0]"),
-    "gmm_out_too_small": (161002, "outside the allocation of 256 bytes"),
-    "gmm_x_other_device": (161002, "x[0]: 0x"),  # ... is in an allocation of device 1, but the operator runs on device 0
+    "quant_matmul_all_reduce_out_negative_stride": (161002, "output: strides [-32, 1] with offset 0 reach element -480"),
+    "quant_matmul_all_reduce_out_negative_inner_stride": (161002, "reach element -1, before the start of the storage"),
+    "quant_matmul_all_reduce_out_nz_too_small": (161002, "output format FRACTAL_NZ is not supported: expected ND"),
+    "quant_matmul_all_reduce_out_past_end": (161002, "bytes [2, 1026) are outside the allocation of 1024 bytes"),
+    "quant_matmul_all_reduce_out_huge_stride": (161002, "are outside the allocation of 1024 bytes"),
+    "quant_matmul_all_reduce_out_overflowing_stride": (161002, "are outside the allocation of 1024 bytes"),
+    "quant_matmul_all_reduce_out_null": (161001, "output: the data address of a FLOAT16 ND tensor"),
+    "quant_matmul_all_reduce_out_freed": (161002, "use after free"),
+    "quant_matmul_all_reduce_out_host": (161002, "is not inside any device allocation"),
+    "quant_matmul_all_reduce_x1_negative_stride": (161002, "x1"),
+    "quant_matmul_all_reduce_x2_freed": (161002, "x2 (INT8 ND tensor of view [64, 32]"),
+    "quant_matmul_all_reduce_x2_nz_too_small": (161002, "x2 FRACTAL_NZ storage shape [1, 1, 16, 32]"),
+    "grouped_matmul_x_null": (161001, "x[0]: the data address"),
+    "grouped_matmul_weight_freed": (161002, "weight[0] (FLOAT16 ND tensor"),
+    "grouped_matmul_out_negative_stride": (161002, "out[0]"),
+    "grouped_matmul_out_too_small": (161002, "outside the allocation of 256 bytes"),
+    "grouped_matmul_x_other_device": (161002, "x[0]: 0x"),  # ... is in an allocation of device 1, but the operator runs on device 0
     "exec_workspace_other_device": (161002, "is memory of device 1, but the executor runs on device 0"),
     "exec_destroyed_stream": (361001, "cannot launch on stream: stream"),
     "tmw_negative_stride": (161002, "mmWeightRef"),
@@ -351,7 +351,7 @@ def test_c_bad_layouts_and_addresses_are_refused_at_get_workspace_size(program, 
     cases, values, _ = run_c(program, mock_libdir, "layouts")
     for name, (status, fragment) in C_LAYOUTS.items():
         assert cases[name][0] == status and fragment in cases[name][1], (name, cases[name])
-    assert "is in an allocation of device 1, but the operator runs on device 0" in cases["gmm_x_other_device"][1]
+    assert "is in an allocation of device 1, but the operator runs on device 0" in cases["grouped_matmul_x_other_device"][1]
     assert values["neighbour_intact"] == "1"  # nothing was written outside the output
     assert values["reversed_output_correct"] == "1"  # a valid reversed view inside its allocation works
 

@@ -10,13 +10,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from binding_helpers import gmm_inputs, gmm_plan, gmm_reference
+from binding_helpers import grouped_matmul_inputs, grouped_matmul_plan, grouped_matmul_reference
 from mock_helpers import run_python
 
 import aclnn_py  # noqa: E402
 from aclnn_py import Stream, hccl  # noqa: E402
-from aclnn_py.spec.precision import assert_close  # noqa: E402
-from aclnn_py.spec.quant_params import trans_quant_param  # noqa: E402
+from aclnn_py.semantics.precision import assert_close  # noqa: E402
+from aclnn_py.semantics.quant_params import trans_quant_param  # noqa: E402
 
 
 def live() -> tuple[int, int, int]:
@@ -37,11 +37,11 @@ def fresh(stream):
     gc.enable()
 
 
-def test_gmm_plan_runs_again_with_refreshed_inputs(fresh):
+def test_grouped_matmul_plan_runs_again_with_refreshed_inputs(fresh):
     rng = np.random.default_rng(0)
-    x, w, group_list = gmm_inputs(rng)
+    x, w, group_list = grouped_matmul_inputs(rng)
     before = live()
-    with gmm_plan(x, w, group_list) as plan:
+    with grouped_matmul_plan(x, w, group_list) as plan:
         plan.execute(fresh)
         fresh.synchronize()
         first = plan.out[0].to_numpy()
@@ -52,17 +52,17 @@ def test_gmm_plan_runs_again_with_refreshed_inputs(fresh):
         fresh.synchronize()
         second = plan.out[0].to_numpy()
         assert live()[0] == before[0] + 1  # one executor, repeatable
-    assert_close(first, gmm_reference(x, w, [2, 5, 8]))
-    assert_close(second, gmm_reference(x2, w, [3, 3, 8]))
+    assert_close(first, grouped_matmul_reference(x, w, [2, 5, 8]))
+    assert_close(second, grouped_matmul_reference(x2, w, [3, 3, 8]))
     assert live()[0] == before[0]
     plan.out[0].close()
     assert live() == before
 
 
 def test_close_right_after_execute_waits_for_the_stream(fresh):
-    x, w, group_list = gmm_inputs(np.random.default_rng(1))
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(1))
     before = live()
-    plan = gmm_plan(x, w, group_list)
+    plan = grouped_matmul_plan(x, w, group_list)
     made = live()
     assert made[0] == before[0] + 1 and made[1] > before[1]  # executor; x, weight, group list, output
     plan.execute(fresh)
@@ -73,17 +73,17 @@ def test_close_right_after_execute_waits_for_the_stream(fresh):
         plan.execute(fresh)
     fresh.synchronize()
     assert live() == (before[0], before[1] + 1, before[2] + 1)  # the caller's output only
-    assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))
     plan.out[0].close()
     assert live() == before
 
 
 def test_close_waits_for_every_stream_that_ran_the_plan(fresh):
-    x, w, group_list = gmm_inputs(np.random.default_rng(2))
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(2))
     before = live()
     other = Stream()
     try:
-        plan = gmm_plan(x, w, group_list)
+        plan = grouped_matmul_plan(x, w, group_list)
         plan.execute(fresh)
         fresh.synchronize()
         plan.execute(other)
@@ -92,7 +92,7 @@ def test_close_waits_for_every_stream_that_ran_the_plan(fresh):
         assert live()[0] == before[0] + 1  # the other stream may still run it
         other.synchronize()
         assert live()[0] == before[0]
-        assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+        assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))
         plan.out[0].close()
     finally:
         other.close()
@@ -102,9 +102,9 @@ def test_close_waits_for_every_stream_that_ran_the_plan(fresh):
 def test_every_execution_waits_for_the_stream_also_after_a_synchronisation(fresh):
     """Executions after the first on a stream (the call already recorded there) and the first
     after a synchronisation keep the executor alive until the stream has passed them."""
-    x, w, group_list = gmm_inputs(np.random.default_rng(6))
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(6))
     before = live()
-    plan = gmm_plan(x, w, group_list)
+    plan = grouped_matmul_plan(x, w, group_list)
     for _ in range(3):
         plan.execute(fresh)
     fresh.synchronize()
@@ -116,7 +116,7 @@ def test_every_execution_waits_for_the_stream_also_after_a_synchronisation(fresh
         plan.execute(fresh)
     fresh.synchronize()
     assert live()[0] == before[0]
-    assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))
     plan.out[0].close()
     assert live() == before
 
@@ -125,26 +125,26 @@ def test_an_execution_after_the_workspace_grew_uses_the_new_workspace(fresh):
     """The stream's workspace is replaced (the old one freed) when an operator needs more; the
     next execution of a plan that ran before passes the new one (the mock refuses a workspace
     pointer outside a live allocation)."""
-    x, w, group_list = gmm_inputs(np.random.default_rng(7))
-    with gmm_plan(x, w, group_list) as plan:
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(7))
+    with grouped_matmul_plan(x, w, group_list) as plan:
         plan.execute(fresh)
         plan.execute(fresh)
         fresh.workspace(2 << 24)  # as an operator needing 32 MiB would
         plan.execute(fresh)
         fresh.synchronize()
-        assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+        assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))
     plan.out[0].close()
 
 
 def test_a_plan_that_never_ran_is_freed_at_once(fresh):
-    x, w, group_list = gmm_inputs(np.random.default_rng(3))
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(3))
     before = live()
     for repeatable in (True, False):
-        plan = gmm_plan(x, w, group_list, repeatable=repeatable)  # copies made synchronously
+        plan = grouped_matmul_plan(x, w, group_list, repeatable=repeatable)  # copies made synchronously
         plan.close()
         assert live() == (before[0], before[1] + 1, before[2] + 1)
         plan.out[0].close()
-    copied = gmm_plan(x, w, group_list, stream=fresh)  # copies queued on the stream: they wait for it
+    copied = grouped_matmul_plan(x, w, group_list, stream=fresh)  # copies queued on the stream: they wait for it
     copied.close()
     assert live()[1] > before[1] + 1
     fresh.synchronize()
@@ -153,21 +153,21 @@ def test_a_plan_that_never_ran_is_freed_at_once(fresh):
 
 
 def test_single_use_plan_runs_once(fresh):
-    x, w, group_list = gmm_inputs(np.random.default_rng(4))
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(4))
     before = live()
-    plan = gmm_plan(x, w, group_list, repeatable=False, stream=fresh)
+    plan = grouped_matmul_plan(x, w, group_list, repeatable=False, stream=fresh)
     plan.execute(fresh)
     assert live()[0] == before[0]  # the execute call consumed the executor, as CANN's does
     with pytest.raises(RuntimeError, match="single-use plan runs once"):
         plan.execute(fresh)
     plan.close()
     fresh.synchronize()
-    assert_close(plan.out[0].to_numpy(), gmm_reference(x, w, group_list))
+    assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))
     plan.out[0].close()
     assert live() == before
 
 
-def test_qmmar_plan_close_after_execute_with_a_real_communicator(fresh):
+def test_quant_matmul_all_reduce_plan_close_after_execute_with_a_real_communicator(fresh):
     rng = np.random.default_rng(5)
     x1 = rng.integers(-8, 8, (4, 32)).astype(np.int8)
     x2 = rng.integers(-8, 8, (32, 8)).astype(np.int8)
@@ -198,7 +198,7 @@ def test_close_after_execute_is_clean_in_strict_mode():
         import numpy as np
         from aclnn_py import Device, Runtime, Stream, hccl
         from aclnn_py.ops import GroupedMatmulV5Plan, QuantMatmulAllReduceV4Plan
-        from aclnn_py.spec.quant_params import trans_quant_param
+        from aclnn_py.semantics.quant_params import trans_quant_param
 
         rng = np.random.default_rng(0)
         x1 = rng.integers(-8, 8, (4, 32)).astype(np.int8)

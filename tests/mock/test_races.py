@@ -15,13 +15,13 @@ import pytest
 import aclnn_py
 from aclnn_py import DeviceBuffer, Tensor
 from aclnn_py.errors import AclError, AclnnRuntimeError, HcclError
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
 from mock_helpers import C_DIR, build_cpp, run_c, run_python
 
 RACE = 507004  # ACL_ERROR_RT_STREAM_NOT_COMPLETE
 
 
-def _gmm_inputs():
+def _grouped_matmul_inputs():
     x = Tensor.from_numpy(np.ones((8, 16), np.float16))
     w = Tensor.from_numpy(np.ones((16, 8), np.float16))
     out = Tensor.from_numpy(np.full((8, 8), 7, np.float16))
@@ -34,7 +34,7 @@ def _close(*tensors):
 
 
 def test_reading_an_output_before_synchronize_is_reported(stream):
-    x, w, out = _gmm_inputs()
+    x, w, out = _grouped_matmul_inputs()
     grouped_matmul_v5([x], [w], stream=stream, out=[out])
     with pytest.raises(AclError) as info:
         out.to_numpy()
@@ -48,7 +48,7 @@ def test_reading_an_output_before_synchronize_is_reported(stream):
 
 
 def test_host_writes_and_frees_under_queued_reads_are_reported(stream):
-    x, w, out = _gmm_inputs()
+    x, w, out = _grouped_matmul_inputs()
     grouped_matmul_v5([x], [w], stream=stream, out=[out])
     with pytest.raises(AclError, match=r"the host writes .* \(dst\), which aclnnGroupedMatmulV5 \(x\[0\]\) .* reads"):
         x.copy_from_numpy(np.zeros((8, 16), np.float16))
@@ -97,7 +97,7 @@ def test_two_streams_need_an_event(device):
 
 
 def test_an_operator_on_another_stream_fails_its_launch(device):
-    x, w, out = _gmm_inputs()
+    x, w, out = _grouped_matmul_inputs()
     with aclnn_py.Stream() as s1, aclnn_py.Stream() as s2:
         x.buffer.memset(0, stream=s1)
         with pytest.raises(AclnnRuntimeError, match=r"aclnnGroupedMatmulV5 on stream .* race: it reads .* \(x\[0\]\)") as info:
@@ -146,7 +146,7 @@ def test_an_hccl_collective_racing_another_stream_fails_with_hccl_e_runtime(devi
 RACY_PROGRAM = """
 import numpy as np, aclnn_py
 from aclnn_py import Tensor
-from aclnn_py.ops.grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
 with aclnn_py.Runtime(), aclnn_py.Device(0), aclnn_py.Stream() as stream:
     x = Tensor.from_numpy(np.ones((8, 16), np.float16))
     w = Tensor.from_numpy(np.ones((16, 8), np.float16))

@@ -15,7 +15,7 @@ import pytest
 from aclnn_py.selfcheck import all_modes
 from aclnn_py.selfcheck.framework import FAIL, PASS, SKIP, Mode, Outcome, judge, matches
 from aclnn_py.selfcheck.report import Progress, table
-from aclnn_py.spec.precision import compare
+from aclnn_py.semantics.precision import compare
 
 
 def selfcheck(*args: str, soc: str = "Ascend910B4", code: str | None = None,
@@ -29,8 +29,8 @@ def selfcheck(*args: str, soc: str = "Ascend910B4", code: str | None = None,
     return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=timeout)
 
 
-@pytest.mark.parametrize("soc, skipped_prefix", [("Ascend910B4", "qmmar/v4/f4/"),
-                                                 ("Ascend950PR", "qmmar/v4/f2/int8->fp16/nz-x2")])
+@pytest.mark.parametrize("soc, skipped_prefix", [("Ascend910B4", "quant_matmul_all_reduce/v4/f4/"),
+                                                 ("Ascend950PR", "quant_matmul_all_reduce/v4/f2/int8->fp16/nz-x2")])
 def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
     report = tmp_path / "selfcheck.json"
     result = selfcheck("--json", str(report), soc=soc)
@@ -42,10 +42,10 @@ def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
     assert len(entries) == len(all_modes())
     ran = {e["mode"] for e in entries if e["status"] == PASS}
     # every family ran, QuantMatmulAllReduce on 1, 2, 4 and 8 ranks
-    for family in ("runtime/", "trans/", "gmm/", "qmmar/v1/", "qmmar/v2/", "qmmar/v3/", "qmmar/v4/f1/",
-                   "qmmar/v4/f2/", "qmmar/v4/f3/", "hccl/"):
+    for family in ("runtime/", "trans_matmul_weight/", "trans_quant_param/", "grouped_matmul/", "quant_matmul_all_reduce/v1/", "quant_matmul_all_reduce/v2/", "quant_matmul_all_reduce/v3/", "quant_matmul_all_reduce/v4/f1/",
+                   "quant_matmul_all_reduce/v4/f2/", "quant_matmul_all_reduce/v4/f3/", "hccl/"):
         assert any(mode.startswith(family) for mode in ran), family
-    assert {e["ranks"] for e in entries if e["mode"] == "qmmar/v4/f3/int8->bf16" and e["status"] == PASS} \
+    assert {e["ranks"] for e in entries if e["mode"] == "quant_matmul_all_reduce/v4/f3/int8->bf16" and e["status"] == PASS} \
         == {1, 2, 4, 8}
     skipped = [e for e in entries if e["status"] == SKIP]
     assert skipped and all(e["detail"] for e in skipped)
@@ -57,14 +57,14 @@ def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
     assert "max rel err / limit" in result.stdout
     assert f"{document['summary']['pass']} passed, 0 failed, 0 errors" in result.stdout
     if soc.startswith("Ascend950"):  # the FP8/HiF8/FP4 formulas ran
-        assert {"qmmar/v4/f4/fp4->fp16", "qmmar/v4/f7/hif8->bf16", "qmmar/v4/f8/e5m2->bf16",
-                "gmm/mx/fp4->bf16/glt0/transposed-weight"} <= ran
+        assert {"quant_matmul_all_reduce/v4/f4/fp4->fp16", "quant_matmul_all_reduce/v4/f7/hif8->bf16", "quant_matmul_all_reduce/v4/f8/e5m2->bf16",
+                "grouped_matmul/mx/fp4->bf16/glt0/transposed-weight"} <= ran
 
 
 BROKEN = """
     import numpy as np
     import aclnn_py.tensor
-    import aclnn_py.selfcheck.trans as trans_checks
+    import aclnn_py.selfcheck.trans_quant_param as trans_checks
 
     read = aclnn_py.tensor.Tensor.to_numpy
 
@@ -85,22 +85,22 @@ BROKEN = """
 
 def test_a_wrong_result_or_an_error_fails_naming_the_mode(tmp_path):
     report = tmp_path / "selfcheck.json"
-    result = selfcheck("--only", "qmmar/v4/f2/int8->[bf][fp]16@2", "--only", "gmm/a8w8/int32*",
-                       "--only", "trans/trans-quant-param-v2", "--json", str(report), code=BROKEN)
+    result = selfcheck("--only", "quant_matmul_all_reduce/v4/f2/int8->[bf][fp]16@2", "--only", "grouped_matmul/a8w8/int32*",
+                       "--only", "trans_quant_param/v2", "--json", str(report), code=BROKEN)
     assert result.returncode == 1, result.stdout + result.stderr
     statuses = {(e["mode"], e["ranks"]): e for e in json.loads(report.read_text())["results"]}
-    assert set(statuses) == {("qmmar/v4/f2/int8->fp16", 2), ("qmmar/v4/f2/int8->bf16", 2),
-                             ("gmm/a8w8/int32-out/glt1", 1), ("trans/trans-quant-param-v2", 1)}
-    bad = statuses[("qmmar/v4/f2/int8->bf16", 2)]
+    assert set(statuses) == {("quant_matmul_all_reduce/v4/f2/int8->fp16", 2), ("quant_matmul_all_reduce/v4/f2/int8->bf16", 2),
+                             ("grouped_matmul/a8w8/int32-out/glt1", 1), ("trans_quant_param/v2", 1)}
+    bad = statuses[("quant_matmul_all_reduce/v4/f2/int8->bf16", 2)]
     assert bad["status"] == FAIL and bad["max_rel_error"] > bad["max_rel_limit"]
-    assert statuses[("qmmar/v4/f2/int8->fp16", 2)]["status"] == PASS
-    assert statuses[("gmm/a8w8/int32-out/glt1", 1)]["status"] == PASS
-    assert statuses[("trans/trans-quant-param-v2", 1)]["status"] == "ERROR"
+    assert statuses[("quant_matmul_all_reduce/v4/f2/int8->fp16", 2)]["status"] == PASS
+    assert statuses[("grouped_matmul/a8w8/int32-out/glt1", 1)]["status"] == PASS
+    assert statuses[("trans_quant_param/v2", 1)]["status"] == "ERROR"
     last_lines = result.stdout.strip().splitlines()[-3:]
     assert last_lines[0].startswith("2 passed, 1 failed, 1 errors")
-    assert last_lines[1].startswith("ERROR trans/trans-quant-param-v2 (1 rank): RankError: rank 0: RuntimeError: "
+    assert last_lines[1].startswith("ERROR trans_quant_param/v2 (1 rank): RankError: rank 0: RuntimeError: "
                                     "TransQuantParamV2 is broken here")
-    assert last_lines[2].startswith("FAIL qmmar/v4/f2/int8->bf16 (2 ranks): rank 0 output: bfloat16 FAIL")
+    assert last_lines[2].startswith("FAIL quant_matmul_all_reduce/v4/f2/int8->bf16 (2 ranks): rank 0 output: bfloat16 FAIL")
 
 
 def test_selection_and_listing(capsys):
@@ -114,11 +114,12 @@ def test_selection_and_listing(capsys):
 
 
 def test_patterns_match_names_and_rank_counts():
-    mode = Mode("qmmar/v4/f5/e4m3->fp16", lambda host: [], ranks=4)
+    mode = Mode("quant_matmul_all_reduce/v4/f5/e4m3->fp16", lambda host: [], ranks=4)
     assert matches(mode, [])
-    assert matches(mode, ["f5/"]) and matches(mode, ["QMMAR/V4/*"]) and matches(mode, ["*@4"])
-    assert not matches(mode, ["*@2"]) and not matches(mode, ["gmm"])
-    assert sorted({m.name.split("/")[0] for m in all_modes()}) == ["gmm", "hccl", "qmmar", "runtime", "trans"]
+    assert matches(mode, ["f5/"]) and matches(mode, ["QUANT_MATMUL_ALL_REDUCE/V4/*"]) and matches(mode, ["*@4"])
+    assert not matches(mode, ["*@2"]) and not matches(mode, ["grouped_matmul"])
+    assert sorted({m.name.split("/")[0] for m in all_modes()}) == [
+        "grouped_matmul", "hccl", "quant_matmul_all_reduce", "runtime", "trans_matmul_weight", "trans_quant_param"]
     assert len({m.key for m in all_modes()}) == len(all_modes())
 
 
@@ -133,14 +134,14 @@ def _outcome(name: str, ranks: int, passed: bool) -> Outcome:
 
 
 def test_table_and_progress():
-    skipped = [Outcome(Mode("qmmar/x", lambda h: [], r), SKIP, detail="runs on Ascend 950") for r in (1, 2)]
-    outcomes = [_outcome("gmm/a", 1, True), _outcome("gmm/b", 1, False), *skipped]
+    skipped = [Outcome(Mode("quant_matmul_all_reduce/x", lambda h: [], r), SKIP, detail="runs on Ascend 950") for r in (1, 2)]
+    outcomes = [_outcome("grouped_matmul/a", 1, True), _outcome("grouped_matmul/b", 1, False), *skipped]
     text = table(outcomes)
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["mode", "ranks", "status"]
-    assert lines[1].split()[:3] == ["gmm/a", "1", "PASS"] and "/ 9.77e-03" in lines[1]
-    assert lines[2].split()[:3] == ["gmm/b", "1", "FAIL"] and "MARE" in lines[2]
-    assert lines[3].split()[:3] == ["qmmar/x", "1,2", "SKIP"] and lines[3].endswith("runs on Ascend 950")
+    assert lines[1].split()[:3] == ["grouped_matmul/a", "1", "PASS"] and "/ 9.77e-03" in lines[1]
+    assert lines[2].split()[:3] == ["grouped_matmul/b", "1", "FAIL"] and "MARE" in lines[2]
+    assert lines[3].split()[:3] == ["quant_matmul_all_reduce/x", "1,2", "SKIP"] and lines[3].endswith("runs on Ascend 950")
     plain, tty = io.StringIO(), io.StringIO()
     for out, is_tty in ((plain, False), (tty, True)):
         progress = Progress(len(outcomes), out, tty=is_tty)
@@ -148,6 +149,6 @@ def test_table_and_progress():
             progress.start(outcome.mode)
             progress.done(outcome)
         progress.finish()
-    assert plain.getvalue().splitlines()[1].startswith("[2/4] FAIL  gmm/b (1 rank) 0.25 s  out: float16 FAIL")
-    assert "\r\x1b[K[3/4] qmmar/x (1 rank) ..." in tty.getvalue()
-    assert "FAIL  gmm/b" in tty.getvalue() and "PASS  gmm/a" not in tty.getvalue()
+    assert plain.getvalue().splitlines()[1].startswith("[2/4] FAIL  grouped_matmul/b (1 rank) 0.25 s  out: float16 FAIL")
+    assert "\r\x1b[K[3/4] quant_matmul_all_reduce/x (1 rank) ..." in tty.getvalue()
+    assert "FAIL  grouped_matmul/b" in tty.getvalue() and "PASS  grouped_matmul/a" not in tty.getvalue()

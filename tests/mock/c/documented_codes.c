@@ -55,7 +55,7 @@ static void destroy_lists(aclTensorList **lists, int n) {
 }
 
 /* Phase 1 of GroupedMatmulV5 with the lists given (NULL = nullptr); returns the status. */
-static aclnnStatus gmm(aclTensorList *x, aclTensorList *w, aclTensorList *bias, aclTensorList *scale,
+static aclnnStatus grouped_matmul(aclTensorList *x, aclTensorList *w, aclTensorList *bias, aclTensorList *scale,
                        aclTensorList *aq_scale, aclTensor *group_list, int64_t split_item, int64_t group_type,
                        aclTensorList *out, uint64_t *ws, aclOpExecutor **ex) {
     return aclnnGroupedMatmulV5GetWorkspaceSize(x, w, bias, scale, NULL, aq_scale, NULL, NULL, group_list, NULL,
@@ -84,7 +84,7 @@ static int a2_cases(aclrtStream stream) {
                            list1(tensor(3, w_dims, ACL_FLOAT, NULL, NULL)), empty_list(),
                            list1(tensor(2, out_dims, ACL_FLOAT, NULL, NULL)), NULL, NULL};
     aclTensor *gl = tensor(1, gl_dims, ACL_INT64, NULL, NULL);
-    aclnnStatus st = gmm(l[0], l[1], l[2], NULL, NULL, gl, 3, 0, l[3], &ws, &ex);
+    aclnnStatus st = grouped_matmul(l[0], l[1], l[2], NULL, NULL, gl, 3, 0, l[3], &ws, &ex);
     EXPECT(st == ACLNN_ERR_PARAM_INVALID, "empty bias list returned %d", st);
     EXPECT(message_has("biasOptional is an empty tensor list"), "empty bias message");
     destroy_lists(l, 4);
@@ -95,7 +95,7 @@ static int a2_cases(aclrtStream stream) {
     l[1] = list2(tensor(2, wl_dims, ACL_INT8, NULL, NULL), tensor(2, wl_dims, ACL_INT8, NULL, NULL));
     l[2] = empty_list();
     l[3] = list2(tensor(2, out_dims, ACL_FLOAT16, NULL, NULL), tensor(2, out_dims, ACL_FLOAT16, NULL, NULL));
-    st = gmm(l[0], l[1], NULL, NULL, l[2], NULL, 0, -1, l[3], &ws, &ex);
+    st = grouped_matmul(l[0], l[1], NULL, NULL, l[2], NULL, 0, -1, l[3], &ws, &ex);
     EXPECT(st == ACLNN_ERR_PARAM_INVALID, "empty antiquantScale list returned %d", st);
     EXPECT(message_has("antiquantScaleOptional must hold one tensor per weight (2)"), "empty antiquantScale message");
     destroy_lists(l, 4);
@@ -104,7 +104,7 @@ static int a2_cases(aclrtStream stream) {
     l[0] = list1(tensor(2, x_dims, ACL_FLOAT, NULL, NULL));
     l[1] = list1(tensor(3, w_dims, ACL_FLOAT, NULL, NULL));
     l[2] = list1(tensor(0, NULL, ACL_FLOAT, NULL, NULL));
-    st = gmm(l[0], l[1], NULL, NULL, NULL, gl, 3, 0, l[2], &ws, &ex);
+    st = grouped_matmul(l[0], l[1], NULL, NULL, NULL, gl, 3, 0, l[2], &ws, &ex);
     EXPECT(st == ACLNN_ERR_PARAM_INVALID, "0-d out returned %d", st);
     EXPECT(message_has("out[0] must have at least 2 dims"), "0-d out message");
     destroy_lists(l, 3);
@@ -115,7 +115,7 @@ static int a2_cases(aclrtStream stream) {
     l[1] = list1(tensor(3, w8_dims, ACL_INT8, NULL, NULL));
     l[2] = list1(tensor(0, NULL, ACL_FLOAT16, NULL, NULL));
     l[3] = list1(tensor(2, out_dims, ACL_FLOAT16, NULL, NULL));
-    st = gmm(l[0], l[1], NULL, NULL, l[2], gl, 3, 0, l[3], &ws, &ex);
+    st = grouped_matmul(l[0], l[1], NULL, NULL, l[2], gl, 3, 0, l[3], &ws, &ex);
     EXPECT(st == ACLNN_ERR_PARAM_INVALID, "0-d antiquantScale returned %d", st);
     EXPECT(message_has("antiquantScaleOptional shape [] is not supported"), "0-d antiquantScale message");
     destroy_lists(l, 4);
@@ -144,7 +144,7 @@ static int a2_cases(aclrtStream stream) {
     l[2] = list1(tensor(2, bias_dims, ACL_FLOAT, b_strides, bd));
     l[3] = list1(tensor(2, o1_dims, ACL_FLOAT, NULL, od));
     gl = tensor(1, gl_dims, ACL_INT64, NULL, gd);
-    st = gmm(l[0], l[1], l[2], NULL, NULL, gl, 3, 0, l[3], &ws, &ex);
+    st = grouped_matmul(l[0], l[1], l[2], NULL, NULL, gl, 3, 0, l[3], &ws, &ex);
     EXPECT(st == ACLNN_SUCCESS, "extreme size-1 strides rejected: %d %s", st, aclGetRecentErrMsg());
     void *workspace = NULL;
     EXPECT(aclrtMalloc(&workspace, ws, ACL_MEM_MALLOC_HUGE_FIRST) == 0, "malloc workspace");

@@ -184,36 +184,36 @@ int Layouts() {
     aclTensor *neg = Tensor({kM, kN}, ACL_FLOAT16, dout, {}, -512);
     Report("create_negative_offset", neg == nullptr ? -1 : 0);
 
-    Report("qmmar_out_negative_stride", Qmmar(x1, x2, scale, out({-kN, 1})));
-    Report("qmmar_out_negative_inner_stride", Qmmar(x1, x2, scale, out({kN, -1}, kN - 2)));
-    Report("qmmar_out_nz_too_small", Qmmar(x1, x2, scale, Tensor({kM, kN}, ACL_FLOAT16, dout, {}, 0,
+    Report("quant_matmul_all_reduce_out_negative_stride", Qmmar(x1, x2, scale, out({-kN, 1})));
+    Report("quant_matmul_all_reduce_out_negative_inner_stride", Qmmar(x1, x2, scale, out({kN, -1}, kN - 2)));
+    Report("quant_matmul_all_reduce_out_nz_too_small", Qmmar(x1, x2, scale, Tensor({kM, kN}, ACL_FLOAT16, dout, {}, 0,
                                                                   ACL_FORMAT_FRACTAL_NZ, {1, 1, 16, 16})));
-    Report("qmmar_out_past_end", Qmmar(x1, x2, scale, out({}, 1)));
-    Report("qmmar_out_huge_stride", Qmmar(x1, x2, scale, out({INT64_MAX / 2, 1})));
-    Report("qmmar_out_overflowing_stride", Qmmar(x1, x2, scale, out({INT64_MAX, INT64_MAX})));
-    Report("qmmar_out_null", Qmmar(x1, x2, scale, Tensor({kM, kN}, ACL_FLOAT16, nullptr)));
-    Report("qmmar_out_freed", Qmmar(x1, x2, scale, out({}, 0, freed)));
-    Report("qmmar_out_host", Qmmar(x1, x2, scale, Tensor({kM, kN}, ACL_FLOAT16, x1h.data())));
-    Report("qmmar_x1_negative_stride", Qmmar(Tensor({kM, kK}, ACL_INT8, dx1, {-kK, 1}), x2, scale, out({})));
-    Report("qmmar_x2_freed", Qmmar(x1, Tensor({kK, kN}, ACL_INT8, freed), scale, out({})));
-    Report("qmmar_x2_nz_too_small", Qmmar(x1, Tensor({kK, kN}, ACL_INT8, dx2, {}, 0, ACL_FORMAT_FRACTAL_NZ,
+    Report("quant_matmul_all_reduce_out_past_end", Qmmar(x1, x2, scale, out({}, 1)));
+    Report("quant_matmul_all_reduce_out_huge_stride", Qmmar(x1, x2, scale, out({INT64_MAX / 2, 1})));
+    Report("quant_matmul_all_reduce_out_overflowing_stride", Qmmar(x1, x2, scale, out({INT64_MAX, INT64_MAX})));
+    Report("quant_matmul_all_reduce_out_null", Qmmar(x1, x2, scale, Tensor({kM, kN}, ACL_FLOAT16, nullptr)));
+    Report("quant_matmul_all_reduce_out_freed", Qmmar(x1, x2, scale, out({}, 0, freed)));
+    Report("quant_matmul_all_reduce_out_host", Qmmar(x1, x2, scale, Tensor({kM, kN}, ACL_FLOAT16, x1h.data())));
+    Report("quant_matmul_all_reduce_x1_negative_stride", Qmmar(Tensor({kM, kK}, ACL_INT8, dx1, {-kK, 1}), x2, scale, out({})));
+    Report("quant_matmul_all_reduce_x2_freed", Qmmar(x1, Tensor({kK, kN}, ACL_INT8, freed), scale, out({})));
+    Report("quant_matmul_all_reduce_x2_nz_too_small", Qmmar(x1, Tensor({kK, kN}, ACL_INT8, dx2, {}, 0, ACL_FORMAT_FRACTAL_NZ,
                                                      {1, 1, 16, 32}), scale, out({})));
 
     // GroupedMatmulV5, FLOAT16 x (M, K), weight (K, N), out (M, N); addresses at GetWorkspaceSize.
     void *dxf = Malloc(kM * kK * 2), *dwf = Malloc(kK * kN * 2);
-    Report("gmm_x_null", Gmm(Tensor({kM, kK}, ACL_FLOAT16, nullptr), Tensor({kK, kN}, ACL_FLOAT16, dwf),
+    Report("grouped_matmul_x_null", Gmm(Tensor({kM, kK}, ACL_FLOAT16, nullptr), Tensor({kK, kN}, ACL_FLOAT16, dwf),
                              out({})));
-    Report("gmm_weight_freed", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dxf), Tensor({kK, kN}, ACL_FLOAT16, freed),
+    Report("grouped_matmul_weight_freed", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dxf), Tensor({kK, kN}, ACL_FLOAT16, freed),
                                    out({})));
-    Report("gmm_out_negative_stride", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dxf), Tensor({kK, kN}, ACL_FLOAT16, dwf),
+    Report("grouped_matmul_out_negative_stride", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dxf), Tensor({kK, kN}, ACL_FLOAT16, dwf),
                                           out({-kN, 1})));
-    Report("gmm_out_too_small", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dxf), Tensor({kK, kN}, ACL_FLOAT16, dwf),
+    Report("grouped_matmul_out_too_small", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dxf), Tensor({kK, kN}, ACL_FLOAT16, dwf),
                                     Tensor({kM, kN}, ACL_FLOAT16, dscale)));
     // Memory of another device: not addressable by device 0's kernels.
     EXPECT(aclrtSetDevice(1) == ACL_SUCCESS, "aclrtSetDevice(1)");
     void *dx1dev = Malloc(kM * kK * 2);
     EXPECT(aclrtSetDevice(0) == ACL_SUCCESS, "aclrtSetDevice(0)");
-    Report("gmm_x_other_device", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dx1dev), Tensor({kK, kN}, ACL_FLOAT16, dwf),
+    Report("grouped_matmul_x_other_device", Gmm(Tensor({kM, kK}, ACL_FLOAT16, dx1dev), Tensor({kK, kN}, ACL_FLOAT16, dwf),
                                      out({})));
 
     // TransMatmulWeight in place: the NZ weight must fit the buffer, the ND one must be inside it.
@@ -254,10 +254,10 @@ int Layouts() {
         EXPECT(aclrtDestroyStream(dead) == ACL_SUCCESS, "aclrtDestroyStream");
         void *workspace = Malloc(16u << 20);
         aclOpExecutor *ex = nullptr;
-        EXPECT(Qmmar(x1, x2, scale, out({}), &ex) == 0, "qmmar: %s", Recent().c_str());
+        EXPECT(Qmmar(x1, x2, scale, out({}), &ex) == 0, "quant_matmul_all_reduce: %s", Recent().c_str());
         Report("exec_workspace_other_device", aclnnQuantMatmulAllReduceV4(farWorkspace, 16u << 20, ex, gStream));
         EXPECT(aclDestroyAclOpExecutor(ex) == 0, "destroy");
-        EXPECT(Qmmar(x1, x2, scale, out({}), &ex) == 0, "qmmar: %s", Recent().c_str());
+        EXPECT(Qmmar(x1, x2, scale, out({}), &ex) == 0, "quant_matmul_all_reduce: %s", Recent().c_str());
         Report("exec_destroyed_stream", aclnnQuantMatmulAllReduceV4(workspace, 16u << 20, ex, dead));
         EXPECT(aclDestroyAclOpExecutor(ex) == 0, "destroy");
     }

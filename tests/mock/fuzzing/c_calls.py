@@ -100,7 +100,7 @@ def run_c(case: Case, rank: Rank, memory: Memory) -> None:
     """Make the call through the raw C entry points; execute it when asked and accepted."""
     import aclnn_py
     from aclnn_py import ffi
-    from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar_call
+    from aclnn_py.semantics.quant_matmul_all_reduce import call as quant_matmul_all_reduce_call
 
     lib = aclnn_py.lib
     handles = Handles(memory)
@@ -120,12 +120,12 @@ def run_c(case: Case, rank: Rank, memory: Memory) -> None:
                 placed[key] = handles.tensor_list(members)
             else:
                 placed[key] = ffi.NULL
-        if case.op == "qmmar":
-            sig = {"V1": qmmar_call.V1, "V2": qmmar_call.V2, "V3": qmmar_call.V3, "V4": qmmar_call.V4}[case.version]
+        if case.op == "quant_matmul_all_reduce":
+            sig = {"V1": quant_matmul_all_reduce_call.V1, "V2": quant_matmul_all_reduce_call.V2, "V3": quant_matmul_all_reduce_call.V3, "V4": quant_matmul_all_reduce_call.V4}[case.version]
             args = []
             for parameter in sig.parameters:
                 key = sig.params[parameter]
-                if key in qmmar_call.TENSORS:
+                if key in quant_matmul_all_reduce_call.TENSORS:
                     args.append(placed[key])
                 elif key in ("group", "reduce_op"):
                     kind = case.strings[key]
@@ -136,7 +136,7 @@ def run_c(case: Case, rank: Rank, memory: Memory) -> None:
                 else:
                     args.append(case.ints[key])
             status = getattr(lib, case.function)(*args, size, executor)
-        elif case.op == "gmm":
+        elif case.op == "grouped_matmul":
             tuning = ffi.NULL
             if "tuning_config" in case.ints:
                 tuning = _int_array(memory, case.ints["tuning_config"])
@@ -184,7 +184,7 @@ def _execute(case: Case, rank: Rank, memory: Memory, size: int, executor: Any,
     import aclnn_py
 
     lib = aclnn_py.lib
-    runnable = case.execute and case.ranks != 3 and not (case.op == "qmmar" and case.profile == "A3")
+    runnable = case.execute and case.ranks != 3 and not (case.op == "quant_matmul_all_reduce" and case.profile == "A3")
     if not runnable:
         memory.call("aclDestroyAclOpExecutor", lib.aclDestroyAclOpExecutor(executor), "cleanup")
         return

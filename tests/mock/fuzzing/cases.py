@@ -1,6 +1,6 @@
 """Fuzz cases as plain data: a valid call of the profile, then random mutations.
 
-Pure: imports only numpy and :mod:`aclnn_py.spec`; loads no library. The same
+Pure: imports only numpy and :mod:`aclnn_py.semantics`; loads no library. The same
 ``(seed, profile, index)`` always gives the same :class:`Case` (its own
 ``numpy.random.Generator`` seeded with all three), so one case can be
 regenerated and run alone.
@@ -13,10 +13,10 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from aclnn_py.spec import dtypes, nz
-from aclnn_py.spec.descriptors import TensorDesc, contiguous_strides
-from aclnn_py.spec.quant_matmul_all_reduce import call as qmmar_call
-from aclnn_py.spec.quant_params import encode_group_size
+from aclnn_py.semantics import dtypes, nz
+from aclnn_py.semantics.descriptors import TensorDesc, contiguous_strides
+from aclnn_py.semantics.quant_matmul_all_reduce import call as quant_matmul_all_reduce_call
+from aclnn_py.semantics.quant_params import encode_group_size
 
 __all__ = ["ADDRESS_KINDS", "LAUNCH_VARIANTS", "Case", "OPS", "PROFILES", "SOCS", "TensorSpec", "generate", "int64", "soc_of"]
 
@@ -120,7 +120,7 @@ Value = Union[TensorSpec, tuple[Union[TensorSpec, None], ...], None]
 class Case:
     """One operator call, everything needed to make it (see :func:`generate`).
 
-    ``op``: ``qmmar`` (``version`` V1..V4), ``gmm``, ``trans_weight`` (with the
+    ``op``: ``quant_matmul_all_reduce`` (``version`` V1..V4), ``grouped_matmul``, ``trans_weight`` (with the
     aclnnCalculateMatmulWeightSize[V2] calls) or ``trans_quant``. ``tensors``:
     canonical argument -> TensorSpec, or for GroupedMatmulV5's lists a tuple
     (members may be None) or None (a NULL list). ``ints`` and ``strings``: the
@@ -157,9 +157,9 @@ class Case:
     @property
     def function(self) -> str:
         """The C GetWorkspaceSize entry point (or the first C function of the case)."""
-        if self.op == "qmmar":
-            return _QMMAR_SIGS[self.version].function
-        return {"gmm": "aclnnGroupedMatmulV5GetWorkspaceSize",
+        if self.op == "quant_matmul_all_reduce":
+            return _QUANT_MATMUL_ALL_REDUCE_SIGS[self.version].function
+        return {"grouped_matmul": "aclnnGroupedMatmulV5GetWorkspaceSize",
                 "trans_weight": "aclnnTransMatmulWeightGetWorkspaceSize",
                 "trans_quant": "aclnnTransQuantParamV2GetWorkspaceSize"}[self.op]
 
@@ -184,7 +184,7 @@ class Case:
         return "\n".join(lines)
 
 
-_QMMAR_SIGS = {"V1": qmmar_call.V1, "V2": qmmar_call.V2, "V3": qmmar_call.V3, "V4": qmmar_call.V4}
+_QUANT_MATMUL_ALL_REDUCE_SIGS = {"V1": quant_matmul_all_reduce_call.V1, "V2": quant_matmul_all_reduce_call.V2, "V3": quant_matmul_all_reduce_call.V3, "V4": quant_matmul_all_reduce_call.V4}
 #: Host arrays the Python API must refuse or convert (see child._odd_array).
 ODD_ARRAYS = ("complex", "object", "text", "datetime", "huge_values", "fractions", "strided", "zero_d", "nan",
               "list", "nested_lists", "empty")
@@ -193,7 +193,7 @@ LAUNCH_VARIANTS = ("workspace_null", "workspace_small_size", "workspace_short", 
                    "workspace_other_device", "workspace_host", "rebind_freed", "rebind_short",
                    "rebind_other_device", "rebind_host", "rebind_wild", "rebind_null", "stream_destroyed",
                    "stream_bogus", "stream_other_device")
-OPS = ("qmmar", "gmm", "trans_weight", "trans_quant")
+OPS = ("quant_matmul_all_reduce", "grouped_matmul", "trans_weight", "trans_quant")
 
 
 def soc_of(profile: str) -> str:
@@ -261,10 +261,10 @@ def _group_list(rng: _Rng, kind: int, groups: int, total: int) -> TensorSpec:
 
 # --------------------------------------------------------------------------- QuantMatmulAllReduce
 
-def _qmmar_template(rng: _Rng, profile: str) -> tuple[str, dict, dict, dict]:
+def _quant_matmul_all_reduce_template(rng: _Rng, profile: str) -> tuple[str, dict, dict, dict]:
     """A valid call: (version, tensors, ints, strings)."""
     version = rng.choice(["V1", "V2", "V3", "V4", "V4", "V4"])
-    sig = _QMMAR_SIGS[version]
+    sig = _QUANT_MATMUL_ALL_REDUCE_SIGS[version]
     rows = rng.choice([1, 2, 7, 16, 33])
     k = rng.choice([16, 32, 64, 128])
     n = rng.choice([8, 16, 24, 64])
@@ -345,27 +345,27 @@ def _qmmar_template(rng: _Rng, profile: str) -> tuple[str, dict, dict, dict]:
         t["comm_quant_scale_1"] = T(shape, out, fill="scale")
         t["comm_quant_scale_2"] = T(shape, out, fill="scale")
     t["output"] = T(out_rows + (n,), out)
-    keys = [key for key in map(sig.params.get, sig.parameters) if key in qmmar_call.TENSORS]
+    keys = [key for key in map(sig.params.get, sig.parameters) if key in quant_matmul_all_reduce_call.TENSORS]
     tensors = {key: t.get(key) for key in keys}
     return version, tensors, ints, strings
 
 
 # --------------------------------------------------------------------------- GroupedMatmulV5
 
-_GMM_LISTS = ("x", "weight", "bias", "scale", "offset", "antiquant_scale", "antiquant_offset", "per_token_scale")
+_GROUPED_MATMUL_LISTS = ("x", "weight", "bias", "scale", "offset", "antiquant_scale", "antiquant_offset", "per_token_scale")
 
 
-def _gmm_empty() -> dict[str, Value]:
-    return {key: None for key in _GMM_LISTS + ("group_list", "out")}
+def _grouped_matmul_empty() -> dict[str, Value]:
+    return {key: None for key in _GROUPED_MATMUL_LISTS + ("group_list", "out")}
 
 
 def _float_bias(x: str) -> str:
     return "float16" if x == "float16" else "float32"
 
 
-def _gmm_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
+def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
     """A valid call: (tensors, ints)."""
-    t = _gmm_empty()
+    t = _grouped_matmul_empty()
     ints = {"split_item": 3, "group_type": 0, "group_list_type": 0, "act_type": 0}
     scenarios = ["nonquant_m", "nonquant_m", "per_tensor", "concat", "m_split", "k_stack", "a8w8", "a8w8",
                  "a16w8", "a16w4", "a4w4"]
@@ -686,9 +686,9 @@ def _random_spec(rng: _Rng) -> TensorSpec:
 def _mutate_case(rng: _Rng, op: str, tensors: dict, ints: dict, strings: dict) -> tuple[list[str], int | None]:
     """Apply one mutation in place; returns (log, new communicator size or None)."""
     kinds = ["tensor"] * 8 + ["null_tensor", "add_tensor", "attr", "attr"]
-    if op == "gmm":
+    if op == "grouped_matmul":
         kinds += ["list", "list", "group_list_values"]
-    if op == "qmmar":
+    if op == "quant_matmul_all_reduce":
         kinds += ["string", "ranks"]
     kind = rng.choice(kinds)
     paths = _paths(tensors)
@@ -705,7 +705,7 @@ def _mutate_case(rng: _Rng, op: str, tensors: dict, ints: dict, strings: dict) -
     if kind == "add_tensor":
         key = rng.choice(list(tensors))
         spec = _random_spec(rng)
-        if op == "gmm" and key != "group_list":
+        if op == "grouped_matmul" and key != "group_list":
             tensors[key] = (tensors[key] or ()) + (spec,)
         else:
             tensors[key] = spec
@@ -759,19 +759,19 @@ def _mutate_case(rng: _Rng, op: str, tensors: dict, ints: dict, strings: dict) -
 def generate(seed: int, profile: str, index: int) -> Case:
     """Case ``index`` of ``seed`` for ``profile`` ("A2", "950" or "A3")."""
     rng = _Rng(seed, profile, index)
-    op = rng.choice(["qmmar"] * 5 + ["gmm"] * 5 + ["trans_weight", "trans_quant"])
+    op = rng.choice(["quant_matmul_all_reduce"] * 5 + ["grouped_matmul"] * 5 + ["trans_weight", "trans_quant"])
     version = ""
     ints: dict[str, Any] = {}
     strings: dict[str, Any] = {}
-    if op == "qmmar":
-        version, tensors, ints, strings = _qmmar_template(rng, profile)
-    elif op == "gmm":
-        tensors, ints = _gmm_template(rng, profile)
+    if op == "quant_matmul_all_reduce":
+        version, tensors, ints, strings = _quant_matmul_all_reduce_template(rng, profile)
+    elif op == "grouped_matmul":
+        tensors, ints = _grouped_matmul_template(rng, profile)
     elif op == "trans_weight":
         tensors = _trans_weight_template(rng)
     else:
         tensors = _trans_quant_template(rng)
-    ranks = rng.choice([1, 2]) if op == "qmmar" else 1
+    ranks = rng.choice([1, 2]) if op == "quant_matmul_all_reduce" else 1
     log: list[str] = []
     if rng.chance(0.65):
         for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
@@ -806,7 +806,7 @@ def _python_extras(rng: _Rng, op: str, tensors: dict, log: list[str]) -> dict[st
         value = rng.choice(["float16", "bfloat16", "float32", "float99", "", 1, 27, -5, 2**40, "ACL_BF16", 3.5, None])
         extras["out_dtype"] = value
         log.append(f"python out_dtype={value!r}")
-    if op == "qmmar" and rng.chance(0.1):
+    if op == "quant_matmul_all_reduce" and rng.chance(0.1):
         value = rng.choice(["int8", "hifloat8", "bogus", 2, 999, None])
         extras["x_dtype"] = value
         log.append(f"python x_dtype={value!r}")
@@ -823,7 +823,7 @@ def _python_extras(rng: _Rng, op: str, tensors: dict, log: list[str]) -> dict[st
         if keys:
             extras["odd_array"] = (rng.choice(keys), rng.choice(ODD_ARRAYS))
             log.append(f"python {extras['odd_array'][0]} = {extras['odd_array'][1]} array")
-    if op == "qmmar" and rng.chance(0.05):
+    if op == "quant_matmul_all_reduce" and rng.chance(0.05):
         value = rng.choice([123, b"\xff\xfe", "bad\x00name", "ünïcode", None])
         extras["group_value"] = value
         log.append(f"python group={value!r}")

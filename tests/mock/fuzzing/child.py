@@ -54,7 +54,7 @@ def _setup_environment(profile: str) -> None:
 
 def needs_peer(case: Case) -> bool:
     """A 2-rank QuantMatmulAllReduce call that may launch work runs on both ranks."""
-    return case.op == "qmmar" and case.ranks == 2 and (case.api == "python" or case.execute)
+    return case.op == "quant_matmul_all_reduce" and case.ranks == 2 and (case.api == "python" or case.execute)
 
 
 def run_case(case: Case, rank: Rank) -> Record:

@@ -16,7 +16,7 @@ GUARD = 4096  # the guard allocation made right after each output's allocation
 MAX_BYTES = 4 << 20  # larger storages get a small allocation (the call must then be refused)
 POOL = 32 << 20  # per device (larger than a workspace): where "other_device" addresses point
 WILD = (0x1000, 0xDEADBEEF000, 2**63, 2**64 - 4096)
-OUTPUTS = {"qmmar": ("output",), "gmm": ("out",), "trans_weight": ("weight",), "trans_quant": ("out",)}
+OUTPUTS = {"quant_matmul_all_reduce": ("output",), "grouped_matmul": ("out",), "trans_weight": ("weight",), "trans_quant": ("out",)}
 
 
 
@@ -160,7 +160,7 @@ class Memory:
     # -- placing tensors ---------------------------------------------------
     def place(self, label: str, spec: TensorSpec, output: bool) -> Placed:
         """Allocate and fill the memory of ``spec`` as its address kind says."""
-        from aclnn_py.spec import dtypes, layout
+        from aclnn_py.semantics import dtypes, layout
 
         desc = spec.desc()
         valid = True
@@ -255,7 +255,7 @@ class Memory:
 def _writable(op: str, spec: TensorSpec) -> np.ndarray | None:
     """Byte offsets (from the data address) an operator may write for output ``spec``:
     its elements; for aclnnTransMatmulWeight the whole FRACTAL_NZ weight it writes in place."""
-    from aclnn_py.spec import dtypes, layout, nz
+    from aclnn_py.semantics import dtypes, layout, nz
 
     desc = spec.desc()
     if desc.numel == 0:
@@ -282,8 +282,8 @@ def _writable(op: str, spec: TensorSpec) -> np.ndarray | None:
 
 def _fill(desc, spec: TensorSpec, raw: np.ndarray, rng: np.random.Generator) -> None:
     """Write finite values (``small``, ``scale``) or the spec's ``values`` into the span bytes ``raw``."""
-    from aclnn_py.spec import codecs, dtypes, layout
-    from aclnn_py.spec.quant_params import trans_quant_param
+    from aclnn_py.semantics import codecs, dtypes, layout
+    from aclnn_py.semantics.quant_params import trans_quant_param
 
     name = spec.name
     shape = desc.shape

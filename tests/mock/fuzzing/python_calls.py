@@ -13,7 +13,7 @@ from fuzzing.memory import OUTPUTS, Memory, Placed, Rank
 def _python_value(spec: TensorSpec | None, placed: Placed | None, host: bool, tensors: list) -> Any:
     """A Tensor over the placed memory (``Tensor.from_pointer``), or a host array with ``host``."""
     from aclnn_py import Tensor
-    from aclnn_py.spec import dtypes
+    from aclnn_py.semantics import dtypes
 
     if spec is None:
         return None
@@ -107,14 +107,14 @@ def run_python(case: Case, rank: Rank, memory: Memory) -> None:
 
 
 def _python_call(case: Case, rank: Rank, arg) -> dict[str, Any]:
-    from aclnn_py.ops import grouped_matmul, qmmar, trans
+    from aclnn_py import ops
 
     extras = case.python
     out_given = not extras.get("allocate_out")
     kwargs: dict[str, Any] = {"stream": rank.stream}
-    if case.op == "qmmar":
-        functions = {"V1": qmmar.quant_matmul_all_reduce, "V2": qmmar.quant_matmul_all_reduce_v2,
-                     "V3": qmmar.quant_matmul_all_reduce_v3, "V4": qmmar.quant_matmul_all_reduce_v4}
+    if case.op == "quant_matmul_all_reduce":
+        functions = {"V1": ops.quant_matmul_all_reduce, "V2": ops.quant_matmul_all_reduce_v2,
+                     "V3": ops.quant_matmul_all_reduce_v3, "V4": ops.quant_matmul_all_reduce_v4}
         scale_name = "x2_scale" if case.version == "V4" else "dequant_scale"
         kwargs.update(__function__=functions[case.version], x1=arg("x1"), x2=arg("x2"), bias=arg("bias"),
                       x3=arg("x3"), comm_turn=case.ints["comm_turn"], stream_mode=case.ints["stream_mode"],
@@ -137,8 +137,8 @@ def _python_call(case: Case, rank: Rank, arg) -> dict[str, Any]:
             kwargs["group"] = {"null": None, "bogus": "no_such_group", "empty": "", "bytes": b"\xff\xfe",
                                "long": "g" * 5000}[kind]
         out_key = "output"
-    elif case.op == "gmm":
-        kwargs.update(__function__=grouped_matmul.grouped_matmul_v5, x=arg("x"), weight=arg("weight"),
+    elif case.op == "grouped_matmul":
+        kwargs.update(__function__=ops.grouped_matmul_v5, x=arg("x"), weight=arg("weight"),
                       bias=arg("bias"), scale=arg("scale"), offset=arg("offset"),
                       antiquant_scale=arg("antiquant_scale"), antiquant_offset=arg("antiquant_offset"),
                       per_token_scale=arg("per_token_scale"), group_list=arg("group_list"),
@@ -147,9 +147,9 @@ def _python_call(case: Case, rank: Rank, arg) -> dict[str, Any]:
                       tuning_config=case.ints.get("tuning_config"))
         out_key = "out"
     elif case.op == "trans_weight":
-        return {"__function__": trans.trans_matmul_weight, "tensor": arg("weight", False), "stream": rank.stream}
+        return {"__function__": ops.trans_matmul_weight, "tensor": arg("weight", False), "stream": rank.stream}
     else:
-        kwargs.update(__function__=trans.trans_quant_param_v2, scale=arg("scale"), offset=arg("offset"))
+        kwargs.update(__function__=ops.trans_quant_param_v2, scale=arg("scale"), offset=arg("offset"))
         out_key = "out"
     kwargs["out"] = arg(out_key, False) if out_given else None
     if "out_dtype" in extras:

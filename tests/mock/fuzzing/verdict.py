@@ -33,11 +33,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from aclnn_py.spec.headers import load
+from aclnn_py.semantics.headers import load
 
 PHASE1 = {0, 161001, 161002, 361001, 561002}
 EXECUTE = {0, 161001, 161002, 361001}
-SYNC = {"qmmar": {0}, "gmm": {0, 507015}, "trans_weight": {0}, "trans_quant": {0, 561002}}
+SYNC = {"quant_matmul_all_reduce": {0}, "grouped_matmul": {0, 507015}, "trans_weight": {0}, "trans_quant": {0, 561002}}
 #: Codes the Python API may raise as AclError (allocation failures of outputs it makes).
 PYTHON_ACL = {207001}
 INTERNAL = {500000, 507000, 561000, 561001, 561003, 561103, 107000}
@@ -126,7 +126,7 @@ def judge(event: dict, op_function: str, profile: str) -> Verdict:
             if record["rank"] == 0:
                 v.phase1 = _python_outcome(record["python"])
         v.executed |= record["executed"]
-    if op == "qmmar" and v.phase1 in (0, "returned"):
+    if op == "quant_matmul_all_reduce" and v.phase1 in (0, "returned"):
         if event["ranks"] == 3:
             v.problems.append("QuantMatmulAllReduce accepted a 3-rank communicator")
         if profile == "A3":

@@ -1,0 +1,340 @@
+"""aclnnGroupedMatmulV5: grouped (mixture-of-experts) matrix multiplication.
+
+The raw pair is ``aclnn_py.lib.aclnnGroupedMatmulV5GetWorkspaceSize`` /
+``aclnn_py.lib.aclnnGroupedMatmulV5``. :func:`grouped_matmul_v5` is the
+Pythonic call: tensor-list arguments as lists of :class:`Tensor` or host
+arrays (arrays are copied to the device), output shapes from the scenario,
+the same argument rules as the mock (``aclnn_py.semantics.grouped_matmul.rules``)
+checked before C is called, and the output tensors returned. The work is
+queued on ``stream``; synchronise before reading the outputs.
+:class:`GroupedMatmulV5Plan` takes the same arguments and keeps a repeatable
+executor (phase 1 once, :meth:`~GroupedMatmulV5Plan.execute` many times); the
+function is that plan made single-use, executed once and closed.
+
+The feature set follows the SoC (``aclrtGetSocName``): on an Ascend 950,
+A8W4 ("S8S4": INT8 x, ``ml_dtypes.int4`` or INT32-packed weight (E, K, N),
+FLOAT bias (E, N), UINT64 scale, FLOAT per-token scale, optional FLOAT offset
+(E, 1, N), groupListType 1) and A4W4 ("S4S4": ``ml_dtypes.int4`` x and weight)
+take the arguments the 2026 GroupedMatmulV5 doc lists; UINT64 scales come from
+:func:`aclnn_py.ops._trans_quant_param.trans_quant_param_v2` or
+:func:`aclnn_py.semantics.quant_params.trans_quant_param`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import arguments
+from ..semantics import dtypes, codecs, soc
+from .._ffi import ffi
+from .._loader import library
+from ..semantics.descriptors import TensorDesc
+from ..errors import AclnnParamError, ArgumentError, raising
+from ..semantics.grouped_matmul import call
+from ..semantics.grouped_matmul import rules
+from ..runtime import Stream
+from ..tensor import IntArray, Tensor, TensorList
+from ._signatures import ACCEPTED, desc_key, tensor_key
+from ._inputs import device_tensor
+from ._two_phase import Plan, dispose, run_once
+
+__all__ = ["GroupedMatmulV5Plan", "grouped_matmul_v5", "OP"]
+
+OP = "aclnnGroupedMatmulV5"
+
+
+def _profile() -> str | None:
+    name = library().aclrtGetSocName()
+    if name == ffi.NULL:
+        return None
+    try:
+        return soc.profile(ffi.string(name).decode())
+    except ValueError:
+        return None
+
+
+def _as_tensor(value: Any, parameter: str, created: list, stream: Stream | None) -> Tensor:
+    if value is None:
+        raise TypeError(f"{parameter}: expected a Tensor or an array, got None")
+    return device_tensor(value, parameter, created, None, stream)
+
+
+def _as_list(values: Sequence[Any] | Any | None, parameter: str, created: list,
+             stream: Stream | None = None) -> list[Tensor] | None:
+    if values is None:
+        return None
+    if isinstance(values, (Tensor, np.ndarray)):
+        values = [values]
+    return [_as_tensor(v, f"{parameter}[{i}]", created, stream) for i, v in enumerate(values)]
+
+
+def _descs(tensors: list[Tensor] | None):
+    return None if tensors is None else [t.desc for t in tensors]
+
+
+def _keys(tensors: list[Tensor] | None):
+    """The signature of a tensor list (:func:`~aclnn_py.ops._signatures.tensor_key` of each)."""
+    return None if tensors is None else tuple(map(tensor_key, tensors))
+
+
+def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_scale) -> dtypes.DataType:
+    x_name = dtypes.name(x[0].desc.dtype)
+    w_name = dtypes.name(weight[0].desc.dtype)
+    scale_name = dtypes.name(scale[0].desc.dtype) if scale else None
+    try:
+        kind = call.scenario(x_name, w_name, scale_dtype=scale_name,
+                             has_antiquant_scale=antiquant_scale is not None)
+    except ValueError:
+        return dtypes.from_name(x_name)
+    name = call.default_out_name(kind, x_name)
+    if name is not None:
+        return dtypes.from_name(name)
+    raise ArgumentError("out_dtype", f"required for the quantized scenario {kind} (e.g. 'bfloat16')")
+
+
+def _output_shapes(xs, ws, gl, group_host, split_item, group_type, group_list_type) -> list[tuple[int, ...]]:
+    """Shapes of the outputs the scenario implies (AclnnParamError when the inputs imply none)."""
+    try:
+        with raising():
+            shapes = rules.output_shapes(
+                [t.desc for t in xs], [t.desc for t in ws], split_item=split_item, group_type=group_type,
+                group_list_len=None if gl is None or gl.desc.ndim == 0 else gl.shape[0],
+                group_list_values=group_host, group_list_type=group_list_type)
+    except AclnnParamError:
+        raise
+    except ValueError as exc:
+        if call.per_group_outputs(len(xs), split_item, group_type) and group_host is None:
+            raise ArgumentError("out", str(exc)) from None
+        raise AclnnParamError(rules.INVALID, rules.FUNCTION, str(exc)) from None
+    return shapes
+
+
+class _Arguments:
+    """The checked arguments of one aclnnGroupedMatmulV5 call: tensors and C values.
+
+    ``tensors`` holds the tensor lists by name (``"out"`` included; ``"group_list"`` a
+    Tensor or None); ``keep`` what the queued work uses and the caller owns; ``created``
+    what was made for the call (device copies, tensor lists, the tuning array), released
+    once the stream has passed the work.
+    """
+
+    def __init__(self, x, weight, *, stream: Stream | None, bias=None, scale=None, offset=None,
+                 antiquant_scale=None, antiquant_offset=None, per_token_scale=None, group_list=None,
+                 split_item: int = 0, group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
+                 tuning_config: Sequence[int] | None = None, out=None, out_dtype=None) -> None:
+        attrs = {name: arguments.integer(value, name) for name, value in (
+            ("split_item", split_item), ("group_type", group_type), ("group_list_type", group_list_type),
+            ("act_type", act_type))}
+        if out_dtype is not None:
+            out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
+        if tuning_config is not None:
+            tuning_config = arguments.integers(tuning_config, "tuning_config")
+        created: list[Any] = []  # released with the work
+        self.created = created
+        try:
+            xs = _as_list(x, "x", created, stream)
+            ws = _as_list(weight, "weight", created, stream)
+            lists = {name: _as_list(v, name, created, stream) for name, v in (
+                ("bias", bias), ("scale", scale), ("offset", offset), ("antiquant_scale", antiquant_scale),
+                ("antiquant_offset", antiquant_offset), ("per_token_scale", per_token_scale))}
+            group_host = None
+            if group_list is None or isinstance(group_list, Tensor):
+                gl = group_list
+            else:
+                try:
+                    group_host = codecs.to_host(np.asarray(group_list), "int64")
+                except ValueError as exc:
+                    raise ArgumentError("group_list", str(exc)) from None
+                gl = Tensor.from_numpy(group_host, None, stream)
+                created.append(gl)
+            if xs is None or ws is None:
+                raise AclnnParamError(rules.NULLPTR, rules.FUNCTION,
+                                      f"{'x' if xs is None else 'weight'} is nullptr")
+            made_outs: list[Tensor] = []  # returned to the caller, never released here
+            outs = _as_list(out, "out", made_outs, stream)
+            out_descs = None
+            if outs is None:  # descriptors only: the memory is allocated once the rules accept the call
+                shapes = _output_shapes(xs, ws, gl, group_host, attrs["split_item"], attrs["group_type"],
+                                        attrs["group_list_type"])
+                dtype = out_dtype if out_dtype is not None else _default_out_dtype(xs, ws, lists["scale"], lists["antiquant_scale"])
+                out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
+            profile = _profile()
+            if profile is not None:
+                key = (OP, profile, *attrs.values(), tuning_config, _keys(xs), _keys(ws),
+                       *map(_keys, lists.values()), tensor_key(gl),
+                       tuple(map(desc_key, out_descs)) if outs is None else _keys(outs))
+                if ACCEPTED.get(key) is None:
+                    with raising():
+                        checked = rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
+                                              out=out_descs if outs is None else [t.desc for t in outs],
+                                              **{k: _descs(v) for k, v in lists.items()},
+                                              group_list=None if gl is None else gl.desc,
+                                              tuning_config=tuning_config, profile=profile, **attrs)
+                    ACCEPTED.put(key, checked)
+            if outs is None:
+                outs = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
+
+            def tl(tensors):
+                if tensors is None:
+                    return ffi.NULL
+                lst = TensorList(tensors)
+                created.append(lst)
+                return lst.handle
+
+            tuning = None if tuning_config is None else IntArray(tuning_config)
+            created.append(tuning)
+            self.args = (tl(xs), tl(ws), tl(lists["bias"]), tl(lists["scale"]), tl(lists["offset"]),
+                         tl(lists["antiquant_scale"]), tl(lists["antiquant_offset"]),
+                         tl(lists["per_token_scale"]), ffi.NULL if gl is None else gl.handle, ffi.NULL,
+                         ffi.NULL, ffi.NULL, attrs["split_item"], attrs["group_type"], attrs["group_list_type"],
+                         attrs["act_type"], ffi.NULL if tuning is None else tuning.handle, tl(outs), ffi.NULL,
+                         ffi.NULL)
+        except BaseException:
+            dispose(created, stream)
+            raise
+        self.tensors: dict[str, Any] = {"x": xs, "weight": ws, **lists, "group_list": gl, "out": outs}
+        self.out = outs
+        users = [t for t in [*xs, *ws, *(t for v in lists.values() for t in v or ()), gl] if t is not None]
+        self.keep = (*users, *outs)
+
+
+class GroupedMatmulV5Plan(Plan):
+    """aclnnGroupedMatmulV5 prepared once (a repeatable executor), :meth:`execute` on a stream
+    many times.
+
+    Arguments as :func:`grouped_matmul_v5`, plus ``stream`` (optional: where host
+    arrays are copied to the device, synchronously when None) and ``repeatable``
+    (False: a single-use plan, what the function uses). ``out`` is the list of
+    output tensors, ``tensors`` every tensor of the call by name
+    (``plan.tensors["x"][0]``, ``plan.tensors["group_list"]``); refill the inputs
+    (``.copy_from_numpy``) between executions for new data. ``close()`` releases
+    the executor and what the plan made once the streams that ran it
+    synchronised; the outputs stay the caller's.
+    """
+
+    def __init__(self, x, weight, *, bias=None, scale=None, offset=None, antiquant_scale=None,
+                 antiquant_offset=None, per_token_scale=None, group_list=None, split_item: int = 0,
+                 group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
+                 tuning_config: Sequence[int] | None = None, out=None, out_dtype=None,
+                 stream: Stream | None = None, repeatable: bool = True) -> None:
+        call = _Arguments(x, weight, stream=stream, bias=bias, scale=scale, offset=offset,
+                          antiquant_scale=antiquant_scale, antiquant_offset=antiquant_offset,
+                          per_token_scale=per_token_scale, group_list=group_list, split_item=split_item,
+                          group_type=group_type, group_list_type=group_list_type, act_type=act_type,
+                          tuning_config=tuning_config, out=out, out_dtype=out_dtype)
+        self.tensors = call.tensors
+        self.out: list[Tensor] = call.out
+        super().__init__(OP, call.args, keep=call.keep, owned=call.created, stream=stream, repeatable=repeatable)
+
+
+def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offset=None, antiquant_scale=None,
+                      antiquant_offset=None, per_token_scale=None, group_list=None, split_item: int = 0,
+                      group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
+                      tuning_config: Sequence[int] | None = None, out=None, out_dtype=None) -> list[Tensor]:
+    """Queue aclnnGroupedMatmulV5 on ``stream`` and return the output tensors.
+
+    Tensor-list arguments take a list of :class:`Tensor` / NumPy arrays (a single
+    one is wrapped). ``group_list`` is a Tensor (INT64 device data) or a host
+    array. Outputs are created from the scenario's shapes and ``out_dtype``
+    (default: the x dtype for non-quantized and weight-only calls; required for
+    full quantization) unless ``out`` is given; the per-group outputs of a single
+    x split along M (groupType 0, splitItem 0/1) need either ``out`` or a host
+    ``group_list`` (its values size the outputs; a device groupList is never read
+    back). Argument errors raise :class:`~aclnn_py.errors.AclnnParamError`
+    (161001/161002) before C is called. Device copies made from arrays are
+    released once the stream has passed the work (:meth:`Stream.release`).
+
+    The tables below are held to the rules by tests/semantics/test_doc_tables_grouped_matmul.py. A cell
+    is dtypes then shapes, ``/`` separating choices: ``—`` null (omit it), ``x``
+    the x dtype, fp8 = float8_e4m3fn or float8_e5m2; ``(E, K, N)ᵀ`` a view of an
+    (E, N, K) tensor with the last two dims swapped; ``n ×``/``E ×`` a list of
+    tensors; E groups (experts), G groups along K of a per-group scale. SoC: A2/A3 =
+    Atlas A2/A3, 950 = Ascend 950.
+
+    Patterns: how x, weight and out correspond (non-quantized calls take all of
+    them; the scenarios below say which they take). group_list is INT64:
+    ``group_list_type`` 0 cumulative row counts, 1 counts, 2 (full quantization with
+    an (E, K, N) weight) (E, 2) rows of [group, count]; c_e is the count of group e;
+    ΣK_e <= K.
+
+    | group_type | split_item | SoC | x | weight | group_list | out |
+    |---|---|---|---|---|---|---|
+    | -1 | 0/1 | A2 A3 950 | n × (M_i, K_i) | n × (K_i, N_i) | — | n × (M_i, N_i) |
+    | -1 | 2/3 | A2 A3 950 | n × (M_i, K) | n × (K, N) | — | (ΣM_i, N) |
+    | 0 | 2/3 | A2 A3 950 | (M, K) | (E, K, N)/E × (K, N) | (E) | (M, N) |
+    | 0 | 0/1 | A2 A3 950 | (M, K) | E × (K, N_e) | (E) | E × (c_e, N_e) |
+    | 2 | 2/3 | A2 A3 950 | (M, K)ᵀ | (K, N) | (E) | (E, M, N) |
+    | 2 | 0/1 | A2 A3 | (M, K)ᵀ | E × (K_e, N_e) | — | E × (M, N_e) |
+    | 2 | 0/1 | 950 | (M, K)ᵀ | E × (K_e, N_e) | —/(E) | E × (M, N_e) |
+
+    Non-quantized and weight-only quantization, shown for one (E, K, N) weight
+    (group_type 0, split_item 2/3, out (M, N)); group_list_type 0 or 1, act_type 0.
+    Weight-only takes group_type -1 or 0 (weight FP8: 0 only), and with
+    group_type -1 and split_item 0/1 an x of up to 6 dims. With a list of weights,
+    each per-group argument is a list of one tensor per weight, without the leading
+    E. int4 weights are ``ml_dtypes.int4`` arrays, or int32 holding 8 values along
+    the stored last dim; A16W4 needs that dim even and G dividing K (K/G even for a
+    transposed weight). An int8, float16 or bfloat16 weight may also be FRACTAL_NZ
+    (:func:`~aclnn_py.ops._trans_matmul_weight.trans_matmul_weight`), in every row of either table.
+
+    | scenario | SoC | x | weight | antiquant_scale | antiquant_offset | bias | out |
+    |---|---|---|---|---|---|---|---|
+    | non-quantized | A2 A3 950 | float16 (M, K) | x (E, K, N)/(E, K, N)ᵀ | — | — | —/float16 (E, N) | x |
+    | non-quantized | A2 A3 | bfloat16 (M, K) | x (E, K, N)/(E, K, N)ᵀ | — | — | —/float32 (E, N) | x |
+    | non-quantized | 950 | bfloat16 (M, K) | x (E, K, N)/(E, K, N)ᵀ | — | — | —/float32/bfloat16 (E, N) | x |
+    | non-quantized | A2 A3 950 | float32 (M, K) | x (E, K, N)/(E, K, N)ᵀ | — | — | —/float32 (E, N) | x |
+    | A16W8 | A2 A3 950 | float16 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float16 (E, N) | x |
+    | A16W8 | A2 A3 | bfloat16 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float32 (E, N) | x |
+    | A16W8 | 950 | bfloat16 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float32/bfloat16 (E, N) | x |
+    | A16W4 | A2 A3 950 | float16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float16 (E, N) | x |
+    | A16W4 | A2 A3 | bfloat16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float32 (E, N) | x |
+    | A16W4 | 950 | bfloat16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, N) | —/x (E, N) | —/float32/bfloat16 (E, N) | x |
+    | A16W4 per group | A2 A3 | float16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, G, N) | — | —/float16 (E, N) | x |
+    | A16W4 per group | A2 A3 | bfloat16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, G, N) | — | —/float32 (E, N) | x |
+    | A16W4 per group | 950 | float16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, G, N) | —/x (E, G, N) | —/float16 (E, N) | x |
+    | A16W4 per group | 950 | bfloat16 (M, K) | int4 (E, K, N)/(E, K, N)ᵀ | x (E, G, N) | —/x (E, G, N) | —/float32/bfloat16 (E, N) | x |
+    | weight FP8 | 950 | float16 (M, K) | fp8/hifloat8 (E, K, N)ᵀ | x (E, N) | — | —/float16 (E, N) | x |
+    | weight FP8 | 950 | bfloat16 (M, K) | fp8/hifloat8 (E, K, N)ᵀ | x (E, N) | — | —/float32/bfloat16 (E, N) | x |
+
+    Full quantization: one x, one (E, K, N) weight, one out (M, N), group_type 0,
+    split_item 2/3; ``out_dtype`` required. On the 950, A8W8 and FP8/HiF8 also take
+    group_type 2 (x (M, K)ᵀ, weight (K, N), out (E, M, N), group_list (E), no bias,
+    per_token_scale (E, M)/(E, 1)/(E)). act_type (1 RELU, 2 GELU_TANH, 4 FAST_GELU,
+    5 SILU) only for A8W8 with a float32/bfloat16 scale, else 0. uint64/int64 scales
+    come from :func:`~aclnn_py.ops._trans_quant_param.trans_quant_param_v2`. A8W4 and A4W4 take no
+    transposed weight; A8W4 without offset needs K a multiple of 256 up to 18432 and
+    N of 8 (Atlas A2/A3 read its group list as counts unless offset is given); A4W4
+    with an ND weight N a multiple of 8, per group K/G even; MX with float4_e2m1 x:
+    K even and not 2, N even unless the weight is transposed.
+
+    | scenario | SoC | x | weight | scale | offset | per_token_scale | bias | out | group_list_type |
+    |---|---|---|---|---|---|---|---|---|---|
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | — | — | — | —/int32 (E, N) | int32 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | —/uint64 (E, N)/(E, 1)/(E) | — | — | —/int32 (E, N) | int32 | 0/1/2 |
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | uint64 (E, N) | — | — | —/int32 (E, N) | int8 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | uint64/int64 (E, N) | — | — | —/int32 (E, N) | int8 | 0/1/2 |
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | bfloat16 (E, N) | — | —/float32 (M) | —/int32 (E, N) | bfloat16 | 0/1/2 |
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N) | — | —/float32 (M) | — | bfloat16 | 0/1/2 |
+    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N) | — | —/float32 (M) | —/int32 (E, N) | float16 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | bfloat16/float32 (E, N)/(E, 1)/(E) | — | —/float32 (M)/(E)/(E, 1) | —/int32/bfloat16/float32 (E, N) | bfloat16 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N)/(E, 1)/(E) | — | —/float32 (M)/(E)/(E, 1) | —/int32/float16/float32 (E, N) | float16 | 0/1/2 |
+    | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | uint64/int64 (E, N)/(E, 1)/(E) | — | — | —/int32 (E, N) | bfloat16/float16 | 0/1/2 |
+    | A8W4 | A2 A3 950 | int8 (M, K) | int4 (E, K, N) | uint64 (E, K/256, N) | — | float32 (M) | float32 (E, N) | bfloat16/float16 | 1 |
+    | A8W4 | A2 A3 950 | int8 (M, K) | int4 (E, K, N) | uint64 (E, 1, N) | float32 (E, 1, N) | float32 (M) | float32 (E, N) | float16 | 1 |
+    | A4W4 | A2 A3 950 | int4 (M, K) | int4 (E, K, N) | uint64 (E, N)/(E, G, N) | — | —/float32 (M) | — | float16/bfloat16 | 0/1/2 |
+    | FP8/HiF8 | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8 (E, K, N)/(E, K, N)ᵀ | uint64/int64/float32 (E, N)/(E, 1)/(E) | — | —/float32 (M)/(E)/(E, 1) | — | float16/bfloat16/float32 | 0/1/2 |
+    | MX | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8/float4_e2m1 (E, K, N) | float8_e8m0 (E, ceil(K/64), N, 2) | — | float8_e8m0 (M, ceil(K/64), 2) | — | float16/bfloat16/float32 | 0/1/2 |
+    | MX | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8/float4_e2m1 (E, K, N)ᵀ | float8_e8m0 (E, N, ceil(K/64), 2) | — | float8_e8m0 (M, ceil(K/64), 2) | — | float16/bfloat16/float32 | 0/1/2 |
+    | MX | 950 | float4_e2m1 (M, K) | fp8/hifloat8/float4_e2m1 (E, K, N) | float8_e8m0 (E, ceil(K/64), N, 2) | — | float8_e8m0 (M, ceil(K/64), 2) | —/float32 (E, N) | float16/bfloat16/float32 | 0/1/2 |
+    | MX | 950 | float4_e2m1 (M, K) | fp8/hifloat8/float4_e2m1 (E, K, N)ᵀ | float8_e8m0 (E, N, ceil(K/64), 2) | — | float8_e8m0 (M, ceil(K/64), 2) | —/float32 (E, N) | float16/bfloat16/float32 | 0/1/2 |
+    | per-group/per-block | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8 (E, K, N) | float32 (E, ceil(K/128), ceil(N/128)) | — | float32 (M, ceil(K/128)) | — | float16/bfloat16/float32 | 0/1/2 |
+    | per-group/per-block | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8 (E, K, N)ᵀ | float32 (E, ceil(N/128), ceil(K/128)) | — | float32 (M, ceil(K/128)) | — | float16/bfloat16/float32 | 0/1/2 |
+    """
+    plan = GroupedMatmulV5Plan(x, weight, bias=bias, scale=scale, offset=offset, antiquant_scale=antiquant_scale,
+                               antiquant_offset=antiquant_offset, per_token_scale=per_token_scale,
+                               group_list=group_list, split_item=split_item, group_type=group_type,
+                               group_list_type=group_list_type, act_type=act_type, tuning_config=tuning_config,
+                               out=out, out_dtype=out_dtype, stream=stream, repeatable=False)
+    run_once(plan, stream)
+    return plan.out

@@ -1,0 +1,102 @@
+"""Tensor descriptors: what an aclTensor says about its memory, as plain data.
+
+Shared by the binding (to check arguments before calling C), the mock runtime
+(which keeps one per aclTensor) and the operator rules, so the three agree.
+Pure Python: importing this module loads no library.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .headers import load
+
+_K = load().constants
+ND = _K["ACL_FORMAT_ND"]
+FRACTAL_NZ = _K["ACL_FORMAT_FRACTAL_NZ"]
+
+
+def shape_text(shape) -> str:
+    """A shape as messages print it: ``[2, 3]``."""
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Row-major strides, in elements."""
+    strides, step = [], 1
+    for dim in reversed(shape):
+        strides.append(step)
+        step *= max(dim, 1)
+    return tuple(reversed(strides))
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class TensorDesc:
+    """The arguments of one aclCreateTensor call (dims, strides and offset in elements)."""
+
+    shape: tuple[int, ...]
+    dtype: int
+    strides: tuple[int, ...]
+    offset: int
+    format: int
+    storage_shape: tuple[int, ...]
+    address: int
+
+    def __init__(self, shape: tuple[int, ...], dtype: int, strides: tuple[int, ...], offset: int = 0,
+                 format: int = ND, storage_shape: tuple[int, ...] = (), address: int = 0) -> None:
+        # The slots' own setters: what the generated frozen __init__ does with seven
+        # object.__setattr__ calls, in half the time (the binding and the mock make one
+        # descriptor per aclTensor).
+        _set_shape(self, shape)
+        _set_dtype(self, dtype)
+        _set_strides(self, strides)
+        _set_offset(self, offset)
+        _set_format(self, format)
+        _set_storage_shape(self, storage_shape)
+        _set_address(self, address)
+
+    @classmethod
+    def contiguous(cls, shape, dtype: int, address: int = 0, format: int = ND) -> "TensorDesc":
+        shape = tuple(int(d) for d in shape)
+        return cls(shape, dtype, contiguous_strides(shape), 0, format, shape, address)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def is_nz(self) -> bool:
+        """FRACTAL_NZ storage, as MatmulAllReduceV4 and GroupedMatmul detect it (4+ storage dims)."""
+        return self.format == FRACTAL_NZ and len(self.storage_shape) >= 4
+
+    def is_contiguous(self) -> bool:
+        """Row-major over the view; the stride of a size-1 dim is never used and may be anything."""
+        if len(self.strides) != len(self.shape):
+            return False
+        if self.numel <= 1:
+            return True
+        expect = contiguous_strides(self.shape)
+        return self.strides == expect or all(d == 1 or s == e for d, s, e in zip(self.shape, self.strides, expect))
+
+    def is_transposed(self) -> bool:
+        """The last two dims are swapped relative to a contiguous layout (and nothing else)."""
+        if self.ndim < 2 or self.is_nz:
+            return False
+        swapped = self.shape[:-2] + (self.shape[-1], self.shape[-2])
+        expect = list(contiguous_strides(swapped))
+        expect[-2], expect[-1] = expect[-1], expect[-2]
+        return self.strides == tuple(expect) and not self.is_contiguous()
+
+    def with_address(self, address: int) -> "TensorDesc":
+        return replace(self, address=address)
+
+
+(_set_shape, _set_dtype, _set_strides, _set_offset, _set_format, _set_storage_shape, _set_address) = (
+    vars(TensorDesc)[name].__set__
+    for name in ("shape", "dtype", "strides", "offset", "format", "storage_shape", "address"))

@@ -1,0 +1,69 @@
+"""GroupedMatmulV5 on the mock: the stream task decodes the device group list once and hands the
+ranges to the golden; tests/mock/c/grouped_matmul_int4_quant.cpp runs S8S4 and S4S4 through the C ABI against
+its own reference. The binding's GroupedMatmulV5 tests: tests/binding/test_grouped_matmul.py."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mock_helpers import C_DIR, build_cpp, run_program
+
+from aclnn_py import Tensor
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
+from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
+
+SOCS = {"A2": "Ascend910B4", "950": "Ascend950PR_9599"}
+M, SENTINEL = 11, 7.0
+
+
+def floats(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(np.float32).astype(dtype)
+
+
+@pytest.mark.parametrize("pattern", ["m_single", "m_split"])
+def test_the_mock_decodes_the_group_list_once(stream, monkeypatch, pattern):
+    """The work decodes the device groupList once and hands the ranges to the golden."""
+    from aclnn_py.semantics.grouped_matmul import call
+
+    decoded = []
+    decode = call.decode_group_list
+
+    def counting(*args, **kwargs):
+        decoded.append(args)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(call, "decode_group_list", counting)
+    rng = np.random.default_rng(20240607)
+    x = floats(rng, (M, 16), np.float16)
+    w = floats(rng, (3, 16, 8), np.float16)
+    counts = np.array([2, 0, 5], np.int64)
+    if pattern == "m_single":
+        weight, kw = [w], dict(split_item=3, out=[Tensor.from_numpy(np.full((M, 8), SENTINEL, np.float16))])
+    else:
+        weight, kw = list(w), dict(split_item=0, out=[Tensor.from_numpy(np.zeros((c, 8), np.float16))
+                                                      for c in counts])
+    outs = grouped_matmul_v5([x], weight, stream=stream, group_list=Tensor.from_numpy(counts), group_list_type=1,
+                             group_type=0, **kw)
+    stream.synchronize()
+    assert len(decoded) == 1
+    monkeypatch.undo()
+    initial = [np.full((M, 8), SENTINEL, np.float16)] if pattern == "m_single" else None
+    golden = grouped_matmul([x], weight, group_list=counts, group_list_type=1, group_type=0,
+                            split_item=kw["split_item"], out=initial)
+    for out, expect in zip(outs, golden):
+        np.testing.assert_array_equal(out.to_numpy(), expect)
+
+
+@pytest.fixture(scope="module")
+def int4_quant_program(mock_libdir, tmp_path_factory):
+    return build_cpp([C_DIR / "grouped_matmul_int4_quant.cpp"],
+                     tmp_path_factory.mktemp("grouped_matmul") / "grouped_matmul_int4_quant", mock_libdir)
+
+
+@pytest.mark.parametrize("soc", [SOCS["950"], SOCS["A2"]])
+def test_c_program_s8s4_s4s4(int4_quant_program, mock_libdir, soc):
+    """tests/mock/c/grouped_matmul_int4_quant.cpp: S8S4 and S4S4 through the C ABI against its own double reference
+    (and, on the 950, the groupListType rule of S8S4), no leaks under ACLNN_MOCK_STRICT."""
+    result = run_program(int4_quant_program, mock_libdir, env={"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"PASS on {soc}" in result.stdout
