@@ -27,6 +27,7 @@ the libraries searched.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
+from .semantics.code_places import MOCK_IMPORTS, import_roots, tree_problem
 from ._ffi import ffi
 from .errors import LibraryNotFoundError, SymbolNotFoundError
 
@@ -178,19 +180,73 @@ def library() -> Library:
     return _library
 
 
+#: The project's packages the isolated child imports: each must be the one next to this package.
+_MOCK_PACKAGES = ("aclnn_py", "mock_runtime")
+
+# Run by ``python -I -c``: no current directory, script directory, user site or PYTHON*
+# variable on its path; argv[1] is the path to put first, then (name, directory) pairs: each
+# package must be found exactly there before any of its code runs.
+_LOCATE = """
+import importlib.util, json, os, sys
+sys.path[:0] = json.loads(sys.argv[1])
+for name, expected in json.loads(sys.argv[2]):
+    spec = importlib.util.find_spec(name)
+    found = os.path.dirname(os.path.realpath(spec.origin)) if spec and spec.origin else None
+    if found != expected:
+        sys.exit(f"refusing to run {name}: it would be imported from {found}, not from {expected}")
+from mock_runtime.__main__ import main
+sys.argv = ["python -m mock_runtime", "libdir"]
+main()
+"""
+
+
+def _mock_child() -> tuple[list[str], Path]:
+    """The isolated command that prints the mock's library directory, and its working directory.
+
+    The mock is the ``mock_runtime`` package installed next to ``aclnn_py`` (one distribution
+    installs both); the child imports it, and what it imports, only from the directories this
+    process uses for the same modules.
+    """
+    package = Path(__file__).resolve().parent
+    root = package.parent
+    if not (root / "mock_runtime" / "__init__.py").is_file():
+        raise LibraryNotFoundError(f"the mock runtime is not installed next to aclnn_py (no {root / 'mock_runtime'})")
+    paths = [str(root), *(where for where in import_roots(MOCK_IMPORTS) if where != str(root))]
+    expected = [(name, str(root / name)) for name in _MOCK_PACKAGES]
+    return [sys.executable, "-I", "-c", _LOCATE, json.dumps(paths), json.dumps(expected)], package
+
+
 def mock_libdir() -> Path:
-    """The mock's library directory, from ``python -m mock_runtime libdir`` in a child process
-    (the binding never imports the mock; the child builds the libraries when needed)."""
+    """The mock's library directory, from ``python -m mock_runtime libdir`` run in an isolated
+    child process (the binding never imports the mock; the child builds the libraries when needed).
+
+    The child never imports code from the current directory, the script's directory, the user
+    site or ``PYTHONPATH`` (``-I``, a fixed working directory, an explicit path checked before
+    import); the directory it prints is loaded only when it and every file in it are the
+    user's alone (:mod:`aclnn_py.semantics.code_places`).
+    """
+    command, cwd = _mock_child()
     try:
-        result = subprocess.run([sys.executable, "-m", "mock_runtime", "libdir"], capture_output=True,
-                                text=True, timeout=600)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cwd)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LibraryNotFoundError(f"the mock runtime could not be located: {exc}") from None
     lines = result.stdout.strip().splitlines()
     if result.returncode or not lines:
         detail = result.stderr.strip() or f"exit status {result.returncode}"
         raise LibraryNotFoundError(f"the mock runtime is not available: {detail}")
-    return Path(lines[-1])
+    directory = Path(lines[-1])
+    try:
+        files = sorted(directory.iterdir())
+    except OSError as exc:
+        raise LibraryNotFoundError(f"the mock runtime's directory {directory} cannot be read: {exc.strerror}") from None
+    problem = tree_problem(directory, files)
+    if problem is not None:
+        raise LibraryNotFoundError(
+            f"refusing to load the mock runtime from {directory}: {problem}. "
+            "Libraries are loaded only from a directory only you can write to; run "
+            "'python -m mock_runtime clean' and try again (docs/mock-build.md)"
+        )
+    return directory
 
 
 def _open(backend: str) -> Library:

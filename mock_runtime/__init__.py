@@ -5,8 +5,9 @@ project's ``include/`` headers) so Python code and compiled C/C++ programs run
 unchanged without an Ascend NPU. The same directory holds the libraries of
 CANN's split packages (libacl_rt, libhcomm, libhccl_fwk, libopapi_transformer,
 libopapi_math, libopapi_nn), small forwarders to the four. ``python -m
-mock_runtime libdir`` builds them when needed (where: ``ACLNN_MOCK_BUILD_DIR``,
-see :mod:`mock_runtime._build`) and prints their directory.
+mock_runtime libdir`` builds them when needed (where, and the rules a build
+directory follows: :mod:`mock_runtime._build_dirs`, docs/mock-build.md) and
+prints their directory.
 """
 from __future__ import annotations
 

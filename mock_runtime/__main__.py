@@ -1,4 +1,4 @@
-"""``python -m mock_runtime libdir|includedir|rebuild``."""
+"""``python -m mock_runtime libdir|includedir|rebuild|clean`` (docs/mock-build.md)."""
 from __future__ import annotations
 
 import argparse
@@ -9,17 +9,21 @@ from mock_runtime import include_dir, libdir
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m mock_runtime", description=__doc__)
-    parser.add_argument("command", choices=("libdir", "includedir", "rebuild"),
+    parser.add_argument("command", choices=("libdir", "includedir", "rebuild", "clean"),
                         help="libdir: build if needed and print the library directory; "
-                             "includedir: print the header directory; rebuild: force a fresh build")
+                             "includedir: print the header directory; rebuild: force a fresh build; "
+                             "clean: remove this user's builds")
     args = parser.parse_args()
     if args.command == "includedir":
         print(include_dir())
         return
-    from mock_runtime._build import MockBuildError
+    from mock_runtime._build_dirs import MockBuildError, clean
 
     try:
-        print(libdir(rebuild=args.command == "rebuild"))
+        if args.command == "clean":
+            print("\n".join(clean()) or "no builds to remove")
+        else:
+            print(libdir(rebuild=args.command == "rebuild"))
     except MockBuildError as exc:
         sys.exit(f"python -m mock_runtime: {exc}")
 

@@ -16,22 +16,22 @@ exactly the functions of the headers the split table gives it, each one
 calling the classic library's function (looked up once, when the forwarder is
 loaded). Both CANN's classic and split link lines then link and run.
 
-Where: the first of these that holds the build or can take it:
-``$ACLNN_MOCK_BUILD_DIR`` (when set, the only place tried), ``_lib`` next to
-this module, ``$XDG_CACHE_HOME/aclnn-py/mock`` (default
-``~/.cache/aclnn-py/mock``). When none can, :class:`MockBuildError` names
-every place tried and the variable. Builds are cached in a subdirectory named
-after a hash of everything the C side depends on; a build happens once, under
-a file lock, into a temporary directory renamed into place.
+Where: :mod:`mock_runtime._build_dirs` (``$ACLNN_MOCK_BUILD_DIR``, else a source
+checkout's ``mock_runtime/_lib``, else ``$XDG_CACHE_HOME/aclnn-py/mock``; never an
+installed package's directory), with the rules a build directory must satisfy. Builds
+are kept in a subdirectory named after a hash of everything the C side depends on; a
+build happens once, under the root's lock, into a private temporary directory renamed
+into place, after which old builds are pruned. The compiler is ``$CC`` (default
+``gcc``); C++ is never compiled, so ``CXX`` is not used.
 """
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import hashlib
 import io
 import json
-import hashlib
 import os
+import shlex
 import shutil
 import site
 import subprocess
@@ -43,19 +43,15 @@ from pathlib import Path
 import cffi
 
 from aclnn_py.semantics import headers as _headers
+from aclnn_py.semantics.code_places import MOCK_IMPORTS, import_roots
 from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, include_dir, load
+
+from ._build_dirs import (BUILD_DIR_VARIABLE, PARTIAL_PREFIX, MockBuildError, Refused, build_dirs, build_problem,
+                          locked, make_private, mark_used, prune, user_cache)
 
 #: Build order: libopapi links libnnopbase (dlsym through a libopapi handle finds aclCreateTensor).
 LIBRARIES = ("ascendcl", "nnopbase", "hccl", "opapi")
 _LINKS = {"opapi": ("nnopbase",)}
-
-#: The variable that chooses where the libraries are built.
-BUILD_DIR_VARIABLE = "ACLNN_MOCK_BUILD_DIR"
-
-
-class MockBuildError(RuntimeError):
-    """The mock's libraries cannot be built (no writable place, no compiler, no libpython)."""
-
 
 def split_libraries() -> dict[str, str]:
     """Every split library the mock provides, with the classic library it forwards to."""
@@ -104,14 +100,34 @@ for _p in _missing:
 sys.path[:] = [p for p in sys.path if p not in _before] + _before
 """
 
+# The project's packages come from where the mock was built, whatever else is on sys.path (a
+# C program's interpreter, or a Python process started in a directory holding a package of that
+# name): imported from there when not yet imported, refused when imported from elsewhere.
 _INIT = """
 import sys
 if not hasattr(sys, "argv"):
     sys.argv = ["aclnn-py-mock"]
-try:
-    import mock_runtime
-except ImportError:
-    sys.path.insert(0, {project_root!r})
+
+def _from_project(name, root={project_root!r}):
+    import importlib.machinery, importlib.util, os
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.machinery.PathFinder.find_spec(name, [root])
+        if spec is None:
+            raise ImportError(f"the aclnn-py mock runtime needs {{name}} in {{root}}, where it was built")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    found = os.path.dirname(os.path.realpath(module.__file__))
+    if found != os.path.join(root, name):
+        raise ImportError(f"the aclnn-py mock runtime was built from {{root}}, but {{name}} is imported from {{found}}")
+
+_from_project("aclnn_py")
+_from_project("mock_runtime")
 from {module} import ffi, lib
 from mock_runtime.exports import register
 register({library!r}, ffi, lib)
@@ -119,10 +135,10 @@ register({library!r}, ffi, lib)
 
 
 def _site_dirs() -> list[str]:
-    dirs = list(site.getsitepackages())
-    if site.ENABLE_USER_SITE:
-        dirs.append(site.getusersitepackages())
-    return [d for d in dirs if os.path.isdir(d)]
+    """Where this interpreter's packages are: the directories the mock's dependencies are
+    imported from, then its site directories (the user site only when a dependency is there)."""
+    dirs = import_roots(MOCK_IMPORTS) + list(site.getsitepackages())
+    return [d for i, d in enumerate(dirs) if os.path.isdir(d) and d not in dirs[:i]]
 
 
 def _project_root() -> str:
@@ -141,27 +157,16 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def build_dirs() -> list[tuple[Path, str]]:
-    """The places the libraries may be built, in the order tried, each with where it comes from."""
-    chosen = os.environ.get(BUILD_DIR_VARIABLE, "").strip()
-    if chosen:
-        return [(Path(chosen).expanduser().absolute(), BUILD_DIR_VARIABLE)]
-    cache = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
-    return [
-        (Path(__file__).resolve().parent / "_lib", "next to the mock_runtime package"),
-        (Path(cache).absolute() / "aclnn-py" / "mock", "$XDG_CACHE_HOME, default ~/.cache"),
-    ]
-
-
-def _unwritable(root: Path) -> str | None:
-    """Why the libraries cannot be built below ``root``, or None when they can."""
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=root):
-            pass
-    except OSError as exc:
-        return exc.strerror or type(exc).__name__
-    return None
+def c_compiler() -> list[str]:
+    """The C compiler's command: ``$CC`` (split as a shell would) or ``gcc``. MockBuildError, in
+    one line saying how to get one, when it is not there."""
+    chosen = os.environ.get("CC", "").strip()
+    command = shlex.split(chosen) if chosen else ["gcc"]
+    if shutil.which(command[0]) is None:
+        missing = f"CC={chosen} is not found" if chosen else "gcc is not on PATH"
+        raise MockBuildError(f"building the mock runtime needs a C compiler, and {missing}: install one "
+                             "(e.g. 'apt install gcc') or set CC to a C compiler's command")
+    return command
 
 
 def _c_source(library: str) -> str:
@@ -218,13 +223,13 @@ def _forwarder_source(split: str, classic: str) -> str:
                              lookups="\n".join(lookups))
 
 
-def _compile_forwarder(split: str, classic: str, out: Path, work: Path, final: Path) -> None:
+def _compile_forwarder(compiler: list[str], split: str, classic: str, out: Path, work: Path, final: Path) -> None:
     """Compile lib{split}.so into ``out``; it finds lib{classic}.so next to itself or in ``final``
     (where ``out`` is renamed to, for a forwarder reached through a symbolic link)."""
     source = work / f"forward_{split}.c"
     source.write_text(_forwarder_source(split, classic))
     command = [
-        os.environ.get("CC", "gcc"), "-std=gnu11", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
+        *compiler, "-std=gnu11", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
         f"-I{include_dir()}", str(source), "-o", str(out / f"lib{split}.so"), f"-Wl,-soname,lib{split}.so",
         f"-L{out}", "-Wl,--no-as-needed", f"-l{classic}", "-Wl,--as-needed", "-ldl", f"-Wl,-rpath,$ORIGIN:{final}",
     ]
@@ -233,7 +238,7 @@ def _compile_forwarder(split: str, classic: str, out: Path, work: Path, final: P
         raise MockBuildError(f"building lib{split}.so failed:\n{' '.join(command)}\n{result.stderr}")
 
 
-def _compile(library: str, out: Path, work: Path) -> None:
+def _compile(compiler: list[str], library: str, out: Path, work: Path) -> None:
     decls = load()
     module = f"_aclnn_py_mock_{library}"
     builder = cffi.FFI()
@@ -253,7 +258,7 @@ def _compile(library: str, out: Path, work: Path) -> None:
     libdir = sysconfig.get_config_var("LIBDIR")
     pyver = sysconfig.get_config_var("LDVERSION") or sysconfig.get_config_var("VERSION")
     command = [
-        os.environ.get("CC", "gcc"), "-shared", "-fPIC", "-O2", "-w",
+        *compiler, "-shared", "-fPIC", "-O2", "-w",
         f"-I{sysconfig.get_paths()['include']}", f"-I{include_dir()}",
         f"-DACLNN_PY_MOCK_HOME={json.dumps(sys.base_prefix)}",
         f"-DACLNN_PY_MOCK_PATHS={json.dumps(_PATHS.format(site_dirs=_site_dirs()))}",
@@ -267,41 +272,73 @@ def _compile(library: str, out: Path, work: Path) -> None:
         raise MockBuildError(f"building lib{library}.so failed:\n{' '.join(command)}\n{result.stderr}")
 
 
+def _library_names() -> set[str]:
+    return {f"lib{name}.so" for name in (*LIBRARIES, *split_libraries())}
+
+
 def build(force: bool = False) -> Path:
-    """Build the libraries if needed; return the directory holding them."""
+    """Build the libraries if needed (``force``: again); return the directory holding them.
+
+    The first place of :func:`build_dirs` that passes the rules is used; a default place that
+    does not is skipped, ``ACLNN_MOCK_BUILD_DIR`` is refused (MockBuildError saying why).
+    """
     if not sysconfig.get_config_var("Py_ENABLE_SHARED"):
         raise MockBuildError(
             "the mock runtime embeds Python and needs a Python built with --enable-shared "
             f"(libpython); {sys.executable} has none"
         )
     fingerprint, tried = _fingerprint(), []
-    for root, origin in build_dirs():
-        if (root / fingerprint).is_dir() and not force:
-            return root / fingerprint
-        problem = _unwritable(root)
-        if problem is None:
-            return _build_into(root, root / fingerprint, force)
-        tried.append(f"{root} ({origin}): {problem}")
+    for place in build_dirs():
+        try:
+            return _use_or_build(place.root, fingerprint, force)
+        except Refused as exc:
+            problem = str(exc)
+        except OSError as exc:
+            problem = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+        if place.explicit:
+            raise MockBuildError(
+                f"cannot build the aclnn-py mock runtime in {place.root} ({BUILD_DIR_VARIABLE}): {problem}. "
+                "Its libraries are built and loaded only where nobody but you can change them "
+                f"(docs/mock-build.md): set {BUILD_DIR_VARIABLE} to a directory you own that others cannot "
+                f"write to (e.g. made with 'mkdir -m 700'), or unset it to use {user_cache()}"
+            ) from None
+        tried.append(f"{place.root} ({place.origin}): {problem}")
     raise MockBuildError(
-        "cannot build the aclnn-py mock runtime: no writable directory for its libraries. Tried:\n  "
+        "cannot build the aclnn-py mock runtime: no usable directory for its libraries. Tried:\n  "
         + "\n  ".join(tried)
-        + f"\nSet {BUILD_DIR_VARIABLE} to a writable directory."
+        + f"\nSet {BUILD_DIR_VARIABLE} to a directory you own that others cannot write to (docs/mock-build.md)."
     )
 
 
-def _build_into(root: Path, target: Path, force: bool) -> Path:
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if target.is_dir() and not force:
-            return target
-        with tempfile.TemporaryDirectory(dir=root) as tmp:
-            out = Path(tmp) / "lib"
-            out.mkdir()
-            for library in LIBRARIES:
-                _compile(library, out, Path(tmp))
-            for split, classic in split_libraries().items():
-                _compile_forwarder(split, classic, out, Path(tmp), target)
-            if target.exists():
-                shutil.rmtree(target)
-            out.rename(target)
+def _use_or_build(root: Path, fingerprint: str, force: bool) -> Path:
+    """Under the root's lock: the build of ``fingerprint`` when it exists and passes the rules,
+    else a fresh one (old builds pruned). Refused when an existing build breaks the rules."""
+    with locked(root) as real:
+        target = real / fingerprint
+        if os.path.lexists(target):
+            problem, complete = build_problem(target, _library_names())
+            if problem is not None:
+                raise Refused(f"{problem}; remove it (python -m mock_runtime clean) to build afresh")
+            if complete and not force:
+                mark_used(target)
+                return target
+        _build_into(real, target)
+        prune(real)
     return target
+
+
+def _build_into(root: Path, target: Path) -> None:
+    """Compile every library into a private temporary directory of ``root``, then rename it to ``target``."""
+    compiler = c_compiler()
+    with tempfile.TemporaryDirectory(prefix=PARTIAL_PREFIX, dir=root) as tmp:
+        out = Path(tmp) / "lib"
+        out.mkdir(mode=0o700)
+        for library in LIBRARIES:
+            _compile(compiler, library, out, Path(tmp))
+        for split, classic in split_libraries().items():
+            _compile_forwarder(compiler, split, classic, out, Path(tmp), target)
+        for library in out.iterdir():
+            make_private(library)
+        if os.path.lexists(target):
+            shutil.rmtree(target)
+        out.rename(target)

@@ -46,6 +46,26 @@ def require_tool(name: str) -> str:
     return path
 
 
+#: Stands in for the C compiler where only where the mock is built and the commands matter: logs
+#: its first argument, writes an empty file where -o points.
+FAKE_CC = """#!/bin/sh
+printf 'called with %s\\n' "$1" >> "{log}"
+while [ $# -gt 0 ]; do
+  if [ "$1" = -o ]; then : > "$2"; fi
+  shift
+done
+"""
+
+
+def fake_compiler(directory: Path) -> tuple[Path, Path]:
+    """Write the fake compiler into ``directory`` (a name with a space, as CC may have); return it
+    and the log it appends to (one line per call)."""
+    log, script = directory / "cc.log", directory / "fake cc"
+    script.write_text(FAKE_CC.format(log=log))
+    script.chmod(0o755)
+    return script, log
+
+
 def build_cpp(sources: list[Path], out: Path, libdir: Path, *extra: str) -> Path:
     """Compile a C/C++ program against include/ and the mock's libraries (``extra``: more flags)."""
     require_tool("g++" if any(Path(s).suffix == ".cpp" for s in sources) else "gcc")

@@ -1,14 +1,18 @@
 """Backend choice (aclnn_py._loader): ``auto`` never substitutes the mock where CANN is evidently
-meant to be used, and ``aclnn-py info`` reports a bad setting in one line."""
+meant to be used, ``aclnn-py info`` reports a bad setting in one line, and locating the mock runs
+no code from the current directory, ``PYTHONPATH`` or anywhere else the user did not choose."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import aclnn_py
 from aclnn_py import _loader
 from aclnn_py.errors import LibraryNotFoundError
 
@@ -93,3 +97,76 @@ def test_the_mock_is_named_in_the_log(no_cann, caplog):
         lib = _loader._open("auto")
     assert lib.backend == "mock"
     assert [r.getMessage() for r in caplog.records if "using the mock runtime" in r.getMessage()]
+
+
+# -- nothing runs from a place the user did not choose (the isolated child that locates the mock) --
+PLANTED = """import pathlib, sys
+pathlib.Path({marker!r}).write_text("planted code ran")
+print({directory!r})
+"""
+
+
+def _plant(directory: Path, marker: Path) -> Path:
+    """A ``mock_runtime`` package in ``directory`` whose import and ``-m`` run write ``marker``
+    (and print a directory of its choosing, as a hostile one would)."""
+    package = directory / "mock_runtime"
+    package.mkdir(parents=True)
+    for name in ("__init__.py", "__main__.py"):
+        (package / name).write_text(PLANTED.format(marker=str(marker), directory=str(directory)))
+    return package
+
+
+@pytest.mark.parametrize("backend", ["auto", "mock"])
+def test_a_planted_mock_runtime_never_runs(tmp_path, backend):
+    marker = tmp_path / "marker"
+    _plant(tmp_path / "cwd", marker)
+    _plant(tmp_path / "pythonpath", marker)
+    code = ("import pathlib, aclnn_py._loader as loader; loader.DEFAULT_ASCEND_ROOT = pathlib.Path('/nonexistent/Ascend'); "
+            "import aclnn_py; print(aclnn_py.backend(), aclnn_py.lib.directory); "
+            "assert aclnn_py.lib.aclInit(aclnn_py.ffi.NULL) == 0 and aclnn_py.lib.aclFinalize() == 0")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path / "cwd",
+                            env=_clean_env(ACLNN_PY_BACKEND=backend, PYTHONPATH=str(tmp_path / "pythonpath")))
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    backend_name, directory = result.stdout.split()
+    assert backend_name == "mock" and not directory.startswith(str(tmp_path))
+
+
+def test_the_child_refuses_a_mock_runtime_found_elsewhere(tmp_path):
+    marker = tmp_path / "marker"
+    _plant(tmp_path / "planted", marker)
+    command, cwd = _loader._mock_child()
+    paths = json.loads(command[4])
+    command[4] = json.dumps([str(tmp_path / "planted"), *paths])  # as if it came first on the path
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd)
+    assert result.returncode == 1 and not marker.exists()
+    assert result.stderr.strip() == (f"refusing to run mock_runtime: it would be imported from "
+                                     f"{tmp_path / 'planted' / 'mock_runtime'}, not from {Path(paths[0]) / 'mock_runtime'}")
+
+
+def test_the_child_is_isolated_in_the_package_directory():
+    command, cwd = _loader._mock_child()
+    assert command[:3] == [sys.executable, "-I", "-c"]
+    assert cwd == Path(aclnn_py.__file__).resolve().parent
+
+
+@pytest.mark.parametrize("spoil", ["group-writable directory", "writable library", "symlinked library"])
+def test_the_loader_refuses_a_library_directory_others_can_change(tmp_path, monkeypatch, spoil):
+    libdir = tmp_path / "libs"
+    libdir.mkdir(mode=0o700)
+    library = libdir / "libascendcl.so"
+    if spoil == "symlinked library":
+        (tmp_path / "real.so").write_bytes(b"")
+        library.symlink_to(tmp_path / "real.so")
+    else:
+        library.write_bytes(b"")
+        (libdir if spoil == "group-writable directory" else library).chmod(0o775)
+    monkeypatch.setattr(_loader, "_mock_child", lambda: ([sys.executable, "-c", f"print({str(libdir)!r})"], tmp_path))
+    with pytest.raises(LibraryNotFoundError) as info:
+        _loader.mock_libdir()
+    why = {"group-writable directory": f"{libdir} is writable by group or others (mode 775)",
+           "writable library": f"{library} is writable by group or others (mode 775)",
+           "symlinked library": f"{library} is a symbolic link"}[spoil]
+    assert str(info.value).startswith(f"refusing to load the mock runtime from {libdir}: {why}. ")
+    assert "python -m mock_runtime clean" in str(info.value)

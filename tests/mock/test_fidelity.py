@@ -8,15 +8,14 @@
 * the split libraries export exactly the functions of their headers;
 * aclrtGetMemInfo (C program tests/c/mem_info.c and the raw Python layer);
 * aclnnTransMatmulWeight's positive workspace, checked at execute;
-* the cann loader over a directory holding only split library names;
-* ACLNN_MOCK_BUILD_DIR and the one-message failure when no place can take the build.
+* the cann loader over a directory holding only split library names.
+
+Where the mock is built, and the rules a build directory follows: tests/mock/test_mock_build.py.
 """
 from __future__ import annotations
 
 import gc
-import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -255,60 +254,3 @@ def test_trans_matmul_weight_workspace_is_positive_and_checked(stream, shape, dt
         if attempt != "ok":  # a rejected execute leaves the executor alive
             assert lib.aclDestroyAclOpExecutor(executor[0]) == 0
         tensor.close()
-
-
-# -- where the mock is built ---------------------------------------------------------
-def test_build_dir_variable_chooses_the_place(tmp_path):
-    target = tmp_path / "mock-build"
-    result = subprocess.run([sys.executable, "-m", "mock_runtime", "libdir"], capture_output=True, text=True,
-                            env={**os.environ, "ACLNN_MOCK_BUILD_DIR": str(target)}, cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stderr
-    libdir = Path(result.stdout.strip())
-    assert libdir.parent == target
-    names = {p.name for p in libdir.iterdir()}
-    assert {"libascendcl.so", "libacl_rt.so", "libopapi_transformer.so", "libhccl_fwk.so"} <= names
-
-
-def test_unusable_build_dir_fails_with_one_message(tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    env = {**os.environ, "ACLNN_MOCK_BUILD_DIR": str(blocker / "mock")}
-    result = subprocess.run([sys.executable, "-m", "mock_runtime", "libdir"], capture_output=True, text=True,
-                            env=env, cwd=tmp_path, timeout=120)
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert str(blocker / "mock") in result.stderr and "ACLNN_MOCK_BUILD_DIR" in result.stderr
-    assert result.stderr.count("cannot build the aclnn-py mock runtime") == 1
-    # through the binding: one exception, nothing chained
-    result = run_python("import aclnn_py; aclnn_py.lib.aclInit(aclnn_py.ffi.NULL)",
-                        {**env, "ACLNN_PY_BACKEND": "mock"})
-    assert result.returncode == 1
-    assert result.stderr.count("Traceback") == 1 and "During handling" not in result.stderr
-    assert "LibraryNotFoundError: the mock runtime is not available" in result.stderr
-    assert "cannot build the aclnn-py mock runtime" in result.stderr
-
-
-def test_default_places_are_listed_when_none_is_usable(tmp_path, monkeypatch):
-    from mock_runtime import _build
-
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    places = [(blocker / "lib", "next to the mock_runtime package"), (blocker / "cache", "$XDG_CACHE_HOME")]
-    monkeypatch.setattr(_build, "build_dirs", lambda: places)
-    with pytest.raises(_build.MockBuildError) as info:
-        _build.build()
-    text = str(info.value)
-    assert f"{blocker / 'lib'} (next to the mock_runtime package): Not a directory" in text
-    assert f"{blocker / 'cache'} ($XDG_CACHE_HOME): Not a directory" in text
-    assert text.endswith("Set ACLNN_MOCK_BUILD_DIR to a writable directory.")
-
-
-def test_default_build_dirs_order(monkeypatch, tmp_path):
-    from mock_runtime import _build
-
-    monkeypatch.delenv("ACLNN_MOCK_BUILD_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    places = [p for p, _ in _build.build_dirs()]
-    assert places == [Path(_build.__file__).resolve().parent / "_lib", tmp_path / "aclnn-py" / "mock"]
-    monkeypatch.setenv("ACLNN_MOCK_BUILD_DIR", str(tmp_path / "x"))
-    assert [p for p, _ in _build.build_dirs()] == [tmp_path / "x"]
