@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,54 @@ def test_mpich_variables_name_the_rank(monkeypatch):
     monkeypatch.setenv("PMI_SIZE", "4")
     monkeypatch.setenv("MPI_LOCALRANKID", "1")
     assert handoff.env_ranks() == (3, 4, 1)
+
+
+RANK_LOOP = """
+import os, sys, time
+with open(os.path.join(sys.argv[1], os.environ["RANK"] + ".tmp"), "w") as f:
+    f.write(str(os.getpid()))
+os.rename(os.path.join(sys.argv[1], os.environ["RANK"] + ".tmp"), os.path.join(sys.argv[1], os.environ["RANK"]))
+while True:
+    time.sleep(0.05)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie nobody has reaped yet has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's prctl")
+def test_ranks_end_when_the_launcher_is_killed(tmp_path):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    script = tmp_path / "loop.py"
+    script.write_text(RANK_LOOP)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    launcher = subprocess.Popen([sys.executable, "-m", "aclnn_py.launch", "-n", "3", str(script), str(pid_dir)],
+                                env=env, cwd=ROOT)
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(pids) < 3:
+            assert launcher.poll() is None and time.monotonic() < deadline, "the ranks did not start"
+            pids = [int((pid_dir / str(r)).read_text()) for r in range(3) if (pid_dir / str(r)).exists()]
+            time.sleep(0.02)
+        launcher.kill()  # kill -9: the launcher cannot stop its ranks itself
+        launcher.wait()
+        deadline = time.monotonic() + 5
+        while any(map(_running, pids)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not [p for p in pids if _running(p)], "ranks outlived their killed launcher"
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+        for pid in pids:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
