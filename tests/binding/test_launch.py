@@ -1,8 +1,9 @@
 """One process per rank (aclnn_py.launch): the launcher's environment, the rank variables of
-torchrun, Open MPI and MPICH, the root-info hand-off and its secret, and every collective in two
+torchrun, Open MPI and MPICH, ranks that end with a killed launcher, and every collective in two
 processes started by the launcher (float sums and products under CANN's precision standard, and
 bit for bit as the mock documents them where its libraries are loaded). (The mock's faults
-between processes: tests/mock/test_hccl_processes.py.)"""
+between processes: tests/mock/test_hccl_processes.py; the hand-off's authentication:
+test_handoff_security.py.)"""
 from __future__ import annotations
 
 import json
@@ -133,27 +134,6 @@ def test_env_ranks_and_handoff_port(monkeypatch):
     assert handoff.handoff_port() == 40001
     monkeypatch.setenv("ACLNN_PY_HANDOFF_PORT", "40500")
     assert handoff.handoff_port() == 40500
-
-
-def test_root_info_handoff_needs_the_secret(monkeypatch):
-    from aclnn_py import hccl
-    from aclnn_py.launch import handoff
-
-    monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "right")
-    port = launch.free_port()
-    server = handoff.RootInfoServer("127.0.0.1", port, 3, b"R" * hccl.ROOT_INFO_BYTES, timeout=10)
-    try:
-        monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "wrong")
-        with pytest.raises(RuntimeError, match="wrong ACLNN_PY_HANDOFF_SECRET"):
-            handoff.fetch_root_info("127.0.0.1", port, 1, 3, timeout=5)
-        monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "right")
-        with pytest.raises(RuntimeError, match="WORLD_SIZE=2"):
-            handoff.fetch_root_info("127.0.0.1", port, 1, 2, timeout=5)
-        assert handoff.fetch_root_info("127.0.0.1", port, 1, 3, timeout=5) == b"R" * hccl.ROOT_INFO_BYTES
-    finally:
-        server.close()
-    with pytest.raises(TimeoutError, match="no root info from rank 0"):
-        handoff.fetch_root_info("127.0.0.1", launch.free_port(), 1, 3, timeout=0.5)
 
 
 def test_without_mpi4py_mpirun_falls_back_to_the_tcp_hand_off(monkeypatch):
