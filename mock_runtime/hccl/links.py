@@ -101,7 +101,9 @@ class RemoteLink:
             raise fail("HCCL_E_TCP_TRANSFER", f"rank {rank}: connection to the rendezvous at {self.where} failed: {exc}") from None
         if frame is None:
             self.sock.close()
-            raise fail("HCCL_E_REMOTE", f"rank {rank}: the rendezvous at {self.where} (process {self.root_pid}) closed the connection: its process died?")
+            raise fail("HCCL_E_REMOTE", f"rank {rank}: the rendezvous at {self.where} (process {self.root_pid}) closed the "
+                                        f"connection before answering: its process died, or a flood of connections to it "
+                                        f"pushed this one out")
         head, _ = frame
         if not head.get("ok"):
             self.sock.close()
