@@ -15,7 +15,7 @@ import numpy as np
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.hccl.hub import Hub, find_hub
 from mock_runtime.hccl.names import Error, fail, rank_list
-from mock_runtime.hccl.wire import JoinRequest, dtype_desc, frame_array, recv_frame, send_frame
+from mock_runtime.hccl.wire import JoinRequest, dtype_desc, frame_array, frames, recv_frame, send_frame
 
 
 class Future:
@@ -116,11 +116,7 @@ class RemoteLink:
     def _read(self) -> None:
         reason = None
         try:
-            while True:
-                frame = recv_frame(self.sock)
-                if frame is None:
-                    break
-                head, body = frame
+            for head, body in frames(self.sock):
                 if head.get("notice"):  # the communicator failed: the cause, before anything else
                     self.fail(int(head["code"]), str(head["message"]))
                     continue

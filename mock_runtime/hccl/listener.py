@@ -29,7 +29,7 @@ from mock_runtime.hccl.hub import Hub, find_hub
 from mock_runtime.hccl.names import Error
 from mock_runtime.hccl.reduce import Gathered
 from mock_runtime.hccl.wire import (JOIN_FIXED, JOIN_MAGIC, JOIN_MAX, LOOPBACK, JoinRequest, dtype_desc, frame_array,
-                                    frame_start, join_length, parse_join, recv_frame, send_frame)
+                                    frame_start, frames, join_length, parse_join, send_frame)
 
 #: Unauthenticated connections waiting at once for their join request, per listener.
 MAX_PENDING = 64
@@ -225,11 +225,7 @@ class _Session:
         left = False
         reason = None
         try:
-            while True:
-                frame = recv_frame(self.conn)
-                if frame is None:
-                    break
-                head, body = frame
+            for head, body in frames(self.conn):
                 if head.get("op") == "leave":
                     left = True
                     with reentry.inside():
@@ -242,6 +238,8 @@ class _Session:
                 with reentry.inside():
                     hub.submit(r.rank, int(head["seq"]), head["signature"], head["spec"], payload,
                                float(head["timeout"]), lambda res, err, i=request_id: self.reply(i, res, err))
+        except OSError:  # reset: as closed
+            pass
         except Exception as exc:  # noqa: BLE001 -- a malformed frame ends this rank's session, quietly
             reason = f"sent a malformed frame ({type(exc).__name__})"
         finally:

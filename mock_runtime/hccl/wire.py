@@ -16,6 +16,7 @@ import socket
 import struct
 import threading
 from dataclasses import dataclass
+from typing import Iterator
 
 import ml_dtypes
 import numpy as np
@@ -126,6 +127,12 @@ def recv_frame(sock: socket.socket, max_body: int = 1 << 40) -> tuple[dict, byte
     if head is None or body is None:
         return None
     return _header(bytes(head)), body
+
+
+def frames(sock: socket.socket) -> Iterator[tuple[dict, bytearray]]:
+    """The frames ``sock`` delivers until its end of stream; ValueError for garbage."""
+    while (frame := recv_frame(sock)) is not None:
+        yield frame
 
 
 def dtype_desc(dtype: np.dtype) -> list:

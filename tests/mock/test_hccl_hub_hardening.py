@@ -18,10 +18,16 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import pytest
+
+from mock_runtime.hccl import wire
 from mock_runtime.hccl.listener import MAX_PENDING
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,3 +80,39 @@ def test_every_survivor_names_the_rank_that_died():
         for rank, error in errors.items():
             assert f"rank {victim} " in error and "died" in error, (pair, rank, error)
             assert "root process" not in error, (pair, rank, error)
+
+
+def test_a_join_request_is_fixed_fields_checked_on_arrival():
+    request = wire.JoinRequest(b"i" * 16, b"t" * 32, 1, 4, 2, 4321, 7.5, "my_comm")
+    raw = request.pack()
+    assert len(raw) == wire.JOIN_FIXED + 7 and wire.join_length(raw[:wire.JOIN_FIXED]) == len(raw)
+    assert wire.parse_join(raw) == request
+    longest = wire.JoinRequest(b"i" * 16, b"t" * 32, 0, 1, 0, 1, 1.0, "n" * 127).pack()
+    assert len(longest) == wire.JOIN_MAX
+    with pytest.raises(ValueError):  # a name of 128 bytes has no room for its NUL in hcclCommName
+        wire.join_length(wire.JoinRequest(b"i" * 16, b"t" * 32, 0, 1, 0, 1, 1.0, "n" * 128).pack()[:wire.JOIN_FIXED])
+    with pytest.raises(ValueError):  # the old frame format, or anything else
+        wire.join_length(struct.pack("!4sIQ", b"MHCL", 1 << 20, 0).ljust(wire.JOIN_FIXED, b"{"))
+    for bad in (dict(rank=4), dict(timeout=0.0), dict(timeout=float("inf")), dict(device=-2)):
+        fields = {**request.__dict__, **bad}
+        with pytest.raises(ValueError):
+            wire.parse_join(wire.JoinRequest(**fields).pack())
+
+
+@pytest.mark.parametrize(("header", "nests"), [
+    (b'{"a":' + b"[" * 15 + b"]" * 15 + b"}", True),
+    (b'{"a":' + b"[" * 16 + b"]" * 16 + b"}", False),
+    (b'{"a":"' + b"[{" * 5000 + b'"}', True),  # brackets inside a string do not nest
+    (b"[" * 100_000 + b"]" * 100_000, False),  # no RecursionError: refused before json.loads
+])
+def test_frame_headers_are_checked_for_depth_before_parsing(header, nests):
+    sender, receiver = socket.socketpair()
+    with sender, receiver:
+        feed = threading.Thread(target=sender.sendall, args=(struct.pack("!4sIQ", b"MHCL", len(header), 0) + header,))
+        feed.start()
+        if nests:
+            assert isinstance(wire.recv_frame(receiver)[0], dict)
+        else:
+            with pytest.raises(ValueError, match="nests deeper than 16"):
+                wire.recv_frame(receiver)
+        feed.join(5)
