@@ -35,6 +35,7 @@ from mock_runtime.hccl.wire import (JOIN_FIXED, JOIN_MAGIC, JOIN_MAX, LOOPBACK, 
 MAX_PENDING = 64
 _ACCEPTS_PER_ROUND = 16  # then the waiting connections are read, so a flood of accepts cannot starve them
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+_CLOSED = {errno.EBADF, errno.EINVAL, errno.ENOTSOCK}  # the listening socket itself is gone
 
 
 class _Pending:
@@ -113,7 +114,7 @@ class Server:
                     else:
                         time.sleep(0.01)
                     return True
-                return exc.errno == errno.ECONNABORTED
+                return exc.errno not in _CLOSED  # a peer that gave up before its accept, say: go on
             if len(self._pending) >= MAX_PENDING:
                 self._drop(next(iter(self._pending)))
             conn.setblocking(False)
