@@ -58,8 +58,11 @@ MASTER_PORT + 1; ``ACLNN_PY_HANDOFF_PORT`` overrides the port in every case.
 mpirun without mpi4py sets no MASTER_ADDR/MASTER_PORT: export them for a multi-host job. The TCP hand-off waits at most
 ``HCCL_CONNECT_TIMEOUT`` seconds (default 120). When
 ``ACLNN_PY_HANDOFF_SECRET`` is set (the launcher sets a random one), only
-processes that know it get the root info (the hand-off:
-:mod:`aclnn_py.launch.handoff`).
+processes that know it get the root info, and a rank takes a root info only
+from a process that knows it (a challenge-response with HMAC-SHA256 both ways;
+:mod:`aclnn_py.launch.handoff`). Without it nothing is authenticated, and
+:func:`init_from_env` warns once when ``MASTER_ADDR`` is not a loopback
+address (docs/hccl-security.md).
 
 Data types and operations
 -------------------------

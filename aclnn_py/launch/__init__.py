@@ -15,13 +15,16 @@ communicator. The launcher waits for every rank. When one exits non-zero
 (or is killed), the others are terminated (SIGTERM, then SIGKILL after a
 grace period) and the launcher exits with that rank's code (128 + signal
 for a signal); ``--timeout`` bounds the whole run (exit code 124). Ctrl-C
-terminates every rank.
+terminates every rank. On Linux every rank is also killed (SIGKILL) when the
+launcher itself dies, even by ``kill -9``: each rank asks the kernel for it
+(``prctl(PR_SET_PDEATHSIG)``) before it starts the script.
 
 ``-m module`` runs a module instead of a script, as ``python -m`` does.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import secrets
 import signal
@@ -29,7 +32,9 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Sequence
+from typing import Callable, Sequence
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -47,6 +52,25 @@ def rank_environment(rank: int, world: int, addr: str, port: int, secret: str,
         "GROUP_RANK": "0", "MASTER_ADDR": addr, "MASTER_PORT": str(port), "ACLNN_PY_HANDOFF_SECRET": secret,
     })
     return env
+
+
+def ended_with_launcher() -> Callable[[], None] | None:
+    """What a rank runs between fork and exec so that it dies with the launcher: on Linux the
+    kernel sends it SIGKILL when the launcher's thread that started it ends
+    (``prctl(PR_SET_PDEATHSIG)``), and a rank whose launcher died before that call kills
+    itself. None where there is no such call (the ranks then outlive a killed launcher)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it
+    launcher = os.getpid()
+
+    def die_with_launcher() -> None:
+        prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0), ctypes.c_ulong(0),
+              ctypes.c_ulong(0))
+        if os.getppid() != launcher:  # it died before the call: nobody would send the signal
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return die_with_launcher
 
 
 def _exit_code(returncode: int) -> int:
@@ -94,8 +118,10 @@ def run(command: Sequence[str], nprocs: int, *, master_addr: str = "127.0.0.1", 
         except ValueError:  # not the main thread
             previous = None
     try:
+        before_exec = ended_with_launcher()
         for rank in range(nprocs):
-            procs.append(subprocess.Popen(list(command), env=rank_environment(rank, nprocs, master_addr, port, secret, env)))
+            procs.append(subprocess.Popen(list(command), env=rank_environment(rank, nprocs, master_addr, port, secret, env),
+                                          preexec_fn=before_exec))
         while True:
             codes = [p.poll() for p in procs]
             failed = [(r, c) for r, c in enumerate(codes) if c not in (None, 0)]

@@ -3,26 +3,34 @@
 The ranks' environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, or Open MPI's
 ``OMPI_COMM_WORLD_*`` / MPICH's ``PMI_*``; ``MASTER_ADDR``; the hand-off port),
 mpi4py's world communicator under mpirun (:func:`mpi_world`), and otherwise the
-small TCP exchange on which rank 0 gives the other ranks its 4108-byte root info: a
-hello (magic, rank, world size, SHA-256 of ``ACLNN_PY_HANDOFF_SECRET``)
-answered by a status and the root info, within ``HCCL_CONNECT_TIMEOUT``.
+small TCP exchange on which rank 0 gives the other ranks its 4108-byte root info
+within ``HCCL_CONNECT_TIMEOUT``: :class:`RootInfoServer` serves every connection at
+once, each with one deadline for its whole exchange; :func:`fetch_root_info` asks
+until rank 0 answers. Each exchange is a challenge-response keyed by
+``ACLNN_PY_HANDOFF_SECRET`` in both directions (:mod:`._handshake`): a rank takes a
+root info only from a holder of the secret, and rank 0 gives it only to one.
 :func:`aclnn_py.hccl.init_from_env` drives it (the :mod:`aclnn_py.hccl`
-documentation describes the variables).
+documentation describes the variables; what is trusted: docs/hccl-security.md).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
+import ipaddress
 import os
 import socket
-import struct
 import threading
 import time
+import warnings
 from typing import Iterable
 
-_HANDOFF_MAGIC = b"APYHCCL1"
-_HELLO = struct.Struct("!8sII32s")  # magic, rank, world size, sha256(secret)
-_ANSWER = struct.Struct("!8sII")  # magic, status (0 = ok), length of what follows
+from ._handshake import HandoffError, ask, serve
+
+__all__ = ["HandoffError", "RootInfoServer", "fetch_root_info", "env_ranks", "mpi_world", "master_addr",
+           "handoff_port", "connect_timeout"]
+
+#: Seconds one connection to rank 0 has for its whole exchange (a rank needs milliseconds).
+HANDSHAKE_SECONDS = 10.0
+#: Connections rank 0 serves at once; a new one beyond pushes out the oldest.
+MAX_HANDSHAKES = 32
 
 
 def _env_int(names: Iterable[str], what: str) -> int | None:
@@ -77,28 +85,67 @@ def master_addr() -> str:
     return os.environ.get("MASTER_ADDR", "127.0.0.1") or "127.0.0.1"
 
 
-def _secret_digest() -> bytes:
-    secret = os.environ.get("ACLNN_PY_HANDOFF_SECRET", "")
-    return hashlib.sha256(secret.encode()).digest() if secret else bytes(32)
+def _secret() -> bytes:
+    """The key of the hand-off's MACs: ACLNN_PY_HANDOFF_SECRET (empty when unset: nothing is proven)."""
+    return os.environ.get("ACLNN_PY_HANDOFF_SECRET", "").encode()
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    data = bytearray()
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("connection closed during the root-info hand-off")
-        data += chunk
-    return bytes(data)
+def _is_loopback(host: str) -> bool:
+    """Whether every address ``host`` names is a loopback address."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    return bool(found) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in found)
+
+
+_warned = False
+_warned_lock = threading.Lock()
+
+
+def warn_if_unauthenticated(addr: str) -> None:
+    """Warn once per process when the hand-off crosses a network (MASTER_ADDR not a loopback
+    address) and no secret authenticates it."""
+    global _warned
+    if os.environ.get("ACLNN_PY_HANDOFF_SECRET") or _is_loopback(addr):
+        return
+    with _warned_lock:
+        if _warned:
+            return
+        _warned = True
+    warnings.warn(
+        f"MASTER_ADDR={addr} is not a loopback address and ACLNN_PY_HANDOFF_SECRET is not set: the HCCL "
+        f"root-info hand-off is not authenticated (a process that reaches {addr} first can take the root info, "
+        f"or hand a rank its own); give every rank the same secret (docs/hccl-security.md)",
+        RuntimeWarning, stacklevel=3)
+
+
+def _shut(conn: socket.socket) -> None:
+    """End a connection another thread is serving (its next read returns at once)."""
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class RootInfoServer:
-    """Rank 0: serves the root info to ranks 1..world-1 on MASTER_ADDR:MASTER_PORT, for a bounded time."""
+    """Rank 0: serves the root info on ``addr:port`` until every other rank has it or ``timeout``
+    seconds passed. Every connection is served at once on its own thread, with one deadline for
+    its whole exchange (:data:`HANDSHAKE_SECONDS`); at most :data:`MAX_HANDSHAKES` at a time (a
+    new one pushes out the oldest). A rank counts as served only after it proved it holds the
+    secret, and may ask again."""
 
     def __init__(self, addr: str, port: int, world: int, root_info: bytes, timeout: float) -> None:
+        warn_if_unauthenticated(addr)
         self.world, self.root_info, self.deadline = world, root_info, time.monotonic() + timeout
-        self.digest = _secret_digest()
+        self.key = _secret()
         self.served: set[int] = set()
+        self._lock = threading.Lock()
+        self._open: dict[socket.socket, None] = {}  # connections being served, oldest first
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -108,46 +155,55 @@ class RootInfoServer:
             raise RuntimeError(f"rank 0 cannot listen on {addr}:{port} (MASTER_ADDR and the hand-off port) for the "
                                f"HCCL root-info hand-off: {exc.strerror or exc}; choose another port with "
                                f"ACLNN_PY_HANDOFF_PORT") from None
-        self.sock.listen(max(16, world))
+        self.sock.listen(max(64, world))
         self.sock.settimeout(0.2)
         self.thread = threading.Thread(target=self._run, name="aclnn-py-hccl-handoff", daemon=True)
         self.thread.start()
 
+    def _finished(self) -> bool:
+        return len(self.served) >= self.world - 1 or time.monotonic() >= self.deadline
+
     def _run(self) -> None:
         try:
-            while len(self.served) < self.world - 1 and time.monotonic() < self.deadline:
+            while not self._finished():
                 try:
                     conn, _ = self.sock.accept()
                 except socket.timeout:
                     continue
                 except OSError:
                     return
-                with conn:
-                    self._answer(conn)
+                with self._lock:
+                    if len(self._open) >= MAX_HANDSHAKES:
+                        _shut(self._open.pop(next(iter(self._open))))
+                    self._open[conn] = None
+                try:
+                    threading.Thread(target=self._serve, args=(conn,), name="aclnn-py-hccl-handoff-peer",
+                                     daemon=True).start()
+                except RuntimeError:  # no thread to be had: this peer asks again
+                    self._forget(conn)
+                    conn.close()
         finally:
             self.sock.close()
+            with self._lock:
+                for conn in self._open:
+                    _shut(conn)
 
-    def _answer(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket) -> None:
         try:
-            conn.settimeout(max(0.5, min(10.0, self.deadline - time.monotonic())))
-            magic, rank, world, digest = _HELLO.unpack(_recv_exact(conn, _HELLO.size))
-            if magic != _HANDOFF_MAGIC:
-                return
-            problem = None
-            if not hmac.compare_digest(digest, self.digest):
-                problem = "wrong ACLNN_PY_HANDOFF_SECRET"
-            elif world != self.world:
-                problem = f"rank {rank} has WORLD_SIZE={world} but rank 0 has {self.world}"
-            elif not 0 < rank < self.world:
-                problem = f"rank {rank} is not in [1, {self.world})"
-            if problem:
-                text = problem.encode()
-                conn.sendall(_ANSWER.pack(_HANDOFF_MAGIC, 1, len(text)) + text)
-                return
-            conn.sendall(_ANSWER.pack(_HANDOFF_MAGIC, 0, len(self.root_info)) + self.root_info)
-            self.served.add(rank)
-        except (OSError, ConnectionError, struct.error):
-            return
+            with conn:
+                rank = serve(conn, self.key, self.world, self.root_info,
+                             min(self.deadline, time.monotonic() + HANDSHAKE_SECONDS))
+            if rank is not None:
+                with self._lock:
+                    self.served.add(rank)
+        except OSError:  # closed, reset, pushed out or too slow: that peer got nothing
+            pass
+        finally:
+            self._forget(conn)
+
+    def _forget(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._open.pop(conn, None)
 
     def close(self) -> None:
         self.deadline = 0.0
@@ -155,26 +211,23 @@ class RootInfoServer:
 
 
 def fetch_root_info(addr: str, port: int, rank: int, world: int, timeout: float) -> bytes:
-    """Rank ``rank`` > 0: rank 0's root info from ``addr:port``, retried until ``timeout`` seconds passed."""
+    """Rank ``rank`` > 0: rank 0's root info from ``addr:port``, asked again (a connection that
+    breaks, rank 0 not listening yet) until ``timeout`` seconds passed. HandoffError at once when
+    the process there fails authentication or rank 0 refuses."""
+    warn_if_unauthenticated(addr)
+    key, where = _secret(), f"{addr}:{port}"
     deadline = time.monotonic() + timeout
     last: Exception | None = None
-    while time.monotonic() < deadline:
+    while True:
         try:
             with socket.create_connection((addr, port), timeout=max(0.1, min(5.0, deadline - time.monotonic()))) as s:
-                s.settimeout(max(0.1, deadline - time.monotonic()))
-                s.sendall(_HELLO.pack(_HANDOFF_MAGIC, rank, world, _secret_digest()))
-                magic, status, length = _ANSWER.unpack(_recv_exact(s, _ANSWER.size))
-                body = _recv_exact(s, length)
-            if magic != _HANDOFF_MAGIC:
-                raise RuntimeError(f"{addr}:{port} is not rank 0's HCCL root-info hand-off")
-            if status:
-                raise RuntimeError(f"rank 0 refused the root info to rank {rank}: {body.decode(errors='replace')}")
-            return body
-        except (OSError, ConnectionError) as exc:
+                return ask(s, key, rank, world, deadline, where)
+        except OSError as exc:
             last = exc
-            time.sleep(0.05)
-    raise TimeoutError(f"rank {rank}: no root info from rank 0 at MASTER_ADDR:MASTER_PORT = {addr}:{port} within "
-                       f"{timeout:g} s (HCCL_CONNECT_TIMEOUT){f': {last}' if last else ''}")
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"rank {rank}: no root info from rank 0 at MASTER_ADDR:MASTER_PORT = {where} within "
+                               f"{timeout:g} s (HCCL_CONNECT_TIMEOUT){f': {last}' if last else ''}")
+        time.sleep(0.05)
 
 
 def handoff_port() -> int:

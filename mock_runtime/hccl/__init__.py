@@ -43,6 +43,9 @@ Environment (read when a communicator is created)
   counted from the first rank's arrival. Mock default 120 s (CANN's is
   1836 s). ``HcclCommConfig.hcclExecTimeOut`` (when not -1) overrides it for
   that communicator. Both accept fractional seconds; values must be > 0.
+* ``ACLNN_MOCK_HCCL_HANDSHAKE_TIMEOUT``: seconds a connection to a hub's listener has, from
+  its accept, to deliver its whole join request (the mock's own; default 10 s). What the
+  listener bounds before the token check: docs/hccl-security.md.
 
 Faults, and how they surface
 ----------------------------
@@ -62,7 +65,11 @@ A rank that does not arrive at a collective within HCCL_EXEC_TIMEOUT, a rank
 whose process dies (its socket closes), a rank that destroys its communicator
 while others still need it, and a rank that calls a different collective (or
 count, dtype, op, root) at the same position all fail every participant, with
-a message naming what went wrong. A failure is sticky: every later collective
+a message naming what went wrong. The hub tells the ranks of other processes
+about a failure as it happens (before it answers the ranks of its own process,
+whose process may then end), so a survivor names the rank that died even when
+it was busy on the host at that moment and the root process is gone by its
+next collective. A failure is sticky: every later collective
 of that communicator fails at once with the same message (as with CANN, the
 communicator must be destroyed and rebuilt). In a stream task the failure is
 raised as an ACL runtime error, so ``aclrtSynchronizeStream`` returns it:
@@ -135,7 +142,8 @@ config      HCCL_CONNECT_TIMEOUT, HCCL_EXEC_TIMEOUT, HcclCommConfig checks
 watchdog    deadlines (one daemon thread)
 reduce      HcclAllReduce's numerics; the result each collective delivers
 hub         the rendezvous: joining, matching collectives, failures
-wire        frames and the loopback TCP server of this process's hubs
+wire        the join request and the frames ranks of other processes send
+listener    the loopback TCP server of this process's hubs (bounded before the token check)
 links       how a rank reaches its hub (same process, or TCP)
 registry    Communicator, HcclComm handles, lookup by name and device
 bootstrap   HcclCommInitAll, root info, rank tables

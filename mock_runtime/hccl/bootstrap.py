@@ -19,7 +19,8 @@ from mock_runtime.hccl.hub import Hub, find_hub, forget_hub, register_hub
 from mock_runtime.hccl.links import LocalLink, connect
 from mock_runtime.hccl.names import fail
 from mock_runtime.hccl.registry import Communicator, destroy, register
-from mock_runtime.hccl.wire import LOOPBACK, process_server, serve_port
+from mock_runtime.hccl.listener import process_server, serve_port
+from mock_runtime.hccl.wire import LOOPBACK
 
 ROOT_INFO_BYTES = C["HCCL_ROOT_INFO_BYTES"]
 MAGIC = b"MOCKHCCL"

@@ -1,5 +1,6 @@
-"""How a mock communicator is configured: HCCL_CONNECT_TIMEOUT, HCCL_EXEC_TIMEOUT and the
-checked fields of an HcclCommConfig (its header, name and version-10 fields)."""
+"""How a mock communicator is configured: HCCL_CONNECT_TIMEOUT, HCCL_EXEC_TIMEOUT,
+ACLNN_MOCK_HCCL_HANDSHAKE_TIMEOUT and the checked fields of an HcclCommConfig (its header, name
+and version-10 fields)."""
 from __future__ import annotations
 
 import math
@@ -13,6 +14,7 @@ from mock_runtime.hccl.names import fail
 COMM_NAME_MAX = C["COMM_NAME_MAX_LENGTH"]
 DEFAULT_CONNECT_TIMEOUT = 120.0
 DEFAULT_EXEC_TIMEOUT = 120.0
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 #: HcclGetCommConfigCapability: fields 0..8 (up to hcclExecTimeOut) are read.
 CAPABILITY = 9
 
@@ -36,6 +38,12 @@ def connect_timeout() -> float:
 
 def exec_timeout() -> float:
     return _env_seconds("HCCL_EXEC_TIMEOUT", DEFAULT_EXEC_TIMEOUT)
+
+
+def handshake_timeout() -> float:
+    """Seconds a connection to a hub's listener has, from its accept, to deliver its whole join
+    request (the mock's own variable; a rank sends it at once, so only a stalling peer meets it)."""
+    return _env_seconds("ACLNN_MOCK_HCCL_HANDSHAKE_TIMEOUT", DEFAULT_HANDSHAKE_TIMEOUT)
 
 
 @dataclass

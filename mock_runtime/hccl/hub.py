@@ -58,6 +58,7 @@ class Hub:
         self.error: Error | None = None
         self._slots: dict[int, _Slot] = {}
         self._left: set[int] = set()
+        self._watchers: set[Callable[[Any, Error], None]] = set()
 
     # rendezvous ------------------------------------------------------------------
     def join(self, rank: int, n_ranks: int, name: str, pid: int, device: int, timeout: float,
@@ -188,16 +189,35 @@ class Hub:
         _deliver(calls)
 
     # failures and departures --------------------------------------------------------
+    def watch(self, notify: Callable[[Any, Error], None]) -> None:
+        """Have ``notify(None, error)`` called once when the communicator fails (before its
+        waiting ranks are answered), also when no collective of that rank is waiting: how a rank
+        in another process learns the real cause while this process is still there to tell it."""
+        with self._lock:
+            error = self.error
+            if error is None:
+                self._watchers.add(notify)
+        if error is not None:
+            notify(None, error)
+
+    def unwatch(self, notify: Callable[[Any, Error], None]) -> None:
+        with self._lock:
+            self._watchers.discard(notify)
+
     def fail(self, code: int, message: str) -> None:
         with self._lock:
             calls = self._fail_locked(code, message)
         _deliver(calls)
 
     def _fail_locked(self, code: int, message: str) -> list:
+        calls: list = []
         if self.error is None:
             self.error = (code, message)
+            # The other processes first: a rank of this one, once answered, may end the process.
+            calls += [(notify, self.error) for notify in self._watchers]
+            self._watchers = set()
         error = self.error
-        calls = [(j.done, error) for j in self._joiners.values()]
+        calls += [(j.done, error) for j in self._joiners.values()]
         self._joiners = {}
         for slot in self._slots.values():
             calls += [(cb, error) for cb in slot.waiters.values()]

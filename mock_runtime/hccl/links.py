@@ -15,7 +15,7 @@ import numpy as np
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.hccl.hub import Hub, find_hub
 from mock_runtime.hccl.names import Error, fail, rank_list
-from mock_runtime.hccl.wire import dtype_desc, frame_array, recv_frame, send_frame
+from mock_runtime.hccl.wire import JoinRequest, dtype_desc, frame_array, frames, recv_frame, send_frame
 
 
 class Future:
@@ -87,11 +87,11 @@ class RemoteLink:
         self.pids: dict[int, int] = {}
 
     def join(self, rank: int, n_ranks: int, name: str, device: int, timeout: float) -> dict:
-        header = {"op": "join", "comm_id": self.comm_id.hex(), "token": self.token.hex(), "rank": rank,
-                  "n_ranks": n_ranks, "name": name, "pid": os.getpid(), "device": device, "timeout": timeout}
+        request = JoinRequest(self.comm_id, self.token, rank, n_ranks, device, os.getpid(), timeout, name)
         try:
             self.sock.settimeout(timeout + 10.0)
-            send_frame(self.sock, self._send_lock, header)
+            with self._send_lock:
+                self.sock.sendall(request.pack())
             frame = recv_frame(self.sock)
         except socket.timeout:
             self.sock.close()
@@ -101,7 +101,9 @@ class RemoteLink:
             raise fail("HCCL_E_TCP_TRANSFER", f"rank {rank}: connection to the rendezvous at {self.where} failed: {exc}") from None
         if frame is None:
             self.sock.close()
-            raise fail("HCCL_E_REMOTE", f"rank {rank}: the rendezvous at {self.where} (process {self.root_pid}) closed the connection: its process died?")
+            raise fail("HCCL_E_REMOTE", f"rank {rank}: the rendezvous at {self.where} (process {self.root_pid}) closed the "
+                                        f"connection before answering: its process died, or a flood of connections to it "
+                                        f"pushed this one out")
         head, _ = frame
         if not head.get("ok"):
             self.sock.close()
@@ -114,11 +116,10 @@ class RemoteLink:
     def _read(self) -> None:
         reason = None
         try:
-            while True:
-                frame = recv_frame(self.sock)
-                if frame is None:
-                    break
-                head, body = frame
+            for head, body in frames(self.sock):
+                if head.get("notice"):  # the communicator failed: the cause, before anything else
+                    self.fail(int(head["code"]), str(head["message"]))
+                    continue
                 with self._lock:
                     fut = self._pending.pop(int(head.get("id", -1)), None)
                 if fut is None:
@@ -132,13 +133,9 @@ class RemoteLink:
         root_ranks = sorted(r for r, p in self.pids.items() if p == self.root_pid)
         message = (f"lost the connection to the rendezvous at {self.where}: the root process (pid {self.root_pid}, "
                    f"rank(s) {rank_list(root_ranks)}) died or exited" + (f" ({reason})" if reason else ""))
-        with self._lock:
-            if self._leaving:
-                message = "the communicator was destroyed"
-            self._dead = (C["HCCL_E_REMOTE"], message)
-            pending, self._pending = self._pending, {}
-        for fut in pending.values():
-            fut(None, self._dead)
+        if self._leaving:
+            message = "the communicator was destroyed"
+        self.fail(C["HCCL_E_REMOTE"], message)  # an earlier cause (the hub's notice) stays the one reported
 
     def submit(self, rank: int, seq: int, signature: str, spec: dict, payload: Any, timeout: float) -> Future:
         fut = Future()
@@ -160,12 +157,14 @@ class RemoteLink:
         return fut
 
     def fail(self, code: int, message: str) -> None:
+        """Fail the waiting collectives and every later one; the first cause is the one kept."""
         with self._lock:
             if self._dead is None:
                 self._dead = (code, message)
+            dead = self._dead
             pending, self._pending = self._pending, {}
         for fut in pending.values():
-            fut(None, (code, message))
+            fut(None, dead)
 
     def leave(self, rank: int) -> None:
         with self._lock:

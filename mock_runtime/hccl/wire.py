@@ -1,37 +1,90 @@
-"""The mock's HCCL over TCP: frames (length-prefixed JSON header + raw array bytes) and the
-loopback server that lets ranks of other processes reach the hubs of this one."""
+"""The mock's HCCL on the wire: the join request a rank opens its connection with (fixed binary
+fields, at most :data:`JOIN_MAX` bytes: nothing is parsed recursively before the token is
+checked), then frames (length-prefixed JSON header of bounded size and depth + raw array bytes).
+
+Join request, network byte order: magic ``b"MHCJ"`` (4), version 1 (u16), communicator id
+(16), token (32), rank (u32), nRanks (u32), device (i32, -1 unknown), pid (u32), the rank's
+HCCL_CONNECT_TIMEOUT (f64 seconds), length of the communicator name (u16, < COMM_NAME_MAX),
+then the name in UTF-8.
+"""
 from __future__ import annotations
 
-import hmac
 import json
-import os
+import math
+import re
 import socket
 import struct
 import threading
-from typing import Any
+from dataclasses import dataclass
+from typing import Iterator
 
 import ml_dtypes
 import numpy as np
 
-from mock_runtime.core import reentry
-from mock_runtime.core.errors import C
-from mock_runtime.hccl.config import DEFAULT_CONNECT_TIMEOUT
-from mock_runtime.hccl.hub import find_hub
-from mock_runtime.hccl.names import Error
-from mock_runtime.hccl.reduce import Gathered
+from mock_runtime.hccl.config import COMM_NAME_MAX
 
 LOOPBACK = "127.0.0.1"
 _FRAME = struct.Struct("!4sIQ")
 _FRAME_MAGIC = b"MHCL"
 _MAX_HEADER = 1 << 20
+_MAX_DEPTH = 16  # nesting of a frame's JSON header (the mock's own headers nest 2 deep)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]")
+
+_JOIN = struct.Struct("!4sH16s32sIIiIdH")
+JOIN_MAGIC = b"MHCJ"
+_JOIN_VERSION = 1
+JOIN_FIXED = _JOIN.size
+JOIN_MAX = _JOIN.size + COMM_NAME_MAX - 1
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """What a rank asks of a hub when it connects (see the module docstring for the bytes)."""
+
+    comm_id: bytes
+    token: bytes
+    rank: int
+    n_ranks: int
+    device: int
+    pid: int
+    timeout: float
+    name: str
+
+    def pack(self) -> bytes:
+        name = self.name.encode()
+        return _JOIN.pack(JOIN_MAGIC, _JOIN_VERSION, self.comm_id, self.token, self.rank, self.n_ranks,
+                          self.device, self.pid, self.timeout, len(name)) + name
+
+
+def join_length(fixed: bytes) -> int:
+    """The whole request's length from its first :data:`JOIN_FIXED` bytes; ValueError if they
+    are not the start of a join request."""
+    magic, version, *_, name_len = _JOIN.unpack(fixed)
+    if magic != JOIN_MAGIC or version != _JOIN_VERSION or name_len >= COMM_NAME_MAX:
+        raise ValueError("not a mock-HCCL join request")
+    return _JOIN.size + name_len
+
+
+def parse_join(raw: bytes) -> JoinRequest:
+    """A whole join request (:func:`join_length` bytes); ValueError if a field is out of range."""
+    _, _, comm_id, token, rank, n_ranks, device, pid, timeout, _ = _JOIN.unpack_from(raw)
+    if not (0 <= rank < n_ranks and device >= -1 and timeout > 0 and math.isfinite(timeout)):
+        raise ValueError("join request fields out of range")
+    return JoinRequest(comm_id, token, rank, n_ranks, device, pid, timeout, raw[_JOIN.size:].decode())
+
+
+def frame_start(header: dict, body_bytes: int = 0) -> bytes:
+    """The bytes of a frame up to its body: the length prefix and ``header`` as JSON."""
+    head = json.dumps(header).encode()
+    return _FRAME.pack(_FRAME_MAGIC, len(head), body_bytes) + head
 
 
 def send_frame(sock: socket.socket, lock: threading.Lock, header: dict, payload: np.ndarray | None = None) -> None:
     """One frame: ``header`` as JSON, then ``payload``'s bytes (``lock`` keeps frames whole)."""
-    head = json.dumps(header).encode()
     body = b"" if payload is None else np.ascontiguousarray(payload).reshape(-1).view(np.uint8)
     with lock:
-        sock.sendall(_FRAME.pack(_FRAME_MAGIC, len(head), len(body)) + head)
+        sock.sendall(frame_start(header, len(body)))
         if len(body):
             sock.sendall(memoryview(body))
 
@@ -48,6 +101,19 @@ def _recv_exact(sock: socket.socket, n: int) -> bytearray | None:
     return buf
 
 
+def _header(raw: bytes) -> dict:
+    """A frame's JSON header, its nesting checked before the (recursive) JSON parser sees it."""
+    depth = 0
+    for bracket in _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw)):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"a frame header nests deeper than {_MAX_DEPTH}")
+    head = json.loads(raw.decode())
+    if not isinstance(head, dict):
+        raise ValueError("a frame header is not a JSON object")
+    return head
+
+
 def recv_frame(sock: socket.socket, max_body: int = 1 << 40) -> tuple[dict, bytearray] | None:
     """One frame, or None at end of stream; ValueError for garbage."""
     raw = _recv_exact(sock, _FRAME.size)
@@ -60,7 +126,13 @@ def recv_frame(sock: socket.socket, max_body: int = 1 << 40) -> tuple[dict, byte
     body = _recv_exact(sock, body_len) if body_len else bytearray()
     if head is None or body is None:
         return None
-    return json.loads(head.decode()), body
+    return _header(bytes(head)), body
+
+
+def frames(sock: socket.socket) -> Iterator[tuple[dict, bytearray]]:
+    """The frames ``sock`` delivers until its end of stream; ValueError for garbage."""
+    while (frame := recv_frame(sock)) is not None:
+        yield frame
 
 
 def dtype_desc(dtype: np.dtype) -> list:
@@ -82,135 +154,3 @@ def dtype_of(desc: list) -> np.dtype:
 def frame_array(body: bytearray, desc: list, shape: list) -> np.ndarray:
     """A frame's payload as the array its header describes (a view of ``body``)."""
     return np.frombuffer(body, np.uint8).view(dtype_of(desc)).reshape(shape)
-
-
-class Server:
-    """A TCP listener on 127.0.0.1 serving the hubs of this process to other processes."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((LOOPBACK, port))
-        self.sock.listen(256)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, name=f"mock-hccl-server-{self.port}", daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), name="mock-hccl-session", daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        send_lock = threading.Lock()
-        try:
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.settimeout(30.0)
-            frame = recv_frame(conn, max_body=0)  # the join request; nothing is trusted before the token
-            if frame is None:
-                conn.close()
-                return
-            head, _ = frame
-            hub = find_hub(bytes.fromhex(head.get("comm_id", "")))
-            if hub is None or head.get("op") != "join":
-                send_frame(conn, send_lock, {"id": 0, "ok": False, "code": C["HCCL_E_PARA"], "message":
-                      f"the rendezvous at {LOOPBACK}:{self.port} (process {os.getpid()}) knows no communicator "
-                      f"{head.get('comm_id', '')[:16]} (root info stale, or its communicator already ended)"})
-                conn.close()
-                return
-            if not hmac.compare_digest(bytes.fromhex(head.get("token", "")), hub.token):
-                send_frame(conn, send_lock, {"id": 0, "ok": False, "code": C["HCCL_E_PARA"], "message":
-                      f"the rendezvous at {LOOPBACK}:{self.port} rejected rank {head.get('rank')}: its root info "
-                      f"carries the wrong token (not the root info HcclGetRootInfo produced, or corrupted)"})
-                conn.close()
-                return
-            rank, n_ranks = int(head["rank"]), int(head["n_ranks"])
-            name, pid = str(head.get("name", "")), int(head.get("pid", 0))
-            device = int(head.get("device", -1))
-            timeout = float(head.get("timeout", DEFAULT_CONNECT_TIMEOUT))
-            if not 0 <= rank < n_ranks or not timeout > 0:
-                conn.close()
-                return
-            conn.settimeout(None)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            conn.close()
-            return
-        joined = threading.Event()
-        rejected = threading.Event()
-
-        def reply(request_id: int, result: Any, error: Error | None, meta: dict | None = None) -> None:
-            header: dict = {"id": request_id, "ok": error is None}
-            if error is not None:
-                header["code"], header["message"] = error
-            payload = None
-            if isinstance(result, Gathered):
-                result = result.stacked
-            if error is None and isinstance(result, np.ndarray):
-                header["dtype"], header["shape"] = dtype_desc(result.dtype), list(result.shape)
-                payload = result
-            elif error is None and meta is not None:
-                header.update(meta)
-            try:
-                send_frame(conn, send_lock, header, payload)
-            except OSError:
-                pass  # the reader below sees the closed socket and reports the rank
-
-        def joined_cb(result: Any, error: Error | None) -> None:
-            (joined if error is None else rejected).set()
-            reply(0, None, error, result)
-
-        with reentry.inside():
-            hub.join(rank, n_ranks, name, pid, device, timeout, joined_cb)
-        left = False
-        try:
-            while True:
-                frame = recv_frame(conn)
-                if frame is None:
-                    break
-                head, body = frame
-                if head.get("op") == "leave":
-                    left = True
-                    with reentry.inside():
-                        hub.leave(rank)
-                    break
-                if head.get("op") != "submit":
-                    continue
-                request_id = int(head["id"])
-                payload = frame_array(body, head["dtype"], head["shape"]) if head.get("dtype") else None
-                with reentry.inside():
-                    hub.submit(rank, int(head["seq"]), head["signature"], head["spec"], payload,
-                               float(head["timeout"]), lambda r, e, i=request_id: reply(i, r, e))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass
-        finally:
-            if not left and not rejected.is_set():
-                what = "closed its connection to the rendezvous without HcclCommDestroy: its process died or exited"
-                with reentry.inside():
-                    hub.leave(rank, what if joined.is_set() else "lost its connection (its process died?)")
-            try:
-                conn.close()
-            except OSError:
-                pass
-
-
-_server: Server | None = None
-_rank_table_servers: dict[int, Server] = {}
-_server_lock = threading.Lock()
-
-
-def process_server() -> Server:
-    """The listener (on a free port) of the hubs HcclGetRootInfo made in this process."""
-    global _server
-    with _server_lock:
-        if _server is None:
-            _server = Server()
-        return _server
-
-
-def serve_port(port: int) -> None:
-    """Listen on ``port`` (a rank table's rendezvous) unless this process already does; OSError if taken."""
-    with _server_lock:
-        if port not in _rank_table_servers:
-            _rank_table_servers[port] = Server(port)

@@ -1,14 +1,17 @@
 """One process per rank (aclnn_py.launch): the launcher's environment, the rank variables of
-torchrun, Open MPI and MPICH, the root-info hand-off and its secret, and every collective in two
+torchrun, Open MPI and MPICH, ranks that end with a killed launcher, and every collective in two
 processes started by the launcher (float sums and products under CANN's precision standard, and
 bit for bit as the mock documents them where its libraries are loaded). (The mock's faults
-between processes: tests/mock/test_hccl_processes.py.)"""
+between processes: tests/mock/test_hccl_processes.py; the hand-off's authentication:
+test_handoff_security.py.)"""
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -133,27 +136,6 @@ def test_env_ranks_and_handoff_port(monkeypatch):
     assert handoff.handoff_port() == 40500
 
 
-def test_root_info_handoff_needs_the_secret(monkeypatch):
-    from aclnn_py import hccl
-    from aclnn_py.launch import handoff
-
-    monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "right")
-    port = launch.free_port()
-    server = handoff.RootInfoServer("127.0.0.1", port, 3, b"R" * hccl.ROOT_INFO_BYTES, timeout=10)
-    try:
-        monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "wrong")
-        with pytest.raises(RuntimeError, match="wrong ACLNN_PY_HANDOFF_SECRET"):
-            handoff.fetch_root_info("127.0.0.1", port, 1, 3, timeout=5)
-        monkeypatch.setenv("ACLNN_PY_HANDOFF_SECRET", "right")
-        with pytest.raises(RuntimeError, match="WORLD_SIZE=2"):
-            handoff.fetch_root_info("127.0.0.1", port, 1, 2, timeout=5)
-        assert handoff.fetch_root_info("127.0.0.1", port, 1, 3, timeout=5) == b"R" * hccl.ROOT_INFO_BYTES
-    finally:
-        server.close()
-    with pytest.raises(TimeoutError, match="no root info from rank 0"):
-        handoff.fetch_root_info("127.0.0.1", launch.free_port(), 1, 3, timeout=0.5)
-
-
 def test_without_mpi4py_mpirun_falls_back_to_the_tcp_hand_off(monkeypatch):
     from aclnn_py.launch import handoff
 
@@ -175,3 +157,54 @@ def test_mpich_variables_name_the_rank(monkeypatch):
     monkeypatch.setenv("PMI_SIZE", "4")
     monkeypatch.setenv("MPI_LOCALRANKID", "1")
     assert handoff.env_ranks() == (3, 4, 1)
+
+
+RANK_LOOP = """
+import os, sys, time
+with open(os.path.join(sys.argv[1], os.environ["RANK"] + ".tmp"), "w") as f:
+    f.write(str(os.getpid()))
+os.rename(os.path.join(sys.argv[1], os.environ["RANK"] + ".tmp"), os.path.join(sys.argv[1], os.environ["RANK"]))
+while True:
+    time.sleep(0.05)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie nobody has reaped yet has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's prctl")
+def test_ranks_end_when_the_launcher_is_killed(tmp_path):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    script = tmp_path / "loop.py"
+    script.write_text(RANK_LOOP)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    launcher = subprocess.Popen([sys.executable, "-m", "aclnn_py.launch", "-n", "3", str(script), str(pid_dir)],
+                                env=env, cwd=ROOT)
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(pids) < 3:
+            assert launcher.poll() is None and time.monotonic() < deadline, "the ranks did not start"
+            pids = [int((pid_dir / str(r)).read_text()) for r in range(3) if (pid_dir / str(r)).exists()]
+            time.sleep(0.02)
+        launcher.kill()  # kill -9: the launcher cannot stop its ranks itself
+        launcher.wait()
+        deadline = time.monotonic() + 5
+        while any(map(_running, pids)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not [p for p in pids if _running(p)], "ranks outlived their killed launcher"
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+        for pid in pids:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
