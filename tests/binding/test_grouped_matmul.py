@@ -1,9 +1,10 @@
 """aclnnGroupedMatmulV5 through the binding, against the golden.
 
-Every scenario of semantics.md §4.4 (Atlas A2 profile) and §4.5 (Ascend 950
-profile), the tensor-count patterns, groupType / groupListType / splitItem,
-rows past the groupList total, NZ weights, activations, and every argument
-rule of §6.2 (status code and message) both through the binding and through
+Every scenario of CANN's document aclnnGroupedMatmulV5.md (ops-transformer,
+gmm/grouped_matmul/docs/; its Atlas A2 and Ascend 950 tables), the tensor-count
+patterns, groupType / groupListType / splitItem, rows past the groupList total,
+NZ weights, activations, and every argument rule of the doc (status code and
+message) both through the binding and through
 the raw C entry point. The Ascend 950 A8W4 ("S8S4") and A4W4 ("S4S4") are
 checked against references written here from the 2026 doc. A SoC profile the
 runtime does not have is skipped with the reason.

@@ -7,7 +7,8 @@ always done: ``x1Scale``, ``pertokenScale``, ``dequantScale``, ``bias``), and
 returns the call's :class:`~.call.QuantMatmulAllReduceCall`, which the binding and the mock
 share. Failures raise :class:`~aclnn_py.semantics.status.Violation`.
 
-V4 (semantics.md §6.1):
+V4 (CANN's document aclnnQuantMatmulAllReduceV4.md, ops-transformer mc2/matmul_all_reduce/docs/:
+its parameter table, its dtype combinations per product and its constraints, 约束说明):
 
 0. SoC: the operator exists on Atlas A2 and Ascend 950 only. Atlas A3 is
    rejected with 361001 ACLNN_ERR_RUNTIME_ERROR (our choice: the doc only says
