@@ -1,4 +1,4 @@
-"""``python -m mock_runtime libdir|includedir|rebuild``."""
+"""``python -m mock_runtime libdir|includedir|rebuild|cflags|libs|pc``."""
 from __future__ import annotations
 
 import argparse
@@ -9,19 +9,40 @@ from mock_runtime import include_dir, libdir
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m mock_runtime", description=__doc__)
-    parser.add_argument("command", choices=("libdir", "includedir", "rebuild"),
+    parser.add_argument("command", choices=("libdir", "includedir", "rebuild", "cflags", "libs", "pc"),
                         help="libdir: build if needed and print the library directory; "
-                             "includedir: print the header directory; rebuild: force a fresh build")
+                             "includedir: print the header directory; rebuild: force a fresh build; "
+                             "cflags, libs: compiler and linker flags for C/C++ programs; "
+                             "pc: the pkg-config file aclnn-mock.pc (mock_runtime.flags)")
     args = parser.parse_args()
     if args.command == "includedir":
         print(include_dir())
         return
+    if args.command in ("cflags", "libs", "pc"):
+        sys.exit(_flags(args.command))
     from mock_runtime._build import MockBuildError
 
     try:
         print(libdir(rebuild=args.command == "rebuild"))
     except MockBuildError as exc:
         sys.exit(f"python -m mock_runtime: {exc}")
+
+
+def _flags(command: str) -> str | None:
+    """Print what ``command`` asks of :mod:`mock_runtime.flags`; the error text when the build fails."""
+    from mock_runtime import flags
+    from mock_runtime._build import MockBuildError
+
+    if command == "cflags":
+        print(flags.cflags())
+        return None
+    try:
+        directory = libdir()
+    except MockBuildError as exc:
+        return f"python -m mock_runtime: {exc}"
+    text = flags.libs(directory) if command == "libs" else flags.pc_file(directory)
+    print(text.rstrip("\n"))
+    return None
 
 
 if __name__ == "__main__":
