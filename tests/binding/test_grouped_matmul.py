@@ -192,6 +192,18 @@ def test_nonquant_m_grouped(a2, rng, dtype, glt):
                   group_type=0, expect_kept=8)
 
 
+def test_a_moe_call_with_the_default_group_type_is_told_how_to_group(a2, rng):
+    """x (M, K) with a stacked (E, K, N) weight and the defaults (groupType -1, splitItem 0): the
+    binding's own rule check says which attributes make it the grouped call, before any C call."""
+    x, w = floats(rng, (M, 48), np.float16), floats(rng, (4, 48, 24), np.float16)
+    with pytest.raises(AclnnParamError) as info:
+        grouped_matmul_v5([x], [w], group_list=np.asarray(GL[0], np.int64), stream=a2)
+    assert info.value.code == 161002
+    assert "a weight list paired with an x list needs 2-D weights, got ranks [3]; " in info.value.message
+    assert info.value.message.endswith("pass groupType 0 with splitItem 3 and a groupList "
+                                       "(group_type=0, split_item=3 in Python)")
+
+
 @pytest.mark.parametrize("split_item", [2, 3])
 def test_nonquant_transposed_weight_and_host_group_list(a2, rng, split_item):
     x = floats(rng, (M, 32), np.float16)
