@@ -21,7 +21,7 @@ import re
 from contextlib import contextmanager
 from typing import Iterator
 
-from .semantics.status import ACL_NAMES, ACLNN_NAMES, HCCL_NAMES, CODES as _CONSTANTS, Violation
+from .semantics.status import ACL_NAMES, ACLNN_NAMES, HCCL_NAMES, RANK_COUNT, CODES as _CONSTANTS, Violation
 from .semantics.status import ArgumentError  # noqa: F401 -- one of the errors this module gives the binding
 
 
@@ -104,6 +104,13 @@ class AclnnInternalError(AclnnError):
     """561xxx: the operator failed inside CANN (561003: kernel not found, ops package missing?)."""
 
 
+class RankCountError(AclnnInternalError, ValueError):
+    """The communicator's size is not one the operator supports on this SoC: a rule of the
+    operator, not a failure inside CANN. The binding raises it from its own rule check, before any
+    C call, with CANN's code: 561002 ACLNN_ERR_INNER_TILING_ERROR (CANN checks the rule at its
+    tiling stage), so code that catches :class:`AclnnInternalError` still does."""
+
+
 class HcclError(StatusError):
     """An HCCL call failed."""
 
@@ -128,9 +135,14 @@ def aclnn_error_class(code: int) -> type[AclnnError]:
     return AclnnError
 
 
+#: Violation.rule -> the exception of a rule whose status code alone misleads.
+_RULE_ERRORS: dict[str, type[AclnnError]] = {RANK_COUNT: RankCountError}
+
+
 def from_violation(violation: Violation) -> AclnnError:
     """The binding's exception for a rule violation of the pure layer (same code and message)."""
-    return aclnn_error_class(violation.code)(violation.code, violation.function, violation.message)
+    kind = _RULE_ERRORS.get(violation.rule) or aclnn_error_class(violation.code)
+    return kind(violation.code, violation.function, violation.message)
 
 
 @contextmanager
