@@ -180,10 +180,14 @@ def library() -> Library:
 
 def mock_libdir() -> Path:
     """The mock's library directory, from ``python -m mock_runtime libdir`` in a child process
-    (the binding never imports the mock; the child builds the libraries when needed)."""
+    (the binding never imports the mock; the child builds the libraries when needed).
+
+    The child runs in the directory that holds this package (site-packages, or the checkout of
+    an editable install), which ``-m`` puts first on its path: the mock_runtime installed with
+    aclnn_py runs, never a ``mock_runtime`` of the caller's current directory."""
     try:
         result = subprocess.run([sys.executable, "-m", "mock_runtime", "libdir"], capture_output=True,
-                                text=True, timeout=600)
+                                text=True, timeout=600, cwd=Path(__file__).resolve().parent.parent)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LibraryNotFoundError(f"the mock runtime could not be located: {exc}") from None
     lines = result.stdout.strip().splitlines()

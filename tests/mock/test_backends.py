@@ -93,3 +93,17 @@ def test_the_mock_is_named_in_the_log(no_cann, caplog):
         lib = _loader._open("auto")
     assert lib.backend == "mock"
     assert [r.getMessage() for r in caplog.records if "using the mock runtime" in r.getMessage()]
+
+
+def test_the_mock_is_the_installed_one_never_the_current_directorys(monkeypatch, tmp_path):
+    """A ``mock_runtime`` package in the current directory is not run (nor its build used): the
+    child that locates the mock runs where aclnn_py is installed."""
+    import mock_runtime
+
+    fake = tmp_path / "mock_runtime"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').close()\nprint('/not/the/mock')\n")
+    monkeypatch.chdir(tmp_path)
+    assert _loader.mock_libdir() == mock_runtime.libdir()
+    assert not (tmp_path / "ran").exists()
