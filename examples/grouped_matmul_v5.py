@@ -26,7 +26,7 @@ import numpy as np
 from aclnn_py import Device, Runtime, Stream, Tensor
 from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
 from aclnn_py.semantics.precision import compare
-from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops import grouped_matmul_v5
 
 M, K, N, E = 789, 4096, 7168, 8
 GROUP_LISTS = {

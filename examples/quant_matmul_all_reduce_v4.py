@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 import aclnn_py
 from aclnn_py import Tensor, ffi, hccl

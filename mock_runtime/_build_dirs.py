@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from aclnn_py.semantics.code_places import SHARED_WRITE, directory_problem, entry_problem, tree_problem
+from aclnn_py.semantics.code_places import SHARED_WRITE, directory_problem, tree_problem
 from aclnn_py.semantics.headers import include_dir
 
 #: The variable that chooses where the libraries are built.

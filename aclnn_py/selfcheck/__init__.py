@@ -13,8 +13,9 @@ are listed as skipped with the reason.
 
 Output: progress while it runs, then a table (mode, ranks, status, max and mean
 relative error against their limits, time); ``--json FILE`` writes the same as
-JSON (``-`` for stdout), ``--only PATTERN`` (repeatable) selects modes by name
-or ``name@ranks`` (shell wildcards, else a substring), ``--list`` lists them.
+JSON (``-``: to stdout, and the human output goes to stderr), ``--only PATTERN``
+(repeatable) selects modes by name or ``name@ranks`` (shell wildcards, else a
+substring), ``--list`` lists them.
 Exit status 0 when nothing failed, 1 naming the failed modes, 2 for a pattern
 that selects nothing.
 
@@ -42,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", metavar="PATTERN", action="append", default=[],
                         help="run only the modes whose name (or name@ranks) matches; shell wildcards, "
                              "else a substring; repeatable")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-': stdout)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-': stdout, the report then on stderr)")
     parser.add_argument("--list", action="store_true", help="list the selected modes and exit")
 
 
@@ -65,28 +66,32 @@ def _check(selected: Sequence, json_path: str | None) -> int:
 
     from . import report, runner
 
+    human = sys.stderr if json_path == "-" else sys.stdout  # stdout carries the JSON alone
     start = time.perf_counter()
     runtime = aclnn_py.Runtime()
     lib = aclnn_py.lib
     environment = {"aclnn_py": aclnn_py.__version__, "backend": lib.backend, "library_dir": str(lib.directory),
                    "soc": runtime.soc_name, "device_count": runtime.device_count}
     print(f"aclnn-py selfcheck: backend {lib.backend} ({lib.directory}), SoC {runtime.soc_name}, "
-          f"{runtime.device_count} devices, {len(selected)} checks", flush=True)
-    progress = report.Progress(len(selected))
+          f"{runtime.device_count} devices, {len(selected)} checks", file=human, flush=True)
+    progress = report.Progress(len(selected), out=human)
     try:
         outcomes = runner.run(list(selected), started=progress.start, finished=progress.done, runtime=runtime)
     finally:
         progress.finish()
-        runtime.close()
+    # Not on the way out of an interrupt: rank threads may still hold resources of this runtime;
+    # the process frees everything at exit, once they have stopped.
+    runtime.close()
     seconds = time.perf_counter() - start
-    print(report.table(outcomes))
+    print(report.table(outcomes), file=human)
     document = report.document(outcomes, environment, seconds)
     counts = document["summary"]
     print(f"\n{counts['pass']} passed, {counts['fail']} failed, {counts['error']} errors, "
-          f"{counts['skip']} skipped in {seconds:.1f} s")
+          f"{counts['skip']} skipped in {seconds:.1f} s", file=human)
     failed = [o for o in outcomes if o.failed]
     for outcome in failed:
-        print(f"{outcome.status} {outcome.mode.name} ({report.ranks_text(outcome.mode.ranks)}): {outcome.detail}")
+        print(f"{outcome.status} {outcome.mode.name} ({report.ranks_text(outcome.mode.ranks)}): {outcome.detail}",
+              file=human)
     if json_path:
         report.dump(document, json_path)
     return 1 if failed else 0

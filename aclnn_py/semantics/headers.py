@@ -59,8 +59,12 @@ LIBRARY_HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 #: Per header: the library of CANN's split packages (8.5/9.x) that exports its
-#: functions (abi.md section 1). Where it differs from the classic library of
-#: :data:`LIBRARY_HEADERS`, the mock also provides that library, exporting
+#: functions, the library of the repository that ships the header (hicann/runtime:
+#: libacl_rt, hicann/opbase: libnnopbase, hicann/hcomm: libhcomm, hicann/hccl: libhccl,
+#: ops-math / ops-nn / ops-transformer: libopapi_math / _nn / _transformer; the link line
+#: of ops-transformer's build.sh examples is ``-lopapi_math -lopapi_transformer
+#: -lascendcl -lnnopbase -lhccl -lhccl_fwk``). Where it differs from the classic
+#: library of :data:`LIBRARY_HEADERS`, the mock also provides that library, exporting
 #: exactly these functions.
 SPLIT_LIBRARIES: dict[str, str] = {
     "acl/acl_base.h": "acl_rt",

@@ -33,18 +33,24 @@ RUNTIME = CODES["ACLNN_ERR_RUNTIME_ERROR"]
 TILING = CODES["ACLNN_ERR_INNER_TILING_ERROR"]
 
 
+#: :attr:`Violation.rule` of the communicator-size rules (the binding raises its own exception for it).
+RANK_COUNT = "rank_count"
+
+
 class Violation(Exception):
     """A call an operator's rules reject: ``code`` (161001, 161002, 361001, 561002...),
-    ``function`` (the C entry point) and ``message`` (the parameter and the rule)."""
+    ``function`` (the C entry point), ``message`` (the parameter and the rule) and, for a rule
+    whose code alone misleads, ``rule`` naming it (:data:`RANK_COUNT`; "" otherwise)."""
 
-    def __init__(self, code: int, function: str, message: str) -> None:
+    def __init__(self, code: int, function: str, message: str, rule: str = "") -> None:
         self.code = int(code)
         self.function = function
         self.message = message
+        self.rule = rule
         super().__init__(f"{function}: {ACLNN_NAMES.get(self.code, self.code)} ({self.code}): {message}")
 
     def __reduce__(self):
-        return (type(self), (self.code, self.function, self.message))
+        return (type(self), (self.code, self.function, self.message, self.rule))
 
 
 class ArgumentError(ValueError):

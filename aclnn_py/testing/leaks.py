@@ -15,6 +15,9 @@ lists the resources created since that still hold their handle:
   ``owners`` given to :meth:`~LeakCheck.leaks` hold (the plugin passes the values of
   the test's broader-scoped fixtures), are not counted.
 
+:meth:`~LeakCheck.release` closes what was reported (the plugin does after a test's
+report, so a leak is reported once, in the test that made it).
+
 Handles made through the raw C API (``aclnn_py.lib``) are not seen: on the mock,
 ``aclFinalize`` reports those (an error under ``ACLNN_MOCK_STRICT=1``).
 """
@@ -178,18 +181,23 @@ class LeakCheck:
     def _counted(self, serial: int) -> bool:
         return serial >= self._first and not any(lo <= serial <= hi for lo, hi in self._excused)
 
-    def leaks(self, owners: Iterable[object] = ()) -> list[Leak]:
-        """What was created since :meth:`start` and is still open, after a garbage collection.
-
-        Resources that ``owners`` hold (the values of broader-scoped fixtures, say: a
-        module's stream made on first use inside a test) are theirs, not leaks."""
+    def _left_open(self, owners: Iterable[object]) -> dict[int, Resource]:
+        """id -> resource of what was created since :meth:`start`, is still open and is not
+        held by an older open resource or by ``owners`` (after a garbage collection)."""
         gc.collect()
         live = _resource.live()
         new = {id(r): r for r in live if self._counted(r.serial)}
         others = [r for r in live if id(r) not in new]  # older, or a broader fixture's
         owned = _closure(others, new) | _reachable(owners, new)
         owned |= _closure([new[key] for key in owned], new)
-        candidates = {key: r for key, r in new.items() if key not in owned}
+        return {key: r for key, r in new.items() if key not in owned}
+
+    def leaks(self, owners: Iterable[object] = ()) -> list[Leak]:
+        """What was created since :meth:`start` and is still open, after a garbage collection.
+
+        Resources that ``owners`` hold (the values of broader-scoped fixtures, say: a
+        module's stream made on first use inside a test) are theirs, not leaks."""
+        candidates = self._left_open(owners)
         held_by_candidates = _closure(list(candidates.values()), candidates)
         roots = [r for key, r in candidates.items() if key not in held_by_candidates]
         reported = set(map(id, roots)) | _closure(roots, candidates)
@@ -200,3 +208,18 @@ class LeakCheck:
 
         return [Leak(describe(r), self._sites.get(r.serial, "an unknown place"), holds(r))
                 for r in sorted(roots, key=lambda r: r.serial)]
+
+    def release(self, owners: Iterable[object] = ()) -> int:
+        """Close what :meth:`leaks` would report and everything it holds, newest first, so that
+        nothing of it is reported again later (by the mock's ``aclFinalize``, say); returns how
+        many were closed. A resource the runtime refuses to close (already gone with its device,
+        say) is left as it is: it has been reported."""
+        left = sorted(self._left_open(owners).values(), key=lambda r: r.serial, reverse=True)
+        closed = 0
+        for resource in left:
+            try:
+                resource.close()
+            except Exception:  # reported already; the runtime's refusal adds nothing to act on
+                continue
+            closed += 1
+        return closed

@@ -14,10 +14,11 @@ disables the plugin):
   closed after the test; skips the test when the host has fewer devices.
 * ``aclnn_leak_check``: after the test and its function-scoped fixtures, every
   aclnn-py resource the test created and left open fails it, named with where it
-  was created (:class:`aclnn_py.testing.LeakCheck`). The three fixtures above use
-  it. Skipped for a test that already failed, and under the marker
-  ``aclnn_no_leak_check``; ``--aclnn-leak-check`` (or the ini option
-  ``aclnn_leak_check = true``) applies it to every test.
+  was created (:class:`aclnn_py.testing.LeakCheck`), and is then closed, so a leak
+  is reported once, in the test that made it. The three fixtures above use it. A
+  test that already failed is not blamed (what it left is closed all the same);
+  the marker ``aclnn_no_leak_check`` exempts a test; ``--aclnn-leak-check`` (or the
+  ini option ``aclnn_leak_check = true``) applies it to every test.
 * ``aclnn_program``: build and run C/C++ programs against ``include/`` and the
   mock (:mod:`aclnn_py.testing.programs`); skips without a compiler.
 * ``aclnn_mock_libdir`` (session): the mock's library directory.
@@ -25,7 +26,13 @@ disables the plugin):
 Marker ``@pytest.mark.aclnn_soc("Ascend950PR")``: the test runs with the mock
 re-initialised under that SoC and the previous one restored after it; on
 hardware it runs when the chip has the same product profile, else it is
-skipped with the reason.
+skipped with the reason. A SoC of no known profile (a typo) is an error at the
+test's setup naming the known ones.
+
+On the mock, what is still open at the session's end (left by a test no leak check
+watched, or made through the raw C API) makes the final ``aclFinalize`` fail; that
+error is reported with the last test's teardown and says it is not that test's.
+Reference: docs/testing-kit.md.
 """
 from __future__ import annotations
 
@@ -90,7 +97,13 @@ def aclnn_runtime() -> Iterator[Any]:
 
     runtime = _strict_mock_init(aclnn_py.Runtime)
     yield runtime
-    runtime.close()
+    try:
+        runtime.close()
+    except aclnn_py.AclError as exc:  # reported with the last test's teardown: say whose it is
+        pytest.fail(f"aclFinalize at the end of the test session: {exc}\n(not this test's doing: every test the "
+                    "leak check watched had its leaks reported and released; what is listed here was left open by "
+                    "a test it did not watch -- marked aclnn_no_leak_check, or using none of the kit's fixtures "
+                    "(--aclnn-leak-check watches every test) -- or made through the raw C API)", pytrace=False)
 
 
 @pytest.fixture
@@ -107,10 +120,11 @@ def aclnn_leak_check(request: pytest.FixtureRequest) -> Iterator[Any]:
     finally:
         _ACTIVE_CHECKS.remove(check)
         check.stop()
+    owners = _broader_fixture_values(request)
     call = request.node.stash.get(_REPORTS, {}).get("call")
-    if call is None or call.failed:  # not run, or failed already (its traceback holds its objects)
-        return
-    leaks = check.leaks(owners=_broader_fixture_values(request))
+    # Not run, or failed already (its traceback holds its objects): not blamed for them.
+    leaks = [] if call is None or call.failed else check.leaks(owners=owners)
+    check.release(owners=owners)  # reported once, here: nothing of this test reaches the session's aclFinalize
     if leaks:
         lines = "\n  ".join(str(leak) for leak in leaks)
         pytest.fail(f"{request.node.nodeid} left {len(leaks)} aclnn-py resource(s) open "
@@ -226,6 +240,7 @@ def _aclnn_marks(request: pytest.FixtureRequest) -> Iterator[None]:
         if len(marker.args) != 1 or not isinstance(marker.args[0], str):
             raise pytest.UsageError(f"{request.node.nodeid}: use @pytest.mark.aclnn_soc('<SoC name>')")
         name = marker.args[0]
+        _known_soc(name)
         request.getfixturevalue("aclnn_runtime")
         from . import soc
 
@@ -241,6 +256,18 @@ def _aclnn_marks(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if switched:
         _strict_mock_init(lambda: soc.switch(previous))
+
+
+def _known_soc(name: str) -> None:
+    """An error (at the test's setup) for a SoC no product profile knows: a typo must not skip the test."""
+    from ..semantics import soc as socs
+
+    try:
+        socs.profile(name)
+    except ValueError:
+        known = ", ".join(f"{prefix}* (profile {profile})" for prefix, profile in socs.PROFILES.items())
+        pytest.fail(f"@pytest.mark.aclnn_soc({name!r}): unknown SoC; the known ones are {known}, "
+                    "e.g. Ascend910B4 or Ascend950PR", pytrace=False)
 
 
 def _backend() -> str:

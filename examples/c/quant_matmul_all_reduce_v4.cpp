@@ -3,10 +3,10 @@
 // Inputs are chosen so the expected output is exact: rank r uses x1 = r + 1, x2 = 1, scale 0.5,
 // so every output element is sum_r 0.5 * K * (r + 1). Returns non-zero on any mismatch.
 //
-// Build (against the mock; clean under -Wall -Wextra -Werror):
-//   LIB=$(python -m mock_runtime libdir)
-//   g++ -std=c++17 -I include examples/c/quant_matmul_all_reduce_v4.cpp -o quant_matmul_all_reduce_v4
-//       -L$LIB -Wl,-rpath,$LIB -lascendcl -lnnopbase -lopapi -lhccl -lpthread
+// Build (against the mock of an installed aclnn-py, from any directory; clean under -Wall -Wextra -Werror;
+// docs/c-programs.md):
+//   g++ -std=c++17 quant_matmul_all_reduce_v4.cpp -o quant_matmul_all_reduce_v4
+//       $(python -m mock_runtime cflags) $(python -m mock_runtime libs) -lpthread   (one line)
 #include <cstdint>
 #include <cstdio>
 #include <cstring>

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from aclnn_py import Tensor
-from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
-from aclnn_py.ops import quant_matmul_all_reduce_v4
+from aclnn_py.ops import grouped_matmul_v5, quant_matmul_all_reduce_v4
 from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_matmul_all_reduce.golden import quant_matmul_all_reduce

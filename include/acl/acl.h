@@ -1,7 +1,8 @@
 /*
  * acl/acl.h -- ACL entry header: init/finalize and version queries.
  *
- * Part of aclnn-py, written from abi.md sections 2.1, 3.3 and 4.4.
+ * Part of aclnn-py, written from the declarations of CANN's runtime headers
+ * (hicann/runtime include/external/acl/acl.h and acl_rt.h).
  * Includes the base types, the runtime API and the runtime error codes, so a
  * program that includes only acl/acl.h (or hccl/hccl.h, which includes it)
  * has the whole runtime API, as with CANN's acl/acl.h.

@@ -1,8 +1,9 @@
 /*
  * acl/acl_base.h -- basic ACL types, data types, formats and error codes.
  *
- * Part of aclnn-py. Written from the ABI facts in the project reference
- * (abi.md sections 0, 3.1, 3.2, 3.4, 3.8); this is not a copy of any CANN file.
+ * Part of aclnn-py. Written from the values of CANN's runtime header
+ * hicann/runtime include/external/acl/acl_base_rt.h (types, ACL_ERROR_* codes,
+ * aclDataType, aclFormat); this is not a copy of any CANN file.
  * Layout rules for every header in include/: see tests/semantics/test_headers.py.
  * Include chain as CANN's: <stddef.h>, <stdint.h> and the runtime error codes.
  */

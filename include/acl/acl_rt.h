@@ -1,8 +1,8 @@
 /*
  * acl/acl_rt.h -- ACL runtime: devices, contexts, streams, memory, events.
  *
- * Part of aclnn-py, written from abi.md sections 2.1, 3.3 and 5, and CANN's
- * runtime acl_rt.h (aclrtMemAttr, aclrtGetMemInfo). Exported by
+ * Part of aclnn-py, written from the declarations of CANN's runtime header
+ * hicann/runtime include/external/acl/acl_rt.h (the ACL version, enums, prototypes). Exported by
  * libascendcl.so (libacl_rt.so in split CANN 9.x installs). Include chain as
  * CANN's: <stdbool.h>, <stddef.h>, <stdint.h>, acl/acl_base.h.
  */

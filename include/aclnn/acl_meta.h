@@ -1,7 +1,8 @@
 /*
  * aclnn/acl_meta.h -- aclnn meta API: tensors, scalars, arrays, executors.
  *
- * Part of aclnn-py, written from abi.md sections 2.2, 3.8 and 5.
+ * Part of aclnn-py, written from the declarations of CANN's opbase header
+ * hicann/opbase include/nnopbase/aclnn/acl_meta.h.
  * Exported by libnnopbase.so (also reachable through a libopapi.so handle).
  * aclnnInit / aclnnFinalize are declared in aclnn/aclnn_base.h.
  * Include chain as CANN's (<cstdint>, <cstdlib>, acl/acl_base.h), in C form.

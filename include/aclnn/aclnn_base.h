@@ -1,7 +1,8 @@
 /*
  * aclnn/aclnn_base.h -- aclnn library init/finalize.
  *
- * Part of aclnn-py, written from abi.md section 2.2. Exported by libnnopbase.so.
+ * Part of aclnn-py, written from the declarations of CANN's opbase header
+ * hicann/opbase include/nnopbase/aclnn/aclnn_base.h. Exported by libnnopbase.so.
  * Include chain as CANN's (<cstdint>, <cstdlib>, aclnn/acl_meta.h), in C form.
  */
 #ifndef ACLNN_ACLNN_BASE_H

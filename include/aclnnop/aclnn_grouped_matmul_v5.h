@@ -1,7 +1,9 @@
 /*
  * aclnnop/aclnn_grouped_matmul_v5.h -- grouped matmul, V5.
  *
- * Part of aclnn-py, written from abi.md section 2.3. Exported by libopapi.so
+ * Part of aclnn-py, written from the prototypes of CANN's document aclnnGroupedMatmulV5.md
+ * and header aclnn_grouped_matmul_v5.h (ops-transformer gmm/grouped_matmul/docs/ and
+ * gmm/grouped_matmul/op_host/op_api/). Exported by libopapi.so
  * (libopapi_transformer.so in split installs). Two-phase protocol: phase 1
  * returns the workspace size in BYTES and a new executor; phase 2 runs it on a
  * stream and frees it unless it was made repeatable.

@@ -1,7 +1,9 @@
 /*
  * aclnnop/aclnn_quant_matmul_all_reduce.h -- quantised matmul + all-reduce (MC2), V1.
  *
- * Part of aclnn-py, written from abi.md section 2.3. Exported by libopapi.so
+ * Part of aclnn-py, written from the prototypes of CANN's document aclnnQuantMatmulAllReduce.md
+ * and header aclnn_quant_matmul_all_reduce.h (ops-transformer mc2/matmul_all_reduce/docs/
+ * and mc2/matmul_all_reduce/op_host/op_api/). Exported by libopapi.so
  * (libopapi_transformer.so in split installs). INT8 x1/x2 with a pertensor or
  * perchannel dequantScale (INT64/UINT64 packed by aclnnTransQuantParamV2 for
  * FLOAT16 output, BFLOAT16 for BFLOAT16 output). Like CANN's header it brings

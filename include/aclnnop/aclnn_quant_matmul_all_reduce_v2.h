@@ -1,7 +1,9 @@
 /*
  * aclnnop/aclnn_quant_matmul_all_reduce_v2.h -- quantised matmul + all-reduce (MC2), V2.
  *
- * Part of aclnn-py, written from abi.md section 2.3. Exported by libopapi.so
+ * Part of aclnn-py, written from the prototypes of CANN's document aclnnQuantMatmulAllReduceV2.md
+ * and header aclnn_quant_matmul_all_reduce_v2.h (ops-transformer mc2/matmul_all_reduce/docs/
+ * and mc2/matmul_all_reduce/op_host/op_api/). Exported by libopapi.so
  * (libopapi_transformer.so in split installs). V1 plus a per-token scale:
  * pertokenScaleOptional (FLOAT32, length m = b*s) after dequantScale, which
  * may then be FLOAT32 (FLOAT16 output) or BFLOAT16 (BFLOAT16 output). Include

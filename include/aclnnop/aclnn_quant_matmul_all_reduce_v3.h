@@ -1,7 +1,9 @@
 /*
  * aclnnop/aclnn_quant_matmul_all_reduce_v3.h -- quantised matmul + all-reduce (MC2), V3.
  *
- * Part of aclnn-py, written from abi.md section 2.3. Exported by libopapi.so
+ * Part of aclnn-py, written from the prototypes of CANN's document aclnnQuantMatmulAllReduceV3.md
+ * and header aclnn_quant_matmul_all_reduce_v3.h (ops-transformer mc2/matmul_all_reduce/docs/
+ * and mc2/matmul_all_reduce/op_host/op_api/). Exported by libopapi.so
  * (libopapi_transformer.so in split installs). V2 plus low-bit (INT8)
  * communication: commQuantScale1Optional and commQuantScale2Optional (both or
  * neither; FLOAT16/BFLOAT16 equal to the output dtype, shape (n) or (1, n),

@@ -1,7 +1,9 @@
 /*
  * aclnnop/aclnn_quant_matmul_all_reduce_v4.h -- quantised matmul + all-reduce (MC2), V4.
  *
- * Part of aclnn-py, written from abi.md section 2.3. Exported by libopapi.so
+ * Part of aclnn-py, written from the prototypes of CANN's document aclnnQuantMatmulAllReduceV4.md
+ * and header aclnn_quant_matmul_all_reduce_v4.h (ops-transformer mc2/matmul_all_reduce/docs/
+ * and mc2/matmul_all_reduce/op_host/op_api/). Exported by libopapi.so
  * (libopapi_transformer.so in split installs). Two-phase protocol: phase 1
  * returns the workspace size in BYTES and a new executor; phase 2 runs it on a
  * stream and frees it unless it was made repeatable.

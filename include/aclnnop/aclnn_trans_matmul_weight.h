@@ -1,7 +1,9 @@
 /*
  * aclnnop/aclnn_trans_matmul_weight.h -- matmul weight to FRACTAL_NZ helpers.
  *
- * Part of aclnn-py, written from abi.md sections 2.3, 5 and 6. Exported by
+ * Part of aclnn-py, written from the prototypes of CANN's documents aclnnTransMatmulWeight.md
+ * and aclnnCalculateMatmulWeightSizeV2.md and header aclnn_trans_matmul_weight.h (hicann/ops-math
+ * conversion/trans_data/docs/ and conversion/trans_data/op_host/op_api/). Exported by
  * libopapi.so (libopapi_math.so in split installs).
  * Include chain as CANN's: aclnn/aclnn_base.h and aclnnop/aclnn_util.h.
  */

@@ -1,7 +1,9 @@
 /*
  * aclnnop/aclnn_trans_quant_param_v2.h -- pack float quant scales into UINT64/INT64 (device op).
  *
- * Part of aclnn-py, written from abi.md sections 2.3 and 5. Exported by
+ * Part of aclnn-py, written from the prototypes of CANN's document aclnnTransQuantParamV2.md
+ * and header aclnn_trans_quant_param_v2.h (hicann/ops-nn quant/trans_quant_param_v2/docs/
+ * and quant/trans_quant_param_v2/op_host/op_api/). Exported by
  * libopapi.so (libopapi_nn.so in split installs).
  * Include chain as CANN's: aclnn/aclnn_base.h and aclnnop/aclnn_util.h.
  */

@@ -1,7 +1,8 @@
 /*
  * hccl/hccl.h -- HCCL collectives.
  *
- * Part of aclnn-py, written from abi.md section 2.4. Exported by libhccl.so.
+ * Part of aclnn-py, written from the declarations of CANN's hicann/hccl include/hccl.h.
+ * Exported by libhccl.so.
  * Include chain as CANN's: hccl/hccl_types.h, hccl/hccl_comm.h (communicator
  * management) and acl/acl.h, so a program that includes only this header has
  * HCCL and the whole ACL runtime API.

@@ -1,7 +1,8 @@
 /*
  * hccl/hccl_comm.h -- HCCL communicator management.
  *
- * Part of aclnn-py, written from abi.md sections 2.4, 4.2 and 4.3. CANN 8.5+
+ * Part of aclnn-py, written from the declarations of CANN's hicann/hcomm
+ * include/hccl/hccl_comm.h (with the inline HcclCommConfigInit and its defaults). CANN 8.5+
  * declares communicator management in this header of the hcomm package
  * (exported by libhcomm.so); older CANN declared the same functions in
  * hccl/hccl.h (exported by libhccl.so), which includes this header, so both

@@ -1,8 +1,9 @@
 /*
  * hccl/hccl_types.h -- HCCL types, enums, constants and config structs.
  *
- * Part of aclnn-py, written from abi.md sections 3.6, 3.7, 4.1 and 4.2
- * (HcclCommConfig version 10 layout, sizeof 2240, align 8).
+ * Part of aclnn-py, written from the values of CANN's hicann/hcomm
+ * include/hccl/hccl_types.h at commit 2b912e7d (HcclCommConfig version 10 layout,
+ * sizeof 2240, align 8).
  */
 #ifndef HCCL_HCCL_TYPES_H
 #define HCCL_HCCL_TYPES_H

@@ -1,9 +1,10 @@
 """aclnnGroupedMatmulV5 through the binding, against the golden.
 
-Every scenario of semantics.md §4.4 (Atlas A2 profile) and §4.5 (Ascend 950
-profile), the tensor-count patterns, groupType / groupListType / splitItem,
-rows past the groupList total, NZ weights, activations, and every argument
-rule of §6.2 (status code and message) both through the binding and through
+Every scenario of CANN's document aclnnGroupedMatmulV5.md (ops-transformer,
+gmm/grouped_matmul/docs/; its Atlas A2 and Ascend 950 tables), the tensor-count
+patterns, groupType / groupListType / splitItem, rows past the groupList total,
+NZ weights, activations, and every argument rule of the doc (status code and
+message) both through the binding and through
 the raw C entry point. The Ascend 950 A8W4 ("S8S4") and A4W4 ("S4S4") are
 checked against references written here from the 2026 doc. A SoC profile the
 runtime does not have is skipped with the reason.
@@ -189,6 +190,18 @@ def test_nonquant_m_grouped(a2, rng, dtype, glt):
     bias = floats(rng, (4, 24), np.float16 if dtype == np.float16 else np.float32)
     run_vs_golden(a2, [x], [w], bias=[bias], group_list=GL[glt], group_list_type=glt, split_item=3,
                   group_type=0, expect_kept=8)
+
+
+def test_a_moe_call_with_the_default_group_type_is_told_how_to_group(a2, rng):
+    """x (M, K) with a stacked (E, K, N) weight and the defaults (groupType -1, splitItem 0): the
+    binding's own rule check says which attributes make it the grouped call, before any C call."""
+    x, w = floats(rng, (M, 48), np.float16), floats(rng, (4, 48, 24), np.float16)
+    with pytest.raises(AclnnParamError) as info:
+        grouped_matmul_v5([x], [w], group_list=np.asarray(GL[0], np.int64), stream=a2)
+    assert info.value.code == 161002
+    assert "a weight list paired with an x list needs 2-D weights, got ranks [3]; " in info.value.message
+    assert info.value.message.endswith("pass groupType 0 with splitItem 3 and a groupList "
+                                       "(group_type=0, split_item=3 in Python)")
 
 
 @pytest.mark.parametrize("split_item", [2, 3])

@@ -6,6 +6,8 @@ ranks on threads), made once per SoC profile and reused; a profile the runtime d
 skipped with the reason."""
 from __future__ import annotations
 
+import pickle
+
 import ml_dtypes
 import numpy as np
 import pytest
@@ -382,6 +384,28 @@ def test_rules_950(soc, groups, name, mutate, code, fragment):
 @pytest.mark.parametrize("size", [3, 16])
 def test_rank_count_a2(soc, groups, size):
     _check_rule(groups, lambda s: s, 561002, f"group rank count {size} is not supported on Atlas A2", group_size=size)
+
+
+@pytest.mark.parametrize("soc", [A2], indirect=True)
+def test_an_unsupported_rank_count_raises_rank_count_error(soc, groups):
+    """Three ranks on Atlas A2: CANN's code (561002, a tiling-stage code) is kept, but what the user
+    reads is a rank-count rule (RankCountError, also an AclnnInternalError and a ValueError), raised
+    by the binding's own check before any C call."""
+    comm = groups(3)[0]
+    x1, x2 = np.ones((16, 64), np.int8), np.ones((64, 32), np.int8)
+    scale = trans_quant_param(np.full(32, 0.5, np.float32))
+    with aclnn_py.Device(0), aclnn_py.Stream() as stream:
+        with pytest.raises(aclnn_py.RankCountError) as info:
+            quant_matmul_all_reduce_v4(x1, x2, scale, group=comm, stream=stream, out_dtype="float16")
+    error = info.value
+    assert isinstance(error, aclnn_py.AclnnInternalError) and isinstance(error, ValueError)
+    assert (error.code, error.name, error.function) == (561002, "ACLNN_ERR_INNER_TILING_ERROR",
+                                                        "aclnnQuantMatmulAllReduceV4GetWorkspaceSize")
+    assert error.message == ("group rank count 3 is not supported on Atlas A2: expected 1, 2, 4 or 8 ranks (a rule "
+                             "of aclnnQuantMatmulAllReduceV4 on the communicator's size, checked at its tiling stage: "
+                             "hence 561002)")
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is aclnn_py.RankCountError and str(again) == str(error)
 
 
 @pytest.mark.parametrize("soc", [P950], indirect=True)

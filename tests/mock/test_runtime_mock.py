@@ -6,6 +6,7 @@ frees device buffers, and a C++ program runs on it."""
 from __future__ import annotations
 
 import gc
+import re
 import threading
 import weakref
 
@@ -48,9 +49,43 @@ def test_info_command_reports_backend_soc_and_devices():
     result = run_python("import sys; from aclnn_py.__main__ import main; sys.exit(main(['info']))",
                         env={"ACLNN_MOCK_DEVICE_COUNT": "4", "ACLNN_MOCK_SOC": "Ascend950PR"})
     assert result.returncode == 0, result.stderr
-    assert "backend        mock" in result.stdout
-    assert "SoC            Ascend950PR" in result.stdout
-    assert "devices        4" in result.stdout
+    rows = dict(re.split(r" {2,}", line, maxsplit=1) for line in result.stdout.splitlines())
+    assert (rows["backend"], rows["SoC"], rows["devices"]) == ("mock", "Ascend950PR", "4")
+
+
+def test_python_programs_are_told_the_python_step(runtime):
+    """The mock's messages are C's ("call aclInit first"); what the binding raises names the
+    Python step first and the runtime's words after it."""
+    program = """
+import aclnn_py
+from aclnn_py import hccl
+for attempt in (lambda: aclnn_py.Device(0), lambda: hccl.init_all([0, 1])):
+    try:
+        attempt()
+    except (aclnn_py.AclError, aclnn_py.HcclError) as error:
+        print(error)
+"""
+    result = run_python(program)
+    assert result.returncode == 0, result.stderr
+    device, communicator = result.stdout.splitlines()
+    assert device == ("aclrtSetDevice failed: ACL_ERROR_UNINITIALIZE (100001): the runtime is not initialised: open "
+                      "aclnn_py.Runtime() first (aclInit) [runtime: ACL is not initialised: call aclInit first]")
+    assert communicator.startswith("HcclCommInitAll failed: HCCL_E_RUNTIME (15): ")
+    assert communicator.endswith("call aclInit first [in Python: aclInit is aclnn_py.Runtime()]")
+    errors = []
+
+    def without_a_device():
+        try:
+            aclnn_py.Stream()
+        except AclError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=without_a_device)
+    thread.start()
+    thread.join()
+    assert str(errors[0]).startswith("aclrtCreateStream failed: ACL_ERROR_RT_CONTEXT_NULL (107002): no device is set "
+                                     "on this thread: open aclnn_py.Device(n) on it first")
+    assert errors[0].message == "no current context on this thread: call aclrtSetDevice or aclrtSetCurrentContext first"
 
 
 def test_cann_backend_without_cann_lists_paths_tried():

@@ -96,9 +96,8 @@ def test_leak_check_names_what_the_code_left_open(aclnn_stream):
     assert leaks[1].holds == ("DeviceBuffer",)
     assert all(leak.created_at.startswith(f"{__file__}:") for leak in leaks)
     assert "test_leak_check_names_what_the_code_left_open" in leaks[0].created_at
-    for resource in kept:
-        resource.close()
-    assert check.leaks() == []
+    assert check.release() == 3  # the buffer, the tensor and the tensor's own buffer, newest first
+    assert all(resource.closed for resource in kept) and check.leaks() == []
 
 
 def test_leak_check_excuses_what_owners_and_paused_code_make(aclnn_device):
@@ -177,6 +176,11 @@ def test_opted_out(aclnn_stream):
     KEPT.append(DeviceBuffer(32))
 
 
+@pytest.mark.aclnn_soc("Ascend999")
+def test_a_typo_in_the_soc(aclnn_stream):
+    pass
+
+
 def test_clean(aclnn_stream):
     with Tensor.from_numpy(np.arange(4, dtype=np.float32), stream=aclnn_stream):
         aclnn_stream.synchronize()
@@ -224,12 +228,18 @@ def test_downstream_leaks_fail_the_test_that_made_them(tmp_path):
     assert text.count("hccl.Communicator") == 2 and "rank 1/2 device 3" in text
     # the test's own failure only, not a leak report for what its traceback keeps alive
     assert [kind for kind, _ in cases["test_fails_and_is_not_blamed_for_leaks"]] == ["failure"]
-    # what is still open at the end of the session, the mock's aclFinalize reports (ACLNN_MOCK_STRICT=1):
-    # the executor nobody destroyed too (also named by the per-test check where plans are resources)
+    # each leak is reported once, where it happened: the per-test check released what it reported
+    # (and what the failed test left), so the session's aclFinalize (the mock, ACLNN_MOCK_STRICT=1)
+    # finds only what no check watched -- the opted-out test's buffer -- and says whose it is
     report = error("test_last")
     assert "ACL_ERROR_RELATIVE_RESOURCE_NOT_CLEARED (148051): aclFinalize: leaked" in report
-    assert "aclOpExecutor" in report and "aclnnQuantMatmulAllReduceV4" in report
-    assert "HcclComm" in report and "device buffer of 32 bytes" in report
+    assert "device buffer of 32 bytes" in report and "not this test's doing" in report
+    for reported in ("aclOpExecutor", "HcclComm", "aclTensor", "device buffer of 64 bytes", "device buffer of 16"):
+        assert reported not in report, reported
+    # an unknown SoC is an error naming the known ones, not a skip
+    typo = error("test_a_typo_in_the_soc")
+    assert "aclnn_soc('Ascend999'): unknown SoC" in typo
+    assert all(name in typo for name in ("Ascend910B*", "Ascend910_93*", "Ascend950*"))
 
 
 def test_downstream_opt_out(tmp_path):

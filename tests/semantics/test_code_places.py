@@ -82,7 +82,7 @@ def test_a_parent_owned_by_another_user_fails(tmp_path):
 
 def test_parents_are_checked_after_resolving_links(tmp_path):
     shared = _private_dir(tmp_path / "shared", 0o777)
-    build = _private_dir(shared / "build")
+    _private_dir(shared / "build")
     (tmp_path / "alias").symlink_to(shared)
     assert "without the sticky bit" in ancestors_problem(tmp_path / "alias" / "build")
 

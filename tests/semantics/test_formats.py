@@ -21,7 +21,7 @@ INF_SLOT = Fraction(49152)  # 1.5 * 2**15, the value the +inf code would otherwi
 
 
 def ref_hif8(code: int) -> Fraction | float:
-    """Decode one HiF8 code straight from the table in semantics.md section 1.2."""
+    """Decode one HiF8 code straight from the table in docs/number-formats.md (HiFloat8)."""
     if code == 0x80:
         return math.nan
     negative = code >= 0x80

@@ -179,7 +179,7 @@ def test_nd_to_nz_element_mapping(name, height, width, c0):
     for h in range(height):
         for w in range(width):
             assert out[w // c0, h // 16, h % 16, w % c0] == nd[h, w]
-    # flat offset formula from abi.md section 6
+    # the flat offset formula of docs/number-formats.md (FRACTAL_NZ)
     hh, ww = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
     flat = (ww // c0) * (h1 * 16 * c0) + hh * c0 + ww % c0
     assert np.array_equal(out.ravel()[flat], nd)

@@ -92,3 +92,35 @@ def test_the_patterns_seen():
         grouped_matmul(xs, ws, **kw)
     with pytest.raises(Violation, match=r"splitItem 0 \(one output per group\) needs a list of 2-D weights"):
         rules.check(**_descriptors(xs, ws, kw, [(1, N), (2, N)]), profile="A2")
+
+
+GROUPING_HINT = "pass groupType 0 with splitItem 3 and a groupList (group_type=0, split_item=3 in Python)"
+
+
+@pytest.mark.parametrize("ranks, rule", [((3,), "a weight list paired with an x list needs 2-D weights, got ranks [3]"),
+                                         ((2, 2), "x has 1 tensors but weight has 2")])
+def test_a_mixture_of_experts_call_without_grouping_is_told_how_to_group(ranks, rule):
+    """One x with a stacked (E, K, N) weight, or with E weights, under the default groupType -1: the
+    rule says what is wrong and which attributes make it the grouped call it looks like."""
+    xs, ws, kw = _call(1, ranks, 0, -1)
+    with pytest.raises(ValueError) as golden_error:
+        grouped_matmul(xs, ws, **kw)
+    with pytest.raises(Violation) as violation:
+        rules.check(**_descriptors(xs, ws, kw, [(M, N)]), profile="A2")
+    for message in (str(golden_error.value), violation.value.message):
+        assert message.startswith(rule) and message.endswith(GROUPING_HINT)
+    # the call it points to is accepted, with the same weights
+    xs, ws, kw = _call(1, ranks, 3, 0)
+    assert rules.check(**_descriptors(xs, ws, kw, [y.shape for y in grouped_matmul(xs, ws, **kw)]),
+                       profile="A2").pattern == "m_single"
+
+
+def test_per_group_outputs_of_a_stacked_weight_are_told_to_ask_for_one():
+    xs, ws, kw = _call(1, (3,), 0, 0)
+    with pytest.raises(ValueError, match=r"gives a single output: pass splitItem 3 \(split_item=3 in Python\)$"):
+        grouped_matmul(xs, ws, **kw)
+    # two x with stacked weights under groupType -1 pair x with weight: no hint to group
+    xs, ws, kw = _call(2, (3, 3), 0, -1)
+    with pytest.raises(ValueError) as error:
+        grouped_matmul(xs, ws, **kw)
+    assert "groupType 0" not in str(error.value)

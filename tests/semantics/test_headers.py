@@ -16,7 +16,8 @@ runtime is built from them, and C/C++ programs compile against them with
 The textual checks read the headers through the binding's own stripper
 (:mod:`aclnn_py.semantics.headers`: ``strip``, ``declarations``, ``parse``), the code
 that makes the cffi declarations; the prototypes it yields are compared with
-abi.md's text, restated here independently.
+CANN's published prototypes (the headers and operator documents each header of
+include/ names), restated here independently.
 
 Build outputs go to pytest's tmp_path. The compile tests are skipped, with a
 reason, only when gcc/g++ is not on PATH.
@@ -69,8 +70,10 @@ needs_gxx = pytest.mark.skipif(GXX is None, reason="g++ not found on PATH (neede
 C_FLAGS = ["-Wall", "-Wextra", "-Werror", "-pedantic"]
 CXX_FLAGS = ["-Wall", "-Wextra", "-Werror", "-pedantic"]
 
-# Every enum member and integer macro of the headers, with its ABI value
-# (abi.md section 3, plus the ACL API version of section 2.1), keyed by the
+# Every enum member and integer macro of the headers, with its ABI value (CANN's
+# hicann/runtime include/external/acl/acl_base_rt.h, acl_rt.h (also the ACL API
+# version), error_codes/rt_error_codes.h; hicann/opbase include/nnopbase/opdev/op_errno.h;
+# hicann/hcomm include/hccl/hccl_types.h), keyed by the
 # header that must define it. Values > 1e8 are written in hex.
 EXPECTED_CONSTANTS = {
     "acl/acl.h": {
@@ -222,9 +225,11 @@ EXPECTED_CONSTANTS = {
     },
 }
 
-# Every prototype, copied from the code blocks of abi.md section 2 (2.1, 2.2, 2.4 and
-# the V4 / V5 / TransMatmulWeight / TransQuantParamV2 entries of 2.3), plus
-# aclrtGetMemInfo from CANN's runtime acl_rt.h. Compared as text (names and order)
+# Every prototype, as CANN publishes it: the runtime's acl_rt.h and acl.h, opbase's
+# acl_meta.h and aclnn_base.h, hcomm's hccl_comm.h and hccl's hccl.h, and the 函数原型
+# (prototype) sections of the operator documents (aclnnQuantMatmulAllReduceV4.md and V1-V3,
+# aclnnGroupedMatmulV5.md, aclnnTransMatmulWeight.md, aclnnCalculateMatmulWeightSizeV2.md,
+# aclnnTransQuantParamV2.md). Compared as text (names and order)
 # and recompiled as redeclarations (types).
 EXPECTED_PROTOTYPES = """
 aclError aclInit(const char *configPath);
@@ -655,7 +660,7 @@ def test_prototypes_match_abi():
         name = _prototype_name(exp)
         assert name in found, "%s is not declared" % name
         rel, got = found[name]
-        assert got == exp, "prototype differs from abi.md:\n  header: %s\n  abi.md: %s" % (got, exp)
+        assert got == exp, "prototype differs from CANN's:\n  header: %s\n  CANN:   %s" % (got, exp)
         assert rel == _expected_header(name), "%s belongs in %s, not %s" % (name, _expected_header(name), rel)
     extra = sorted(set(found) - {_prototype_name(e) for e in expected})
     assert not extra, "functions not in the expected list: %s" % extra
@@ -682,7 +687,7 @@ def test_stripper_refuses_what_it_cannot_read(tmp_path, header, line, message):
         headers.parse(tmp_path / "include")
 
 
-# Offsets of HcclCommConfig (version 10 layout, abi.md section 4.2).
+# Offsets of HcclCommConfig (version 10 layout of hicann/hcomm include/hccl/hccl_types.h, commit 2b912e7d).
 HCCL_COMM_CONFIG_OFFSETS = [
     ("reserved", 0), ("hcclBufferSize", 24), ("hcclDeterministic", 28), ("hcclCommName", 32),
     ("hcclUdi", 160), ("hcclOpExpansionMode", 288), ("hcclRdmaTrafficClass", 292),
@@ -791,7 +796,7 @@ extern "C" {
 
 @needs_gcc
 def test_redeclare_expected_prototypes_c(tmp_path):
-    """Any type difference between a header and abi.md is a conflicting-types error."""
+    """Any type difference between a header and CANN's prototype is a conflicting-types error."""
     src = tmp_path / "redeclare.c"
     src.write_text(REDECLARATIONS)
     _run([GCC, "-std=c99"] + C_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
@@ -963,7 +968,7 @@ static_assert(sizeof(aclDataType) == 4 && sizeof(aclFormat) == 4 && sizeof(HcclR
               sizeof(aclrtMemMallocPolicy) == 4, "enums are 4 bytes");
 static_assert(sizeof(HcclConfigValue) == 4, "HcclConfigValue");
 
-/* ---- struct layouts (abi.md section 4) ---- */
+/* ---- struct layouts (hcomm's hccl_types.h) ---- */
 static_assert(sizeof(HcclCommConfig) == 2240 && alignof(HcclCommConfig) == 8, "HcclCommConfig v10");
 @OFFSET_ASSERTS@
 #define FIELD_TYPE(S, f, T) static_assert(std::is_same<decltype(S::f), T>::value, #S "." #f " type")
@@ -1074,7 +1079,8 @@ static uint16_t bits(op::fp16_t h) { return h.val; }
 
 static void check_comm_config_init()
 {
-    /* Expected bytes built from the offsets and defaults of abi.md 4.2/4.3.
+    /* Expected bytes built from the offsets and defaults of hcomm's hccl_types.h and
+       of HcclCommConfigInit (hccl_comm.h).
        Strings and padding: HcclCommConfigInit zeroes them completely. */
     unsigned char expected[2240];
     std::memset(expected, 0, sizeof(expected));

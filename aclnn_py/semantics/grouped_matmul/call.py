@@ -213,14 +213,23 @@ def pattern(n_x: int, weight_ndims: Sequence[int], split_item: int, group_type: 
             return "m_single"
         if not all_2d:
             raise ValueError(f"splitItem {split_item} (one output per group) needs a list of 2-D weights, "
-                             f"got weight ranks {w_ndims}")
+                             f"got weight ranks {w_ndims}" + _ONE_OUTPUT_HINT * (w_ndims == [3]))
         return "m_split"
+    hint = _GROUPING_HINT if n_x == 1 and group_type == -1 else ""
     if n_x != len(w_ndims):
         raise ValueError(f"x has {n_x} tensors but weight has {len(w_ndims)}: with groupType {group_type} "
-                         f"and {n_x} x tensors the lists must have equal length")
+                         f"and {n_x} x tensors the lists must have equal length{hint}")
     if not all_2d:
-        raise ValueError(f"a weight list paired with an x list needs 2-D weights, got ranks {w_ndims}")
+        raise ValueError(f"a weight list paired with an x list needs 2-D weights, got ranks {w_ndims}{hint}")
     return "concat" if single_out else "per_tensor"
+
+
+#: A single x with groupType -1 (the default) and weights that only fit grouping: the call meant.
+_GROUPING_HINT = ("; to split one x (M, K) along M over the groups (experts) of a 3-D weight (E, K, N) or of a "
+                  "weight list, as a mixture-of-experts layer does, pass groupType 0 with splitItem 3 and a "
+                  "groupList (group_type=0, split_item=3 in Python)")
+#: One stacked 3-D weight grouped along M with per-group outputs asked for.
+_ONE_OUTPUT_HINT = "; a single 3-D weight (E, K, N) gives a single output: pass splitItem 3 (split_item=3 in Python)"
 
 
 def per_group_outputs(n_x: int, split_item: int, group_type: int) -> bool:

@@ -1,4 +1,6 @@
-"""The dtype rules of aclnnGroupedMatmulV5GetWorkspaceSize, as data (semantics.md §4.4, §4.5, §6.2).
+"""The dtype rules of aclnnGroupedMatmulV5GetWorkspaceSize, as data. Source: CANN's document
+aclnnGroupedMatmulV5.md (ops-transformer, gmm/grouped_matmul/docs/), its dtype tables of
+约束说明 (constraints) for Atlas A2/A3 and for Ascend 950.
 
 :func:`check_profile_features` rejects the dtypes Atlas A2/A3 lack;
 :func:`check_combinations` checks the dtype of every parameter against the
@@ -11,7 +13,8 @@ Violation helpers :func:`invalid` / :func:`null` that :mod:`.rules` uses.
 
 Choices where the sources leave it open (UNCONFIRMED):
 
-- BF16 bias is accepted on the 950 profile only (§6.2 "A2: no BF16 bias"), although
+- BF16 bias is accepted on the 950 profile only (the doc's parameter notes: on Atlas A2/A3
+  biasOptional does not take BFLOAT16), although
   the Dec-2025 A2 A8W8 table lists a BF16-bias row.
 """
 from __future__ import annotations
@@ -196,7 +199,7 @@ def check_combinations(kind: str, profile: str, names: Names) -> None:
 
 
 def _a8w8(family: str, names: Names, ctx: str) -> None:
-    """A8W8 after its out dtype: the scale, perTokenScale and bias dtypes (§4.4 A2/A3, §4.5 950)."""
+    """A8W8 after its out dtype: the scale, perTokenScale and bias dtypes (the doc's A2/A3 and 950 tables)."""
     out, scale = names[OUT], names[SCALE]
     assert out is not None
     if out != "int32" and scale is None:

@@ -1,4 +1,6 @@
-"""Argument rules of aclnnGroupedMatmulV5GetWorkspaceSize (semantics.md §4, §6.2).
+"""Argument rules of aclnnGroupedMatmulV5GetWorkspaceSize. Source: CANN's document
+aclnnGroupedMatmulV5.md (ops-transformer, gmm/grouped_matmul/docs/): its parameter table, its
+list of errors (返回值) and its constraints (约束说明).
 
 :func:`check` validates the tensor descriptors, the attributes and the product
 profile (``"A2"``, ``"A3"``, ``"950"``) and returns the call's
@@ -30,7 +32,8 @@ NZ and parameter shape ones in :mod:`.shape_rules`):
   out tensor of every scenario.
 - tuningConfig is range-checked on every profile (the 950 doc calls it unsupported).
 - A non-null optional list of length 0 is 161002 (its length cannot match the
-  weights; §6.2 "bias non-null with length != weight length"), checked first,
+  weights; the doc's 161002 list: a non-null bias whose length differs from
+  weight's), checked first,
   for every optional list.
 - Full quantization with groupType 2 needs splitItem 2/3 (the (E, M, N) output).
 """

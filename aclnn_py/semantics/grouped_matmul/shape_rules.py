@@ -1,5 +1,6 @@
 """Shape rules of aclnnGroupedMatmulV5GetWorkspaceSize: the weight's NZ storage and the
-shape of each optional parameter per scenario (semantics.md §4.4, §4.5, §6.2).
+shape of each optional parameter per scenario. Source: CANN's document aclnnGroupedMatmulV5.md
+(ops-transformer, gmm/grouped_matmul/docs/), its constraints (约束说明) per product and scenario.
 
 :class:`Operands` is what :mod:`.rules` has validated so far (the null-checked
 descriptor lists and the weights' logical shapes); :func:`check_nz` and
@@ -141,7 +142,7 @@ class _Shapes:
 
 def check_parameters(kind: str, layout: str, profile: str, ops: Operands, n_groups: int | None,
                 out_name: str | None) -> None:
-    """Shapes of the optional tensors (semantics.md §4.4, §4.5) and the scenario size rules.
+    """Shapes of the optional tensors (the doc's 约束说明) and the scenario size rules.
 
     A per-group parameter is one tensor with a leading group axis when the weight is one
     stacked (E, K, N) tensor (E groups) or a single K-grouped weight (one group per

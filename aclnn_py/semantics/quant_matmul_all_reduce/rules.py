@@ -7,7 +7,8 @@ always done: ``x1Scale``, ``pertokenScale``, ``dequantScale``, ``bias``), and
 returns the call's :class:`~.call.QuantMatmulAllReduceCall`, which the binding and the mock
 share. Failures raise :class:`~aclnn_py.semantics.status.Violation`.
 
-V4 (semantics.md §6.1):
+V4 (CANN's document aclnnQuantMatmulAllReduceV4.md, ops-transformer mc2/matmul_all_reduce/docs/:
+its parameter table, its dtype combinations per product and its constraints, 约束说明):
 
 0. SoC: the operator exists on Atlas A2 and Ascend 950 only. Atlas A3 is
    rejected with 361001 ACLNN_ERR_RUNTIME_ERROR (our choice: the doc only says
@@ -72,7 +73,7 @@ from __future__ import annotations
 from .. import dtypes
 from .. import nz as _nz
 from ..descriptors import TensorDesc, shape_text
-from ..status import INVALID, NULLPTR, RUNTIME, TILING, Violation
+from ..status import INVALID, NULLPTR, RANK_COUNT, RUNTIME, TILING, Violation
 from .call import MX_GROUPS, PERBLOCK_GROUPS, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
 
 __all__ = ["QuantMatmulAllReduceCall", "Signature", "V1", "V2", "V3", "V4", "allowed_rank_counts", "check",
@@ -140,13 +141,16 @@ def check_profile(profile: str, signature: Signature = V4) -> None:
 
 
 def check_rank_count(profile: str, rank_size: int, signature: Signature = V4) -> None:
-    """561002 unless the communicator size is supported on ``profile``."""
+    """561002 unless the communicator size is supported on ``profile`` (a Violation whose
+    ``rule`` is RANK_COUNT: CANN checks it at its tiling stage, hence the internal-looking code)."""
     allowed = allowed_rank_counts(profile)
     if rank_size not in allowed:
         name = "Atlas A2" if profile == "A2" else "Ascend 950"
-        raise _error(signature, TILING,
-                     f"group rank count {rank_size} is not supported on {name}: expected "
-                     f"{', '.join(str(r) for r in allowed[:-1])} or {allowed[-1]} ranks")
+        raise Violation(TILING, signature.function,
+                        f"group rank count {rank_size} is not supported on {name}: expected "
+                        f"{', '.join(str(r) for r in allowed[:-1])} or {allowed[-1]} ranks (a rule of "
+                        f"{signature.op} on the communicator's size, checked at its tiling stage: hence 561002)",
+                        rule=RANK_COUNT)
 
 
 def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc | None,

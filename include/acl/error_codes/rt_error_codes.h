@@ -1,8 +1,8 @@
 /*
  * acl/error_codes/rt_error_codes.h -- runtime (ACL_ERROR_RT_*) error codes.
  *
- * Part of aclnn-py, written from abi.md section 3.4 (the listed, most relevant
- * codes only). Ranges: 107000-107046 parameter errors, 207000-207021 resource
+ * Part of aclnn-py, written from CANN's hicann/runtime
+ * include/external/acl/error_codes/rt_error_codes.h (the most relevant codes only). Ranges: 107000-107046 parameter errors, 207000-207021 resource
  * errors, 507000-507057 and 507899-507916 internal errors. The success value
  * ACL_RT_SUCCESS (0) is defined in acl/acl_base.h, which includes this file.
  * Codes whose meaning differs between CANN releases (107045, 107046, 207021)

@@ -1,7 +1,8 @@
 /*
  * aclnn/opdev/op_errno.h -- aclnnStatus values.
  *
- * Part of aclnn-py, written from abi.md section 3.5. 161xxx = bad arguments,
+ * Part of aclnn-py, written from the values of CANN's opbase header
+ * hicann/opbase include/nnopbase/opdev/op_errno.h. 161xxx = bad arguments,
  * 361xxx = runtime failure, 561xxx = internal error. When a call fails, the
  * reason text is available from aclGetRecentErrMsg().
  */
