@@ -21,7 +21,11 @@ def _host_pointer(array: np.ndarray) -> Any:
 
 
 class DeviceBuffer(Resource):
-    """``nbytes`` of device memory on the current device, freed by ``close()``."""
+    """``nbytes`` of device memory on the current device, freed by ``close()``.
+
+    Host arrays are copied in native byte order (a big-endian array's values are converted, as
+    NumPy's ``astype`` does); :meth:`copy_to_host` refuses a non-native ``out``.
+    """
 
     _destroy = "aclrtFree"
     _check = staticmethod(check_acl)
@@ -37,8 +41,8 @@ class DeviceBuffer(Resource):
 
     @classmethod
     def from_numpy(cls, array: np.ndarray, stream: Stream | None = None) -> "DeviceBuffer":
-        """A new buffer holding the bytes of ``array``."""
-        array = np.ascontiguousarray(array)
+        """A new buffer holding the bytes of ``array`` (in native byte order)."""
+        array = np.ascontiguousarray(arguments.as_array(array))
         buf = cls(max(array.nbytes, 1))
         buf.copy_from_host(array, stream=stream)
         return buf
@@ -55,23 +59,31 @@ class DeviceBuffer(Resource):
         return ffi.cast("char *", self.handle) + offset
 
     def copy_from_host(self, array: np.ndarray, offset: int = 0, stream: Stream | None = None) -> None:
-        """Host -> device (synchronous, or queued on ``stream`` keeping ``array`` alive until sync)."""
-        array = np.ascontiguousarray(array)
+        """Host -> device (synchronous, or queued on ``stream`` keeping ``array`` alive until the
+        stream has passed the copy); a non-native byte order is converted first."""
+        array = np.ascontiguousarray(arguments.as_array(array))
         self._copy(self._at(offset, array.nbytes), _host_pointer(array), array.nbytes, "HOST_TO_DEVICE", stream, array)
 
     def copy_to_host(self, out: np.ndarray, offset: int = 0, stream: Stream | None = None) -> np.ndarray:
         """Device -> host into the contiguous array ``out`` (filled after sync when queued)."""
         if not out.flags.c_contiguous or not out.flags.writeable:
             raise ArgumentError("out", "must be a writeable C-contiguous array")
+        if not out.dtype.isnative:
+            raise ArgumentError("out", f"has non-native byte order (dtype {out.dtype.str}): the device holds "
+                                       f"native-order values; pass an array of dtype "
+                                       f"{out.dtype.newbyteorder('=').str}")
         self._copy(_host_pointer(out), self._at(offset, out.nbytes), out.nbytes, "DEVICE_TO_HOST", stream, out)
         return out
 
     def to_numpy(self, dtype=np.uint8, shape=None, offset: int = 0) -> np.ndarray:
-        """A new host array read from the buffer (all bytes from ``offset`` when ``shape`` is None)."""
+        """A new host array read from the buffer (all bytes from ``offset`` when ``shape`` is None);
+        a non-native ``dtype`` gets the values in that byte order."""
         dtype = np.dtype(dtype)
         if shape is None:
             shape = ((self.nbytes - offset) // dtype.itemsize,)
-        return self.copy_to_host(np.empty(shape, dtype), offset)
+        native = dtype.newbyteorder("=")
+        values = self.copy_to_host(np.empty(shape, native), offset)
+        return values if dtype == native else values.astype(dtype)
 
     def copy_from(self, source: "DeviceBuffer", nbytes: int | None = None, *, offset: int = 0,
                   source_offset: int = 0, stream: Stream | None = None) -> None:

@@ -143,7 +143,7 @@ class _Arguments:
                 gl = group_list
             else:
                 try:
-                    group_host = codecs.to_host(np.asarray(group_list), "int64")
+                    group_host = codecs.to_host(arguments.as_array(group_list, "group_list"), "int64")
                 except ValueError as exc:
                     raise ArgumentError("group_list", str(exc)) from None
                 gl = Tensor.from_numpy(group_host, None, stream)

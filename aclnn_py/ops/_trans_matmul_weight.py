@@ -79,7 +79,7 @@ def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int
 def nz_weight_tensor(array: np.ndarray, dtype: Any = None, stream: Stream | None = None) -> Tensor:
     """An ND tensor holding ``array`` in a buffer big enough for its FRACTAL_NZ form
     (CalculateMatmulWeightSizeV2 elements), ready for :func:`trans_matmul_weight`."""
-    array = np.asarray(array)
+    array = arguments.as_array(array)
     acl = dtypes.of_array(array) if dtype is None else dtypes.to_acl(dtype)
     elements = max(calculate_matmul_weight_size(array.shape, acl), array.size)
     buffer = DeviceBuffer(dtypes.nbytes(elements, acl))
