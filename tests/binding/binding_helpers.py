@@ -207,14 +207,15 @@ def run_comm_ranks(comms, fn, timeout: float = 60.0):
     results: dict[int, object] = {}
     errors: dict[int, BaseException] = {}
 
-    def body(comm):
+    def body(comm, rank):
         try:
             with Context(comm.device), Stream() as stream:
-                results[comm.rank] = fn(comm, stream)
+                results[rank] = fn(comm, stream)
         except BaseException as exc:  # reported to the test
-            errors[comm.rank] = exc
+            errors[rank] = exc
 
-    threads = [threading.Thread(target=body, args=(c,), daemon=True) for c in comms]
+    # the ranks read first: ``fn`` may close its communicator (a closed one refuses every use)
+    threads = [threading.Thread(target=body, args=(c, c.rank), daemon=True) for c in comms]
     for t in threads:
         t.start()
     for t in threads:
