@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import (AclError, AclnnError, AclnnInternalError, AclnnParamError, AclnnRuntimeError, ArgumentError,
-                     HcclError, LibraryNotFoundError, RankCountError, StatusError, SymbolNotFoundError)
+                     ClosedResourceError, HcclError, LibraryNotFoundError, RankCountError, StatusError,
+                     SymbolNotFoundError)
 from .semantics.dtypes import DataType, Format
 
 __version__ = "0.1.0"
@@ -54,5 +55,5 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ffi", "lib", "backend", "DataType", "Format", *_LAZY,
     "StatusError", "ArgumentError", "AclError", "AclnnError", "AclnnParamError", "AclnnRuntimeError", "AclnnInternalError",
-    "RankCountError", "HcclError", "LibraryNotFoundError", "SymbolNotFoundError",
+    "RankCountError", "ClosedResourceError", "HcclError", "LibraryNotFoundError", "SymbolNotFoundError",
 ]

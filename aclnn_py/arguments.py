@@ -50,12 +50,17 @@ def shape(values: Iterable[Any], parameter: str = "shape") -> tuple[int, ...]:
 
 
 def as_array(value: Any, parameter: str = "array") -> np.ndarray:
-    """``value`` as a NumPy array; a value NumPy cannot make one of (ragged nested lists...)
-    raises :class:`ArgumentError` naming ``parameter`` instead of NumPy's ValueError."""
+    """``value`` as a NumPy array in the host's native byte order (a big-endian array's values
+    converted, as ``astype`` does: the device and CANN read native-order bytes); a value NumPy
+    cannot make an array of (ragged nested lists...) raises :class:`ArgumentError` naming
+    ``parameter`` instead of NumPy's ValueError."""
     try:
-        return np.asarray(value)
+        array = np.asarray(value)
     except ValueError as exc:
         raise ArgumentError(parameter, f"cannot be made a NumPy array: {exc}") from None
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array
 
 
 def c_string(value: Any, parameter: str) -> bytes:

@@ -5,6 +5,8 @@ its C name, the C function and the runtime's recent error text
 (``aclGetRecentErrMsg``, read right after the failing call on the same
 thread; for HCCL also ``HcclGetErrorString``). A bad Python argument raises
 :class:`ArgumentError` (a ``ValueError``) naming the parameter, before C is
+called. Using a resource after ``close()`` raises :class:`ClosedResourceError` (a
+``ValueError``, as I/O on a closed Python file does) naming the resource, before C is
 called. Errors pickle, so they cross process boundaries in multi-rank runs.
 
 The text speaks to a Python program: a status whose remedy is a step of the
@@ -115,6 +117,18 @@ class HcclError(StatusError):
     """An HCCL call failed."""
 
     names = HCCL_NAMES
+
+
+class ClosedResourceError(ValueError):
+    """A resource (tensor, buffer, stream, plan, communicator...) was used after ``close()``; raised
+    before any C call, so a freed handle never reaches the runtime. ``resource`` describes it."""
+
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
+        super().__init__(f"{resource} is closed: it cannot be used after close()")
+
+    def __reduce__(self):
+        return (type(self), (self.resource,))
 
 
 class LibraryNotFoundError(OSError):

@@ -10,7 +10,7 @@ from . import arguments
 from .semantics import codecs, dtypes, layout, nz
 from ._ffi import ffi
 from ._loader import library
-from ._resource import Resource
+from ._resource import Resource, owned_ids, require_open
 from .semantics.descriptors import FRACTAL_NZ, ND, TensorDesc, contiguous_strides
 from .errors import AclnnParamError, ArgumentError
 from ._memo import BoundedMemo
@@ -174,13 +174,26 @@ class Tensor(Resource):
         """What this aclTensor says about its memory (made on first use)."""
         desc = self._desc
         if desc is None:
-            self._desc = desc = TensorDesc(*self._fields, self.buffer.address)
+            self._desc = desc = TensorDesc(*self._fields, self.buffer._address)
         return desc
 
     @desc.setter
     def desc(self, desc: TensorDesc) -> None:
         self._desc = desc
         self._layout = None
+
+    def _label(self) -> str:
+        return repr(self)
+
+    def _parts(self) -> tuple[Resource, ...]:
+        return (self.buffer,)
+
+    def _require_open(self) -> None:
+        if id(self) in owned_ids and id(self.buffer) in owned_ids:
+            return  # the common case at a glance (a borrowed buffer is not registered: asked below)
+        if id(self) not in owned_ids:
+            raise self._closed_error()
+        self.buffer._require_open()
 
     def close(self) -> None:
         """Destroy the aclTensor (and free the buffer when this tensor allocated it)."""
@@ -264,8 +277,9 @@ class Tensor(Resource):
         (:func:`aclnn_py.semantics.codecs.to_host`: no wrapping, truncation or overflow;
         float rounding is fine): otherwise :class:`~aclnn_py.errors.ArgumentError`
         names the values and the range, unless ``cast=True`` asks for NumPy's
-        ``astype`` conversion as it is.
+        ``astype`` conversion as it is. A non-native byte order is converted first.
         """
+        require_open(stream)
         array = arguments.as_array(array)
         if dtype is None:
             try:
@@ -287,6 +301,7 @@ class Tensor(Resource):
 
     def copy_from_numpy(self, array: np.ndarray, stream: Stream | None = None, *, cast: bool = False) -> None:
         """Write host values (logical shape) into the tensor's memory (``cast`` as in :meth:`from_numpy`)."""
+        self._require_open()
         values = _host_values(arguments.as_array(array), self.desc.dtype, cast)
         if values.shape != self.desc.shape:
             raise ArgumentError("array", f"values of shape {list(values.shape)} do not fit {self}")
@@ -305,6 +320,7 @@ class Tensor(Resource):
 
     def to_numpy(self) -> np.ndarray:
         """The logical contents as a host array (synchronous)."""
+        self._require_open()
         start, nbytes = layout.byte_span(self.desc)
         raw = self.buffer.to_numpy(np.uint8, (nbytes,), start) if nbytes else np.empty(0, np.uint8)
         return layout.from_bytes(self.desc, raw)
@@ -313,6 +329,7 @@ class Tensor(Resource):
     def view(self, shape: Sequence[int], strides: Sequence[int], offset: int = 0, *,
              format: int | None = None, storage_shape: Sequence[int] | None = None) -> "Tensor":
         """Another aclTensor over the same buffer."""
+        self._require_open()
         return Tensor(self.buffer, shape, self.desc.dtype, strides=strides, offset=offset,
                       format=self.desc.format if format is None else format,
                       storage_shape=self.desc.storage_shape if storage_shape is None else storage_shape)
@@ -373,6 +390,7 @@ class TensorList(Resource):
 
     def __init__(self, tensors: Iterable[Tensor]) -> None:
         self.tensors = list(tensors)
+        require_open(self.tensors)
         handles = [create_handle(t.desc) for t in self.tensors]
         array = ffi.new("aclTensor *[]", handles or [ffi.NULL])
         handle = library().aclCreateTensorList(array, len(handles))
@@ -381,6 +399,16 @@ class TensorList(Resource):
                 library().aclDestroyTensor(h)
             raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "aclCreateTensorList", recent_message())
         self._own(handle)
+
+    def _label(self) -> str:
+        return f"TensorList of {len(self.tensors)} tensors"
+
+    def _parts(self) -> tuple[Resource, ...]:
+        return tuple(self.tensors)
+
+    def _require_open(self) -> None:
+        super()._require_open()
+        require_open(self.tensors)
 
     def __len__(self) -> int:
         return len(self.tensors)
@@ -398,3 +426,6 @@ class IntArray(Resource):
         if handle == ffi.NULL:
             raise AclnnParamError(library().ACLNN_ERR_PARAM_INVALID, "aclCreateIntArray", recent_message())
         self._own(handle)
+
+    def _label(self) -> str:
+        return f"IntArray of {len(self.values)} values"

@@ -31,6 +31,8 @@ from .._ffi import ffi
 from .._loader import library
 from ..semantics.descriptors import TensorDesc
 from ..errors import AclnnParamError, ArgumentError, raising
+from .. import _resource
+from .._resource import require_open
 from ..semantics.grouped_matmul import call
 from ..semantics.grouped_matmul import rules
 from ..runtime import Stream
@@ -123,6 +125,9 @@ class _Arguments:
                  antiquant_scale=None, antiquant_offset=None, per_token_scale=None, group_list=None,
                  split_item: int = 0, group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
                  tuning_config: Sequence[int] | None = None, out=None, out_dtype=None) -> None:
+        self.checked_at = _resource.closed_since  # before the check: see Plan._inputs_open
+        require_open(stream, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale,
+                     group_list, out)
         attrs = {name: arguments.integer(value, name) for name, value in (
             ("split_item", split_item), ("group_type", group_type), ("group_list_type", group_list_type),
             ("act_type", act_type))}
@@ -143,7 +148,7 @@ class _Arguments:
                 gl = group_list
             else:
                 try:
-                    group_host = codecs.to_host(np.asarray(group_list), "int64")
+                    group_host = codecs.to_host(arguments.as_array(group_list, "group_list"), "int64")
                 except ValueError as exc:
                     raise ArgumentError("group_list", str(exc)) from None
                 gl = Tensor.from_numpy(group_host, None, stream)
@@ -180,15 +185,15 @@ class _Arguments:
                     return ffi.NULL
                 lst = TensorList(tensors)
                 created.append(lst)
-                return lst.handle
+                return lst._handle
 
             tuning = None if tuning_config is None else IntArray(tuning_config)
             created.append(tuning)
             self.args = (tl(xs), tl(ws), tl(lists["bias"]), tl(lists["scale"]), tl(lists["offset"]),
                          tl(lists["antiquant_scale"]), tl(lists["antiquant_offset"]),
-                         tl(lists["per_token_scale"]), ffi.NULL if gl is None else gl.handle, ffi.NULL,
+                         tl(lists["per_token_scale"]), ffi.NULL if gl is None else gl._handle, ffi.NULL,
                          ffi.NULL, ffi.NULL, attrs["split_item"], attrs["group_type"], attrs["group_list_type"],
-                         attrs["act_type"], ffi.NULL if tuning is None else tuning.handle, tl(outs), ffi.NULL,
+                         attrs["act_type"], ffi.NULL if tuning is None else tuning._handle, tl(outs), ffi.NULL,
                          ffi.NULL)
         except BaseException:
             dispose(created, stream)
@@ -225,7 +230,8 @@ class GroupedMatmulV5Plan(Plan):
                           tuning_config=tuning_config, out=out, out_dtype=out_dtype)
         self.tensors = call.tensors
         self.out: list[Tensor] = call.out
-        super().__init__(OP, call.args, keep=call.keep, owned=call.created, stream=stream, repeatable=repeatable)
+        super().__init__(OP, call.args, keep=call.keep, owned=call.created, stream=stream, repeatable=repeatable,
+                         checked_at=call.checked_at)
 
 
 def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offset=None, antiquant_scale=None,

@@ -36,6 +36,9 @@ from ..semantics import dtypes
 from .._ffi import ffi
 from ..semantics.descriptors import TensorDesc
 from ..errors import ArgumentError, raising
+from .. import _resource
+from .._resource import require_open
+from ..hccl.communicator import Communicator
 from ..semantics.quant_matmul_all_reduce import rules
 from ..runtime import Stream
 from ..tensor import Tensor
@@ -86,11 +89,10 @@ def _group_name(group: Any) -> tuple[bytes | None, int | None]:
         return None, None
     if isinstance(group, (str, bytes, bytearray)):
         return arguments.c_string(group, "group"), None
-    name, size = getattr(group, "name", None), getattr(group, "size", None)
-    if not isinstance(name, str) or size is None:
+    if not isinstance(group, Communicator):
         raise TypeError(f"group: expected an aclnn_py.hccl.Communicator or a communicator name (str), "
                         f"got {type(group).__name__}")
-    return arguments.c_string(name, "group"), int(size)
+    return arguments.c_string(group.name, "group"), group.size
 
 
 class _Arguments:
@@ -99,13 +101,20 @@ class _Arguments:
     ``tensors`` holds every tensor by canonical name ("output" included); ``keep``
     what the queued work uses and the caller owns (never this object: a reference
     cycle would leave the tensors to the garbage collector); ``created`` the device
-    copies of NumPy inputs, released once the stream has passed the work.
+    copies of NumPy inputs, released once the stream has passed the work;
+    ``communicator`` the group when it is a Communicator. Closed resources, and a
+    stream of another device than the communicator's, are refused before any C call.
     """
 
     def __init__(self, x1, x2, x2_scale, *, group, stream, bias=None, x3=None, x1_scale=None,
                  comm_quant_scale_1=None, comm_quant_scale_2=None, group_size=0, comm_quant_mode=0,
                  out=None, out_dtype=None, reduce_op="sum", comm_turn=0, stream_mode=1, rank_size=None,
                  x_dtype=None, signature: rules.Signature = rules.V4) -> None:
+        self.checked_at = _resource.closed_since  # before the check: see Plan._inputs_open
+        require_open(stream, group, x1, x2, x2_scale, bias, x3, x1_scale, comm_quant_scale_1, comm_quant_scale_2, out)
+        self.communicator = group if isinstance(group, Communicator) else None
+        if stream is not None and self.communicator is not None:
+            stream._require_device(self.communicator)
         integer = arguments.integer
         comm_turn = integer(comm_turn, "comm_turn")
         stream_mode = integer(stream_mode, "stream_mode")
@@ -161,8 +170,9 @@ class _Arguments:
         self.out = out
         self._group = ffi.NULL if group_bytes is None else ffi.new(_CHARS, group_bytes)
         self._reduce = ffi.NULL if reduce_bytes is None else ffi.new(_CHARS, reduce_bytes)
-        c_values = [ffi.NULL if v is None else v.handle for v in tensors]  # _C_VALUES
-        c_values += (out.handle, self._group, self._reduce, comm_turn, stream_mode, group_size, comm_quant_mode)
+        # checked open above (require_open) or just made: the handles as they are
+        c_values = [ffi.NULL if v is None else v._handle for v in tensors]  # _C_VALUES
+        c_values += (out._handle, self._group, self._reduce, comm_turn, stream_mode, group_size, comm_quant_mode)
         self.args = _header_order(signature)(c_values)
         self.keep = (self._group, self._reduce, out, *[v for v in values if isinstance(v, Tensor)])
 
@@ -195,7 +205,7 @@ class _QuantMatmulAllReducePlan(Plan):
         self.tensors = call.tensors
         self.out = call.out
         Plan.__init__(self, self.signature.op, call.args, keep=call.keep, owned=call.created, stream=stream,
-                      repeatable=repeatable)
+                      repeatable=repeatable, communicator=call.communicator, checked_at=call.checked_at)
 
     @classmethod
     def _once(cls, stream: Stream, x1: Any, x2: Any, scale: Any, **canonical: Any) -> Tensor:

@@ -19,6 +19,7 @@ from .._ffi import ffi
 from .._loader import library
 from ..check import check_aclnn
 from ..errors import raising
+from .._resource import require_open
 from ..memory import DeviceBuffer
 from ..runtime import Stream
 from ..semantics import dtypes
@@ -79,7 +80,8 @@ def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int
 def nz_weight_tensor(array: np.ndarray, dtype: Any = None, stream: Stream | None = None) -> Tensor:
     """An ND tensor holding ``array`` in a buffer big enough for its FRACTAL_NZ form
     (CalculateMatmulWeightSizeV2 elements), ready for :func:`trans_matmul_weight`."""
-    array = np.asarray(array)
+    require_open(stream)
+    array = arguments.as_array(array)
     acl = dtypes.of_array(array) if dtype is None else dtypes.to_acl(dtype)
     elements = max(calculate_matmul_weight_size(array.shape, acl), array.size)
     buffer = DeviceBuffer(dtypes.nbytes(elements, acl))
@@ -115,6 +117,7 @@ def trans_matmul_weight(tensor: Tensor, stream: Stream, *, synchronize: bool = F
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"tensor: expected a Tensor, got {type(tensor).__name__}")
+    require_open(stream, tensor)
     with raising():
         rules.check_trans_matmul_weight(tensor.desc, current_profile())
     launch("aclnnTransMatmulWeight", (tensor.handle,), stream, keep=(tensor,))

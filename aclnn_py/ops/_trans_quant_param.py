@@ -12,6 +12,7 @@ from typing import Any
 
 from .._ffi import ffi
 from ..errors import raising
+from .._resource import require_open
 from ..runtime import Stream
 from ..semantics import dtypes
 from ..semantics import trans_quant_param as rules
@@ -36,6 +37,7 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
     | float32 (1) | float32 (n) | uint64/int64 (n) |
     | float32 (m, n) | —/float32 (m, n) | uint64/int64 (m, n) |
     """
+    require_open(stream, scale, offset, out)
     out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
     created: list[Tensor] = []
     try:

@@ -15,6 +15,14 @@ the plan queued work on has passed that work -- at the stream's next
 successful ``synchronize()`` or its ``close()`` -- or at once when nothing is
 queued.
 
+Threads: a plan may be executed by several threads at once, on one stream or
+on several; its count of queued work is kept under a lock of its own, taken
+together with (inside) the stream's lock: a launch reserves its count before
+the C call, so a ``close()`` from another thread never frees the executor
+under it. Executing a closed plan, or one whose tensors (or communicator)
+were closed, raises :class:`~aclnn_py.errors.ClosedResourceError` before C is
+called.
+
 Executors: a repeatable plan (the default) calls
 ``aclSetAclOpExecutorRepeatable`` right after phase 1 and frees the executor
 with ``aclDestroyAclOpExecutor``. A single-use plan (``repeatable=False``)
@@ -34,7 +42,8 @@ from typing import Any, Callable, Sequence
 
 from .._ffi import ffi
 from .._loader import library
-from .._resource import Resource
+from .. import _resource
+from .._resource import Resource, owned_ids, registered_ids, require_open
 from ..check import check_aclnn
 from ..runtime import Stream
 
@@ -55,14 +64,22 @@ def phase1(op: str, *args: Any) -> tuple[int, Any]:
 
 
 def dispose(resources: Sequence[Any], stream: Stream | None) -> None:
-    """Release what a wrapper made when the call cannot go ahead: at the stream's next
-    synchronisation when copies may be queued on ``stream``, at once otherwise."""
+    """Release what a wrapper made when the call cannot go ahead: once the stream has passed the
+    work queued so far when copies may be queued on ``stream``, at once otherwise."""
     if stream is not None:
         stream.release(*resources)
         return
     for resource in resources:
         if resource is not None:
             resource.close()
+
+
+def _lock_of(stream: Any) -> Any:
+    """The lock of ``stream``: a :class:`Stream` (a TypeError naming what was given otherwise)."""
+    try:
+        return stream._lock
+    except AttributeError:
+        raise TypeError(f"stream: expected an aclnn_py.Stream, got {type(stream).__name__}") from None
 
 
 class _Queued:
@@ -94,17 +111,26 @@ class Plan(Resource):
     _check = staticmethod(check_aclnn)
 
     def __init__(self, op: str, args: tuple, *, keep: tuple = (), owned: Sequence[Any] = (),
-                 stream: Stream | None = None, repeatable: bool = True) -> None:
+                 stream: Stream | None = None, repeatable: bool = True, communicator: Any = None,
+                 checked_at: int = -1) -> None:
         """``args``: phase 1's arguments before ``workspaceSize``; ``keep``: objects the executor
         uses (the caller's tensors, C strings...); ``owned``: resources the plan made and releases
         with itself; ``stream``: where copies into ``owned`` may be queued (they count as the
-        plan's queued work; released there if phase 1 fails)."""
+        plan's queued work; released there if phase 1 fails); ``communicator``: the HCCL
+        communicator the operator runs on (a rank of one device: the plan runs only on that
+        device's streams); ``checked_at``: the value of ``_resource.closed_since`` read before
+        the caller found ``keep`` and ``communicator`` open (-1: not checked)."""
         self.op = op
         self.repeatable = bool(repeatable)
         self._keep = keep if type(keep) is tuple else tuple(keep)
         self._owned = tuple(owned)
-        self._lock = threading.Lock()
-        self._queued = 0  # pieces of work on streams that have not synchronised yet
+        self._communicator = communicator
+        #: The registered resources the executor uses (and their buffers): all open, or no launch
+        #: (found on first need).
+        self._needed: frozenset[int] | None = None
+        self._checked_at = checked_at  # the value of _resource.closed_since when they last were
+        self._lock = threading.Lock()  # held for counts and flags only: nothing under it can re-enter
+        self._queued = 0  # pieces of work on streams that have not passed them yet
         self._closing = False
         self._ran = False
         try:
@@ -122,45 +148,93 @@ class Plan(Resource):
                 self.close()
                 raise
 
+    def _label(self) -> str:
+        return f"{self.op} plan"
+
     @property
     def closed(self) -> bool:
         """True once :meth:`close` was called (what it releases may still wait for a stream)."""
         return self._closing
 
+    @property
+    def handle(self) -> Any:
+        self._require_open()
+        return super().handle
+
     def execute(self, stream: Stream) -> None:
         """Queue the operator on ``stream`` (phase 2) with the stream's workspace."""
         # A repeatable plan that ran on a stream is recorded there (Stream._launches: the plan ->
-        # its phase-2 call with the stream's workspace) until the stream synchronises -- the only
-        # time that workspace can change. The record counts as the plan's queued work there (the
-        # stream passes it when it synchronises), so executing the plan there again is the call.
+        # its phase-2 call with the stream's workspace) until the stream has passed that work;
+        # the record counts as the plan's queued work there, so executing the plan there again is
+        # the call, made under the stream's lock (the workspace cannot change meanwhile).
         try:
-            launch = stream._launches[self]
-        except KeyError:
-            status = self._launch(stream)
-        else:
-            status = self._launch(stream) if self._closing else launch()
+            lock = stream._lock
+        except AttributeError:
+            lock = _lock_of(stream)  # raises the TypeError
+        with lock:
+            launch = stream._launches.get(self)
+            if launch is not None and not self._closing and (
+                    self._checked_at == _resource.closed_since or self._inputs_still_open()):
+                status = launch()
+            else:
+                status = self._launch(stream)
         if status:
             check_aclnn(status, self.op)
 
+    def _inputs_still_open(self) -> bool:
+        """Whether every resource the executor uses is still open, when they were found once
+        (:meth:`_require_inputs`); remembered until a resource closes somewhere."""
+        seen = _resource.closed_since  # read before the check: a close after it changes the value
+        needed = self._needed
+        if needed is not None and owned_ids >= needed:
+            self._checked_at = seen
+            return True
+        return False
+
+    def _require_inputs(self) -> None:
+        """Refuse (ClosedResourceError naming it) a closed resource the executor uses; remember
+        the registered ones for :meth:`_inputs_still_open`."""
+        seen = _resource.closed_since
+        require_open(*self._keep, self._communicator)
+        if self._needed is None:
+            self._needed = registered_ids((*self._keep, self._communicator))
+        self._checked_at = seen
+
     def _launch(self, stream: Stream) -> int:
-        """Phase 2 on ``stream``, tracked as the plan's work there; the status."""
+        """Phase 2 on ``stream``, tracked as the plan's work there; the status. The caller holds
+        the stream's lock: the workspace, the launch and its record are one step."""
         if self._closing:
-            raise RuntimeError(f"{self.op} plan is closed")
-        if self._ran and not self.repeatable:
-            raise RuntimeError(f"{self.op}: a single-use plan runs once (make a repeatable plan to run it again)")
-        size = self.workspace_size
-        workspace = stream.workspace(size)
-        function: Callable[..., int] = getattr(library(), self.op)
-        status = function(workspace, size, self.handle, stream.handle)
+            raise self._closed_error()
+        queue = stream._live()
+        if self._communicator is not None:
+            stream._require_device(self._communicator)
+        if self._checked_at != _resource.closed_since and not self._inputs_still_open():
+            self._require_inputs()
+        with self._lock:
+            if self._closing:
+                raise self._closed_error()
+            if self._ran and not self.repeatable:
+                raise RuntimeError(f"{self.op}: a single-use plan runs once (make a repeatable plan to run it again)")
+            ran, self._ran = self._ran, True
+            self._queued += 1  # reserved: a close() meanwhile defers the free
+        try:
+            size = self.workspace_size
+            workspace = stream._workspace_pointer(size)
+            function: Callable[..., int] = getattr(library(), self.op)
+            status = function(workspace, size, self._handle, queue)
+        except BaseException:  # the executor did not run (a workspace allocation failed, say)
+            self._ran = ran
+            self._passed()
+            raise
         if self.repeatable and not status:
-            with self._lock:
-                self._queued += 1
-            stream._launches[self] = functools.partial(function, workspace, size, self.handle, stream.handle)
+            recorded = self in stream._launches
+            stream._launches[self] = functools.partial(function, workspace, size, self._handle, queue)
+            if recorded:
+                self._passed()  # the record already counts this plan's work there
             return status
         if not self.repeatable:
-            self._ran = True
             self._disown()  # CANN freed the executor in the call, whatever the status
-        self._track(stream)  # a failed launch may still have queued part of the work
+        stream._owned.append(_Queued(self))  # a failed launch may still have queued part of the work
         return status
 
     def _track(self, stream: Stream) -> None:
@@ -169,7 +243,7 @@ class Plan(Resource):
         stream.release(_Queued(self))
 
     def _passed(self) -> None:
-        """A stream passed a piece of this plan's work."""
+        """A stream passed a piece of this plan's work (or a reservation was not used)."""
         # a _Queued token, or the plan's record in Stream._launches
         with self._lock:
             self._queued -= 1
@@ -179,7 +253,7 @@ class Plan(Resource):
 
     def close(self) -> None:
         """Release the executor and what the plan made: now when no stream has the plan's work
-        queued, else once the last of those streams synchronised (again: no effect)."""
+        queued, else once the last of those streams passed it (again: no effect)."""
         with self._lock:
             if self._closing:
                 return
@@ -207,7 +281,8 @@ def launch(op: str, args: tuple, stream: Stream, keep: tuple = (), owned: Sequen
 def run_once(plan: Plan, stream: Stream) -> None:
     """Execute ``plan`` on ``stream`` and close it (what it holds waits for the stream)."""
     try:
-        status = plan._launch(stream)  # a single-use plan: never a recorded call
+        with _lock_of(stream):
+            status = plan._launch(stream)  # a single-use plan: never a recorded call
         if status:
             check_aclnn(status, plan.op)
     finally:

@@ -34,9 +34,13 @@ import numpy as np
 import pytest
 
 import aclnn_py
-from aclnn_py import Context, DeviceBuffer, Stream, ffi, hccl
+from aclnn_py import Context, Device, DeviceBuffer, Stream, ffi, hccl
 from aclnn_py.check import recent_message
+from aclnn_py.ops import grouped_matmul_v5, quant_matmul_all_reduce_v4
 from aclnn_py.runtime import device_count
+from aclnn_py.semantics.grouped_matmul import golden as grouped_matmul_golden
+from aclnn_py.semantics.precision import assert_close
+from aclnn_py.semantics.quant_matmul_all_reduce import golden as quant_matmul_all_reduce_golden
 from aclnn_py.semantics import soc as socs
 from aclnn_py.testing import mock_soc, soc_unavailable
 from aclnn_py.tensor import create_handle
@@ -203,14 +207,15 @@ def run_comm_ranks(comms, fn, timeout: float = 60.0):
     results: dict[int, object] = {}
     errors: dict[int, BaseException] = {}
 
-    def body(comm):
+    def body(comm, rank):
         try:
             with Context(comm.device), Stream() as stream:
-                results[comm.rank] = fn(comm, stream)
+                results[rank] = fn(comm, stream)
         except BaseException as exc:  # reported to the test
-            errors[comm.rank] = exc
+            errors[rank] = exc
 
-    threads = [threading.Thread(target=body, args=(c,), daemon=True) for c in comms]
+    # the ranks read first: ``fn`` may close its communicator (a closed one refuses every use)
+    threads = [threading.Thread(target=body, args=(c, c.rank), daemon=True) for c in comms]
     for t in threads:
         t.start()
     for t in threads:
@@ -322,3 +327,69 @@ def mutation(**changes):
             spec[key] = value() if callable(value) else value
         return spec
     return apply
+
+
+def _checked_round(rng: np.random.Generator, comm, stream: Stream) -> list[str]:
+    """One QuantMatmulAllReduceV4 (int8, per-token scales, FLOAT16 out) and one GroupedMatmulV5
+    (float16, two experts) from fresh random host arrays (device copies queued on ``stream``),
+    then ``stream.synchronize()``; what differs from the golden of aclnn_py.semantics."""
+    m = 8 * int(rng.integers(1, 4))
+    x1 = rng.integers(-8, 8, (m, 32)).astype(np.int8)
+    x2 = rng.integers(-8, 8, (32, 16)).astype(np.int8)
+    x2_scale = rng.uniform(0.5, 1.5, 16).astype(np.float32)
+    x1_scale = rng.uniform(0.5, 1.5, m).astype(np.float32)
+    x = rng.integers(-4, 4, (m, 16)).astype(np.float16)
+    w = rng.integers(-4, 4, (2, 16, 8)).astype(np.float16)
+    group_list = np.array([m // 2, m], np.int64)
+    out = quant_matmul_all_reduce_v4(x1, x2, x2_scale, x1_scale=x1_scale, group=comm, stream=stream,
+                                     out_dtype="float16")
+    (y,) = grouped_matmul_v5([x], [w], group_list=group_list, split_item=3, group_type=0, stream=stream)
+    stream.synchronize()
+    try:
+        assert_close(out.to_numpy(), quant_matmul_all_reduce_golden.quant_matmul_all_reduce(
+            [x1], [x2], [x2_scale], x1_scale=[x1_scale], out_dtype="float16"), "float16")
+        assert_close(y.to_numpy(), grouped_matmul_golden.grouped_matmul(
+            [x], [w], group_list=group_list, split_item=3, group_type=0)[0], "float16")
+    except AssertionError as exc:
+        return [str(exc)]
+    finally:
+        out.close()
+        y.close()
+    return []
+
+
+def threads_sharing_a_stream(stream: Stream, rounds: int) -> tuple[list[BaseException], list[str]]:
+    """Four threads run ``rounds`` checked rounds (:func:`_checked_round`) each on ``stream`` (of
+    device 0), four more on streams of their own, each thread with a one-rank communicator of its
+    own; returns the exceptions raised and the outputs that differed from the golden."""
+    comms = [hccl.init_all([0])[0] for _ in range(8)]
+    wrong: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def work(index: int, shared: Stream | None) -> None:
+        device = Device(0)  # the stream's device (its default context) on this thread
+        own = Stream() if shared is None else None
+        rng = np.random.default_rng(index)
+        try:
+            start.wait()
+            for _ in range(rounds):
+                wrong.extend(_checked_round(rng, comms[index], shared or own))
+        except BaseException as exc:  # reported to the test
+            errors.append(exc)
+        finally:
+            if own is not None:
+                own.close()
+            device.close()
+
+    threads = [threading.Thread(target=work, args=(i, stream if i < 4 else None)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    finally:
+        for comm in comms:
+            comm.close()
+    return errors, wrong

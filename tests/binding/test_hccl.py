@@ -240,7 +240,7 @@ def test_destroyed_communicator(runtime):
         assert c.size == 2
     comms[0].close()  # idempotent
     assert comms[0].closed
-    with pytest.raises(HcclError):
+    with pytest.raises(aclnn_py.ClosedResourceError, match=r"hccl.Communicator.* of device 0 is closed"):
         _ = hccl.Communicator.rank.fget(comms[0])
     comms[1].close()
 

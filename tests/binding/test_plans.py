@@ -57,7 +57,7 @@ def test_a_plan_closed_right_after_execute_completes_its_work(stream):
     plan.execute(stream)
     plan.close()
     assert plan.closed
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(aclnn_py.ClosedResourceError, match="plan is closed"):
         plan.execute(stream)
     stream.synchronize()
     assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))

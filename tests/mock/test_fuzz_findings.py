@@ -231,6 +231,7 @@ def test_execute_refuses_a_workspace_or_stream_of_another_device_or_a_dead_strea
     far_stream = aclnn_py.Stream()
     here.use()
     dead = aclnn_py.Stream()
+    dead_handle = dead.handle  # the raw handle, for the C call below (the closed Stream refuses it)
     dead.close()
     x = Tensor.from_numpy(rng.standard_normal((4, 8)).astype(np.float16))
     w = Tensor.from_numpy(rng.standard_normal((8, 16)).astype(np.float16))
@@ -239,7 +240,7 @@ def test_execute_refuses_a_workspace_or_stream_of_another_device_or_a_dead_strea
     workspace = DeviceBuffer(16 << 20)
     cases = [(far_workspace.ptr, stream.handle, 161002, "is memory of device 1, but the executor runs on device 0"),
              (workspace.ptr, far_stream.handle, 361001, "belongs to device 1, but the executor was made on device 0"),
-             (workspace.ptr, dead.handle, 361001, "cannot launch on stream: stream"),
+             (workspace.ptr, dead_handle, 361001, "cannot launch on stream: stream"),
              (workspace.ptr, ffi.cast("void *", 0x1234), 361001, "is not a aclrtStream handle")]
     for ws, target, code, fragment in cases:
         size, executor, lists = _grouped_matmul_executor(x, w, out)

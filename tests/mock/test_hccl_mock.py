@@ -107,14 +107,19 @@ def test_stream_of_another_device_is_refused(comms_factory):
         keep: list = []
         with Context(1), Stream() as other:
             buf = host_to_device(np.zeros(4, np.float32), keep)
-            with pytest.raises(HcclError) as info:
+            with pytest.raises(aclnn_py.ArgumentError, match="device 1.*device 0"):  # the binding, before C
                 comm.all_reduce(buf, buf, 4, np.float32, "sum", other)
+            status = aclnn_py.lib.HcclAllReduce(buf.ptr, buf.ptr, 4, hccl.hccl_dtype(np.float32),
+                                                hccl.reduce_op("sum"), comm.handle, other.handle)
+            message = recent_message()
         close_all(keep)
-        return str(info.value)
+        return status, message
 
     results, errors = run_comm_ranks(comms, fn)
     assert not errors, errors
-    assert "device 1" in results[0] and "device 0" in results[0]
+    status, message = results[0]
+    assert status == load().constants["HCCL_E_PARA"], message  # the mock, through the raw call
+    assert "device 1" in message and "device 0" in message
 
 def _core_stream(stream):
     from mock_runtime.core import runtime as rt

@@ -104,14 +104,19 @@ def test_memory_freed_between_the_phases_fails_the_launch_not_the_stream(stream)
 
 
 def test_grouped_matmul_binding_with_a_freed_input_fails_at_get_workspace_size(stream):
-    x = Tensor.from_numpy(np.ones((8, 16), np.float16))
+    memory = DeviceBuffer.from_numpy(np.ones((8, 16), np.float16))
+    x = Tensor.from_pointer(memory.address, (8, 16), "float16")  # borrowed: the binding cannot see it freed
     w = Tensor.from_numpy(np.ones((16, 4), np.float16))
     out = Tensor.empty((8, 4), "float16")
-    x.buffer.close()
+    memory.close()
     with pytest.raises(AclnnParamError, match="use after free") as info:
         grouped_matmul_v5([x], [w], stream=stream, out=[out])
     assert info.value.function == "aclnnGroupedMatmulV5GetWorkspaceSize" and info.value.code == 161002
-    for t in (x, w, out):
+    owned = Tensor.from_numpy(np.ones((8, 16), np.float16))
+    owned.buffer.close()  # a buffer the binding owns: refused before C (tests/binding/test_closed_resources.py)
+    with pytest.raises(aclnn_py.ClosedResourceError):
+        grouped_matmul_v5([owned], [w], stream=stream, out=[out])
+    for t in (x, w, out, owned):
         t.close()
 
 

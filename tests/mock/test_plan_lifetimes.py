@@ -69,7 +69,7 @@ def test_close_right_after_execute_waits_for_the_stream(fresh):
     plan.close()
     assert plan.closed
     assert live() == made  # queued work still uses the executor and the plan's device copies
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(aclnn_py.ClosedResourceError, match="plan is closed"):
         plan.execute(fresh)
     fresh.synchronize()
     assert live() == (before[0], before[1] + 1, before[2] + 1)  # the caller's output only
@@ -112,7 +112,7 @@ def test_every_execution_waits_for_the_stream_also_after_a_synchronisation(fresh
     plan.execute(fresh)
     plan.close()
     assert live()[0] == before[0] + 1
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(aclnn_py.ClosedResourceError, match="plan is closed"):
         plan.execute(fresh)
     fresh.synchronize()
     assert live()[0] == before[0]
