@@ -7,7 +7,7 @@ from typing import Any
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.hccl import bootstrap, names, registry
 from mock_runtime.hccl.config import CAPABILITY, COMM_NAME_MAX, Config, config_header, parse_config
-from mock_runtime.ops import collectives
+from mock_runtime.ops import collectives, point_to_point, transfers
 
 ffi: Any = None
 lib: Any = None
@@ -127,6 +127,77 @@ def HcclBroadcast(buf, count, dataType, root, comm, stream):
 
 def HcclAllGather(sendBuf, recvBuf, sendCount, dataType, comm, stream):
     collectives.all_gather(_addr(sendBuf), _addr(recvBuf), sendCount, dataType, _addr(comm), _addr(stream))
+
+
+def _counts(p: Any, n: int, what: str) -> list[int]:
+    """A host array of ``n`` uint64 counts or displacements (HCCL_E_PTR when NULL)."""
+    return ffi.unpack(ffi.cast("uint64_t *", _out(p, what)), n)
+
+
+def HcclReduceScatter(sendBuf, recvBuf, recvCount, dataType, op, comm, stream):
+    transfers.reduce_scatter(_addr(sendBuf), _addr(recvBuf), recvCount, dataType, op, _addr(comm), _addr(stream))
+
+
+def HcclReduceScatterV(sendBuf, sendCounts, sendDispls, recvBuf, recvCount, dataType, op, comm, stream):
+    what = "HcclReduceScatterV"
+    n = registry.get(_addr(comm), f"{what}: comm").size
+    transfers.reduce_scatter_v(_addr(sendBuf), _counts(sendCounts, n, f"{what}: sendCounts"),
+                               _counts(sendDispls, n, f"{what}: sendDispls"), _addr(recvBuf), recvCount, dataType,
+                               op, _addr(comm), _addr(stream))
+
+
+def HcclScatter(sendBuf, recvBuf, recvCount, dataType, root, comm, stream):
+    transfers.scatter(_addr(sendBuf), _addr(recvBuf), recvCount, dataType, root, _addr(comm), _addr(stream))
+
+
+def HcclAllGatherV(sendBuf, sendCount, recvBuf, recvCounts, recvDispls, dataType, comm, stream):
+    what = "HcclAllGatherV"
+    n = registry.get(_addr(comm), f"{what}: comm").size
+    transfers.all_gather_v(_addr(sendBuf), sendCount, _addr(recvBuf), _counts(recvCounts, n, f"{what}: recvCounts"),
+                           _counts(recvDispls, n, f"{what}: recvDispls"), dataType, _addr(comm), _addr(stream))
+
+
+def HcclSend(sendBuf, count, dataType, destRank, comm, stream):
+    point_to_point.send(_addr(sendBuf), count, dataType, destRank, _addr(comm), _addr(stream))
+
+
+def HcclRecv(recvBuf, count, dataType, srcRank, comm, stream):
+    point_to_point.recv(_addr(recvBuf), count, dataType, srcRank, _addr(comm), _addr(stream))
+
+
+def HcclAlltoAllVC(sendBuf, sendCountMatrix, sendType, recvBuf, recvType, comm, stream):
+    what = "HcclAlltoAllVC"
+    n = registry.get(_addr(comm), f"{what}: comm").size
+    flat = _counts(sendCountMatrix, n * n, f"{what}: sendCountMatrix")
+    transfers.all_to_all_vc(_addr(sendBuf), [flat[i * n:(i + 1) * n] for i in range(n)], sendType, _addr(recvBuf),
+                            recvType, _addr(comm), _addr(stream))
+
+
+def HcclAlltoAllV(sendBuf, sendCounts, sdispls, sendType, recvBuf, recvCounts, rdispls, recvType, comm, stream):
+    what = "HcclAlltoAllV"
+    n = registry.get(_addr(comm), f"{what}: comm").size
+    transfers.all_to_all_v(_addr(sendBuf), _counts(sendCounts, n, f"{what}: sendCounts"),
+                           _counts(sdispls, n, f"{what}: sdispls"), sendType, _addr(recvBuf),
+                           _counts(recvCounts, n, f"{what}: recvCounts"), _counts(rdispls, n, f"{what}: rdispls"),
+                           recvType, _addr(comm), _addr(stream))
+
+
+def HcclAlltoAll(sendBuf, sendCount, sendType, recvBuf, recvCount, recvType, comm, stream):
+    transfers.all_to_all(_addr(sendBuf), sendCount, sendType, _addr(recvBuf), recvCount, recvType, _addr(comm),
+                         _addr(stream))
+
+
+def HcclReduce(sendBuf, recvBuf, count, dataType, op, root, comm, stream):
+    transfers.reduce(_addr(sendBuf), _addr(recvBuf), count, dataType, op, root, _addr(comm), _addr(stream))
+
+
+def HcclBatchSendRecv(sendRecvInfo, itemNum, comm, stream):
+    items = []
+    if itemNum:
+        info = _out(sendRecvInfo, "HcclBatchSendRecv: sendRecvInfo")
+        items = [point_to_point.Item(int(info[i].sendRecvType), _addr(info[i].buf), info[i].count, int(info[i].dataType),
+                                     info[i].remoteRank) for i in range(itemNum)]
+    point_to_point.batch_send_recv(items, _addr(comm), _addr(stream))
 
 
 def HcclBarrier(comm, stream):

@@ -84,6 +84,13 @@ def frame_array(body: bytearray, desc: list, shape: list) -> np.ndarray:
     return np.frombuffer(body, np.uint8).view(dtype_of(desc)).reshape(shape)
 
 
+def _slot_key(seq: object) -> int | str:
+    """A submit's collective number, or the text key of a point-to-point transfer."""
+    if isinstance(seq, str):
+        return seq
+    return int(seq)  # type: ignore[call-overload]
+
+
 class Server:
     """A TCP listener on 127.0.0.1 serving the hubs of this process to other processes."""
 
@@ -180,7 +187,7 @@ class Server:
                 request_id = int(head["id"])
                 payload = frame_array(body, head["dtype"], head["shape"]) if head.get("dtype") else None
                 with reentry.inside():
-                    hub.submit(rank, int(head["seq"]), head["signature"], head["spec"], payload,
+                    hub.submit(rank, _slot_key(head["seq"]), head["signature"], head["spec"], payload,
                                float(head["timeout"]), lambda r, e, i=request_id: reply(i, r, e))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
