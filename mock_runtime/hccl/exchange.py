@@ -128,8 +128,8 @@ def combine(spec: dict, parts: list, specs: list[dict]) -> PerRank:
                 continue
             sink = next(iter(sinks.values()))  # every source's entry names the one receive buffer
             clash = _overlaps(sink, spans)
-            # in place on one of its own inputs is fine: each block is read in full before it is written
-            if not clash or clash == {_span(sink)} & {_span(a) for a in arrays}:
+            # in place on the first input is fine: the fold reads each block of it before writing there
+            if not clash or clash == {_span(sink)} & {_span(arrays[0])}:
                 reduce_arrays(arrays, reduce["dtype"], reduce["op"], outs=[sink.view(dtype)])
             else:
                 staged.append((sink, reduce_arrays(arrays, reduce["dtype"], reduce["op"]).view(np.uint8)))
