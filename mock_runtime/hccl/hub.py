@@ -65,8 +65,9 @@ class Hub:
         self.pids: dict[int, int] = {}
         self.members: dict[int, _Joiner] = {}  # who each rank is, once formed
         self.error: Error | None = None
-        self._slots: dict[int, _Slot] = {}
+        self._slots: dict[int | str, _Slot] = {}
         self._left: set[int] = set()
+        self._destroyed: dict[int, str] = {}  # rank -> why it is gone (HcclCommDestroy)
 
     # rendezvous ------------------------------------------------------------------
     def join(self, rank: int, n_ranks: int, name: str, pid: int, device: int, timeout: float,
@@ -156,7 +157,12 @@ class Hub:
                 if slot is None:
                     ranks = list(spec.get("ranks", range(self.n_ranks or 0)))
                     slot = self._slots[seq] = _Slot(signature, rank, spec, ranks)
-                if not slot.matches(signature, spec):
+                gone = next((r for r in slot.ranks if r in self._destroyed), None)
+                if gone is not None:
+                    del self._slots[seq]
+                    error = (C["HCCL_E_REMOTE"], f"{signature}: {self._destroyed[gone]}")
+                    calls += [(cb, error) for cb in [*slot.waiters.values(), done]]
+                elif not slot.matches(signature, spec):
                     slot.waiters[rank] = done
                     calls += self._fail_locked(
                         C["HCCL_E_PARA"],
@@ -229,6 +235,16 @@ class Hub:
         self._slots = {}
         return calls
 
+    def _fail_involving_locked(self, rank: int) -> list:
+        """Fail the pending calls that need ``rank``, which destroyed its communicator."""
+        error = (C["HCCL_E_REMOTE"], self._destroyed[rank])
+        calls = []
+        for seq, slot in list(self._slots.items()):
+            if rank in slot.ranks:
+                calls += [(cb, error) for cb in slot.waiters.values()]
+                del self._slots[seq]
+        return calls
+
     def _sticky(self) -> Error:
         code, message = self.error
         return code, f"communicator {self._label()} is unusable after an earlier failure: {message}"
@@ -245,8 +261,10 @@ class Hub:
             elif reason is not None:
                 calls = self._fail_locked(C["HCCL_E_REMOTE"], f"rank {rank} (process {self.pids.get(rank, '?')}) {reason}")
             else:
-                # Fails only the collectives still waiting for this rank, and every later one.
-                calls = self._fail_locked(C["HCCL_E_REMOTE"], f"rank {rank} destroyed its communicator (HcclCommDestroy)")
+                # Fails the calls this rank takes part in, now and later (a point-to-point pair of two
+                # other ranks still completes: they may destroy theirs in any order).
+                self._destroyed[rank] = f"rank {rank} destroyed its communicator (HcclCommDestroy)"
+                calls = self._fail_involving_locked(rank)
             everyone_left = self.n_ranks is not None and len(self._left) >= self.n_ranks
         _deliver(calls)
         if everyone_left:

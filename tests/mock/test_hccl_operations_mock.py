@@ -301,3 +301,44 @@ def test_segments_are_declared_to_the_race_checker(comms_factory):
     assert not errors, errors
     for err in results.values():
         assert err.code == K["HCCL_E_RUNTIME"] and "recvBuf segment 1" in err.message, err
+
+
+def test_a_pair_completes_after_other_ranks_destroyed_their_communicators(runtime):
+    """CANN's send/recv sample: ranks 0 and 1 finish their pair and destroy their communicators
+    before ranks 2 and 3 even start theirs, which still completes; a later call needing a
+    departed rank fails at once (HCCL_E_REMOTE naming it)."""
+    comms = hccl.init_all([0, 1, 2, 3])
+    first_pair_done = __import__("threading").Event()
+
+    def fn(comm, stream):
+        keep: list = []
+        buf = host_to_device(np.full(4, comm.rank, np.int32), keep)
+        peer = comm.rank ^ 1
+        if comm.rank >= 2:
+            first_pair_done.wait(10)
+        (comm.send if comm.rank % 2 == 0 else comm.recv)(buf, 4, np.int32, peer, stream)
+        stream.synchronize()
+        got = buf.to_numpy(np.int32)[0]
+        late = None
+        if comm.rank == 1:
+            comm.close()
+            first_pair_done.set()
+        elif comm.rank == 0:
+            first_pair_done.wait(10)
+            comm.close()
+        elif comm.rank == 3:
+            with pytest.raises(AclError) as info:
+                comm.recv(buf, 4, np.int32, 0, stream)
+                stream.synchronize()
+            late = info.value.message
+        close_all(keep)
+        return got, late
+
+    try:
+        results, errors = run_comm_ranks(comms, fn)
+    finally:
+        for c in comms:
+            c.close()
+    assert not errors, errors
+    assert [results[r][0] for r in range(4)] == [0, 0, 2, 2]
+    assert "rank 0 destroyed its communicator (HcclCommDestroy)" in results[3][1]
