@@ -6,7 +6,11 @@ from typing import Any
 
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.hccl import bootstrap, names, registry
-from mock_runtime.hccl.config import CAPABILITY, COMM_NAME_MAX, Config, config_header, parse_config
+from aclnn_py.semantics.soc import profile
+
+from mock_runtime.core import config as core_config
+from mock_runtime.core import runtime as rt
+from mock_runtime.hccl.config import COMM_NAME_MAX, Config, capability, config_header, parse_config
 from mock_runtime.ops import collectives, point_to_point, transfers
 
 ffi: Any = None
@@ -34,14 +38,23 @@ def _config(p: Any, what: str) -> Config:
     size, version = config_header(header, what)
     tail = None
     if size >= ffi.sizeof("HcclCommConfig") and version >= 10:
-        tail = {
-            "hcclBufferSize": p.hcclBufferSize,
-            "hcclDeterministic": p.hcclDeterministic,
-            "hcclExecTimeOut": p.hcclExecTimeOut,
-        }
+        tail = {field: getattr(p, field) for field in _CONFIG_NUMBERS}
+        tail["strings"] = {field: bytes(ffi.buffer(getattr(p, field))) for field in _CONFIG_STRINGS}
     # hcclCommName is at offset 32 in every layout version (size >= 160 is checked above).
     name = bytes(ffi.buffer(p.hcclCommName, COMM_NAME_MAX))
-    return parse_config(header, name, tail, what)
+    return parse_config(header, name, tail, what, _profile())
+
+
+_CONFIG_NUMBERS = ("hcclBufferSize", "hcclDeterministic", "hcclRdmaTrafficClass", "hcclRdmaServiceLevel",
+                   "aclGraphZeroCopyEnable", "hcclExecTimeOut", "hcclQos")
+_CONFIG_STRINGS = ("hcclUdi", "hcclAlgo", "hcclRetryEnable", "hcclRetryParams", "hcclBufferName")
+
+
+def _profile() -> str:
+    """The runtime's product (from ACLNN_MOCK_SOC before aclInit)."""
+    if rt.settings is not None:
+        return rt.settings.profile
+    return profile(core_config.soc_from_environment() or core_config.DEFAULT_SOC)
 
 
 def _set_comm(comm: Any, handle: int) -> None:
@@ -217,4 +230,4 @@ def HcclGetErrorString(code):
 
 
 def HcclGetCommConfigCapability():
-    return CAPABILITY
+    return capability(_profile())
