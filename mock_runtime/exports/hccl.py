@@ -135,11 +135,11 @@ def HcclAllReduce(sendBuf, recvBuf, count, dataType, op, comm, stream):
 
 
 def HcclBroadcast(buf, count, dataType, root, comm, stream):
-    collectives.broadcast(_addr(buf), count, dataType, root, _addr(comm), _addr(stream))
+    transfers.broadcast(_addr(buf), count, dataType, root, _addr(comm), _addr(stream))
 
 
 def HcclAllGather(sendBuf, recvBuf, sendCount, dataType, comm, stream):
-    collectives.all_gather(_addr(sendBuf), _addr(recvBuf), sendCount, dataType, _addr(comm), _addr(stream))
+    transfers.all_gather(_addr(sendBuf), _addr(recvBuf), sendCount, dataType, _addr(comm), _addr(stream))
 
 
 def _counts(p: Any, n: int, what: str) -> list[int]:

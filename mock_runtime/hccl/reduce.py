@@ -125,10 +125,6 @@ def combine(spec: dict, parts: list) -> np.ndarray | Gathered | None:
     kind = spec["kind"]
     if kind == "barrier":
         return None
-    if kind == "broadcast":
-        return np.array(parts[spec["root"]], copy=True)
-    if kind == "allgather":
-        return np.concatenate(parts)
     if kind == "exchange":
         return Gathered(parts)
     if kind == "allreduce":

@@ -1,6 +1,6 @@
-"""HCCL's collectives in the mock: HcclAllReduce, HcclAllGather, HcclBroadcast and HcclBarrier are
-checked at the call and performed when the caller's stream reaches them (see mock_runtime.hccl);
-the helpers every collective's checks share. The data types and reduce operations each call
+"""HCCL's collectives in the mock: HcclAllReduce and HcclBarrier are checked at the call and
+performed when the caller's stream reaches them (see mock_runtime.hccl); the helpers every
+collective's checks share (the data-moving calls: :mod:`mock_runtime.ops.transfers`). The data types and reduce operations each call
 accepts on the runtime's product are those of :data:`aclnn_py.semantics.hccl.OPERATIONS`
 (HCCL_E_NOT_SUPPORT otherwise)."""
 from __future__ import annotations
@@ -101,53 +101,6 @@ def all_reduce(send: int, recv: int, count: int, dtype: int, op: int, handle: in
             sink[...] = result
 
     _launch(s, _task_name(what, comm), task, [(send, nbytes, False, "sendBuf"), (recv, nbytes, True, "recvBuf")])
-
-
-def all_gather(send: int, recv: int, count: int, dtype: int, handle: int, stream: int) -> None:
-    """HcclAllGather: ``count`` elements of every rank, in rank order."""
-    what = "HcclAllGather"
-    comm = get(handle, f"{what}: comm")
-    itemsize = supported(what, dtype)
-    nbytes = count * itemsize
-    if count:
-        _region(send, nbytes, f"{what}: sendBuf")
-        _region(recv, nbytes * comm.size, f"{what}: recvBuf (sendCount x rankSize = {count * comm.size} elements)")
-    s = _stream(comm, stream, what)
-    signature = f"{what}(sendCount={count}, dtype={dtype_name(dtype)})"
-
-    def task() -> None:
-        data = memory.region(send, nbytes, "sendBuf") if count else np.empty(0, np.uint8)
-        result = comm.run(signature, {"kind": "allgather"}, data)
-        if count:
-            memory.region(recv, nbytes * comm.size, "recvBuf")[...] = result
-
-    _launch(s, _task_name(what, comm), task,
-            [(send, nbytes, False, "sendBuf"), (recv, nbytes * comm.size, True, "recvBuf")])
-
-
-def broadcast(buf: int, count: int, dtype: int, root: int, handle: int, stream: int) -> None:
-    """HcclBroadcast of rank ``root``'s ``count`` elements."""
-    what = "HcclBroadcast"
-    comm = get(handle, f"{what}: comm")
-    itemsize = supported(what, dtype)
-    if not 0 <= root < comm.size:
-        raise fail("HCCL_E_PARA", f"{what}: root {root} is not a rank of the communicator (size {comm.size})")
-    nbytes = count * itemsize
-    if count:
-        _region(buf, nbytes, f"{what}: buf")
-    s = _stream(comm, stream, what)
-    signature = f"{what}(count={count}, dtype={dtype_name(dtype)}, root={root})"
-    is_root = comm.rank == root
-
-    def task() -> None:
-        data = None
-        if is_root:
-            data = memory.region(buf, nbytes, "buf") if count else np.empty(0, np.uint8)
-        result = comm.run(signature, {"kind": "broadcast", "root": root}, data)
-        if count and not is_root:
-            memory.region(buf, nbytes, "buf")[...] = result
-
-    _launch(s, _task_name(what, comm), task, [(buf, nbytes, not is_root, "buf")])
 
 
 def barrier(handle: int, stream: int) -> None:

@@ -1,6 +1,6 @@
-"""The segmented collectives of ``hccl.h``: HcclReduceScatter[V], HcclReduce, HcclScatter,
-HcclAllGatherV and HcclAlltoAll[V|VC], checked at the call and performed as one transfer
-(:mod:`mock_runtime.hccl.exchange`) when the caller's stream reaches them.
+"""The collectives of ``hccl.h`` that move segments: HcclBroadcast, HcclAllGather[V], HcclScatter,
+HcclReduceScatter[V], HcclReduce and HcclAlltoAll[V|VC], checked at the call and performed as one
+transfer (:mod:`mock_runtime.hccl.exchange`) when the caller's stream reaches them.
 
 Each call's checks follow CANN's (hicann/hccl ``src/ops/<op>/<op>_op.cc`` for the order, the
 codes and the early returns): a call that moves nothing returns HCCL_SUCCESS at once without
@@ -126,10 +126,13 @@ def deliver(result: object, recvs: list[Segment], reduced: bool) -> None:
 
 
 def launch(comm: Communicator, stream: int, what: str, signature: str, spec: dict, sends: list[Segment],
-           recvs: list[Segment], key: tuple[int, int] | None = None) -> None:
+           recvs: list[Segment], key: tuple[int, int] | None = None, null_stream: bool = False) -> None:
     """Queue the transfer on the caller's stream, declaring every segment it reads and writes.
-    ``key``: the (source, destination) of a point-to-point transfer. CANN refuses a NULL stream."""
-    require(stream, f"{what}: stream")
+    ``key``: the (source, destination) of a point-to-point transfer. CANN refuses a NULL stream
+    for the calls it added after AllReduce, AllGather and Broadcast (``null_stream``: the
+    default stream of the caller's context is taken, as the mock always did for those)."""
+    if not null_stream:
+        require(stream, f"{what}: stream")
     s = _stream(comm, stream, what)
 
     def task() -> None:
@@ -153,6 +156,32 @@ def _others(comm: Communicator) -> list[int]:
 
 
 # -- the collectives ----------------------------------------------------------------------
+def broadcast(buf: int, count: int, dtype: int, root: int, handle: int, stream: int) -> None:
+    """HcclBroadcast of rank ``root``'s ``count`` elements."""
+    what = "HcclBroadcast"
+    comm = get(handle, f"{what}: comm")
+    itemsize = supported(what, dtype)
+    check_rank(what, "root", root, comm)
+    nbytes = count * itemsize
+    others = [r for r in _others(comm) if r != root]
+    sends = whole(buf, nbytes, others, f"{what}: buf") if comm.rank == root else []
+    recvs = [] if comm.rank == root else whole(buf, nbytes, [root], f"{what}: buf")
+    signature = f"{what}(count={count}, dtype={dtype_name(dtype)}, root={root})"
+    launch(comm, stream, what, signature, _spec(what, itemsize, "count", "count"), sends, recvs, null_stream=True)
+
+
+def all_gather(send: int, recv: int, count: int, dtype: int, handle: int, stream: int) -> None:
+    """HcclAllGather: ``count`` elements of every rank, in rank order."""
+    what = "HcclAllGather"
+    comm = get(handle, f"{what}: comm")
+    itemsize = supported(what, dtype)
+    sends = whole(send, count * itemsize, _others(comm), f"{what}: sendBuf")
+    recvs = contiguous(recv, itemsize, count, _others(comm), f"{what}: recvBuf")
+    signature = f"{what}(sendCount={count}, dtype={dtype_name(dtype)})"
+    launch(comm, stream, what, signature, _spec(what, itemsize, "sendCount", "sendCount"), sends, recvs,
+           null_stream=True)
+
+
 def reduce_scatter(send: int, recv: int, count: int, dtype: int, op: int, handle: int, stream: int) -> None:
     """HcclReduceScatter: rank r receives the reduction of every rank's block r (``count`` elements)."""
     what = "HcclReduceScatter"

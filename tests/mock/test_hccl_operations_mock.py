@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import aclnn_py
-from aclnn_py import DeviceBuffer, HcclError, ffi, hccl
+from aclnn_py import HcclError, ffi, hccl
 from aclnn_py.check import recent_message
 from aclnn_py.errors import AclError
 from aclnn_py.semantics.headers import load
