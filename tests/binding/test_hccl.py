@@ -30,19 +30,6 @@ DT = hccl.HcclDataType
 COUNT = 64
 
 
-@pytest.fixture
-def comms_factory(runtime):
-    made: list[hccl.Communicator] = []
-
-    def make(n: int):
-        skip_unless_devices(n)
-        comms = hccl.init_all(list(range(n)))
-        made.extend(comms)
-        return comms
-
-    yield make
-    for c in made:
-        c.close()
 
 
 # -- basic: 1, 2, 4, 8 ranks --------------------------------------------------------------

@@ -24,19 +24,6 @@ from aclnn_py.semantics.headers import load
 K = load().constants
 
 
-# -- helpers --------------------------------------------------------------------------
-@pytest.fixture
-def comms_factory(runtime):
-    made: list[hccl.Communicator] = []
-
-    def make(n: int):
-        comms = hccl.init_all(list(range(n)))
-        made.extend(comms)
-        return comms
-
-    yield make
-    for c in made:
-        c.close()
 
 
 def test_half_precision_is_summed_in_fp32_and_rounded_once(comms_factory):

@@ -22,18 +22,6 @@ K = load().constants
 FP32, INT32 = 4, 2
 
 
-@pytest.fixture
-def comms_factory(runtime):
-    made: list[hccl.Communicator] = []
-
-    def make(n: int):
-        comms = hccl.init_all(list(range(n)))
-        made.extend(comms)
-        return comms
-
-    yield make
-    for c in made:
-        c.close()
 
 
 def failing(comms, submit):
