@@ -25,3 +25,24 @@ def device(aclnn_device):
 @pytest.fixture
 def stream(aclnn_stream):
     return aclnn_stream
+
+
+@pytest.fixture
+def comms_factory(runtime):
+    """``make(n)``: the n ranks of a new HCCL communicator (HcclCommInitAll over devices 0..n-1;
+    skipped with fewer devices), destroyed after the test."""
+    from aclnn_py import hccl
+    from aclnn_py.runtime import device_count
+
+    made: list = []
+
+    def make(n: int):
+        if n > device_count():
+            pytest.skip(f"{n} ranks need {n} devices; this host has {device_count()}")
+        comms = hccl.init_all(list(range(n)))
+        made.extend(comms)
+        return comms
+
+    yield make
+    for c in made:
+        c.close()

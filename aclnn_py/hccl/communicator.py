@@ -1,12 +1,21 @@
 """One rank of an HCCL communicator (:class:`Communicator`, a resource) and its collectives,
-queued on a stream.
+queued on a stream: every operation of ``hccl.h``.
+
+Buffers are :class:`aclnn_py.DeviceBuffer` / :class:`aclnn_py.Tensor` objects (their sizes are
+checked against the counts and displacements before the call), device addresses or cffi
+pointers; counts are numbers of ELEMENTS; the counts and displacements of the V-variants are
+Python sequences with one entry per rank (``send_count_matrix``: one row per rank). CANN
+refuses a NULL stream (``stream=None``) for the calls it added after AllReduce, AllGather and
+Broadcast (HCCL_E_PTR). Which data types and reduce operations each call accepts per product:
+``docs/hccl.md`` (:data:`aclnn_py.semantics.hccl.OPERATIONS`).
 
 A communicator's rank belongs to one device (:attr:`Communicator.device`, recorded where it is
-made: :mod:`.constructors`); its collectives are refused on a stream of another device (before
-any C call: HCCL would run them as another rank, or wait for a rank that never comes).
+made: :mod:`.constructors`); its calls are refused on a stream of another device (before any C
+call: HCCL would run them as another rank, or wait for a rank that never comes).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Callable
 
 import numpy as np
@@ -24,10 +33,29 @@ from .enums import Result, hccl_dtype, reduce_op
 
 _K = load().constants
 COMM_NAME_MAX_LENGTH = _K["COMM_NAME_MAX_LENGTH"]
+_U64 = 2**64 - 1
+_KINDS = {"send": _K["HCCL_SEND"], "recv": _K["HCCL_RECV"]}
+
+
+def _per_rank(values: Sequence[int], size: int, parameter: str) -> tuple[int, ...]:
+    """``size`` non-negative counts or displacements."""
+    numbers = arguments.integers(values, parameter, lo=0, hi=_U64)
+    if len(numbers) != size:
+        raise ArgumentError(parameter, f"has {len(numbers)} entries; the communicator has {size} ranks (one entry per rank)")
+    return numbers
+
+
+def _u64_array(values: Sequence[int]) -> Any:
+    return ffi.new("uint64_t[]", list(values))
+
+
+def _extent(counts: Sequence[int], displs: Sequence[int]) -> int:
+    """Elements a buffer needs for these segments."""
+    return max((d + c for c, d in zip(counts, displs) if c), default=0)
 
 
 def _count(count: Any) -> int:
-    return arguments.integer(count, "count", lo=0, hi=2**64 - 1)
+    return arguments.integer(count, "count", lo=0, hi=_U64)
 
 
 def _pointer(buffer: Any, nbytes: int, what: str) -> Any:
@@ -53,6 +81,11 @@ def _pointer(buffer: Any, nbytes: int, what: str) -> Any:
     if isinstance(buffer, ffi.CData):
         return ffi.cast("void *", buffer)
     raise TypeError(f"{what}: expected a DeviceBuffer, Tensor, device address or cffi pointer, got {type(buffer).__name__}")
+
+
+def _buffer(buffer: Any, nbytes: int, what: str) -> Any:
+    """:func:`_pointer`, or NULL for None."""
+    return ffi.NULL if buffer is None else _pointer(buffer, nbytes, what)
 
 
 def _stream_handle(stream: Any) -> Any:
@@ -161,6 +194,137 @@ class Communicator(Resource):
         root = arguments.integer(root, "root", lo=0, hi=2**32 - 1)
         data, run = _pointer(buf, nbytes, "buf"), library().HcclBroadcast
         self._queue("HcclBroadcast", stream, lambda comm, queue: run(data, count, dt, root, comm, queue), buf)
+
+    def _call(self, function: str, *args: Any, stream: Any, keep: tuple) -> None:
+        """``function(*args, comm, stream)`` queued as :meth:`_queue` queues it; ``keep`` lives as
+        long as the stream needs it."""
+        run = getattr(library(), function)
+        self._queue(function, stream, lambda comm, queue: run(*args, comm, queue), *keep)
+
+    def reduce_scatter(self, send: Any, recv: Any, count: int, dtype: Any, op: Any = "sum", stream: Any = None) -> None:
+        """``HcclReduceScatter``: ``send`` holds ``count * size`` elements; this rank's ``recv``
+        (``count`` elements) gets the reduction of every rank's block ``rank``."""
+        dt, rop, count = hccl_dtype(dtype), reduce_op(op), _count(count)
+        nbytes = count * _acl_dtypes.hccl_bytes(dt)
+        self._call("HcclReduceScatter", _buffer(send, nbytes * self.size, "send"), _buffer(recv, nbytes, "recv"),
+                   count, dt, rop, stream=stream, keep=(send, recv))
+
+    def reduce_scatter_v(self, send: Any, send_counts: Sequence[int], send_displs: Sequence[int], recv: Any,
+                         count: int, dtype: Any, op: Any = "sum", stream: Any = None) -> None:
+        """``HcclReduceScatterV``: ``send_counts[i]`` elements at ``send_displs[i]`` go to rank ``i``;
+        ``count`` = ``send_counts[rank]`` elements of ``recv`` get the reduction."""
+        dt, rop, count = hccl_dtype(dtype), reduce_op(op), _count(count)
+        counts = _per_rank(send_counts, self.size, "send_counts")
+        displs = _per_rank(send_displs, self.size, "send_displs")
+        itemsize = _acl_dtypes.hccl_bytes(dt)
+        self._call("HcclReduceScatterV", _buffer(send, _extent(counts, displs) * itemsize, "send"),
+                   _u64_array(counts), _u64_array(displs), _buffer(recv, count * itemsize, "recv"), count, dt, rop,
+                   stream=stream, keep=(send, recv))
+
+    def reduce(self, send: Any, recv: Any, count: int, dtype: Any, op: Any = "sum", root: int = 0,
+               stream: Any = None) -> None:
+        """``HcclReduce``: the reduction of every rank's ``count`` elements lands in ``recv`` of rank
+        ``root`` (CANN wants a ``recv`` on every rank; only the root's is written)."""
+        dt, rop, count = hccl_dtype(dtype), reduce_op(op), _count(count)
+        nbytes = count * _acl_dtypes.hccl_bytes(dt)
+        root = arguments.integer(root, "root", lo=0, hi=2**32 - 1)
+        self._call("HcclReduce", _buffer(send, nbytes, "send"), _buffer(recv, nbytes, "recv"), count, dt, rop,
+                   root, stream=stream, keep=(send, recv))
+
+    def scatter(self, send: Any, recv: Any, count: int, dtype: Any, root: int = 0, stream: Any = None) -> None:
+        """``HcclScatter``: block ``rank`` (``count`` elements) of the root's ``send`` lands in
+        ``recv``; ``send`` is read on the root only (None elsewhere)."""
+        dt, count = hccl_dtype(dtype), _count(count)
+        nbytes = count * _acl_dtypes.hccl_bytes(dt)
+        root = arguments.integer(root, "root", lo=0, hi=2**32 - 1)
+        send_ptr = _buffer(send, nbytes * self.size, "send") if root == self.rank else _buffer(send, 0, "send")
+        self._call("HcclScatter", send_ptr, _buffer(recv, nbytes, "recv"), count, dt, root,
+                   stream=stream, keep=(send, recv))
+
+    def all_gather_v(self, send: Any, count: int, recv: Any, recv_counts: Sequence[int], recv_displs: Sequence[int],
+                     dtype: Any, stream: Any = None) -> None:
+        """``HcclAllGatherV``: rank ``i``'s ``count`` (= ``recv_counts[i]``) elements land at
+        ``recv_displs[i]`` of every rank's ``recv``."""
+        dt, count = hccl_dtype(dtype), _count(count)
+        counts = _per_rank(recv_counts, self.size, "recv_counts")
+        displs = _per_rank(recv_displs, self.size, "recv_displs")
+        itemsize = _acl_dtypes.hccl_bytes(dt)
+        self._call("HcclAllGatherV", _buffer(send, count * itemsize, "send"), count,
+                   _buffer(recv, _extent(counts, displs) * itemsize, "recv"), _u64_array(counts),
+                   _u64_array(displs), dt, stream=stream, keep=(send, recv))
+
+    def all_to_all(self, send: Any, recv: Any, count: int, dtype: Any, stream: Any = None) -> None:
+        """``HcclAlltoAll``: block ``j`` (``count`` elements) of this rank's ``send`` lands in block
+        ``rank`` of rank ``j``'s ``recv``."""
+        dt, count = hccl_dtype(dtype), _count(count)
+        nbytes = count * _acl_dtypes.hccl_bytes(dt) * self.size
+        self._call("HcclAlltoAll", _buffer(send, nbytes, "send"), count, dt, _buffer(recv, nbytes, "recv"),
+                   count, dt, stream=stream, keep=(send, recv))
+
+    def all_to_all_v(self, send: Any, send_counts: Sequence[int], send_displs: Sequence[int], recv: Any,
+                     recv_counts: Sequence[int], recv_displs: Sequence[int], dtype: Any, stream: Any = None) -> None:
+        """``HcclAlltoAllV``: ``send_counts[j]`` elements at ``send_displs[j]`` go to rank ``j``;
+        ``recv_counts[i]`` elements from rank ``i`` land at ``recv_displs[i]``."""
+        dt = hccl_dtype(dtype)
+        sc, sd = _per_rank(send_counts, self.size, "send_counts"), _per_rank(send_displs, self.size, "send_displs")
+        rc, rd = _per_rank(recv_counts, self.size, "recv_counts"), _per_rank(recv_displs, self.size, "recv_displs")
+        itemsize = _acl_dtypes.hccl_bytes(dt)
+        self._call("HcclAlltoAllV", _buffer(send, _extent(sc, sd) * itemsize, "send"), _u64_array(sc),
+                   _u64_array(sd), dt, _buffer(recv, _extent(rc, rd) * itemsize, "recv"), _u64_array(rc),
+                   _u64_array(rd), dt, stream=stream, keep=(send, recv))
+
+    def all_to_all_vc(self, send: Any, send_count_matrix: Sequence[Sequence[int]], recv: Any, dtype: Any,
+                      stream: Any = None) -> None:
+        """``HcclAlltoAllVC``: ``send_count_matrix[i][j]`` elements go from rank ``i`` to rank ``j``
+        (the same matrix on every rank); segments packed in rank order in ``send`` and ``recv``."""
+        dt = hccl_dtype(dtype)
+        rows = list(send_count_matrix)
+        if len(rows) != self.size:
+            raise ArgumentError("send_count_matrix", f"has {len(rows)} rows; the communicator has {self.size} ranks")
+        flat = [c for i, row in enumerate(rows) for c in _per_rank(row, self.size, f"send_count_matrix[{i}]")]
+        n, itemsize = self.size, _acl_dtypes.hccl_bytes(dt)
+        sent = sum(flat[self.rank * n:(self.rank + 1) * n])
+        received = sum(flat[i * n + self.rank] for i in range(n))
+        self._call("HcclAlltoAllVC", _buffer(send, sent * itemsize, "send"), _u64_array(flat), dt,
+                   _buffer(recv, received * itemsize, "recv"), dt, stream=stream, keep=(send, recv))
+
+    def send(self, buf: Any, count: int, dtype: Any, dest: int, stream: Any = None) -> None:
+        """``HcclSend`` of ``count`` elements to rank ``dest`` (pairs with its :meth:`recv`)."""
+        dt, count = hccl_dtype(dtype), _count(count)
+        dest = arguments.integer(dest, "dest", lo=0, hi=2**32 - 1)
+        self._call("HcclSend", _buffer(buf, count * _acl_dtypes.hccl_bytes(dt), "buf"), count, dt, dest,
+                   stream=stream, keep=(buf,))
+
+    def recv(self, buf: Any, count: int, dtype: Any, src: int, stream: Any = None) -> None:
+        """``HcclRecv`` of ``count`` elements from rank ``src`` (pairs with its :meth:`send`)."""
+        dt, count = hccl_dtype(dtype), _count(count)
+        src = arguments.integer(src, "src", lo=0, hi=2**32 - 1)
+        self._call("HcclRecv", _buffer(buf, count * _acl_dtypes.hccl_bytes(dt), "buf"), count, dt, src,
+                   stream=stream, keep=(buf,))
+
+    def batch_send_recv(self, items: Sequence[tuple[Any, Any, int, Any, int]], stream: Any = None) -> None:
+        """``HcclBatchSendRecv``: ``items`` of ``(kind, buf, count, dtype, peer)``, ``kind`` being
+        ``"send"`` / ``"recv"`` (or an ``HcclSendRecvType`` value); all in flight at once."""
+        items = list(items)
+        table = ffi.new("HcclSendRecvItem[]", max(1, len(items)))
+        for i, item in enumerate(items):
+            try:
+                kind, buf, count, dtype, peer = item
+            except (TypeError, ValueError):
+                raise ArgumentError(f"items[{i}]", "expected (kind, buf, count, dtype, peer)") from None
+            entry = table[i]
+            if isinstance(kind, str):
+                if kind not in _KINDS:
+                    raise ArgumentError(f"items[{i}].kind", f"{kind!r} is neither 'send' nor 'recv'")
+                entry.sendRecvType = _KINDS[kind]
+            else:
+                entry.sendRecvType = arguments.integer(kind, f"items[{i}].kind", lo=0, hi=2**31 - 1)
+            entry.dataType = hccl_dtype(dtype)
+            entry.count = arguments.integer(count, f"items[{i}].count", lo=0, hi=_U64)
+            entry.buf = _buffer(buf, entry.count * _acl_dtypes.hccl_bytes(entry.dataType), f"items[{i}].buf")
+            entry.remoteRank = arguments.integer(peer, f"items[{i}].peer", lo=0, hi=2**32 - 1)
+        self._call("HcclBatchSendRecv", table, len(items), stream=stream,
+                   keep=tuple(item[1] for item in items) + (table,))
 
     def barrier(self, stream: Any = None) -> None:
         """``HcclBarrier`` (queued on ``stream``)."""

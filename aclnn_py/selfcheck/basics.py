@@ -1,5 +1,6 @@
-"""Runtime basics (device memory, copies, events, tensors of every dtype) and the HCCL
-collectives on 1, 2, 4 and 8 ranks; results must be exact (floating sums: CANN's standard)."""
+"""Runtime basics (device memory, copies, events, tensors of every dtype) and every operation of
+HCCL's hccl.h on 1, 2, 4 and 8 ranks (point to point: 2, 4 and 8); results must be exact
+(floating sums: CANN's standard)."""
 from __future__ import annotations
 
 from functools import partial
@@ -166,6 +167,148 @@ def _barrier(host: Host) -> list[Comparison]:
     return [exact("size, rank id, async error per rank", got, expected)]
 
 
+def _send(inputs: list[np.ndarray]):
+    """The rank's input on the device, for a mode's body."""
+    return lambda rank: DeviceBuffer.from_numpy(inputs[rank.rank])
+
+
+def _reduce_scatter(host: Host) -> list[Comparison]:
+    size, count = host.ranks.size, 250
+    name = "hccl/reduce-scatter/sum-float32"
+    inputs = [_values("float32", rng_for(name, r), (count * size,)) for r in range(size)]
+
+    def body(rank) -> np.ndarray:
+        with _send(inputs)(rank) as send, DeviceBuffer(count * 4) as recv:
+            rank.comm.reduce_scatter(send, recv, count, np.float32, "sum", rank.stream)
+            rank.stream.synchronize()
+            return recv.to_numpy(np.float32)
+
+    total = np.stack([x.astype(np.float64) for x in inputs]).sum(0).astype(np.float32)
+    return [Comparison(f"rank {r}", compare(out, total[r * count:(r + 1) * count], "float32"))
+            for r, out in enumerate(host.ranks.run(body))]
+
+
+def _reduce_scatter_v(host: Host) -> list[Comparison]:
+    size = host.ranks.size
+    counts = [7 + 3 * r for r in range(size)]
+    displs = [sum(counts[:r]) for r in range(size)]
+    inputs = [rng_for("hccl/reduce-scatter-v", r).integers(-1000, 1000, sum(counts)).astype(np.int32)
+              for r in range(size)]
+
+    def body(rank) -> np.ndarray:
+        with _send(inputs)(rank) as send, DeviceBuffer(counts[rank.rank] * 4) as recv:
+            rank.comm.reduce_scatter_v(send, counts, displs, recv, counts[rank.rank], np.int32, "max", rank.stream)
+            rank.stream.synchronize()
+            return recv.to_numpy(np.int32)
+
+    top = np.max(inputs, axis=0)
+    return [exact(f"rank {r}", out, top[displs[r]:displs[r] + counts[r]]) for r, out in enumerate(host.ranks.run(body))]
+
+
+def _reduce(host: Host) -> list[Comparison]:
+    size, root = host.ranks.size, host.ranks.size - 1
+    name = "hccl/reduce/sum-float16"
+    inputs = [_values("float16", rng_for(name, r), (400,)) for r in range(size)]
+
+    def body(rank) -> np.ndarray:
+        with _send(inputs)(rank) as send, DeviceBuffer(800) as recv:
+            rank.comm.reduce(send, recv, 400, np.float16, "sum", root, rank.stream)
+            rank.stream.synchronize()
+            return recv.to_numpy(np.float16)
+
+    total = np.stack([x.astype(np.float64) for x in inputs]).sum(0).astype(np.float16)
+    return [Comparison(f"root {root}", compare(host.ranks.run(body)[root], total, "float16"))]
+
+
+def _scatter(host: Host) -> list[Comparison]:
+    size, count = host.ranks.size, 300
+    data = rng_for("hccl/scatter").standard_normal(count * size).astype(np.float32)
+
+    def body(rank) -> np.ndarray:
+        with DeviceBuffer.from_numpy(data) as send, DeviceBuffer(count * 4) as recv:
+            rank.comm.scatter(send if rank.rank == 0 else None, recv, count, np.float32, 0, rank.stream)
+            rank.stream.synchronize()
+            return recv.to_numpy(np.float32)
+
+    return [exact(f"rank {r}", out, data[r * count:(r + 1) * count]) for r, out in enumerate(host.ranks.run(body))]
+
+
+def _all_gather_v(host: Host) -> list[Comparison]:
+    size = host.ranks.size
+    counts = [(5 * r + 3) % 11 for r in range(size)]
+    displs = [sum(counts[r + 1:]) for r in range(size)]  # reversed order
+    inputs = [rng_for("hccl/all-gather-v", r).integers(-128, 128, max(counts[r], 1)).astype(np.int8)
+              for r in range(size)]
+
+    def body(rank) -> np.ndarray:
+        with _send(inputs)(rank) as send, DeviceBuffer(max(sum(counts), 1)) as recv:
+            rank.comm.all_gather_v(send, counts[rank.rank], recv, counts, displs, np.int8, rank.stream)
+            rank.stream.synchronize()
+            return recv.to_numpy(np.int8)[:sum(counts)]
+
+    expected = np.concatenate([inputs[r][:counts[r]] for r in reversed(range(size))])
+    return [exact(f"rank {r}", out, expected) for r, out in enumerate(host.ranks.run(body))]
+
+
+def _all_to_all(kind: str, host: Host) -> list[Comparison]:
+    """HcclAlltoAll (bfloat16), HcclAlltoAllV (float32, segments in reverse order) or
+    HcclAlltoAllVC (int32, counts differing per pair)."""
+    size = host.ranks.size
+    matrix = [[(i + 2 * j) % 5 + 1 if kind == "vc" else 64 for j in range(size)] for i in range(size)]
+    dtype = {"": ml_dtypes.bfloat16, "v": np.float32, "vc": np.int32}[kind]
+    inputs = [_values(dtypes.name_of(dtype), rng_for(f"hccl/all-to-all{kind}", r), (sum(matrix[r]),))
+              for r in range(size)]
+
+    def body(rank) -> np.ndarray:
+        me = rank.rank
+        received = sum(row[me] for row in matrix)
+        with _send(inputs)(rank) as send, DeviceBuffer(received * np.dtype(dtype).itemsize) as recv:
+            if kind == "":
+                rank.comm.all_to_all(send, recv, 64, dtype, rank.stream)
+            elif kind == "v":
+                back = [sum(matrix[me][j + 1:]) for j in range(size)]
+                rank.comm.all_to_all_v(send, matrix[me], back, recv, [row[me] for row in matrix],
+                                       [64 * j for j in range(size)], dtype, rank.stream)
+            else:
+                rank.comm.all_to_all_vc(send, matrix, recv, dtype, rank.stream)
+            rank.stream.synchronize()
+            return recv.to_numpy(dtype)
+
+    def expected(me: int) -> np.ndarray:
+        if kind == "v":  # rank i's segment for me sits at its reversed offset
+            return np.concatenate([inputs[i][sum(matrix[i][me + 1:]):][:64] for i in range(size)])
+        return np.concatenate([inputs[i][sum(matrix[i][:me]):sum(matrix[i][:me + 1])] for i in range(size)])
+
+    return [exact(f"rank {r}", out, expected(r)) for r, out in enumerate(host.ranks.run(body))]
+
+
+def _send_recv(host: Host) -> list[Comparison]:
+    """HcclSend/HcclRecv between rank pairs (even ranks send first), then a ring in one
+    HcclBatchSendRecv per rank."""
+    size = host.ranks.size
+    inputs = [rng_for("hccl/send-recv", r).standard_normal(256).astype(np.float32) for r in range(size)]
+
+    def body(rank) -> tuple[np.ndarray, np.ndarray]:
+        me, peer = rank.rank, rank.rank ^ 1
+        with _send(inputs)(rank) as send, DeviceBuffer(1024) as got, DeviceBuffer(1024) as ring:
+            if peer < size:
+                calls = [lambda: rank.comm.send(send, 256, np.float32, peer, rank.stream),
+                         lambda: rank.comm.recv(got, 256, np.float32, peer, rank.stream)]
+                for call in calls if me % 2 == 0 else calls[::-1]:
+                    call()
+            rank.comm.batch_send_recv([("send", send, 256, np.float32, (me + 1) % size),
+                                       ("recv", ring, 256, np.float32, (me - 1) % size)], rank.stream)
+            rank.stream.synchronize()
+            return got.to_numpy(np.float32), ring.to_numpy(np.float32)
+
+    out = []
+    for r, (got, ring) in enumerate(host.ranks.run(body)):
+        if r ^ 1 < size:
+            out.append(exact(f"rank {r} HcclRecv", got, inputs[r ^ 1]))
+        out.append(exact(f"rank {r} HcclBatchSendRecv", ring, inputs[(r - 1) % size]))
+    return out
+
+
 def collective_modes() -> list[Mode]:
     checks = [("hccl/all-reduce/sum-float32", partial(_all_reduce, "float32", "sum")),
               ("hccl/all-reduce/sum-float16", partial(_all_reduce, "float16", "sum")),
@@ -173,5 +316,12 @@ def collective_modes() -> list[Mode]:
               ("hccl/all-reduce/max-int32", partial(_all_reduce, "int32", "max")),
               ("hccl/all-reduce/min-int8", partial(_all_reduce, "int8", "min")),
               ("hccl/all-gather/int8", _all_gather), ("hccl/broadcast/float32", _broadcast),
-              ("hccl/barrier", _barrier)]
-    return [Mode(name, run, ranks) for name, run in checks for ranks in RANK_COUNTS]
+              ("hccl/barrier", _barrier), ("hccl/reduce-scatter/sum-float32", _reduce_scatter),
+              ("hccl/reduce-scatter-v/max-int32", _reduce_scatter_v), ("hccl/reduce/sum-float16", _reduce),
+              ("hccl/scatter/float32", _scatter), ("hccl/all-gather-v/int8", _all_gather_v),
+              ("hccl/all-to-all/bfloat16", partial(_all_to_all, "")),
+              ("hccl/all-to-all-v/float32", partial(_all_to_all, "v")),
+              ("hccl/all-to-all-vc/int32", partial(_all_to_all, "vc"))]
+    pairs = [("hccl/send-recv/float32", _send_recv)]  # a peer other than the rank itself
+    return ([Mode(name, run, ranks) for name, run in checks for ranks in RANK_COUNTS]
+            + [Mode(name, run, ranks) for name, run in pairs for ranks in RANK_COUNTS if ranks > 1])

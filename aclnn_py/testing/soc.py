@@ -27,7 +27,7 @@ VARIABLE = "ACLNN_MOCK_SOC"
 
 
 def current() -> str | None:
-    """``aclrtGetSocName`` (None before ``aclInit`` or when the runtime does not say)."""
+    """``aclrtGetSocName`` (None when the runtime does not say; it needs no ``aclInit``)."""
     name = library().aclrtGetSocName()
     return None if name == ffi.NULL else ffi.string(name).decode()
 

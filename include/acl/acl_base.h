@@ -173,9 +173,11 @@ typedef enum {
 } aclFormat;
 
 /*
- * SoC name string owned by the library (e.g. "Ascend910B4"), or NULL before
- * a device is set. Declared here as in CANN 9.x (acl_base_rt.h); older CANN
- * declared it in acl/acl_rt.h, which includes this header.
+ * SoC name string owned by the library (e.g. "Ascend910B4"), or NULL when the
+ * SoC cannot be determined. Needs neither aclInit nor a device (CANN's runtime:
+ * src/acl/aclrt_impl/acl_rt_impl_base.cpp, aclrtGetSocNameImpl). Declared here
+ * as in CANN 9.x (acl_base_rt.h); older CANN declared it in acl/acl_rt.h, which
+ * includes this header.
  */
 const char *aclrtGetSocName(void);
 

@@ -3,7 +3,8 @@
  *
  * Part of aclnn-py, written from the values of CANN's hicann/hcomm
  * include/hccl/hccl_types.h at commit 2b912e7d (HcclCommConfig version 10 layout,
- * sizeof 2240, align 8).
+ * sizeof 2240, align 8); HcclSendRecvType and HcclSendRecvItem as that header
+ * declares them.
  */
 #ifndef HCCL_HCCL_TYPES_H
 #define HCCL_HCCL_TYPES_H
@@ -142,6 +143,26 @@ typedef enum {
     HCCL_COMM_CONFIG_BUFFER_NAME = 11,
     HCCL_COMM_CONFIG_RESERVED = 12
 } HcclCommConfigCapability;
+
+/* Direction of one item of HcclBatchSendRecv. */
+typedef enum {
+    HCCL_SEND = 0,
+    HCCL_RECV = 1,
+    HCCL_SEND_RECV_RESERVED = 2
+} HcclSendRecvType;
+
+/*
+ * One send or receive of HcclBatchSendRecv (sizeof 32, align 8): sendRecvType
+ * at 0, buf at 8 (device memory), count (ELEMENTS) at 16, dataType at 24,
+ * remoteRank (the peer) at 28.
+ */
+typedef struct HcclSendRecvItemDef {
+    HcclSendRecvType sendRecvType;
+    void *buf;
+    uint64_t count;
+    HcclDataType dataType;
+    uint32_t remoteRank;
+} HcclSendRecvItem;
 
 /*
  * Opaque rendezvous blob (4108 bytes, align 1): produced by HcclGetRootInfo

@@ -27,6 +27,17 @@ class Config:
     racecheck: str = "error"
 
 
+def soc_from_environment() -> str | None:
+    """The SoC name ACLNN_MOCK_SOC selects (None when it names no supported SoC): what
+    aclrtGetSocName answers, initialised or not."""
+    soc = os.environ.get("ACLNN_MOCK_SOC", "") or DEFAULT_SOC
+    try:
+        profile(soc)
+    except ValueError:
+        return None
+    return soc
+
+
 def from_environment() -> Config:
     """Read and check the ACLNN_MOCK_* variables."""
     raw = os.environ.get("ACLNN_MOCK_DEVICE_COUNT", "8")

@@ -28,7 +28,8 @@ not fit in what the live allocations leave fails with 207001 as well, and
 aclrtGetMemInfo reports total = DEVICE_MEMORY, free = DEVICE_MEMORY minus the
 bytes of the device's live allocations (their requested sizes).
 
-Host memory from aclrtMallocHost is real memory a C program can write to.
+New device memory reads as zeros (what CANN's HCCL samples print for a receive buffer no call
+wrote). Host memory from aclrtMallocHost is real memory a C program can write to.
 """
 from __future__ import annotations
 
@@ -132,7 +133,7 @@ class MemoryTable:
             raise MockError(_ALLOCATION, f"{what}: more than the device's {DEVICE_SPAN} bytes of address space")
         self._check_fits(device, size, self.used(device))
         try:
-            data = np.empty(size, np.uint8)
+            data = np.zeros(size, np.uint8)  # never garbage: fresh device memory reads as zeros (lazily zeroed pages)
         except (MemoryError, ValueError, OverflowError):
             raise MockError(_ALLOCATION, f"{what}: the host cannot back that much memory for the mock") from None
         alloc = Allocation(0, size, device, data)

@@ -27,6 +27,7 @@ streams: HandleTable[Stream] = HandleTable("aclrtStream", C["ACL_ERROR_RT_PARAM_
 events: HandleTable[Event] = HandleTable("aclrtEvent", C["ACL_ERROR_RT_PARAM_INVALID"])
 _primary: dict[int, int] = {}  # device -> primary context handle
 _references: dict[int, int] = {}  # device -> aclrtSetDevice calls not yet reset
+_kept_by_finalize: dict[int, int] = {}  # the same, for the devices still set when aclFinalize ran
 _current: dict[int, int] = {}  # thread ident -> context handle
 
 
@@ -40,6 +41,7 @@ def initialize() -> None:
         except ValueError as exc:
             raise MockError(C["ACL_ERROR_INVALID_PARAM"], f"aclInit: {exc}") from None
         races.mode = settings.racecheck
+        _kept_by_finalize.clear()  # the devices of the previous initialisation are the mock's to forget
 
 
 def require() -> config.Config:
@@ -72,9 +74,12 @@ def finalize() -> None:
         contexts.clear()
         events.clear()
         _primary.clear()
-        _references.clear()
         _current.clear()
         races.reset()
+        # CANN's aclFinalize does not reset the devices (runtime src/acl/aclrt_impl/acl.cpp,
+        # aclFinalizeInternal): an aclrtResetDevice after it still undoes an aclrtSetDevice
+        _kept_by_finalize.update(_references)
+        _references.clear()
         settings = None
     _close(closing)
     if leaks:
@@ -102,9 +107,24 @@ def set_device(device: int) -> None:
 
 
 def reset_device(device: int) -> None:
-    """Undo one aclrtSetDevice; the last one releases the device's default context and streams."""
+    """Undo one aclrtSetDevice; the last one releases the device's default context and streams.
+
+    As CANN's (runtime src/runtime/core/src/runtime.cc, PrimaryContextRelease): it needs no
+    aclInit (a device set before aclFinalize is reset after it), and a device with no
+    aclrtSetDevice to undo is ACL_ERROR_RT_CONTEXT_RELEASE_ERROR (507007)."""
     with _lock:
+        if settings is None:
+            if _kept_by_finalize.get(device, 0) < 1:
+                raise MockError(C["ACL_ERROR_RT_CONTEXT_RELEASE_ERROR"], f"aclrtResetDevice: device {device} is not set "
+                                "(no aclrtSetDevice of it before aclFinalize is left to undo)")
+            _kept_by_finalize[device] -= 1
+            if not _kept_by_finalize[device]:
+                del _kept_by_finalize[device]
+            return
         check_device(device)
+        if _references.get(device, 0) < 1:
+            raise MockError(C["ACL_ERROR_RT_CONTEXT_RELEASE_ERROR"], f"aclrtResetDevice: device {device} is not set "
+                            "in this process (no aclrtSetDevice of it is left to undo)")
         if _references.get(device, 0) > 1:
             _references[device] -= 1
             return

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from aclnn_py.semantics.headers import load
-from mock_runtime.core import races
+from mock_runtime.core import config, races
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError, take_recent
 from mock_runtime.core.memory import DEVICE_MEMORY, host_bytes, table as memory
@@ -100,8 +100,10 @@ def aclsysGetVersionNum(pkgName, versionNum):
 
 
 def aclrtGetSocName():
+    # CANN answers without aclInit (runtime src/acl/aclrt_impl/acl_rt_impl_base.cpp); NULL when unknown
     settings = rt.settings
-    return _static_string(settings.soc_name) if settings else ffi.NULL
+    name = settings.soc_name if settings else config.soc_from_environment()
+    return _static_string(name) if name else ffi.NULL
 
 
 # -- devices and contexts ----------------------------------------------------

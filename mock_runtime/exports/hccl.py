@@ -6,8 +6,12 @@ from typing import Any
 
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.hccl import bootstrap, names, registry
-from mock_runtime.hccl.config import CAPABILITY, COMM_NAME_MAX, Config, config_header, parse_config
-from mock_runtime.ops import collectives
+from aclnn_py.semantics.soc import profile
+
+from mock_runtime.core import config as core_config
+from mock_runtime.core import runtime as rt
+from mock_runtime.hccl.config import COMM_NAME_MAX, Config, capability, config_header, parse_config
+from mock_runtime.ops import collectives, point_to_point, transfers
 
 ffi: Any = None
 lib: Any = None
@@ -34,14 +38,23 @@ def _config(p: Any, what: str) -> Config:
     size, version = config_header(header, what)
     tail = None
     if size >= ffi.sizeof("HcclCommConfig") and version >= 10:
-        tail = {
-            "hcclBufferSize": p.hcclBufferSize,
-            "hcclDeterministic": p.hcclDeterministic,
-            "hcclExecTimeOut": p.hcclExecTimeOut,
-        }
+        tail = {field: getattr(p, field) for field in _CONFIG_NUMBERS}
+        tail["strings"] = {field: bytes(ffi.buffer(getattr(p, field))) for field in _CONFIG_STRINGS}
     # hcclCommName is at offset 32 in every layout version (size >= 160 is checked above).
     name = bytes(ffi.buffer(p.hcclCommName, COMM_NAME_MAX))
-    return parse_config(header, name, tail, what)
+    return parse_config(header, name, tail, what, _profile())
+
+
+_CONFIG_NUMBERS = ("hcclBufferSize", "hcclDeterministic", "hcclRdmaTrafficClass", "hcclRdmaServiceLevel",
+                   "aclGraphZeroCopyEnable", "hcclExecTimeOut", "hcclQos")
+_CONFIG_STRINGS = ("hcclUdi", "hcclAlgo", "hcclRetryEnable", "hcclRetryParams", "hcclBufferName")
+
+
+def _profile() -> str:
+    """The runtime's product (from ACLNN_MOCK_SOC before aclInit)."""
+    if rt.settings is not None:
+        return rt.settings.profile
+    return profile(core_config.soc_from_environment() or core_config.DEFAULT_SOC)
 
 
 def _set_comm(comm: Any, handle: int) -> None:
@@ -122,11 +135,82 @@ def HcclAllReduce(sendBuf, recvBuf, count, dataType, op, comm, stream):
 
 
 def HcclBroadcast(buf, count, dataType, root, comm, stream):
-    collectives.broadcast(_addr(buf), count, dataType, root, _addr(comm), _addr(stream))
+    transfers.broadcast(_addr(buf), count, dataType, root, _addr(comm), _addr(stream))
 
 
 def HcclAllGather(sendBuf, recvBuf, sendCount, dataType, comm, stream):
-    collectives.all_gather(_addr(sendBuf), _addr(recvBuf), sendCount, dataType, _addr(comm), _addr(stream))
+    transfers.all_gather(_addr(sendBuf), _addr(recvBuf), sendCount, dataType, _addr(comm), _addr(stream))
+
+
+def _counts(p: Any, n: int, what: str) -> list[int]:
+    """A host array of ``n`` uint64 counts or displacements (HCCL_E_PTR when NULL)."""
+    return ffi.unpack(ffi.cast("uint64_t *", _out(p, what)), n)
+
+
+def HcclReduceScatter(sendBuf, recvBuf, recvCount, dataType, op, comm, stream):
+    transfers.reduce_scatter(_addr(sendBuf), _addr(recvBuf), recvCount, dataType, op, _addr(comm), _addr(stream))
+
+
+def HcclReduceScatterV(sendBuf, sendCounts, sendDispls, recvBuf, recvCount, dataType, op, comm, stream):
+    what = "HcclReduceScatterV"
+    n = registry.get(_addr(comm), f"{what}: comm").size
+    transfers.reduce_scatter_v(_addr(sendBuf), _counts(sendCounts, n, f"{what}: sendCounts"),
+                               _counts(sendDispls, n, f"{what}: sendDispls"), _addr(recvBuf), recvCount, dataType,
+                               op, _addr(comm), _addr(stream))
+
+
+def HcclScatter(sendBuf, recvBuf, recvCount, dataType, root, comm, stream):
+    transfers.scatter(_addr(sendBuf), _addr(recvBuf), recvCount, dataType, root, _addr(comm), _addr(stream))
+
+
+def HcclAllGatherV(sendBuf, sendCount, recvBuf, recvCounts, recvDispls, dataType, comm, stream):
+    what = "HcclAllGatherV"
+    n = registry.get(_addr(comm), f"{what}: comm").size
+    transfers.all_gather_v(_addr(sendBuf), sendCount, _addr(recvBuf), _counts(recvCounts, n, f"{what}: recvCounts"),
+                           _counts(recvDispls, n, f"{what}: recvDispls"), dataType, _addr(comm), _addr(stream))
+
+
+def HcclSend(sendBuf, count, dataType, destRank, comm, stream):
+    point_to_point.send(_addr(sendBuf), count, dataType, destRank, _addr(comm), _addr(stream))
+
+
+def HcclRecv(recvBuf, count, dataType, srcRank, comm, stream):
+    point_to_point.recv(_addr(recvBuf), count, dataType, srcRank, _addr(comm), _addr(stream))
+
+
+def HcclAlltoAllVC(sendBuf, sendCountMatrix, sendType, recvBuf, recvType, comm, stream):
+    what = "HcclAlltoAllVC"
+    n = registry.get(_addr(comm), f"{what}: comm").size
+    flat = _counts(sendCountMatrix, n * n, f"{what}: sendCountMatrix")
+    transfers.all_to_all_vc(_addr(sendBuf), [flat[i * n:(i + 1) * n] for i in range(n)], sendType, _addr(recvBuf),
+                            recvType, _addr(comm), _addr(stream))
+
+
+def HcclAlltoAllV(sendBuf, sendCounts, sdispls, sendType, recvBuf, recvCounts, rdispls, recvType, comm, stream):
+    what = "HcclAlltoAllV"
+    n = registry.get(_addr(comm), f"{what}: comm").size
+    transfers.all_to_all_v(_addr(sendBuf), _counts(sendCounts, n, f"{what}: sendCounts"),
+                           _counts(sdispls, n, f"{what}: sdispls"), sendType, _addr(recvBuf),
+                           _counts(recvCounts, n, f"{what}: recvCounts"), _counts(rdispls, n, f"{what}: rdispls"),
+                           recvType, _addr(comm), _addr(stream))
+
+
+def HcclAlltoAll(sendBuf, sendCount, sendType, recvBuf, recvCount, recvType, comm, stream):
+    transfers.all_to_all(_addr(sendBuf), sendCount, sendType, _addr(recvBuf), recvCount, recvType, _addr(comm),
+                         _addr(stream))
+
+
+def HcclReduce(sendBuf, recvBuf, count, dataType, op, root, comm, stream):
+    transfers.reduce(_addr(sendBuf), _addr(recvBuf), count, dataType, op, root, _addr(comm), _addr(stream))
+
+
+def HcclBatchSendRecv(sendRecvInfo, itemNum, comm, stream):
+    items = []
+    if itemNum:
+        info = _out(sendRecvInfo, "HcclBatchSendRecv: sendRecvInfo")
+        items = [point_to_point.Item(int(info[i].sendRecvType), _addr(info[i].buf), info[i].count, int(info[i].dataType),
+                                     info[i].remoteRank) for i in range(itemNum)]
+    point_to_point.batch_send_recv(items, _addr(comm), _addr(stream))
 
 
 def HcclBarrier(comm, stream):
@@ -146,4 +230,4 @@ def HcclGetErrorString(code):
 
 
 def HcclGetCommConfigCapability():
-    return CAPABILITY
+    return capability(_profile())

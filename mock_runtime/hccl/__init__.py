@@ -29,10 +29,10 @@ Numerics of HcclAllReduce
 * Integer types (INT8/16/32/64, UINT8/16/32/64) reduce in their own type and
   **wrap** on overflow (two's complement / modulo 2**bits), as NumPy does.
 * MAX/MIN of floats propagate NaN.
-* INT128, HIF8, FP8E4M3, FP8E5M2 and FP8E8M0 are rejected by HcclAllReduce
-  with HCCL_E_NOT_SUPPORT (a message says so); HcclAllGather and
-  HcclBroadcast move their bytes like any other type (INT128 = 16 bytes,
-  the 8-bit float formats = 1 byte).
+* The data types and reduce operations of every call are CANN's per product
+  (:data:`aclnn_py.semantics.hccl.OPERATIONS`, docs/hccl.md); others are
+  HCCL_E_NOT_SUPPORT with a message naming the type and the supported ones.
+  HcclReduceScatter[V] and HcclReduce reduce as HcclAllReduce does.
 
 Environment (read when a communicator is created)
 -------------------------------------------------
@@ -107,23 +107,29 @@ offset       size    field
 
 Rank tables (HcclCommInitClusterInfo[Config])
 ---------------------------------------------
-CANN's rank table JSON, ``"version": "1.0"`` (``"1.2"`` is read the same way,
-extra keys ignored): ``server_list`` with exactly one server (the mock runs
-every rank on this host), whose ``device`` list has ``device_id`` and
-``rank_id`` per rank (strings or integers); rank ids must be 0..n-1;
-``server_count`` and ``status`` are checked when present (``"completed"``).
-The communicator id, token and rendezvous port are derived from a SHA-256 of
-the file's absolute path and contents (port in 20000..29999); rank 0's
-process hosts the rendezvous there. Anyone who can read the file can join.
+CANN's rank table JSON (hicann/hccl docs/zh/user_guide/cluster_info_config), extra keys ignored,
+``status`` checked when present (``"completed"``), every rank on this host:
+
+* ``"version": "1.0"`` (``"1.2"`` is read the same way): ``server_list`` with exactly one
+  server, whose ``device`` list has ``device_id`` and ``rank_id`` per rank (strings or
+  integers); ``server_count`` checked when present.
+* ``"version": "2.0"`` (Ascend 950): ``rank_count`` equal to the length of ``rank_list``, whose
+  entries have ``rank_id``, ``local_id``, ``device_id`` and a ``level_list`` of at most 8
+  levels; two ranks on one ``device_id`` mean two servers (HCCL_E_NOT_SUPPORT).
+
+Rank ids must be 0..n-1. The communicator id, token and rendezvous port are derived from a
+SHA-256 of the file's absolute path and contents (port in 20000..29999); rank 0's process hosts
+the rendezvous there. Anyone who can read the file can join.
 
 Config capabilities
 -------------------
-``HcclGetCommConfigCapability`` returns 9: every field up to
-``hcclExecTimeOut`` (capabilities 0..8) is read and checked. The name
-(``hcclCommName``) and ``hcclExecTimeOut`` take effect; the mock is always
-deterministic; buffer size, op expansion mode, world rank id, job id and
-graph zero-copy have nothing to act on in a mock. Fields after
-``hcclCommName`` are read only from a version >= 10 config of >= 2240 bytes.
+``HcclGetCommConfigCapability`` answers as CANN's: HCCL_COMM_CONFIG_RESERVED (12) on Atlas
+A2/A3, HCCL_COMM_CONFIG_RETRY (10) on Ascend 950. Every documented field of a version >= 10
+config is read and checked as CANN checks it (:mod:`.config`); the name (``hcclCommName``) and
+``hcclExecTimeOut`` take effect; the mock is always deterministic; buffer size, op expansion
+mode, world rank id, job id, graph zero-copy, traffic class, service level, QoS, algorithm and
+retry strings have nothing to act on in a mock. Fields after ``hcclCommName`` are read only
+from a version >= 10 config of >= 2240 bytes.
 
 For the operator mocks
 ----------------------
@@ -141,6 +147,7 @@ names       HcclResult/HcclReduceOp names, error texts, the stream error table
 config      HCCL_CONNECT_TIMEOUT, HCCL_EXEC_TIMEOUT, HcclCommConfig checks
 watchdog    deadlines (one daemon thread)
 reduce      HcclAllReduce's numerics; the result each collective delivers
+exchange    the segmented calls' transfers: per-rank results, cross-rank count checks
 hub         the rendezvous: joining, matching collectives, failures
 wire        the join request and the frames ranks of other processes send
 listener    the loopback TCP server of this process's hubs (bounded before the token check)
@@ -149,7 +156,9 @@ registry    Communicator, HcclComm handles, lookup by name and device
 bootstrap   HcclCommInitAll, root info, rank tables
 ==========  ====================================================================
 
-The collectives themselves (HcclAllReduce, HcclAllGather, HcclBroadcast,
-HcclBarrier: stream-queued operations) are in :mod:`mock_runtime.ops.collectives`;
-the C entry points in :mod:`mock_runtime.exports.hccl`.
+The calls themselves are stream-queued operations: HcclAllReduce, HcclAllGather,
+HcclBroadcast and HcclBarrier in :mod:`mock_runtime.ops.collectives`; the segmented ones
+(ReduceScatter[V], Reduce, Scatter, AllGatherV, AlltoAll[V|VC]) in
+:mod:`mock_runtime.ops.transfers`; Send, Recv and BatchSendRecv in
+:mod:`mock_runtime.ops.point_to_point`. The C entry points are in :mod:`mock_runtime.exports.hccl`.
 """

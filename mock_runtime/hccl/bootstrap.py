@@ -10,7 +10,7 @@ import socket
 import struct
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
@@ -148,10 +148,29 @@ def parse_rank_table(path: str, what: str) -> tuple[list[int], bytes]:
     if not isinstance(table, dict):
         raise bad("the top level is not a JSON object")
     version = str(table.get("version", ""))
-    if version not in ("1.0", "1.2"):
-        raise fail("HCCL_E_NOT_SUPPORT", f"{what}: rank table {path!r} has version {version!r}; the mock reads version \"1.0\" (and \"1.2\")")
+    if version not in ("1.0", "1.2", "2.0"):
+        raise fail("HCCL_E_NOT_SUPPORT", f"{what}: rank table {path!r} has version {version!r}; CANN's rank tables "
+                                         f"are \"1.0\", \"1.2\" (read as 1.0) and \"2.0\"")
     if "status" in table and table["status"] != "completed":
         raise bad(f"status is {table['status']!r}, not \"completed\"")
+    by_rank = _ranks_v2(table, bad, as_int) if version == "2.0" else _ranks_v1(table, bad, as_int, what, path)
+    devices: dict[int, int] = {}
+    for r, d in sorted(by_rank.items()):
+        if d in devices and version == "2.0":  # the one device_id on two servers
+            raise fail("HCCL_E_NOT_SUPPORT", f"{what}: rank table {path!r} puts ranks {devices[d]} and {r} on device_id "
+                                             f"{d}: several servers; the mock runs every rank on this host (one server)")
+        if d in devices:
+            raise bad(f"device_id {d} appears twice")
+        devices[d] = r
+    if sorted(by_rank) != list(range(len(by_rank))):
+        raise bad(f"rank ids {sorted(by_rank)} are not 0..{len(by_rank) - 1}")
+    return [by_rank[r] for r in range(len(by_rank))], data
+
+
+def _ranks_v1(table: dict, bad: Callable[[str], MockError], as_int: Callable[[Any, str], int], what: str,
+              path: str) -> dict[int, int]:
+    """Device id per rank id of a version 1.0 table: ``server_list`` of one server, its ``device``
+    list of ``device_id`` and ``rank_id`` (strings or integers)."""
     servers = table.get("server_list")
     if not isinstance(servers, list) or not servers:
         raise bad("server_list is missing or empty")
@@ -167,15 +186,41 @@ def parse_rank_table(path: str, what: str) -> tuple[list[int], bytes]:
         if not isinstance(entry, dict) or "rank_id" not in entry or "device_id" not in entry:
             raise bad(f"device[{i}] needs rank_id and device_id")
         r = as_int(entry["rank_id"], f"device[{i}].rank_id")
-        d = as_int(entry["device_id"], f"device[{i}].device_id")
         if r in by_rank:
             raise bad(f"rank_id {r} appears twice")
-        if d in by_rank.values():
-            raise bad(f"device_id {d} appears twice")
-        by_rank[r] = d
-    if sorted(by_rank) != list(range(len(by_rank))):
-        raise bad(f"rank ids {sorted(by_rank)} are not 0..{len(by_rank) - 1}")
-    return [by_rank[r] for r in range(len(by_rank))], data
+        by_rank[r] = as_int(entry["device_id"], f"device[{i}].device_id")
+    return by_rank
+
+
+def _ranks_v2(table: dict, bad: Callable[[str], MockError], as_int: Callable[[Any, str], int]) -> dict[int, int]:
+    """Device id per rank id of a version 2.0 table (Ascend 950, CANN's "rank table配置资源信息"):
+    ``rank_count`` equal to the length of ``rank_list``, whose entries have ``rank_id`` (in
+    [0, rank_count), unique), ``local_id``, ``device_id`` and a ``level_list`` of at most 8 levels
+    (hcomm src/coll_communicator_mgr/rank_graph/rank_table_info: RankTableInfo::Check,
+    NewRankInfo::Deserialize)."""
+    if "rank_count" not in table:
+        raise bad("rank_count is missing (version 2.0)")
+    count = as_int(table["rank_count"], "rank_count")
+    ranks = table.get("rank_list")
+    if not isinstance(ranks, list) or not ranks:
+        raise bad("rank_list is missing or empty (version 2.0)")
+    if not 1 <= count <= 65536 or count != len(ranks):
+        raise bad(f"rank_count {count} but rank_list has {len(ranks)} entries (rank_count must equal it, in [1, 65536])")
+    by_rank: dict[int, int] = {}
+    for i, entry in enumerate(ranks):
+        missing = [k for k in ("rank_id", "local_id", "device_id", "level_list") if not isinstance(entry, dict) or k not in entry]
+        if missing:
+            raise bad(f"rank_list[{i}] needs {', '.join(missing)}")
+        r = as_int(entry["rank_id"], f"rank_list[{i}].rank_id")
+        as_int(entry["local_id"], f"rank_list[{i}].local_id")
+        if not isinstance(entry["level_list"], list) or len(entry["level_list"]) > 8:
+            raise bad(f"rank_list[{i}].level_list must be a list of at most 8 levels")
+        if r >= count:
+            raise bad(f"rank_list[{i}].rank_id {r} is not in [0, rank_count={count})")
+        if r in by_rank:
+            raise bad(f"rank_id {r} appears twice")
+        by_rank[r] = as_int(entry["device_id"], f"rank_list[{i}].device_id")
+    return by_rank
 
 
 def init_cluster_info(path: str, rank: int, config: Config | None, what: str) -> int:

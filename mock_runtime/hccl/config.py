@@ -1,6 +1,16 @@
 """How a mock communicator is configured: HCCL_CONNECT_TIMEOUT, HCCL_EXEC_TIMEOUT,
 ACLNN_MOCK_HCCL_HANDSHAKE_TIMEOUT and the checked fields of an HcclCommConfig (its header, name
-and version-10 fields)."""
+and version-10 fields), and what HcclGetCommConfigCapability reports.
+
+Every field CANN documents up to ``hcclSymWinMaxMemSizePerRank`` is accepted with CANN's checks
+(hcomm ``src/legacy/ascend910/framework/communicator/comm_config.cc``, ``CommConfig::Load``;
+``src/coll_communicator_mgr/config_mgr/coll_comm_config.cc`` for the traffic class, service level
+and QoS ranges): hcclBufferSize >= 1 MB, hcclDeterministic 0, 1 or 2 (2, strict, on Atlas A2
+only), aclGraphZeroCopyEnable 0 or 1, hcclRdmaTrafficClass <= 255 and a multiple of 4,
+hcclRdmaServiceLevel and hcclQos <= 7 (each also "not set", 0xffffffff), the strings
+NUL-terminated within their arrays. The name and hcclExecTimeOut take effect; the mock is always
+deterministic and has nothing to act on for the others (the hcclAlgo and retry strings are not
+parsed)."""
 from __future__ import annotations
 
 import math
@@ -15,8 +25,14 @@ COMM_NAME_MAX = C["COMM_NAME_MAX_LENGTH"]
 DEFAULT_CONNECT_TIMEOUT = 120.0
 DEFAULT_EXEC_TIMEOUT = 120.0
 DEFAULT_HANDSHAKE_TIMEOUT = 10.0
-#: HcclGetCommConfigCapability: fields 0..8 (up to hcclExecTimeOut) are read.
-CAPABILITY = 9
+_NOT_SET = 0xFFFFFFFF
+
+
+def capability(profile: str) -> int:
+    """HcclGetCommConfigCapability as CANN answers it (hcomm op_base.cc, HcclGetCommConfigCapability):
+    HCCL_COMM_CONFIG_RESERVED (every capability before it) on Atlas A2/A3; on Ascend 950 the
+    V2 implementation's HCCL_COMM_CONFIG_RETRY (op_base_v2.cc, HcclGetCommConfigCapabilityV2)."""
+    return C["HCCL_COMM_CONFIG_RETRY"] if profile == "950" else C["HCCL_COMM_CONFIG_RESERVED"]
 
 
 def _env_seconds(name: str, default: float) -> float:
@@ -64,8 +80,9 @@ def config_header(header: bytes, what: str) -> tuple[int, int]:
     return size, version
 
 
-def parse_config(header: bytes, name: bytes, tail: dict | None, what: str) -> Config:
-    """Check an HcclCommConfig: ``header`` = its first 24 bytes, ``tail`` = v10 fields or None."""
+def parse_config(header: bytes, name: bytes, tail: dict | None, what: str, profile: str = "A2") -> Config:
+    """Check an HcclCommConfig: ``header`` = its first 24 bytes, ``tail`` = v10 fields (and
+    ``strings``: the bytes of its char arrays) or None; ``profile``: the runtime's product."""
     size, version = config_header(header, what)
     raw = name.split(b"\0", 1)[0]
     try:
@@ -77,11 +94,24 @@ def parse_config(header: bytes, name: bytes, tail: dict | None, what: str) -> Co
     config = Config(name=text)
     if tail is not None and version >= 10 and size >= 2240:
         det = tail["hcclDeterministic"]
-        if det not in (0, 1, 0xFFFFFFFF):
-            raise fail("HCCL_E_PARA", f"{what}: hcclDeterministic must be 0, 1 or not set, got {det}")
+        if det not in (0, 1, 2, _NOT_SET):
+            raise fail("HCCL_E_PARA", f"{what}: hcclDeterministic must be 0, 1, 2 (strict) or not set, got {det}")
+        if det == 2 and profile != "A2":
+            raise fail("HCCL_E_PARA", f"{what}: hcclDeterministic 2 (strict) is for Atlas A2 only")
         buf = tail["hcclBufferSize"]
-        if buf != 0xFFFFFFFF and buf < 1:
+        if buf != _NOT_SET and buf < 1:
             raise fail("HCCL_E_PARA", f"{what}: hcclBufferSize must be >= 1 MB, got {buf}")
+        if tail["aclGraphZeroCopyEnable"] > 1:
+            raise fail("HCCL_E_PARA", f"{what}: aclGraphZeroCopyEnable must be 0 or 1, got {tail['aclGraphZeroCopyEnable']}")
+        tc = tail["hcclRdmaTrafficClass"]
+        if tc != _NOT_SET and (tc > 255 or tc % 4):
+            raise fail("HCCL_E_PARA", f"{what}: hcclRdmaTrafficClass must be not set or in [0, 255] and a multiple of 4, got {tc}")
+        for field in ("hcclRdmaServiceLevel", "hcclQos"):
+            if tail[field] != _NOT_SET and tail[field] > 7:
+                raise fail("HCCL_E_PARA", f"{what}: {field} must be not set or in [0, 7], got {tail[field]}")
+        for field, raw in tail["strings"].items():
+            if 0 not in raw:
+                raise fail("HCCL_E_PARA", f"{what}: {field} is not NUL-terminated within its {len(raw)} bytes")
         timeout = tail["hcclExecTimeOut"]
         if timeout != -1:
             if timeout <= 0:

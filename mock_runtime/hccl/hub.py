@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from mock_runtime.core.errors import C
+from mock_runtime.hccl import exchange
+from mock_runtime.hccl.exchange import Mismatch, PerRank
 from mock_runtime.hccl.names import Error, rank_list
 from mock_runtime.hccl.reduce import combine
 from mock_runtime.hccl.watchdog import watchdog
@@ -18,9 +20,16 @@ class _Slot:
     signature: str
     first_rank: int
     spec: dict
+    ranks: list  # the participants, in the order their parts are combined
     deadline: list | None = None
     parts: dict = field(default_factory=dict)  # rank -> payload
+    specs: dict = field(default_factory=dict)  # rank -> its spec
     waiters: dict = field(default_factory=dict)  # rank -> callback(result, error)
+
+    def matches(self, signature: str, spec: dict) -> bool:
+        """Whether another rank's call is the same collective (a point-to-point pair compares
+        ``spec["match"]``: the sender's and the receiver's calls differ in name)."""
+        return spec.get("match", signature) == self.spec.get("match", self.signature)
 
 
 @dataclass
@@ -56,9 +65,10 @@ class Hub:
         self.pids: dict[int, int] = {}
         self.members: dict[int, _Joiner] = {}  # who each rank is, once formed
         self.error: Error | None = None
-        self._slots: dict[int, _Slot] = {}
+        self._slots: dict[int | str, _Slot] = {}
         self._left: set[int] = set()
         self._watchers: set[Callable[[Any, Error], None]] = set()
+        self._destroyed: dict[int, str] = {}  # rank -> why it is gone (HcclCommDestroy)
 
     # rendezvous ------------------------------------------------------------------
     def join(self, rank: int, n_ranks: int, name: str, pid: int, device: int, timeout: float,
@@ -134,8 +144,10 @@ class Hub:
         _deliver(calls)
 
     # collectives ------------------------------------------------------------------
-    def submit(self, rank: int, seq: int, signature: str, spec: dict, payload: Any, timeout: float,
+    def submit(self, rank: int, seq: int | str, signature: str, spec: dict, payload: Any, timeout: float,
                done: Callable[[Any, Error | None], None]) -> None:
+        """Rank ``rank``'s part of collective ``seq`` (its number among the ranks' collectives, or
+        the key of a point-to-point transfer, whose participants are ``spec["ranks"]``)."""
         calls: list = []
         complete: _Slot | None = None
         with self._lock:
@@ -144,8 +156,14 @@ class Hub:
             else:
                 slot = self._slots.get(seq)
                 if slot is None:
-                    slot = self._slots[seq] = _Slot(signature, rank, spec)
-                if signature != slot.signature:
+                    ranks = list(spec.get("ranks", range(self.n_ranks or 0)))
+                    slot = self._slots[seq] = _Slot(signature, rank, spec, ranks)
+                gone = next((r for r in slot.ranks if r in self._destroyed), None)
+                if gone is not None:
+                    del self._slots[seq]
+                    error = (C["HCCL_E_REMOTE"], f"{signature}: {self._destroyed[gone]}")
+                    calls += [(cb, error) for cb in [*slot.waiters.values(), done]]
+                elif not slot.matches(signature, spec):
                     slot.waiters[rank] = done
                     calls += self._fail_locked(
                         C["HCCL_E_PARA"],
@@ -154,38 +172,51 @@ class Hub:
                     )
                 else:
                     slot.parts[rank] = payload
+                    slot.specs[rank] = spec
                     slot.waiters[rank] = done
-                    if len(slot.parts) == self.n_ranks:
+                    if len(slot.parts) == len(slot.ranks):
                         complete = self._slots.pop(seq)
                     elif slot.deadline is None:
                         slot.deadline = watchdog.schedule(timeout, lambda: self._slot_expired(seq, slot, timeout))
         _deliver(calls)
         if complete is not None:
             watchdog.cancel(complete.deadline)
-            parts = [complete.parts[r] for r in range(len(complete.parts))]
+            parts = [complete.parts[r] for r in complete.ranks]
+            specs = [complete.specs[r] for r in complete.ranks]
             complete.parts.clear()  # the watchdog may hold the slot until its deadline
             try:
-                result = combine(complete.spec, parts)
+                if complete.spec["kind"] == "transfer":
+                    result = exchange.combine(complete.spec, parts, specs)
+                else:
+                    result = combine(complete.spec, parts)
+            except Mismatch as exc:  # the ranks' calls do not fit together: everyone fails, for good
+                with self._lock:
+                    calls = self._fail_locked(exc.code, exc.message)
+                _deliver(calls + [(cb, self.error) for cb in complete.waiters.values()])
+                return
             except Exception as exc:  # a bug in the mock: report it, never hang the ranks
                 _deliver([(cb, (C["HCCL_E_INTERNAL"], f"mock HCCL failed to combine {complete.signature}: {exc!r}"))
                           for cb in complete.waiters.values()])
                 return
             # Remote ranks first: a local rank released early could end the process.
             order = sorted(complete.waiters.items(), key=lambda kv: self.pids.get(kv[0]) == os.getpid())
-            _deliver([(cb, None, result) for _, cb in order])
+            _deliver([(cb, None, result[r] if isinstance(result, PerRank) else result) for r, cb in order])
 
     def _slot_expired(self, seq: int, slot: _Slot, timeout: float) -> None:
         with self._lock:
             if self._slots.get(seq) is not slot or self.error is not None:
                 return
             arrived = set(slot.parts)
-            missing = set(range(self.n_ranks or 0)) - arrived
-            calls = self._fail_locked(
-                C["HCCL_E_TIMEOUT"],
-                f"{slot.signature} (collective #{seq} of communicator {self._label()}) timed out after "
-                f"{timeout:g} s (HCCL_EXEC_TIMEOUT): rank(s) {rank_list(missing)} of {self.n_ranks} never arrived "
-                f"(arrived: {rank_list(arrived)})",
-            )
+            missing = set(slot.ranks) - arrived
+            if "peer_call" in slot.spec:  # a point-to-point transfer: name the peer
+                text = (f"{slot.signature} (communicator {self._label()}) timed out after {timeout:g} s "
+                        f"(HCCL_EXEC_TIMEOUT): its peer, rank {rank_list(missing)[1:-1]}, never called the "
+                        f"matching {slot.spec['peer_call']}")
+            else:
+                text = (f"{slot.signature} (collective #{seq} of communicator {self._label()}) timed out after "
+                        f"{timeout:g} s (HCCL_EXEC_TIMEOUT): rank(s) {rank_list(missing)} of {self.n_ranks} "
+                        f"never arrived (arrived: {rank_list(arrived)})")
+            calls = self._fail_locked(C["HCCL_E_TIMEOUT"], text)
         _deliver(calls)
 
     # failures and departures --------------------------------------------------------
@@ -224,6 +255,16 @@ class Hub:
         self._slots = {}
         return calls
 
+    def _fail_involving_locked(self, rank: int) -> list:
+        """Fail the pending calls that need ``rank``, which destroyed its communicator."""
+        error = (C["HCCL_E_REMOTE"], self._destroyed[rank])
+        calls = []
+        for seq, slot in list(self._slots.items()):
+            if rank in slot.ranks:
+                calls += [(cb, error) for cb in slot.waiters.values()]
+                del self._slots[seq]
+        return calls
+
     def _sticky(self) -> Error:
         code, message = self.error
         return code, f"communicator {self._label()} is unusable after an earlier failure: {message}"
@@ -240,8 +281,10 @@ class Hub:
             elif reason is not None:
                 calls = self._fail_locked(C["HCCL_E_REMOTE"], f"rank {rank} (process {self.pids.get(rank, '?')}) {reason}")
             else:
-                # Fails only the collectives still waiting for this rank, and every later one.
-                calls = self._fail_locked(C["HCCL_E_REMOTE"], f"rank {rank} destroyed its communicator (HcclCommDestroy)")
+                # Fails the calls this rank takes part in, now and later (a point-to-point pair of two
+                # other ranks still completes: they may destroy theirs in any order).
+                self._destroyed[rank] = f"rank {rank} destroyed its communicator (HcclCommDestroy)"
+                calls = self._fail_involving_locked(rank)
             everyone_left = self.n_ranks is not None and len(self._left) >= self.n_ranks
         _deliver(calls)
         if everyone_left:

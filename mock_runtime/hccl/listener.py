@@ -29,7 +29,7 @@ from mock_runtime.hccl.hub import Hub, find_hub
 from mock_runtime.hccl.names import Error
 from mock_runtime.hccl.reduce import Gathered
 from mock_runtime.hccl.wire import (JOIN_FIXED, JOIN_MAGIC, JOIN_MAX, LOOPBACK, JoinRequest, dtype_desc, frame_array,
-                                    frame_start, frames, join_length, parse_join, send_frame)
+                                    frame_start, frames, join_length, parse_join, send_frame, slot_key)
 
 #: Unauthenticated connections waiting at once for their join request, per listener.
 MAX_PENDING = 64
@@ -237,7 +237,7 @@ class _Session:
                 request_id = int(head["id"])
                 payload = frame_array(body, head["dtype"], head["shape"]) if head.get("dtype") else None
                 with reentry.inside():
-                    hub.submit(r.rank, int(head["seq"]), head["signature"], head["spec"], payload,
+                    hub.submit(r.rank, slot_key(head["seq"]), head["signature"], head["spec"], payload,
                                float(head["timeout"]), lambda res, err, i=request_id: self.reply(i, res, err))
         except OSError:  # reset: as closed
             pass

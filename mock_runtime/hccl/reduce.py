@@ -22,9 +22,6 @@ from aclnn_py.semantics import dtypes
 from mock_runtime.core import compute
 from mock_runtime.core.errors import C
 
-#: The HcclDataTypes HcclAllReduce reduces (their host dtypes come from the dtype table).
-REDUCIBLE = frozenset(C[f"HCCL_DATA_TYPE_{n}"] for n in (
-    "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64", "FP16", "BFP16", "FP32", "FP64"))
 _WIDENED = {C["HCCL_DATA_TYPE_FP16"], C["HCCL_DATA_TYPE_BFP16"]}
 UFUNCS = {
     C["HCCL_REDUCE_SUM"]: np.add, C["HCCL_REDUCE_PROD"]: np.multiply,
@@ -128,10 +125,6 @@ def combine(spec: dict, parts: list) -> np.ndarray | Gathered | None:
     kind = spec["kind"]
     if kind == "barrier":
         return None
-    if kind == "broadcast":
-        return np.array(parts[spec["root"]], copy=True)
-    if kind == "allgather":
-        return np.concatenate(parts)
     if kind == "exchange":
         return Gathered(parts)
     if kind == "allreduce":

@@ -30,6 +30,7 @@ class Communicator:
         self.handle = 0
         self._seq = itertools.count()
         self._seq_lock = threading.Lock()
+        self._pairs: dict[tuple[int, int], int] = {}
         self.async_error = C["HCCL_SUCCESS"]
         self.async_message = ""
         self.destroyed = False
@@ -37,13 +38,22 @@ class Communicator:
     def __repr__(self) -> str:
         return f"<mock HCCL communicator {self.name!r} rank {self.rank}/{self.size} on device {self.device}>"
 
-    def run(self, signature: str, spec: dict, payload: Any) -> Any:
-        """Perform one collective (blocking; called from a stream task). Raises ACL runtime errors."""
+    def run(self, signature: str, spec: dict, payload: Any, key: int | str | None = None) -> Any:
+        """Perform one collective (blocking; called from a stream task). Raises ACL runtime errors.
+        ``key``: a point-to-point transfer's key (:meth:`pair_key`); else the next collective number."""
+        return self.wait(self.start(signature, spec, payload, key), signature)
+
+    def start(self, signature: str, spec: dict, payload: Any, key: int | str | None = None) -> Any:
+        """Hand this rank's part to the hub; :meth:`wait` for the answer (several may be in flight)."""
         if self.destroyed:
             raise MockError(C["ACL_ERROR_RT_PARAM_INVALID"], f"communicator {self.name!r} rank {self.rank} was destroyed (HcclCommDestroy) before this task ran")
-        with self._seq_lock:
-            seq = next(self._seq)
-        fut = self.link.submit(self.rank, seq, signature, spec, payload, self.exec_timeout)
+        if key is None:
+            with self._seq_lock:
+                key = next(self._seq)
+        return self.link.submit(self.rank, key, signature, spec, payload, self.exec_timeout)
+
+    def wait(self, fut: Any, signature: str) -> Any:
+        """The answer of a :meth:`start`ed part (raises ACL runtime errors)."""
         grace = max(5.0, self.exec_timeout)
         if not fut.wait(self.exec_timeout + grace):
             self.link.fail(C["HCCL_E_TIMEOUT"], f"{signature}: no answer from the rendezvous within {self.exec_timeout + grace:g} s")
@@ -55,6 +65,15 @@ class Communicator:
             self.async_error, self.async_message = code, message
         raise MockError(STREAM_CODE.get(code, C["ACL_ERROR_RT_INTERNAL_ERROR"]),
                         f"{result_name(code)} on rank {self.rank}: {message}")
+
+    def pair_key(self, src: int, dst: int) -> str:
+        """The key of the next transfer from rank ``src`` to rank ``dst``: each ordered pair numbers
+        its transfers in the order the two ranks' streams reach them, so the n-th send of ``src``
+        to ``dst`` meets the n-th receive of ``dst`` from ``src`` (as CANN pairs them)."""
+        with self._seq_lock:
+            n = self._pairs.get((src, dst), 0)
+            self._pairs[(src, dst)] = n + 1
+        return f"p2p {src}->{dst} #{n}"
 
     def combine(self, array: np.ndarray, what: str, reduce: Callable[[Sequence[np.ndarray]], T],
                 key: Hashable) -> T:

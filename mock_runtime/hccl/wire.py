@@ -151,6 +151,13 @@ def dtype_of(desc: list) -> np.dtype:
     return np.dtype(text)
 
 
+def slot_key(seq: object) -> int | str:
+    """A submit's collective number, or the text key of a point-to-point transfer."""
+    if isinstance(seq, str):
+        return seq
+    return int(seq)  # type: ignore[call-overload]
+
+
 def frame_array(body: bytearray, desc: list, shape: list) -> np.ndarray:
     """A frame's payload as the array its header describes (a view of ``body``)."""
     return np.frombuffer(body, np.uint8).view(dtype_of(desc)).reshape(shape)

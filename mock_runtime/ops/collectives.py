@@ -1,5 +1,8 @@
-"""HCCL's collectives in the mock: HcclAllReduce, HcclAllGather, HcclBroadcast and HcclBarrier are
-checked at the call and performed when the caller's stream reaches them (see mock_runtime.hccl)."""
+"""HCCL's collectives in the mock: HcclAllReduce and HcclBarrier are checked at the call and
+performed when the caller's stream reaches them (see mock_runtime.hccl); the helpers every
+collective's checks share (the data-moving calls: :mod:`mock_runtime.ops.transfers`). The data types and reduce operations each call
+accepts on the runtime's product are those of :data:`aclnn_py.semantics.hccl.OPERATIONS`
+(HCCL_E_NOT_SUPPORT otherwise)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -7,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from aclnn_py.semantics import dtypes
+from aclnn_py.semantics.hccl import OPERATIONS
 
 from mock_runtime.core import races
 from mock_runtime.core import runtime as rt
@@ -14,7 +18,7 @@ from mock_runtime.core.errors import C, MockError
 from mock_runtime.core.memory import table as memory
 from mock_runtime.core.streams import Stream
 from mock_runtime.hccl.names import dtype_name, fail, op_name
-from mock_runtime.hccl.reduce import REDUCIBLE, UFUNCS, Contribution, host_dtype
+from mock_runtime.hccl.reduce import Contribution, host_dtype
 from mock_runtime.hccl.registry import Communicator, get
 
 
@@ -45,6 +49,23 @@ def _check_dtype(dtype: int, what: str) -> int:
         raise fail("HCCL_E_PARA", f"{what}: dataType {dtype} is not an HcclDataType") from None
 
 
+def supported(what: str, dtype: int, op: int | None = None) -> int:
+    """The element size of ``dtype`` once the product supports ``dtype`` (and ``op``) for ``what``
+    (HCCL_E_NOT_SUPPORT otherwise, HCCL_E_PARA for a value no header names)."""
+    itemsize = _check_dtype(dtype, what)
+    try:
+        profile = rt.require().profile
+    except MockError as exc:
+        raise fail("HCCL_E_RUNTIME", f"{what}: {exc.message}") from None
+    operation = OPERATIONS[what]
+    problem = operation.dtype_problem(profile, dtype)
+    if problem is None and op is not None:
+        problem = operation.op_problem(profile, dtype, op)
+    if problem is not None:
+        raise fail("HCCL_E_NOT_SUPPORT", problem)
+    return itemsize
+
+
 def _launch(stream: Stream, name: str, task: Callable[[], None], buffers: list[tuple[int, int, bool, str]]) -> None:
     """Queue a collective declaring the buffers it reads and writes (a race with another
     stream fails the call with HCCL_E_RUNTIME, see mock_runtime.core.races)."""
@@ -61,11 +82,7 @@ def all_reduce(send: int, recv: int, count: int, dtype: int, op: int, handle: in
     """HcclAllReduce (numerics and where the result is written: mock_runtime.hccl.reduce)."""
     what = "HcclAllReduce"
     comm = get(handle, f"{what}: comm")
-    itemsize = _check_dtype(dtype, what)
-    if dtype not in REDUCIBLE:
-        raise fail("HCCL_E_NOT_SUPPORT", f"{what}: the mock does not reduce {dtype_name(dtype)} (it reduces INT8/16/32/64, UINT8/16/32/64, FP16, BFP16, FP32, FP64); all-gather it and reduce in a wider type")
-    if op not in UFUNCS:
-        raise fail("HCCL_E_PARA", f"{what}: op {op} is not an HcclReduceOp (SUM 0, PROD 1, MAX 2, MIN 3)")
+    itemsize = supported(what, dtype, op)
     nbytes = count * itemsize
     if count:
         _region(send, nbytes, f"{what}: sendBuf")
@@ -84,53 +101,6 @@ def all_reduce(send: int, recv: int, count: int, dtype: int, op: int, handle: in
             sink[...] = result
 
     _launch(s, _task_name(what, comm), task, [(send, nbytes, False, "sendBuf"), (recv, nbytes, True, "recvBuf")])
-
-
-def all_gather(send: int, recv: int, count: int, dtype: int, handle: int, stream: int) -> None:
-    """HcclAllGather: ``count`` elements of every rank, in rank order."""
-    what = "HcclAllGather"
-    comm = get(handle, f"{what}: comm")
-    itemsize = _check_dtype(dtype, what)
-    nbytes = count * itemsize
-    if count:
-        _region(send, nbytes, f"{what}: sendBuf")
-        _region(recv, nbytes * comm.size, f"{what}: recvBuf (sendCount x rankSize = {count * comm.size} elements)")
-    s = _stream(comm, stream, what)
-    signature = f"{what}(sendCount={count}, dtype={dtype_name(dtype)})"
-
-    def task() -> None:
-        data = memory.region(send, nbytes, "sendBuf") if count else np.empty(0, np.uint8)
-        result = comm.run(signature, {"kind": "allgather"}, data)
-        if count:
-            memory.region(recv, nbytes * comm.size, "recvBuf")[...] = result
-
-    _launch(s, _task_name(what, comm), task,
-            [(send, nbytes, False, "sendBuf"), (recv, nbytes * comm.size, True, "recvBuf")])
-
-
-def broadcast(buf: int, count: int, dtype: int, root: int, handle: int, stream: int) -> None:
-    """HcclBroadcast of rank ``root``'s ``count`` elements."""
-    what = "HcclBroadcast"
-    comm = get(handle, f"{what}: comm")
-    itemsize = _check_dtype(dtype, what)
-    if not 0 <= root < comm.size:
-        raise fail("HCCL_E_PARA", f"{what}: root {root} is not a rank of the communicator (size {comm.size})")
-    nbytes = count * itemsize
-    if count:
-        _region(buf, nbytes, f"{what}: buf")
-    s = _stream(comm, stream, what)
-    signature = f"{what}(count={count}, dtype={dtype_name(dtype)}, root={root})"
-    is_root = comm.rank == root
-
-    def task() -> None:
-        data = None
-        if is_root:
-            data = memory.region(buf, nbytes, "buf") if count else np.empty(0, np.uint8)
-        result = comm.run(signature, {"kind": "broadcast", "root": root}, data)
-        if count and not is_root:
-            memory.region(buf, nbytes, "buf")[...] = result
-
-    _launch(s, _task_name(what, comm), task, [(buf, nbytes, not is_root, "buf")])
 
 
 def barrier(handle: int, stream: int) -> None:

@@ -30,6 +30,7 @@ import os
 import threading
 from contextlib import contextmanager
 
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -38,10 +39,11 @@ from aclnn_py import Context, Device, DeviceBuffer, Stream, ffi, hccl
 from aclnn_py.check import recent_message
 from aclnn_py.ops import grouped_matmul_v5, quant_matmul_all_reduce_v4
 from aclnn_py.runtime import device_count
+from aclnn_py.semantics import dtypes, soc as socs
 from aclnn_py.semantics.grouped_matmul import golden as grouped_matmul_golden
+from aclnn_py.semantics.hccl import OPERATIONS
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_matmul_all_reduce import golden as quant_matmul_all_reduce_golden
-from aclnn_py.semantics import soc as socs
 from aclnn_py.testing import mock_soc, soc_unavailable
 from aclnn_py.tensor import create_handle
 from aclnn_py.testing.soc import current
@@ -393,3 +395,88 @@ def threads_sharing_a_stream(stream: Stream, rounds: int) -> tuple[list[BaseExce
         for comm in comms:
             comm.close()
     return errors, wrong
+
+
+# -- HCCL data and goldens ------------------------------------------------------------------
+#: CANN's precision standard per float type; it has no FLOAT64 row: the FLOAT32 one, the tightest.
+HCCL_FLOAT_RULE = {np.dtype(np.float16): "float16", np.dtype(ml_dtypes.bfloat16): "bfloat16",
+                   np.dtype(np.float32): "float32", np.dtype(np.float64): "float32"}
+HCCL_OPS = ["sum", "prod", "max", "min"]
+
+
+def hccl_profile() -> str:
+    """The product profile of the runtime's SoC ("A2", "A3", "950"): what HCCL supports there."""
+    return socs.profile(current())
+
+
+def hccl_types(operation: str) -> list[hccl.HcclDataType]:
+    """The HcclDataTypes ``operation`` supports on the runtime's product (aclnn_py.semantics.hccl)."""
+    allowed = OPERATIONS[operation].dtypes[hccl_profile()]
+    return [t for t in hccl.HcclDataType if t.name.removeprefix("HCCL_DATA_TYPE_") in allowed]
+
+
+def hccl_cases(operation: str) -> list[tuple[hccl.HcclDataType, str]]:
+    """Every (type, reduce op) ``operation`` supports on the runtime's product."""
+    spec = OPERATIONS[operation]
+    return [(t, op) for t in hccl_types(operation) for op in HCCL_OPS
+            if spec.op_problem(hccl_profile(), t, hccl.reduce_op(op)) is None]
+
+
+def hccl_host(dt: hccl.HcclDataType) -> np.dtype:
+    """The NumPy type of a reducible HcclDataType."""
+    return np.dtype(dtypes.from_hccl(dt).host)
+
+
+def hccl_rank_data(dtype, rank: int, count: int, seed: int) -> np.ndarray:
+    """Integers over the type's whole range; floats in [0.5, 2), which neither cancel in a sum nor
+    vanish in a product, so relative errors measure the reduction's rounding."""
+    rng = np.random.default_rng(seed * 1009 + rank)
+    dt = np.dtype(dtype)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return rng.integers(info.min, info.max, count, dtype=dt, endpoint=True)
+    return rng.uniform(0.5, 2.0, count).astype(np.float32).astype(dt)
+
+
+def hccl_bytes_data(dt: hccl.HcclDataType, rank: int, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` elements of ``dt`` as random bytes (data movement copies bytes, whatever the type)."""
+    rng = np.random.default_rng((int(dt) * 31 + rank) * 7 + seed)
+    return rng.integers(0, 256, count * dtypes.hccl_bytes(dt), dtype=np.uint8)
+
+
+def hccl_expected_reduce(parts: list[np.ndarray], op: str) -> np.ndarray:
+    """The reduction in rank order: Python integers wrapped to the type; floats as the mock
+    documents them (FP16/BF16 in float32, rounded once)."""
+    dt = parts[0].dtype
+    if dt.kind in "iu":
+        bits = dt.itemsize * 8
+        acc = parts[0].astype(object)
+        for v in parts[1:]:
+            acc = {"sum": lambda a, b: a + b, "prod": lambda a, b: a * b,
+                   "max": np.maximum, "min": np.minimum}[op](acc, v.astype(object))
+        acc = np.array([int(x) % (1 << bits) for x in acc], dtype=object)
+        if dt.kind == "i":
+            acc = np.array([x - (1 << bits) if x >= 1 << (bits - 1) else x for x in acc], dtype=object)
+        return acc.astype(dt)
+    compute = np.float32 if dt in (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)) else dt
+    ufunc = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}[op]
+    acc = parts[0].astype(compute)
+    for p in parts[1:]:
+        acc = ufunc(acc, p.astype(compute))
+    return acc.astype(dt)
+
+
+def assert_reduced(got: np.ndarray, parts: list[np.ndarray], op: str, context: object) -> None:
+    """``got`` is the reduction of ``parts``: integers, MAX and MIN exactly on any runtime; float
+    sums and products under CANN's precision standard, and bit for bit as the mock documents them
+    where its libraries are loaded."""
+    from aclnn_py.semantics.precision import assert_close
+
+    want = hccl_expected_reduce(parts, op)
+    assert got.dtype == want.dtype, context
+    if want.dtype.kind in "iu" or op in ("max", "min"):
+        assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), (context, got, want)
+        return
+    assert_close(got, hccl_expected_reduce([p.astype(np.float64) for p in parts], op), HCCL_FLOAT_RULE[want.dtype])
+    if mock_library():
+        assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), (context, got, want)

@@ -3,6 +3,8 @@ copies, streams, events, tensor metadata through the C API, every dtype through 
 executors made repeatable."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import ml_dtypes
@@ -12,6 +14,9 @@ import pytest
 import aclnn_py
 from aclnn_py import AclError, DeviceBuffer, Tensor, ffi
 from aclnn_py.check import check_aclnn
+from aclnn_py.runtime import device_count
+from aclnn_py.semantics.headers import load
+from aclnn_py.testing.soc import current
 
 from binding_helpers import mock_library, skip_unless_devices
 
@@ -173,3 +178,34 @@ def test_the_recent_error_message_is_per_thread(runtime):
                     "nothing to tell the threads apart")
     assert ffi.string(message)
     assert other == [True]  # the other thread does not see this thread's message
+
+
+def _fresh_process(code: str) -> list[str]:
+    """Run ``code`` in a new interpreter (process-wide state: before aclInit, after aclFinalize); its
+    stdout lines."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.split()
+
+
+def test_the_soc_name_needs_no_acl_init(runtime):
+    """CANN's aclrtGetSocName answers before aclInit (the runtime repository's get_soc_version tool
+    relies on it); the same name as once initialised."""
+    before = _fresh_process("import aclnn_py\nfrom aclnn_py import ffi\nname = aclnn_py.lib.aclrtGetSocName()\n"
+                            "print(ffi.string(name).decode() if name != ffi.NULL else 'NULL')")
+    assert before == [current()]
+
+
+def test_reset_device_after_finalize(runtime):
+    """CANN's aclFinalize does not reset the devices: an aclrtResetDevice after it undoes the
+    aclrtSetDevice before it (hcomm's one_device_per_pthread sample ends so); a second one has no
+    aclrtSetDevice left to undo: ACL_ERROR_RT_CONTEXT_RELEASE_ERROR."""
+    codes = _fresh_process("import aclnn_py\nfrom aclnn_py import ffi\nlib = aclnn_py.lib\n"
+                           "print(lib.aclInit(ffi.NULL), lib.aclrtSetDevice(0), lib.aclFinalize(), "
+                           "lib.aclrtResetDevice(0), lib.aclrtResetDevice(0))")
+    assert [int(c) for c in codes] == [0, 0, 0, 0, load().constants["ACL_ERROR_RT_CONTEXT_RELEASE_ERROR"]]
+
+
+def test_reset_of_a_device_never_set_is_refused(runtime):
+    code = aclnn_py.lib.aclrtResetDevice(device_count() - 1)
+    assert code == load().constants["ACL_ERROR_RT_CONTEXT_RELEASE_ERROR"]

@@ -143,7 +143,7 @@ print(library().backend, free[0], total[0], size[0], lib.HcclGetCommConfigCapabi
 """
     result = run_python(code, {"ACLNN_PY_BACKEND": "cann", "ACLNN_PY_LIB_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"cann {DEVICE_MEMORY} {DEVICE_MEMORY} 4096 9 ")
+    assert result.stdout.startswith(f"cann {DEVICE_MEMORY} {DEVICE_MEMORY} 4096 12 ")  # capability: Atlas A2
     assert "'ascendcl': ['libacl_rt.so']" in result.stdout
     assert "'opapi': ['libopapi_math.so', 'libopapi_nn.so', 'libopapi_transformer.so']" in result.stdout
 

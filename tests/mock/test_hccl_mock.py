@@ -24,19 +24,6 @@ from aclnn_py.semantics.headers import load
 K = load().constants
 
 
-# -- helpers --------------------------------------------------------------------------
-@pytest.fixture
-def comms_factory(runtime):
-    made: list[hccl.Communicator] = []
-
-    def make(n: int):
-        comms = hccl.init_all(list(range(n)))
-        made.extend(comms)
-        return comms
-
-    yield make
-    for c in made:
-        c.close()
 
 
 def test_half_precision_is_summed_in_fp32_and_rounded_once(comms_factory):
@@ -91,7 +78,8 @@ def test_argument_errors(comms_factory):
     assert not errors, errors
     p = results[0]
     assert p["dtype"][0] == K["HCCL_E_PARA"] and "13" in p["dtype"][1]
-    assert p["op"][0] == K["HCCL_E_PARA"] and "HcclReduceOp" in p["op"][1]
+    # an op no HcclReduceOp names: CANN's HcomCheckReductionOp answers HCCL_E_NOT_SUPPORT (hcomm, legacy param_check.cc)
+    assert p["op"][0] == K["HCCL_E_NOT_SUPPORT"] and "HcclReduceOp" in p["op"][1]
     assert p["too_big"][0] == K["HCCL_E_PARA"] and "outside the allocation" in p["too_big"][1]
     assert p["gather_recv"][0] == K["HCCL_E_PARA"] and "recvBuf" in p["gather_recv"][1]
     assert p["null_buf"][0] == K["HCCL_E_PTR"]
@@ -394,8 +382,21 @@ def _rank_table(path, devices, **extra):
     path.write_text(json.dumps(table))
     return path
 
-def test_init_cluster_info_with_threads(runtime, tmp_path):
-    path = _rank_table(tmp_path / "rank_table.json", [0, 1])
+def _rank_table_v2(path, devices, **extra):
+    """CANN's version 2.0 layout (Ascend 950; hcomm's rank_table_v2.json sample has this shape)."""
+    table = {"version": "2.0", "rank_count": len(devices), "status": "completed", "rank_list": [
+        {"rank_id": r, "device_id": d, "local_id": d, "level_list": [
+            {"net_layer": 0, "net_instance_id": "az0-rack0", "net_type": "TOPO_FILE_DESC", "net_attr": "",
+             "rank_addr_list": [{"addr_type": "IPV4", "addr": f"192.0.2.{d}", "ports": ["0/0"]}]}]}
+        for r, d in enumerate(devices)]}
+    table.update(extra)
+    path.write_text(json.dumps(table))
+    return path
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_init_cluster_info_with_threads(runtime, tmp_path, version):
+    path = (_rank_table if version == "1.0" else _rank_table_v2)(tmp_path / "rank_table.json", [0, 1])
     comms = rendezvous_threads(2, lambda rank: hccl.init_cluster_info(path, rank))
     assert all(isinstance(c, hccl.Communicator) for c in comms.values()), comms
     try:
@@ -413,8 +414,14 @@ def test_rank_table_errors(runtime, tmp_path):
 
     err = attempt(tmp_path / "missing.json")
     assert isinstance(err, HcclError) and err.code == K["HCCL_E_OPEN_FILE_FAILURE"]
-    err = attempt(_rank_table(tmp_path / "v.json", [0], version="2.0"))
+    err = attempt(_rank_table(tmp_path / "v.json", [0], version="3.0"))
     assert err.code == K["HCCL_E_NOT_SUPPORT"] and "version" in str(err)
+    err = attempt(_rank_table(tmp_path / "v1.json", [0], version="2.0"))  # 2.0 has a rank_list, not server_list
+    assert err.code == K["HCCL_E_PARA"] and "rank_count is missing (version 2.0)" in str(err)
+    err = attempt(_rank_table_v2(tmp_path / "v2count.json", [0, 1], rank_count=3))
+    assert err.code == K["HCCL_E_PARA"] and "rank_count 3 but rank_list has 2 entries" in str(err)
+    err = attempt(_rank_table_v2(tmp_path / "v2servers.json", [0, 0]))  # two servers' device 0
+    assert err.code == K["HCCL_E_NOT_SUPPORT"] and "several servers" in str(err)
     bad = {"version": "1.0", "server_list": [{"device": [{"device_id": "0", "rank_id": "0"},
                                                           {"device_id": "1", "rank_id": "0"}]}]}
     (tmp_path / "dup.json").write_text(json.dumps(bad))
@@ -459,3 +466,35 @@ def test_init_root_info_config_sets_the_exec_timeout(runtime):
     finally:
         for c in comms.values():
             c.close()
+
+
+@pytest.mark.parametrize("field,value,fragment", [
+    ("hcclBufferSize", 0, "hcclBufferSize must be >= 1 MB"),
+    ("hcclDeterministic", 3, "hcclDeterministic must be 0, 1, 2"),
+    ("aclGraphZeroCopyEnable", 2, "aclGraphZeroCopyEnable must be 0 or 1"),
+    ("hcclRdmaTrafficClass", 130, "hcclRdmaTrafficClass must be not set or in [0, 255] and a multiple of 4"),
+    ("hcclRdmaServiceLevel", 8, "hcclRdmaServiceLevel must be not set or in [0, 7]"),
+    ("hcclQos", 9, "hcclQos must be not set or in [0, 7]"),
+    ("hcclAlgo", b"x" * 1600, "hcclAlgo is not NUL-terminated"),
+])
+def test_config_fields_out_of_range_are_refused(runtime, field, value, fragment):
+    cfg = hccl.comm_config_init()
+    if isinstance(value, bytes):
+        aclnn_py.ffi.memmove(getattr(cfg, field), value, len(value))
+    else:
+        setattr(cfg, field, value)
+    out = rendezvous_threads(1, lambda rank: hccl.init_root_info(1, hccl.get_root_info(), rank, cfg))
+    assert isinstance(out[0], HcclError) and out[0].code == K["HCCL_E_PARA"], out
+    assert fragment in out[0].message
+
+
+def test_strict_determinism_is_for_atlas_a2_only(runtime):
+    from aclnn_py.testing import mock_soc
+
+    with mock_soc("Ascend910_9391"):
+        cfg = hccl.comm_config_init(deterministic=2)
+        out = rendezvous_threads(1, lambda rank: hccl.init_root_info(1, hccl.get_root_info(), rank, cfg))
+        assert isinstance(out[0], HcclError) and "Atlas A2 only" in out[0].message
+        assert hccl.config_capability() == K["HCCL_COMM_CONFIG_RESERVED"]
+    with mock_soc("Ascend950PR"):
+        assert hccl.config_capability() == K["HCCL_COMM_CONFIG_RETRY"]

@@ -38,7 +38,7 @@ def test_c_allreduce_threads(program, mock_libdir, ranks):
     result = run(program, mock_libdir, "run", str(ranks))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"ranks={ranks} failures=0" in result.stdout
-    assert "capability=9" in result.stdout and "timeout_text=timeout" in result.stdout
+    assert "capability=12" in result.stdout and "timeout_text=timeout" in result.stdout  # Atlas A2: RESERVED
 
 
 def test_comm_config_init_matches_the_c_inline_function(program, mock_libdir):

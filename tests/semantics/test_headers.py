@@ -167,6 +167,7 @@ EXPECTED_CONSTANTS = {
         "ACL_ERROR_RT_MODEL_EXECUTE": 507011, "ACL_ERROR_RT_AICORE_EXCEPTION": 507015,
         "ACL_ERROR_RT_VECTOR_CORE_EXCEPTION": 507035, "ACL_ERROR_RT_STREAM_SYNC_TIMEOUT": 507046,
         "ACL_ERROR_RT_EVENT_SYNC_TIMEOUT": 507047, "ACL_ERROR_RT_DRV_INTERNAL_ERROR": 507899,
+        "ACL_ERROR_RT_CONTEXT_RELEASE_ERROR": 507007,
     },
     "aclnn/opdev/op_errno.h": {
         "ACLNN_SUCCESS": 0, "ACLNN_ERR_PARAM_NULLPTR": 161001, "ACLNN_ERR_PARAM_INVALID": 161002,
@@ -222,6 +223,7 @@ EXPECTED_CONSTANTS = {
         "HCCL_COMM_CONFIG_ACLGRAPH_ZEROCOPY_ENABLE": 7, "HCCL_COMM_CONFIG_EXEC_TIMEOUT": 8,
         "HCCL_COMM_CONFIG_ALGO": 9, "HCCL_COMM_CONFIG_RETRY": 10,
         "HCCL_COMM_CONFIG_BUFFER_NAME": 11, "HCCL_COMM_CONFIG_RESERVED": 12,
+        "HCCL_SEND": 0, "HCCL_RECV": 1, "HCCL_SEND_RECV_RESERVED": 2,
     },
 }
 
@@ -393,11 +395,38 @@ HcclResult HcclBroadcast(void *buf, uint64_t count, HcclDataType dataType, uint3
     HcclComm comm, aclrtStream stream);
 HcclResult HcclAllGather(void *sendBuf, void *recvBuf, uint64_t sendCount, HcclDataType dataType,
     HcclComm comm, aclrtStream stream);
+HcclResult HcclReduceScatter(void *sendBuf, void *recvBuf, uint64_t recvCount, HcclDataType dataType,
+    HcclReduceOp op, HcclComm comm, aclrtStream stream);
+HcclResult HcclReduceScatterV(void *sendBuf, const void *sendCounts, const void *sendDispls, void *recvBuf,
+    uint64_t recvCount, HcclDataType dataType, HcclReduceOp op, HcclComm comm, aclrtStream stream);
+HcclResult HcclScatter(void *sendBuf, void *recvBuf, uint64_t recvCount, HcclDataType dataType, uint32_t root,
+    HcclComm comm, aclrtStream stream);
+HcclResult HcclAllGatherV(void *sendBuf, uint64_t sendCount, void *recvBuf, const void *recvCounts,
+    const void *recvDispls, HcclDataType dataType, HcclComm comm, aclrtStream stream);
+HcclResult HcclSend(void *sendBuf, uint64_t count, HcclDataType dataType, uint32_t destRank, HcclComm comm,
+    aclrtStream stream);
+HcclResult HcclRecv(void *recvBuf, uint64_t count, HcclDataType dataType, uint32_t srcRank, HcclComm comm,
+    aclrtStream stream);
+HcclResult HcclAlltoAllVC(const void *sendBuf, const void *sendCountMatrix, HcclDataType sendType,
+    const void *recvBuf, HcclDataType recvType, HcclComm comm, aclrtStream stream);
+HcclResult HcclAlltoAllV(const void *sendBuf, const void *sendCounts, const void *sdispls, HcclDataType sendType,
+    const void *recvBuf, const void *recvCounts, const void *rdispls, HcclDataType recvType, HcclComm comm,
+    aclrtStream stream);
+HcclResult HcclAlltoAll(const void *sendBuf, uint64_t sendCount, HcclDataType sendType, const void *recvBuf,
+    uint64_t recvCount, HcclDataType recvType, HcclComm comm, aclrtStream stream);
+HcclResult HcclReduce(void *sendBuf, void *recvBuf, uint64_t count, HcclDataType dataType, HcclReduceOp op,
+    uint32_t root, HcclComm comm, aclrtStream stream);
+HcclResult HcclBatchSendRecv(HcclSendRecvItem *sendRecvInfo, uint32_t itemNum, HcclComm comm, aclrtStream stream);
 HcclResult HcclBarrier(HcclComm comm, aclrtStream stream);
 HcclResult HcclGetCommAsyncError(HcclComm comm, HcclResult *asyncError);
 const char *HcclGetErrorString(HcclResult code);
 uint32_t HcclGetCommConfigCapability(void);
 """
+
+#: The operations of hicann/hccl include/hccl.h (declared in hccl/hccl.h, exported by libhccl).
+HCCL_OPERATIONS = ["HcclAllReduce", "HcclBroadcast", "HcclReduceScatter", "HcclReduceScatterV", "HcclScatter",
+                   "HcclAllGather", "HcclAllGatherV", "HcclSend", "HcclRecv", "HcclAlltoAllVC", "HcclAlltoAllV",
+                   "HcclAlltoAll", "HcclReduce", "HcclBatchSendRecv"]
 
 # Names that must NOT be defined anywhere (their value differs between CANN
 # releases, so defining one would be a silent wrong answer on some install).
@@ -636,7 +665,7 @@ def _expected_header(name):
         return "aclnnop/aclnn_trans_matmul_weight.h"
     if name.startswith("aclnnTransQuantParamV2"):
         return "aclnnop/aclnn_trans_quant_param_v2.h"
-    if name in ("HcclAllReduce", "HcclBroadcast", "HcclAllGather"):
+    if name in HCCL_OPERATIONS:  # hicann/hccl include/hccl.h
         return "hccl/hccl.h"
     if name.startswith("Hccl"):  # communicator management: hcomm's hccl/hccl_comm.h
         return "hccl/hccl_comm.h"
@@ -654,7 +683,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 107
+    assert len(expected) == 118
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -854,9 +883,9 @@ INCLUDE_CHAINS = {
     "aclnn/aclnn_base.h": (_META, ["ACL_FORMAT_FRACTAL_NZ"], ["aclOpExecutor *"], []),
     "hccl/hccl_comm.h": (_HCCL + _RUNTIME, _RUNTIME_VALUES + ["HCCL_SUCCESS", "HCCL_ROOT_INFO_BYTES"],
                          ["HcclRootInfo", "HcclCommConfig"], []),
-    "hccl/hccl.h": (_HCCL + _RUNTIME + ["HcclAllReduce", "HcclBroadcast", "HcclAllGather"],
-                    _RUNTIME_VALUES + ["HCCL_DATA_TYPE_FP16", "HCCL_REDUCE_SUM", "COMM_NAME_MAX_LENGTH"],
-                    ["HcclComm", "HcclDataType"], []),
+    "hccl/hccl.h": (_HCCL + _RUNTIME + HCCL_OPERATIONS,
+                    _RUNTIME_VALUES + ["HCCL_DATA_TYPE_FP16", "HCCL_REDUCE_SUM", "COMM_NAME_MAX_LENGTH", "HCCL_SEND"],
+                    ["HcclComm", "HcclDataType", "HcclSendRecvItem"], []),
     "aclnnop/aclnn_quant_matmul_all_reduce_v4.h": (
         _META + _RUNTIME + _HCCL + ["aclnnQuantMatmulAllReduceV4GetWorkspaceSize", "aclnnQuantMatmulAllReduceV4"],
         _RUNTIME_VALUES + ["HCCL_REDUCE_SUM"], ["HcclComm", "aclTensor *"], ["std::string(\"sum\").size()"]),
@@ -971,6 +1000,12 @@ static_assert(sizeof(HcclConfigValue) == 4, "HcclConfigValue");
 /* ---- struct layouts (hcomm's hccl_types.h) ---- */
 static_assert(sizeof(HcclCommConfig) == 2240 && alignof(HcclCommConfig) == 8, "HcclCommConfig v10");
 @OFFSET_ASSERTS@
+/* HcclSendRecvItem as hicann/hcomm include/hccl/hccl_types.h lays it out (LP64) */
+static_assert(sizeof(HcclSendRecvItem) == 32 && alignof(HcclSendRecvItem) == 8, "HcclSendRecvItem");
+static_assert(offsetof(HcclSendRecvItem, sendRecvType) == 0 && offsetof(HcclSendRecvItem, buf) == 8 &&
+              offsetof(HcclSendRecvItem, count) == 16 && offsetof(HcclSendRecvItem, dataType) == 24 &&
+              offsetof(HcclSendRecvItem, remoteRank) == 28, "HcclSendRecvItem offsets");
+static_assert(sizeof(HcclSendRecvType) == 4, "HcclSendRecvType is 4 bytes");
 #define FIELD_TYPE(S, f, T) static_assert(std::is_same<decltype(S::f), T>::value, #S "." #f " type")
 FIELD_TYPE(HcclCommConfig, reserved, char[24]);
 FIELD_TYPE(HcclCommConfig, hcclBufferSize, uint32_t);
