@@ -94,8 +94,10 @@ def test_ctrl_c_ends_it_by_sigint_without_a_traceback():
         from aclnn_py.__main__ import main
         sys.exit(main(["selfcheck", "--only", "runtime/events"]))
     """)
+    # SIGINT as a terminal delivers it: a shell's background job (CI run with &) inherits it ignored,
+    # and Python then never raises KeyboardInterrupt
     child = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=env())
+                             text=True, env=env(), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in child.stdout:
         if line.startswith("running runtime/events"):
             break
