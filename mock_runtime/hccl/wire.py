@@ -7,10 +7,10 @@ import json
 import os
 import socket
 import struct
+import sys
 import threading
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 from mock_runtime.core import reentry
@@ -64,17 +64,20 @@ def recv_frame(sock: socket.socket, max_body: int = 1 << 40) -> tuple[dict, byte
 
 
 def dtype_desc(dtype: np.dtype) -> list:
-    """A JSON-able description of a NumPy dtype (ml_dtypes types by name)."""
-    extra = getattr(ml_dtypes, dtype.name, None)
+    """A JSON-able description of a NumPy dtype (ml_dtypes types by name; an array of one of
+    them exists only once ml_dtypes is imported)."""
+    extra = getattr(sys.modules.get("ml_dtypes"), dtype.name, None)
     if extra is not None and dtype.kind == "V" and np.dtype(extra) == dtype:
         return ["ml", dtype.name]
     return ["np", dtype.str]
 
 
 def dtype_of(desc: list) -> np.dtype:
-    """The NumPy dtype :func:`dtype_desc` described."""
+    """The NumPy dtype :func:`dtype_desc` described (ml_dtypes imported for its types)."""
     kind, text = desc
     if kind == "ml":
+        import ml_dtypes
+
         return np.dtype(getattr(ml_dtypes, text))
     return np.dtype(text)
 
