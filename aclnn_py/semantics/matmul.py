@@ -74,6 +74,11 @@ def set_int_kernel(kernel: IntKernel | None) -> IntKernel | None:
     return previous
 
 
+def installed_int_kernel() -> IntKernel | None:
+    """The kernel :func:`set_int_kernel` installed (None: float32 BLAS only)."""
+    return _int_kernel
+
+
 def _magnitude(dtype: np.dtype) -> int:
     """The largest |value| an integer operand may hold: 8 for int4, else 128 (the contract)."""
     return 8 if is_host(dtype, "int4") else 128
@@ -129,7 +134,7 @@ def _worth_merging(a: np.ndarray, b: np.ndarray, span: int) -> bool:
 def _accumulate(a: np.ndarray, b: np.ndarray, rounded: bool = False) -> np.ndarray:
     """Exact ``a @ b`` in an int32 or int64 accumulator (whichever k requires), or with
     ``rounded`` that exact sum rounded once to float32; may be a transposed (Fortran-ordered)
-    array."""
+    array. The installed int kernel computes it where it takes the product."""
     k = a.shape[-1]
     term = _magnitude(a.dtype) * _magnitude(b.dtype)
     acc_dtype = np.int32 if k * term <= _INT32_LIMIT else np.int64

@@ -34,8 +34,7 @@ pytestmark = pytest.mark.skipif(int_kernel.unusable() is not None, reason=str(in
 @pytest.fixture(scope="module")
 def kernel() -> int_kernel.Kernel:
     """The kernel the compute pool installed, its form chosen by the probe on this machine."""
-    installed = matmul.set_int_kernel(None)
-    matmul.set_int_kernel(installed)
+    installed = matmul.installed_int_kernel()
     assert isinstance(installed, int_kernel.Kernel)
     assert installed.form() is not None and installed.form().name in ("u8s8", "u8u8")
     return installed
@@ -142,8 +141,7 @@ def test_a_broken_onnxruntime_declines_with_a_warning(monkeypatch):
                                              ("1.29.0", "onnxruntime 1.29.0 is outside 1.19 <= version < 1.29"),
                                              ("1.18.1", "onnxruntime 1.18.1 is outside"), ("2.0.dev1", "outside")])
 def test_not_installed_without_a_supported_onnxruntime(monkeypatch, version, reason):
-    before = matmul.set_int_kernel(None)
-    matmul.set_int_kernel(before)
+    before = matmul.installed_int_kernel()
 
     def installed(name):
         if version is None:
@@ -153,7 +151,7 @@ def test_not_installed_without_a_supported_onnxruntime(monkeypatch, version, rea
     monkeypatch.setattr(importlib.metadata, "version", installed)
     assert reason in int_kernel.unusable()
     assert int_kernel.install(2) is None
-    assert matmul.set_int_kernel(before) is before  # untouched
+    assert matmul.installed_int_kernel() is before  # untouched
 
 
 FORKED = textwrap.dedent("""
@@ -164,8 +162,7 @@ FORKED = textwrap.dedent("""
     a = np.full((4, 300), -128, np.int8)
     a[1] = 127
     want = a.astype(np.int64) @ a.T.astype(np.int64)
-    kernel = matmul.set_int_kernel(None)
-    matmul.set_int_kernel(kernel)
+    kernel = matmul.installed_int_kernel()
     assert (matmul.int_matmul(a, a.T) == want).all() and kernel.form() is not None
     pid = os.fork()
     if pid == 0:  # a normal exit: the interpreter's and the libraries' exit handlers run

@@ -454,6 +454,7 @@ class _ReferenceKernel:
 def reference_kernel():
     kernel = _ReferenceKernel()
     previous = matmul.set_int_kernel(kernel)
+    assert matmul.installed_int_kernel() is kernel
     yield kernel
     assert matmul.set_int_kernel(previous) is kernel
 
