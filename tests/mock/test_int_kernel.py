@@ -116,9 +116,17 @@ def test_the_probe_rejects_a_form_that_saturates():
 
 def test_the_form_the_probe_chose_here_is_exact_where_the_other_one_saturates(kernel):
     """On a CPU whose unsigned x signed kernel saturates (AVX2 without VNNI) the probe chose the
-    unsigned x unsigned form; wherever it chose unsigned x signed, that form is exact."""
+    unsigned x unsigned form; wherever it chose unsigned x signed, that form is exact. On every
+    CPU the unsigned x signed form is exact where no pair of byte products leaves int16 (x < 0:
+    x + 128 <= 127), so the form itself (its zero point, the signed w) is right."""
     signed = int_kernel.Form("u8s8", kernel._session(signed_b=True))
     assert kernel.form().name == ("u8s8" if int_kernel.passes_probe(signed) else "u8u8")
+    rng = np.random.default_rng(5)
+    x, w = rng.integers(-128, 0, (9, 300)).astype(np.int8), rng.integers(-128, 128, (300, 7)).astype(np.int8)
+    x[0], w[:, 0] = -1, -128
+    out = np.empty((9, 7), np.int32)
+    signed.product(x, w, out)
+    np.testing.assert_array_equal(out, reference(x, w))
     a, b = extremes(8, 512, 8, np.random.default_rng(1))
     out = np.empty((8, 8), np.int32)
     kernel.form().product(a, b, out)
