@@ -46,6 +46,7 @@ import os
 import threading
 import warnings
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -145,12 +146,13 @@ def _probe_operands(m: int, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def passes_probe(form: Form) -> bool:
-    """``form`` computes the products of :data:`PROBE_SHAPES` of extreme bytes exactly."""
+def passes_probe(product: Callable[[np.ndarray, np.ndarray, np.ndarray], None]) -> bool:
+    """``product(a, b, out)`` (``out = a @ b``, int32) is exact on the extreme bytes of
+    :data:`PROBE_SHAPES`."""
     for m, k, n in PROBE_SHAPES:
         a, b = _probe_operands(m, k, n)
         out = np.empty((m, n), np.int32)
-        form.product(a, b, out)
+        product(a, b, out)
         if not np.array_equal(out, a.astype(np.int64) @ b.astype(np.int64)):
             return False
     return True
@@ -188,7 +190,7 @@ class Kernel:
         try:
             for name in ("u8s8", "u8u8"):
                 form = Form(name, self._session(signed_b=name == "u8s8"))
-                if passes_probe(form):
+                if passes_probe(form.product):
                     return form
             problem = "no form of MatMulInteger computes the probe exactly"
         except Exception as exc:  # noqa: BLE001 -- a broken install: the float32 path is still exact

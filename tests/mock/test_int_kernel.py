@@ -105,8 +105,8 @@ class _Exact:
 
 def test_the_probe_rejects_a_form_that_saturates():
     """Every probe shape has byte pairs beyond int16: a saturating form fails, an exact one passes."""
-    assert not int_kernel.passes_probe(_Saturating())
-    assert int_kernel.passes_probe(_Exact())
+    assert not int_kernel.passes_probe(_Saturating().product)
+    assert int_kernel.passes_probe(_Exact().product)
     rng = np.random.default_rng(0)  # the saturating form is exact where no pair leaves int16
     a, b = rng.integers(-128, 0, (4, 64)).astype(np.int8), rng.integers(-64, 64, (64, 3)).astype(np.int8)
     out = np.empty((4, 3), np.int32)
@@ -120,7 +120,7 @@ def test_the_form_the_probe_chose_here_is_exact_where_the_other_one_saturates(ke
     CPU the unsigned x signed form is exact where no pair of byte products leaves int16 (x < 0:
     x + 128 <= 127), so the form itself (its zero point, the signed w) is right."""
     signed = int_kernel.Form("u8s8", kernel._session(signed_b=True))
-    assert kernel.form().name == ("u8s8" if int_kernel.passes_probe(signed) else "u8u8")
+    assert kernel.form().name == ("u8s8" if int_kernel.passes_probe(signed.product) else "u8u8")
     rng = np.random.default_rng(5)
     x, w = rng.integers(-128, 0, (9, 300)).astype(np.int8), rng.integers(-128, 128, (300, 7)).astype(np.int8)
     x[0], w[:, 0] = -1, -128
