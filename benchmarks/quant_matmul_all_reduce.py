@@ -7,7 +7,8 @@ the ``fast`` extra, or float32 BLAS; ``--int-products blas`` forces BLAS for a c
 the mock's wall time (every rank launches its call and synchronizes its stream; timed from a
 barrier that releases all ranks to the moment the last stream is synchronized, inputs
 already in device memory), the baseline (``ranks`` float32 (m x k) @ (k x n) products, one
-after another) and their ratio; best of ``--repeat`` runs of each, interleaved. The fp8,
+after another) and their ratio, in wall time and in the process's CPU time (steadier where
+other jobs load the machine); best of ``--repeat`` runs of each, interleaved. The fp8,
 hif8 and fp4 modes run under the Ascend 950 profile (they keep float32 arithmetic).
 
     ACLNN_PY_BACKEND=mock python benchmarks/quant_matmul_all_reduce.py [--size 4096] [--ranks 8] [--repeat 1]
@@ -66,8 +67,9 @@ def inputs(m: int, k: int, n: int, ranks: int, x: str) -> tuple[list, list, dict
     return x1, x2, kw
 
 
-def mock_time(m: int, k: int, n: int, ranks: int, devices: list, x: str) -> float:
-    """Wall time of one call on ``ranks`` thread ranks (devices 0..ranks-1, one communicator)."""
+def mock_time(m: int, k: int, n: int, ranks: int, devices: list, x: str) -> tuple[float, float]:
+    """Wall and CPU time of one call on ``ranks`` thread ranks (devices 0..ranks-1, one
+    communicator)."""
     x1, x2, kw = inputs(m, k, n, ranks, x)
     x_name = kw.pop("x_dtype", None)
     comms = hccl.init_all(list(range(ranks)))
@@ -98,9 +100,9 @@ def mock_time(m: int, k: int, n: int, ranks: int, devices: list, x: str) -> floa
         t.start()
     try:
         barrier.wait()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         barrier.wait()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         for t in threads:
             t.join()
@@ -108,18 +110,18 @@ def mock_time(m: int, k: int, n: int, ranks: int, devices: list, x: str) -> floa
             c.close()
     if errors:
         raise errors[0]
-    return elapsed
+    return elapsed, cpu
 
 
-def blas_time(m: int, k: int, n: int, ranks: int) -> float:
-    """Wall time of the ranks' products as float32 BLAS matmuls, one after another."""
+def blas_time(m: int, k: int, n: int, ranks: int) -> tuple[float, float]:
+    """Wall and CPU time of the ranks' products as float32 BLAS matmuls, one after another."""
     rng = np.random.default_rng(0)
     f1 = [rng.integers(-128, 128, (m, k)).astype(np.float32) for _ in range(ranks)]
     f2 = [rng.integers(-128, 128, (k, n)).astype(np.float32) for _ in range(ranks)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for a, b in zip(f1, f2):
         np.matmul(a, b)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> int:
@@ -145,10 +147,12 @@ def main() -> int:
             blas_times.append(blas_time(s, s, s, ranks))
         for d in devices:
             d.close()
-    mock_s, blas_s = min(mock_times), min(blas_times)
-    print(f"aclnnQuantMatmulAllReduceV4 mock, {ranks} thread ranks, m=n=k={s}, {MODES[args.x]}: {mock_s:.2f} s")
-    print(f"the same {ranks} local matmuls in float32 BLAS: {blas_s:.2f} s")
-    print(f"ratio mock / fp32 BLAS = {mock_s / blas_s:.2f}")
+    (mock_s, mock_cpu), (blas_s, blas_cpu) = min(mock_times), min(blas_times)
+    print(f"aclnnQuantMatmulAllReduceV4 mock, {ranks} thread ranks, m=n=k={s}, {MODES[args.x]}: {mock_s:.2f} s "
+          f"({mock_cpu:.2f} CPU s)")
+    print(f"the same {ranks} local matmuls in float32 BLAS: {blas_s:.2f} s ({blas_cpu:.2f} CPU s)")
+    print(f"ratio mock / fp32 BLAS = {mock_s / blas_s:.2f} (CPU time: {mock_cpu / blas_cpu:.2f}, the steadier "
+          "figure on a loaded machine)")
     return 0
 
 
