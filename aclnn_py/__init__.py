@@ -13,23 +13,24 @@ Layers, from the bottom:
   layouts, each operator's rules and NumPy golden reference): no runtime
   needed, shared with the mock.
 
-Importing the package loads no library and builds no FFI.
+Importing the package loads no library, builds no FFI and imports none of its modules
+(not even NumPy): each name is imported on first use, so a program (or a pytest session,
+which loads the testing plugin) that does not use aclnn-py does not pay for it.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .errors import (AclError, AclnnError, AclnnInternalError, AclnnParamError, AclnnRuntimeError, ArgumentError,
-                     ClosedResourceError, HcclError, LibraryNotFoundError, RankCountError, StatusError,
-                     SymbolNotFoundError)
-from .semantics.dtypes import DataType, Format
-
 __version__ = "0.1.0"
 
+_ERRORS = ("StatusError", "ArgumentError", "AclError", "AclnnError", "AclnnParamError", "AclnnRuntimeError",
+           "AclnnInternalError", "RankCountError", "ClosedResourceError", "HcclError", "LibraryNotFoundError",
+           "SymbolNotFoundError")
 _LAZY = {
     "ffi": "_ffi",
     "Runtime": "runtime", "Device": "runtime", "Context": "runtime", "Stream": "runtime", "Event": "runtime",
     "DeviceBuffer": "memory", "Tensor": "tensor", "TensorList": "tensor", "IntArray": "tensor",
+    "DataType": "semantics.dtypes", "Format": "semantics.dtypes", **{name: "errors" for name in _ERRORS},
 }
 
 
@@ -52,8 +53,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'aclnn_py' has no attribute {name!r}")
 
 
-__all__ = [
-    "ffi", "lib", "backend", "DataType", "Format", *_LAZY,
-    "StatusError", "ArgumentError", "AclError", "AclnnError", "AclnnParamError", "AclnnRuntimeError", "AclnnInternalError",
-    "RankCountError", "ClosedResourceError", "HcclError", "LibraryNotFoundError", "SymbolNotFoundError",
-]
+__all__ = ["lib", "backend", *_LAZY]

@@ -12,9 +12,13 @@ product: every row meets one expert), each the best of ``--repeat`` interleaved
 runs, their ratio, and the peak memory of a run: the operator's tensors
 (x, int8 weights, scales, groupList, output) plus the peak of the mock's
 temporary allocations during one run (tracemalloc), against the int8 weights
-plus the output: 1.0x would be those two alone.
+plus the output: 1.0x would be those two alone. (onnxruntime's packing buffers, a few
+hundred KiB per thread, are not Python allocations and not counted.)
 
-    ACLNN_PY_BACKEND=mock python benchmarks/grouped_matmul.py [--repeat 5]
+It prints how the mock computes the exact integer products (onnxruntime's integer GEMM, the
+``fast`` extra, or float32 BLAS; ``--int-products blas`` forces BLAS for a comparison).
+
+    ACLNN_PY_BACKEND=mock python benchmarks/grouped_matmul.py [--repeat 5] [--int-products fast|blas]
 """
 from __future__ import annotations
 
@@ -32,7 +36,8 @@ import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
 
 from aclnn_py import Device, Runtime, Stream, Tensor  # noqa: E402
-from aclnn_py.ops._grouped_matmul import grouped_matmul_v5  # noqa: E402
+from aclnn_py.ops import grouped_matmul_v5  # noqa: E402
+from int_path import describe_int_products, use_int_products  # noqa: E402
 from machine import describe  # noqa: E402
 
 M, K, N, E = 789, 4096, 7168, 8
@@ -51,7 +56,10 @@ def timed(fn) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--int-products", choices=("fast", "blas"), default="fast",
+                        help="blas: exact integer products on float32 BLAS even with the fast extra")
     args = parser.parse_args()
+    use_int_products(args.int_products)
     rng = np.random.default_rng(0)
     x = rng.integers(-128, 128, (M, K), dtype=np.int8)
     w = rng.integers(-128, 128, (E, K, N), dtype=np.int8)
@@ -61,6 +69,7 @@ def main() -> None:
     b32 = rng.standard_normal((K, N)).astype(np.float32)
     data = w.nbytes + M * N * 2  # int8 weights + bfloat16 output
     print(f"machine: {describe()}")
+    print(f"integer products: {describe_int_products()}")
     with Runtime(), Device(0), Stream() as stream:
         tensors = [Tensor.from_numpy(a) for a in (x, w, scale, pts)]
         xt, wt, st, pt = tensors

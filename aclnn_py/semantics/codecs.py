@@ -7,6 +7,9 @@ are kept one value per element and packed here (:func:`pack_nibbles`), and
 HiFloat8 is held as raw ``uint8`` codes (or ``en_dtypes.hifloat8`` when that
 optional package is installed). This module converts between those
 representations and float32 exactly.
+
+``ml_dtypes`` is imported where a value needs one of its types (see
+:mod:`aclnn_py.semantics.dtypes`), not with this module.
 """
 
 from __future__ import annotations
@@ -14,10 +17,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-import ml_dtypes
 import numpy as np
 
-from .dtypes import HIFLOAT8_HOST, INTEGERS, host_dtype, name_of
+from .dtypes import INTEGERS, hifloat8_host, host_dtype, is_host, name_of
 
 __all__ = [
     "e8m0_decode",
@@ -33,19 +35,25 @@ __all__ = [
     "unpack_nibbles",
 ]
 
-_HIF8_DTYPE: np.dtype | None = HIFLOAT8_HOST if HIFLOAT8_HOST != np.uint8 else None
-_E8M0_DTYPE = np.dtype(ml_dtypes.float8_e8m0fnu)
-_NIBBLE_DTYPES = (np.dtype(ml_dtypes.float4_e2m1fn), np.dtype(ml_dtypes.int4))
+_NIBBLE_TYPES = ("float4_e2m1", "int4")
 
 
-def _as_codes(codes: np.ndarray, alias: np.dtype | None, what: str) -> np.ndarray:
+def _ml_dtypes():
+    """The ml_dtypes module, imported on first use (for its iinfo/finfo)."""
+    import ml_dtypes
+
+    return ml_dtypes
+
+
+def _as_codes(codes: np.ndarray, name: str, what: str) -> np.ndarray:
     """Return ``codes`` as a uint8 array of raw 8-bit codes.
 
-    ``alias`` is a 1-byte dtype whose bytes are the codes themselves; any integer
-    array is accepted when all its values lie in 0..255.
+    An array of the host dtype of ``name`` (a 1-byte dtype whose bytes are the codes
+    themselves) is viewed as its codes; any integer array is accepted when all its values
+    lie in 0..255.
     """
     arr = np.asarray(codes)
-    if alias is not None and arr.dtype == alias:
+    if arr.dtype != np.uint8 and is_host(arr.dtype, name):
         return arr.view(np.uint8)
     if arr.dtype == np.uint8:
         return arr
@@ -109,7 +117,7 @@ def hifloat8_decode(codes: np.ndarray) -> np.ndarray:
 
     0x00 is +0, 0x80 NaN, 0x6F/0xEF are +/-inf; there is no -0.
     """
-    return np.asarray(_HIF8_DECODE[_as_codes(codes, _HIF8_DTYPE, "HiFloat8")])
+    return np.asarray(_HIF8_DECODE[_as_codes(codes, "hifloat8", "HiFloat8")])
 
 
 def hifloat8_encode(values: np.ndarray | Iterable[float] | float, *,
@@ -144,7 +152,7 @@ def e8m0_decode(codes: np.ndarray) -> np.ndarray:
 
     Code b gives 2**(b - 127); 0xFF is NaN.
     """
-    return np.asarray(_E8M0_DECODE[_as_codes(codes, _E8M0_DTYPE, "FLOAT8_E8M0")])
+    return np.asarray(_E8M0_DECODE[_as_codes(codes, "float8_e8m0", "FLOAT8_E8M0")])
 
 
 def e8m0_from_exponent(exp: np.ndarray) -> np.ndarray:
@@ -155,14 +163,18 @@ def e8m0_from_exponent(exp: np.ndarray) -> np.ndarray:
     e = e.astype(np.int64)
     if e.size and (e.min() < -127 or e.max() > 127):
         raise ValueError("FLOAT8_E8M0 exponents must lie in [-127, 127]")
-    return (e + 127).astype(np.uint8).view(_E8M0_DTYPE)
+    return (e + 127).astype(np.uint8).view(host_dtype("float8_e8m0"))
 
 
 # --------------------------------------------------------------------------- 4-bit packing
 
+def _is_nibble(dtype: np.dtype) -> bool:
+    return any(is_host(dtype, name) for name in _NIBBLE_TYPES)
+
+
 def _nibble_codes(values: np.ndarray) -> np.ndarray:
     arr = np.asarray(values)
-    if arr.dtype not in _NIBBLE_DTYPES:
+    if not _is_nibble(arr.dtype):
         raise TypeError(
             f"expected ml_dtypes.float4_e2m1fn or ml_dtypes.int4 values, got {arr.dtype}")
     return arr.view(np.uint8) & np.uint8(0x0F)
@@ -170,7 +182,7 @@ def _nibble_codes(values: np.ndarray) -> np.ndarray:
 
 def _check_nibble_dtype(dtype: object) -> np.dtype:
     dt = np.dtype(dtype)
-    if dt not in _NIBBLE_DTYPES:
+    if not _is_nibble(dt):
         raise TypeError(f"dtype must be ml_dtypes.float4_e2m1fn or ml_dtypes.int4, got {dt}")
     return dt
 
@@ -220,9 +232,10 @@ def pack_int4_to_int32(values: np.ndarray) -> np.ndarray:
     return np.bitwise_or.reduce(groups << _INT32_SHIFTS, axis=-1).view(np.int32)
 
 
-def unpack_int32_to_int4(packed: np.ndarray, dtype: object = ml_dtypes.int4) -> np.ndarray:
-    """Inverse of :func:`pack_int4_to_int32`: int32 (or uint32) -> 4-bit values, last dim x8."""
-    dt = _check_nibble_dtype(dtype)
+def unpack_int32_to_int4(packed: np.ndarray, dtype: object = None) -> np.ndarray:
+    """Inverse of :func:`pack_int4_to_int32`: int32 (or uint32) -> 4-bit values, last dim x8
+    (``dtype`` default: ``ml_dtypes.int4``)."""
+    dt = _check_nibble_dtype(host_dtype("int4") if dtype is None else dtype)
     p = np.asarray(packed)
     if p.dtype not in (np.dtype(np.int32), np.dtype(np.uint32)) or p.ndim == 0:
         raise TypeError("packed must be an int32 or uint32 array with at least one dimension")
@@ -264,7 +277,7 @@ def from_float32(values: np.ndarray | Iterable[float] | float, name: str) -> np.
     v = np.asarray(values, dtype=np.float32)
     if name == "hifloat8":
         codes = hifloat8_encode(v)
-        return codes.view(_HIF8_DTYPE) if _HIF8_DTYPE is not None else codes
+        return codes.view(hifloat8_host())
     if name == "float8_e8m0":
         mantissa, exponent = np.frexp(v)
         if not np.all((mantissa == 0.5) & (exponent >= -126) & (exponent <= 128)):
@@ -273,7 +286,7 @@ def from_float32(values: np.ndarray | Iterable[float] | float, name: str) -> np.
         return e8m0_from_exponent(exponent.astype(np.int64) - 1)
     dt = host_dtype(name)
     if name in INTEGERS:
-        info = ml_dtypes.iinfo(dt) if name == "int4" else np.iinfo(dt)
+        info = _iinfo(name)
         r = np.rint(v.astype(np.float64))
         # info.max + 1 is a power of two, so this bound is exact in float64.
         if not np.all((r >= float(info.min)) & (r < float(int(info.max) + 1))):
@@ -283,17 +296,22 @@ def from_float32(values: np.ndarray | Iterable[float] | float, name: str) -> np.
     return v.astype(dt)
 
 
+def _iinfo(name: str):
+    """The integer limits of an integer type (ml_dtypes' for int4, which NumPy does not know)."""
+    return _ml_dtypes().iinfo(host_dtype(name)) if name == "int4" else np.iinfo(host_dtype(name))
+
+
 def _range_text(name: str) -> str:
     if name == "bool":
         return "{0, 1}"
     if name in INTEGERS:
-        info = ml_dtypes.iinfo(host_dtype(name)) if name == "int4" else np.iinfo(host_dtype(name))
+        info = _iinfo(name)
         return f"[{info.min}, {info.max}]"
     if name == "float8_e8m0":
         return "[2**-127, 2**127] (positive powers of two)"
     if name == "hifloat8":
         return "(-40960, 40960) (larger magnitudes overflow to infinity)"
-    top = float(ml_dtypes.finfo(host_dtype(name)).max)
+    top = float(_ml_dtypes().finfo(host_dtype(name)).max)
     special = {"float8_e4m3fn": " (no infinity)", "float4_e2m1": " (no infinity, no NaN)"}.get(name, "")
     return f"[{-top:g}, {top:g}]{special}"
 
@@ -304,7 +322,7 @@ def _lossy(values: np.ndarray, name: str) -> np.ndarray:
     if name == "bool":
         return (values != 0) & (values != 1)
     if name in INTEGERS:
-        info = ml_dtypes.iinfo(host_dtype(name)) if name == "int4" else np.iinfo(host_dtype(name))
+        info = _iinfo(name)
         if kind in "iu":  # exact integer comparisons (no float64 rounding of 64-bit values)
             lo = values < info.min if kind == "i" or info.min < 0 else np.zeros(values.shape, bool)
             return lo | (values > info.max)
@@ -316,7 +334,7 @@ def _lossy(values: np.ndarray, name: str) -> np.ndarray:
         return (finite & ((v < 2.0**-127) | (v > 2.0**127))) | np.isinf(v)
     if name == "hifloat8":
         return finite & (np.abs(v) >= 1.25 * 2.0**15)
-    out = finite & (np.abs(v) > float(ml_dtypes.finfo(host_dtype(name)).max))
+    out = finite & (np.abs(v) > float(_ml_dtypes().finfo(host_dtype(name)).max))
     if name in ("float8_e4m3fn", "float4_e2m1"):  # no infinity (and float4_e2m1 no NaN)
         out |= np.isinf(v) | (np.isnan(v) if name == "float4_e2m1" else False)
     return out

@@ -32,25 +32,61 @@ Speed, without changing a bit of the result:
   dimension, which is far faster on small row counts. Exact sums make the
   orientation invisible in the result.
 
+A faster exact kernel may be plugged in from outside this layer
+(:func:`set_int_kernel`; the mock installs onnxruntime's integer GEMM where the ``fast``
+extra is installed, :mod:`mock_runtime.core.int_kernel`). It computes the 2-D products of
+int8 and int4 operands whose exact result fits int32 (``k * 2**14 <= 2**31 - 1`` for int8,
+every operator's k); the rest stay on the float32 units above. Exact sums leave no trace of the
+path in the result.
+
 Float products (:func:`float_matmul`) are left to BLAS as one call: their
 rounding depends on BLAS's summation order, which the golden does not reorder.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-import ml_dtypes
 import numpy as np
+
+from .dtypes import is_host
 
 _EXACT = 2**24  # the largest partial sum float32 holds exactly
 _INT32_LIMIT = 2**31 - 1
 _MERGED_LIMIT = 2.0**48 * (1 - 2.0**-10)  # max |a_i|^2 * max |b_j|^2 of a proven-exact span
 _MERGE_WIDTH = 2**12  # widest span whose float32 norms are within 2**-12 of the truth
 
+#: ``kernel(a, b)``: the exact product of 2-D int8 or int4 arrays (any strides) as an int32
+#: array, for products whose exact result fits int32; or None, declining (the float32 units
+#: then compute it).
+IntKernel = Callable[[np.ndarray, np.ndarray], "np.ndarray | None"]
+_int_kernel: IntKernel | None = None
+
+
+def set_int_kernel(kernel: IntKernel | None) -> IntKernel | None:
+    """Compute the integer products the kernel can take with ``kernel`` (None: on float32
+    BLAS only); returns the kernel it replaces.
+
+    The kernel must be exact: the goldens' results do not depend on which path ran, and the
+    tests hold both paths to the same bits.
+    """
+    global _int_kernel
+    previous, _int_kernel = _int_kernel, kernel
+    return previous
+
+
+def installed_int_kernel() -> IntKernel | None:
+    """The kernel :func:`set_int_kernel` installed (None: float32 BLAS only)."""
+    return _int_kernel
+
 
 def _magnitude(dtype: np.dtype) -> int:
     """The largest |value| an integer operand may hold: 8 for int4, else 128 (the contract)."""
-    return 8 if dtype == ml_dtypes.int4 else 128
+    return 8 if is_host(dtype, "int4") else 128
+
+
+def _kernel_operand(dtype: np.dtype) -> bool:
+    """An operand the int kernel takes: int8 or int4."""
+    return dtype == np.int8 or is_host(dtype, "int4")
 
 
 def _proven_exact(lhs: np.ndarray, rhs: np.ndarray) -> bool:
@@ -98,10 +134,16 @@ def _worth_merging(a: np.ndarray, b: np.ndarray, span: int) -> bool:
 def _accumulate(a: np.ndarray, b: np.ndarray, rounded: bool = False) -> np.ndarray:
     """Exact ``a @ b`` in an int32 or int64 accumulator (whichever k requires), or with
     ``rounded`` that exact sum rounded once to float32; may be a transposed (Fortran-ordered)
-    array."""
+    array. The installed int kernel computes it where it takes the product."""
     k = a.shape[-1]
     term = _magnitude(a.dtype) * _magnitude(b.dtype)
     acc_dtype = np.int32 if k * term <= _INT32_LIMIT else np.int64
+    kernel = _int_kernel
+    if kernel is not None and acc_dtype == np.int32 and a.ndim == b.ndim == 2 and \
+            _kernel_operand(a.dtype) and _kernel_operand(b.dtype):
+        exact = kernel(a, b)
+        if exact is not None:
+            return exact.astype(np.float32) if rounded else exact
     transposed = a.ndim == b.ndim == 2 and a.shape[0] < b.shape[1]
     if transposed:  # (b.T @ a.T).T: the same exact sums, BLAS splits the long side
         a, b = b.T, a.T

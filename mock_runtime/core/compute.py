@@ -21,6 +21,10 @@ it leaves the mock (a finalizer may wait for that very thread: a stream's destru
 its worker). The unit's exception reaches the caller. A unit that itself asks the pool for
 work never waits for a free core: it runs that work on the cores it holds (a BLAS unit
 holds them all, so its element-wise work between products runs on every core).
+
+Where the ``fast`` extra (onnxruntime) is installed, the exact integer products of the
+goldens run on its integer GEMM (:mod:`mock_runtime.core.int_kernel`, installed here with as
+many threads as the pool has cores), else on float32 BLAS: the same result bits either way.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from mock_runtime.core import reentry
+from mock_runtime.core import int_kernel, reentry
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -169,5 +173,6 @@ class ComputePool:
 
 #: The pool of this process, as wide as the cores it may use.
 pool = ComputePool(core_count())
+int_kernel.install(pool.cores)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=pool._forget_threads)

@@ -14,11 +14,11 @@ import math
 import re
 import socket
 import struct
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Iterator
 
-import ml_dtypes
 import numpy as np
 
 from mock_runtime.hccl.config import COMM_NAME_MAX
@@ -136,17 +136,20 @@ def frames(sock: socket.socket) -> Iterator[tuple[dict, bytearray]]:
 
 
 def dtype_desc(dtype: np.dtype) -> list:
-    """A JSON-able description of a NumPy dtype (ml_dtypes types by name)."""
-    extra = getattr(ml_dtypes, dtype.name, None)
+    """A JSON-able description of a NumPy dtype (ml_dtypes types by name; an array of one of
+    them exists only once ml_dtypes is imported)."""
+    extra = getattr(sys.modules.get("ml_dtypes"), dtype.name, None)
     if extra is not None and dtype.kind == "V" and np.dtype(extra) == dtype:
         return ["ml", dtype.name]
     return ["np", dtype.str]
 
 
 def dtype_of(desc: list) -> np.dtype:
-    """The NumPy dtype :func:`dtype_desc` described."""
+    """The NumPy dtype :func:`dtype_desc` described (ml_dtypes imported for its types)."""
     kind, text = desc
     if kind == "ml":
+        import ml_dtypes
+
         return np.dtype(getattr(ml_dtypes, text))
     return np.dtype(text)
 

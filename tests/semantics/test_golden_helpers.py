@@ -439,6 +439,78 @@ def test_two_merged_products_are_rounded_once(merging):
     np.testing.assert_array_equal(matmul.int_matmul(a, b), expected)
 
 
+class _ReferenceKernel:
+    """An exact kernel for the hook (NumPy's int64 matmul), recording what it was handed."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[np.dtype, np.dtype, tuple[int, ...], tuple[int, ...]]] = []
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.calls.append((a.dtype, b.dtype, a.shape, b.shape))
+        return _int64_product(a, b).astype(np.int32)
+
+
+@pytest.fixture
+def reference_kernel():
+    kernel = _ReferenceKernel()
+    previous = matmul.set_int_kernel(kernel)
+    assert matmul.installed_int_kernel() is kernel
+    yield kernel
+    assert matmul.set_int_kernel(previous) is kernel
+
+
+@pytest.mark.parametrize("a_type, b_type", [(np.int8, np.int8), (ml_dtypes.int4, np.int8),
+                                            (ml_dtypes.int4, ml_dtypes.int4)])
+def test_a_registered_kernel_computes_the_2d_products_whose_sum_fits_int32(reference_kernel, a_type, b_type):
+    """2-D int8/int4 operands go to the kernel (whatever their strides) with the same results as
+    on the float32 units; int_matmul stays int64, int_matmul_f32 float32 (bias added exactly)."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(-8, 8, (6, 2500)).astype(a_type)
+    b = rng.integers(-8, 8, (2500, 9)).astype(b_type)
+    a[0], b[:, 0] = -8, -8
+    bias = rng.integers(-2**31, 2**31, 9).astype(np.int32)
+    expected = _int64_product(a, b)
+    got = matmul.int_matmul(a, b)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(matmul.int_matmul(b.T, a.T), expected.T)  # transposed views
+    np.testing.assert_array_equal(matmul.int_matmul_f32(a, b), expected.astype(np.float32))
+    np.testing.assert_array_equal(matmul.int_matmul_f32(a, b, bias), (expected + bias).astype(np.float32))
+    assert reference_kernel.calls == [(np.dtype(a_type), np.dtype(b_type), (6, 2500), (2500, 9)),
+                                      (np.dtype(b_type), np.dtype(a_type), (9, 2500), (2500, 6))] \
+        + [(np.dtype(a_type), np.dtype(b_type), (6, 2500), (2500, 9))] * 2
+
+
+def test_a_kernel_may_decline_a_product():
+    """A kernel returning None leaves the product to the float32 units."""
+    calls = []
+    previous = matmul.set_int_kernel(lambda a, b: calls.append(a.shape))
+    try:
+        a = np.full((2, 3000), -128, np.int8)
+        np.testing.assert_array_equal(matmul.int_matmul_f32(a, a.T), _int64_product(a, a.T).astype(np.float32))
+    finally:
+        matmul.set_int_kernel(previous)
+    assert calls == [(2, 3000)]
+
+
+def test_the_kernel_is_not_handed_what_it_cannot_take(reference_kernel):
+    """Stacks, other integer dtypes and int8 products whose sum may leave int32 stay on the
+    float32 units; an int4 x int4 product of the same k still fits int32 and goes to the kernel."""
+    rng = np.random.default_rng(4)
+    stack = rng.integers(-128, 128, (2, 3, 40)).astype(np.int8)
+    np.testing.assert_array_equal(matmul.int_matmul(stack, stack.swapaxes(1, 2)),
+                                  _int64_product(stack, stack.swapaxes(1, 2)))
+    wide = rng.integers(-128, 128, (3, 40)).astype(np.int16)
+    np.testing.assert_array_equal(matmul.int_matmul(wide, wide.T), _int64_product(wide, wide.T))
+    k = 2**17  # k * 2**14 = 2**31: int64 for int8 operands
+    low = np.full((1, k), -128, np.int8)
+    assert matmul.int_matmul(low, low.T)[0, 0] == 2**31
+    assert reference_kernel.calls == []
+    low4 = np.full((1, k), -8).astype(ml_dtypes.int4)
+    assert matmul.int_matmul(low4, low4.T)[0, 0] == 64 * k
+    assert reference_kernel.calls == [(np.dtype(ml_dtypes.int4),) * 2 + ((1, k), (k, 1))]
+
+
 def test_int_matmul_f32_adds_the_bias_exactly_before_rounding():
     a = np.full((2, 1024), -128, np.int8)
     b = np.full((1024, 3), -128, np.int8)  # every product sum is 2**24

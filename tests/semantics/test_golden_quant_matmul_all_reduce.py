@@ -209,7 +209,8 @@ def ref_allreduce(ys, out):
     for y in ys:
         acc = y.astype(F32) if acc is None else np.vectorize(
             lambda a, b: rn(fr(a) + fr(b), F32), otypes=[F32])(acc, y)
-    return np.vectorize(lambda v: rn(fr(v), OUT[out]), otypes=[OUT[out]])(acc)
+    # element by element (np.vectorize cannot make ml_dtypes outputs on NumPy 1.24)
+    return np.array([rn(fr(v), OUT[out]) for v in acc.ravel()], OUT[out]).reshape(acc.shape)
 
 
 def ref_int8_comm(ys, out, c1, c2):
