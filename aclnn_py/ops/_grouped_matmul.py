@@ -81,10 +81,10 @@ def _keys(tensors: list[Tensor] | None):
 def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_scale) -> dtypes.DataType:
     x_name = dtypes.name(x[0].desc.dtype)
     w_name = dtypes.name(weight[0].desc.dtype)
-    scale_name = dtypes.name(scale[0].desc.dtype) if scale else None
+    scale_descs, aqs_descs = _descs(scale), _descs(antiquant_scale)
+    scale_name = None if rules.absent(scale_descs) else dtypes.name(scale[0].desc.dtype)
     try:
-        kind = call.scenario(x_name, w_name, scale_dtype=scale_name,
-                             has_antiquant_scale=antiquant_scale is not None)
+        kind = call.scenario(x_name, w_name, scale_dtype=scale_name, has_antiquant_scale=not rules.absent(aqs_descs))
     except ValueError:
         return dtypes.from_name(x_name)
     name = call.default_out_name(kind, x_name)

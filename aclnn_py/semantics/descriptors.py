@@ -13,6 +13,12 @@ from .headers import load
 _K = load().constants
 ND = _K["ACL_FORMAT_ND"]
 FRACTAL_NZ = _K["ACL_FORMAT_FRACTAL_NZ"]
+#: The formats opbase calls private (hicann/opbase src/nnopbase/common/utils/format_utils.cpp,
+#: ``op::IsPrivateFormat``): an operator that takes ND data refuses them, whatever the storage shape.
+PRIVATE_FORMATS = frozenset(_K[name] for name in (
+    "ACL_FORMAT_NC1HWC0", "ACL_FORMAT_FRACTAL_Z", "ACL_FORMAT_NDC1HWC0", "ACL_FRACTAL_Z_3D", "ACL_FORMAT_FRACTAL_NZ",
+    "ACL_FORMAT_NC1HWC0_C04", "ACL_FORMAT_FRACTAL_NZ_C0_16", "ACL_FORMAT_FRACTAL_NZ_C0_32",
+    "ACL_FORMAT_FRACTAL_NZ_C0_2", "ACL_FORMAT_FRACTAL_NZ_C0_4", "ACL_FORMAT_FRACTAL_NZ_C0_8"))
 
 
 def shape_text(shape) -> str:
@@ -69,6 +75,11 @@ class TensorDesc:
         for d in self.shape:
             n *= d
         return n
+
+    @property
+    def is_private_format(self) -> bool:
+        """A private (hardware-tiled) format, whatever the storage shape says (:data:`PRIVATE_FORMATS`)."""
+        return self.format in PRIVATE_FORMATS
 
     @property
     def is_nz(self) -> bool:
