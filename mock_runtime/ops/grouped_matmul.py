@@ -70,7 +70,7 @@ def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset
                 "antiquant_offset": antiquant_offset, "per_token_scale": per_token_scale}
     params: dict[str, object] = {
         "x": x, "weight": weight, **{name: None if rules.absent(v) else v for name, v in optional.items()},
-        "group_list": None if group_list is not None and group_list.numel == 0 else group_list, "out": out,
+        "group_list": group_list, "out": out,
     }
     tensor_io.prove_params(params, _OUTPUTS, LABELS)  # every tensor inside live device memory now
     if call.empty:

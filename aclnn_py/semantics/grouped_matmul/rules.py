@@ -94,7 +94,6 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
           profile: str = "A2") -> GroupedMatmulCall:
     """Validate one call (raises Violation); see the module docstring."""
     xs, ws, ys = _required_lists(x, weight, out)
-    group_list = _placeholder_group_list(group_list, group_list_type)
     optional = _optional_lists(dict(zip(OPTIONAL, (bias, scale, offset, antiquant_scale, antiquant_offset,
                                                     per_token_scale))))
     _unsupported_lists(activation_input, activation_quant_scale, activation_quant_offset,
@@ -160,22 +159,12 @@ def absent(values: TensorList) -> bool:
     Upstream's op_api treats all four as nullptr before any check (hicann/ops-transformer
     gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp, ``ResetEmptyTensor`` /
     ``CheckOptionalTensorListEmpty``, for every optional list of every GroupedMatmul version).
+    The groupList tensor of V3-V5 is not reset (``ResetEmptyTensor`` clears only V1/V2's empty
+    groupList array): a groupList without elements stays a groupList.
     """
     if values is None or len(values) == 0 or values[0] is None:
         return True
     return len(values) == 1 and tuple(values[0].shape) == (0,)
-
-
-def _placeholder_group_list(group_list: TensorDesc | None, group_list_type: int) -> TensorDesc | None:
-    """A groupList without elements is absent (``ResetEmptyTensor``), once its rank passed
-    ``CheckCommonParam``'s check (2 dims for groupListType 2, else 1) as upstream orders them."""
-    if group_list is None or group_list.numel != 0:
-        return group_list
-    rank = 2 if group_list_type == 2 else 1
-    if group_list.ndim != rank:
-        raise invalid(f"groupListOptional must have {rank} dim(s) for groupListType {group_list_type}, got "
-                      f"{group_list.ndim}")
-    return None
 
 
 def _optional_lists(lists: dict[str, TensorList]) -> dict[str, list[TensorDesc] | None]:
