@@ -7,8 +7,10 @@ Pure Python: importing this module loads no library.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Mapping
 
 from .headers import load
+from .status import INVALID, Violation
 
 _K = load().constants
 ND = _K["ACL_FORMAT_ND"]
@@ -106,6 +108,37 @@ class TensorDesc:
 
     def with_address(self, address: int) -> "TensorDesc":
         return replace(self, address=address)
+
+
+def negative_extent(desc: TensorDesc) -> str | None:
+    """What places a descriptor's elements nowhere (a negative view or storage dimension, a
+    negative offset), or None.
+
+    CANN's aclCreateTensor stores such values as given (hicann/opbase
+    src/nnopbase/common/api/acl_op_api.cpp ``aclCreateTensor``, the ``aclTensor`` constructor of
+    src/nnopbase/common/utils/common_types.cpp); the operator that receives the tensor refuses
+    it at GetWorkspaceSize (:func:`refuse_negative_extents`).
+    """
+    if any(d < 0 for d in desc.shape):
+        return f"view shape {shape_text(desc.shape)} has a negative dimension"
+    if any(d < 0 for d in desc.storage_shape):
+        return f"storage shape {shape_text(desc.storage_shape)} has a negative dimension"
+    if desc.offset < 0:
+        return f"offset {desc.offset} is negative"
+    return None
+
+
+def refuse_negative_extents(function: str, tensors: Mapping[str, object]) -> None:
+    """161002 naming the first tensor (a TensorDesc, a list of them or None, by parameter name)
+    with a :func:`negative_extent`: the first check of every operator's rules after the null
+    pointers, so no rule ever computes with a negative extent."""
+    for what, value in tensors.items():
+        members = [(what, value)] if not isinstance(value, (list, tuple)) else [
+            (f"{what}[{i}]", d) for i, d in enumerate(value)]
+        for name, desc in members:
+            problem = None if desc is None else negative_extent(desc)  # type: ignore[arg-type]
+            if problem:
+                raise Violation(INVALID, function, f"{name} {problem}")
 
 
 (_set_shape, _set_dtype, _set_strides, _set_offset, _set_format, _set_storage_shape, _set_address) = (

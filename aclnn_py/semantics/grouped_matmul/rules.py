@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 from .. import dtypes
-from ..descriptors import FRACTAL_NZ, TensorDesc
+from ..descriptors import FRACTAL_NZ, TensorDesc, refuse_negative_extents
 from . import call
 from .call import FULL_QUANT, WEIGHT_ONLY, GroupedMatmulCall
 from .dtype_rules import (AQS, FUNCTION, INVALID, NULLPTR, OFFSET, OPTIONAL, PTS, SCALE, check_combinations,
@@ -94,6 +94,8 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
           profile: str = "A2") -> GroupedMatmulCall:
     """Validate one call (raises Violation); see the module docstring."""
     xs, ws, ys = _required_lists(x, weight, out)
+    refuse_negative_extents(FUNCTION, {"x": xs, "weight": ws, "out": ys, **dict(zip(OPTIONAL, (
+        bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale))), "groupListOptional": group_list})
     optional = _optional_lists(dict(zip(OPTIONAL, (bias, scale, offset, antiquant_scale, antiquant_offset,
                                                     per_token_scale))))
     _unsupported_lists(activation_input, activation_quant_scale, activation_quant_offset,

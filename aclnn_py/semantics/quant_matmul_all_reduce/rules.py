@@ -74,7 +74,7 @@ from dataclasses import replace
 
 from .. import dtypes
 from .. import nz as _nz
-from ..descriptors import TensorDesc, shape_text
+from ..descriptors import TensorDesc, refuse_negative_extents, shape_text
 from ..status import INVALID, NULLPTR, RUNTIME, TILING, Violation
 from .call import MX_GROUPS, PERBLOCK_GROUPS, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
 
@@ -177,6 +177,10 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
     if reduce_op is None:
         raise _error(sig, NULLPTR, 'reduceOp is a null pointer: expected "sum"')
     assert x1 is not None and x2 is not None and x2_scale is not None and output is not None
+    refuse_negative_extents(sig.function, {sig.label(key): desc for key, desc in (
+        ("x1", x1), ("x2", x2), ("bias", bias), ("x3", x3), ("x1_scale", x1_scale), ("x2_scale", x2_scale),
+        ("comm_quant_scale_1", comm_quant_scale_1), ("comm_quant_scale_2", comm_quant_scale_2),
+        ("output", output))})
 
     _check_dtypes(sig, profile, x1, x2, x2_scale, output, bias, x3, x1_scale,
                   comm_quant_scale_1, comm_quant_scale_2)
