@@ -83,10 +83,10 @@ def _keys(tensors: list[Tensor] | None):
 def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_scale) -> dtypes.DataType:
     x_name = dtypes.name(x[0].desc.dtype)
     w_name = dtypes.name(weight[0].desc.dtype)
-    scale_name = dtypes.name(scale[0].desc.dtype) if scale else None
+    scale_descs, aqs_descs = _descs(scale), _descs(antiquant_scale)
+    scale_name = None if rules.absent(scale_descs) else dtypes.name(scale[0].desc.dtype)
     try:
-        kind = call.scenario(x_name, w_name, scale_dtype=scale_name,
-                             has_antiquant_scale=antiquant_scale is not None)
+        kind = call.scenario(x_name, w_name, scale_dtype=scale_name, has_antiquant_scale=not rules.absent(aqs_descs))
     except ValueError:
         return dtypes.from_name(x_name)
     name = call.default_out_name(kind, x_name)
@@ -282,7 +282,8 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
     E. int4 weights are ``ml_dtypes.int4`` arrays, or int32 holding 8 values along
     the stored last dim; A16W4 needs that dim even and G dividing K (K/G even for a
     transposed weight). An int8, float16 or bfloat16 weight may also be FRACTAL_NZ
-    (:func:`~aclnn_py.ops._trans_matmul_weight.trans_matmul_weight`), in every row of either table.
+    (:func:`~aclnn_py.ops._trans_matmul_weight.trans_matmul_weight`), in every row of either table
+    but the weight-only ones (A16W8, A16W4, weight FP8: ND weights only).
 
     | scenario | SoC | x | weight | antiquant_scale | antiquant_offset | bias | out |
     |---|---|---|---|---|---|---|---|
@@ -321,7 +322,6 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
     | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | uint64 (E, N) | — | — | —/int32 (E, N) | int8 | 0/1/2 |
     | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | uint64/int64 (E, N) | — | — | —/int32 (E, N) | int8 | 0/1/2 |
     | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | bfloat16 (E, N) | — | —/float32 (M) | —/int32 (E, N) | bfloat16 | 0/1/2 |
-    | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N) | — | —/float32 (M) | — | bfloat16 | 0/1/2 |
     | A8W8 | A2 A3 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N) | — | —/float32 (M) | —/int32 (E, N) | float16 | 0/1/2 |
     | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | bfloat16/float32 (E, N)/(E, 1)/(E) | — | —/float32 (M)/(E)/(E, 1) | —/int32/bfloat16/float32 (E, N) | bfloat16 | 0/1/2 |
     | A8W8 | 950 | int8 (M, K) | int8 (E, K, N)/(E, K, N)ᵀ | float32 (E, N)/(E, 1)/(E) | — | —/float32 (M)/(E)/(E, 1) | —/int32/float16/float32 (E, N) | float16 | 0/1/2 |

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from . import dtypes, nz
-from .descriptors import FRACTAL_NZ, TensorDesc, shape_text
+from .descriptors import FRACTAL_NZ, TensorDesc, refuse_negative_extents, shape_text
 from .status import INVALID, NULLPTR, RUNTIME, Violation
 
 __all__ = ["calculate_matmul_weight_size", "check_trans_matmul_weight"]
@@ -52,6 +52,7 @@ def check_trans_matmul_weight(weight: TensorDesc | None, profile: str = "A2") ->
     function = "aclnnTransMatmulWeightGetWorkspaceSize"
     if weight is None:
         raise Violation(NULLPTR, function, "mmWeightRef is a null pointer")
+    refuse_negative_extents(function, {"mmWeightRef": weight})
     allowed = (D.ACL_FLOAT16, D.ACL_BF16, D.ACL_INT8)
     if weight.dtype not in allowed:
         raise Violation(INVALID, function, f"mmWeightRef dtype {dtypes.label(weight.dtype)} is "

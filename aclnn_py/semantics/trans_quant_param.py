@@ -8,7 +8,7 @@ a 2-D scale (offset of the same shape).
 from __future__ import annotations
 
 from . import dtypes
-from .descriptors import TensorDesc, shape_text
+from .descriptors import TensorDesc, refuse_negative_extents, shape_text
 from .status import INVALID, NULLPTR, Violation
 
 __all__ = ["check_trans_quant_param_v2"]
@@ -23,6 +23,7 @@ def check_trans_quant_param_v2(scale: TensorDesc | None, offset: TensorDesc | No
         if desc is None:
             raise Violation(NULLPTR, function, f"{what} is a null pointer")
     assert scale is not None and out is not None
+    refuse_negative_extents(function, {"scale": scale, "offset": offset, "out": out})
     if scale.dtype != D.ACL_FLOAT:
         raise Violation(INVALID, function, f"scale dtype {dtypes.label(scale.dtype)} is not "
                                                  f"supported: expected FLOAT")

@@ -1,14 +1,16 @@
 """libnnopbase.so: aclTensor / aclTensorList / host arrays and executor bookkeeping.
 
-aclCreateTensor returns NULL (aclInitTensor 161002), with a message for
-aclGetRecentErrMsg, for what CANN documents as invalid and no use could make
-valid: negative view or storage dims and a negative offset (it would place
-the first element before the storage). CANN's own aclCreateTensor stores such
-values unchecked and the kernel then reads or writes outside the tensor; the
-mock stops the bug at its source. Negative strides are stored (a view may
-walk backwards from a positive offset); the operators check at
-GetWorkspaceSize that every element lies inside the allocation
-(:mod:`mock_runtime.core.tensor_io`).
+aclCreateTensor stores what it is given, as CANN's does (hicann/opbase
+src/nnopbase/common/api/acl_op_api.cpp ``aclCreateTensor`` and the ``aclTensor``
+constructor of src/nnopbase/common/utils/common_types.cpp): any aclDataType value
+(ACL_FLOAT4_E1M2 and values the mock computes nothing with included), negative view
+or storage dims, a negative offset, negative strides. Like CANN it returns NULL
+only for a NULL viewDims or storageDims with a non-zero count. The refusal comes
+where CANN gives it: the operator that receives such a tensor rejects it at
+GetWorkspaceSize (161002, :func:`aclnn_py.semantics.descriptors.refuse_negative_extents`
+and the operators' dtype rules), and every device access is proven inside its
+allocation first (:mod:`mock_runtime.core.tensor_io`), so no such tensor leads to
+an access outside one.
 """
 from __future__ import annotations
 
@@ -43,18 +45,10 @@ def _out(p: Any, what: str) -> Any:
 
 
 def _describe(viewDims, viewDimsNum, dataType, stride, offset, format, storageDims, storageDimsNum, data) -> TensorDesc:
+    """The descriptor of an aclCreateTensor / aclInitTensor call, stored as given (see the module docstring)."""
     shape = _ints(viewDims, viewDimsNum, "viewDims")
-    if any(d < 0 for d in shape):
-        raise MockError(_INVALID, f"viewDims {list(shape)} has a negative dimension")
-    if int(dataType) not in dtypes.NAMES:
-        raise MockError(_INVALID, f"dataType {dataType} ({dtypes.label(dataType)}) is not supported by the mock")
-    strides = _ints(stride, viewDimsNum, "stride") if stride != ffi.NULL else contiguous_strides(shape)
     storage = _ints(storageDims, storageDimsNum, "storageDims")
-    if any(d < 0 for d in storage):
-        raise MockError(_INVALID, f"storageDims {list(storage)} has a negative dimension")
-    if offset < 0:
-        raise MockError(_INVALID, f"offset {offset} is negative: the offset of the first element from the start of "
-                                  f"the storage (tensorData) must be a non-negative number of elements")
+    strides = _ints(stride, viewDimsNum, "stride") if stride != ffi.NULL else contiguous_strides(shape)
     return TensorDesc(shape, int(dataType), strides, int(offset), int(format), storage, _addr(data))
 
 

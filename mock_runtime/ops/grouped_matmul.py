@@ -2,7 +2,8 @@
 
 Phase 1 runs :func:`aclnn_py.semantics.grouped_matmul.rules.check` with the profile of
 the SoC chosen at aclInit (which returns the call's
-:class:`~aclnn_py.semantics.grouped_matmul.call.GroupedMatmulCall`), proves every tensor inside
+:class:`~aclnn_py.semantics.grouped_matmul.call.GroupedMatmulCall`), drops the placeholders
+the rules treat as absent (:func:`~aclnn_py.semantics.grouped_matmul.rules.absent`), proves every tensor inside
 live device memory (:mod:`mock_runtime.core.tensor_io`: a NULL data address
 161001; a freed, foreign or too small allocation, or an impossible layout
 161002) and records the descriptors. The queued work (:func:`_run`, on the
@@ -65,10 +66,11 @@ def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset
             group_list_type=group_list_type, act_type=act_type, tuning_config=tuning_config, out=out,
             activation_feature_out=activation_feature_out, dyn_quant_scale_out=dyn_quant_scale_out,
             profile=settings.profile)
+    optional = {"bias": bias, "scale": scale, "offset": offset, "antiquant_scale": antiquant_scale,
+                "antiquant_offset": antiquant_offset, "per_token_scale": per_token_scale}
     params: dict[str, object] = {
-        "x": x, "weight": weight, "bias": bias, "scale": scale, "offset": offset,
-        "antiquant_scale": antiquant_scale, "antiquant_offset": antiquant_offset,
-        "per_token_scale": per_token_scale, "group_list": group_list, "out": out,
+        "x": x, "weight": weight, **{name: None if rules.absent(v) else v for name, v in optional.items()},
+        "group_list": group_list, "out": out,
     }
     tensor_io.prove_params(params, _OUTPUTS, LABELS)  # every tensor inside live device memory now
     if call.empty:

@@ -75,7 +75,7 @@ def prepare(*, signature: classification.Signature = classification.V4, x1: Tens
     comm = registry.find_communicator(group, device)
     with as_status():
         rules.check_rank_count(profile, comm.size, signature)
-    params = {"x1": x1, "x2": x2, "bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
+    params = {"x1": x1, "x2": rules.canonical_x2(x2), "bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
               "comm_quant_scale_1": comm_quant_scale_1, "comm_quant_scale_2": comm_quant_scale_2,
               "output": output}
     labels = {key: name for name, key in signature.params.items()}  # C parameter names, for messages

@@ -290,8 +290,10 @@ COMMON_RULES = [  # every version
 ]
 V1_RULES = [
     ("output null before dequantScale", mutation(out=None, dequant=None), 161001, "output is a null pointer"),
-    ("float dequantScale", mutation(dequant=lambda: _t((32,), "float32")), 161002,
-     "dequantScale dtype FLOAT is not supported: expected INT64, UINT64 or BF16"),
+    # V1's aclnn layer takes a FLOAT dequantScale (the code shares V2's list; V1's doc does not list it);
+    # V1 has no pertokenScale, so the tiling stage refuses it
+    ("float dequantScale", mutation(dequant=lambda: _t((32,), "float32")), 561002,
+     "dequantScale dtype FLOAT is not supported for INT8 x1 and FLOAT16 output without a per-token scale"),
 ]
 V2_RULES = [
     ("output null before dequantScale", mutation(out=None, dequant=None), 161001, "output is a null pointer"),

@@ -35,18 +35,61 @@ def _raw_tensor(shape, dtype, data, strides=None, offset=0, fmt=None, storage=No
                                ffi.new("int64_t[]", storage or [0]), len(storage), data)
 
 
-def test_create_tensor_refuses_a_negative_offset(device):
+@pytest.mark.parametrize("what, kwargs", [
+    ("offset -1 is negative", dict(offset=-1)),
+    ("storage shape [-4] has a negative dimension", dict(storage=(-4,))),
+    ("view shape [-1] has a negative dimension", dict(shape=(-1,))),
+])
+def test_create_tensor_stores_negative_extents_and_the_operator_refuses_them(device, what, kwargs):
+    """As CANN's aclCreateTensor (opbase acl_op_api.cpp): the values are stored; the operator refuses the
+    tensor at GetWorkspaceSize (161002) before any access."""
     lib = aclnn_py.lib
     with DeviceBuffer(64) as buf:
-        assert _raw_tensor((4,), lib.ACL_FLOAT, buf.ptr, offset=-1) == ffi.NULL
-        assert "offset -1 is negative" in recent_message()
-        assert _raw_tensor((4,), lib.ACL_FLOAT, buf.ptr, storage=(-4,)) == ffi.NULL
-        assert "storageDims [-4] has a negative dimension" in recent_message()
+        shape = kwargs.pop("shape", (4,))
+        scale = _raw_tensor(shape, lib.ACL_FLOAT, buf.ptr, **kwargs)
+        assert scale != ffi.NULL
+        offset = ffi.new("int64_t *")
+        assert lib.aclGetViewOffset(scale, offset) == 0 and offset[0] == kwargs.get("offset", 0)
+        out = _raw_tensor((4,), lib.ACL_UINT64, buf.ptr)
+        size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+        status = lib.aclnnTransQuantParamV2GetWorkspaceSize(scale, ffi.NULL, out, size, executor)
+        assert status == 161002 and f"scale {what}" in recent_message()
+        for t in (scale, out):
+            lib.aclDestroyTensor(t)
+
+
+@pytest.mark.parametrize("dtype", [41, 99, -1, 2**31 - 1])  # ACL_FLOAT4_E1M2, no type, DT_UNDEFINED, huge
+def test_create_tensor_stores_any_dtype_and_the_operator_refuses_what_it_cannot_take(device, dtype):
+    lib = aclnn_py.lib
+    with DeviceBuffer(1024) as buf:
+        weight = _raw_tensor((16, 32), dtype, buf.ptr)
+        assert weight != ffi.NULL
+        stored = ffi.new("aclDataType *")
+        assert lib.aclGetDataType(weight, stored) == 0 and stored[0] == dtype
+        size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+        status = lib.aclnnTransMatmulWeightGetWorkspaceSize(weight, size, executor)
+        assert status == 161002 and "mmWeightRef dtype" in recent_message()
+        lib.aclDestroyTensor(weight)
+
+
+def test_init_tensor_stores_a_negative_offset(device):
+    lib = aclnn_py.lib
+    with DeviceBuffer(64) as buf:
         t = _raw_tensor((4,), lib.ACL_FLOAT, buf.ptr)
         dims = ffi.new("int64_t[]", [4])
-        status = lib.aclInitTensor(t, dims, 1, lib.ACL_FLOAT, ffi.NULL, -8, lib.ACL_FORMAT_ND, dims, 1, buf.ptr)
-        assert status == 161002 and "offset -8 is negative" in recent_message()
+        assert lib.aclInitTensor(t, dims, 1, lib.ACL_FLOAT, ffi.NULL, -8, lib.ACL_FORMAT_ND, dims, 1, buf.ptr) == 0
+        offset = ffi.new("int64_t *")
+        assert lib.aclGetViewOffset(t, offset) == 0 and offset[0] == -8
         lib.aclDestroyTensor(t)
+
+
+def test_create_tensor_refuses_null_dims_with_a_count_as_cann_does(device):
+    lib = aclnn_py.lib
+    dims = ffi.new("int64_t[]", [4])
+    assert lib.aclCreateTensor(ffi.NULL, 1, lib.ACL_FLOAT, ffi.NULL, 0, lib.ACL_FORMAT_ND, dims, 1, ffi.NULL) == ffi.NULL
+    assert "viewDims is NULL" in recent_message()
+    assert lib.aclCreateTensor(dims, 1, lib.ACL_FLOAT, ffi.NULL, 0, lib.ACL_FORMAT_ND, ffi.NULL, 1, ffi.NULL) == ffi.NULL
+    assert "storageDims is NULL" in recent_message()
 
 
 # --------------------------------------------------------------------------- operators
@@ -325,7 +368,7 @@ def program(tmp_path_factory, mock_libdir):
 
 
 C_LAYOUTS = {  # case: (status, fragment of the message)
-    "create_negative_offset": (-1, "offset -512 is negative"),
+    "create_negative_offset": (161002, "output offset -512 is negative"),
     "quant_matmul_all_reduce_out_negative_stride": (161002, "output: strides [-32, 1] with offset 0 reach element -480"),
     "quant_matmul_all_reduce_out_negative_inner_stride": (161002, "reach element -1, before the start of the storage"),
     "quant_matmul_all_reduce_out_nz_too_small": (161002, "output format FRACTAL_NZ is not supported: expected ND"),

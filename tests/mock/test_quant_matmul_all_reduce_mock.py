@@ -19,8 +19,9 @@ import aclnn_py
 from aclnn_py import ffi, hccl
 from aclnn_py.check import recent_message
 from aclnn_py.errors import AclnnInternalError
-from aclnn_py.ops import quant_matmul_all_reduce_v4
+from aclnn_py.ops import nz_weight_tensor, quant_matmul_all_reduce_v4, trans_matmul_weight
 from aclnn_py.semantics import codecs, dtypes
+from aclnn_py.semantics.descriptors import FRACTAL_NZ
 from aclnn_py.semantics.quant_matmul_all_reduce import golden
 from aclnn_py.semantics.quant_params import encode_group_size, trans_quant_param
 
@@ -170,3 +171,26 @@ def test_cpp_program(cpp_program, mock_libdir, soc_name):
     assert result.stdout.count(" ok: ") == 10  # five error checks per rank
     differs = int(result.stdout.split("differs from a plain all-reduce at ")[1].split()[0])
     assert differs > 0  # the V3 check can tell low-bit communication from a plain AllReduce
+
+
+def test_an_nz_x2_is_read_in_the_nz_layout_of_its_view_whatever_its_4d_storage_shape(runtime):
+    """CANN takes a FRACTAL_NZ x2 with any 4-D storage shape (its shape checks are skipped, CANN's
+    NzFormatWeightX2 cases); the mock reads the NZ layout of the view (C0 = 32 for INT8) from it, so
+    [1, 1, 64, 128] over the bytes aclnnTransMatmulWeight wrote computes what the canonical NZ does."""
+    rng = np.random.default_rng(5)
+    x1 = rng.integers(-8, 8, (32, 64)).astype(np.int8)
+    x2 = rng.integers(-8, 8, (64, 128)).astype(np.int8)
+    scale = trans_quant_param(rng.uniform(1e-3, 2e-3, 128).astype(np.float32))
+    with communicators(1) as (comm,), aclnn_py.Device(0), aclnn_py.Stream() as stream:
+        canonical = trans_matmul_weight(nz_weight_tensor(x2, stream=stream), stream)
+        relabelled = aclnn_py.Tensor(canonical.buffer, (64, 128), "int8", format=FRACTAL_NZ,
+                                     storage_shape=(1, 1, 64, 128))
+        results = [quant_matmul_all_reduce_v4(x1, w, scale, group=comm, stream=stream, out_dtype="float16")
+                   for w in (canonical, relabelled)]
+        stream.synchronize()
+        got = [r.to_numpy() for r in results]
+        for t in (*results, relabelled, canonical):
+            t.close()
+    expected = golden.quant_matmul_all_reduce([x1], [x2], [scale], out_dtype="float16", x_dtype="int8")
+    np.testing.assert_array_equal(got[1].view(np.uint16), got[0].view(np.uint16))
+    np.testing.assert_array_equal(got[0].view(np.uint16), expected.view(np.uint16))

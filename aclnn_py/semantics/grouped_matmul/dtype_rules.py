@@ -129,13 +129,11 @@ _A8W8 = {
     ("950", "int32"): ((SCALE, (None, "uint64")), (PTS, (None,)), (BIAS, (None, "int32"))),
     ("A2", "int8"): ((SCALE, ("uint64",)), (PTS, (None,)), (BIAS, (None, "int32"))),
     ("950", "int8"): ((SCALE, ("uint64", "int64")), (PTS, (None,)), (BIAS, (None, "int32"))),
-    ("A2", "bfloat16"): ((SCALE, ("bfloat16", "float32")),),
+    ("A2", "bfloat16"): ((SCALE, ("bfloat16",)), (BIAS, (None, "int32"))),
     ("A2", "float16"): ((SCALE, ("float32",)), (BIAS, (None, "int32"))),
     ("950", "bfloat16"): ((SCALE, ("bfloat16", "float32")), (BIAS, (None, "int32", "bfloat16", "float32"))),
     ("950", "float16"): ((SCALE, ("float32",)), (BIAS, (None, "int32", "float16", "float32"))),
 }
-#: Atlas A2/A3 A8W8 with BF16 out: bias dtypes by scale dtype ("with BFLOAT16 out and {SCALE} scale").
-_A8W8_A2_BF16_BIAS = {"bfloat16": (None, "int32"), "float32": (None,)}
 #: Ascend 950 A8W8 with a float out and a packed UINT64/INT64 scale ("with a {SCALE} scale").
 _A8W8_950_PACKED = ((PTS, (None,)), (BIAS, (None, "int32")))
 
@@ -199,7 +197,12 @@ def check_combinations(kind: str, profile: str, names: Names) -> None:
 
 
 def _a8w8(family: str, names: Names, ctx: str) -> None:
-    """A8W8 after its out dtype: the scale, perTokenScale and bias dtypes (the doc's A2/A3 and 950 tables)."""
+    """A8W8 after its out dtype: the scale, perTokenScale and bias dtypes (the doc's A2/A3 and 950 tables).
+
+    On Atlas A2/A3 a BFLOAT16 out needs a BFLOAT16 scale and a FLOAT16 out a FLOAT scale
+    (hicann/ops-transformer gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp,
+    ``CheckQuantParamsDtype``; the V5 doc says so as well).
+    """
     out, scale = names[OUT], names[SCALE]
     assert out is not None
     if out != "int32" and scale is None:
@@ -211,6 +214,3 @@ def _a8w8(family: str, names: Names, ctx: str) -> None:
         rows, suffix = _A8W8[(family, out)], f"with {out.upper()} out"
     for what, allowed in rows:
         _allow(names[what], allowed, what, f"{ctx} {suffix}")
-    if (family, out) == ("A2", "bfloat16"):
-        assert scale is not None
-        _allow(names[BIAS], _A8W8_A2_BF16_BIAS[scale], BIAS, f"{ctx} with BFLOAT16 out and {scale.upper()} scale")

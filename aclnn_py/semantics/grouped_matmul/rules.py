@@ -8,11 +8,17 @@ profile (``"A2"``, ``"A3"``, ``"950"``) and returns the call's
 :class:`~aclnn_py.semantics.status.Violation`: 161001 for missing lists/tensors,
 161002 for everything else, with a message naming the parameter and the rule.
 
-Check order (one function per step): null and empty lists -> weight layout ->
-K = 0 / all-empty -> dtypes and formats (profile feature sets, the combination
-tables of :mod:`.dtype_rules`) -> attributes -> tensor counts -> pattern -> layouts
-(NZ weights: :mod:`.shape_rules`) -> groupList -> outputs -> the shape of each
-parameter (:mod:`.shape_rules`).
+Check order (one function per step): null and empty lists, placeholders
+(:func:`absent`) -> weight layout -> K = 0 -> dtypes and formats (profile
+feature sets, the combination tables of :mod:`.dtype_rules`) -> attributes ->
+tensor counts -> pattern -> layouts (NZ weights: :mod:`.shape_rules`) ->
+groupList -> outputs -> the shape of each parameter (:mod:`.shape_rules`) ->
+the empty shortcut (all x or all weights empty: nothing to compute). As in
+upstream's op_api (hicann/ops-transformer gmm/grouped_matmul/op_api/
+aclnn_grouped_matmul.cpp: ``aclnnGroupedMatmulGetWorkspaceSizeCommon`` runs
+``CheckEmptyTensor`` (K = 0), ``ResetEmptyTensor`` and ``CheckParam`` before
+``GetGMMResultByL0Api`` takes the ``CheckZeroShape`` shortcut), an empty call
+passes every parameter check before it succeeds.
 
 :func:`output_shapes` gives the output shapes from descriptors (never from the
 groupList values, except the per-group outputs of a single x split along M,
@@ -31,10 +37,6 @@ NZ and parameter shape ones in :mod:`.shape_rules`):
 - The "last dim < 65536" rule is applied to every x, weight (storage last dim) and
   out tensor of every scenario.
 - tuningConfig is range-checked on every profile (the 950 doc calls it unsupported).
-- A non-null optional list of length 0 is 161002 (its length cannot match the
-  weights; the doc's 161002 list: a non-null bias whose length differs from
-  weight's), checked first,
-  for every optional list.
 - Full quantization with groupType 2 needs splitItem 2/3 (the (E, M, N) output).
 """
 from __future__ import annotations
@@ -44,14 +46,15 @@ from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 from .. import dtypes
-from ..descriptors import TensorDesc
+from ..descriptors import FRACTAL_NZ, TensorDesc, refuse_negative_extents
 from . import call
 from .call import FULL_QUANT, WEIGHT_ONLY, GroupedMatmulCall
 from .dtype_rules import (AQS, FUNCTION, INVALID, NULLPTR, OFFSET, OPTIONAL, PTS, SCALE, check_combinations,
                           check_profile_features, invalid, null)
 from .shape_rules import Operands, check_nz, check_parameters
 
-__all__ = ["FUNCTION", "NULLPTR", "INVALID", "GroupedMatmulCall", "check", "output_shapes", "MAX_LAST_DIM"]
+__all__ = ["FUNCTION", "NULLPTR", "INVALID", "GroupedMatmulCall", "absent", "check", "output_shapes",
+           "MAX_LAST_DIM"]
 
 MAX_LAST_DIM = 65536
 _UNSUPPORTED = ("activationInputOptional", "activationQuantScaleOptional", "activationQuantOffsetOptional",
@@ -93,14 +96,15 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
           profile: str = "A2") -> GroupedMatmulCall:
     """Validate one call (raises Violation); see the module docstring."""
     xs, ws, ys = _required_lists(x, weight, out)
+    refuse_negative_extents(FUNCTION, {"x": xs, "weight": ws, "out": ys, **dict(zip(OPTIONAL, (
+        bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale))), "groupListOptional": group_list})
     optional = _optional_lists(dict(zip(OPTIONAL, (bias, scale, offset, antiquant_scale, antiquant_offset,
-                                                    per_token_scale))), len(ws))
+                                                    per_token_scale))))
     _unsupported_lists(activation_input, activation_quant_scale, activation_quant_offset,
                        activation_feature_out, dyn_quant_scale_out)
     transposed, w_shapes = _weight_layout(ws)
     ops = Operands(xs, ws, ys, optional, group_list, transposed, w_shapes)
-    if _empty(ops):
-        return GroupedMatmulCall(empty=True)
+    _zero_k(ops)
     names = _dtype_names(ops)
     check_profile_features(names, profile)
     _formats(ops)
@@ -114,6 +118,8 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
     n_groups = _group_list(ops, layout, group_type, group_list_type, kind, profile)
     _outputs(ops, layout, split_item, group_type, n_groups, tuning_config)
     check_parameters(kind, layout, profile, ops, n_groups, names["out"])
+    if all(xd.numel == 0 for xd in xs) or all(w.numel == 0 for w in ws):
+        return GroupedMatmulCall(empty=True)
     scale_l = optional[SCALE]
     return call.classify(
         x_shapes=[d.shape for d in xs], weight_shapes=[w.shape for w in ws], x_name=names["x"],
@@ -150,21 +156,29 @@ def _required_lists(x: TensorList, weight: TensorList, out: TensorList
     return list(x), list(weight), list(out)  # type: ignore[arg-type]
 
 
-def _optional_lists(lists: dict[str, TensorList], n_weights: int) -> dict[str, list[TensorDesc] | None]:
-    """Each optional list: None when absent, else its elements, all non-null (161001).
+def absent(values: TensorList) -> bool:
+    """Whether an optional tensor list counts as not given: null, no tensor, a null first tensor,
+    or one tensor of shape [0] -- the placeholder torch_npu passes for an unused list.
 
-    A non-null list of length 0 is not "absent": 161002, since its length cannot
-    match the weights (one tensor per weight, or one for perTokenScaleOptional).
+    Upstream's op_api treats all four as nullptr before any check (hicann/ops-transformer
+    gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp, ``ResetEmptyTensor`` /
+    ``CheckOptionalTensorListEmpty``, for every optional list of every GroupedMatmul version).
+    The groupList tensor of V3-V5 is not reset (``ResetEmptyTensor`` clears only V1/V2's empty
+    groupList array): a groupList without elements stays a groupList.
     """
+    if values is None or len(values) == 0 or values[0] is None:
+        return True
+    return len(values) == 1 and tuple(values[0].shape) == (0,)
+
+
+def _optional_lists(lists: dict[str, TensorList]) -> dict[str, list[TensorDesc] | None]:
+    """Each optional list: None when :func:`absent`, else its elements, all non-null (161001)."""
     present: dict[str, list[TensorDesc] | None] = {}
     for what, values in lists.items():
-        if values is None:
+        if absent(values):
             present[what] = None
             continue
-        if len(values) == 0:
-            need = "a single tensor" if what == PTS else f"one tensor per weight ({n_weights})"
-            raise invalid(f"{what} is an empty tensor list: a non-null {what} must hold {need}; "
-                          f"pass nullptr to omit it")
+        assert values is not None
         for i, d in enumerate(values):
             if d is None:
                 raise null(f"{what}[{i}] is nullptr")
@@ -174,7 +188,7 @@ def _optional_lists(lists: dict[str, TensorList], n_weights: int) -> dict[str, l
 
 def _unsupported_lists(*values: TensorList) -> None:
     for what, value in zip(_UNSUPPORTED, values):
-        if value is not None:
+        if not absent(value):
             raise invalid(f"{what} must be nullptr (not supported)")
 
 
@@ -192,8 +206,8 @@ def _weight_layout(ws: list[TensorDesc]) -> tuple[bool, list[tuple[int, ...]]]:
     return transposed, [call.logical_weight_shape(w.shape, _name(w), transposed) for w in ws]
 
 
-def _empty(ops: Operands) -> bool:
-    """x and out have 2+ dims; K = 0 only when M or N is empty; True when all x or all weights are empty."""
+def _zero_k(ops: Operands) -> None:
+    """x and out have 2+ dims; K = 0 only when M or N is empty (upstream's ``CheckEmptyTensor``)."""
     for what, values in (("x", ops.xs), ("out", ops.ys)):
         for i, d in enumerate(values):
             if d.ndim < 2:
@@ -203,7 +217,6 @@ def _empty(ops: Operands) -> bool:
     zero_k += [f"weight[{i}]" for i, k in enumerate(ops.ks) if k == 0]
     if zero_k and m_total and any(ops.ns):
         raise invalid(f"{zero_k[0]} has K = 0: does not support input K being 0 while M and N are not empty")
-    return all(xd.numel == 0 for xd in ops.xs) or all(w.numel == 0 for w in ops.ws)
 
 
 # --------------------------------------------------------------------------- dtypes and formats
@@ -227,8 +240,18 @@ def _dtype_names(ops: Operands) -> dict[str, str | None]:
 
 
 def _formats(ops: Operands) -> None:
-    """Only the weight may be FRACTAL_NZ; the groupList is an ND INT64 tensor."""
-    for what, values in (("x", ops.xs), ("out", ops.ys), *ops.optional.items()):
+    """Only the weight may be FRACTAL_NZ; the groupList is an ND INT64 tensor.
+
+    x and out in a private format (FRACTAL_NZ among them) are refused whatever their storage
+    shape: upstream checks the format itself (hicann/ops-transformer
+    gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp ``CheckFormat``, and the Ascend 950
+    checkers' ``CheckDimNumAndFormat``); the optional lists are refused as FRACTAL_NZ storage.
+    """
+    for what, values in (("x", ops.xs), ("out", ops.ys)):
+        for i, d in enumerate(values):
+            if d.is_private_format:
+                raise invalid(f"{what}[{i}] format {dtypes.format_label(d.format)} is not supported (ND only)")
+    for what, values in ops.optional.items():
         for i, d in enumerate(values or ()):
             if d.is_nz:
                 raise invalid(f"{what}[{i}] format FRACTAL_NZ is not supported (ND only)")
@@ -328,7 +351,7 @@ def _layouts(kind: str, layout: str, ops: Operands, group_type: int, profile: st
         last = w.shape[-2] if ops.transposed else w.shape[-1]
         if last >= MAX_LAST_DIM:
             raise invalid(f"weight[{i}] last (storage) dim {last} must be less than {MAX_LAST_DIM}")
-    if any(w.is_nz for w in ops.ws):
+    if any(w.format == FRACTAL_NZ for w in ops.ws):
         check_nz(ops, _name(ops.ws[0]), kind, profile)
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import dtypes, nz
-from ..descriptors import TensorDesc, shape_text
+from ..descriptors import FRACTAL_NZ, TensorDesc, shape_text
 from .call import FULL_QUANT, WEIGHT_ONLY
 from .dtype_rules import AQO, AQS, BIAS, OFFSET, PTS, SCALE, invalid
 
@@ -76,7 +76,18 @@ class Operands:
 # --------------------------------------------------------------------------- NZ weights
 
 def check_nz(ops: Operands, w_name: str, kind: str, profile: str) -> None:
-    """Every weight FRACTAL_NZ (if one is), K % 16 and N % C0, the storage the NZ shape of the view."""
+    """Every weight FRACTAL_NZ (if one is), K % 16 and N % C0, the storage the NZ shape of the view.
+
+    A FRACTAL_NZ weight is one by its format, whatever its storage shape, as upstream reads
+    it (hicann/ops-transformer gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp
+    ``TransWeightToNz``); a storage that is not the NZ shape of the view is refused. Weight-only
+    quantization takes an ND weight: upstream refuses a private format there (Atlas A2/A3:
+    ``ParamsWeightNzDtype`` lists no FLOAT16/BFLOAT16 x with an INT8/INT4/FP8 weight; Ascend 950:
+    grouped_matmul_weight_quant_950_checker.cpp ``CheckDimNumAndFormat``, A16W8/A16F8/A16W4).
+    """
+    if kind in WEIGHT_ONLY:
+        raise invalid(f"weight format FRACTAL_NZ is not supported for weight-only quantization "
+                      f"({kind.upper()}): the weight must be ND")
     w_logical = "int4" if w_name == "int32" else w_name
     _check_nz(ops.ws, ops.w_shapes, w_logical, _nz_c0s(w_logical, kind, profile))
 
@@ -92,22 +103,23 @@ def _nz_c0s(w_name: str, kind: str, profile: str) -> tuple[int, ...]:
 def _check_nz(ws: list[TensorDesc], w_shapes: list[tuple[int, ...]], w_name: str,
               c0s: tuple[int, ...]) -> None:
     for i, (w, shape) in enumerate(zip(ws, w_shapes)):
-        if not w.is_nz:
+        if w.format != FRACTAL_NZ:
             raise invalid("weight: all tensors must be FRACTAL_NZ or none")
         if not c0s:
             raise invalid(f"weight[{i}] dtype {_label(w)} is not supported in FRACTAL_NZ format")
         packed = w.dtype == dtypes.DataType.ACL_INT32
-        c0 = w.storage_shape[-1] * (8 if packed else 1)
+        c0 = w.storage_shape[-1] * (8 if packed else 1) if w.storage_shape else c0s[0]
         c0 = c0 if c0 in c0s else c0s[0]
         k, n = shape[-2], shape[-1]
         if k % 16 or n % c0:
             raise invalid(f"weight[{i}] in FRACTAL_NZ format needs K % 16 == 0 and N % {c0} == 0, "
                           f"got K={k}, N={n}")
         expect = None if packed else nz.nz_storage_shape(w.shape, w_name, c0)
-        if expect is not None and tuple(w.storage_shape) != expect:
+        if (expect is not None and tuple(w.storage_shape) != expect) or not w.is_nz:
             choice = f" (C0 {' or '.join(map(str, c0s))})" if len(c0s) > 1 else ""
-            raise invalid(f"weight[{i}] FRACTAL_NZ storage shape {list(w.storage_shape)} is not the NZ shape "
-                          f"{list(expect)}{choice} of its view {list(w.shape)}")
+            shown = "" if expect is None else f" {list(expect)}{choice}"
+            raise invalid(f"weight[{i}] FRACTAL_NZ storage shape {list(w.storage_shape)} is not the NZ shape"
+                          f"{shown} of its view {list(w.shape)}")
 
 
 # --------------------------------------------------------------------------- parameter shapes

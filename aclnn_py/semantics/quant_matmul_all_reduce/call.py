@@ -81,11 +81,16 @@ _V2_TENSORS = {"biasOptional": "bias", "x3Optional": "x3", "dequantScale": "x2_s
                "pertokenScaleOptional": "x1_scale"}
 _COMM = {"commQuantScale1Optional": "comm_quant_scale_1", "commQuantScale2Optional": "comm_quant_scale_2"}
 
+#: V1's dequantScale dtypes are V2's: the code shares one list (hicann/ops-transformer
+#: mc2/matmul_all_reduce/op_api/matmul_all_reduce_util.cpp, DTYPE_SUPPORT_LIST_DEQUANT in
+#: QuantMatmulAllReduceCheckDtypeValid), although V1's document lists INT64/UINT64/BFLOAT16 only;
+#: the code decides. The tiling stage then takes a FLOAT dequantScale only with a pertokenScale,
+#: which V1 has not: a FLOAT dequantScale reaches V1's tiling and fails there (561002).
 V1 = Signature(
     op="aclnnQuantMatmulAllReduce",
     params={**_COMMON, "bias": "bias", "x3": "x3", "dequantScale": "x2_scale"},
     required=("x1", "x2", "output", "x2_scale"), x_dtypes=("int8",),
-    x2_scale_dtypes=("int64", "uint64", "bfloat16"), x1_scale_dtypes=(), bias_dtypes=("int32",),
+    x2_scale_dtypes=("int64", "uint64", "float32", "bfloat16"), x1_scale_dtypes=(), bias_dtypes=("int32",),
     legacy_checks=True)
 V2 = Signature(
     op="aclnnQuantMatmulAllReduceV2", params={**_COMMON, **_V2_TENSORS},

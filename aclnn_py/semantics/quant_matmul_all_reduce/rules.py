@@ -34,9 +34,8 @@ V1, V2, V3 (their own documents and aclnn layer, ops-transformer mc2/matmul_all_
 the same stages with these differences --
 
 - x1/x2 INT8 only; bias INT32 only; pertokenScale FLOAT32 only; dequantScale
-  INT64/UINT64/BFLOAT16 (V1) or INT64/UINT64/FLOAT32/BFLOAT16 (V2, V3), all at
-  161002 (the code shares V2's list with V1; V1's document is followed, so a
-  FLOAT32 dequantScale is a 161002 dtype error for V1);
+  INT64/UINT64/FLOAT32/BFLOAT16, at 161002 (V1's document lists no FLOAT32, the
+  code shares V2's list with V1 and decides: :data:`.call.V1`);
 - FLOAT16 output with a pertokenScale needs a FLOAT32 dequantScale: 161002
   (aclnn level; V4 leaves it to tiling);
 - reduceOp must equal "sum" (strcmp, not V4's 3-character prefix);
@@ -50,9 +49,10 @@ the same stages with these differences --
 - a FRACTAL_NZ x2 is accepted on Atlas A2 (documented) and rejected with 161002
   on Ascend 950, where the V1-V3 documents allow ND only (UNCONFIRMED stage and
   code: no check of it was found in the aclnn layer, whose format checks fail
-  with 161002). CANN's V1-V3 aclnn layer skips every shape check after x1's
-  rank for an NZ x2; here an NZ call is checked as V4 checks it (NZ storage
-  shape, k, output, bias, x3 and scale shapes), never less safely;
+  with 161002). CANN's aclnn layer skips every shape check after x1's rank for
+  an x2 with a 4-D FRACTAL_NZ storage; here an NZ call is checked as V4 checks
+  it (:func:`_check_nz_x2`: the storage shape is not matched against the view,
+  as upstream; k, output, bias, x3 and scale shapes are), never less safely;
 - V3's "x3Optional only with BFLOAT16 output" wording is not enforced (as for
   V4); the tiling-stage rules (limits, commTurn, empty optional tensors, the
   UINT64/INT64 dequantScale of FLOAT16 output without pertokenScale, rank count)
@@ -70,14 +70,17 @@ enforced.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from .. import dtypes
 from .. import nz as _nz
-from ..descriptors import TensorDesc, shape_text
+from ..descriptors import TensorDesc, refuse_negative_extents, shape_text
 from ..status import INVALID, NULLPTR, RANK_COUNT, RUNTIME, TILING, Violation
 from .call import MX_GROUPS, PERBLOCK_GROUPS, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
 
-__all__ = ["QuantMatmulAllReduceCall", "Signature", "V1", "V2", "V3", "V4", "allowed_rank_counts", "check",
-           "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count"]
+__all__ = ["QuantMatmulAllReduceCall", "Signature", "V1", "V2", "V3", "V4", "allowed_rank_counts", "canonical_x2",
+           "check", "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count"]
 
 #: Atlas A2 takes V4's INT8 subset: the Ascend 950 types are 161002 there.
 A2_ONLY = {"x1": ("int8",), "x2": ("int8",), "x2_scale": ("uint64", "int64", "bfloat16", "float32"),
@@ -178,6 +181,10 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
     if reduce_op is None:
         raise _error(sig, NULLPTR, 'reduceOp is a null pointer: expected "sum"')
     assert x1 is not None and x2 is not None and x2_scale is not None and output is not None
+    refuse_negative_extents(sig.function, {sig.label(key): desc for key, desc in (
+        ("x1", x1), ("x2", x2), ("bias", bias), ("x3", x3), ("x1_scale", x1_scale), ("x2_scale", x2_scale),
+        ("comm_quant_scale_1", comm_quant_scale_1), ("comm_quant_scale_2", comm_quant_scale_2),
+        ("output", output))})
 
     _check_dtypes(sig, profile, x1, x2, x2_scale, output, bias, x3, x1_scale,
                   comm_quant_scale_1, comm_quant_scale_2)
@@ -292,13 +299,7 @@ def _check_shapes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, 
         if sig.legacy_checks and profile == "950":
             raise _error(sig, INVALID, f"x2 in FRACTAL_NZ format is not supported on Ascend 950: "
                                        f"{sig.op} takes an ND x2 there")
-        if _name(x2) != "int8":
-            raise _error(sig, INVALID, f"x2 in FRACTAL_NZ format must be INT8 (made by "
-                                       f"aclnnTransMatmulWeight), got {dtypes.label(x2.dtype)}")
-        expected = _nz.nz_storage_shape(x2.shape, "int8")
-        if tuple(x2.storage_shape) != expected:
-            raise _error(sig, INVALID, f"x2 FRACTAL_NZ storage shape {list(x2.storage_shape)} does not "
-                                       f"match its view shape {shape_text(x2.shape)}: expected {list(expected)}")
+        _check_nz_x2(sig, x2)
     elif not (x2.is_contiguous() or x2.is_transposed()):
         raise _error(sig, INVALID, "x2 must be contiguous or a transposed view of the last two dims "
                                    "(no other non-contiguous x2 is supported)")
@@ -318,6 +319,35 @@ def _check_shapes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, 
     if x3 is not None and x3.shape != output.shape:
         raise _error(sig, INVALID, f"{sig.label('x3')} shape {shape_text(x3.shape)} must equal the output shape "
                                    f"{shape_text(output.shape)}")
+
+
+def _check_nz_x2(sig: Signature, x2: TensorDesc) -> None:
+    """An INT8 FRACTAL_NZ x2 whose storage holds the NZ layout of its view (:func:`canonical_x2`).
+
+    Upstream takes a FRACTAL_NZ x2 with a 4-D storage shape as NZ and skips its shape checks
+    (hicann/ops-transformer mc2/matmul_all_reduce/op_api/matmul_all_reduce_util.cpp,
+    ``QuantMatmulAllReduceIsWeightNZFormat`` in ``QuantMatmulAllReduceCheckShape``; V4:
+    ``MatmulAllReduceIsWeightNZFormat`` in aclnn_quant_matmul_all_reduce_v4.cpp ``CheckShape``):
+    the storage shape is not compared with the view. The kernel reads the NZ layout of the view
+    (C0 = 32 for INT8) from the storage, so a storage with fewer elements than that layout is
+    refused here (upstream would read past it).
+    """
+    if _name(x2) != "int8":
+        raise _error(sig, INVALID, f"x2 in FRACTAL_NZ format must be INT8 (made by "
+                                   f"aclnnTransMatmulWeight), got {dtypes.label(x2.dtype)}")
+    expected = _nz.nz_storage_shape(x2.shape, "int8")
+    if math.prod(x2.storage_shape) < math.prod(expected):
+        raise _error(sig, INVALID, f"x2 FRACTAL_NZ storage shape {list(x2.storage_shape)} is too small for its "
+                                   f"view shape {shape_text(x2.shape)}: the NZ layout {list(expected)} needs "
+                                   f"{math.prod(expected)} elements")
+
+
+def canonical_x2(x2: TensorDesc) -> TensorDesc:
+    """x2 as the kernel reads it: an NZ x2 in the NZ layout of its view (C0 = 32 for INT8),
+    whatever 4-D storage shape the caller gave (:func:`_check_nz_x2`); other x2 unchanged."""
+    if not x2.is_nz:
+        return x2
+    return replace(x2, storage_shape=_nz.nz_storage_shape(x2.shape, "int8"))
 
 
 # --------------------------------------------------------------------------- 561002 (tiling)

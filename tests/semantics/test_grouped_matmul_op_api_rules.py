@@ -1,0 +1,127 @@
+"""GroupedMatmulV5's rules where upstream's op_api code decides (issue 17, items 1-4).
+
+Each rule cites hicann/ops-transformer gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp in its
+docstring; the cases here are the calls CANN's op_api unit tests make (docs/op-api-replay.md).
+"""
+from __future__ import annotations
+
+import pytest
+
+from aclnn_py.semantics import dtypes, nz
+from aclnn_py.semantics.descriptors import FRACTAL_NZ, ND, TensorDesc
+from aclnn_py.semantics.grouped_matmul import rules
+from aclnn_py.semantics.status import INVALID, Violation
+
+D = dtypes.DataType
+
+
+def t(shape, dtype, fmt=ND, storage=None) -> TensorDesc:
+    desc = TensorDesc.contiguous(shape, int(dtype), format=fmt)
+    return desc if storage is None else TensorDesc(desc.shape, desc.dtype, desc.strides, 0, fmt, tuple(storage))
+
+
+def placeholder(dtype=D.ACL_FLOAT) -> list[TensorDesc]:
+    """What torch_npu (and CANN's own tests) pass for an unused optional list: one tensor of shape [0]."""
+    return [t((0,), dtype)]
+
+
+def a8w8(profile="A2", out_dtype=D.ACL_FLOAT16, scale_dtype=D.ACL_FLOAT, **overrides):
+    """A valid A8W8 call: x [64, 256] INT8, weight [2, 256, 128] INT8, per-channel scale, M grouping."""
+    kwargs = dict(x=[t((64, 256), D.ACL_INT8)], weight=[t((2, 256, 128), D.ACL_INT8)],
+                  scale=[t((2, 128), scale_dtype)], group_list=t((2,), D.ACL_INT64), split_item=3, group_type=0,
+                  group_list_type=1, out=[t((64, 128), out_dtype)], profile=profile)
+    kwargs.update(overrides)
+    return kwargs
+
+
+def a16w8(**overrides):
+    """A valid A16W8 call: x [64, 128] BF16, weight [1, 128, 32] INT8, antiquantScale [1, 32]."""
+    kwargs = dict(x=[t((64, 128), D.ACL_BF16)], weight=[t((1, 128, 32), D.ACL_INT8)],
+                  antiquant_scale=[t((1, 32), D.ACL_BF16)], group_list=t((1,), D.ACL_INT64), split_item=3,
+                  group_type=0, out=[t((64, 32), D.ACL_BF16)], profile="950")
+    kwargs.update(overrides)
+    return kwargs
+
+
+def refused(kwargs, match: str) -> None:
+    with pytest.raises(Violation, match=match) as info:
+        rules.check(**kwargs)
+    assert info.value.code == INVALID
+
+
+# --------------------------------------------------------------------------- 1. placeholders
+
+@pytest.mark.parametrize("slot", ["bias", "offset", "antiquant_scale", "antiquant_offset", "per_token_scale",
+                                  "activation_input", "activation_quant_scale", "activation_quant_offset",
+                                  "activation_feature_out", "dyn_quant_scale_out"])
+@pytest.mark.parametrize("form", ["shape [0]", "no tensor", "null first tensor"])
+def test_an_optional_list_holding_a_placeholder_is_absent(slot, form):
+    value = {"shape [0]": placeholder(), "no tensor": [], "null first tensor": [None]}[form]
+    call = rules.check(**a8w8(**{slot: value}))
+    assert call.kind == "a8w8" and not call.empty
+
+
+def test_a_placeholder_scale_leaves_a8w8_without_its_scale():
+    with pytest.raises(Violation, match="scaleOptional is nullptr"):
+        rules.check(**a8w8() | {"scale": placeholder(D.ACL_UINT64)})
+
+
+def test_a_list_of_two_empty_tensors_is_not_a_placeholder():
+    refused(a8w8(bias=[t((0,), D.ACL_INT32), t((0,), D.ACL_INT32)]), "biasOptional")
+
+
+def test_a_group_list_tensor_without_elements_is_not_reset():
+    refused(a8w8(group_list=t((0,), D.ACL_INT64)), "groupListOptional must not be empty")
+
+
+# --------------------------------------------------------------------------- 2. empty inputs
+
+def test_k_zero_with_an_empty_n_runs_the_whole_check_first():
+    """CANN's k0_empty_tensor case: x [345, 0], weight [2, 567, 0] FRACTAL_NZ, out [345, 567]: the
+    parameter check refuses it (x's K differs from the weight's) before any empty shortcut."""
+    weight = t((2, 567, 0), D.ACL_INT8, FRACTAL_NZ)
+    kwargs = a8w8(x=[t((345, 0), D.ACL_INT8)], weight=[weight], scale=[t((2, 1), D.ACL_FLOAT)],
+                  per_token_scale=[t((345,), D.ACL_FLOAT)], out=[t((345, 567), D.ACL_FLOAT16)],
+                  group_list_type=0)
+    with pytest.raises(Violation) as info:
+        rules.check(**kwargs)
+    assert info.value.code == INVALID
+
+
+def test_an_empty_call_that_passes_every_check_takes_the_shortcut():
+    call = rules.check(**a8w8(x=[t((0, 256), D.ACL_INT8)], out=[t((0, 128), D.ACL_FLOAT16)]))
+    assert call.empty
+
+
+def test_an_empty_call_with_a_wrong_dtype_is_refused():
+    refused(a8w8(x=[t((0, 256), D.ACL_INT8)], out=[t((0, 128), D.ACL_INT8)]), "scaleOptional dtype")
+
+
+# --------------------------------------------------------------------------- 3. A2 scale dtypes
+
+def test_a2_bfloat16_out_needs_a_bfloat16_scale():
+    refused(a8w8(out_dtype=D.ACL_BF16, scale_dtype=D.ACL_FLOAT), "scaleOptional dtype FLOAT is not supported")
+    assert rules.check(**a8w8(out_dtype=D.ACL_BF16, scale_dtype=D.ACL_BF16)).out_name == "bfloat16"
+    assert rules.check(**a8w8(profile="950", out_dtype=D.ACL_BF16, scale_dtype=D.ACL_FLOAT)).out_name == "bfloat16"
+
+
+# --------------------------------------------------------------------------- 4. private formats
+
+@pytest.mark.parametrize("where", ["x", "out"])
+def test_x_and_out_in_fractal_nz_are_refused_whatever_their_storage(where):
+    kwargs = a16w8()
+    kwargs[where] = [t(kwargs[where][0].shape, D.ACL_BF16, FRACTAL_NZ)]  # 2-D storage: the view's shape
+    refused(kwargs, f"{where}\\[0\\] format FRACTAL_NZ is not supported")
+
+
+@pytest.mark.parametrize("storage", ["3-D", "NZ"])
+def test_a16w8_takes_no_fractal_nz_weight(storage):
+    shape = (1, 128, 32)
+    stored = shape if storage == "3-D" else nz.nz_storage_shape(shape, "int8")
+    refused(a16w8(weight=[t(shape, D.ACL_INT8, FRACTAL_NZ, stored)]), "weight-only quantization")
+
+
+def test_an_nz_weight_whose_storage_is_not_nz_is_refused():
+    refused(a8w8(weight=[t((2, 256, 128), D.ACL_INT8, FRACTAL_NZ)]), "is not the NZ shape")
+    nz_storage = nz.nz_storage_shape((2, 256, 128), "int8")
+    assert not rules.check(**a8w8(weight=[t((2, 256, 128), D.ACL_INT8, FRACTAL_NZ, nz_storage)])).empty
