@@ -35,7 +35,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
+from .semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_OPERATOR_LIBRARIES, load
+from . import _op_headers
 from ._ffi import ffi
 from .errors import LibraryNotFoundError, SymbolNotFoundError
 
@@ -44,6 +45,8 @@ log = logging.getLogger("aclnn_py")
 
 def _cann_files(library: str) -> tuple[str, ...]:
     split = sorted({SPLIT_LIBRARIES[h] for h in LIBRARY_HEADERS[library]} - {library})
+    if library == "opapi":
+        split += SPLIT_OPERATOR_LIBRARIES
     return (f"lib{library}.so", *(f"lib{name}.so" for name in split))
 
 
@@ -103,6 +106,9 @@ def _files(directory: Path, library: str, backend: str) -> list[Path]:
     files = [directory / n for n in names if (directory / n).is_file()]
     if backend == "cann" and library == "opapi":
         files += sorted(p for p in directory.glob("libopapi_*.so") if p not in files)
+    if library == "opapi":  # custom operator libraries: ACLNN_PY_INCLUDE's packages, the mock's extensions
+        custom = _op_headers.custom_libraries() if backend == "cann" else [directory / _op_headers.CUSTOM_LIBRARY]
+        files += [p for p in custom if p.is_file() and p not in files]
     return files
 
 
@@ -114,6 +120,8 @@ class Library:
         self.directory = directory
         self.paths: dict[str, list[Path]] = {}
         self._handles: dict[str, list[Any]] = {}
+        #: The operator headers this backend adds to the project's (see aclnn_py._op_headers).
+        self.operator_dirs = _op_headers.backend_dirs(backend, directory)
         for library in LOAD_ORDER:
             files = _files(directory, library, backend)
             if not files:
@@ -136,6 +144,8 @@ class Library:
         if fn is None:
             if name in decls.constants:
                 return decls.constants[name]
+            if name.startswith("aclnn"):
+                return self._operator_function(name)
             raise AttributeError(f"{name} is not declared in the aclnn-py headers")
         split = f"lib{fn.split_library}.so"
         paths = self.paths[fn.library]
@@ -151,6 +161,28 @@ class Library:
             raise SymbolNotFoundError(f"{name} is not exported by {where} (is this CANN too old?)")
         self.__dict__[name] = value
         return value
+
+    def _operator_function(self, name: str) -> Any:
+        """An operator function, declared from its header on first use and looked up in the operator
+        libraries: custom packages first, then the split libraries, then the classic libopapi."""
+        _op_headers.declare(name, self.operators)
+        paths = self.paths["opapi"]
+        order = sorted(range(len(paths)), key=lambda i: (paths[i].name != _op_headers.CUSTOM_LIBRARY,
+                                                         paths[i].name == "libopapi.so"))
+        for i in order:
+            try:
+                value = getattr(self._handles["opapi"][i], name)
+            except AttributeError:
+                continue
+            self.__dict__[name] = value
+            return value
+        where = ", ".join(str(p) for p in paths)
+        raise SymbolNotFoundError(f"{name} is not exported by {where} (is its operator package installed?)")
+
+    @property
+    def operators(self) -> "_op_headers.HeaderIndex":
+        """The operator headers of the project, ``ACLNN_PY_INCLUDE`` and this backend."""
+        return _op_headers.index(self.operator_dirs)
 
     def __dir__(self) -> list[str]:
         return sorted(load().functions) + sorted(load().constants)

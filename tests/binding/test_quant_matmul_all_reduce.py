@@ -10,7 +10,8 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from binding_helpers import Groups, expect_status, mock_library, mutation, run_ranks
+from binding_helpers import (Groups, expect_status, mock_library, mutation, quant_matmul_all_reduce_arguments,
+                             run_ranks)
 
 import aclnn_py
 from aclnn_py import Tensor
@@ -21,7 +22,7 @@ from aclnn_py.check import recent_message
 from aclnn_py.semantics.quant_matmul_all_reduce import golden
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_params import encode_group_size, trans_quant_param
-from aclnn_py.ops import QuantMatmulAllReduceV4Plan, _quant_matmul_all_reduce, quant_matmul_all_reduce_v4
+from aclnn_py.ops import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
 from aclnn_py.ops import nz_weight_tensor, trans_matmul_weight
 
 A2, P950, A3 = "Ascend910B4", "Ascend950PR", "Ascend910_93"
@@ -255,7 +256,7 @@ def binding_status(spec, group, stream):
     if kwargs["reduce_op"] is None:
         kwargs["reduce_op"] = None
     try:
-        _quant_matmul_all_reduce._Arguments(*args, group=group, stream=stream, **kwargs)
+        quant_matmul_all_reduce_arguments(*args, group=group, stream=stream, **kwargs)
     except StatusError as exc:
         return exc.code, exc.message
     return 0, ""
