@@ -44,10 +44,11 @@ import cffi
 
 from aclnn_py.semantics import headers as _headers
 from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, include_dir, load
+from mock_runtime import _build_ops
 
 #: Build order: libopapi links libnnopbase (dlsym through a libopapi handle finds aclCreateTensor).
 LIBRARIES = ("ascendcl", "nnopbase", "hccl", "opapi")
-_LINKS = {"opapi": ("nnopbase",)}
+_LINKS = {"opapi": ("nnopbase",), "cust_opapi": ("nnopbase",)}
 
 #: The variable that chooses where the libraries are built.
 BUILD_DIR_VARIABLE = "ACLNN_MOCK_BUILD_DIR"
@@ -65,6 +66,7 @@ def split_libraries() -> dict[str, str]:
             split = SPLIT_LIBRARIES[header]
             if split != library:
                 forwarders[split] = library
+    forwarders.update(_build_ops.split_forwarders())
     return forwarders
 _HELPERS = {
     "nnopbase": (
@@ -114,7 +116,7 @@ except ImportError:
     sys.path.insert(0, {project_root!r})
 from {module} import ffi, lib
 from mock_runtime.exports import register
-register({library!r}, ffi, lib)
+register({library!r}, ffi, lib, {extensions!r})
 """
 
 
@@ -135,6 +137,7 @@ def _fingerprint() -> str:
         digest.update(str(path.relative_to(include_dir())).encode())
         digest.update(path.read_bytes())
     digest.update(Path(__file__).read_bytes())
+    digest.update(_build_ops.fingerprint())
     for part in (sys.version, sys.prefix, sys.exec_prefix, repr(_site_dirs()), _project_root(),
                  repr(LIBRARY_HEADERS), repr(SPLIT_LIBRARIES), repr(SPLIT_ONLY_LIBRARIES)):
         digest.update(part.encode())
@@ -165,7 +168,7 @@ def _unwritable(root: Path) -> str | None:
 
 
 def _c_source(library: str) -> str:
-    headers = [h for hs in LIBRARY_HEADERS.values() for h in hs]
+    headers = [h for hs in LIBRARY_HEADERS.values() for h in hs] + _build_ops.includes(library)
     lines = ["#include <stdlib.h>"] + [f'#include "{h}"' for h in headers]
     if library in _HELPERS:
         lines.append(_HELPERS[library][1])
@@ -206,14 +209,16 @@ _LOOKUP = """    target_{name} = (__typeof__(target_{name}))dlsym(lib, "{name}")
 
 def _forwarder_source(split: str, classic: str) -> str:
     """C source of a split library: each function calls the classic library's."""
-    functions = load().split_library_functions(split)
+    operators = split in _build_ops.split_forwarders()
+    functions = _build_ops.split_functions(split) if operators else load().split_library_functions(split)
     if not functions:  # libhccl_fwk: only the NEEDED entry
         return f"/* lib{split}.so: exports none of the declared functions; needs lib{classic}.so. */\n"
     wrappers = [_WRAPPER.format(name=fn.name, definition=fn.declaration.rstrip(";"), args=", ".join(fn.parameters),
                                 ret="" if fn.restype == "void" else "return ")
                 for fn in functions]
     lookups = [_LOOKUP.format(name=fn.name, split=split, classic=classic) for fn in functions]
-    includes = "\n".join(f'#include "{h}"' for hs in LIBRARY_HEADERS.values() for h in hs)
+    headers = [h for hs in LIBRARY_HEADERS.values() for h in hs] + (_build_ops.includes(classic) if operators else [])
+    includes = "\n".join(f'#include "{h}"' for h in headers)
     return _FORWARDER.format(includes=includes, split=split, classic=classic, wrappers="\n\n".join(wrappers),
                              lookups="\n".join(lookups))
 
@@ -240,11 +245,11 @@ def _compile(library: str, out: Path, work: Path) -> None:
     builder.cdef(decls.types_cdef)
     if library in _HELPERS:
         builder.cdef(_HELPERS[library][0])
-    builder.embedding_api("\n".join(f.declaration for f in decls.library_functions(library)))
+    functions = _build_ops.exported(library) if library in _build_ops.libraries() else decls.library_functions(library)
+    builder.embedding_api("\n".join(f.declaration for f in functions))
     builder.set_source(module, _c_source(library))
-    builder.embedding_init_code(
-        _INIT.format(project_root=_project_root(), module=module, library=library)
-    )
+    builder.embedding_init_code(_INIT.format(project_root=_project_root(), module=module, library=library,
+                                             extensions=_build_ops.init_arguments(library)))
     source = work / f"{module}.c"
     startup = work / "startup.c"
     startup.write_text(_STARTUP)
@@ -255,6 +260,7 @@ def _compile(library: str, out: Path, work: Path) -> None:
     command = [
         os.environ.get("CC", "gcc"), "-shared", "-fPIC", "-O2", "-w",
         f"-I{sysconfig.get_paths()['include']}", f"-I{include_dir()}",
+        *[f"-I{d}" for d in _build_ops.include_dirs(library)],
         f"-DACLNN_PY_MOCK_HOME={json.dumps(sys.base_prefix)}",
         f"-DACLNN_PY_MOCK_PATHS={json.dumps(_PATHS.format(site_dirs=_site_dirs()))}",
         str(source), str(startup), "-o", str(out / f"lib{library}.so"), f"-Wl,-soname,lib{library}.so",
@@ -297,8 +303,9 @@ def _build_into(root: Path, target: Path, force: bool) -> Path:
         with tempfile.TemporaryDirectory(dir=root) as tmp:
             out = Path(tmp) / "lib"
             out.mkdir()
-            for library in LIBRARIES:
+            for library in LIBRARIES + _build_ops.libraries()[1:]:
                 _compile(library, out, Path(tmp))
+            _build_ops.copy_headers(out)
             for split, classic in split_libraries().items():
                 _compile_forwarder(split, classic, out, Path(tmp), target)
             if target.exists():
