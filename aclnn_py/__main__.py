@@ -38,8 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     from . import selfcheck
 
     parser = argparse.ArgumentParser(prog="aclnn-py", description="aclnn-py tools")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,selfcheck}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,selfcheck,ops}")
     commands.add_parser("info", help="print backend, libraries, SoC, devices and versions")
+    from . import _ops_command
+
+    _ops_command.add_arguments(commands.add_parser("ops", help="list every operator of the headers read",
+                                                   description=_ops_command.__doc__.split("\n\n")[0]))
     check = commands.add_parser("selfcheck", help="run every mode on this backend and compare with the golden",
                                 description=selfcheck.__doc__.split("\n\n")[0])
     selfcheck.add_arguments(check)
@@ -47,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import LibraryNotFoundError, StatusError
 
     try:
+        if args.command == "ops":
+            return _ops_command.main(args)
         return selfcheck.main(args) if args.command == "selfcheck" else info()
     except (LibraryNotFoundError, StatusError, ValueError) as exc:  # a bad setting: one line, no traceback
         print(f"aclnn-py {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -116,13 +116,20 @@ def _made(kind: type, make: Callable[[Any], Resource]) -> Converter:
             return value.handle, value
         try:
             made = make(value)
-        except ArgumentError as exc:
-            raise ArgumentError(p.name, exc.detail) from None
+        except ArgumentError as exc:  # "values[1]" of the made object is the parameter's "[1]"
+            raise ArgumentError(_named(exc.parameter, p.name), exc.detail) from None
         except TypeError as exc:
-            raise TypeError(f"{p.name}: {exc}") from None
+            where, _, detail = str(exc).partition(": ")
+            raise TypeError(f"{_named(where, p.name)}: {detail}") from None
         call.created.append(made)
         return made.handle, made
     return convert
+
+
+def _named(where: str, parameter: str) -> str:
+    """A message's subject (``values[1]``, ``value``) as the parameter's (``dims[1]``, ``alpha``)."""
+    return parameter + where[len("values"):] if where.startswith("values") else \
+        parameter if where == "value" else f"{parameter}: {where}"
 
 
 def _integer(c_type: str) -> Converter:

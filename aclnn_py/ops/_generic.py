@@ -73,6 +73,9 @@ class Operator:
         self._converters = [(p, converter(p)) for p in signature.parameters]
         self._outputs = [p for p in signature.parameters if p.output]
         self._inferred = self.rules is not None and self.rules.outputs is not None
+        self._tensor_inputs = [p for p in signature.parameters if not p.output and p.kind in _TENSOR_KINDS]
+        self._inferable = [p for p in self._outputs if not p.optional] if self._inferred else []
+        self._keys = [(p.name, _KEYS.get(p.kind, _plain_key)) for p in signature.parameters]
         self.python_signature = self._python_signature()
         params = list(self.python_signature.parameters.values())[:-1]  # without stream
         self._positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
@@ -85,7 +88,9 @@ class Operator:
             default = None if p.optional or (p.output and self._inferred) else inspect.Parameter.empty
             keyword_only = keyword_only or default is None
             kind = inspect.Parameter.KEYWORD_ONLY if keyword_only else inspect.Parameter.POSITIONAL_OR_KEYWORD
-            parameters.append(inspect.Parameter(p.name, kind, default=default, annotation=_ANNOTATIONS[p.kind]))
+            annotation = "Tensor" if p.output and p.kind is Kind.TENSOR else \
+                "Sequence[Tensor]" if p.output and p.kind is Kind.TENSOR_LIST else _ANNOTATIONS[p.kind]
+            parameters.append(inspect.Parameter(p.name, kind, default=default, annotation=annotation))
         parameters.append(inspect.Parameter("stream", inspect.Parameter.KEYWORD_ONLY, annotation="Stream"))
         return inspect.Signature(parameters)
 
@@ -125,13 +130,14 @@ class Operator:
     def _check(self, values: dict[str, Any], conversion: Conversion) -> None:
         """Run the pure layer's rules on the call (once per call signature) and allocate the outputs
         the rules infer; ``values`` gets the converted inputs and the allocated outputs."""
-        for p in self.signature.parameters:  # device copies first: the rules read their descriptors
-            if not p.output and p.kind in (Kind.TENSOR, Kind.TENSOR_LIST) and values.get(p.name) is not None:
-                values[p.name] = device_tensors(values[p.name], p, conversion)
+        get = values.get
+        for p in self._tensor_inputs:  # device copies first: the rules read their descriptors
+            value = get(p.name)
+            if value is not None and type(value) is not Tensor:
+                values[p.name] = device_tensors(value, p, conversion)
         profile = current_profile()
-        missing = [p for p in self._outputs if values.get(p.name) is None and not p.optional] \
-            if self._inferred else []
-        key = (self.signature.op, profile, *[_key(p, values.get(p.name)) for p, _ in self._converters])
+        missing = [p for p in self._inferable if get(p.name) is None] if self._inferable else ()
+        key = (self.signature.op, profile, *[key_of(get(name)) for name, key_of in self._keys])
         accepted = ACCEPTED.get(key)
         if accepted is None:
             rule_values = {p.name: rule_value(p, values.get(p.name)) for p in self.signature.parameters}
@@ -163,25 +169,43 @@ class Operator:
         return OperatorPlan(self, args, kwargs, stream, repeatable)
 
 
-def _key(p: Parameter, value: Any) -> Hashable:
-    """What the rules read of one value, as a memo key part."""
+def _tensor_key(value: Any) -> Hashable:
     if value is None:
         return None
-    if p.kind is Kind.TENSOR:
-        return value._layout or desc_key(value.desc) if isinstance(value, Tensor) else id(value)
-    if p.kind is Kind.TENSOR_LIST:
-        if hasattr(value, "tensors"):
-            value = value.tensors
-        return tuple(t._layout or desc_key(t.desc) if isinstance(t, Tensor) else id(t) for t in value)
-    if p.kind in (Kind.INT_ARRAY, Kind.FLOAT_ARRAY, Kind.BOOL_ARRAY, Kind.SCALAR_LIST):
-        return tuple(value.values) if hasattr(value, "values") else tuple(value)
-    if p.kind is Kind.SCALAR:
-        return (type(value).__name__, getattr(value, "value", value), str(getattr(value, "dtype", "")))
+    return value._layout or desc_key(value.desc) if isinstance(value, Tensor) else id(value)
+
+
+def _list_key(value: Any) -> Hashable:
+    if value is None:
+        return None
+    return tuple(map(_tensor_key, value.tensors if hasattr(value, "tensors") else value))
+
+
+def _values_key(value: Any) -> Hashable:
+    if value is None:
+        return None
+    return tuple(value.values) if hasattr(value, "values") else tuple(value)
+
+
+def _scalar_key(value: Any) -> Hashable:
+    return None if value is None else (type(value).__name__, getattr(value, "value", value),
+                                       str(getattr(value, "dtype", "")))
+
+
+def _plain_key(value: Any) -> Hashable:
     try:
         hash(value)
     except TypeError:
         return id(value)
     return value
+
+
+#: What the rules read of one value, as a memo key part, by kind.
+_KEYS: dict[Kind, Callable[[Any], Hashable]] = {
+    Kind.TENSOR: _tensor_key, Kind.TENSOR_LIST: _list_key, Kind.INT_ARRAY: _values_key,
+    Kind.FLOAT_ARRAY: _values_key, Kind.BOOL_ARRAY: _values_key, Kind.SCALAR_LIST: _values_key,
+    Kind.SCALAR: _scalar_key}
+_TENSOR_KINDS = (Kind.TENSOR, Kind.TENSOR_LIST)
 
 
 # --------------------------------------------------------------------------- lookup
@@ -240,7 +264,7 @@ def _doc(op: Operator) -> str:
              f"C: {sig.prototype_text()}", "", "Parameters (Python name: C type, kind):"]
     for p in sig.parameters:
         role = "output" if p.output and not p.input else "input and output" if p.output else "input"
-        lines.append(f"    {p.name}: {p.c_type}{p.c_name} -- {p.kind.value}, {role}"
+        lines.append(f"    {p.name}: {p.declarator} -- {p.kind.value}, {role}"
                      + (", optional (None: NULL)" if p.optional else ""))
     lines += ["", "Checked with the pure layer's rules before C is called." if op.rules else
               "The runtime checks the call (the pure layer has no rules for this operator).",

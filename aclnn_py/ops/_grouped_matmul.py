@@ -70,21 +70,6 @@ def _keys(tensors: list[Tensor] | None):
     return None if tensors is None else tuple(map(tensor_key, tensors))
 
 
-def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_scale) -> dtypes.DataType:
-    x_name = dtypes.name(x[0].desc.dtype)
-    w_name = dtypes.name(weight[0].desc.dtype)
-    scale_name = dtypes.name(scale[0].desc.dtype) if scale else None
-    try:
-        kind = call.scenario(x_name, w_name, scale_dtype=scale_name,
-                             has_antiquant_scale=antiquant_scale is not None)
-    except ValueError:
-        return dtypes.from_name(x_name)
-    name = call.default_out_name(kind, x_name)
-    if name is not None:
-        return dtypes.from_name(name)
-    raise ArgumentError("out_dtype", f"required for the quantized scenario {kind} (e.g. 'bfloat16')")
-
-
 def _output_shapes(xs, ws, gl, group_host, split_item, group_type, group_list_type) -> list[tuple[int, ...]]:
     """Shapes of the outputs the scenario implies (AclnnParamError when the inputs imply none)."""
     try:
@@ -147,8 +132,8 @@ class _Arguments:
             if outputs["out"] is None:  # descriptors only: the memory is allocated once the rules accept the call
                 shapes = _output_shapes(xs, ws, gl, group_host, attrs["split_item"], attrs["group_type"],
                                         attrs["group_list_type"])
-                dtype = out_dtype if out_dtype is not None else _default_out_dtype(xs, ws, lists["scale"],
-                                                                                   lists["antiquant_scale"])
+                dtype = out_dtype if out_dtype is not None else rules.default_out_dtype(
+                    _descs(xs), _descs(ws), _descs(lists["scale"]), _descs(lists["antiquant_scale"]))
                 out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
             profile = current_profile()
             if profile is not None:

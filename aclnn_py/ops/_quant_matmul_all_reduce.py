@@ -137,10 +137,21 @@ class _Arguments:
         self.keep = (self._group, self._reduce, out, *[v for v in values.values() if isinstance(v, Tensor)])
 
 
+_ALIASES: dict[str, dict[str, str]] = {}
+
+
+def _aliases(signature: rules.Signature) -> dict[str, str]:
+    """A version's Python names of its header's parameters -> their canonical names."""
+    aliases = _ALIASES.get(signature.op)
+    if aliases is None:
+        aliases = _ALIASES[signature.op] = {python_name(p.c_name): p.name for p in signature.header.parameters}
+    return aliases
+
+
 def _canonical(signature: rules.Signature, arguments_: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A version's Python arguments split into the header's (by canonical name: ``dequant_scale`` is
     ``x2_scale``) and the rest."""
-    aliases = {python_name(p.c_name): p.name for p in signature.header.parameters}
+    aliases = _aliases(signature)
     values, extra = {}, {}
     for name, value in arguments_.items():
         if name in _PYTHON_ONLY:

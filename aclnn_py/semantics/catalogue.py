@@ -129,7 +129,8 @@ class Declaration:
 
 
 class HeaderIndex:
-    """The operator headers (``*.h``, not recursive) of ``directories``, in order of precedence."""
+    """The operator headers (``aclnn*.h``, as CANN names them; not recursive: a toolkit's
+    ``aclnnop/level2`` holds copies) of ``directories``, in order of precedence."""
 
     def __init__(self, directories: Iterable[tuple[Path, str]]) -> None:
         self.directories = [(Path(d), origin) for d, origin in directories]
@@ -144,7 +145,7 @@ class HeaderIndex:
             seen: set[Path] = set()
             for directory, origin in self.directories:
                 try:
-                    files = sorted(p for p in directory.iterdir() if p.suffix == ".h" and p.is_file())
+                    files = sorted(p for p in directory.glob("aclnn*.h") if p.is_file())
                 except OSError:
                     continue
                 for path in files:

@@ -17,9 +17,10 @@ from collections.abc import Iterable
 import ml_dtypes
 import numpy as np
 
-from .dtypes import HIFLOAT8_HOST, INTEGERS, host_dtype, name_of
+from .dtypes import EXACT, HIFLOAT8_HOST, INTEGERS, TABLE, host_dtype, name_of
 
 __all__ = [
+    "CODED_BY_UINT8",
     "e8m0_decode",
     "e8m0_from_exponent",
     "from_float32",
@@ -32,6 +33,10 @@ __all__ = [
     "unpack_int32_to_int4",
     "unpack_nibbles",
 ]
+
+#: The 8-bit float types a ``uint8`` array gives as codes (the bytes themselves), never as numbers:
+#: HiFloat8, FLOAT8_E8M0, FLOAT8_E4M3FN and FLOAT8_E5M2 (the one place this rule is written).
+CODED_BY_UINT8: frozenset[str] = frozenset(t.name for t in TABLE if t.bits == 8 and t.name not in EXACT)
 
 _HIF8_DTYPE: np.dtype | None = HIFLOAT8_HOST if HIFLOAT8_HOST != np.uint8 else None
 _E8M0_DTYPE = np.dtype(ml_dtypes.float8_e8m0fnu)
@@ -325,8 +330,8 @@ def _lossy(values: np.ndarray, name: str) -> np.ndarray:
 def to_host(values: np.ndarray, name: str, *, cast: bool = False) -> np.ndarray:
     """``values`` in the host representation of ``name``, refusing lossy conversions.
 
-    An array already in that representation passes unchanged (for HiFloat8 and
-    FLOAT8_E8M0 a uint8 array holds the codes). Otherwise every value must be
+    An array already in that representation passes unchanged, and a uint8 array given
+    for an 8-bit float type holds its codes (:data:`CODED_BY_UINT8`). Otherwise every value must be
     representable: integer types take integral values in their range (no
     wrapping, no truncation of fractions), bool takes 0/1, and floating types
     take values within their largest finite magnitude (rounding to the nearest
@@ -339,7 +344,7 @@ def to_host(values: np.ndarray, name: str, *, cast: bool = False) -> np.ndarray:
     """
     arr = np.asarray(values)
     target = host_dtype(name)
-    if arr.dtype == target or (name in ("hifloat8", "float8_e8m0") and arr.dtype == np.uint8):
+    if arr.dtype == target or (name in CODED_BY_UINT8 and arr.dtype == np.uint8):
         return arr if arr.dtype == target else arr.view(target)
     if arr.dtype.kind not in "biuf":
         try:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["HeaderReading", "Prototype", "read", "read_file"]
+__all__ = ["HeaderReading", "Prototype", "declarator", "read", "read_file"]
 
 #: Macros CANN's runtime headers define (acl/acl_base.h via acl_base_rt.h, aclnnop/aclnn_util.h) that
 #: expand to attributes or nothing: removed wherever a header uses them without defining them.
@@ -52,6 +52,11 @@ _BRACES = re.compile(r"[{}]")
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 
 
+def declarator(c_type: str, name: str) -> str:
+    """A parameter as C writes it: ``const aclTensor *x`` (no space after ``*``), ``int64_t axis``."""
+    return f"{c_type}{name}" if c_type.endswith("*") else f"{c_type} {name}"
+
+
 @dataclass(frozen=True)
 class Prototype:
     """One function a header declares for C: its return type and its parameters as (C type, name)."""
@@ -67,7 +72,7 @@ class Prototype:
     @property
     def declaration(self) -> str:
         """The C prototype, one line (what cffi and a C compiler take)."""
-        params = [f"{ctype}{name}" if ctype.endswith("*") else f"{ctype} {name}" for ctype, name in self.parameters]
+        params = [declarator(ctype, name) for ctype, name in self.parameters]
         if self.variadic:
             params.append("...")
         return f"{self.restype} {self.name}({', '.join(params) or 'void'});"
@@ -453,7 +458,8 @@ def read(text: str, path: str, known_types: frozenset[str] | set[str]) -> Header
     for statement in c_statements:
         if statement.startswith(_CXX_WORDS):
             for name in _function_names(statement):
-                reading.refused[name] = f"C++ declaration in the C part of the header: {statement[:60]!r}"
+                if name not in known and name not in local:  # a type (std::function<aclnnStatus(...)>) is no function
+                    reading.refused[name] = f"C++ declaration in the C part of the header: {statement[:60]!r}"
             continue
         introduced = _local_types(statement)
         is_type = statement.startswith(("typedef", "enum", "struct", "union")) and (

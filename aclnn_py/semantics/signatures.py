@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Mapping
 
-from .operator_headers import Prototype
+from .operator_headers import Prototype, declarator
 
 __all__ = ["Kind", "Parameter", "Signature", "op_name", "python_name", "signature", "snake_case"]
 
@@ -135,6 +135,11 @@ class Parameter:
         """The name messages use: the C name without ``Optional`` (``perTokenScale``)."""
         return self.c_name.removesuffix("Optional") or self.c_name
 
+    @property
+    def declarator(self) -> str:
+        """As the prototype writes it: ``const aclTensor *x``, ``int64_t axis``."""
+        return declarator(self.c_type, self.c_name)
+
 
 @dataclass(frozen=True)
 class Signature:
@@ -188,7 +193,7 @@ class Signature:
 
     def prototype_text(self) -> str:
         """The C prototype of :attr:`function` (for documentation)."""
-        params = ", ".join(f"{p.c_type} {p.c_name}" for p in self.parameters)
+        params = ", ".join(p.declarator for p in self.parameters)
         tail = ", uint64_t *workspaceSize, aclOpExecutor **executor" if self.two_phase else ""
         return f"aclnnStatus {self.function}({params}{tail})"
 

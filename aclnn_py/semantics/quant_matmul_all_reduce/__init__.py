@@ -1,5 +1,5 @@
 """aclnnQuantMatmulAllReduce V1-V4: what a call is (:mod:`.call`), the rules of
 GetWorkspaceSize (:mod:`.rules`) and the golden reference (:mod:`.golden`)."""
-from .call import OPERATORS
+from .rules import OPERATORS
 
 __all__ = ["OPERATORS"]

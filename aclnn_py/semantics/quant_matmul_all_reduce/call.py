@@ -22,7 +22,6 @@ from functools import cached_property
 from typing import Mapping
 
 from .. import catalogue, dtypes, signatures
-from ..catalogue import OperatorRules
 from ..descriptors import TensorDesc
 from ..quant_params import decode_group_size
 
@@ -88,11 +87,6 @@ class Signature:
     def has(self, key: str) -> bool:
         return key in self.header.by_name
 
-    @property
-    def rules(self) -> OperatorRules:
-        """What the catalogue knows of this entry point (ops-transformer: libopapi_transformer)."""
-        return OperatorRules(self.op, "opapi_transformer", names=self.renamed)
-
 
 _COMM = {"commQuantScale1Optional": "comm_quant_scale_1", "commQuantScale2Optional": "comm_quant_scale_2"}
 _DEQUANT = {"dequantScale": "x2_scale"}
@@ -121,8 +115,6 @@ V4 = Signature(
     x1_scale_dtypes=("float32", "float8_e8m0"), bias_dtypes=("int32", "float32"), legacy_checks=False)
 
 SIGNATURES = {s.op: s for s in (V1, V2, V3, V4)}
-#: The catalogue's entries (:mod:`aclnn_py.semantics.catalogue`).
-OPERATORS = tuple(s.rules for s in SIGNATURES.values())
 
 
 @dataclass(frozen=True)

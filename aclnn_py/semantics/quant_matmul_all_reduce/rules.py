@@ -69,14 +69,18 @@ enforced.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from .. import dtypes
 from .. import nz as _nz
+from ..catalogue import OperatorRules
 from ..descriptors import TensorDesc, shape_text
 from ..status import INVALID, NULLPTR, RUNTIME, TILING, ArgumentError, Violation
-from .call import MX_GROUPS, PERBLOCK_GROUPS, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
+from .call import MX_GROUPS, PERBLOCK_GROUPS, SIGNATURES, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
 
 __all__ = ["QuantMatmulAllReduceCall", "Signature", "V1", "V2", "V3", "V4", "allowed_rank_counts", "check",
-           "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count", "output_dtype"]
+           "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count", "output_dtype",
+           "OPERATORS"]
 
 #: Atlas A2 takes V4's INT8 subset: the Ascend 950 types are 161002 there.
 A2_ONLY = {"x1": ("int8",), "x2": ("int8",), "x2_scale": ("uint64", "int64", "bfloat16", "float32"),
@@ -530,3 +534,28 @@ def _perblock(sig: Signature, call: QuantMatmulAllReduceCall, *, x1, x1_scale, x
 
 #: The checks of each local product (:attr:`QuantMatmulAllReduceCall.local`).
 _MODES = {2: _int8, 3: _int8, 4: _mx, 5: _packed, 6: _pertoken, 7: _perblock}
+
+
+def _check_call(*, profile: str, signature: Signature, group: str | None = None, **arguments) -> QuantMatmulAllReduceCall:
+    """:func:`check` of one call by its header's arguments (``group`` is the communicator's: the runtime's)."""
+    return check(**arguments, profile=profile, signature=signature)
+
+
+def _outputs(*, profile: str | None, signature: Signature, x1: TensorDesc | None, x2: TensorDesc | None,
+             x2_scale: TensorDesc | None, x1_scale: TensorDesc | None = None, x3: TensorDesc | None = None,
+             comm_quant_scale_1: TensorDesc | None = None, **_) -> dict[str, TensorDesc]:
+    """``output``: x1's shape with x2's last dim, the dtype :func:`output_dtype` finds (none when the
+    inputs imply no dtype: the caller passes the output)."""
+    if x1 is None or x2 is None or x2_scale is None or not x1.ndim:
+        return {}
+    try:
+        dtype = output_dtype(x1, x2, x2_scale, x1_scale=x1_scale, x3=x3, comm_quant_scale_1=comm_quant_scale_1,
+                             profile=profile, signature=signature)
+    except ArgumentError:
+        return {}
+    return {"output": TensorDesc.contiguous(x1.shape[:-1] + x2.shape[-1:], dtype)}
+
+
+#: The catalogue's entries (ops-transformer mc2/matmul_all_reduce: libopapi_transformer), V1-V4.
+OPERATORS = tuple(OperatorRules(s.op, "opapi_transformer", names=s.renamed, check=partial(_check_call, signature=s),
+                                outputs=partial(_outputs, signature=s)) for s in SIGNATURES.values())
