@@ -270,7 +270,7 @@ def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: A
 
 @QuantMatmulAllReduceV4Plan.arguments_of
 def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, stream: Stream,
-                               bias: Any = None, x3: Any = None, x1_scale: Any = None, x2_offset: Any = None,
+                               bias: Any = None, x3: Any = None, x1_scale: Any = None,
                                comm_quant_scale_1: Any = None, comm_quant_scale_2: Any = None,
                                group_size: int = 0, comm_quant_mode: int = 0, out: Tensor | None = None,
                                out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0,

@@ -35,8 +35,7 @@ extern "C" {
  */
 ACLNN_API aclnnStatus aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
     const aclTensor *x1, const aclTensor *x2, const aclTensor *biasOptional, const aclTensor *x3Optional,
-    const aclTensor *x1ScaleOptional, const aclTensor *x2Scale, const aclTensor *x2OffsetOptional,
-    const aclTensor *commQuantScale1Optional,
+    const aclTensor *x1ScaleOptional, const aclTensor *x2Scale, const aclTensor *commQuantScale1Optional,
     const aclTensor *commQuantScale2Optional, const char *group, const char *reduceOp, int64_t commTurn,
     int64_t streamMode, int64_t groupSize, int64_t commQuantMode, const aclTensor *output,
     uint64_t *workspaceSize, aclOpExecutor **executor);

@@ -157,7 +157,7 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
           output: TensorDesc | None, reduce_op: str | None, bias: TensorDesc | None = None,
           x3: TensorDesc | None = None, x1_scale: TensorDesc | None = None,
           comm_quant_scale_1: TensorDesc | None = None,
-          comm_quant_scale_2: TensorDesc | None = None, x2_offset: TensorDesc | None = None, comm_turn: int = 0,
+          comm_quant_scale_2: TensorDesc | None = None, comm_turn: int = 0,
           stream_mode: int = 1, group_size: int = 0, comm_quant_mode: int = 0,
           profile: str = "A2", rank_size: int | None = None,
           signature: Signature = V4) -> QuantMatmulAllReduceCall:
@@ -200,8 +200,6 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
                                       "comm_quant_scale_2": comm_quant_scale_2})
     if comm_turn != 0:
         raise _error(sig, TILING, f"commTurn {comm_turn} is not supported: only 0")
-    if x2_offset is not None:
-        raise _error(sig, INVALID, "x2Offset is not supported: pass NULL")
     check_comm_quant_mode(call.x_dtype, comm_quant_mode, profile, sig)
     if call.has_comm_quant_scales:
         pair = f"{sig.label('comm_quant_scale_1')}/{sig.label('comm_quant_scale_2')}"
