@@ -9,7 +9,7 @@ or to reuse one across calls.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -108,32 +108,32 @@ class ScalarList(Resource):
         return len(self.values)
 
 
-class FloatArray(Resource):
+class _HostArray(Resource):
+    """An array CANN copies at creation: ``_create(values, size)``, each value checked by ``_value``."""
+
+    _check = staticmethod(check_aclnn)
+    _create: str
+    _c_array: str
+    _value: Callable[[Any, str], Any]
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.values = tuple(self._value(v, f"values[{i}]") for i, v in enumerate(values))
+        lib = library()
+        handle = getattr(lib, self._create)(ffi.new(self._c_array, list(self.values) or [0]), len(self.values))
+        if handle == ffi.NULL:
+            raise AclnnParamError(lib.ACLNN_ERR_PARAM_INVALID, self._create, recent_message())
+        self._own(handle)
+
+
+class FloatArray(_HostArray):
     """An aclFloatArray (float32 values, copied by CANN)."""
 
-    _destroy = "aclDestroyFloatArray"
-    _check = staticmethod(check_aclnn)
-
-    def __init__(self, values: Sequence[float]) -> None:
-        self.values = tuple(arguments.real(v, f"values[{i}]") for i, v in enumerate(values))
-        lib = library()
-        handle = lib.aclCreateFloatArray(ffi.new("float[]", self.values or [0.0]), len(self.values))
-        if handle == ffi.NULL:
-            raise AclnnParamError(lib.ACLNN_ERR_PARAM_INVALID, "aclCreateFloatArray", recent_message())
-        self._own(handle)
+    _destroy, _create, _c_array = "aclDestroyFloatArray", "aclCreateFloatArray", "float[]"
+    _value = staticmethod(arguments.real)
 
 
-class BoolArray(Resource):
+class BoolArray(_HostArray):
     """An aclBoolArray (copied by CANN)."""
 
-    _destroy = "aclDestroyBoolArray"
-    _check = staticmethod(check_aclnn)
-
-    def __init__(self, values: Sequence[bool]) -> None:
-        self.values = tuple(arguments.boolean(v, f"values[{i}]") for i, v in enumerate(values))
-        lib = library()
-        handle = lib.aclCreateBoolArray(ffi.new("bool[]", self.values or [False]), len(self.values))
-        if handle == ffi.NULL:
-            raise AclnnParamError(lib.ACLNN_ERR_PARAM_INVALID, "aclCreateBoolArray", recent_message())
-        self._own(handle)
-
+    _destroy, _create, _c_array = "aclDestroyBoolArray", "aclCreateBoolArray", "bool[]"
+    _value = staticmethod(arguments.boolean)

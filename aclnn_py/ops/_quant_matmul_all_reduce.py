@@ -34,7 +34,6 @@ from .._ffi import ffi
 from ..errors import raising
 from ..runtime import Stream
 from ..semantics import dtypes
-from ..semantics.descriptors import TensorDesc
 from ..semantics.quant_matmul_all_reduce import rules
 from ..semantics.signatures import Kind, python_name
 from ..tensor import Tensor
@@ -101,11 +100,10 @@ class _Arguments:
             if out is None and t["x1"] is not None and t["x2"] is not None and t["x2_scale"] is not None:
                 desc = {name: None if v is None else v.desc for name, v in t.items()}
                 with raising():
-                    dtype = rules.output_dtype(desc["x1"], desc["x2"], desc["x2_scale"], x1_scale=desc.get("x1_scale"),
-                                               x3=desc.get("x3"), comm_quant_scale_1=desc.get("comm_quant_scale_1"),
-                                               out_dtype=out_dtype, profile=profile, signature=signature)
-                # x1 (.., k) @ x2 (k, n); slicing keeps a wrong rank for the rules to report
-                out_desc = TensorDesc.contiguous(t["x1"].shape[:-1] + t["x2"].shape[-1:], int(dtype))
+                    out_desc = rules.output_desc(
+                        desc["x1"], desc["x2"], desc["x2_scale"], x1_scale=desc.get("x1_scale"), x3=desc.get("x3"),
+                        comm_quant_scale_1=desc.get("comm_quant_scale_1"), out_dtype=out_dtype, profile=profile,
+                        signature=signature)
             reduce = None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace")
             rank = size if rank_size is None else arguments.integer(rank_size, "rank_size")
             if profile is not None:

@@ -1,8 +1,10 @@
-"""Derive cffi declarations from the C headers in ``include/``.
+"""Derive cffi declarations from the runtime headers in ``include/``.
 
-The headers are the one source of the ABI. They follow a strict, documented
-style (see ``include/README.md``) so that a small pure-Python stripper turns
-them into a cffi ``cdef`` without a C preprocessor:
+The headers are the one source of the ABI. The runtime's (``acl/``, ``aclnn/``,
+``hccl/``) follow a strict, documented style (see ``include/README.md``) so that
+a small pure-Python stripper turns them into a cffi ``cdef`` without a C
+preprocessor (the operator headers, ``aclnnop/``, are CANN-style and read by
+:mod:`.operator_headers`):
 
 * comments, include guards, ``#include`` lines and ``#ifdef __cplusplus``
   blocks are dropped;
@@ -20,10 +22,10 @@ never a silently wrong cdef.
 
 Each function is attributed to the library that exports it on CANN, by the
 header it is declared in: :data:`LIBRARY_HEADERS` gives the classic library
-(``libascendcl``, ``libnnopbase``, ``libhccl``, ``libopapi``) and
-:data:`SPLIT_LIBRARIES` the library of CANN's split packages (``libacl_rt``,
-``libhcomm``, ``libopapi_transformer``...). Adding a header to both tables is
-all the mock needs to export its functions under both names.
+(``libascendcl``, ``libnnopbase``, ``libhccl``; ``libopapi``'s operators come from
+their own headers, :mod:`.catalogue`) and :data:`SPLIT_LIBRARIES` the library of
+CANN's split packages (``libacl_rt``, ``libhcomm``...). Adding a header to both
+tables is all the mock needs to export its functions under both names.
 """
 from __future__ import annotations
 

@@ -5,8 +5,9 @@
  * gmm/grouped_matmul/op_api/aclnn_grouped_matmul_v5.h). Exported by libopapi.so
  * (libopapi_transformer.so in split installs). Two-phase protocol: phase 1 returns the
  * workspace size in BYTES and a new executor; phase 2 runs it on a stream and frees it
- * unless it was made repeatable. Include chain as CANN's: aclnn/aclnn_base.h and
- * aclnnop/aclnn_util.h.
+ * unless it was made repeatable. Include chain: CANN's aclnn/aclnn_base.h (CANN's header marks
+ * its functions with the visibility attribute itself, as here), and aclnn_util.h as the other
+ * operator headers (a superset).
  */
 #ifndef ACLNNOP_ACLNN_GROUPED_MATMUL_V5_H
 #define ACLNNOP_ACLNN_GROUPED_MATMUL_V5_H

@@ -79,8 +79,8 @@ from ..status import INVALID, NULLPTR, RUNTIME, TILING, ArgumentError, Violation
 from .call import MX_GROUPS, PERBLOCK_GROUPS, SIGNATURES, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
 
 __all__ = ["QuantMatmulAllReduceCall", "Signature", "V1", "V2", "V3", "V4", "allowed_rank_counts", "check",
-           "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count", "output_dtype",
-           "OPERATORS"]
+           "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count", "output_desc",
+           "output_dtype", "OPERATORS"]
 
 #: Atlas A2 takes V4's INT8 subset: the Ascend 950 types are 161002 there.
 A2_ONLY = {"x1": ("int8",), "x2": ("int8",), "x2_scale": ("uint64", "int64", "bfloat16", "float32"),
@@ -258,6 +258,16 @@ def output_dtype(x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc, *, x1_sca
         _check_input_dtypes(signature, profile, x1, x2, x2_scale)
     raise ArgumentError("out_dtype", f"required for {dtypes.label(x1.dtype)} x1 with {dtypes.label(x2_scale.dtype)} "
                                      f"{signature.label('x2_scale')} (FLOAT16, BFLOAT16 or FLOAT)")
+
+
+def output_desc(x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc, *, x1_scale: TensorDesc | None = None,
+                x3: TensorDesc | None = None, comm_quant_scale_1: TensorDesc | None = None,
+                out_dtype: int | None = None, profile: str | None = "A2", signature: Signature = V4) -> TensorDesc:
+    """The output a call implies: x1's shape with x2's last dim ((.., k) @ (k, n); a wrong rank is the
+    rules' to report), of :func:`output_dtype`."""
+    dtype = output_dtype(x1, x2, x2_scale, x1_scale=x1_scale, x3=x3, comm_quant_scale_1=comm_quant_scale_1,
+                         out_dtype=out_dtype, profile=profile, signature=signature)
+    return TensorDesc.contiguous(x1.shape[:-1] + x2.shape[-1:], dtype)
 
 
 def _check_dtypes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc,
@@ -544,16 +554,15 @@ def _check_call(*, profile: str, signature: Signature, group: str | None = None,
 def _outputs(*, profile: str | None, signature: Signature, x1: TensorDesc | None, x2: TensorDesc | None,
              x2_scale: TensorDesc | None, x1_scale: TensorDesc | None = None, x3: TensorDesc | None = None,
              comm_quant_scale_1: TensorDesc | None = None, **_) -> dict[str, TensorDesc]:
-    """``output``: x1's shape with x2's last dim, the dtype :func:`output_dtype` finds (none when the
-    inputs imply no dtype: the caller passes the output)."""
-    if x1 is None or x2 is None or x2_scale is None or not x1.ndim:
+    """``output`` as :func:`output_desc` finds it (none when the inputs imply no dtype: the caller
+    passes the output)."""
+    if x1 is None or x2 is None or x2_scale is None:
         return {}
     try:
-        dtype = output_dtype(x1, x2, x2_scale, x1_scale=x1_scale, x3=x3, comm_quant_scale_1=comm_quant_scale_1,
-                             profile=profile, signature=signature)
+        return {"output": output_desc(x1, x2, x2_scale, x1_scale=x1_scale, x3=x3, comm_quant_scale_1=comm_quant_scale_1,
+                                      profile=profile, signature=signature)}
     except ArgumentError:
         return {}
-    return {"output": TensorDesc.contiguous(x1.shape[:-1] + x2.shape[-1:], dtype)}
 
 
 #: The catalogue's entries (ops-transformer mc2/matmul_all_reduce: libopapi_transformer), V1-V4.
