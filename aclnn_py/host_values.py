@@ -26,7 +26,9 @@ __all__ = ["BoolArray", "FloatArray", "Scalar", "ScalarList", "scalar_dtype"]
 
 def scalar_dtype(value: Any) -> dtypes.DataType:
     """The dtype a scalar value implies: a NumPy scalar or 0-d array its own, a Python bool BOOL,
-    int INT64, float DOUBLE (as torch_npu makes an aclScalar of a Python number)."""
+    int INT64, float DOUBLE -- as torch_npu makes an aclScalar of a Python number (Ascend op-plugin,
+    ``op_api_common.h``, ``ConvertType(const at::Scalar &)``: a Double, Long or Bool scalar of that
+    aclDataType)."""
     if isinstance(value, (np.generic, np.ndarray)):
         try:
             return dtypes.of_array(np.asarray(value))
