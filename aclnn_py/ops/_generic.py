@@ -30,7 +30,7 @@ from ..errors import ArgumentError, raising
 from ..runtime import Stream
 from ..semantics import catalogue
 from ..semantics.catalogue import OperatorRules
-from ..semantics.signatures import Kind, Parameter, Signature, op_name
+from ..semantics.signatures import Kind, Signature, op_name
 from ..tensor import Tensor
 from ._arguments import Conversion, converter, device_tensors, rule_value
 from ._profile import current_profile

@@ -29,7 +29,6 @@ import inspect
 
 import numpy as np
 
-from aclnn_py.semantics.descriptors import TensorDesc
 from aclnn_py.semantics.dtypes import host_dtype
 from aclnn_py.semantics.quant_matmul_all_reduce import call as classification
 from aclnn_py.semantics.quant_matmul_all_reduce import golden
@@ -73,8 +72,7 @@ def prepare(*, signature: classification.Signature, group: str | None, **argumen
     with as_status():
         rules.check_rank_count(profile, comm.size, signature)
     params = {name: arguments[name] for name in signature.tensors}
-    labels = signature.params  # C parameter names, for messages
-    labels = {key: name for name, key in labels.items()}
+    labels = {key: name for name, key in signature.params.items()}  # C parameter names, for messages
     tensor_io.prove_params(params, _OUTPUTS, labels)  # every tensor inside live device memory now
     output = params["output"]
 
