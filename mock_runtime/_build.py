@@ -1,5 +1,8 @@
 """Build the mock's shared libraries: four with cffi's embedding mode, plus the split names.
 
+(The operator libraries' parts -- libopapi's operators, their split forwarders, the extension
+operators' libcust_opapi -- come from the operator catalogue: :mod:`mock_runtime._build_ops`.)
+
 Each classic library (``libascendcl``, ``libnnopbase``, ``libhccl``,
 ``libopapi``) is compiled from the project's headers: its C source includes
 them, and cffi generates the exported functions from the same derived
