@@ -21,6 +21,7 @@ order; an in-place ``...Ref`` parameter counts as an output).
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 from typing import Any, Callable, Hashable
@@ -29,7 +30,7 @@ from .._loader import library
 from ..errors import ArgumentError, raising
 from ..runtime import Stream
 from ..semantics import catalogue
-from ..semantics.catalogue import OperatorRules
+from ..semantics.catalogue import HeaderIndex, OperatorRules
 from ..semantics.signatures import Kind, Signature, op_name
 from ..tensor import Tensor
 from ._arguments import Conversion, converter, device_tensors, rule_value
@@ -272,13 +273,20 @@ def _doc(op: Operator) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=None)
+def _python_names(headers: HeaderIndex) -> dict[str, str]:
+    """Python operator name -> ``aclnnXxx`` of every phase 1 the headers name (the first of a name wins)."""
+    suffix = "GetWorkspaceSize"
+    found: dict[str, str] = {}
+    for candidate in headers.names():
+        if candidate.endswith(suffix):
+            found.setdefault(op_name(candidate[: -len(suffix)]), candidate[: -len(suffix)])
+    return found
+
+
 def by_python_name(name: str) -> str | None:
     """``aclnnXxx`` of a Python operator name (``add_rms_norm``), from the headers read; None when none."""
-    suffix = "GetWorkspaceSize"
-    for candidate in library().operators.names():
-        if candidate.endswith(suffix) and op_name(candidate[: -len(suffix)]) == name:
-            return candidate[: -len(suffix)]
-    return None
+    return _python_names(library().operators).get(name)
 
 
 def call(name: str, *args: Any, stream: Stream, **kwargs: Any) -> Any:
