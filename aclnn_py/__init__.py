@@ -6,9 +6,11 @@ Layers, from the bottom:
   ports of CANN's C samples). Loading happens on first use of ``lib``.
 * resources that free themselves: :class:`Runtime`, :class:`Device`,
   :class:`Context`, :class:`Stream`, :class:`Event`, :class:`DeviceBuffer`,
-  :class:`Tensor`, :class:`TensorList`, :class:`IntArray`, and the HCCL
+  :class:`Tensor`, :class:`TensorList`, :class:`IntArray`, :class:`Scalar`,
+  :class:`ScalarList`, :class:`FloatArray`, :class:`BoolArray`, and the HCCL
   communicators of :mod:`aclnn_py.hccl`;
-* one function and one plan per operator in :mod:`aclnn_py.ops`;
+* one function and one plan per operator in :mod:`aclnn_py.ops` (any operator a
+  header declares: ``ops.<name>``, ``ops.call``; docs/operators.md);
 * the pure layer :mod:`aclnn_py.semantics` (headers parsed, dtypes, codecs,
   layouts, each operator's rules and NumPy golden reference): no runtime
   needed, shared with the mock.
@@ -31,6 +33,7 @@ _LAZY = {
     "Runtime": "runtime", "Device": "runtime", "Context": "runtime", "Stream": "runtime", "Event": "runtime",
     "DeviceBuffer": "memory", "Tensor": "tensor", "TensorList": "tensor", "IntArray": "tensor",
     "DataType": "semantics.dtypes", "Format": "semantics.dtypes", **{name: "errors" for name in _ERRORS},
+    "Scalar": "host_values", "ScalarList": "host_values", "FloatArray": "host_values", "BoolArray": "host_values",
 }
 
 

@@ -78,9 +78,13 @@ def parser() -> argparse.ArgumentParser:
 
     main_parser = argparse.ArgumentParser(prog="aclnn-py", description="aclnn-py tools")
     main_parser.add_argument("--version", action="version", version=f"aclnn-py {aclnn_py.__version__}")
-    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{info,selfcheck}")
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{info,selfcheck,ops}")
     info_parser = commands.add_parser("info", help="print backend, libraries, SoC, devices and versions")
     info_parser.add_argument("--json", action="store_true", help="print them as one JSON object")
+    from . import _ops_command
+
+    _ops_command.add_arguments(commands.add_parser("ops", help="list every operator of the headers read",
+                                                   description=_ops_command.__doc__.split("\n\n")[0]))
     check = commands.add_parser("selfcheck", help="run every mode on this backend and compare with the golden",
                                 description=selfcheck.__doc__.split("\n\n")[0])
     selfcheck.add_arguments(check)
@@ -88,11 +92,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _run(argv: list[str] | None) -> int:
-    from . import selfcheck
+    from . import _ops_command, selfcheck
     from .errors import LibraryNotFoundError, StatusError
 
     args = parser().parse_args(argv)
     try:
+        if args.command == "ops":
+            return _ops_command.main(args)
         return selfcheck.main(args) if args.command == "selfcheck" else info(args.json)
     except (LibraryNotFoundError, StatusError, ValueError) as exc:  # a bad setting: one line, no traceback
         print(f"aclnn-py {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)

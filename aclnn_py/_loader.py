@@ -36,8 +36,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
+from .semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_OPERATOR_LIBRARIES, load
 from .semantics.code_places import MOCK_IMPORTS, import_roots, tree_problem
+from . import _op_headers
 from ._ffi import ffi
 from .errors import LibraryNotFoundError, SymbolNotFoundError
 
@@ -46,6 +47,8 @@ log = logging.getLogger("aclnn_py")
 
 def _cann_files(library: str) -> tuple[str, ...]:
     split = sorted({SPLIT_LIBRARIES[h] for h in LIBRARY_HEADERS[library]} - {library})
+    if library == "opapi":
+        split += SPLIT_OPERATOR_LIBRARIES
     return (f"lib{library}.so", *(f"lib{name}.so" for name in split))
 
 
@@ -105,6 +108,9 @@ def _files(directory: Path, library: str, backend: str) -> list[Path]:
     files = [directory / n for n in names if (directory / n).is_file()]
     if backend == "cann" and library == "opapi":
         files += sorted(p for p in directory.glob("libopapi_*.so") if p not in files)
+    if library == "opapi":  # custom operator libraries: ACLNN_PY_INCLUDE's packages, the mock's extensions
+        custom = _op_headers.custom_libraries() if backend == "cann" else [directory / _op_headers.CUSTOM_LIBRARY]
+        files += [p for p in custom if p.is_file() and p not in files]
     return files
 
 
@@ -116,6 +122,8 @@ class Library:
         self.directory = directory
         self.paths: dict[str, list[Path]] = {}
         self._handles: dict[str, list[Any]] = {}
+        #: The operator headers this backend adds to the project's (see aclnn_py._op_headers).
+        self.operator_dirs = _op_headers.backend_dirs(backend, directory)
         for library in LOAD_ORDER:
             files = _files(directory, library, backend)
             if not files:
@@ -138,6 +146,8 @@ class Library:
         if fn is None:
             if name in decls.constants:
                 return decls.constants[name]
+            if name.startswith("aclnn"):
+                return self._operator_function(name)
             raise AttributeError(f"{name} is not declared in the aclnn-py headers")
         split = f"lib{fn.split_library}.so"
         paths = self.paths[fn.library]
@@ -153,6 +163,28 @@ class Library:
             raise SymbolNotFoundError(f"{name} is not exported by {where} (is this CANN too old?)")
         self.__dict__[name] = value
         return value
+
+    def _operator_function(self, name: str) -> Any:
+        """An operator function, declared from its header on first use and looked up in the operator
+        libraries: custom packages first, then the split libraries, then the classic libopapi."""
+        _op_headers.declare(name, self.operators)
+        paths = self.paths["opapi"]
+        order = sorted(range(len(paths)), key=lambda i: (paths[i].name != _op_headers.CUSTOM_LIBRARY,
+                                                         paths[i].name == "libopapi.so"))
+        for i in order:
+            try:
+                value = getattr(self._handles["opapi"][i], name)
+            except AttributeError:
+                continue
+            self.__dict__[name] = value
+            return value
+        where = ", ".join(str(p) for p in paths)
+        raise SymbolNotFoundError(f"{name} is not exported by {where} (is its operator package installed?)")
+
+    @property
+    def operators(self) -> "_op_headers.HeaderIndex":
+        """The operator headers of the project, ``ACLNN_PY_INCLUDE`` and this backend."""
+        return _op_headers.index(self.operator_dirs)
 
     def __dir__(self) -> list[str]:
         return sorted(load().functions) + sorted(load().constants)
@@ -195,13 +227,14 @@ for name, expected in json.loads(sys.argv[2]):
     if found != expected:
         sys.exit(f"refusing to run {name}: it would be imported from {found}, not from {expected}")
 from mock_runtime.__main__ import main
-sys.argv = ["python -m mock_runtime", "libdir"]
+sys.argv = ["python -m mock_runtime", sys.argv[3]]
 main()
 """
 
 
-def _mock_child() -> tuple[list[str], Path]:
-    """The isolated command that prints the mock's library directory, and its working directory.
+def _mock_child(command: str = "libdir") -> tuple[list[str], Path]:
+    """The isolated command that runs ``python -m mock_runtime <command>`` (``libdir``: print the
+    mock's library directory; ``operators``: its catalogue), and its working directory.
 
     The mock is the ``mock_runtime`` package installed next to ``aclnn_py`` (one distribution
     installs both); the child imports it, and what it imports, only from the directories this
@@ -213,7 +246,7 @@ def _mock_child() -> tuple[list[str], Path]:
         raise LibraryNotFoundError(f"the mock runtime is not installed next to aclnn_py (no {root / 'mock_runtime'})")
     paths = [str(root), *(where for where in import_roots(MOCK_IMPORTS) if where != str(root))]
     expected = [(name, str(root / name)) for name in _MOCK_PACKAGES]
-    return [sys.executable, "-I", "-c", _LOCATE, json.dumps(paths), json.dumps(expected)], package
+    return [sys.executable, "-I", "-c", _LOCATE, json.dumps(paths), json.dumps(expected), command], package
 
 
 def mock_libdir() -> Path:

@@ -44,6 +44,23 @@ def integers(values: Iterable[Any], parameter: str, *, lo: int = -(2**63), hi: i
     return tuple(integer(v, f"{parameter}[{i}]", lo=lo, hi=hi) for i, v in enumerate(items))
 
 
+def real(value: Any, parameter: str) -> float:
+    """A real number (int, float, NumPy real scalar) as a Python float; TypeError for anything else
+    (a string, a complex number, None)."""
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    raise TypeError(f"{parameter}: expected a real number, got {type(value).__name__}")
+
+
+def boolean(value: Any, parameter: str) -> bool:
+    """A bool, a NumPy bool or the integers 0 and 1; TypeError for anything else."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    raise TypeError(f"{parameter}: expected a bool, got {value!r}")
+
+
 def shape(values: Iterable[Any], parameter: str = "shape") -> tuple[int, ...]:
     """Tensor dims: non-negative int64 values."""
     return integers(values, parameter, lo=0)

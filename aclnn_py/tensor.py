@@ -19,7 +19,6 @@ from .memory import BorrowedBuffer, DeviceBuffer
 from .runtime import Stream
 
 
-_CODED_8BIT = ("hifloat8", "float8_e8m0", "float8_e4m3fn", "float8_e5m2")
 _INT64S = ffi.typeof("int64_t[]")
 _NO_DIMS = (0,)  # a 0-d tensor still passes a (one-element) array
 _INT64_MIN, _INT32_MIN, _INT32_MAX = -(2**63), -(2**31), 2**31 - 1
@@ -288,9 +287,7 @@ class Tensor(Resource):
                 raise ArgumentError("array", f"NumPy dtype {array.dtype} has no aclDataType; pass dtype=") from None
         else:
             dtype = dtypes.to_acl(dtype)
-        if array.dtype == np.uint8 and dtypes.name(dtype) in _CODED_8BIT:
-            array = array.view(dtypes.host_dtype(dtype))
-        values = _host_values(array, dtype, cast)
+        values = _host_values(array, dtype, cast)  # a uint8 array of an 8-bit float type: its codes
         tensor = cls.empty(array.shape, dtype)
         try:
             tensor.copy_from_numpy(values, stream)

@@ -2,14 +2,19 @@
 
 The null runtime is built from include/: every exported function returns
 success at once (pointer-returning ones a fixed dummy address; aclrtGetSocName
-"Ascend910B4"), so the timings are the Python side only. Two comparisons:
+"Ascend910B4"), so the timings are the Python side only. Three comparisons:
 
 * one-shot call: create four tensors, the two-phase aclnnQuantMatmulAllReduceV4
   call (GetWorkspaceSize + execute), destroy the tensors -- raw cffi calls vs
   ``Tensor`` objects and ``quant_matmul_all_reduce_v4`` (argument rules, a
   single-use plan, its release when the stream has passed the work);
 * execute: phase 2 of one repeatable executor -- the raw call vs
-  ``QuantMatmulAllReduceV4Plan.execute``.
+  ``QuantMatmulAllReduceV4Plan.execute``;
+* generic vs hand-written: the same one-shot call through the function made
+  from the header (``aclnn_py.ops.call``) and through the hand-written one, on
+  existing tensors: aclnnQuantMatmulAllReduceV4 (the generic function converts
+  every argument by its C type; the hand-written one checks its rules against
+  its memo) and aclnnTransQuantParamV2 (both check the pure layer's rules).
 
 Every loop synchronises the stream after each block of ``--block`` iterations,
 inside the timing (what the Pythonic layer releases there is part of its
@@ -33,12 +38,17 @@ sys.path.insert(0, str(ROOT))
 
 
 def build_null_runtime(directory: Path) -> None:
-    from aclnn_py.semantics.headers import LIBRARY_HEADERS, include_dir, load
+    from aclnn_py.semantics import catalogue
+    from aclnn_py.semantics.headers import LIBRARY_HEADERS, Function, include_dir, load
 
-    headers = "\n".join(f'#include "{h}"' for hs in LIBRARY_HEADERS.values() for h in hs)
+    index = catalogue.project_index()
+    operators = [Function(proto.name, "opapi", proto.restype, proto.declaration, path.name)
+                 for path, _, reading in index.readings() for proto in reading.functions.values()]
+    headers = "\n".join([f'#include "{h}"' for hs in LIBRARY_HEADERS.values() for h in hs]
+                        + [f'#include "aclnnop/{path.name}"' for path, _, _ in index.readings()])
     for library in LIBRARY_HEADERS:
         bodies = []
-        for fn in load().library_functions(library):
+        for fn in load().library_functions(library) + (operators if library == "opapi" else []):
             if fn.returns_status or fn.restype == "uint32_t":
                 result = "0"
             elif fn.name == "aclrtGetSocName":
@@ -59,7 +69,7 @@ def measure(iterations: int, block: int, rounds: int) -> None:
 
     import aclnn_py
     from aclnn_py import DeviceBuffer, Tensor, ffi
-    from aclnn_py.ops import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce_v4
+    from aclnn_py.ops import QuantMatmulAllReduceV4Plan, call, quant_matmul_all_reduce_v4, trans_quant_param_v2
 
     lib = aclnn_py.lib
     assert aclnn_py.backend() == "cann", "the child must run on the null runtime"
@@ -112,8 +122,25 @@ def measure(iterations: int, block: int, rounds: int) -> None:
         def plan_execute() -> None:
             plan.execute(stream)
 
+        packed, scales = Tensor(buf, (n,), "uint64"), Tensor(buf, (n,), "float32")
+
+        def qmmar_generic() -> None:
+            call("aclnnQuantMatmulAllReduceV4", x1, x2, x2_scale=scale, group="group", reduce_op="sum", comm_turn=0,
+                 stream_mode=1, group_size=0, comm_quant_mode=0, output=out, stream=stream)
+
+        def qmmar_hand_written() -> None:
+            quant_matmul_all_reduce_v4(x1, x2, scale, group="group", stream=stream, out=out, rank_size=1)
+
+        def trans_generic() -> None:
+            call("aclnnTransQuantParamV2", scales, None, out=packed, stream=stream)
+
+        def trans_hand_written() -> None:
+            trans_quant_param_v2(scales, None, out=packed, stream=stream)
+
         variants = {"raw one-shot": raw, "Pythonic one-shot": pythonic,
-                    "raw execute": raw_execute, "plan execute": plan_execute}
+                    "raw execute": raw_execute, "plan execute": plan_execute,
+                    "QMMAR generic": qmmar_generic, "QMMAR hand-written": qmmar_hand_written,
+                    "TQP generic": trans_generic, "TQP hand-written": trans_hand_written}
         best = dict.fromkeys(variants, float("inf"))
         blocks = max(iterations // block, 1)
         for _ in range(rounds):
@@ -128,17 +155,20 @@ def measure(iterations: int, block: int, rounds: int) -> None:
                 best[name] = min(best[name], (time.perf_counter() - start) / (blocks * block))
         plan.close()
         lib.aclDestroyAclOpExecutor(executor[0])
-        for t in (x1, x2, scale, out):
+        for t in (x1, x2, scale, out, packed, scales):
             t.close()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"null runtime, {cores} cores available; best of {rounds} rounds of {blocks * block} iterations, "
           f"the stream synchronised every {block}")
     for name, seconds in best.items():
-        print(f"  {name:18s} {seconds * 1e6:8.3f} us")
+        print(f"  {name:20s} {seconds * 1e6:8.3f} us")
     one_shot = best["Pythonic one-shot"] / best["raw one-shot"]
     repeat = best["plan execute"] / best["raw execute"]
     print(f"one-shot call (4 tensors + GetWorkspaceSize + execute + destroy), Pythonic / raw = {one_shot:.2f}x")
     print(f"execute of a repeatable executor, plan / raw = {repeat:.2f}x")
+    for op in ("QMMAR", "TQP"):
+        ratio = best[f"{op} generic"] / best[f"{op} hand-written"]
+        print(f"{op} one-shot on existing tensors, generic (ops.call) / hand-written = {ratio:.2f}x")
 
 
 def main() -> None:

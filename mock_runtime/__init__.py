@@ -4,10 +4,13 @@ The libraries export CANN's symbols with CANN's C ABI (derived from the
 project's ``include/`` headers) so Python code and compiled C/C++ programs run
 unchanged without an Ascend NPU. The same directory holds the libraries of
 CANN's split packages (libacl_rt, libhcomm, libhccl_fwk, libopapi_transformer,
-libopapi_math, libopapi_nn), small forwarders to the four. ``python -m
-mock_runtime libdir`` builds them when needed (where, and the rules a build
-directory follows: :mod:`mock_runtime._build_dirs`, docs/mock-build.md) and
-prints their directory.
+libopapi_math, libopapi_nn, libopapi_cv), small forwarders to the four, and
+libcust_opapi with the extension operators of ``ACLNN_MOCK_OPERATORS``
+(:mod:`mock_runtime.extensions`). ``python -m mock_runtime libdir`` builds them
+when needed (where, and the rules a build directory follows:
+:mod:`mock_runtime._build_dirs`, docs/mock-build.md) and prints their directory;
+``python -m mock_runtime operators`` prints the operator catalogue
+(:mod:`mock_runtime.catalogue`).
 """
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Build the mock's shared libraries: four with cffi's embedding mode, plus the split names.
 
+(The operator libraries' parts -- libopapi's operators, their split forwarders, the extension
+operators' libcust_opapi -- come from the operator catalogue: :mod:`mock_runtime._build_ops`.)
+
 Each classic library (``libascendcl``, ``libnnopbase``, ``libhccl``,
 ``libopapi``) is compiled from the project's headers: its C source includes
 them, and cffi generates the exported functions from the same derived
@@ -45,13 +48,14 @@ import cffi
 from aclnn_py.semantics import headers as _headers
 from aclnn_py.semantics.code_places import MOCK_IMPORTS, import_roots
 from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, include_dir, load
+from mock_runtime import _build_ops
 
 from ._build_dirs import (BUILD_DIR_VARIABLE, PARTIAL_PREFIX, MockBuildError, Refused, build_dirs, build_problem,
                           locked, make_private, mark_used, prune, user_cache)
 
 #: Build order: libopapi links libnnopbase (dlsym through a libopapi handle finds aclCreateTensor).
 LIBRARIES = ("ascendcl", "nnopbase", "hccl", "opapi")
-_LINKS = {"opapi": ("nnopbase",)}
+_LINKS = {"opapi": ("nnopbase",), "cust_opapi": ("nnopbase",)}
 
 def split_libraries() -> dict[str, str]:
     """Every split library the mock provides, with the classic library it forwards to."""
@@ -61,6 +65,7 @@ def split_libraries() -> dict[str, str]:
             split = SPLIT_LIBRARIES[header]
             if split != library:
                 forwarders[split] = library
+    forwarders.update(_build_ops.split_forwarders())
     return forwarders
 _HELPERS = {
     "nnopbase": (
@@ -130,7 +135,7 @@ _from_project("aclnn_py")
 _from_project("mock_runtime")
 from {module} import ffi, lib
 from mock_runtime.exports import register
-register({library!r}, ffi, lib)
+register({library!r}, ffi, lib, {extensions!r})
 """
 
 
@@ -151,6 +156,7 @@ def _fingerprint() -> str:
         digest.update(str(path.relative_to(include_dir())).encode())
         digest.update(path.read_bytes())
     digest.update(Path(__file__).read_bytes())
+    digest.update(_build_ops.fingerprint())
     for part in (sys.version, sys.prefix, sys.exec_prefix, repr(_site_dirs()), _project_root(),
                  repr(LIBRARY_HEADERS), repr(SPLIT_LIBRARIES), repr(SPLIT_ONLY_LIBRARIES)):
         digest.update(part.encode())
@@ -170,7 +176,7 @@ def c_compiler() -> list[str]:
 
 
 def _c_source(library: str) -> str:
-    headers = [h for hs in LIBRARY_HEADERS.values() for h in hs]
+    headers = [h for hs in LIBRARY_HEADERS.values() for h in hs] + _build_ops.includes(library)
     lines = ["#include <stdlib.h>"] + [f'#include "{h}"' for h in headers]
     if library in _HELPERS:
         lines.append(_HELPERS[library][1])
@@ -211,14 +217,16 @@ _LOOKUP = """    target_{name} = (__typeof__(target_{name}))dlsym(lib, "{name}")
 
 def _forwarder_source(split: str, classic: str) -> str:
     """C source of a split library: each function calls the classic library's."""
-    functions = load().split_library_functions(split)
+    operators = split in _build_ops.split_forwarders()
+    functions = _build_ops.split_functions(split) if operators else load().split_library_functions(split)
     if not functions:  # libhccl_fwk: only the NEEDED entry
         return f"/* lib{split}.so: exports none of the declared functions; needs lib{classic}.so. */\n"
     wrappers = [_WRAPPER.format(name=fn.name, definition=fn.declaration.rstrip(";"), args=", ".join(fn.parameters),
                                 ret="" if fn.restype == "void" else "return ")
                 for fn in functions]
     lookups = [_LOOKUP.format(name=fn.name, split=split, classic=classic) for fn in functions]
-    includes = "\n".join(f'#include "{h}"' for hs in LIBRARY_HEADERS.values() for h in hs)
+    headers = [h for hs in LIBRARY_HEADERS.values() for h in hs] + (_build_ops.includes(classic) if operators else [])
+    includes = "\n".join(f'#include "{h}"' for h in headers)
     return _FORWARDER.format(includes=includes, split=split, classic=classic, wrappers="\n\n".join(wrappers),
                              lookups="\n".join(lookups))
 
@@ -245,11 +253,11 @@ def _compile(compiler: list[str], library: str, out: Path, work: Path) -> None:
     builder.cdef(decls.types_cdef)
     if library in _HELPERS:
         builder.cdef(_HELPERS[library][0])
-    builder.embedding_api("\n".join(f.declaration for f in decls.library_functions(library)))
+    functions = _build_ops.exported(library) if library in _build_ops.libraries() else decls.library_functions(library)
+    builder.embedding_api("\n".join(f.declaration for f in functions))
     builder.set_source(module, _c_source(library))
-    builder.embedding_init_code(
-        _INIT.format(project_root=_project_root(), module=module, library=library)
-    )
+    builder.embedding_init_code(_INIT.format(project_root=_project_root(), module=module, library=library,
+                                             extensions=_build_ops.init_arguments(library)))
     source = work / f"{module}.c"
     startup = work / "startup.c"
     startup.write_text(_STARTUP)
@@ -260,6 +268,7 @@ def _compile(compiler: list[str], library: str, out: Path, work: Path) -> None:
     command = [
         *compiler, "-shared", "-fPIC", "-O2", "-w",
         f"-I{sysconfig.get_paths()['include']}", f"-I{include_dir()}",
+        *[f"-I{d}" for d in _build_ops.include_dirs(library)],
         f"-DACLNN_PY_MOCK_HOME={json.dumps(sys.base_prefix)}",
         f"-DACLNN_PY_MOCK_PATHS={json.dumps(_PATHS.format(site_dirs=_site_dirs()))}",
         str(source), str(startup), "-o", str(out / f"lib{library}.so"), f"-Wl,-soname,lib{library}.so",
@@ -273,7 +282,7 @@ def _compile(compiler: list[str], library: str, out: Path, work: Path) -> None:
 
 
 def _library_names() -> set[str]:
-    return {f"lib{name}.so" for name in (*LIBRARIES, *split_libraries())}
+    return {f"lib{name}.so" for name in (*LIBRARIES, *_build_ops.libraries()[1:], *split_libraries())}
 
 
 def build(force: bool = False) -> Path:
@@ -333,12 +342,13 @@ def _build_into(root: Path, target: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=PARTIAL_PREFIX, dir=root) as tmp:
         out = Path(tmp) / "lib"
         out.mkdir(mode=0o700)
-        for library in LIBRARIES:
+        for library in LIBRARIES + _build_ops.libraries()[1:]:
             _compile(compiler, library, out, Path(tmp))
+        _build_ops.copy_headers(out)
         for split, classic in split_libraries().items():
             _compile_forwarder(compiler, split, classic, out, Path(tmp), target)
-        for library in out.iterdir():
-            make_private(library)
+        for entry in (out, *out.rglob("*")):  # the libraries, and the extensions' headers
+            make_private(entry)
         if os.path.lexists(target):
             shutil.rmtree(target)
         out.rename(target)

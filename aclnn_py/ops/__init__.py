@@ -1,14 +1,23 @@
 """One Python function and one plan per aclnn operator, over the raw two-phase C API.
 
-A function (``grouped_matmul_v5``, ``quant_matmul_all_reduce_v4``, ...) queues
+Every operator a header declares is a function of this module, made on first use from its
+header (:mod:`aclnn_py.ops._generic`): ``ops.add_rms_norm(...)`` for ``aclnnAddRmsNorm``,
+``ops.call("aclnnAddRmsNorm", ...)``, ``ops.plan("aclnnAddRmsNorm", ...)``; see
+docs/operators.md for the headers read and how values convert.
+
+Hand-written on the same signatures, with their own argument handling, output inference and
+documentation: a function (``grouped_matmul_v5``, ``quant_matmul_all_reduce_v4``, ...) queues
 one call on a stream and returns its output; a plan (``GroupedMatmulV5Plan``,
-``QuantMatmulAllReduceV4Plan``, ...) checks the arguments and runs phase 1
-once, then executes on any stream as often as needed (see
-:mod:`aclnn_py.ops._two_phase` for their lifetimes). The weight and scale
-helpers (``trans_matmul_weight``, ``trans_quant_param_v2``, ...) are functions
-only.
+``QuantMatmulAllReduceV4Plan``, ...) checks the arguments and runs phase 1 once, then
+executes on any stream as often as needed (see :mod:`aclnn_py.ops._two_phase` for their
+lifetimes). The weight and scale helpers (``trans_matmul_weight``, ``trans_quant_param_v2``,
+...) are functions only.
 """
+from typing import Any
+
+from ._generic import OperatorPlan, call, plan
 from ._grouped_matmul import GroupedMatmulV5Plan, grouped_matmul_v5
+from ._profile import current_profile
 from ._quant_matmul_all_reduce import (QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
                                       QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan,
                                       quant_matmul_all_reduce, quant_matmul_all_reduce_v2,
@@ -22,4 +31,20 @@ __all__ = [
     "QuantMatmulAllReduceV4Plan", "quant_matmul_all_reduce", "quant_matmul_all_reduce_v2",
     "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4",
     "calculate_matmul_weight_size", "nz_weight_tensor", "trans_matmul_weight", "trans_quant_param_v2",
+    "OperatorPlan", "call", "current_profile", "plan",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``ops.<name>``: the function of the operator whose snake-case name is ``name`` (made once)."""
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._generic import by_python_name, function
+
+    op = by_python_name(name)
+    if op is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: no operator header read by "
+                             f"aclnn-py declares an operator of that name (aclnn-py ops lists them)")
+    fn = function(op)
+    globals()[name] = fn
+    return fn

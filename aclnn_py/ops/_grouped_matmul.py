@@ -25,35 +25,26 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import arguments
-from ..semantics import dtypes, codecs, soc
+from .. import _resource, arguments
 from .._ffi import ffi
-from .._loader import library
-from ..semantics.descriptors import TensorDesc
-from ..errors import AclnnParamError, ArgumentError, raising
-from .. import _resource
 from .._resource import require_open
+from ..errors import AclnnParamError, ArgumentError, raising
+from ..runtime import Stream
+from ..semantics import catalogue, codecs, dtypes
+from ..semantics.descriptors import TensorDesc
 from ..semantics.grouped_matmul import call
 from ..semantics.grouped_matmul import rules
-from ..runtime import Stream
+from ..semantics.signatures import Kind
 from ..tensor import IntArray, Tensor, TensorList
-from ._signatures import ACCEPTED, desc_key, tensor_key
+from ._function_plan import TakesFunctionArguments
 from ._inputs import device_tensor
+from ._profile import current_profile
+from ._signatures import ACCEPTED, desc_key, tensor_key
 from ._two_phase import Plan, dispose, run_once
 
 __all__ = ["GroupedMatmulV5Plan", "grouped_matmul_v5", "OP"]
 
 OP = "aclnnGroupedMatmulV5"
-
-
-def _profile() -> str | None:
-    name = library().aclrtGetSocName()
-    if name == ffi.NULL:
-        return None
-    try:
-        return soc.profile(ffi.string(name).decode())
-    except ValueError:
-        return None
 
 
 def _as_tensor(value: Any, parameter: str, created: list, stream: Stream | None) -> Tensor:
@@ -80,21 +71,6 @@ def _keys(tensors: list[Tensor] | None):
     return None if tensors is None else tuple(map(tensor_key, tensors))
 
 
-def _default_out_dtype(x: list[Tensor], weight: list[Tensor], scale, antiquant_scale) -> dtypes.DataType:
-    x_name = dtypes.name(x[0].desc.dtype)
-    w_name = dtypes.name(weight[0].desc.dtype)
-    scale_descs, aqs_descs = _descs(scale), _descs(antiquant_scale)
-    scale_name = None if rules.absent(scale_descs) else dtypes.name(scale[0].desc.dtype)
-    try:
-        kind = call.scenario(x_name, w_name, scale_dtype=scale_name, has_antiquant_scale=not rules.absent(aqs_descs))
-    except ValueError:
-        return dtypes.from_name(x_name)
-    name = call.default_out_name(kind, x_name)
-    if name is not None:
-        return dtypes.from_name(name)
-    raise ArgumentError("out_dtype", f"required for the quantized scenario {kind} (e.g. 'bfloat16')")
-
-
 def _output_shapes(xs, ws, gl, group_host, split_item, group_type, group_list_type) -> list[tuple[int, ...]]:
     """Shapes of the outputs the scenario implies (AclnnParamError when the inputs imply none)."""
     try:
@@ -113,37 +89,33 @@ def _output_shapes(xs, ws, gl, group_host, split_item, group_type, group_list_ty
 
 
 class _Arguments:
-    """The checked arguments of one aclnnGroupedMatmulV5 call: tensors and C values.
+    """The checked arguments of one aclnnGroupedMatmulV5 call: tensors and C values, by the header's
+    parameters (:func:`~aclnn_py.semantics.catalogue.project_signature`: canonical names).
 
-    ``tensors`` holds the tensor lists by name (``"out"`` included; ``"group_list"`` a
-    Tensor or None); ``keep`` what the queued work uses and the caller owns; ``created``
-    what was made for the call (device copies, tensor lists, the tuning array), released
-    once the stream has passed the work.
+    ``values`` holds the header's parameters given (absent: NULL or the header's default of
+    the Python function); ``tensors`` the tensor lists by name (``"out"`` included;
+    ``"group_list"`` a Tensor or None); ``keep`` what the queued work uses and the caller owns;
+    ``created`` what was made for the call (device copies, tensor lists, the tuning array),
+    released once the stream has passed the work.
     """
 
-    def __init__(self, x, weight, *, stream: Stream | None, bias=None, scale=None, offset=None,
-                 antiquant_scale=None, antiquant_offset=None, per_token_scale=None, group_list=None,
-                 split_item: int = 0, group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
-                 tuning_config: Sequence[int] | None = None, out=None, out_dtype=None) -> None:
+    def __init__(self, values: dict[str, Any], *, stream: Stream | None, out_dtype: Any = None) -> None:
         self.checked_at = _resource.closed_since  # before the check: see Plan._inputs_open
-        require_open(stream, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale,
-                     group_list, out)
-        attrs = {name: arguments.integer(value, name) for name, value in (
-            ("split_item", split_item), ("group_type", group_type), ("group_list_type", group_list_type),
-            ("act_type", act_type))}
+        header = catalogue.project_signature(OP)
+        require_open(stream, *(values.get(p.name) for p in header.parameters))
+        attrs = {p.name: arguments.integer(values[p.name], p.name) for p in header.parameters
+                 if p.kind is Kind.INTEGER and p.name in values}
         if out_dtype is not None:
             out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
-        if tuning_config is not None:
-            tuning_config = arguments.integers(tuning_config, "tuning_config")
+        arrays = {p.name: arguments.integers(values[p.name], p.name) for p in header.parameters
+                  if p.kind is Kind.INT_ARRAY and values.get(p.name) is not None}
         created: list[Any] = []  # released with the work
         self.created = created
         try:
-            xs = _as_list(x, "x", created, stream)
-            ws = _as_list(weight, "weight", created, stream)
-            lists = {name: _as_list(v, name, created, stream) for name, v in (
-                ("bias", bias), ("scale", scale), ("offset", offset), ("antiquant_scale", antiquant_scale),
-                ("antiquant_offset", antiquant_offset), ("per_token_scale", per_token_scale))}
-            group_host = None
+            lists = {p.name: _as_list(values.get(p.name), p.name, created, stream) for p in header.parameters
+                     if p.kind is Kind.TENSOR_LIST and not p.output}
+            xs, ws = lists["x"], lists["weight"]
+            group_list, group_host = values.get("group_list"), None
             if group_list is None or isinstance(group_list, Tensor):
                 gl = group_list
             else:
@@ -157,28 +129,31 @@ class _Arguments:
                 raise AclnnParamError(rules.NULLPTR, rules.FUNCTION,
                                       f"{'x' if xs is None else 'weight'} is nullptr")
             made_outs: list[Tensor] = []  # returned to the caller, never released here
-            outs = _as_list(out, "out", made_outs, stream)
+            outputs = {p.name: _as_list(values.get(p.name), p.name, made_outs, stream) for p in header.parameters
+                       if p.kind is Kind.TENSOR_LIST and p.output}
             out_descs = None
-            if outs is None:  # descriptors only: the memory is allocated once the rules accept the call
+            if outputs["out"] is None:  # descriptors only: the memory is allocated once the rules accept the call
                 shapes = _output_shapes(xs, ws, gl, group_host, attrs["split_item"], attrs["group_type"],
                                         attrs["group_list_type"])
-                dtype = out_dtype if out_dtype is not None else _default_out_dtype(xs, ws, lists["scale"], lists["antiquant_scale"])
+                dtype = out_dtype if out_dtype is not None else rules.default_out_dtype(
+                    _descs(xs), _descs(ws), _descs(lists["scale"]), _descs(lists["antiquant_scale"]))
                 out_descs = [TensorDesc.contiguous(shape, int(dtype)) for shape in shapes]
-            profile = _profile()
+            profile = current_profile()
             if profile is not None:
-                key = (OP, profile, *attrs.values(), tuning_config, _keys(xs), _keys(ws),
-                       *map(_keys, lists.values()), tensor_key(gl),
-                       tuple(map(desc_key, out_descs)) if outs is None else _keys(outs))
+                key = (OP, profile, *attrs.values(), *arrays.values(), *map(_keys, lists.values()), tensor_key(gl),
+                       *[tuple(map(desc_key, out_descs)) if name == "out" and v is None else _keys(v)
+                         for name, v in outputs.items()])
                 if ACCEPTED.get(key) is None:
+                    descs = {name: _descs(v) for name, v in {**lists, **outputs}.items()}
+                    if out_descs is not None:
+                        descs["out"] = out_descs
                     with raising():
-                        checked = rules.check(x=[t.desc for t in xs], weight=[t.desc for t in ws],
-                                              out=out_descs if outs is None else [t.desc for t in outs],
-                                              **{k: _descs(v) for k, v in lists.items()},
-                                              group_list=None if gl is None else gl.desc,
-                                              tuning_config=tuning_config, profile=profile, **attrs)
+                        checked = rules.check(**descs, group_list=None if gl is None else gl.desc,
+                                              **{name: arrays.get(name) for name in ("tuning_config",)},
+                                              profile=profile, **attrs)
                     ACCEPTED.put(key, checked)
-            if outs is None:
-                outs = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
+            if outputs["out"] is None:
+                outputs["out"] = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
 
             def tl(tensors):
                 if tensors is None:
@@ -187,24 +162,24 @@ class _Arguments:
                 created.append(lst)
                 return lst._handle
 
-            tuning = None if tuning_config is None else IntArray(tuning_config)
-            created.append(tuning)
-            self.args = (tl(xs), tl(ws), tl(lists["bias"]), tl(lists["scale"]), tl(lists["offset"]),
-                         tl(lists["antiquant_scale"]), tl(lists["antiquant_offset"]),
-                         tl(lists["per_token_scale"]), ffi.NULL if gl is None else gl._handle, ffi.NULL,
-                         ffi.NULL, ffi.NULL, attrs["split_item"], attrs["group_type"], attrs["group_list_type"],
-                         attrs["act_type"], ffi.NULL if tuning is None else tuning._handle, tl(outs), ffi.NULL,
-                         ffi.NULL)
+            c_values: dict[str, Any] = {name: tl(v) for name, v in {**lists, **outputs}.items()}
+            c_values["group_list"] = ffi.NULL if gl is None else gl._handle
+            c_values.update(attrs)
+            for name, values_ in arrays.items():
+                array = IntArray(values_)
+                created.append(array)
+                c_values[name] = array._handle
+            self.args = tuple(c_values.get(name, ffi.NULL) for name in header.names)
         except BaseException:
             dispose(created, stream)
             raise
-        self.tensors: dict[str, Any] = {"x": xs, "weight": ws, **lists, "group_list": gl, "out": outs}
-        self.out = outs
-        users = [t for t in [*xs, *ws, *(t for v in lists.values() for t in v or ()), gl] if t is not None]
-        self.keep = (*users, *outs)
+        self.tensors: dict[str, Any] = {**lists, "group_list": gl, **outputs}
+        self.out = outputs["out"]
+        users = [t for t in [*(t for v in lists.values() for t in v or ()), gl] if t is not None]
+        self.keep = (*users, *(t for v in outputs.values() for t in v or ()))
 
 
-class GroupedMatmulV5Plan(Plan):
+class GroupedMatmulV5Plan(TakesFunctionArguments, Plan):
     """aclnnGroupedMatmulV5 prepared once (a repeatable executor), :meth:`execute` on a stream
     many times.
 
@@ -218,22 +193,16 @@ class GroupedMatmulV5Plan(Plan):
     synchronised; the outputs stay the caller's.
     """
 
-    def __init__(self, x, weight, *, bias=None, scale=None, offset=None, antiquant_scale=None,
-                 antiquant_offset=None, per_token_scale=None, group_list=None, split_item: int = 0,
-                 group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
-                 tuning_config: Sequence[int] | None = None, out=None, out_dtype=None,
-                 stream: Stream | None = None, repeatable: bool = True) -> None:
-        call = _Arguments(x, weight, stream=stream, bias=bias, scale=scale, offset=offset,
-                          antiquant_scale=antiquant_scale, antiquant_offset=antiquant_offset,
-                          per_token_scale=per_token_scale, group_list=group_list, split_item=split_item,
-                          group_type=group_type, group_list_type=group_list_type, act_type=act_type,
-                          tuning_config=tuning_config, out=out, out_dtype=out_dtype)
-        self.tensors = call.tensors
-        self.out: list[Tensor] = call.out
-        super().__init__(OP, call.args, keep=call.keep, owned=call.created, stream=stream, repeatable=repeatable,
-                         checked_at=call.checked_at)
+    def _prepare(self, arguments_: dict[str, Any], repeatable: bool) -> None:
+        stream, out_dtype = arguments_.pop("stream"), arguments_.pop("out_dtype")
+        call_ = _Arguments(arguments_, stream=stream, out_dtype=out_dtype)
+        self.tensors = call_.tensors
+        self.out: list[Tensor] = call_.out
+        Plan.__init__(self, OP, call_.args, keep=call_.keep, owned=call_.created, stream=stream,
+                      repeatable=repeatable, checked_at=call_.checked_at)
 
 
+@GroupedMatmulV5Plan.arguments_of
 def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offset=None, antiquant_scale=None,
                       antiquant_offset=None, per_token_scale=None, group_list=None, split_item: int = 0,
                       group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
@@ -337,10 +306,9 @@ def grouped_matmul_v5(x, weight, *, stream: Stream, bias=None, scale=None, offse
     | per-group/per-block | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8 (E, K, N) | float32 (E, ceil(K/128), ceil(N/128)) | — | float32 (M, ceil(K/128)) | — | float16/bfloat16/float32 | 0/1/2 |
     | per-group/per-block | 950 | fp8/hifloat8 (M, K) | fp8/hifloat8 (E, K, N)ᵀ | float32 (E, ceil(N/128), ceil(K/128)) | — | float32 (M, ceil(K/128)) | — | float16/bfloat16/float32 | 0/1/2 |
     """
-    plan = GroupedMatmulV5Plan(x, weight, bias=bias, scale=scale, offset=offset, antiquant_scale=antiquant_scale,
-                               antiquant_offset=antiquant_offset, per_token_scale=per_token_scale,
-                               group_list=group_list, split_item=split_item, group_type=group_type,
-                               group_list_type=group_list_type, act_type=act_type, tuning_config=tuning_config,
-                               out=out, out_dtype=out_dtype, stream=stream, repeatable=False)
+    arguments_ = dict(locals())  # the arguments alone, before any other name is bound here
+    plan = GroupedMatmulV5Plan.__new__(GroupedMatmulV5Plan)
+    plan._prepare(arguments_, False)
     run_once(plan, stream)
     return plan.out
+

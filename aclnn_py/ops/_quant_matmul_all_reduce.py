@@ -27,59 +27,31 @@ own thread/process, device and stream); all ranks get the same output.
 """
 from __future__ import annotations
 
-import operator
 from typing import Any
 
-
-from .. import arguments
-from ..semantics import dtypes
+from .. import _resource, arguments
 from .._ffi import ffi
-from ..semantics.descriptors import TensorDesc
-from ..errors import ArgumentError, raising
-from .. import _resource
 from .._resource import require_open
+from ..errors import raising
 from ..hccl.communicator import Communicator
-from ..semantics.quant_matmul_all_reduce import rules
 from ..runtime import Stream
+from ..semantics import dtypes
+from ..semantics.quant_matmul_all_reduce import rules
+from ..semantics.signatures import Kind, python_name
 from ..tensor import Tensor
-from ._signatures import ACCEPTED, desc_key
+from ._function_plan import TakesFunctionArguments
 from ._inputs import device_tensor
+from ._profile import current_profile
+from ._signatures import ACCEPTED, desc_key
 from ._two_phase import Plan, dispose, run_once
-from ._trans_matmul_weight import current_profile
 
 __all__ = ["QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
-           "QuantMatmulAllReduceV4Plan", "infer_out_dtype", "quant_matmul_all_reduce",
-           "quant_matmul_all_reduce_v2", "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4"]
+           "QuantMatmulAllReduceV4Plan", "quant_matmul_all_reduce", "quant_matmul_all_reduce_v2",
+           "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4"]
 
-D = dtypes.DataType
-_INPUTS = ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1", "comm_quant_scale_2")
 _CHARS = ffi.typeof("char[]")
-#: The C values of a call, in this order: the inputs' handles, then these.
-_C_VALUES = (*_INPUTS, "output", "group", "reduce_op", "comm_turn", "stream_mode", "group_size", "comm_quant_mode")
-_ORDERS: dict[str, operator.itemgetter] = {}
-
-
-def _header_order(signature: rules.Signature) -> operator.itemgetter:
-    """Picks the phase-1 arguments of ``signature`` (header order) from values in :data:`_C_VALUES` order."""
-    order = _ORDERS.get(signature.op)
-    if order is None:
-        order = _ORDERS[signature.op] = operator.itemgetter(
-            *(_C_VALUES.index(signature.params[p]) for p in signature.parameters))
-    return order
-
-
-def infer_out_dtype(x1: Tensor, x2_scale: Tensor, x1_scale: Tensor | None, x3: Tensor | None,
-                    comm_quant_scale_1: Tensor | None) -> D | None:
-    """The output dtype the inputs imply, or None when it must be given."""
-    for t in (x3, comm_quant_scale_1):
-        if t is not None:
-            return t.dtype
-    if x1.dtype == D.ACL_INT8:
-        if x2_scale.dtype == D.ACL_BF16:
-            return D.ACL_BF16
-        if x2_scale.dtype in (D.ACL_UINT64, D.ACL_INT64) or x1_scale is not None:
-            return D.ACL_FLOAT16
-    return None
+#: The Python arguments that are no parameter of the header (``out`` is its ``output``).
+_PYTHON_ONLY = ("stream", "out", "out_dtype", "rank_size", "x_dtype")
 
 
 def _group_name(group: Any) -> tuple[bytes | None, int | None]:
@@ -96,31 +68,30 @@ def _group_name(group: Any) -> tuple[bytes | None, int | None]:
 
 
 class _Arguments:
-    """The checked arguments of one call of ``signature``: tensors and C values (canonical names).
+    """The checked arguments of one call of ``signature``: tensors and C values, by canonical name.
 
-    ``tensors`` holds every tensor by canonical name ("output" included); ``keep``
-    what the queued work uses and the caller owns (never this object: a reference
-    cycle would leave the tensors to the garbage collector); ``created`` the device
-    copies of NumPy inputs, released once the stream has passed the work;
-    ``communicator`` the group when it is a Communicator. Closed resources, and a
-    stream of another device than the communicator's, are refused before any C call.
+    ``values`` holds the header's parameters by canonical name (absent: NULL or the rules'
+    default); everything else is keyword arguments. ``tensors`` holds every tensor by canonical
+    name ("output" included); ``keep`` what the queued work uses and the caller owns (never this
+    object: a reference cycle would leave the tensors to the garbage collector); ``created`` the
+    device copies of NumPy inputs, released once the stream has passed the work; ``communicator``
+    the group when it is a Communicator. Closed resources, and a stream of another device than the
+    communicator's, are refused before any C call.
     """
 
-    def __init__(self, x1, x2, x2_scale, *, group, stream, bias=None, x3=None, x1_scale=None,
-                 comm_quant_scale_1=None, comm_quant_scale_2=None, group_size=0, comm_quant_mode=0,
-                 out=None, out_dtype=None, reduce_op="sum", comm_turn=0, stream_mode=1, rank_size=None,
-                 x_dtype=None, signature: rules.Signature = rules.V4) -> None:
+    def __init__(self, signature: rules.Signature, values: dict[str, Any], *, stream: Stream | None,
+                 out: Any = None, out_dtype: Any = None, rank_size: Any = None, x_dtype: Any = None) -> None:
         self.checked_at = _resource.closed_since  # before the check: see Plan._inputs_open
-        require_open(stream, group, x1, x2, x2_scale, bias, x3, x1_scale, comm_quant_scale_1, comm_quant_scale_2, out)
+        require_open(stream, out, *values.values())
+        group = values.get("group")
         self.communicator = group if isinstance(group, Communicator) else None
         if stream is not None and self.communicator is not None:
             stream._require_device(self.communicator)
-        integer = arguments.integer
-        comm_turn = integer(comm_turn, "comm_turn")
-        stream_mode = integer(stream_mode, "stream_mode")
-        group_size = integer(group_size, "group_size")
-        comm_quant_mode = integer(comm_quant_mode, "comm_quant_mode")
+        header = signature.header
+        attributes = {p.name: arguments.integer(values[p.name], p.name) for p in header.parameters
+                      if p.kind is Kind.INTEGER and p.name in values}
         group_bytes, size = _group_name(group)
+        reduce_op = values.get("reduce_op", "sum")
         reduce_bytes = None if reduce_op is None else arguments.c_string(reduce_op, "reduce_op")
         if x_dtype is not None:
             x_dtype = dtypes.to_acl(x_dtype, "x_dtype")
@@ -128,39 +99,36 @@ class _Arguments:
             out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
         if out is not None and not isinstance(out, Tensor):
             raise TypeError(f"out: expected a Tensor, got {type(out).__name__}")
-        values = (x1, x2, bias, x3, x1_scale, x2_scale, comm_quant_scale_1, comm_quant_scale_2)  # _INPUTS
+        inputs = [name for name in signature.tensors if name != "output"]
         self.created: list[Tensor] = []
         try:
-            tensors = [v if v is None or isinstance(v, Tensor) else
-                       device_tensor(v, key, self.created, x_dtype if key in ("x1", "x2") else None, stream)
-                       for key, v in zip(_INPUTS, values)]
-            t = dict(zip(_INPUTS, tensors))
+            t = {name: device_tensor(values.get(name), name, self.created,
+                                     x_dtype if name in ("x1", "x2") else None, stream) for name in inputs}
             out_desc = None  # the output's descriptor when the binding allocates it
-            if out is None and t["x1"] is not None and t["x2"] is not None and t["x2_scale"] is not None:
-                dtype = infer_out_dtype(t["x1"], t["x2_scale"], t["x1_scale"], t["x3"],
-                                        t["comm_quant_scale_1"]) if out_dtype is None else out_dtype
-                if dtype is None:
-                    raise ArgumentError("out_dtype", f"required for {dtypes.label(t['x1'].dtype)} x1 with "
-                                                     f"{dtypes.label(t['x2_scale'].dtype)} "
-                                                     f"{signature.label('x2_scale')} (FLOAT16, BFLOAT16 or FLOAT)")
-                # x1 (.., k) @ x2 (k, n); slicing keeps a wrong rank for the rules to report
-                out_desc = TensorDesc.contiguous(t["x1"].shape[:-1] + t["x2"].shape[-1:], int(dtype))
-            reduce = None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace")
             profile = current_profile()
-            rank = size if rank_size is None else integer(rank_size, "rank_size")
-            key = (signature.op, profile, rank, reduce, comm_turn, stream_mode, group_size, comm_quant_mode,
-                   *[None if v is None else v._layout or desc_key(v.desc) for v in tensors],
-                   desc_key(out_desc) if out is None else out._layout or desc_key(out.desc))
-            if ACCEPTED.get(key) is None:
-                desc = lambda v: None if v is None else v.desc  # noqa: E731
+            if out is None and t["x1"] is not None and t["x2"] is not None and t["x2_scale"] is not None:
+                desc = {name: None if v is None else v.desc for name, v in t.items()}
                 with raising():
-                    checked = rules.check(
-                        **{name: desc(v) for name, v in t.items()}, output=out_desc if out is None else out.desc,
-                        reduce_op=reduce,
-                        comm_turn=comm_turn, stream_mode=stream_mode, group_size=group_size,
-                        comm_quant_mode=comm_quant_mode, profile=profile, rank_size=rank, signature=signature)
-                ACCEPTED.put(key, checked)
+                    out_desc = rules.output_desc(
+                        desc["x1"], desc["x2"], desc["x2_scale"], x1_scale=desc.get("x1_scale"), x3=desc.get("x3"),
+                        comm_quant_scale_1=desc.get("comm_quant_scale_1"), out_dtype=out_dtype, profile=profile,
+                        signature=signature)
+            reduce = None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace")
+            rank = size if rank_size is None else arguments.integer(rank_size, "rank_size")
+            if profile is not None:
+                key = (signature.op, profile, rank, reduce, *attributes.values(),
+                       *[None if v is None else v._layout or desc_key(v.desc) for v in t.values()],
+                       desc_key(out_desc) if out is None else out._layout or desc_key(out.desc))
+                if ACCEPTED.get(key) is None:
+                    with raising():
+                        checked = rules.check(
+                            **{name: None if v is None else v.desc for name, v in t.items()},
+                            output=out_desc if out is None else out.desc, reduce_op=reduce, **attributes,
+                            profile=profile, rank_size=rank, signature=signature)
+                    ACCEPTED.put(key, checked)
             if out is None:  # allocated only once the rules accept the call
+                if out_desc is None:
+                    raise TypeError("out: required when x1, x2 or the scale is None")
                 out = Tensor.empty(out_desc.shape, out_desc.dtype)
         except BaseException:
             dispose(self.created, stream)
@@ -171,13 +139,37 @@ class _Arguments:
         self._group = ffi.NULL if group_bytes is None else ffi.new(_CHARS, group_bytes)
         self._reduce = ffi.NULL if reduce_bytes is None else ffi.new(_CHARS, reduce_bytes)
         # checked open above (require_open) or just made: the handles as they are
-        c_values = [ffi.NULL if v is None else v._handle for v in tensors]  # _C_VALUES
-        c_values += (out._handle, self._group, self._reduce, comm_turn, stream_mode, group_size, comm_quant_mode)
-        self.args = _header_order(signature)(c_values)
-        self.keep = (self._group, self._reduce, out, *[v for v in values if isinstance(v, Tensor)])
+        c_values = {name: ffi.NULL if v is None else v._handle for name, v in t.items()}
+        c_values.update(attributes, group=self._group, reduce_op=self._reduce)
+        self.args = tuple(c_values[name] for name in header.names)
+        self.keep = (self._group, self._reduce, out, *[v for v in values.values() if isinstance(v, Tensor)])
 
 
-class _QuantMatmulAllReducePlan(Plan):
+_ALIASES: dict[str, dict[str, str]] = {}
+
+
+def _aliases(signature: rules.Signature) -> dict[str, str]:
+    """A version's Python names of its header's parameters -> their canonical names."""
+    aliases = _ALIASES.get(signature.op)
+    if aliases is None:
+        aliases = _ALIASES[signature.op] = {python_name(p.c_name): p.name for p in signature.header.parameters}
+    return aliases
+
+
+def _canonical(signature: rules.Signature, arguments_: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A version's Python arguments split into the header's (by canonical name: ``dequant_scale`` is
+    ``x2_scale``) and the rest."""
+    aliases = _aliases(signature)
+    values, extra = {}, {}
+    for name, value in arguments_.items():
+        if name in _PYTHON_ONLY:
+            extra[name] = value
+        else:
+            values[aliases.get(name, name)] = value
+    return values, extra
+
+
+class _QuantMatmulAllReducePlan(TakesFunctionArguments, Plan):
     """Phase 1 once (a repeatable executor), :meth:`execute` on a stream many times.
 
     Same arguments as the version's function; ``stream`` (optional) is where
@@ -191,29 +183,23 @@ class _QuantMatmulAllReducePlan(Plan):
     the caller's.
     """
 
-    signature: rules.Signature = rules.V4
-    _renamed: dict[str, str] = {}  # the version's keyword -> canonical argument
+    signature: rules.Signature  # the entry point (V1-V4)
 
-    def __init__(self, x1: Any, x2: Any, scale: Any, *, group: Any, stream: Stream | None = None,
-                 repeatable: bool = True, **kwargs: Any) -> None:
-        if self._renamed:
-            kwargs = {self._renamed.get(key, key): value for key, value in kwargs.items()}
-        self._prepare(_Arguments(x1, x2, scale, group=group, stream=stream, signature=self.signature, **kwargs),
-                      stream, repeatable)
-
-    def _prepare(self, call: _Arguments, stream: Stream | None, repeatable: bool) -> None:
+    def _prepare(self, arguments_: dict[str, Any], repeatable: bool) -> None:
+        values, extra = _canonical(self.signature, arguments_)
+        stream = extra.pop("stream", None)
+        call = _Arguments(self.signature, values, stream=stream, **extra)
         self.tensors = call.tensors
         self.out = call.out
         Plan.__init__(self, self.signature.op, call.args, keep=call.keep, owned=call.created, stream=stream,
                       repeatable=repeatable, communicator=call.communicator, checked_at=call.checked_at)
 
     @classmethod
-    def _once(cls, stream: Stream, x1: Any, x2: Any, scale: Any, **canonical: Any) -> Tensor:
-        """The version's function: its plan, single-use, from canonical arguments, run once on
-        ``stream`` and closed; returns the output."""
+    def _once(cls, arguments_: dict[str, Any]) -> Tensor:
+        """The version's function: its plan, single-use, run once on ``stream`` and closed; returns the output."""
         plan = cls.__new__(cls)
-        plan._prepare(_Arguments(x1, x2, scale, stream=stream, signature=cls.signature, **canonical), stream, False)
-        run_once(plan, stream)
+        plan._prepare(arguments_, False)
+        run_once(plan, arguments_["stream"])
         return plan.out
 
 
@@ -222,45 +208,17 @@ class QuantMatmulAllReducePlan(_QuantMatmulAllReducePlan):
 
     signature = rules.V1
 
-    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
-                 x3: Any = None, out: Tensor | None = None, out_dtype: Any = None, reduce_op: str = "sum",
-                 comm_turn: int = 0, stream_mode: int = 1, rank_size: int | None = None,
-                 stream: Stream | None = None, repeatable: bool = True) -> None:
-        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype,
-                         reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
-                         rank_size=rank_size, stream=stream, repeatable=repeatable)
-
 
 class QuantMatmulAllReduceV2Plan(_QuantMatmulAllReducePlan):
     """The plan of aclnnQuantMatmulAllReduceV2; arguments of :func:`quant_matmul_all_reduce_v2`."""
 
     signature = rules.V2
-    _renamed = {"pertoken_scale": "x1_scale"}
-
-    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
-                 x3: Any = None, pertoken_scale: Any = None, out: Tensor | None = None,
-                 out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
-                 rank_size: int | None = None, stream: Stream | None = None, repeatable: bool = True) -> None:
-        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
-                         out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
-                         stream_mode=stream_mode, rank_size=rank_size, stream=stream, repeatable=repeatable)
 
 
 class QuantMatmulAllReduceV3Plan(_QuantMatmulAllReducePlan):
     """The plan of aclnnQuantMatmulAllReduceV3; arguments of :func:`quant_matmul_all_reduce_v3`."""
 
     signature = rules.V3
-    _renamed = {"pertoken_scale": "x1_scale"}
-
-    def __init__(self, x1: Any, x2: Any, dequant_scale: Any, *, group: Any, bias: Any = None,
-                 x3: Any = None, pertoken_scale: Any = None, comm_quant_scale_1: Any = None,
-                 comm_quant_scale_2: Any = None, out: Tensor | None = None, out_dtype: Any = None,
-                 reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
-                 rank_size: int | None = None, stream: Stream | None = None, repeatable: bool = True) -> None:
-        super().__init__(x1, x2, dequant_scale, group=group, bias=bias, x3=x3, pertoken_scale=pertoken_scale,
-                         comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
-                         out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
-                         stream_mode=stream_mode, rank_size=rank_size, stream=stream, repeatable=repeatable)
 
 
 class QuantMatmulAllReduceV4Plan(_QuantMatmulAllReducePlan):
@@ -268,19 +226,8 @@ class QuantMatmulAllReduceV4Plan(_QuantMatmulAllReducePlan):
 
     signature = rules.V4
 
-    def __init__(self, x1: Any, x2: Any, x2_scale: Any, *, group: Any, bias: Any = None, x3: Any = None,
-                 x1_scale: Any = None, comm_quant_scale_1: Any = None, comm_quant_scale_2: Any = None,
-                 group_size: int = 0, comm_quant_mode: int = 0, out: Tensor | None = None,
-                 out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0, stream_mode: int = 1,
-                 rank_size: int | None = None, x_dtype: Any = None, stream: Stream | None = None,
-                 repeatable: bool = True) -> None:
-        super().__init__(x1, x2, x2_scale, group=group, bias=bias, x3=x3, x1_scale=x1_scale,
-                         comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
-                         group_size=group_size, comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype,
-                         reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size,
-                         x_dtype=x_dtype, stream=stream, repeatable=repeatable)
 
-
+@QuantMatmulAllReducePlan.arguments_of
 def quant_matmul_all_reduce(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
                             bias: Any = None, x3: Any = None, out: Tensor | None = None,
                             out_dtype: Any = None, reduce_op: str = "sum", comm_turn: int = 0,
@@ -293,11 +240,10 @@ def quant_matmul_all_reduce(x1: Any, x2: Any, dequant_scale: Any, *, group: Any,
     Dtypes and shapes: the rows of :func:`quant_matmul_all_reduce_v4`'s table that
     list V1 (``dequant_scale`` is its ``x2_scale``).
     """
-    return QuantMatmulAllReducePlan._once(
-        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, out=out, out_dtype=out_dtype,
-        reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode, rank_size=rank_size)
+    return QuantMatmulAllReducePlan._once(locals())
 
 
+@QuantMatmulAllReduceV2Plan.arguments_of
 def quant_matmul_all_reduce_v2(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
                                bias: Any = None, x3: Any = None, pertoken_scale: Any = None,
                                out: Tensor | None = None, out_dtype: Any = None, reduce_op: str = "sum",
@@ -310,12 +256,10 @@ def quant_matmul_all_reduce_v2(x1: Any, x2: Any, dequant_scale: Any, *, group: A
     :func:`quant_matmul_all_reduce_v4`'s table that list V2 (``dequant_scale`` is its
     ``x2_scale``, ``pertoken_scale`` its ``x1_scale``).
     """
-    return QuantMatmulAllReduceV2Plan._once(
-        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, x1_scale=pertoken_scale, out=out,
-        out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
-        rank_size=rank_size)
+    return QuantMatmulAllReduceV2Plan._once(locals())
 
 
+@QuantMatmulAllReduceV3Plan.arguments_of
 def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: Any, stream: Stream,
                                bias: Any = None, x3: Any = None, pertoken_scale: Any = None,
                                comm_quant_scale_1: Any = None, comm_quant_scale_2: Any = None,
@@ -329,13 +273,10 @@ def quant_matmul_all_reduce_v3(x1: Any, x2: Any, dequant_scale: Any, *, group: A
     :func:`quant_matmul_all_reduce_v4`'s table that list V3 (``dequant_scale`` is its
     ``x2_scale``, ``pertoken_scale`` its ``x1_scale``).
     """
-    return QuantMatmulAllReduceV3Plan._once(
-        stream, x1, x2, dequant_scale, group=group, bias=bias, x3=x3, x1_scale=pertoken_scale,
-        comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2, out=out,
-        out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn, stream_mode=stream_mode,
-        rank_size=rank_size)
+    return QuantMatmulAllReduceV3Plan._once(locals())
 
 
+@QuantMatmulAllReduceV4Plan.arguments_of
 def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, stream: Stream,
                                bias: Any = None, x3: Any = None, x1_scale: Any = None,
                                comm_quant_scale_1: Any = None, comm_quant_scale_2: Any = None,
@@ -392,8 +333,5 @@ def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, s
     Formula 1 is 2 or 3 with the int8 low-bit communication; 8 is 6 or 7 with fp8
     per-tile communication (comm_quant_mode 1).
     """
-    return QuantMatmulAllReduceV4Plan._once(
-        stream, x1, x2, x2_scale, group=group, bias=bias, x3=x3, x1_scale=x1_scale,
-        comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2, group_size=group_size,
-        comm_quant_mode=comm_quant_mode, out=out, out_dtype=out_dtype, reduce_op=reduce_op, comm_turn=comm_turn,
-        stream_mode=stream_mode, rank_size=rank_size, x_dtype=x_dtype)
+    return QuantMatmulAllReduceV4Plan._once(locals())
+

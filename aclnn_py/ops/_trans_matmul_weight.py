@@ -22,30 +22,13 @@ from ..errors import raising
 from .._resource import require_open
 from ..memory import DeviceBuffer
 from ..runtime import Stream
-from ..semantics import dtypes
+from ..semantics import catalogue, dtypes
 from ..semantics import trans_matmul_weight as rules
-from ..semantics.soc import profile as _profile
 from ..tensor import IntArray, Tensor
+from ._profile import current_profile
 from ._two_phase import dispose, launch
 
-__all__ = ["calculate_matmul_weight_size", "current_profile", "nz_weight_tensor", "trans_matmul_weight"]
-
-
-_PROFILES: dict[bytes, str] = {}  # SoC names seen -> their profile
-
-
-def current_profile() -> str:
-    """``"A2"``, ``"A3"`` or ``"950"`` of the SoC the runtime reports."""
-    name = library().aclrtGetSocName()
-    if name == ffi.NULL:
-        return "A2"
-    raw = ffi.string(name)
-    profile = _PROFILES.get(raw)
-    if profile is None:
-        profile = _profile(raw.decode())
-        if len(_PROFILES) < 64:
-            _PROFILES[raw] = profile
-    return profile
+__all__ = ["calculate_matmul_weight_size", "nz_weight_tensor", "trans_matmul_weight"]
 
 
 def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int:
@@ -64,16 +47,16 @@ def calculate_matmul_weight_size(shape: Sequence[int], dtype: Any = None) -> int
     """
     acl = None if dtype is None else int(dtypes.to_acl(dtype))
     shape = arguments.integers(shape, "shape")
-    with raising():
-        rules.calculate_matmul_weight_size(shape, acl, current_profile())
+    profile = current_profile()
+    if profile is not None:
+        with raising():
+            rules.calculate_matmul_weight_size(shape, acl, profile)
+    op = "aclnnCalculateMatmulWeightSize" + ("" if acl is None else "V2")
     size = ffi.new("uint64_t *")
     with IntArray(shape) as array:
-        lib = library()
-        if acl is None:
-            check_aclnn(lib.aclnnCalculateMatmulWeightSize(array.handle, size), "aclnnCalculateMatmulWeightSize")
-        else:
-            check_aclnn(lib.aclnnCalculateMatmulWeightSizeV2(array.handle, acl, size),
-                        "aclnnCalculateMatmulWeightSizeV2")
+        values = {"tensor_shape": array.handle, "data_type": acl, "weight_tensor_size": size}
+        args = [values[name] for name in catalogue.project_signature(op).names]
+        check_aclnn(getattr(library(), op)(*args), op)
     return int(size[0])
 
 
@@ -118,9 +101,13 @@ def trans_matmul_weight(tensor: Tensor, stream: Stream, *, synchronize: bool = F
     if not isinstance(tensor, Tensor):
         raise TypeError(f"tensor: expected a Tensor, got {type(tensor).__name__}")
     require_open(stream, tensor)
-    with raising():
-        rules.check_trans_matmul_weight(tensor.desc, current_profile())
-    launch("aclnnTransMatmulWeight", (tensor.handle,), stream, keep=(tensor,))
+    profile = current_profile()
+    if profile is not None:
+        with raising():
+            rules.check_trans_matmul_weight(tensor.desc, profile)
+    op = "aclnnTransMatmulWeight"
+    values = {"mm_weight_ref": tensor.handle}
+    launch(op, tuple(values[name] for name in catalogue.project_signature(op).names), stream, keep=(tensor,))
     tensor.refresh()
     if synchronize:
         stream.synchronize()

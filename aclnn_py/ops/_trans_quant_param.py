@@ -14,12 +14,13 @@ from .._ffi import ffi
 from ..errors import raising
 from .._resource import require_open
 from ..runtime import Stream
-from ..semantics import dtypes
+from ..semantics import catalogue, dtypes
 from ..semantics import trans_quant_param as rules
-from ..semantics.descriptors import TensorDesc
 from ..tensor import Tensor
 from ._inputs import device_tensor
 from ._two_phase import dispose, launch
+
+OP = "aclnnTransQuantParamV2"
 
 __all__ = ["trans_quant_param_v2"]
 
@@ -45,12 +46,7 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
         o = device_tensor(offset, "offset", created, "float32", stream)
         if s is None:
             raise TypeError("scale: expected a Tensor or an array, got None")
-        out_desc = out.desc if out is not None else None
-        if out is None:
-            shape = s.shape
-            if o is not None and s.desc.ndim == 1 and o.desc.ndim == 1:
-                shape = (max(s.shape[0], o.shape[0]),)
-            out_desc = TensorDesc.contiguous(shape, int(out_dtype))
+        out_desc = out.desc if out is not None else rules.output_desc(s.desc, None if o is None else o.desc, out_dtype)
         with raising():
             rules.check_trans_quant_param_v2(s.desc, None if o is None else o.desc, out_desc)
         if out is None:
@@ -58,6 +54,7 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
     except BaseException:
         dispose(created, stream)
         raise
-    launch("aclnnTransQuantParamV2", (s.handle, ffi.NULL if o is None else o.handle, out.handle),
-           stream, keep=(s, o, out), owned=created)
+    values = {"scale": s.handle, "offset": ffi.NULL if o is None else o.handle, "out": out.handle}
+    launch(OP, tuple(values[name] for name in catalogue.project_signature(OP).names), stream, keep=(s, o, out),
+           owned=created)
     return out

@@ -17,11 +17,7 @@ __all__ = ["run"]
 
 def _host(runtime: Runtime) -> Host:
     soc = runtime.soc_name
-    try:
-        profile = socs.profile(soc or "")
-    except ValueError:
-        profile = None
-    return Host(soc, profile, runtime.device_count)
+    return Host(soc, socs.profile_of(soc), runtime.device_count)
 
 
 def _error(mode: Mode, exc: BaseException, seconds: float) -> Outcome:

@@ -83,12 +83,37 @@ def directory_problem(path: Path) -> str | None:
     return entry_problem(path, directory=True) or ancestors_problem(path)
 
 
+def code_problem(path: Path) -> str | None:
+    """Why code at ``path`` (a file or a directory a user named, e.g. an extension package) may be
+    changed by someone else: it or a directory above it is owned by neither the current user nor
+    root, or writable by group or others (a directory above may be, with the sticky bit)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return f"{path}: {exc.strerror}"
+    uid = os.geteuid()
+    if info.st_uid not in (0, uid):
+        return f"{path} is owned by uid {info.st_uid}, neither you (uid {uid}) nor root"
+    if info.st_mode & SHARED_WRITE:
+        return f"{path} is writable by group or others ({_describe(info.st_mode)})"
+    return ancestors_problem(path)
+
+
 def tree_problem(directory: Path, files: Iterable[Path]) -> str | None:
     """Why libraries in ``directory`` (``files``, inside it) cannot be trusted: the directory's
-    rules, then each file's."""
+    rules, then each file's; an entry that is a directory (headers beside the libraries) is held
+    to the directory rules, and so is everything below it."""
     problem = directory_problem(directory)
-    for file in files:
-        problem = problem or entry_problem(file, directory=False)
+    pending = list(files)
+    while pending and problem is None:
+        entry = pending.pop()
+        is_dir = not os.path.islink(entry) and os.path.isdir(entry)
+        problem = entry_problem(entry, directory=is_dir)
+        if is_dir and problem is None:
+            try:
+                pending.extend(Path(entry).iterdir())
+            except OSError as exc:
+                problem = f"{entry}: {exc.strerror}"
     return problem
 
 

@@ -19,9 +19,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .dtypes import INTEGERS, hifloat8_host, host_dtype, is_host, name_of
+from .dtypes import EXACT, INTEGERS, TABLE, hifloat8_host, host_dtype, is_host, name_of
 
 __all__ = [
+    "CODED_BY_UINT8",
     "e8m0_decode",
     "e8m0_from_exponent",
     "from_float32",
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 _NIBBLE_TYPES = ("float4_e2m1", "int4")
+#: The 8-bit float types a ``uint8`` array gives as codes (the bytes themselves), never as numbers:
+#: HiFloat8, FLOAT8_E8M0, FLOAT8_E4M3FN and FLOAT8_E5M2 (the one place this rule is written).
+CODED_BY_UINT8: frozenset[str] = frozenset(t.name for t in TABLE if t.bits == 8 and t.name not in EXACT)
 
 
 def _ml_dtypes():
@@ -343,8 +347,8 @@ def _lossy(values: np.ndarray, name: str) -> np.ndarray:
 def to_host(values: np.ndarray, name: str, *, cast: bool = False) -> np.ndarray:
     """``values`` in the host representation of ``name``, refusing lossy conversions.
 
-    An array already in that representation passes unchanged (for HiFloat8 and
-    FLOAT8_E8M0 a uint8 array holds the codes). Otherwise every value must be
+    An array already in that representation passes unchanged, and a uint8 array given
+    for an 8-bit float type holds its codes (:data:`CODED_BY_UINT8`). Otherwise every value must be
     representable: integer types take integral values in their range (no
     wrapping, no truncation of fractions), bool takes 0/1, and floating types
     take values within their largest finite magnitude (rounding to the nearest
@@ -357,7 +361,7 @@ def to_host(values: np.ndarray, name: str, *, cast: bool = False) -> np.ndarray:
     """
     arr = np.asarray(values)
     target = host_dtype(name)
-    if arr.dtype == target or (name in ("hifloat8", "float8_e8m0") and arr.dtype == np.uint8):
+    if arr.dtype == target or (name in CODED_BY_UINT8 and arr.dtype == np.uint8):
         return arr if arr.dtype == target else arr.view(target)
     if arr.dtype.kind not in "biuf":
         try:

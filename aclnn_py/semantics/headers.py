@@ -1,12 +1,17 @@
-"""Derive cffi declarations from the C headers in ``include/``.
+"""Derive cffi declarations from the runtime headers in ``include/``.
 
-The headers are the one source of the ABI. They follow a strict, documented
-style (see ``include/README.md``) so that a small pure-Python stripper turns
-them into a cffi ``cdef`` without a C preprocessor:
+The headers are the one source of the ABI. The runtime's (``acl/``, ``aclnn/``,
+``hccl/``) follow a strict, documented style (see ``include/README.md``) so that
+a small pure-Python stripper turns them into a cffi ``cdef`` without a C
+preprocessor (the operator headers, ``aclnnop/``, are CANN-style and read by
+:mod:`.operator_headers`):
 
 * comments, include guards, ``#include`` lines and ``#ifdef __cplusplus``
   blocks are dropped;
 * ``#define NAME <integer literal>`` lines are kept (cffi understands them);
+* a ``#if ... #endif`` block holding only ``#define``, ``#elif`` and ``#else`` lines
+  (the compiler-specific deprecation macros CANN's ``acl/acl_base_rt.h`` defines) is
+  dropped;
 * the one ``static inline`` function (``HcclCommConfigInit``) is dropped with
   its body: no library exports it, the binding implements it.
 
@@ -17,10 +22,10 @@ never a silently wrong cdef.
 
 Each function is attributed to the library that exports it on CANN, by the
 header it is declared in: :data:`LIBRARY_HEADERS` gives the classic library
-(``libascendcl``, ``libnnopbase``, ``libhccl``, ``libopapi``) and
-:data:`SPLIT_LIBRARIES` the library of CANN's split packages (``libacl_rt``,
-``libhcomm``, ``libopapi_transformer``...). Adding a header to both tables is
-all the mock needs to export its functions under both names.
+(``libascendcl``, ``libnnopbase``, ``libhccl``; ``libopapi``'s operators come from
+their own headers, :mod:`.catalogue`) and :data:`SPLIT_LIBRARIES` the library of
+CANN's split packages (``libacl_rt``, ``libhcomm``...). Adding a header to both
+tables is all the mock needs to export its functions under both names.
 """
 from __future__ import annotations
 
@@ -47,15 +52,7 @@ LIBRARY_HEADERS: dict[str, tuple[str, ...]] = {
         "hccl/hccl_comm.h",
         "hccl/hccl.h",
     ),
-    "opapi": (
-        "aclnnop/aclnn_trans_matmul_weight.h",
-        "aclnnop/aclnn_trans_quant_param_v2.h",
-        "aclnnop/aclnn_quant_matmul_all_reduce.h",
-        "aclnnop/aclnn_quant_matmul_all_reduce_v2.h",
-        "aclnnop/aclnn_quant_matmul_all_reduce_v3.h",
-        "aclnnop/aclnn_quant_matmul_all_reduce_v4.h",
-        "aclnnop/aclnn_grouped_matmul_v5.h",
-    ),
+    "opapi": (),  # the operators: their headers are read by .operator_headers (see .catalogue)
 }
 
 #: Per header: the library of CANN's split packages (8.5/9.x) that exports its
@@ -77,14 +74,12 @@ SPLIT_LIBRARIES: dict[str, str] = {
     "hccl/hccl_types.h": "hccl",
     "hccl/hccl_comm.h": "hcomm",
     "hccl/hccl.h": "hccl",
-    "aclnnop/aclnn_trans_matmul_weight.h": "opapi_math",
-    "aclnnop/aclnn_trans_quant_param_v2.h": "opapi_nn",
-    "aclnnop/aclnn_quant_matmul_all_reduce.h": "opapi_transformer",
-    "aclnnop/aclnn_quant_matmul_all_reduce_v2.h": "opapi_transformer",
-    "aclnnop/aclnn_quant_matmul_all_reduce_v3.h": "opapi_transformer",
-    "aclnnop/aclnn_quant_matmul_all_reduce_v4.h": "opapi_transformer",
-    "aclnnop/aclnn_grouped_matmul_v5.h": "opapi_transformer",
 }
+
+#: The operator libraries of CANN's split packages (8.5/9.x): one per ops repository, named
+#: ``opapi_${PKG_NAME}`` (ops-math/ops-nn/ops-transformer/ops-cv ``cmake/variables.cmake``,
+#: ``OPAPI_NAME``), each exporting its repository's operators (the classic libopapi exports all).
+SPLIT_OPERATOR_LIBRARIES = ("opapi_math", "opapi_nn", "opapi_transformer", "opapi_cv")
 
 #: Split libraries that export none of the declared functions but appear on
 #: CANN's documented link lines (``-lhccl_fwk``: HCCL's framework library,
@@ -99,6 +94,8 @@ _INT = r"-?(?:0[xX][0-9a-fA-F]+|\d+)"
 _DEFINE = re.compile(rf"#\s*define\s+(\w+)\s+({_INT})\s*$")
 _ENUM_MEMBER = re.compile(rf"\b(\w+)\s*=\s*({_INT})\s*(?=[,}}])")
 _ENUM_BLOCK = re.compile(r"\benum\b[^{;]*\{([^}]*)\}\s*(\w*)", re.S)
+#: The stack entry of a ``#if`` block (the compiler-specific macros of acl/acl_base.h).
+_MACRO_BLOCK = "#if"
 _FUNC_NAME = re.compile(r"(\w+)\s*\($")
 _PARAM_NAME = re.compile(r"(\w+)\s*(?:\[[^\]]*\])?\s*$")
 
@@ -152,6 +149,19 @@ class Declarations:
     def split_library_functions(self, library: str) -> list[Function]:
         return [f for f in self.functions.values() if f.split_library == library]
 
+    @functools.cached_property
+    def type_names(self) -> frozenset[str]:
+        """Every type name the headers declare (typedef names, ``struct``/``enum``/``union`` tags): what an
+        operator header may use without declaring it."""
+        names: set[str] = set()
+        types = "\n".join(line for line in self.types_cdef.splitlines() if not line.startswith("#define"))
+        for decl in _split_declarations(types):
+            body = re.sub(r"\{.*\}", " ", decl)
+            names.update(re.findall(r"\b(?:struct|enum|union)\s+(\w+)", body))
+            if decl.startswith("typedef"):
+                names.add(re.findall(r"(\w+)\s*;$", body)[0])
+        return frozenset(names)
+
 
 def include_dir() -> Path:
     """The header directory: shipped in the package (``aclnn_py/include``), else the source tree's."""
@@ -176,9 +186,18 @@ def _strip_preprocessor(text: str, path: str) -> tuple[str, dict[str, int]]:
     stack: list[str] = []
     for lineno, line in enumerate(text.splitlines(), 1):
         s = line.strip()
+        if stack and stack[-1] == _MACRO_BLOCK:  # compiler-specific macros: none reaches the cdef
+            word = s[1:].split()[0] if s.startswith("#") and len(s) > 1 else ""
+            if word == "endif":
+                stack.pop()
+            elif word not in ("define", "elif", "else") and s:
+                raise ValueError(f"{path}:{lineno}: a #if block may hold only #define, #elif and #else lines: {s}")
+            continue
         if s.startswith("#"):
             word = s[1:].split()[0] if len(s) > 1 else ""
-            if word == "ifndef" or s.split() == ["#ifdef", "__cplusplus"]:  # include guards, C++ blocks
+            if word == "if":
+                stack.append(_MACRO_BLOCK)
+            elif word == "ifndef" or s.split() == ["#ifdef", "__cplusplus"]:  # include guards, C++ blocks
                 stack.append(s)
             elif word == "endif":
                 if not stack:

@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 from . import dtypes, nz
+from .catalogue import OperatorRules
 from .descriptors import FRACTAL_NZ, TensorDesc, refuse_negative_extents, shape_text
 from .status import INVALID, NULLPTR, RUNTIME, Violation
 
-__all__ = ["calculate_matmul_weight_size", "check_trans_matmul_weight"]
+__all__ = ["OPERATORS", "calculate_matmul_weight_size", "check_trans_matmul_weight"]
 
 D = dtypes.DataType
 SUPPORTED_PROFILES = ("A2", "A3", "950")
@@ -70,3 +71,12 @@ def check_trans_matmul_weight(weight: TensorDesc | None, profile: str = "A2") ->
         raise Violation(INVALID, function, "mmWeightRef must be contiguous (a transposed view "
                                                  "is not supported by this implementation)")
     return True
+
+
+#: The catalogue's entries (ops-math conversion/trans_data: libopapi_math).
+OPERATORS = (
+    OperatorRules("aclnnCalculateMatmulWeightSize", "opapi_math"),
+    OperatorRules("aclnnCalculateMatmulWeightSizeV2", "opapi_math"),
+    OperatorRules("aclnnTransMatmulWeight", "opapi_math",
+                  check=lambda *, mm_weight_ref, profile: check_trans_matmul_weight(mm_weight_ref, profile)),
+)

@@ -8,12 +8,21 @@ a 2-D scale (offset of the same shape).
 from __future__ import annotations
 
 from . import dtypes
+from .catalogue import OperatorRules
 from .descriptors import TensorDesc, refuse_negative_extents, shape_text
 from .status import INVALID, NULLPTR, Violation
 
-__all__ = ["check_trans_quant_param_v2"]
+__all__ = ["OPERATORS", "check_trans_quant_param_v2", "output_desc"]
 
 D = dtypes.DataType
+
+
+def output_desc(scale: TensorDesc, offset: TensorDesc | None, dtype: int = D.ACL_UINT64) -> TensorDesc:
+    """The ``out`` a call implies: the scale's shape, or the longer length of a 1-D scale and offset."""
+    shape = scale.shape
+    if offset is not None and scale.ndim == 1 and offset.ndim == 1:
+        shape = (max(scale.shape[0], offset.shape[0]),)
+    return TensorDesc.contiguous(shape, int(dtype))
 
 
 def check_trans_quant_param_v2(scale: TensorDesc | None, offset: TensorDesc | None,
@@ -50,3 +59,10 @@ def check_trans_quant_param_v2(scale: TensorDesc | None, offset: TensorDesc | No
     if out.shape != expected:
         raise Violation(INVALID, function, f"out shape {shape_text(out.shape)} must be "
                                                  f"{shape_text(expected)}")
+
+
+#: The catalogue's entry (ops-nn quant/trans_quant_param_v2: libopapi_nn); ``out`` defaults to UINT64.
+OPERATORS = (OperatorRules(
+    "aclnnTransQuantParamV2", "opapi_nn",
+    check=lambda *, scale, offset, out, profile: check_trans_quant_param_v2(scale, offset, out),
+    outputs=lambda *, scale, offset, profile, **_: {} if scale is None else {"out": output_desc(scale, offset)}),)

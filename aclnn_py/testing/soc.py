@@ -32,24 +32,16 @@ def current() -> str | None:
     return None if name == ffi.NULL else ffi.string(name).decode()
 
 
-def _profile(name: str | None) -> str | None:
-    try:
-        return None if name is None else socs.profile(name)
-    except ValueError:
-        return None
-
-
 def unavailable(soc: str) -> str | None:
     """Why ``soc`` cannot be used here, or None when it can (always on the mock;
     on hardware when the present SoC has the same product profile)."""
-    wanted = _profile(soc)
+    wanted = socs.profile_of(soc)
     if wanted is None:
-        known = ", ".join(f"{prefix}*" for prefix in socs.PROFILES)
-        return f"SoC {soc!r} has no known product profile (expected {known})"
+        return f"SoC {soc!r} has no known product profile (expected {socs.known()})"
     if library().backend == "mock":
         return None
     present = current()
-    if _profile(present) == wanted:
+    if socs.profile_of(present) == wanted:
         return None
     return (f"this test needs an {soc} (profile {wanted}); the device is {present or 'unknown'} and only "
             f"the mock can switch SoC profiles (ACLNN_MOCK_SOC)")

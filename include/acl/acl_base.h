@@ -14,6 +14,22 @@
 #include <stdint.h>
 #include "error_codes/rt_error_codes.h"
 
+/*
+ * Deprecation markers, as CANN's acl/acl_base_rt.h defines them (runtime repository,
+ * include/external/acl/acl_base_rt.h): operator headers mark retired entry points with
+ * ACL_DEPRECATED_MESSAGE("..."). The C declarations below do not use them.
+ */
+#if defined(__GNUC__) && (__GNUC__ >= 6)
+#define ACL_DEPRECATED __attribute__((deprecated))
+#define ACL_DEPRECATED_MESSAGE(message) __attribute__((deprecated(message)))
+#elif defined(_MSC_VER)
+#define ACL_DEPRECATED __declspec(deprecated)
+#define ACL_DEPRECATED_MESSAGE(message) __declspec(deprecated(message))
+#else
+#define ACL_DEPRECATED
+#define ACL_DEPRECATED_MESSAGE(message)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1,20 +1,20 @@
 /*
  * aclnnop/aclnn_grouped_matmul_v5.h -- grouped matmul, V5.
  *
- * Part of aclnn-py, written from the prototypes of CANN's document aclnnGroupedMatmulV5.md
- * and header aclnn_grouped_matmul_v5.h (ops-transformer gmm/grouped_matmul/docs/ and
- * gmm/grouped_matmul/op_host/op_api/). Exported by libopapi.so
- * (libopapi_transformer.so in split installs). Two-phase protocol: phase 1
- * returns the workspace size in BYTES and a new executor; phase 2 runs it on a
- * stream and frees it unless it was made repeatable.
- * Include chain as CANN's: aclnn/aclnn_base.h and aclnnop/aclnn_util.h.
+ * Part of aclnn-py: CANN's prototypes (public source: ops-transformer
+ * gmm/grouped_matmul/op_api/aclnn_grouped_matmul_v5.h). Exported by libopapi.so
+ * (libopapi_transformer.so in split installs). Two-phase protocol: phase 1 returns the
+ * workspace size in BYTES and a new executor; phase 2 runs it on a stream and frees it
+ * unless it was made repeatable. Include chain: CANN's aclnn/aclnn_base.h (CANN's header marks
+ * its functions with the visibility attribute itself, as here), and aclnn_util.h as the other
+ * operator headers (a superset).
  */
 #ifndef ACLNNOP_ACLNN_GROUPED_MATMUL_V5_H
 #define ACLNNOP_ACLNN_GROUPED_MATMUL_V5_H
 
 #include <stdint.h>
 #include "aclnn/aclnn_base.h"
-#include "aclnnop/aclnn_util.h"
+#include "aclnn_util.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,7 +31,7 @@ extern "C" {
  * tuningConfigOptional: host int64 array (up to 3 values) or NULL.
  * *workspaceSize in bytes.
  */
-aclnnStatus aclnnGroupedMatmulV5GetWorkspaceSize(
+__attribute__((visibility("default"))) aclnnStatus aclnnGroupedMatmulV5GetWorkspaceSize(
     const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
     const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
     const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
@@ -43,8 +43,9 @@ aclnnStatus aclnnGroupedMatmulV5GetWorkspaceSize(
     uint64_t *workspaceSize, aclOpExecutor **executor);
 
 /* Phase 2: workspace = device buffer of >= workspaceSize bytes (NULL if 0). */
-aclnnStatus aclnnGroupedMatmulV5(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
-                                 aclrtStream stream);
+__attribute__((visibility("default"))) aclnnStatus aclnnGroupedMatmulV5(void *workspace, uint64_t workspaceSize,
+                                                                        aclOpExecutor *executor,
+                                                                        aclrtStream stream);
 
 #ifdef __cplusplus
 }

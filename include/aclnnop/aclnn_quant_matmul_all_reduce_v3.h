@@ -1,14 +1,13 @@
 /*
  * aclnnop/aclnn_quant_matmul_all_reduce_v3.h -- quantised matmul + all-reduce (MC2), V3.
  *
- * Part of aclnn-py, written from the prototypes of CANN's document aclnnQuantMatmulAllReduceV3.md
- * and header aclnn_quant_matmul_all_reduce_v3.h (ops-transformer mc2/matmul_all_reduce/docs/
- * and mc2/matmul_all_reduce/op_host/op_api/). Exported by libopapi.so
- * (libopapi_transformer.so in split installs). V2 plus low-bit (INT8)
- * communication: commQuantScale1Optional and commQuantScale2Optional (both or
- * neither; FLOAT16/BFLOAT16 equal to the output dtype, shape (n) or (1, n),
- * the same on every rank) after pertokenScaleOptional. Include chain as in
- * CANN: <string> (C++), aclnn/aclnn_base.h, hccl/hccl.h, hccl/hccl_types.h.
+ * Part of aclnn-py: CANN's prototypes (public source: ops-transformer
+ * mc2/matmul_all_reduce/op_api/aclnn_quant_matmul_all_reduce_v3.h). Exported by
+ * libopapi.so (libopapi_transformer.so in split installs). V2 plus low-bit (INT8)
+ * communication: commQuantScale1Optional and commQuantScale2Optional (both or neither;
+ * FLOAT16/BFLOAT16 equal to the output dtype, shape (n) or (1, n), the same on every rank)
+ * after pertokenScaleOptional. Include chain as in CANN: <string> (C++),
+ * aclnn/aclnn_base.h, hccl/hccl.h, hccl/hccl_types.h.
  */
 #ifndef ACLNNOP_ACLNN_QUANT_MATMUL_ALL_REDUCE_V3_H
 #define ACLNNOP_ACLNN_QUANT_MATMUL_ALL_REDUCE_V3_H
@@ -20,7 +19,7 @@
 #include "aclnn/aclnn_base.h"
 #include "hccl/hccl.h"
 #include "hccl/hccl_types.h"
-#include "aclnnop/aclnn_util.h"
+#include "aclnn_util.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,7 +30,7 @@ extern "C" {
  * reduceOp: only "sum". commTurn: only 0. streamMode: only 1. The *Optional
  * tensors may be NULL. *workspaceSize in bytes.
  */
-aclnnStatus aclnnQuantMatmulAllReduceV3GetWorkspaceSize(
+ACLNN_API aclnnStatus aclnnQuantMatmulAllReduceV3GetWorkspaceSize(
     const aclTensor *x1, const aclTensor *x2, const aclTensor *biasOptional, const aclTensor *x3Optional,
     const aclTensor *dequantScale, const aclTensor *pertokenScaleOptional,
     const aclTensor *commQuantScale1Optional, const aclTensor *commQuantScale2Optional,
@@ -39,8 +38,8 @@ aclnnStatus aclnnQuantMatmulAllReduceV3GetWorkspaceSize(
     const aclTensor *output, uint64_t *workspaceSize, aclOpExecutor **executor);
 
 /* Phase 2: workspace = device buffer of >= workspaceSize bytes (NULL if 0). */
-aclnnStatus aclnnQuantMatmulAllReduceV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
-                                        const aclrtStream stream);
+ACLNN_API aclnnStatus aclnnQuantMatmulAllReduceV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+                                                  const aclrtStream stream);
 
 #ifdef __cplusplus
 }

@@ -1,14 +1,15 @@
 /*
  * aclnnop/aclnn_util.h -- the ACLNN_API marker of the operator headers.
  *
- * Part of aclnn-py. CANN's operator headers include this header, which
- * defines ACLNN_API (symbol visibility, for building CANN's own libraries).
- * For a program that calls the operators it marks nothing: here it is empty,
- * and the headers of include/ do not use it.
+ * Part of aclnn-py. CANN's operator headers include this header, which marks every
+ * operator function for export from the shared library that defines it; defined as
+ * CANN's (ops-math common/inc/external/aclnn_util.h, ops-transformer
+ * common/include/external/aclnn_util.h). A program calling the operators is not
+ * affected by it.
  */
 #ifndef ACLNNOP_ACLNN_UTIL_H
 #define ACLNNOP_ACLNN_UTIL_H
 
-#define ACLNN_API
+#define ACLNN_API __attribute__((visibility("default")))
 
 #endif

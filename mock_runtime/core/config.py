@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from aclnn_py.semantics.soc import profile
+from aclnn_py.semantics.soc import known, profile_of
 
 DEFAULT_SOC = "Ascend910B4"
 RACECHECK_MODES = ("error", "warn", "off")
@@ -31,11 +31,7 @@ def soc_from_environment() -> str | None:
     """The SoC name ACLNN_MOCK_SOC selects (None when it names no supported SoC): what
     aclrtGetSocName answers, initialised or not."""
     soc = os.environ.get("ACLNN_MOCK_SOC", "") or DEFAULT_SOC
-    try:
-        profile(soc)
-    except ValueError:
-        return None
-    return soc
+    return None if profile_of(soc) is None else soc
 
 
 def from_environment() -> Config:
@@ -52,9 +48,9 @@ def from_environment() -> Config:
     racecheck = os.environ.get("ACLNN_MOCK_RACECHECK", "") or "error"
     if racecheck not in RACECHECK_MODES:
         raise ValueError(f"ACLNN_MOCK_RACECHECK={racecheck!r} must be one of {', '.join(RACECHECK_MODES)}")
-    try:
-        return Config(count, strict, soc, profile(soc), racecheck)
-    except ValueError as exc:
-        raise ValueError(f"ACLNN_MOCK_SOC: {exc}") from None
+    profile = profile_of(soc)
+    if profile is None:
+        raise ValueError(f"ACLNN_MOCK_SOC: SoC {soc!r} is not supported (expected one of {known()})")
+    return Config(count, strict, soc, profile, racecheck)
 
 

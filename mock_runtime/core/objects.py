@@ -24,21 +24,23 @@ scalar_lists: HandleTable[list[int]] = HandleTable("aclScalarList", _INVALID)
 class Executor:
     """The work one GetWorkspaceSize call prepared, run by the matching execute call.
 
-    ``params`` holds the operator's tensor arguments by name (a TensorDesc, a
-    list of them, or None); ``inputs``/``outputs`` name them in the header's
-    order (the order the aclSet*TensorAddr indices count in); ``handles`` gives
-    the aclTensor handle of each (a list of the members' handles for a tensor
-    list, None when absent; set by phase 1); ``labels`` gives their C parameter
-    names for messages.
+    ``params`` holds the operator's tensor arguments by canonical name (a
+    TensorDesc, a list of them, or None); ``inputs``/``outputs`` name them in the
+    header's order (the order the aclSet*TensorAddr indices count in); ``handles``
+    gives the aclTensor handle of each (a list of the members' handles for a
+    tensor list, None when absent); ``labels`` gives their C parameter names for
+    messages. Phase 1 sets those from the operator's signature
+    (:mod:`mock_runtime.exports.opapi`) where the operator left ``inputs`` and
+    ``outputs`` empty (an operator whose IR differs from its header names them).
     """
 
     op: str
     device: int
     workspace_size: int
     params: dict[str, object]
-    inputs: list[str]
-    outputs: list[str]
     run: Callable[[dict[str, object]], None]
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
     repeatable: bool = False
     used: bool = False
     labels: dict[str, str] = field(default_factory=dict)

@@ -17,15 +17,20 @@ import sys
 import traceback
 from typing import Any, Callable
 
+from pathlib import Path
+
 from aclnn_py.semantics.headers import Function, load
+from mock_runtime import catalogue
 from mock_runtime.core import reentry
 from mock_runtime.core.errors import C, MockError, set_recent
+from mock_runtime.extensions import LIBRARY as EXTENSION_LIBRARY, Extension
 
 #: Status returned when the mock itself fails unexpectedly.
 INTERNAL_ERROR = {
     "ascendcl": C["ACL_ERROR_INTERNAL_ERROR"],
     "nnopbase": C["ACLNN_ERR_INNER"],
     "opapi": C["ACLNN_ERR_INNER"],
+    "cust_opapi": C["ACLNN_ERR_INNER"],
     "hccl": C["HCCL_E_INTERNAL"],
 }
 
@@ -73,9 +78,26 @@ def _origin(exc: BaseException) -> str:
     return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name}"
 
 
-def register(library: str, ffi: Any, lib: Any) -> None:
-    """Attach the Python implementation of every function ``library`` exports."""
-    module = importlib.import_module(f"{__name__}.{library}")
+def register(library: str, ffi: Any, lib: Any, extensions: list[str] = ()) -> None:
+    """Attach the Python implementation of every function ``library`` exports (``extensions``: the
+    directories of the extension packages ``libcust_opapi`` exports the operators of)."""
+    if library in (catalogue.CLASSIC, EXTENSION_LIBRARY):
+        found = _operator_functions(library, extensions)
+        module = importlib.import_module(f"{__name__}.opapi")
+    else:
+        module = importlib.import_module(f"{__name__}.{library}")
+        found = [(fn, getattr(module, fn.name)) for fn in load().library_functions(library)]
     module.ffi, module.lib = ffi, lib  # the library's own cffi objects, for casts and helpers
-    for fn in load().library_functions(library):
-        ffi.def_extern(name=fn.name)(_wrap(fn, getattr(module, fn.name), ffi, INTERNAL_ERROR[library]))
+    for fn, impl in found:
+        ffi.def_extern(name=fn.name)(_wrap(fn, impl, ffi, INTERNAL_ERROR[library]))
+
+
+def _operator_functions(library: str, paths: list[str]) -> list[tuple[Function, Callable[..., Any]]]:
+    """The C functions of the catalogue's operators of ``library`` with their entry points."""
+    from mock_runtime.exports.opapi import entries
+
+    loaded = [Extension(Path(p)) for p in paths]
+    operators = catalogue.operators(library, loaded)
+    found = entries(operators)
+    return [(Function(proto.name, library, proto.restype, proto.declaration, str(op.header)), found[proto.name])
+            for op in operators for proto in op.prototypes]

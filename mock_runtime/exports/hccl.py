@@ -6,7 +6,7 @@ from typing import Any
 
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.hccl import bootstrap, names, registry
-from aclnn_py.semantics.soc import profile
+from aclnn_py.semantics.soc import profile_of
 
 from mock_runtime.core import config as core_config
 from mock_runtime.core import runtime as rt
@@ -54,7 +54,7 @@ def _profile() -> str:
     """The runtime's product (from ACLNN_MOCK_SOC before aclInit)."""
     if rt.settings is not None:
         return rt.settings.profile
-    return profile(core_config.soc_from_environment() or core_config.DEFAULT_SOC)
+    return profile_of(core_config.soc_from_environment() or core_config.DEFAULT_SOC)  # a known SoC: never None
 
 
 def _set_comm(comm: Any, handle: int) -> None:

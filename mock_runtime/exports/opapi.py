@@ -1,21 +1,30 @@
-"""libopapi.so: the aclnn operators, each a GetWorkspaceSize / execute pair.
+"""libopapi.so and libcust_opapi.so: the operators of the mock's catalogue, each a GetWorkspaceSize /
+execute pair (or a single function), generated from its signature.
 
-Phase 1 converts the C arguments to :class:`~aclnn_py.semantics.descriptors.TensorDesc`
-values and asks the operator module (``mock_runtime.ops``) to check them and
-prepare an :class:`~mock_runtime.core.objects.Executor`; phase 2 queues the
-executor's work on the stream.
+Phase 1 converts the C arguments by the kind of each parameter
+(:class:`~aclnn_py.semantics.signatures.Kind`: a TensorDesc per aclTensor, a list of them per
+aclTensorList, a tuple per host array, ``(dtype, value)`` per aclScalar, str per ``char *``,
+numbers), calls the operator's execution (:mod:`mock_runtime.ops`) with them by canonical name
+and records the :class:`~mock_runtime.core.objects.Executor` it returns, completed from the
+signature: which tensors are inputs and outputs (header order, for aclSet*TensorAddr, unless the
+operator names those of its IR), their C names (for messages) and their aclTensor handles. Phase 2 queues the executor's work on the
+stream. A single function gets its inputs the same way and writes what its execution returns
+through its output pointers.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
+from aclnn_py.semantics import dtypes
 from aclnn_py.semantics.descriptors import TensorDesc
-from aclnn_py.semantics.quant_matmul_all_reduce import call as quant_matmul_all_reduce_call
+from aclnn_py.semantics.signatures import INTEGERS, Kind, Parameter
+from mock_runtime.catalogue import MockOperator
 from mock_runtime.core import objects, races, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.core.memory import table as memory
-from mock_runtime.ops import grouped_matmul, quant_matmul_all_reduce, trans_matmul_weight, trans_quant_param
 
 ffi: Any = None
 lib: Any = None
@@ -39,12 +48,23 @@ def _tensor_list(p: Any, what: str) -> list[TensorDesc] | None:
     return [objects.tensors.get(h, f"{what}[{i}]") if h else None for i, h in enumerate(members)]  # type: ignore[misc]
 
 
-def _string(p: Any) -> str | None:
-    return None if p == ffi.NULL else ffi.string(p).decode("utf-8", "replace")
+def _scalar(p: Any, what: str) -> tuple[int, Any] | None:
+    """(aclDataType, value) of an aclScalar (its value a NumPy scalar of the dtype's host type)."""
+    if p == ffi.NULL:
+        return None
+    dtype, raw = objects.scalars.get(_addr(p), what)
+    return dtype, np.frombuffer(raw, dtypes.host_dtype(dtype), count=1)[0]
 
 
-def _int_array(p: Any, what: str) -> tuple[int, ...] | None:
-    return None if p == ffi.NULL else objects.int_arrays.get(_addr(p), what)
+def _scalar_list(p: Any, what: str) -> tuple[tuple[int, Any], ...] | None:
+    if p == ffi.NULL:
+        return None
+    members = objects.scalar_lists.get(_addr(p), what)
+    return tuple(_scalar(ffi.cast("aclScalar *", h), f"{what}[{i}]") for i, h in enumerate(members))
+
+
+def _host_array(table: Any) -> Callable[[Any, str], tuple | None]:
+    return lambda p, what: None if p == ffi.NULL else table.get(_addr(p), what)
 
 
 def _handle(p: Any) -> int | None:
@@ -53,6 +73,26 @@ def _handle(p: Any) -> int | None:
 
 def _member_handles(p: Any) -> list[int] | None:
     return None if p == ffi.NULL else list(objects.tensor_lists.get(_addr(p), "tensor list"))
+
+
+#: C value -> Python value, by kind (the pointer kinds take the C parameter name for messages).
+_READ: dict[Kind, Callable[[Any, str], Any]] = {
+    Kind.TENSOR: _tensor,
+    Kind.TENSOR_LIST: _tensor_list,
+    Kind.SCALAR: _scalar,
+    Kind.SCALAR_LIST: _scalar_list,
+    Kind.INT_ARRAY: _host_array(objects.int_arrays),
+    Kind.FLOAT_ARRAY: _host_array(objects.float_arrays),
+    Kind.BOOL_ARRAY: _host_array(objects.bool_arrays),
+    Kind.INTEGER: lambda v, _: int(v),
+    Kind.FLOAT: lambda v, _: float(v),
+    Kind.BOOL: lambda v, _: bool(v),
+    Kind.DTYPE: lambda v, _: int(v),
+    Kind.STRING: lambda v, _: None if v == ffi.NULL else ffi.string(v).decode("utf-8", "replace"),
+    Kind.POINTER: lambda v, _: None if v == ffi.NULL else _addr(v),
+}
+#: The aclTensor handle(s) of a tensor argument, by kind.
+_HANDLES: dict[Kind, Callable[[Any], Any]] = {Kind.TENSOR: _handle, Kind.TENSOR_LIST: _member_handles}
 
 
 def _phase1(prepare: Callable[[], objects.Executor], workspaceSize: Any, executor: Any,
@@ -119,138 +159,71 @@ def _launch_stream(op: str, stream: Any, device: int) -> Any:
     return target
 
 
-# -- weight format and scale packing -----------------------------------------
-def aclnnCalculateMatmulWeightSize(tensorShape, weightTensorSize):
-    _calculate_size(tensorShape, None, weightTensorSize)
+# -- the entry points of an operator -----------------------------------------
+def _is_out_pointer(p: Parameter) -> bool:
+    """An output of a single function: a non-const pointer to one number (``uint64_t *weightTensorSize``)."""
+    words = p.c_type.split()
+    return p.kind is Kind.POINTER and words[0] != "const" and p.c_type.endswith(" *") \
+        and " ".join(words[:-1]) in INTEGERS
 
 
-def aclnnCalculateMatmulWeightSizeV2(tensorShape, dataType, weightTensorSize):
-    _calculate_size(tensorShape, int(dataType), weightTensorSize)
+def _phase1_entry(operator: MockOperator) -> Callable[..., None]:
+    params = operator.signature.parameters
+    readers = [_READ[p.kind] for p in params]
+    tensors = [(i, p) for i, p in enumerate(params) if p.kind in _HANDLES]
+    inputs = [p.name for _, p in tensors if p.input]  # the header's order: what aclSet*TensorAddr indices count
+    outputs = [p.name for _, p in tensors if p.output]
+    in_place = [(i, p) for i, p in tensors if p.input and p.output and p.kind is Kind.TENSOR]
+    labels = {p.name: p.c_name for p in params}
+    run = operator.implementation.run
+
+    def entry(*args: Any) -> None:
+        *c_values, workspaceSize, executor = args
+
+        def prepare() -> objects.Executor:
+            values = {p.name: read(v, p.c_name) for p, read, v in zip(params, readers, c_values)}
+            ex = run(**values)
+            ex.inputs, ex.outputs = ex.inputs or inputs, ex.outputs or outputs  # unless the operator names its IR's
+            ex.labels = labels
+            for i, p in in_place:  # an in-place tensor the operator relabelled (TransMatmulWeight: NZ)
+                if values[p.name] is not None and ex.params.get(p.name) != values[p.name]:
+                    objects.tensors.replace(_addr(c_values[i]), ex.params[p.name], p.c_name)
+            return ex
+
+        _phase1(prepare, workspaceSize, executor,
+                lambda: {p.name: _HANDLES[p.kind](c_values[i]) for i, p in tensors})
+    return entry
 
 
-def _calculate_size(tensorShape, dataType, weightTensorSize) -> None:
-    if tensorShape == ffi.NULL or weightTensorSize == ffi.NULL:
-        raise MockError(_NULLPTR, f"{'tensorShape' if tensorShape == ffi.NULL else 'weightTensorSize'} is NULL")
-    weightTensorSize[0] = trans_matmul_weight.calculate_size(_int_array(tensorShape, "tensorShape"), dataType)
+def _phase2_entry(op: str) -> Callable[..., None]:
+    def entry(workspace: Any, workspaceSize: Any, executor: Any, stream: Any) -> None:
+        _phase2(op, workspace, workspaceSize, executor, stream)
+    return entry
 
 
-def aclnnTransMatmulWeightGetWorkspaceSize(mmWeightRef, workspaceSize, executor):
-    if mmWeightRef == ffi.NULL:
-        raise MockError(_NULLPTR, "mmWeightRef is NULL")
-    _phase1(lambda: trans_matmul_weight.prepare(_addr(mmWeightRef)), workspaceSize, executor,
-            lambda: {"mmWeightRef": _addr(mmWeightRef)})
+def _single_entry(operator: MockOperator) -> Callable[..., None]:
+    params = operator.signature.parameters
+    outs = [i for i, p in enumerate(params) if _is_out_pointer(p)]
+    ins = [i for i in range(len(params)) if i not in outs]
+    run = operator.implementation.run
+
+    def entry(*c_values: Any) -> None:
+        result = run(**{params[i].name: _READ[params[i].kind](c_values[i], params[i].c_name) for i in ins})
+        results = result if len(outs) > 1 else (result,)
+        for i, value in zip(outs, results):
+            if c_values[i] == ffi.NULL:
+                raise MockError(_NULLPTR, f"{params[i].c_name} is a null pointer")
+            c_values[i][0] = value
+    return entry
 
 
-def aclnnTransMatmulWeight(workspace, workspaceSize, executor, stream):
-    _phase2("aclnnTransMatmulWeight", workspace, workspaceSize, executor, stream)
-
-
-def aclnnTransQuantParamV2GetWorkspaceSize(scale, offset, out, workspaceSize, executor):
-    _phase1(
-        lambda: trans_quant_param.prepare(_tensor(scale, "scale"), _tensor(offset, "offset"), _tensor(out, "out")),
-        workspaceSize,
-        executor,
-        lambda: {"scale": _handle(scale), "offset": _handle(offset), "out": _handle(out)},
-    )
-
-
-def aclnnTransQuantParamV2(workspace, workspaceSize, executor, stream):
-    _phase2("aclnnTransQuantParamV2", workspace, workspaceSize, executor, stream)
-
-
-# -- QuantMatmulAllReduce, V2, V3, V4 ------------------------------------------
-def _quant_matmul_all_reduce_phase1(signature: quant_matmul_all_reduce_call.Signature, args: tuple) -> None:
-    """Phase 1 of any version: C arguments in header order -> canonical arguments -> prepare."""
-    *params, workspaceSize, executor = args
-    call: dict[str, Any] = {}
-    handles: dict[str, object] = {}
-    for name, value in zip(signature.parameters, params):
-        key = signature.params[name]
-        if key in quant_matmul_all_reduce_call.TENSORS:
-            call[key] = _tensor(value, name)
-            handles[key] = _handle(value)
-        elif key in ("group", "reduce_op"):
-            call[key] = _string(value)
+def entries(operators: list[MockOperator]) -> dict[str, Callable[..., Any]]:
+    """The C entry points of ``operators`` by function name."""
+    found: dict[str, Callable[..., Any]] = {}
+    for operator in operators:
+        if operator.signature.two_phase:
+            found[f"{operator.op}GetWorkspaceSize"] = _phase1_entry(operator)
+            found[operator.op] = _phase2_entry(operator.op)
         else:
-            call[key] = int(value)
-    _phase1(lambda: quant_matmul_all_reduce.prepare(signature=signature, **call), workspaceSize, executor,
-            lambda: handles)
-
-
-def aclnnQuantMatmulAllReduceGetWorkspaceSize(*args):
-    _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_call.V1, args)
-
-
-def aclnnQuantMatmulAllReduce(workspace, workspaceSize, executor, stream):
-    _phase2("aclnnQuantMatmulAllReduce", workspace, workspaceSize, executor, stream)
-
-
-def aclnnQuantMatmulAllReduceV2GetWorkspaceSize(*args):
-    _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_call.V2, args)
-
-
-def aclnnQuantMatmulAllReduceV2(workspace, workspaceSize, executor, stream):
-    _phase2("aclnnQuantMatmulAllReduceV2", workspace, workspaceSize, executor, stream)
-
-
-def aclnnQuantMatmulAllReduceV3GetWorkspaceSize(*args):
-    _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_call.V3, args)
-
-
-def aclnnQuantMatmulAllReduceV3(workspace, workspaceSize, executor, stream):
-    _phase2("aclnnQuantMatmulAllReduceV3", workspace, workspaceSize, executor, stream)
-
-
-def aclnnQuantMatmulAllReduceV4GetWorkspaceSize(*args):
-    _quant_matmul_all_reduce_phase1(quant_matmul_all_reduce_call.V4, args)
-
-
-def aclnnQuantMatmulAllReduceV4(workspace, workspaceSize, executor, stream):
-    _phase2("aclnnQuantMatmulAllReduceV4", workspace, workspaceSize, executor, stream)
-
-
-# -- GroupedMatmulV5 ----------------------------------------------------------
-def aclnnGroupedMatmulV5GetWorkspaceSize(
-    x, weight, biasOptional, scaleOptional, offsetOptional, antiquantScaleOptional, antiquantOffsetOptional,
-    perTokenScaleOptional, groupListOptional, activationInputOptional, activationQuantScaleOptional,
-    activationQuantOffsetOptional, splitItem, groupType, groupListType, actType, tuningConfigOptional, out,
-    activationFeatureOutOptional, dynQuantScaleOutOptional, workspaceSize, executor,
-):
-    _phase1(
-        lambda: grouped_matmul.prepare(
-            x=_tensor_list(x, "x"),
-            weight=_tensor_list(weight, "weight"),
-            bias=_tensor_list(biasOptional, "biasOptional"),
-            scale=_tensor_list(scaleOptional, "scaleOptional"),
-            offset=_tensor_list(offsetOptional, "offsetOptional"),
-            antiquant_scale=_tensor_list(antiquantScaleOptional, "antiquantScaleOptional"),
-            antiquant_offset=_tensor_list(antiquantOffsetOptional, "antiquantOffsetOptional"),
-            per_token_scale=_tensor_list(perTokenScaleOptional, "perTokenScaleOptional"),
-            group_list=_tensor(groupListOptional, "groupListOptional"),
-            activation_input=_tensor_list(activationInputOptional, "activationInputOptional"),
-            activation_quant_scale=_tensor_list(activationQuantScaleOptional, "activationQuantScaleOptional"),
-            activation_quant_offset=_tensor_list(activationQuantOffsetOptional, "activationQuantOffsetOptional"),
-            split_item=int(splitItem),
-            group_type=int(groupType),
-            group_list_type=int(groupListType),
-            act_type=int(actType),
-            tuning_config=_int_array(tuningConfigOptional, "tuningConfigOptional"),
-            out=_tensor_list(out, "out"),
-            activation_feature_out=_tensor_list(activationFeatureOutOptional, "activationFeatureOutOptional"),
-            dyn_quant_scale_out=_tensor_list(dynQuantScaleOutOptional, "dynQuantScaleOutOptional"),
-        ),
-        workspaceSize,
-        executor,
-        lambda: {
-            "x": _member_handles(x), "weight": _member_handles(weight), "bias": _member_handles(biasOptional),
-            "scale": _member_handles(scaleOptional), "offset": _member_handles(offsetOptional),
-            "antiquant_scale": _member_handles(antiquantScaleOptional),
-            "antiquant_offset": _member_handles(antiquantOffsetOptional),
-            "per_token_scale": _member_handles(perTokenScaleOptional), "group_list": _handle(groupListOptional),
-            "out": _member_handles(out),
-        },
-    )
-
-
-def aclnnGroupedMatmulV5(workspace, workspaceSize, executor, stream):
-    _phase2("aclnnGroupedMatmulV5", workspace, workspaceSize, executor, stream)
+            found[operator.op] = _single_entry(operator)
+    return found

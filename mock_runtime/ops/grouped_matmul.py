@@ -27,57 +27,62 @@ surfaces at the next aclrtSynchronizeStream / aclrtSynchronizeDevice.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
+from aclnn_py.semantics import catalogue
 from aclnn_py.semantics.descriptors import TensorDesc
 from aclnn_py.semantics.grouped_matmul import call as classification
 from aclnn_py.semantics.grouped_matmul import golden
 from aclnn_py.semantics.grouped_matmul import rules
+from aclnn_py.semantics.signatures import Kind
 from mock_runtime.core import compute, objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
-from mock_runtime.ops import as_status
+from mock_runtime.ops import as_status, implements
 
 OP = "aclnnGroupedMatmulV5"
 WORKSPACE_SIZE = 16 * 1024 * 1024
-_LISTS = ("x", "weight", "bias", "scale", "offset", "antiquant_scale", "antiquant_offset", "per_token_scale")
-_INPUTS = list(_LISTS) + ["group_list"]
 _OUTPUTS = ["out"]
-#: The C parameter names, for messages.
-LABELS = {"bias": "biasOptional", "scale": "scaleOptional", "offset": "offsetOptional",
-          "antiquant_scale": "antiquantScaleOptional", "antiquant_offset": "antiquantOffsetOptional",
-          "per_token_scale": "perTokenScaleOptional", "group_list": "groupListOptional"}
+#: The operator's IR inputs (ops-transformer gmm/grouped_matmul/op_host/grouped_matmul_def.cpp: 9 inputs,
+#: no activation ones): what the aclSet*TensorAddr indices count.
+_INPUTS = ["x", "weight", "bias", "scale", "offset", "antiquant_scale", "antiquant_offset", "group_list",
+           "per_token_scale"]
+#: The optional input lists a placeholder (one empty tensor) may stand for (rules.absent).
+_PLACEHOLDER_LISTS = ("bias", "scale", "offset", "antiquant_scale", "antiquant_offset", "per_token_scale")
+#: The keyword inputs of the golden: the other input lists are not read (the rules require them NULL).
+_GOLDEN_INPUTS = tuple(name for name, p in inspect.signature(golden.compute).parameters.items()
+                       if p.kind is p.KEYWORD_ONLY and name not in ("ranges", "out", "map"))
 
 
-def prepare(*, x, weight, bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale, group_list,
-            activation_input, activation_quant_scale, activation_quant_offset, split_item, group_type,
-            group_list_type, act_type, tuning_config, out, activation_feature_out,
-            dyn_quant_scale_out) -> objects.Executor:
+@functools.lru_cache(maxsize=None)
+def _header() -> tuple[tuple[str, ...], dict[str, str]]:
+    """The tensor parameters (canonical names, header order) and their C names, from the header."""
+    signature = catalogue.project_signature(OP)
+    tensors = tuple(p.name for p in signature.parameters if p.kind in (Kind.TENSOR, Kind.TENSOR_LIST))
+    return tensors, {p.name: p.c_name for p in signature.parameters}
+
+
+@implements(OP)
+def prepare(**arguments) -> objects.Executor:
+    """Check one call (its header's parameters by canonical name) and build its executor."""
     settings = rt.require()
     with as_status():
-        call = rules.check(
-            x=x, weight=weight, bias=bias, scale=scale, offset=offset, antiquant_scale=antiquant_scale,
-            antiquant_offset=antiquant_offset, per_token_scale=per_token_scale, group_list=group_list,
-            activation_input=activation_input, activation_quant_scale=activation_quant_scale,
-            activation_quant_offset=activation_quant_offset, split_item=split_item, group_type=group_type,
-            group_list_type=group_list_type, act_type=act_type, tuning_config=tuning_config, out=out,
-            activation_feature_out=activation_feature_out, dyn_quant_scale_out=dyn_quant_scale_out,
-            profile=settings.profile)
-    optional = {"bias": bias, "scale": scale, "offset": offset, "antiquant_scale": antiquant_scale,
-                "antiquant_offset": antiquant_offset, "per_token_scale": per_token_scale}
-    params: dict[str, object] = {
-        "x": x, "weight": weight, **{name: None if rules.absent(v) else v for name, v in optional.items()},
-        "group_list": group_list, "out": out,
-    }
-    tensor_io.prove_params(params, _OUTPUTS, LABELS)  # every tensor inside live device memory now
+        call = rules.check(**arguments, profile=settings.profile)
+    tensors, labels = _header()
+    # the placeholders the rules take as absent are absent here too (never read, never proven)
+    params: dict[str, object] = {name: None if name in _PLACEHOLDER_LISTS and rules.absent(arguments[name])
+                                 else arguments[name] for name in tensors}
+    tensor_io.prove_params(params, _OUTPUTS, labels)  # every tensor inside live device memory now
     if call.empty:
         return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
-                                inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: None, labels=LABELS)
+                                run=lambda p: None, inputs=_INPUTS, outputs=_OUTPUTS)
     return objects.Executor(op=OP, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=_INPUTS, outputs=_OUTPUTS, run=lambda p: _run(p, call), labels=LABELS)
+                            run=lambda p: _run(p, call), inputs=_INPUTS, outputs=_OUTPUTS)
 
 
 def _read_list(values, what: str) -> list[np.ndarray] | None:
@@ -93,9 +98,10 @@ def _aicore(message: str) -> MockError:
 # --------------------------------------------------------------------------- the work
 
 def _run(params: dict[str, object], call: classification.GroupedMatmulCall) -> None:
-    arrays = {name: _read_list(params[name], LABELS.get(name, name)) for name in _LISTS}
+    labels = _header()[1]
+    arrays = {name: _read_list(params[name], labels[name]) for name in ("x", "weight", *_GOLDEN_INPUTS)}
     gl_desc = params["group_list"]
-    group_list = None if gl_desc is None else tensor_io.read(gl_desc, "groupListOptional")  # device data, read now
+    group_list = None if gl_desc is None else tensor_io.read(gl_desc, labels["group_list"])  # device data, read now
     outs: list[TensorDesc] = list(params["out"])  # type: ignore[arg-type]
     try:
         ranges = classification.group_ranges(call, group_list)
@@ -111,9 +117,7 @@ def _run(params: dict[str, object], call: classification.GroupedMatmulCall) -> N
             raise _aicore(f"groupList assigns {rows} rows to the groups but the out tensors have {got}")
     try:
         results = golden.compute(
-            call, arrays["x"], arrays["weight"], bias=arrays["bias"], scale=arrays["scale"], offset=arrays["offset"],
-            antiquant_scale=arrays["antiquant_scale"], antiquant_offset=arrays["antiquant_offset"],
-            per_token_scale=arrays["per_token_scale"], ranges=ranges,
+            call, arrays.pop("x"), arrays.pop("weight"), **arrays, ranges=ranges,
             map=partial(compute.pool.map, blas=True))
     except ValueError as exc:
         raise _aicore(f"the kernel rejected the device data: {exc}") from None

@@ -25,9 +25,10 @@ never touches it; it only checks that the caller passes it).
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from aclnn_py.semantics.descriptors import TensorDesc
 from aclnn_py.semantics.dtypes import host_dtype
 from aclnn_py.semantics.quant_matmul_all_reduce import call as classification
 from aclnn_py.semantics.quant_matmul_all_reduce import golden
@@ -35,10 +36,15 @@ from aclnn_py.semantics.quant_matmul_all_reduce import rules
 from mock_runtime.core import compute, objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
-from mock_runtime.ops import as_status
+from mock_runtime.ops import as_status, implements
 
 WORKSPACE_SIZE = 16 * 1024 * 1024
 _OUTPUTS = ["output"]
+#: The tensors the golden reads: its partial product's inputs, and its reduction's (the commQuantScales).
+_PARTIAL_INPUTS = tuple(name for name, p in inspect.signature(golden.partial).parameters.items()
+                        if name not in ("call", "map"))
+_REDUCE_INPUTS = tuple(name for name, p in inspect.signature(golden.reduce).parameters.items()
+                       if p.kind is p.KEYWORD_ONLY and name != "map")
 
 
 def _reduction_key(call: classification.QuantMatmulAllReduceCall, *scales: np.ndarray | None) -> tuple:
@@ -49,23 +55,13 @@ def _reduction_key(call: classification.QuantMatmulAllReduceCall, *scales: np.nd
         None if s is None else (s.dtype.str, s.shape, s.tobytes()) for s in scales)
 
 
-def prepare(*, signature: classification.Signature = classification.V4, x1: TensorDesc | None, x2: TensorDesc | None,
-            x2_scale: TensorDesc | None, output: TensorDesc | None, group: str | None,
-            reduce_op: str | None, comm_turn: int, stream_mode: int, bias: TensorDesc | None = None,
-            x3: TensorDesc | None = None, x1_scale: TensorDesc | None = None,
-            comm_quant_scale_1: TensorDesc | None = None, comm_quant_scale_2: TensorDesc | None = None,
-            group_size: int = 0, comm_quant_mode: int = 0) -> objects.Executor:
-    """Check one call of ``signature`` (canonical arguments; V1-V3 leave V4's extras at their
-    defaults) and build its executor."""
+def prepare(*, signature: classification.Signature, group: str | None, **arguments) -> objects.Executor:
+    """Check one call of ``signature`` (its header's parameters by canonical name; V1-V3 leave V4's
+    extras to the rules' defaults) and build its executor."""
     op = signature.op
     profile = rt.require().profile
     with as_status():
-        call = rules.check(x1=x1, x2=x2, x2_scale=x2_scale, output=output, reduce_op=reduce_op,
-                           bias=bias, x3=x3, x1_scale=x1_scale,
-                           comm_quant_scale_1=comm_quant_scale_1,
-                           comm_quant_scale_2=comm_quant_scale_2, comm_turn=comm_turn,
-                           stream_mode=stream_mode, group_size=group_size,
-                           comm_quant_mode=comm_quant_mode, profile=profile, signature=signature)
+        call = rules.check(**arguments, profile=profile, signature=signature)
     if group is None:
         raise MockError(C["ACLNN_ERR_PARAM_NULLPTR"], "group is a null pointer: expected the "
                                                       "communicator name from HcclGetCommName")
@@ -75,42 +71,50 @@ def prepare(*, signature: classification.Signature = classification.V4, x1: Tens
     comm = registry.find_communicator(group, device)
     with as_status():
         rules.check_rank_count(profile, comm.size, signature)
-    params = {"x1": x1, "x2": rules.canonical_x2(x2), "bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
-              "comm_quant_scale_1": comm_quant_scale_1, "comm_quant_scale_2": comm_quant_scale_2,
-              "output": output}
+    params = {name: arguments[name] for name in signature.tensors}
+    params["x2"] = rules.canonical_x2(params["x2"])
     labels = {key: name for name, key in signature.params.items()}  # C parameter names, for messages
     tensor_io.prove_params(params, _OUTPUTS, labels)  # every tensor inside live device memory now
+    output = params["output"]
 
     def run(p: dict[str, object]) -> None:
         def read(name: str) -> np.ndarray | None:
             """The tensor's contents: a C-ordered view of device memory (a copy when its layout
             has no such view), as the golden has always been given."""
-            desc = p[name]
+            desc = p.get(name)
             if desc is None:
                 return None
             return np.ascontiguousarray(tensor_io.view(desc, labels.get(name, name)))  # type: ignore[arg-type]
 
+        arrays = {name: read(name) for name in (*_PARTIAL_INPUTS, *_REDUCE_INPUTS)}
         try:
-            partial = compute.pool.call(golden.partial, call, read("x1"), read("x2"), read("x2_scale"),
-                                        x1_scale=read("x1_scale"), bias=read("bias"), x3=read("x3"),
+            partial = compute.pool.call(golden.partial, call, **{name: arrays[name] for name in _PARTIAL_INPUTS},
                                         map=compute.pool.map, blas=True)
         except ValueError as exc:  # the rules accepted what cannot be computed: still join the exchange
             failure = exc
             partial = np.zeros(output.shape, np.float32 if call.formula == 8 else host_dtype(call.out_dtype))
         else:
             failure = None
-        c1, c2 = read("comm_quant_scale_1"), read("comm_quant_scale_2")
+        scales = {name: arrays[name] for name in _REDUCE_INPUTS}
 
         def reduce(partials) -> np.ndarray:
-            return golden.reduce(call, partials, comm_quant_scale_1=c1, comm_quant_scale_2=c2,
-                                 map=compute.pool.map)
+            return golden.reduce(call, partials, **scales, map=compute.pool.map)
 
-        result = comm.combine(partial, op, reduce, _reduction_key(call, c1, c2))
+        result = comm.combine(partial, op, reduce, _reduction_key(call, *scales.values()))
         if failure is not None:
             raise MockError(C["ACLNN_ERR_INNER_TILING_ERROR"], f"rank {comm.rank}: {failure}")
         tensor_io.write(p["output"], result, "output")  # type: ignore[arg-type]
 
-    inputs = [key for key in map(signature.params.get, signature.parameters)
-              if key in classification.TENSORS and key != "output"]  # aclSetInputTensorAddr order: the header's
-    return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params,
-                            inputs=inputs, outputs=_OUTPUTS, run=run, labels=labels)
+    return objects.Executor(op=op, device=device, workspace_size=WORKSPACE_SIZE, params=params, run=run)
+
+
+def _entry_point(signature: classification.Signature):
+    """The execution of one entry point: :func:`prepare` for its signature."""
+    def run(**arguments) -> objects.Executor:
+        return prepare(signature=signature, **arguments)
+    run.__name__ = f"prepare_{signature.op}"
+    return run
+
+
+for _signature in classification.SIGNATURES.values():
+    implements(_signature.op)(_entry_point(_signature))

@@ -14,12 +14,13 @@ from aclnn_py.semantics import trans_quant_param as rules
 from mock_runtime.core import objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
-from mock_runtime.ops import as_status
+from mock_runtime.ops import as_status, implements
 
 OP = "aclnnTransQuantParamV2"
 
 
-def prepare(scale: TensorDesc | None, offset: TensorDesc | None, out: TensorDesc | None) -> objects.Executor:
+@implements(OP)
+def prepare(*, scale: TensorDesc | None, offset: TensorDesc | None, out: TensorDesc | None) -> objects.Executor:
     rt.require()
     with as_status():
         rules.check_trans_quant_param_v2(scale, offset, out)
@@ -37,5 +38,4 @@ def prepare(scale: TensorDesc | None, offset: TensorDesc | None, out: TensorDesc
         tensor_io.write(target, np.asarray(packed).view(np.uint64).astype(
             np.int64 if target.dtype == rules.D.ACL_INT64 else np.uint64, copy=False), "out")
 
-    return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0,
-                            params=params, inputs=["scale", "offset"], outputs=["out"], run=run)
+    return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params, run=run)

@@ -47,6 +47,8 @@ from aclnn_py.semantics.quant_matmul_all_reduce import golden as quant_matmul_al
 from aclnn_py.testing import mock_soc, soc_unavailable
 from aclnn_py.tensor import create_handle
 from aclnn_py.testing.soc import current
+from aclnn_py.ops import _grouped_matmul, _quant_matmul_all_reduce
+from aclnn_py.semantics.quant_matmul_all_reduce import rules as quant_matmul_all_reduce_rules
 
 
 #: What the mock's ``libascendcl.so`` exports besides CANN's functions: the entry point of the
@@ -93,13 +95,6 @@ def expect_outcomes(binding: tuple, raw: tuple) -> None:
         assert binding == raw, (binding, raw)
 
 
-def _profile(name: str | None) -> str | None:
-    try:
-        return None if name is None else socs.profile(name)
-    except ValueError:
-        return None
-
-
 @contextmanager
 def soc_profile(soc: str):
     """The enclosed code runs under the product profile of ``soc`` (A2, A3 or 950).
@@ -113,7 +108,7 @@ def soc_profile(soc: str):
     reason = soc_unavailable(soc)
     if reason is not None:
         pytest.skip(reason)
-    if _profile(current()) == _profile(soc):
+    if socs.profile_of(current()) == socs.profile_of(soc):
         yield
         return
     with mock_soc(soc):
@@ -124,9 +119,9 @@ def skip_unless_profile(profiles: set[str], what: str) -> None:
     """Skip the test when the runtime's SoC has none of ``profiles`` ("A2", "A3", "950"), saying
     which SoC it is."""
     present = current()
-    if _profile(present) not in profiles:
+    if socs.profile_of(present) not in profiles:
         wanted = " or ".join(sorted(profiles))
-        pytest.skip(f"{what} runs on the {wanted} profile; this SoC ({present}) is {_profile(present)}")
+        pytest.skip(f"{what} runs on the {wanted} profile; this SoC ({present}) is {socs.profile_of(present)}")
 
 
 def skip_unless_devices(count: int, what: str = "") -> None:
@@ -331,6 +326,24 @@ def mutation(**changes):
     return apply
 
 
+def quant_matmul_all_reduce_arguments(x1, x2, x2_scale, *, signature=None, stream=None, out=None, out_dtype=None,
+                                      rank_size=None, x_dtype=None, **arguments):
+    """The binding's checked arguments of one QuantMatmulAllReduce call (its Python pre-checks, no C
+    call) of any entry point (V4 by default), ``arguments`` by canonical name (those its header
+    lacks are left out; the attributes default as V4's function has them)."""
+    signature = signature or quant_matmul_all_reduce_rules.V4
+    values = {"reduce_op": "sum", "comm_turn": 0, "stream_mode": 1, "group_size": 0, "comm_quant_mode": 0,
+              **arguments, "x1": x1, "x2": x2, "x2_scale": x2_scale}
+    values = {key: value for key, value in values.items() if signature.has(key)}
+    return _quant_matmul_all_reduce._Arguments(signature, values, stream=stream, out=out, out_dtype=out_dtype,
+                                               rank_size=rank_size, x_dtype=x_dtype)
+
+
+def grouped_matmul_arguments(x, weight, *, stream=None, out_dtype=None, **kwargs):
+    """The binding's checked arguments of one GroupedMatmulV5 call (its Python pre-checks, no C call)."""
+    return _grouped_matmul._Arguments({"x": x, "weight": weight, **kwargs}, stream=stream, out_dtype=out_dtype)
+
+
 def _checked_round(rng: np.random.Generator, comm, stream: Stream) -> list[str]:
     """One QuantMatmulAllReduceV4 (int8, per-token scales, FLOAT16 out) and one GroupedMatmulV5
     (float16, two experts) from fresh random host arrays (device copies queued on ``stream``),
@@ -406,7 +419,7 @@ HCCL_OPS = ["sum", "prod", "max", "min"]
 
 def hccl_profile() -> str:
     """The product profile of the runtime's SoC ("A2", "A3", "950"): what HCCL supports there."""
-    return socs.profile(current())
+    return socs.profile_of(current())
 
 
 def hccl_types(operation: str) -> list[hccl.HcclDataType]:

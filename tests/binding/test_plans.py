@@ -30,7 +30,7 @@ def test_ops_exports_every_function_and_plan():
     assert aclnn_py.ops.quant_matmul_all_reduce is quant_matmul_all_reduce  # the V1 function, not a module
     assert set(aclnn_py.ops.__all__) == {f.__name__ for f in functions} | {
         "GroupedMatmulV5Plan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
-        "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan"}
+        "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan", "OperatorPlan", "call", "current_profile", "plan"}
 
 
 def test_a_plan_runs_again_with_refreshed_inputs(stream):

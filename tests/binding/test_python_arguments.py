@@ -95,6 +95,17 @@ def test_hifloat8_from_floats_is_encoded_not_truncated(stream):
         assert t.to_numpy().view(np.uint8).tolist() == [0x09, 0x82]
 
 
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "float8_e5m2", "float8_e8m0", "hifloat8"])
+def test_uint8_codes_are_codes_for_from_numpy_and_copy_from_numpy_alike(stream, dtype):
+    """Issue 20, item 13: copy_from_numpy takes a uint8 array of an 8-bit float type as its codes,
+    as from_numpy does (it converted 0x38 to the number 56 for the FLOAT8 types before)."""
+    codes = np.array([0x38, 0x40], np.uint8)
+    with Tensor.from_numpy(codes, dtype) as t:
+        assert t.to_numpy().view(np.uint8).tolist() == [0x38, 0x40]
+        t.copy_from_numpy(np.array([0x3C, 0x44], np.uint8))
+        assert t.to_numpy().view(np.uint8).tolist() == [0x3C, 0x44]
+
+
 # --------------------------------------------------------------------------- item 11: foreign exceptions
 
 def test_dtype_values():

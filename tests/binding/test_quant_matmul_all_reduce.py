@@ -12,18 +12,19 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from binding_helpers import Groups, expect_status, mock_library, mutation, run_ranks
+from binding_helpers import (Groups, expect_status, mock_library, mutation, quant_matmul_all_reduce_arguments,
+                             run_ranks)
 
 import aclnn_py
 from aclnn_py import Tensor
 from aclnn_py.semantics import codecs, dtypes
 from aclnn_py._ffi import ffi
-from aclnn_py.errors import StatusError
+from aclnn_py.errors import AclnnParamError, StatusError
 from aclnn_py.check import recent_message
 from aclnn_py.semantics.quant_matmul_all_reduce import golden
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_params import encode_group_size, trans_quant_param
-from aclnn_py.ops import QuantMatmulAllReduceV4Plan, _quant_matmul_all_reduce, quant_matmul_all_reduce_v4
+from aclnn_py.ops import QuantMatmulAllReduceV4Plan, quant_matmul_all_reduce, quant_matmul_all_reduce_v4
 from aclnn_py.ops import nz_weight_tensor, trans_matmul_weight
 
 A2, P950, A3 = "Ascend910B4", "Ascend950PR", "Ascend910_93"
@@ -257,7 +258,7 @@ def binding_status(spec, group, stream):
     if kwargs["reduce_op"] is None:
         kwargs["reduce_op"] = None
     try:
-        _quant_matmul_all_reduce._Arguments(*args, group=group, stream=stream, **kwargs)
+        quant_matmul_all_reduce_arguments(*args, group=group, stream=stream, **kwargs)
     except StatusError as exc:
         return exc.code, exc.message
     return 0, ""
@@ -427,6 +428,25 @@ def test_unknown_group(soc):
         status, message = raw_status(base_spec(), "no_such_group")
         expect_status(status, 161002, "no_such_group", message)
     finally:
+        dev.close()
+
+
+@pytest.mark.parametrize("soc", [A2, P950], indirect=True)
+@pytest.mark.parametrize("version", ["v1", "v4"])
+def test_a_float16_x1_is_refused_as_such_before_out_dtype_is_asked_for(soc, version):
+    """Issue 20, item 8: a call the rules refuse reports its first fault (FLOAT16 x1 is no input
+    dtype of the operator), not a demand for out_dtype it could not act on."""
+    dev = aclnn_py.Device(0)
+    stream = aclnn_py.Stream()
+    try:
+        x = np.zeros((4, 64), np.float16)
+        function = quant_matmul_all_reduce if version == "v1" else quant_matmul_all_reduce_v4
+        with pytest.raises(AclnnParamError) as info:
+            function(x, x.T.copy(), trans_quant_param(np.ones(4, np.float32)), group="g", stream=stream)
+        assert info.value.code == 161002
+        assert info.value.message.startswith("x1 dtype FLOAT16 is not supported: expected INT8")
+    finally:
+        stream.close()
         dev.close()
 
 

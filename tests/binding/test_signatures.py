@@ -17,14 +17,13 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from binding_helpers import soc_profile  # noqa: E402
+from binding_helpers import grouped_matmul_arguments, quant_matmul_all_reduce_arguments, soc_profile  # noqa: E402
 
 import aclnn_py  # noqa: E402
 from aclnn_py import DeviceBuffer, Tensor  # noqa: E402
 from aclnn_py.errors import AclnnParamError, ArgumentError, StatusError  # noqa: E402
-from aclnn_py.ops import _grouped_matmul, _quant_matmul_all_reduce  # noqa: E402
 from aclnn_py.ops._signatures import ACCEPTED  # noqa: E402
-from aclnn_py.ops._trans_matmul_weight import current_profile  # noqa: E402
+from aclnn_py.ops import current_profile  # noqa: E402
 from aclnn_py.semantics import dtypes, layout, nz  # noqa: E402
 from aclnn_py.semantics.descriptors import FRACTAL_NZ, ND, TensorDesc  # noqa: E402
 from aclnn_py.semantics.grouped_matmul import rules as grouped_matmul_rules  # noqa: E402
@@ -198,7 +197,7 @@ def binding_outcome(spec: dict) -> tuple:
     kwargs = dict(spec)
     x1, x2, scale = kwargs.pop("x1"), kwargs.pop("x2"), kwargs.pop("x2_scale")
     try:
-        _quant_matmul_all_reduce._Arguments(x1, x2, scale, group="group", stream=None, **kwargs)
+        quant_matmul_all_reduce_arguments(x1, x2, scale, group="group", stream=None, **kwargs)
     except StatusError as exc:
         return exc.code, exc.message
     return ("accepted",)
@@ -206,7 +205,7 @@ def binding_outcome(spec: dict) -> tuple:
 
 def rules_outcome(spec: dict) -> tuple:
     """The rules from scratch, on the descriptors the binding passes them."""
-    descs = {key: None if spec.get(key) is None else spec[key].desc for key in _quant_matmul_all_reduce._INPUTS}
+    descs = {key: None if spec.get(key) is None else spec[key].desc for key in rules.V4.tensors if key != "output"}
     try:
         rules.check(**descs, output=spec["out"].desc, reduce_op=spec["reduce_op"], comm_turn=spec["comm_turn"],
                     stream_mode=spec["stream_mode"], group_size=spec["group_size"],
@@ -284,16 +283,16 @@ def test_a_memoised_signature_never_accepts_a_different_layout(device):
     x2 = Tensor(buf, (64, 32), "int8")
     scale = Tensor(buf, (32,), "uint64")
     out = Tensor(buf, (16, 32), "float16")
-    _quant_matmul_all_reduce._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=2)
+    quant_matmul_all_reduce_arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=2)
     x1_t = Tensor(buf, (16, 64), "int8", strides=(1, 16))
     with pytest.raises(AclnnParamError, match="x1 must be a contiguous ND tensor"):
-        _quant_matmul_all_reduce._Arguments(x1_t, x2, scale, group="g", stream=None, out=out, rank_size=2)
+        quant_matmul_all_reduce_arguments(x1_t, x2, scale, group="g", stream=None, out=out, rank_size=2)
     with pytest.raises(StatusError, match="group rank count 3 is not supported"):
-        _quant_matmul_all_reduce._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=3)
+        quant_matmul_all_reduce_arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=3)
     x2_strided = Tensor(buf, (64, 32), "int8", strides=(64, 2))
     with pytest.raises(AclnnParamError, match="x2 must be contiguous or a transposed view"):
-        _quant_matmul_all_reduce._Arguments(x1, x2_strided, scale, group="g", stream=None, out=out, rank_size=2)
-    _quant_matmul_all_reduce._Arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=2)
+        quant_matmul_all_reduce_arguments(x1, x2_strided, scale, group="g", stream=None, out=out, rank_size=2)
+    quant_matmul_all_reduce_arguments(x1, x2, scale, group="g", stream=None, out=out, rank_size=2)
     for t in (x1, x2, scale, out, x1_t, x2_strided):
         t.close()
     buf.close()
@@ -375,7 +374,7 @@ class GroupedMatmulCalls:
 def grouped_matmul_binding_outcome(spec: dict) -> tuple:
     kwargs = {k: v for k, v in spec.items() if k not in ("x", "weight")}
     try:
-        call = _grouped_matmul._Arguments(spec["x"], spec["weight"], stream=None, **kwargs)
+        call = grouped_matmul_arguments(spec["x"], spec["weight"], stream=None, **kwargs)
     except StatusError as exc:
         return exc.code, exc.message
     for made in call.created:  # the tensor lists of an accepted call

@@ -133,6 +133,18 @@ def test_a_planted_mock_runtime_never_runs(tmp_path, backend):
     assert backend_name == "mock" and not directory.startswith(str(tmp_path))
 
 
+def test_the_ops_command_asks_the_installed_mock_never_a_planted_one(tmp_path):
+    """``aclnn-py ops`` learns the mock's catalogue from a child process: the loader's isolated one."""
+    marker = tmp_path / "marker"
+    _plant(tmp_path / "cwd", marker)
+    code = "from aclnn_py._ops_command import _mock_operators; print(sorted(_mock_operators() or {})[:1])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path / "cwd", env=_clean_env(ACLNN_PY_BACKEND="mock"))
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    assert result.stdout.strip() == "['aclnnCalculateMatmulWeightSize']"
+
+
 def test_the_child_refuses_a_mock_runtime_found_elsewhere(tmp_path):
     marker = tmp_path / "marker"
     _plant(tmp_path / "planted", marker)

@@ -26,7 +26,8 @@ from mock_helpers import C_DIR, ROOT, require_tool, run_program, run_python
 
 import aclnn_py
 from aclnn_py import DeviceBuffer, ffi
-from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, load
+from aclnn_py.semantics import catalogue
+from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_OPERATOR_LIBRARIES, load
 from aclnn_py.check import recent_message
 
 CLASSIC = ["-lascendcl", "-lnnopbase", "-lopapi", "-lhccl"]
@@ -87,7 +88,12 @@ def test_split_libraries_export_exactly_their_headers(mock_libdir):
             if SPLIT_LIBRARIES[header] != library:
                 names = {f.name for f in decls.functions.values() if f.header == header}
                 expected.setdefault(SPLIT_LIBRARIES[header], set()).update(names)
-    assert set(expected) == {"acl_rt", "hcomm", "hccl_fwk", "opapi_transformer", "opapi_math", "opapi_nn"}
+    for op, entry in catalogue.all_rules().items():  # the operators: the split library their rules name
+        two_phase = catalogue.project_signature(op).two_phase
+        expected.setdefault(entry.library, set()).update({op, f"{op}GetWorkspaceSize"} if two_phase else {op})
+    expected.setdefault("opapi_cv", set())
+    assert set(expected) == {"acl_rt", "hcomm", "hccl_fwk", "opapi_transformer", "opapi_math", "opapi_nn",
+                             "opapi_cv"}
     assert {"aclrtMalloc", "aclInit", "aclrtGetMemInfo"} <= expected["acl_rt"]
     assert {"HcclCommInitAll", "HcclBarrier", "HcclGetCommName"} <= expected["hcomm"]
     assert "HcclAllReduce" not in expected["hcomm"]
@@ -96,9 +102,11 @@ def test_split_libraries_export_exactly_their_headers(mock_libdir):
     assert expected["opapi_nn"] == {"aclnnTransQuantParamV2GetWorkspaceSize", "aclnnTransQuantParamV2"}
     for split, names in expected.items():
         assert _exported(mock_libdir / f"lib{split}.so") == names, split
-    # the classic names keep exporting everything of their headers
+    # the classic names keep exporting everything of their headers; libopapi every operator
     for library in LIBRARY_HEADERS:
         assert {f.name for f in decls.library_functions(library)} <= _exported(mock_libdir / f"lib{library}.so")
+    operators = {name for split in SPLIT_OPERATOR_LIBRARIES for name in expected[split]}
+    assert {name for name in _exported(mock_libdir / "libopapi.so") if name.startswith("aclnn")} == operators
 
 
 def test_every_header_has_a_split_library():
@@ -160,8 +168,7 @@ classic = aclnn_py.ffi.dlopen({str(tmp_path / "libopapi.so")!r})
 got = address(lib.aclnnGroupedMatmulV5)
 print(got == address(split.aclnnGroupedMatmulV5), got == address(classic.aclnnGroupedMatmulV5))
 """
-    decls = load()
-    assert decls.functions["aclnnGroupedMatmulV5"].split_library == "opapi_transformer"
+    assert catalogue.rules("aclnnGroupedMatmulV5").library == "opapi_transformer"
     result = run_python(code, {"ACLNN_PY_BACKEND": "cann", "ACLNN_PY_LIB_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "False"]

@@ -69,7 +69,7 @@ def test_more_ranks_than_devices_skip(aclnn_ranks, aclnn_runtime):
 @pytest.mark.aclnn_soc("Ascend950PR_9599")
 def test_the_soc_marker_switches_the_mock(aclnn_stream):
     assert current() == "Ascend950PR_9599"
-    from aclnn_py.ops._trans_matmul_weight import current_profile
+    from aclnn_py.ops import current_profile
 
     assert current_profile() == "950"
 

@@ -44,6 +44,20 @@ def test_a_library_writable_by_others_fails_the_tree(tmp_path):
     assert tree_problem(build, [library]) == f"{library} is writable by group or others (mode 757)"
 
 
+def test_a_subdirectory_and_its_files_are_held_to_the_rules(tmp_path):
+    build = _private_dir(tmp_path / "build")
+    include = _private_dir(build / "include")
+    header = include / "op.h"
+    header.write_bytes(b"")
+    os.chmod(header, 0o644)
+    assert tree_problem(build, [include]) is None
+    os.chmod(header, 0o666)
+    assert tree_problem(build, [include]) == f"{header} is writable by group or others (mode 666)"
+    os.chmod(header, 0o644)
+    os.chmod(include, 0o775)
+    assert tree_problem(build, [include]) == f"{include} is writable by group or others (mode 775)"
+
+
 def test_symbolic_links_and_wrong_kinds_fail(tmp_path):
     real = _private_dir(tmp_path / "real")
     (tmp_path / "link").symlink_to(real)
@@ -93,7 +107,9 @@ def test_import_roots_are_where_modules_come_from(tmp_path, monkeypatch):
     (package / "__init__.py").write_text("")
     (tmp_path / "single.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path))
-    numpy_root = str(Path(sys.modules["numpy"].__file__).resolve().parents[1])
+    import numpy
+
+    numpy_root = str(Path(numpy.__file__).resolve().parents[1])
     assert import_roots(["numpy", "somepkg", "single", "no_such_module_anywhere", "numpy"]) == \
         [numpy_root, str(tmp_path.resolve())]
     assert "somepkg" not in sys.modules  # found, not imported

@@ -394,3 +394,14 @@ def test_device_nbytes():
     assert dtypes.nbytes(6, "bfloat16") == 12
     assert dtypes.nbytes(1, "float16") == 2
     assert dtypes.nbytes(0, "int8") == 0
+
+@pytest.mark.parametrize("name", ["hifloat8", "float8_e8m0", "float8_e4m3fn", "float8_e5m2"])
+def test_a_uint8_array_holds_the_codes_of_every_8_bit_float(name):
+    """Issue 20, item 13: one rule, in one place (codecs.CODED_BY_UINT8): uint8 values of an 8-bit float
+    type are its codes, never numbers to convert (0x38 is FLOAT8_E4M3FN 1.0, not 56)."""
+    codes = np.array([0x00, 0x38, 0x7F, 0xFE], np.uint8)
+    held = F.to_host(codes, name)
+    assert held.dtype == dtypes.host_dtype(name)
+    assert held.view(np.uint8).tolist() == codes.tolist()
+    assert name in F.CODED_BY_UINT8 and F.CODED_BY_UINT8 == {"hifloat8", "float8_e8m0", "float8_e4m3fn",
+                                                              "float8_e5m2"}

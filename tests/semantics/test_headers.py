@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from aclnn_py.semantics import headers
+from aclnn_py.semantics import headers, operator_headers
 from aclnn_py.semantics.headers import _strip_comments  # the binding's comment stripper, for the lint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +61,11 @@ HEADERS = [
 ]
 CXX_ONLY_HEADERS = {"aclnn/opdev/fp16_t.h"}
 C_HEADERS = [h for h in HEADERS if h not in CXX_ONLY_HEADERS]
+#: The operator headers, written in CANN's style (ACLNN_API, visibility attributes): read by the
+#: tolerant reader (aclnn_py.semantics.operator_headers), not by the strict stripper.
+OPERATOR_HEADERS = [h for h in HEADERS if h.startswith("aclnnop/")]
+#: The runtime headers, in the strict style the stripper reads.
+STRICT_HEADERS = [h for h in HEADERS if h not in OPERATOR_HEADERS]
 
 GCC = shutil.which("gcc")
 GXX = shutil.which("g++")
@@ -459,8 +464,12 @@ DEFINE_INT_RE = re.compile(r"^#define ([A-Za-z_][A-Za-z0-9_]*) (%s)$" % INT_LITE
 GUARD_IFNDEF_RE = re.compile(r"^#ifndef ([A-Z][A-Z0-9_]*_H)$")
 GUARD_DEFINE_RE = re.compile(r"^#define ([A-Z][A-Z0-9_]*_H)$")
 INCLUDE_RE = re.compile(r'^#include (?:<[A-Za-z0-9_./]+>|"[A-Za-z0-9_./]+")$')
-# An empty marker macro (aclnnop/aclnn_util.h's ACLNN_API): the stripper ignores it.
+# An empty marker macro: the stripper ignores it.
 EMPTY_DEFINE_RE = re.compile(r"^#define [A-Z][A-Z0-9_]*$")
+# A compiler-specific macro block (acl/acl_base.h's deprecation markers, as CANN's acl_base_rt.h):
+# #if / #elif / #else / #endif around #define lines only; the stripper drops it.
+MACRO_BLOCK_RE = re.compile(r"^#(if|elif) defined\(\w+\)( && \(__GNUC__ >= \d+\))?$|^#else$")
+MACRO_DEFINE_RE = re.compile(r"^#define [A-Z][A-Z0-9_]*(\(\w+\))?( .*)?$")
 
 
 def _split_cplusplus(code):
@@ -504,7 +513,7 @@ def test_header_set_is_complete():
     assert on_disk == sorted(HEADERS), "update HEADERS in this test when adding/removing a header"
 
 
-@pytest.mark.parametrize("rel", HEADERS)
+@pytest.mark.parametrize("rel", STRICT_HEADERS)
 def test_strict_conventions(rel):
     """Every header stays inside the subset the pure-Python stripper understands."""
     raw = (INCLUDE / rel).read_text()
@@ -525,9 +534,16 @@ def test_strict_conventions(rel):
     assert m1 and m2 and m1.group(1) == m2.group(1), "%s: must open with #ifndef X_H / #define X_H" % rel
     assert last == "#endif", "%s: must close with the guard #endif" % rel
     assert raw.rstrip().endswith("#endif"), "%s: nothing may follow the guard #endif" % rel
-    depth = 0
+    depth, macro_block = 0, False
     for no, d in directives[2:-1]:
-        if d == "#ifdef __cplusplus":
+        if macro_block:
+            assert MACRO_BLOCK_RE.match(d) or MACRO_DEFINE_RE.match(d) or d == "#endif", (
+                "%s:%d: a #if block holds only #define, #elif and #else lines: %r" % (rel, no, d))
+            macro_block = d != "#endif"
+        elif d.startswith("#if ") and MACRO_BLOCK_RE.match(d):
+            assert depth == 0, "%s:%d: a #if block inside #ifdef __cplusplus" % (rel, no)
+            macro_block = True
+        elif d == "#ifdef __cplusplus":
             assert depth == 0, "%s:%d: nested #ifdef" % (rel, no)
             depth = 1
         elif d == "#endif":
@@ -598,10 +614,29 @@ def test_strict_conventions(rel):
         assert re.match(r"^(%s|[A-Z_][A-Z0-9_]*)$" % INT_LITERAL, size.strip()), "%s: array size %r" % (rel, size)
 
 
+@pytest.mark.parametrize("rel", OPERATOR_HEADERS)
+def test_operator_header_conventions(rel):
+    """An operator header is written as CANN writes its own (include guard, ``ACLNN_API`` or the
+    visibility attribute, C declarations in one ``extern "C"`` block) and the binding's tolerant
+    reader declares every function it names: none refused, none missed."""
+    raw = (INCLUDE / rel).read_text()
+    guards = [GUARD_IFNDEF_RE.match(h.split("\n#define ")[0].split("\n")[-1])
+              for h in ((INCLUDE / other).read_text() for other in HEADERS)]
+    mine = GUARD_IFNDEF_RE.match(raw.split("\n#define ")[0].split("\n")[-1])
+    assert mine and [g.group(1) for g in guards if g].count(mine.group(1)) == 1, "%s: guard missing or reused" % rel
+    reading = operator_headers.read_file(INCLUDE / rel, headers.load().type_names, rel)
+    assert reading.problem is None and not reading.refused, (reading.problem, reading.refused)
+    named = set(re.findall(r"\b(aclnn\w+)\s*\(", _strip_comments(raw)))
+    assert named == set(reading.functions), "%s: functions the reader missed: %s" % (rel, named - set(reading.functions))
+    if rel != "aclnnop/aclnn_util.h":
+        assert reading.functions and raw.count('extern "C" {') == 1, rel
+        assert all(f.declaration.startswith("aclnnStatus ") for f in reading.functions.values())
+
+
 def test_names_unique_and_known():
     """No name is defined twice (the stripper concatenates headers); sizes of arrays are known macros."""
     seen, guards = {}, set()
-    for rel in HEADERS:
+    for rel in STRICT_HEADERS:
         guard = GUARD_IFNDEF_RE.match((INCLUDE / rel).read_text().split("\n#define ")[0].split("\n")[-1])
         assert guard and guard.group(1) not in guards, "%s: include guard missing or reused" % rel
         guards.add(guard.group(1))
@@ -622,7 +657,7 @@ def test_names_unique_and_known():
 def test_defined_values_match_expected():
     """Textual check of every #define / enum value (the C++ program re-checks with the compiler)."""
     found = {}
-    for rel in HEADERS:
+    for rel in STRICT_HEADERS:
         decls, defines = _declarations(rel)
         found.update(defines)
         found.update((name, int(value, 0)) for name, value in _enum_members(decls))
@@ -675,9 +710,15 @@ def _expected_header(name):
 
 
 def _header_prototypes():
-    """name -> (header, normalised prototype) of every function the binding's stripper finds."""
-    return {name: (fn.header, _normalise_prototype(fn.declaration))
-            for name, fn in headers.parse(INCLUDE).functions.items()}
+    """name -> (header, normalised prototype) of every function the binding declares: the runtime
+    headers' through the strict stripper, the operator headers' through the tolerant reader."""
+    found = {name: (fn.header, _normalise_prototype(fn.declaration))
+             for name, fn in headers.parse(INCLUDE).functions.items()}
+    for rel in OPERATOR_HEADERS:
+        reading = operator_headers.read_file(INCLUDE / rel, headers.load().type_names, rel)
+        found.update((name, (rel, _normalise_prototype(proto.declaration)))
+                     for name, proto in reading.functions.items())
+    return found
 
 
 def test_prototypes_match_abi():
@@ -698,8 +739,8 @@ def test_prototypes_match_abi():
 @pytest.mark.parametrize("header,line,message", [
     ("hccl/hccl.h", "aclnnStatus aclDestroyTensor(const aclTensor *tensor);",
      "aclDestroyTensor is already declared in aclnn/acl_meta.h"),
-    ("aclnnop/aclnn_grouped_matmul_v5.h", "#define ACL_SUCCESS 0", "ACL_SUCCESS is already defined in"),
-    ("acl/acl_rt.h", "#if 1", "unsupported directive: #if 1"),
+    ("hccl/hccl_comm.h", "#define ACL_SUCCESS 0", "ACL_SUCCESS is already defined in"),
+    ("acl/acl_rt.h", "#if 1", "a #if block may hold only #define, #elif and #else lines"),
     ("acl/acl_rt.h", "#ifdef ACL_EXTRA", "unsupported directive: #ifdef ACL_EXTRA"),
     ("acl/acl_rt.h", "#ifndef ACL_EXTRA_H", "is never closed"),
     ("acl/acl_rt.h", "#define ACL_ALIAS ACL_SUCCESS", "unsupported #define: #define ACL_ALIAS ACL_SUCCESS"),

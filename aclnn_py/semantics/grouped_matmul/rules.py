@@ -46,15 +46,17 @@ from contextlib import contextmanager
 from typing import Iterator, Sequence
 
 from .. import dtypes
+from ..catalogue import OperatorRules
 from ..descriptors import FRACTAL_NZ, TensorDesc, refuse_negative_extents
+from ..status import ArgumentError, Violation
 from . import call
 from .call import FULL_QUANT, WEIGHT_ONLY, GroupedMatmulCall
 from .dtype_rules import (AQS, FUNCTION, INVALID, NULLPTR, OFFSET, OPTIONAL, PTS, SCALE, check_combinations,
                           check_profile_features, invalid, null)
 from .shape_rules import Operands, check_nz, check_parameters
 
-__all__ = ["FUNCTION", "NULLPTR", "INVALID", "GroupedMatmulCall", "absent", "check", "output_shapes",
-           "MAX_LAST_DIM"]
+__all__ = ["FUNCTION", "NULLPTR", "INVALID", "GroupedMatmulCall", "OPERATORS", "absent", "check", "default_out_dtype",
+           "output_shapes", "outputs", "MAX_LAST_DIM"]
 
 MAX_LAST_DIM = 65536
 _UNSUPPORTED = ("activationInputOptional", "activationQuantScaleOptional", "activationQuantOffsetOptional",
@@ -479,3 +481,44 @@ def output_shapes(x: Sequence[TensorDesc], weight: Sequence[TensorDesc], *, spli
         return call.split_output_shapes(ranges, w_shapes)
     return call.output_shapes(x_shapes, w_shapes, split_item=split_item, group_type=group_type,
                               group_list_len=group_list_len)
+
+
+def default_out_dtype(x: Sequence[TensorDesc], weight: Sequence[TensorDesc], scale: TensorList = None,
+                      antiquant_scale: TensorList = None) -> int:
+    """The output dtype of a call that names none: x's for non-quantized and weight-only calls (and for a
+    call no scenario fits: the rules report it); full quantization needs it given
+    (:class:`~aclnn_py.semantics.status.ArgumentError` naming ``out_dtype``)."""
+    x_name, w_name = _name(x[0]), _name(weight[0])
+    try:  # a placeholder list (one empty tensor) is absent, as the rules take it
+        kind = call.scenario(x_name, w_name, scale_dtype=None if absent(scale) else _name(scale[0]),
+                             has_antiquant_scale=not absent(antiquant_scale))
+    except ValueError:
+        return x[0].dtype
+    name = call.default_out_name(kind, x_name)
+    if name is None:
+        raise ArgumentError("out_dtype", f"required for the quantized scenario {kind} (e.g. 'bfloat16')")
+    return int(dtypes.from_name(name))
+
+
+def outputs(*, x: TensorList, weight: TensorList, split_item: int, group_type: int, group_list_type: int,
+            group_list: TensorDesc | None = None, scale: TensorList = None, antiquant_scale: TensorList = None,
+            **_) -> dict[str, list[TensorDesc]]:
+    """``out`` as the inputs imply it (empty when they do not: per-group outputs need the groupList's
+    values, full quantization an output dtype)."""
+    if not x or not weight:
+        return {}
+    try:
+        shapes = output_shapes(x, weight, split_item=split_item, group_type=group_type,
+                               group_list_len=None if group_list is None or group_list.ndim == 0 else group_list.shape[0],
+                               group_list_type=group_list_type)
+        dtype = default_out_dtype(x, weight, scale, antiquant_scale)
+    except (Violation, ValueError):  # ArgumentError too
+        return {}
+    return {"out": [TensorDesc.contiguous(shape, dtype) for shape in shapes]}
+
+
+#: The catalogue's entry (ops-transformer gmm/grouped_matmul: libopapi_transformer); the header's
+#: parameter names in snake case are the canonical arguments.
+OPERATORS = (OperatorRules("aclnnGroupedMatmulV5", "opapi_transformer",
+                           check=lambda *, profile, **arguments: check(**arguments, profile=profile),
+                           outputs=lambda *, profile, **arguments: outputs(**arguments)),)

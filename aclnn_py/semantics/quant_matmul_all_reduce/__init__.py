@@ -1,2 +1,5 @@
 """aclnnQuantMatmulAllReduce V1-V4: what a call is (:mod:`.call`), the rules of
 GetWorkspaceSize (:mod:`.rules`) and the golden reference (:mod:`.golden`)."""
+from .rules import OPERATORS
+
+__all__ = ["OPERATORS"]

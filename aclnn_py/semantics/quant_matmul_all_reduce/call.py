@@ -2,9 +2,10 @@
 
 One operator, four entry points. V4's arguments are the canonical ones (``x1, x2,
 bias, x3, x1_scale, x2_scale, comm_quant_scale_1/2, group, reduce_op, comm_turn,
-stream_mode, group_size, comm_quant_mode, output``); a :class:`Signature` maps each
-header parameter of an entry point onto them (V1-V3: ``dequantScale`` -> x2_scale,
-``pertokenScaleOptional`` -> x1_scale) and lists the dtypes its aclnn layer accepts,
+stream_mode, group_size, comm_quant_mode, output``); a :class:`Signature` names each
+header parameter of an entry point with them (its snake case, or ``renamed``: V1-V3's
+``dequantScale`` -> x2_scale, ``pertokenScaleOptional`` -> x1_scale) and lists the dtypes
+its aclnn layer accepts,
 so V1, V2 and V3 are V4 calls restricted to INT8: formula 2 (V1), 2 or 3 (V2), 2, 3
 or 1 (V3) of the V4 document.
 
@@ -20,9 +21,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Mapping
 
-from .. import dtypes
+from .. import catalogue, dtypes, signatures
 from ..descriptors import TensorDesc
-from ..headers import load
 from ..quant_params import decode_group_size
 
 __all__ = ["MX_GROUPS", "PERBLOCK_GROUPS", "QuantMatmulAllReduceCall", "SIGNATURES", "Signature", "TENSORS",
@@ -40,13 +40,15 @@ TENSORS = ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1
 
 @dataclass(frozen=True)
 class Signature:
-    """One entry point: its name, its header parameters as canonical arguments, its own checks.
+    """One entry point: its name, its own checks, and its header's parameters as canonical arguments.
 
+    The parameters are the header's (:func:`~aclnn_py.semantics.catalogue.project_signature`), named
+    by their snake case except where ``renamed`` maps a header name onto V4's canonical argument.
     Dtype allow-lists are canonical names (:mod:`aclnn_py.semantics.codecs`).
     """
 
     op: str  # the phase-2 function, e.g. "aclnnQuantMatmulAllReduceV2"
-    params: Mapping[str, str]  # header parameter name -> canonical argument
+    renamed: Mapping[str, str]  # header parameter name -> canonical argument, where not its snake case
     required: tuple[str, ...]  # 161001 null checks, canonical names in the entry point's order
     x_dtypes: tuple[str, ...]
     x2_scale_dtypes: tuple[str, ...]
@@ -59,27 +61,36 @@ class Signature:
         return f"{self.op}GetWorkspaceSize"
 
     @cached_property
-    def parameters(self) -> tuple[str, ...]:
-        """Phase-1 parameter names in header order, without workspaceSize and executor."""
-        return load().functions[self.function].parameters[:-2]
+    def header(self) -> signatures.Signature:
+        """The header's parameters in order, with their canonical names."""
+        return catalogue.project_signature(self.op)
 
     @cached_property
-    def _labels(self) -> dict[str, str]:
-        return {key: name.removesuffix("Optional") for name, key in self.params.items()}
+    def params(self) -> dict[str, str]:
+        """Header parameter name -> canonical argument, in header order."""
+        return {p.c_name: p.name for p in self.header.parameters}
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Phase-1 parameter names in header order, without workspaceSize and executor."""
+        return tuple(self.params)
+
+    @cached_property
+    def tensors(self) -> tuple[str, ...]:
+        """The canonical names of the tensor arguments, in header order (the output among them)."""
+        return tuple(p.name for p in self.header.parameters if p.kind is signatures.Kind.TENSOR)
 
     def label(self, key: str) -> str:
         """The name a message uses for a canonical argument (``x2_scale`` -> ``dequantScale``)."""
-        return self._labels.get(key, key)
+        return self.header.label(key)
 
     def has(self, key: str) -> bool:
-        return key in self._labels
+        return key in self.header.by_name
 
 
-_COMMON = {"x1": "x1", "x2": "x2", "group": "group", "reduceOp": "reduce_op", "commTurn": "comm_turn",
-           "streamMode": "stream_mode", "output": "output"}
-_V2_TENSORS = {"biasOptional": "bias", "x3Optional": "x3", "dequantScale": "x2_scale",
-               "pertokenScaleOptional": "x1_scale"}
 _COMM = {"commQuantScale1Optional": "comm_quant_scale_1", "commQuantScale2Optional": "comm_quant_scale_2"}
+_DEQUANT = {"dequantScale": "x2_scale"}
+_LEGACY = {**_DEQUANT, "pertokenScaleOptional": "x1_scale"}
 
 #: V1's dequantScale dtypes are V2's: the code shares one list (hicann/ops-transformer
 #: mc2/matmul_all_reduce/op_api/matmul_all_reduce_util.cpp, DTYPE_SUPPORT_LIST_DEQUANT in
@@ -87,26 +98,22 @@ _COMM = {"commQuantScale1Optional": "comm_quant_scale_1", "commQuantScale2Option
 #: the code decides. The tiling stage then takes a FLOAT dequantScale only with a pertokenScale,
 #: which V1 has not: a FLOAT dequantScale reaches V1's tiling and fails there (561002).
 V1 = Signature(
-    op="aclnnQuantMatmulAllReduce",
-    params={**_COMMON, "bias": "bias", "x3": "x3", "dequantScale": "x2_scale"},
+    op="aclnnQuantMatmulAllReduce", renamed=_DEQUANT,
     required=("x1", "x2", "output", "x2_scale"), x_dtypes=("int8",),
     x2_scale_dtypes=("int64", "uint64", "float32", "bfloat16"), x1_scale_dtypes=(), bias_dtypes=("int32",),
     legacy_checks=True)
 V2 = Signature(
-    op="aclnnQuantMatmulAllReduceV2", params={**_COMMON, **_V2_TENSORS},
+    op="aclnnQuantMatmulAllReduceV2", renamed=_LEGACY,
     required=("x1", "x2", "output", "x2_scale"), x_dtypes=("int8",),
     x2_scale_dtypes=("int64", "uint64", "float32", "bfloat16"), x1_scale_dtypes=("float32",),
     bias_dtypes=("int32",), legacy_checks=True)
 V3 = Signature(
-    op="aclnnQuantMatmulAllReduceV3", params={**_COMMON, **_V2_TENSORS, **_COMM},
+    op="aclnnQuantMatmulAllReduceV3", renamed={**_LEGACY, **_COMM},
     required=("x1", "x2", "x2_scale", "output"), x_dtypes=("int8",),
     x2_scale_dtypes=("int64", "uint64", "float32", "bfloat16"), x1_scale_dtypes=("float32",),
     bias_dtypes=("int32",), legacy_checks=True)
 V4 = Signature(
-    op="aclnnQuantMatmulAllReduceV4",
-    params={**_COMMON, **_COMM, "biasOptional": "bias", "x3Optional": "x3",
-            "x1ScaleOptional": "x1_scale", "x2Scale": "x2_scale", "groupSize": "group_size",
-            "commQuantMode": "comm_quant_mode"},
+    op="aclnnQuantMatmulAllReduceV4", renamed=_COMM,
     required=("x1", "x2", "x2_scale", "output"),
     x_dtypes=("int8", "float8_e4m3fn", "float8_e5m2", "hifloat8", "float4_e2m1"),
     x2_scale_dtypes=("uint64", "int64", "bfloat16", "float32", "float8_e8m0"),

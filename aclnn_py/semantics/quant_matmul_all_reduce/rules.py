@@ -72,15 +72,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 
 from .. import dtypes
 from .. import nz as _nz
+from ..catalogue import OperatorRules
 from ..descriptors import TensorDesc, refuse_negative_extents, shape_text
-from ..status import INVALID, NULLPTR, RANK_COUNT, RUNTIME, TILING, Violation
-from .call import MX_GROUPS, PERBLOCK_GROUPS, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
+from ..status import INVALID, NULLPTR, RANK_COUNT, RUNTIME, TILING, ArgumentError, Violation
+from .call import MX_GROUPS, PERBLOCK_GROUPS, SIGNATURES, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
 
 __all__ = ["QuantMatmulAllReduceCall", "Signature", "V1", "V2", "V3", "V4", "allowed_rank_counts", "canonical_x2",
-           "check", "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count"]
+           "check", "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count",
+           "output_desc", "output_dtype", "OPERATORS"]
 
 #: Atlas A2 takes V4's INT8 subset: the Ascend 950 types are 161002 there.
 A2_ONLY = {"x1": ("int8",), "x2": ("int8",), "x2_scale": ("uint64", "int64", "bfloat16", "float32"),
@@ -224,19 +227,65 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
 
 # --------------------------------------------------------------------------- 161002 (aclnn level)
 
+def _check_input_dtypes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc) -> None:
+    """161002: the dtypes of x1, x2 and x2Scale (the first of the dtype stage's checks)."""
+    suffix = " on Atlas A2"
+    _dtype_in(sig, x1, "x1", sig.x_dtypes)
+    _dtype_in(sig, x2, "x2", sig.x_dtypes)
+    if profile == "A2":
+        _dtype_in(sig, x1, "x1", A2_ONLY["x1"], suffix)
+        _dtype_in(sig, x2, "x2", A2_ONLY["x2"], suffix)
+    _dtype_in(sig, x2_scale, "x2_scale", sig.x2_scale_dtypes)
+    if profile == "A2":
+        _dtype_in(sig, x2_scale, "x2_scale", A2_ONLY["x2_scale"], suffix)
+
+
+def output_dtype(x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc, *, x1_scale: TensorDesc | None = None,
+                 x3: TensorDesc | None = None, comm_quant_scale_1: TensorDesc | None = None,
+                 out_dtype: int | None = None, profile: str | None = "A2", signature: Signature = V4) -> int:
+    """The dtype of the output of a call whose output the caller leaves to be made.
+
+    ``out_dtype`` when given; else x3's or commQuantScale1's (the output's dtype by the rules);
+    else, for INT8 x1, BFLOAT16 with a BFLOAT16 x2Scale and FLOAT16 with a packed UINT64/INT64
+    x2Scale or an x1Scale (the only output each allows). Where the inputs imply no dtype, the
+    call's first fault is reported first: the SoC and the dtypes of x1, x2 and x2Scale are
+    checked as :func:`check` does (a FLOAT16 x1 is refused as such), and only a call whose
+    inputs pass is told to give ``out_dtype`` (:class:`~aclnn_py.semantics.status.ArgumentError`).
+    ``profile`` None (a SoC of no known profile) skips those checks.
+    """
+    if out_dtype is not None:
+        return int(out_dtype)
+    for given in (x3, comm_quant_scale_1):
+        if given is not None:
+            return given.dtype
+    if _name(x1) == "int8":
+        if x2_scale.dtype == dtypes.DataType.ACL_BF16:
+            return int(dtypes.DataType.ACL_BF16)
+        if _name(x2_scale) in PACKED_SCALES or x1_scale is not None:
+            return int(dtypes.DataType.ACL_FLOAT16)
+    if profile is not None:
+        check_profile(profile, signature)
+        _check_input_dtypes(signature, profile, x1, x2, x2_scale)
+    raise ArgumentError("out_dtype", f"required for {dtypes.label(x1.dtype)} x1 with {dtypes.label(x2_scale.dtype)} "
+                                     f"{signature.label('x2_scale')} (FLOAT16, BFLOAT16 or FLOAT)")
+
+
+def output_desc(x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc, *, x1_scale: TensorDesc | None = None,
+                x3: TensorDesc | None = None, comm_quant_scale_1: TensorDesc | None = None,
+                out_dtype: int | None = None, profile: str | None = "A2", signature: Signature = V4) -> TensorDesc:
+    """The output a call implies: x1's shape with x2's last dim ((.., k) @ (k, n); a wrong rank is the
+    rules' to report), of :func:`output_dtype`."""
+    dtype = output_dtype(x1, x2, x2_scale, x1_scale=x1_scale, x3=x3, comm_quant_scale_1=comm_quant_scale_1,
+                         out_dtype=out_dtype, profile=profile, signature=signature)
+    return TensorDesc.contiguous(x1.shape[:-1] + x2.shape[-1:], dtype)
+
+
 def _check_dtypes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc,
                   output: TensorDesc, bias: TensorDesc | None, x3: TensorDesc | None,
                   x1_scale: TensorDesc | None, c1: TensorDesc | None, c2: TensorDesc | None) -> None:
     a2 = profile == "A2"
     suffix = " on Atlas A2"
-    _dtype_in(sig, x1, "x1", sig.x_dtypes)
-    _dtype_in(sig, x2, "x2", sig.x_dtypes)
-    if a2:
-        _dtype_in(sig, x1, "x1", A2_ONLY["x1"], suffix)
-        _dtype_in(sig, x2, "x2", A2_ONLY["x2"], suffix)
-    _dtype_in(sig, x2_scale, "x2_scale", sig.x2_scale_dtypes)
-    if a2:
-        _dtype_in(sig, x2_scale, "x2_scale", A2_ONLY["x2_scale"], suffix)
+    _check_input_dtypes(sig, profile, x1, x2, x2_scale)
     int8 = _name(x1) == "int8"
     out_allowed = INT8_OUTPUTS if int8 else FLOAT_OUTPUTS
     if _name(output) not in out_allowed:
@@ -528,3 +577,27 @@ def _perblock(sig: Signature, call: QuantMatmulAllReduceCall, *, x1, x1_scale, x
 
 #: The checks of each local product (:attr:`QuantMatmulAllReduceCall.local`).
 _MODES = {2: _int8, 3: _int8, 4: _mx, 5: _packed, 6: _pertoken, 7: _perblock}
+
+
+def _check_call(*, profile: str, signature: Signature, group: str | None = None, **arguments) -> QuantMatmulAllReduceCall:
+    """:func:`check` of one call by its header's arguments (``group`` is the communicator's: the runtime's)."""
+    return check(**arguments, profile=profile, signature=signature)
+
+
+def _outputs(*, profile: str | None, signature: Signature, x1: TensorDesc | None, x2: TensorDesc | None,
+             x2_scale: TensorDesc | None, x1_scale: TensorDesc | None = None, x3: TensorDesc | None = None,
+             comm_quant_scale_1: TensorDesc | None = None, **_) -> dict[str, TensorDesc]:
+    """``output`` as :func:`output_desc` finds it (none when the inputs imply no dtype: the caller
+    passes the output)."""
+    if x1 is None or x2 is None or x2_scale is None:
+        return {}
+    try:
+        return {"output": output_desc(x1, x2, x2_scale, x1_scale=x1_scale, x3=x3, comm_quant_scale_1=comm_quant_scale_1,
+                                      profile=profile, signature=signature)}
+    except ArgumentError:
+        return {}
+
+
+#: The catalogue's entries (ops-transformer mc2/matmul_all_reduce: libopapi_transformer), V1-V4.
+OPERATORS = tuple(OperatorRules(s.op, "opapi_transformer", names=s.renamed, check=partial(_check_call, signature=s),
+                                outputs=partial(_outputs, signature=s)) for s in SIGNATURES.values())

@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from aclnn_py.semantics import catalogue
 from aclnn_py.semantics.headers import load
 
 PHASE1 = {0, 161001, 161002, 361001, 561002}
@@ -65,11 +66,16 @@ class Verdict:
 
 @lru_cache(maxsize=None)
 def _parameters(function: str) -> tuple[str, ...]:
+    """The C parameter names of a function (a runtime one, or an operator's from its header)."""
     fn = load().functions.get(function)
-    if fn is None:
-        return ()
-    names = set(fn.parameters)
-    names |= {n.removesuffix("Optional") for n in fn.parameters}
+    if fn is not None:
+        names = set(fn.parameters)
+    else:
+        found = catalogue.project_index().find(function)
+        if found is None or not found.declared:
+            return ()
+        names = {name for _, name in found.prototype.parameters}
+    names |= {n.removesuffix("Optional") for n in names}
     return tuple(sorted(names, key=len, reverse=True))
 
 
