@@ -2,11 +2,15 @@
 
 Each classic library (``libascendcl``, ``libnnopbase``, ``libhccl``,
 ``libopapi``) is compiled from the project's headers: its C source includes
-them, and cffi generates the exported functions from the same derived
-declarations, so the compiler checks one against the other. The libraries
-link libpython; their init code makes the building environment's packages
-importable (so a C program finds NumPy of the virtual environment the mock
-was built in) and registers :mod:`mock_runtime.exports`.
+them and defines every exported function as a small C wrapper, so the compiler
+checks each definition against its header prototype. The wrapper calls the
+function's Python implementation (a static ``extern "Python"`` function named
+:data:`PYTHON_PREFIX` + the name, which cffi generates from the same derived
+declaration) and, after it returned, raises a Ctrl-C that arrived meanwhile
+(:mod:`mock_runtime.core.interrupts`). The libraries link libpython; their init
+code makes the building environment's packages importable (so a C program finds
+NumPy of the virtual environment the mock was built in) and registers
+:mod:`mock_runtime.exports`.
 
 The libraries of CANN's split packages (``libacl_rt``, ``libhcomm``,
 ``libopapi_transformer``, ``libopapi_math``, ``libopapi_nn``,
@@ -32,6 +36,7 @@ import io
 import json
 import hashlib
 import os
+import re
 import shutil
 import site
 import subprocess
@@ -43,7 +48,8 @@ from pathlib import Path
 import cffi
 
 from aclnn_py.semantics import headers as _headers
-from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, include_dir, load
+from aclnn_py.semantics.headers import (LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, Function,
+                                       include_dir, load)
 
 #: Build order: libopapi links libnnopbase (dlsym through a libopapi handle finds aclCreateTensor).
 LIBRARIES = ("ascendcl", "nnopbase", "hccl", "opapi")
@@ -164,11 +170,51 @@ def _unwritable(root: Path) -> str | None:
     return None
 
 
+#: The Python implementation of exported function ``f`` is the static ``extern "Python"`` ``PYTHON_PREFIX + f``.
+PYTHON_PREFIX = "aclnn_mock_py_"
+
+# After each call: a SIGINT the Python side held while the calling thread was inside the mock
+# is raised again now that the call returned (PyErr_SetInterrupt needs no GIL).
+_RETURNING = r"""
+static __thread int aclnn_mock_interrupt_pending;
+static void aclnn_mock_interrupt_on_return(void) { aclnn_mock_interrupt_pending = 1; }
+static void aclnn_mock_returning(void)
+{
+    if (aclnn_mock_interrupt_pending) {
+        aclnn_mock_interrupt_pending = 0;
+        PyErr_SetInterrupt();
+    }
+}
+"""
+_RETURNING_CDEF = "static void aclnn_mock_interrupt_on_return(void);"
+_EXPORT = """static {python_declaration}
+__attribute__((visibility("default"))) {definition}
+{{
+    {store}{python}({args});
+    aclnn_mock_returning();{ret}
+}}"""
+
+
+def _python_declaration(fn: Function) -> str:
+    """``fn``'s prototype, named as its Python implementation."""
+    return re.sub(rf"\b{fn.name}\(", f"{PYTHON_PREFIX}{fn.name}(", fn.declaration, count=1)
+
+
+def _export(fn: Function) -> str:
+    """The exported C function: calls the Python implementation, then :data:`_RETURNING`."""
+    void = fn.restype == "void"
+    return _EXPORT.format(python_declaration=_python_declaration(fn), definition=fn.declaration.rstrip(";"),
+                          store="" if void else f"{fn.restype} result = ", python=PYTHON_PREFIX + fn.name,
+                          args=", ".join(fn.parameters), ret="" if void else "\n    return result;")
+
+
 def _c_source(library: str) -> str:
     headers = [h for hs in LIBRARY_HEADERS.values() for h in hs]
     lines = ["#include <stdlib.h>"] + [f'#include "{h}"' for h in headers]
     if library in _HELPERS:
         lines.append(_HELPERS[library][1])
+    lines.append(_RETURNING)
+    lines += [_export(fn) for fn in load().library_functions(library)]
     return "\n".join(lines) + "\n"
 
 
@@ -240,7 +286,8 @@ def _compile(library: str, out: Path, work: Path) -> None:
     builder.cdef(decls.types_cdef)
     if library in _HELPERS:
         builder.cdef(_HELPERS[library][0])
-    builder.embedding_api("\n".join(f.declaration for f in decls.library_functions(library)))
+    builder.cdef(_RETURNING_CDEF)
+    builder.cdef("\n".join(f'extern "Python" static {_python_declaration(f)}' for f in decls.library_functions(library)))
     builder.set_source(module, _c_source(library))
     builder.embedding_init_code(
         _INIT.format(project_root=_project_root(), module=module, library=library)
