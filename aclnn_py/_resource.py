@@ -22,6 +22,7 @@ import weakref
 from typing import Any, Callable
 
 from ._loader import library
+from ._teardown import close_on_exit
 
 
 def _release(destroy: Callable[[Any], int], handle: Any) -> None:
@@ -120,8 +121,17 @@ class Resource:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        close_on_exit(self.close, exc)  # a failure to close never replaces the exception unwinding
+
+
+def forget(*classes: type) -> None:
+    """The runtime released the handles of ``classes`` itself (aclFinalize): their resources are
+    closed without a C call (a handle freed by the runtime must never be passed to it again)."""
+    released = {function for cls, function in _destroyers.items() if issubclass(cls, classes)}
+    for key, (destroy, _) in list(_owned.items()):
+        if destroy in released:
+            _owned.pop(key, None)
 
 
 def last_serial() -> int:

@@ -1,11 +1,13 @@
 """ACL runtime resources: the runtime itself, devices, contexts, streams and events."""
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
+from . import _teardown
 from ._ffi import ffi
 from ._loader import library
-from ._resource import Resource, handle_of
+from ._resource import Resource, forget, handle_of
 from .errors import AclError
 
 
@@ -22,6 +24,11 @@ class Runtime(Resource):
     When another library in the process already initialised ACL (aclInit
     returns ACL_ERROR_REPEAT_INITIALIZE), the runtime is used as it is and
     ``close()`` leaves it initialised.
+
+    ``close()`` while an exception unwinds the calling thread (a Ctrl-C in ``with Runtime():``)
+    first stops the other threads using the runtime: their communicators are destroyed and they
+    get a moment to release what they hold (docs/teardown.md). After aclFinalize the devices,
+    contexts, streams and events are closed without further C calls: the runtime released them.
     """
 
     _destroy = "aclFinalize"
@@ -33,11 +40,20 @@ class Runtime(Resource):
         self.owned = status != lib.ACL_ERROR_REPEAT_INITIALIZE
         if self.owned:
             check_acl(status, "aclInit")
+            _teardown.reopen()
             self._own(ffi.NULL)
 
     def close(self) -> None:
         if self._disown():
-            check_acl(library().aclFinalize(), "aclFinalize")
+            unwinding = _teardown.unwinding()
+            _teardown.begin(unwinding)
+            if unwinding:
+                _close_communicators()
+                _teardown.wait_for_users()
+            try:
+                check_acl(library().aclFinalize(), "aclFinalize")
+            finally:
+                forget(Device, Context, Stream, Event)
 
     @property
     def soc_name(self) -> str | None:
@@ -46,6 +62,14 @@ class Runtime(Resource):
     @property
     def device_count(self) -> int:
         return device_count()
+
+
+def _close_communicators() -> None:
+    """Destroy the communicators still open, which ends their collectives at once (loaded only
+    when the program made communicators)."""
+    communicator = sys.modules.get("aclnn_py.hccl.communicator")
+    if communicator is not None:
+        communicator.close_all()
 
 
 def device_count() -> int:
@@ -75,6 +99,7 @@ class Device(Resource):
         lib = library()
         check_acl(lib.aclrtSetDevice(self.id), "aclrtSetDevice")
         self._own(self.id)
+        _teardown.note_user()
         context = ffi.new("aclrtContext *")
         check_acl(lib.aclrtGetCurrentContext(context), "aclrtGetCurrentContext")
         self.context = context[0]
@@ -98,6 +123,7 @@ class Context(Resource):
         out = ffi.new("aclrtContext *")
         check_acl(library().aclrtCreateContext(out, self.device_id), "aclrtCreateContext")
         self._own(out[0])
+        _teardown.note_user()
 
     def make_current(self) -> None:
         """``aclrtSetCurrentContext``: use this context on the calling thread."""
@@ -120,6 +146,7 @@ class Stream(Resource):
         out = ffi.new("aclrtStream *")
         check_acl(library().aclrtCreateStream(out), "aclrtCreateStream")
         self._own(out[0])
+        _teardown.note_user()
         self._keepalive: list[object] = []
         self._owned: list[Resource] = []
         self._workspace = None

@@ -2,7 +2,8 @@
 queued on a stream."""
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -69,6 +70,7 @@ class Communicator(Resource):
 
     def __init__(self, handle: Any, device: int | None = None) -> None:
         self._own(handle)
+        _open.add(self)
         self.device = device
         self._name: str | None = None
         self._rank: int | None = None
@@ -152,3 +154,22 @@ class Communicator(Resource):
             return Result(int(out[0]))
         except ValueError:
             return int(out[0])  # type: ignore[return-value]
+
+
+#: The communicators made so far (weakly): :func:`close_all` destroys those still open.
+_open: "weakref.WeakSet[Communicator]" = weakref.WeakSet()
+
+
+def close_quietly(comms: Iterable[Communicator]) -> None:
+    """``HcclCommDestroy`` of ``comms``, ignoring failures (a teardown: any collective still waiting
+    on one of them ends at once, hcomm docs/zh/api_ref/comm_mgr_c/HcclCommDestroy.md)."""
+    for comm in list(comms):
+        try:
+            comm.close()
+        except Exception:  # the teardown goes on; the runtime reports what stayed open
+            pass
+
+
+def close_all() -> None:
+    """:func:`close_quietly` of every communicator still open."""
+    close_quietly(_open)
