@@ -20,12 +20,14 @@ handlers are not held.
 """
 from __future__ import annotations
 
+import _signal
 import _thread
 import signal
 import threading
 from typing import Any, Callable
 
 _MAIN = threading.main_thread().ident
+_SIGINT = int(signal.SIGINT)
 _inside = False  # the main thread is inside the mock
 _held = False  # a SIGINT arrived meanwhile
 
@@ -55,9 +57,9 @@ def enter() -> bool:
     global _inside
     if _thread.get_ident() != _MAIN:
         return False
-    handler = signal.getsignal(signal.SIGINT)
+    handler = _signal.getsignal(_SIGINT)  # signal.getsignal's enum conversion costs microseconds per call
     if callable(handler) and type(handler) is not Holding:
-        signal.signal(signal.SIGINT, Holding(handler))
+        signal.signal(_SIGINT, Holding(handler))
     _inside = True
     return True
 
