@@ -27,7 +27,7 @@ from aclnn_py import Device, DeviceBuffer, Stream, hccl
 EXEC_TIMEOUT = "60"
 
 _FINALIZE_WITH_WORK_PENDING = """
-import threading, time
+import sys, threading, time
 import numpy as np
 import aclnn_py
 from aclnn_py import AclError, Device, DeviceBuffer, Event, Runtime, Stream, hccl
@@ -48,7 +48,16 @@ waiters = [threading.Thread(target=lambda: statuses.update(stream=lib.aclrtSynch
            threading.Thread(target=lambda: statuses.update(event=lib.aclrtSynchronizeEvent(event.handle)))]
 for waiter in waiters:
     waiter.start()
-time.sleep(0.2)
+
+def blocked(thread):  # inside the mock's wait for the stream or the event
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None and not (frame.f_code.co_filename.endswith("streams.py")
+                                     and frame.f_code.co_name in ("synchronize", "wait")):
+        frame = frame.f_back
+    return frame is not None
+
+while not all(blocked(waiter) for waiter in waiters):
+    time.sleep(0.01)
 start = time.monotonic()
 try:
     runtime.close()
