@@ -112,33 +112,46 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise _Interrupt()
 
 
+def _in_stream_wait(thread: threading.Thread) -> bool:
+    """Whether ``thread`` waits inside the mock's Stream.synchronize."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None and not (frame.f_code.co_filename.endswith("streams.py")
+                                     and frame.f_code.co_name == "synchronize"):
+        frame = frame.f_back
+    return frame is not None
+
+
 def test_ctrl_c_inside_a_mock_call_takes_effect_when_it_returns(device):
     """The main thread waits in aclrtSynchronizeStream (inside the mock) for an all-reduce whose other
-    rank another thread launches 0.3 s later; a SIGINT at 0.1 s runs the handler after the call
-    returned, never inside it (there it was printed by cffi and lost, and the call went on)."""
+    rank another thread launches later; a SIGINT meanwhile runs the handler after the call returned,
+    never inside it (there it was printed by cffi and lost, and the call went on)."""
     lib = aclnn_py.lib
     comms = hccl.init_all([0, 1])
+    main = threading.current_thread()
     previous = signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         with Stream() as stream, DeviceBuffer.from_numpy(np.ones(4, np.float32)) as data:
+            launched = []
 
             def rank_1() -> None:
-                time.sleep(0.1)
+                while not _in_stream_wait(main):
+                    time.sleep(0.005)
                 os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(0.2)
+                time.sleep(0.2)  # the handler would have run by now, were it not held
                 with Device(1), Stream() as other, DeviceBuffer.from_numpy(np.ones(4, np.float32)) as mine:
+                    launched.append(time.monotonic())
                     comms[1].all_reduce(mine, mine, 4, np.float32, "sum", other)
                     other.synchronize()
 
             comms[0].all_reduce(data, data, 4, np.float32, "sum", stream)
             helper = threading.Thread(target=rank_1)
-            status, start = [], time.monotonic()
             helper.start()
+            status = []
             with pytest.raises(_Interrupt):
                 status.append(lib.aclrtSynchronizeStream(stream.handle))
-            elapsed = time.monotonic() - start
+            raised = time.monotonic()
             helper.join()
-            assert status == [] and elapsed >= 0.25  # raised after the call returned, not inside it
+            assert status == [] and raised > launched[0]  # raised after the call returned, not inside it
             stream.synchronize()
             assert data.to_numpy(np.float32).tolist() == [2.0] * 4  # the all-reduce was not disturbed
     finally:
