@@ -17,8 +17,6 @@ import time
 import weakref
 from typing import Callable
 
-from .errors import StatusError
-
 #: Seconds an unwinding teardown waits for the other threads that use the runtime.
 GRACE = 1.0
 
@@ -89,8 +87,9 @@ def close_on_exit(close: Callable[[], None], error: BaseException | None) -> Non
 
 
 def _quiet_hook(previous: Callable[[threading.ExceptHookArgs], object]) -> Callable[[threading.ExceptHookArgs], object]:
-    """``threading.excepthook`` that lets a thread end silently when a binding error ends it after
-    an unwinding teardown began (the runtime went away under it); everything else goes to ``previous``."""
+    """``threading.excepthook`` that lets a thread end silently when an error of the binding ends
+    it after an unwinding teardown began (the runtime, a communicator or a stream went away under
+    it); everything else goes to ``previous``."""
 
     def hook(args: threading.ExceptHookArgs) -> object:
         if _quiet and args.thread is not threading.main_thread() and _from_binding(args.exc_value):
@@ -101,10 +100,11 @@ def _quiet_hook(previous: Callable[[threading.ExceptHookArgs], object]) -> Calla
 
 
 def _from_binding(error: BaseException | None) -> bool:
-    """Whether ``error``, or an exception it was raised from or while handling, is a failed call of the binding."""
+    """Whether ``error``, or an exception it was raised from or while handling, is one of the
+    binding's (a failed call, a closed resource: a class of ``aclnn_py``)."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, StatusError):
+        if type(error).__module__.startswith("aclnn_py."):
             return True
         seen.add(id(error))
         error = error.__cause__ or error.__context__
