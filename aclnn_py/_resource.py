@@ -125,15 +125,6 @@ class Resource:
         close_on_exit(self.close, exc)  # a failure to close never replaces the exception unwinding
 
 
-def forget(*classes: type) -> None:
-    """The runtime released the handles of ``classes`` itself (aclFinalize): their resources are
-    closed without a C call (a handle freed by the runtime must never be passed to it again)."""
-    released = {function for cls, function in _destroyers.items() if issubclass(cls, classes)}
-    for key, (destroy, _) in list(_owned.items()):
-        if destroy in released:
-            _owned.pop(key, None)
-
-
 def last_serial() -> int:
     """The serial of the newest resource so far (0 before the first)."""
     return _last_serial

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from . import _teardown
 from ._ffi import ffi
 from ._loader import library
-from ._resource import Resource, forget, handle_of
+from ._resource import Resource, handle_of
 from .errors import AclError
 
 
@@ -27,8 +27,7 @@ class Runtime(Resource):
 
     ``close()`` while an exception unwinds the calling thread (a Ctrl-C in ``with Runtime():``)
     first stops the other threads using the runtime: their communicators are destroyed and they
-    get a moment to release what they hold (docs/teardown.md). After aclFinalize the devices,
-    contexts, streams and events are closed without further C calls: the runtime released them.
+    get a moment to release what they hold (docs/teardown.md).
     """
 
     _destroy = "aclFinalize"
@@ -50,10 +49,7 @@ class Runtime(Resource):
             if unwinding:
                 _close_communicators()
                 _teardown.wait_for_users()
-            try:
-                check_acl(library().aclFinalize(), "aclFinalize")
-            finally:
-                forget(Device, Context, Stream, Event)
+            check_acl(library().aclFinalize(), "aclFinalize")
 
     @property
     def soc_name(self) -> str | None:

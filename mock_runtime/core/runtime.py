@@ -29,6 +29,10 @@ events: HandleTable[Event] = HandleTable("aclrtEvent", C["ACL_ERROR_RT_PARAM_INV
 _primary: dict[int, int] = {}  # device -> primary context handle
 _references: dict[int, int] = {}  # device -> aclrtSetDevice calls not yet reset
 _current: dict[int, int] = {}  # thread ident -> context handle
+#: Streams, explicit contexts and events aclFinalize stopped. CANN's aclFinalize releases none of
+#: them (hicann/runtime src/acl/aclrt_impl/acl.cpp, aclFinalizeInternal): the program still
+#: destroys them afterwards, which succeeds here once; any other use is refused.
+_stopped_by_finalize: set[int] = set()
 
 
 def initialize() -> None:
@@ -79,14 +83,19 @@ def finalize() -> None:
     running collective, hcomm docs/zh/api_ref/comm_mgr_c/HcclCommDestroy.md). A task still
     running then has :data:`TEARDOWN_GRACE` seconds to end; one that does not (a long
     computation) is reported and left to finish on its own: it only touches allocations it
-    holds, which aclFinalize does not free."""
+    holds, which aclFinalize does not free. The streams, contexts and events stopped here
+    remain the program's to destroy (:data:`_stopped_by_finalize`)."""
     global settings
     with _lock:
         current = require()
         leaks = leak_report()
-        closing = [streams.remove(handle, "stream") for handle in list(streams.live())]
+        streams_handles = list(streams.live())
+        closing = [streams.remove(handle, "stream") for handle in streams_handles]
         closing += [ctx.default_stream for ctx in contexts.live().values() if ctx.default_stream is not None]
         waited = list(events.live().values())
+        _stopped_by_finalize.update(streams_handles)
+        _stopped_by_finalize.update(h for h, ctx in contexts.live().items() if not ctx.primary)
+        _stopped_by_finalize.update(events.live())
         contexts.clear()
         events.clear()
         _primary.clear()
@@ -157,8 +166,18 @@ def create_context(device: int) -> int:
         return handle
 
 
+def _destroyed_after_finalize(handle: int) -> bool:
+    """Whether ``handle`` is one aclFinalize stopped, now destroyed by the program (under ``_lock``)."""
+    if handle in _stopped_by_finalize:
+        _stopped_by_finalize.discard(handle)
+        return True
+    return False
+
+
 def destroy_context(handle: int) -> None:
     with _lock:
+        if _destroyed_after_finalize(handle):
+            return
         ctx = contexts.get(handle, "context")
         if ctx.primary:
             raise MockError(C["ACL_ERROR_RT_PARAM_INVALID"], "aclrtDestroyContext: the default context of a device is released by aclrtResetDevice")
@@ -219,10 +238,19 @@ def create_stream() -> int:
 
 def destroy_stream(handle: int) -> None:
     with _lock:
+        if _destroyed_after_finalize(handle):
+            return
         stream = streams.remove(handle, "stream")
         for ctx in contexts.live().values():
             ctx.streams.discard(handle)
     stream.close()
+
+
+def destroy_event(handle: int) -> None:
+    with _lock:
+        if _destroyed_after_finalize(handle):
+            return
+        events.remove(handle, "event")
 
 
 def stream(handle: int, what: str = "stream") -> Stream:

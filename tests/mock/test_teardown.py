@@ -1,10 +1,11 @@
 """Teardown never waits for work that can no longer complete, and a Ctrl-C ends a program at once
-(docs/teardown.md): aclFinalize abandons the work still queued (a collective whose other ranks never
-come fails at once; a thread synchronising the stream or an event behind that work gets
-ACL_ERROR_RT_STREAM_ABORT) and reports it; a Ctrl-C during a thread-rank run exits within seconds with one KeyboardInterrupt and no
-teardown noise; a Ctrl-C while the main thread is inside the mock takes effect when the call
-returns, as with C code; a failing close() never replaces the exception that is unwinding; the
-resources aclFinalize released are closed without a C call."""
+(docs/teardown.md): aclFinalize abandons the work still queued (a collective whose other ranks
+never come fails at once; a thread synchronising the stream or an event behind that work gets
+ACL_ERROR_RT_STREAM_ABORT) and reports it, and the streams and events it stopped are destroyed
+without an error afterwards; a Ctrl-C during a thread-rank run exits within seconds with one
+KeyboardInterrupt and no teardown noise; a Ctrl-C while the main thread is inside the mock takes
+effect when the call returns, as with C code; a failing close() never replaces the exception that
+is unwinding."""
 from __future__ import annotations
 
 import os
@@ -68,10 +69,10 @@ print("aclFinalize", status, round(time.monotonic() - start, 3), flush=True)
 for waiter in waiters:
     waiter.join(5)
 print("synchronize", statuses["stream"], statuses["event"])
-released = (event, waiting, stream, *devices)  # by aclFinalize: closed without a C call, no error
-for resource in released:
+stopped = (event, waiting, stream)  # CANN's aclFinalize leaves them to the program to destroy
+for resource in stopped:
     resource.close()
-print("closed", all(resource.closed for resource in released))
+print("closed", all(resource.closed for resource in stopped))
 """
 
 
