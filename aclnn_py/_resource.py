@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 from ._loader import library
 from .errors import ClosedResourceError
+from ._teardown import close_on_exit
 
 
 def _release(destroy: Callable[[Any], int], handle: Any) -> None:
@@ -167,8 +168,8 @@ class Resource:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        close_on_exit(self.close, exc)  # a failure to close never replaces the exception unwinding
 
 
 def _count_closing() -> None:

@@ -7,9 +7,11 @@ and never holds it while it waits for the device.
 """
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any, Callable
 
+from . import _teardown
 from ._ffi import ffi
 from ._loader import library
 from ._resource import Resource, owned_ids
@@ -29,6 +31,10 @@ class Runtime(Resource):
     When another library in the process already initialised ACL (aclInit
     returns ACL_ERROR_REPEAT_INITIALIZE), the runtime is used as it is and
     ``close()`` leaves it initialised.
+
+    ``close()`` while an exception unwinds the calling thread (a Ctrl-C in ``with Runtime():``)
+    first stops the other threads using the runtime: their communicators are destroyed and they
+    get a moment to release what they hold (docs/teardown.md).
     """
 
     _destroy = "aclFinalize"
@@ -41,6 +47,7 @@ class Runtime(Resource):
         self.owned = status != lib.ACL_ERROR_REPEAT_INITIALIZE
         if self.owned:
             check_acl(status, "aclInit")
+            _teardown.reopen()
             self._own(ffi.NULL)
 
     @property
@@ -50,6 +57,11 @@ class Runtime(Resource):
     def close(self) -> None:
         self._closed = True
         if self._disown():
+            unwinding = _teardown.unwinding()
+            _teardown.begin(unwinding)
+            if unwinding:
+                _close_communicators()
+                _teardown.wait_for_users()
             check_acl(library().aclFinalize(), "aclFinalize")
 
     @property
@@ -61,6 +73,14 @@ class Runtime(Resource):
     def device_count(self) -> int:
         self._require_open()
         return device_count()
+
+
+def _close_communicators() -> None:
+    """Destroy the communicators still open, which ends their collectives at once (loaded only
+    when the program made communicators)."""
+    communicator = sys.modules.get("aclnn_py.hccl.communicator")
+    if communicator is not None:
+        communicator.close_all()
 
 
 def device_count() -> int:
@@ -96,6 +116,7 @@ class Device(Resource):
         lib = library()
         check_acl(lib.aclrtSetDevice(self.id), "aclrtSetDevice")
         self._own(self.id)
+        _teardown.note_user()
         context = ffi.new("aclrtContext *")
         check_acl(lib.aclrtGetCurrentContext(context), "aclrtGetCurrentContext")
         self.context = context[0]
@@ -124,6 +145,7 @@ class Context(Resource):
         out = ffi.new("aclrtContext *")
         check_acl(library().aclrtCreateContext(out, self.device_id), "aclrtCreateContext")
         self._own(out[0])
+        _teardown.note_user()
 
     def _label(self) -> str:
         return f"Context of device {self.device_id}"
@@ -185,6 +207,7 @@ class Stream(Resource):
         #: The device the stream was created on (the calling thread's current device then).
         self.device = current_device_or_none()
         self._own(out[0])
+        _teardown.note_user()
 
     def _label(self) -> str:
         return "Stream" if self.device is None else f"Stream of device {self.device}"

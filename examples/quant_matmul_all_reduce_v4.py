@@ -13,6 +13,7 @@ output misses CANN's precision standard.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 
@@ -48,37 +49,37 @@ COMM_SCALE_2 = np.full(N, 0.5, np.float16)
 
 def rank_main(rank: int, comm: hccl.Communicator, data: dict, nz: bool, results: list) -> None:
     lib = aclnn_py.lib
-    context = aclnn_py.Context(rank)  # aclrtCreateContext + current on this thread
-    stream = aclnn_py.Stream()
-    name = comm.name  # HcclGetCommName
-    x1 = Tensor.from_numpy(data["x1"])
-    if nz:
-        x2 = trans_matmul_weight(nz_weight_tensor(data["x2"]), stream)
-    else:
-        x2 = Tensor.from_numpy(data["x2"])
-    bias = Tensor.from_numpy(data["bias"])
-    x2_scale = Tensor.from_numpy(data["x2_scale"])
-    x1_scale = Tensor.from_numpy(data["x1_scale"])
-    cqs1, cqs2 = Tensor.from_numpy(COMM_SCALE_1), Tensor.from_numpy(COMM_SCALE_2)
-    x3 = Tensor.from_numpy(data["x3"])
-    out = Tensor.empty((M, N), "float16")
+    with contextlib.ExitStack() as teardown:  # releases in reverse order, also when a call fails
+        own = teardown.enter_context
+        own(aclnn_py.Context(rank))  # aclrtCreateContext + current on this thread
+        stream = own(aclnn_py.Stream())
+        try:
+            name = comm.name  # HcclGetCommName
+            x1 = own(Tensor.from_numpy(data["x1"]))
+            if nz:
+                x2 = own(trans_matmul_weight(nz_weight_tensor(data["x2"]), stream))
+            else:
+                x2 = own(Tensor.from_numpy(data["x2"]))
+            bias = own(Tensor.from_numpy(data["bias"]))
+            x2_scale = own(Tensor.from_numpy(data["x2_scale"]))
+            x1_scale = own(Tensor.from_numpy(data["x1_scale"]))
+            cqs1, cqs2 = own(Tensor.from_numpy(COMM_SCALE_1)), own(Tensor.from_numpy(COMM_SCALE_2))
+            x3 = own(Tensor.from_numpy(data["x3"]))
+            out = own(Tensor.empty((M, N), "float16"))
 
-    size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
-    check_aclnn(lib.aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
-        x1.handle, x2.handle, bias.handle, x3.handle, x1_scale.handle, x2_scale.handle, cqs1.handle,
-        cqs2.handle, name.encode(), b"sum", 0, 1, 0, 0, out.handle, size, executor),
-        "aclnnQuantMatmulAllReduceV4GetWorkspaceSize")
-    workspace = DeviceBuffer(size[0]) if size[0] else None
-    check_aclnn(lib.aclnnQuantMatmulAllReduceV4(ffi.NULL if workspace is None else workspace.ptr, size[0],
-                                                executor[0], stream.handle), "aclnnQuantMatmulAllReduceV4")
-    check_acl(lib.aclrtSynchronizeStreamWithTimeout(stream.handle, TIMEOUT_MS),
-              "aclrtSynchronizeStreamWithTimeout")
-    results[rank] = out.to_numpy()
-    for obj in (x1, x2, bias, x2_scale, x1_scale, cqs1, cqs2, x3, out, workspace):
-        if obj is not None:
-            obj.close()
-    stream.close()
-    context.close()
+            size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
+            check_aclnn(lib.aclnnQuantMatmulAllReduceV4GetWorkspaceSize(
+                x1.handle, x2.handle, bias.handle, x3.handle, x1_scale.handle, x2_scale.handle, cqs1.handle,
+                cqs2.handle, name.encode(), b"sum", 0, 1, 0, 0, out.handle, size, executor),
+                "aclnnQuantMatmulAllReduceV4GetWorkspaceSize")
+            workspace = own(DeviceBuffer(size[0])) if size[0] else None
+            check_aclnn(lib.aclnnQuantMatmulAllReduceV4(ffi.NULL if workspace is None else workspace.ptr, size[0],
+                                                        executor[0], stream.handle), "aclnnQuantMatmulAllReduceV4")
+            check_acl(lib.aclrtSynchronizeStreamWithTimeout(stream.handle, TIMEOUT_MS),
+                      "aclrtSynchronizeStreamWithTimeout")
+            results[rank] = out.to_numpy()
+        finally:  # after a failure too, the queued work passes before its memory is freed
+            lib.aclrtSynchronizeStream(stream.handle)
 
 
 def run(nz: bool) -> bool:

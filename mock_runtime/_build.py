@@ -5,11 +5,15 @@ operators' libcust_opapi -- come from the operator catalogue: :mod:`mock_runtime
 
 Each classic library (``libascendcl``, ``libnnopbase``, ``libhccl``,
 ``libopapi``) is compiled from the project's headers: its C source includes
-them, and cffi generates the exported functions from the same derived
-declarations, so the compiler checks one against the other. The libraries
-link libpython; their init code makes the building environment's packages
-importable (so a C program finds NumPy of the virtual environment the mock
-was built in) and registers :mod:`mock_runtime.exports`.
+them and defines every exported function as a small C wrapper, so the compiler
+checks each definition against its header prototype. The wrapper calls the
+function's Python implementation (a static ``extern "Python"`` function named
+:data:`PYTHON_PREFIX` + the name, which cffi generates from the same derived
+declaration) and, after it returned, raises a Ctrl-C that arrived meanwhile
+(:mod:`mock_runtime.core.interrupts`). The libraries link libpython; their init
+code makes the building environment's packages importable (so a C program finds
+NumPy of the virtual environment the mock was built in) and registers
+:mod:`mock_runtime.exports`.
 
 The libraries of CANN's split packages (``libacl_rt``, ``libhcomm``,
 ``libopapi_transformer``, ``libopapi_math``, ``libopapi_nn``,
@@ -34,6 +38,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shlex
 import shutil
 import site
@@ -47,7 +52,8 @@ import cffi
 
 from aclnn_py.semantics import headers as _headers
 from aclnn_py.semantics.code_places import MOCK_IMPORTS, import_roots
-from aclnn_py.semantics.headers import LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, include_dir, load
+from aclnn_py.semantics.headers import (LIBRARY_HEADERS, SPLIT_LIBRARIES, SPLIT_ONLY_LIBRARIES, Function,
+                                       include_dir, load)
 from mock_runtime import _build_ops
 
 from ._build_dirs import (BUILD_DIR_VARIABLE, PARTIAL_PREFIX, MockBuildError, Refused, build_dirs, build_problem,
@@ -175,12 +181,57 @@ def c_compiler() -> list[str]:
     return command
 
 
+#: The Python implementation of exported function ``f`` is the static ``extern "Python"`` ``PYTHON_PREFIX + f``.
+PYTHON_PREFIX = "aclnn_mock_py_"
+
+# After each call: a SIGINT the Python side held while the calling thread was inside the mock
+# is raised again now that the call returned (PyErr_SetInterrupt needs no GIL).
+_RETURNING = r"""
+static __thread int aclnn_mock_interrupt_pending;
+static void aclnn_mock_interrupt_on_return(void) { aclnn_mock_interrupt_pending = 1; }
+static void aclnn_mock_returning(void)
+{
+    if (aclnn_mock_interrupt_pending) {
+        aclnn_mock_interrupt_pending = 0;
+        PyErr_SetInterrupt();
+    }
+}
+"""
+_RETURNING_CDEF = "static void aclnn_mock_interrupt_on_return(void);"
+_EXPORT = """static {python_declaration}
+__attribute__((visibility("default"))) {definition}
+{{
+    {store}{python}({args});
+    aclnn_mock_returning();{ret}
+}}"""
+
+
+def _python_declaration(fn: Function) -> str:
+    """``fn``'s prototype, named as its Python implementation."""
+    return re.sub(rf"\b{fn.name}\(", f"{PYTHON_PREFIX}{fn.name}(", fn.declaration, count=1)
+
+
+def _export(fn: Function) -> str:
+    """The exported C function: calls the Python implementation, then :data:`_RETURNING`."""
+    void = fn.restype == "void"
+    return _EXPORT.format(python_declaration=_python_declaration(fn), definition=fn.declaration.rstrip(";"),
+                          store="" if void else f"{fn.restype} result = ", python=PYTHON_PREFIX + fn.name,
+                          args=", ".join(fn.parameters), ret="" if void else "\n    return result;")
+
+
 def _c_source(library: str) -> str:
     headers = [h for hs in LIBRARY_HEADERS.values() for h in hs] + _build_ops.includes(library)
     lines = ["#include <stdlib.h>"] + [f'#include "{h}"' for h in headers]
     if library in _HELPERS:
         lines.append(_HELPERS[library][1])
+    lines.append(_RETURNING)
+    lines += [_export(fn) for fn in _exported(library)]
     return "\n".join(lines) + "\n"
+
+
+def _exported(library: str) -> list[Function]:
+    """The functions ``library`` exports: its runtime headers', or its catalogue operators'."""
+    return _build_ops.exported(library) if library in _build_ops.libraries() else load().library_functions(library)
 
 
 # A split library: one wrapper per function, calling the classic library's function found at load time.
@@ -253,8 +304,8 @@ def _compile(compiler: list[str], library: str, out: Path, work: Path) -> None:
     builder.cdef(decls.types_cdef)
     if library in _HELPERS:
         builder.cdef(_HELPERS[library][0])
-    functions = _build_ops.exported(library) if library in _build_ops.libraries() else decls.library_functions(library)
-    builder.embedding_api("\n".join(f.declaration for f in functions))
+    builder.cdef(_RETURNING_CDEF)
+    builder.cdef("\n".join(f'extern "Python" static {_python_declaration(f)}' for f in _exported(library)))
     builder.set_source(module, _c_source(library))
     builder.embedding_init_code(_INIT.format(project_root=_project_root(), module=module, library=library,
                                              extensions=_build_ops.init_arguments(library)))

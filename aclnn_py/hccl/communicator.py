@@ -15,8 +15,9 @@ call: HCCL would run them as another rank, or wait for a rank that never comes).
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -109,6 +110,7 @@ class Communicator(Resource):
         self._rank: int | None = None
         self._size: int | None = None
         self._own(handle)
+        _open.add(self)
 
     def _label(self) -> str:
         rank = "" if self._rank is None or self._size is None else f" rank {self._rank}/{self._size}"
@@ -339,3 +341,22 @@ class Communicator(Resource):
             return Result(int(out[0]))
         except ValueError:
             return int(out[0])  # type: ignore[return-value]
+
+
+#: The communicators made so far (weakly): :func:`close_all` destroys those still open.
+_open: "weakref.WeakSet[Communicator]" = weakref.WeakSet()
+
+
+def close_quietly(comms: Iterable[Communicator]) -> None:
+    """``HcclCommDestroy`` of ``comms``, ignoring failures (a teardown: any collective still waiting
+    on one of them ends at once, hcomm docs/zh/api_ref/comm_mgr_c/HcclCommDestroy.md)."""
+    for comm in list(comms):
+        try:
+            comm.close()
+        except Exception:  # the teardown goes on; the runtime reports what stayed open
+            pass
+
+
+def close_all() -> None:
+    """:func:`close_quietly` of every communicator still open."""
+    close_quietly(_open)

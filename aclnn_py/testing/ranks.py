@@ -6,7 +6,10 @@ makes its own context (``aclrtCreateContext``) and stream and keeps them for
 its whole life. :meth:`Ranks.run` runs a function on every rank at once and
 returns the results in rank order; a rank's exception is re-raised as
 :class:`RankError` naming the rank. :meth:`Ranks.close` tears down in CANN's
-order: streams and contexts on their threads, communicators, devices.
+order: streams and contexts on their threads, communicators, devices. Closed
+while an exception unwinds (a Ctrl-C), it destroys the communicators first, so a
+rank waiting in a collective stops at once, and waits for the ranks only
+briefly; its own failures then never replace that exception.
 
 Uses only the public API (runtime, memory, ``aclnn_py.hccl``): it runs the same
 on an Ascend host as on the mock.
@@ -14,11 +17,13 @@ on an Ascend host as on the mock.
 from __future__ import annotations
 
 import concurrent.futures
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .. import hccl
+from .. import _teardown, hccl
 from ..errors import ArgumentError
+from ..hccl.communicator import close_quietly
 from ..runtime import Context, Device, Stream
 
 __all__ = ["Rank", "RankError", "Ranks"]
@@ -43,6 +48,14 @@ class RankError(RuntimeError):
     def __init__(self, rank: int, error: BaseException) -> None:
         super().__init__(f"rank {rank}: {type(error).__name__}: {error}")
         self.rank = rank
+
+
+def _let_frames_go(future: concurrent.futures.Future) -> None:
+    """A rank's failure nobody will read: free the locals of its frames (the device memory in
+    them) now, not when the interrupted traceback that holds the future goes."""
+    error = future.exception()
+    if error is not None:
+        traceback.clear_frames(error.__traceback__)
 
 
 class Ranks:
@@ -87,14 +100,22 @@ class Ranks:
             raise
         self._slots[r] = Rank(r, self.size, self.devices[r], self._comms[r], context, stream)
 
-    def _on_each(self, fn: Callable[[int], Any], ranks: Sequence[int] | None = None) -> list:
-        """``fn(r)`` on the thread of every rank r, concurrently; the results in rank order."""
+    def _on_each(self, fn: Callable[[int], Any], ranks: Sequence[int] | None = None,
+                 timeout: float | None = None) -> list:
+        """``fn(r)`` on the thread of every rank r, concurrently; the results in rank order.
+        Waits ``timeout`` seconds at most (default: :attr:`timeout`)."""
         ranks = range(self.size) if ranks is None else ranks
+        timeout = self.timeout if timeout is None else timeout
         futures = [self._threads[r].submit(fn, r) for r in ranks]
-        done, pending = concurrent.futures.wait(futures, self.timeout)
+        try:
+            done, pending = concurrent.futures.wait(futures, timeout)
+        except BaseException:  # interrupted: nobody reads the results
+            for future in futures:
+                future.add_done_callback(_let_frames_go)
+            raise
         if pending:
             late = [r for r, f in zip(ranks, futures) if f in pending]
-            raise TimeoutError(f"rank(s) {late} of {self.size} still busy after {self.timeout:g} s")
+            raise TimeoutError(f"rank(s) {late} of {self.size} still busy after {timeout:g} s")
         results = []
         for r, future in zip(ranks, futures):
             error = future.exception()
@@ -113,8 +134,13 @@ class Ranks:
         return self._on_each(lambda r: fn(ranks[r]))
 
     def close(self) -> None:
-        """Streams and contexts (each on its thread), then communicators, then devices."""
+        """Streams and contexts (each on its thread), then communicators, then devices. While an
+        exception unwinds: the communicators first, and the ranks get :data:`_teardown.GRACE`
+        seconds to finish (a rank still busy keeps its stream and context for aclFinalize)."""
         errors: list[BaseException] = []
+        unwinding = _teardown.unwinding()
+        if unwinding:
+            close_quietly(self._comms)
 
         def stop(r: int) -> None:
             rank, self._slots[r] = self._slots[r], None
@@ -127,7 +153,7 @@ class Ranks:
         started = [r for r, rank in enumerate(self._slots) if rank is not None]
         if started:
             try:
-                self._on_each(stop, started)
+                self._on_each(stop, started, _teardown.GRACE if unwinding else None)
             except Exception as exc:
                 errors.append(exc)
         for thread in self._threads:
@@ -144,5 +170,5 @@ class Ranks:
     def __enter__(self) -> "Ranks":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        _teardown.close_on_exit(self.close, exc)

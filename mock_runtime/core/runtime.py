@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
 from mock_runtime.core import config, objects, races
@@ -29,6 +30,10 @@ _primary: dict[int, int] = {}  # device -> primary context handle
 _references: dict[int, int] = {}  # device -> aclrtSetDevice calls not yet reset
 _kept_by_finalize: dict[int, int] = {}  # the same, for the devices still set when aclFinalize ran
 _current: dict[int, int] = {}  # thread ident -> context handle
+#: Streams, explicit contexts and events aclFinalize stopped. CANN's aclFinalize releases none of
+#: them (hicann/runtime src/acl/aclrt_impl/acl.cpp, aclFinalizeInternal): the program still
+#: destroys them afterwards, which succeeds here once; any other use is refused.
+_stopped_by_finalize: set[int] = set()
 
 
 def initialize() -> None:
@@ -63,14 +68,36 @@ def leak_report() -> list[str]:
     return lines
 
 
+#: Seconds aclFinalize waits for the tasks still running on its streams once their work is abandoned.
+TEARDOWN_GRACE = 2.0
+
+
 def finalize() -> None:
-    """Tear everything down; report leaks (an error under ACLNN_MOCK_STRICT=1)."""
+    """Tear everything down without waiting for work that can no longer complete; report leaks
+    and abandoned work (an error under ACLNN_MOCK_STRICT=1).
+
+    CANN documents what aclrtDestroyStream and aclrtResetDevice do with unfinished tasks (they
+    wait for them), not what aclFinalize does. The mock's choice: aclFinalize abandons the work
+    still queued on every stream (:meth:`Stream.abandon`: cancelled, never run; a host thread
+    waiting for a stream or an event gets ACL_ERROR_RT_STREAM_ABORT) and makes every
+    communicator of this process leave its rendezvous, which fails the collectives waiting for
+    it at once, here and in the other processes (as a cross-thread HcclCommDestroy terminates a
+    running collective, hcomm docs/zh/api_ref/comm_mgr_c/HcclCommDestroy.md). A task still
+    running then has :data:`TEARDOWN_GRACE` seconds to end; one that does not (a long
+    computation) is reported and left to finish on its own: it only touches allocations it
+    holds, which aclFinalize does not free. The streams, contexts and events stopped here
+    remain the program's to destroy (:data:`_stopped_by_finalize`)."""
     global settings
     with _lock:
         current = require()
         leaks = leak_report()
-        closing = [streams.remove(handle, "stream") for handle in list(streams.live())]
+        streams_handles = list(streams.live())
+        closing = [streams.remove(handle, "stream") for handle in streams_handles]
         closing += [ctx.default_stream for ctx in contexts.live().values() if ctx.default_stream is not None]
+        waited = list(events.live().values())
+        _stopped_by_finalize.update(streams_handles)
+        _stopped_by_finalize.update(h for h, ctx in contexts.live().items() if not ctx.primary)
+        _stopped_by_finalize.update(events.live())
         contexts.clear()
         events.clear()
         _primary.clear()
@@ -81,12 +108,29 @@ def finalize() -> None:
         _kept_by_finalize.update(_references)
         _references.clear()
         settings = None
-    _close(closing)
-    if leaks:
-        text = "aclFinalize: leaked " + "; ".join(leaks)
+    for event in waited:
+        event.abandon()
+    abandoned = _abandon(closing)
+    if leaks or abandoned:
+        text = "aclFinalize: " + "; ".join((["leaked " + "; ".join(leaks)] if leaks else []) + abandoned)
         print(f"[aclnn-py mock] {text}", file=sys.stderr)
         if current.strict:
             raise MockError(C["ACL_ERROR_RELATIVE_RESOURCE_NOT_CLEARED"], text)
+
+
+def _abandon(closing: list[Stream]) -> list[str]:
+    """Stop ``closing`` without finishing their work; what was abandoned, for the report."""
+    report = [line for s in closing if (line := s.abandon("aclFinalize abandoned the stream's work")) is not None]
+    hccl = sys.modules.get("mock_runtime.hccl.registry")  # loaded with libhccl
+    if hccl is not None:
+        hccl.abandon_all("called aclFinalize with the communicator alive (its collectives are abandoned)")
+    deadline = time.monotonic() + TEARDOWN_GRACE
+    for s in closing:
+        running = s.join(deadline - time.monotonic())
+        if running is not None:
+            report.append(f"{running} on {s.label} still running {TEARDOWN_GRACE:g} s after aclFinalize "
+                          f"(left to finish on its own)")
+    return report
 
 
 def check_device(device: int) -> int:
@@ -142,8 +186,18 @@ def create_context(device: int) -> int:
         return handle
 
 
+def _destroyed_after_finalize(handle: int) -> bool:
+    """Whether ``handle`` is one aclFinalize stopped, now destroyed by the program (under ``_lock``)."""
+    if handle in _stopped_by_finalize:
+        _stopped_by_finalize.discard(handle)
+        return True
+    return False
+
+
 def destroy_context(handle: int) -> None:
     with _lock:
+        if _destroyed_after_finalize(handle):
+            return
         ctx = contexts.get(handle, "context")
         if ctx.primary:
             raise MockError(C["ACL_ERROR_RT_PARAM_INVALID"], "aclrtDestroyContext: the default context of a device is released by aclrtResetDevice")
@@ -204,10 +258,19 @@ def create_stream() -> int:
 
 def destroy_stream(handle: int) -> None:
     with _lock:
+        if _destroyed_after_finalize(handle):
+            return
         stream = streams.remove(handle, "stream")
         for ctx in contexts.live().values():
             ctx.streams.discard(handle)
     stream.close()
+
+
+def destroy_event(handle: int) -> None:
+    with _lock:
+        if _destroyed_after_finalize(handle):
+            return
+        events.remove(handle, "event")
 
 
 def stream(handle: int, what: str = "stream") -> Stream:

@@ -3,6 +3,15 @@
 Each task declares the memory it touches (:class:`~mock_runtime.core.races.Access`);
 :mod:`mock_runtime.core.races` checks it against the other streams when it is
 queued and the host retires it when it synchronises.
+
+A stream is stopped in one of two ways. :meth:`Stream.close` (aclrtDestroyStream,
+aclrtDestroyContext, aclrtResetDevice) finishes the queued work first, as CANN
+documents for those calls. :meth:`Stream.abandon` (aclFinalize) does not: the
+queued tasks are cancelled (they never run, so nothing runs against memory after
+the runtime is gone), a task waiting for an event stops waiting, and a host thread
+synchronising the stream gets ACL_ERROR_RT_STREAM_ABORT; the running task ends on
+its own (a collective is failed by its communicator leaving, see
+:func:`mock_runtime.core.runtime.finalize`).
 """
 from __future__ import annotations
 
@@ -11,7 +20,8 @@ import threading
 import time
 import traceback
 from collections import deque
-from typing import Callable, Iterable
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 from mock_runtime.core import races
 from mock_runtime.core import reentry
@@ -33,6 +43,9 @@ class Stream:
         self._completed = 0
         self._error: MockError | None = None
         self._closed = False
+        self._running: str | None = None  # the task the worker runs now
+        self._abandoned: str | None = None  # why the work was abandoned (abandon)
+        self._blocked: threading.Condition | None = None  # what the running task waits on (blocking)
         self._thread = threading.Thread(target=self._run, name=f"mock-{name}", daemon=True)
         self._thread.start()
 
@@ -65,6 +78,7 @@ class Stream:
                 if not self._tasks:
                     return
                 what, task = self._tasks.popleft()
+                self._running = what
             try:
                 with reentry.inside():
                     task()
@@ -81,6 +95,7 @@ class Stream:
                                      f"{what}: internal error in the mock runtime (a bug, please report it): "
                                      f"{exc!r}{where}"))
             with self._cv:
+                self._running = None
                 self._pending -= 1
                 self._completed += 1
                 self._cv.notify_all()
@@ -112,7 +127,10 @@ class Stream:
             error, self._error = self._error, None
         races.retire(self, target)
         if error is not None:
-            raise error
+            try:
+                raise error
+            finally:  # no cycle through this frame: it would keep the caller's frames (and the
+                del error  # resources in them) alive until a garbage collection
 
     def close(self) -> None:
         """Finish queued work, then stop the worker."""
@@ -122,6 +140,64 @@ class Stream:
         if threading.current_thread() is not self._thread:
             self._thread.join()
             races.forget_stream(self)
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned is not None
+
+    def abandon(self, reason: str) -> str | None:
+        """Stop without finishing the work: cancel the queued tasks, stop a task waiting for an
+        event, fail a host synchronisation with ACL_ERROR_RT_STREAM_ABORT. Returns what was
+        abandoned, in words for a report (None when the stream had no work left)."""
+        with self._cv:
+            cancelled = [what for what, _ in self._tasks]
+            self._tasks.clear()
+            self._pending -= len(cancelled)
+            running = self._running
+            self._closed = True
+            self._abandoned = reason
+            if running or cancelled:
+                self._error = MockError(C["ACL_ERROR_RT_STREAM_ABORT"], f"{self.label}: {reason}")
+            self._cv.notify_all()
+            blocked = self._blocked
+        if blocked is not None:
+            with blocked:
+                blocked.notify_all()
+        if not (running or cancelled):
+            return None
+        parts = [f"{running} was running"] if running else []
+        if cancelled:
+            parts.append(f"{len(cancelled)} queued task(s) cancelled ({_summary(cancelled)})")
+        return f"work abandoned on {self.label}: " + "; ".join(parts)
+
+    @contextmanager
+    def blocking(self, cv: threading.Condition) -> Iterator[None]:
+        """Inside a task of this stream: the task waits on ``cv`` (:meth:`abandon` notifies it; the
+        waiting code checks :attr:`abandoned`)."""
+        with self._cv:
+            self._blocked = cv
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._blocked = None
+
+    def join(self, timeout: float) -> str | None:
+        """Wait up to ``timeout`` seconds for the worker to stop (after :meth:`close` or
+        :meth:`abandon`); None when it stopped, else the task it still runs."""
+        if threading.current_thread() is not self._thread:
+            self._thread.join(max(0.0, timeout))
+        if not self._thread.is_alive():
+            races.forget_stream(self)
+            return None
+        with self._cv:
+            return self._running or "a task"
+
+
+def _summary(names: list[str], shown: int = 3) -> str:
+    """The first few task names, and how many more."""
+    text = ", ".join(names[:shown])
+    return text + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _after(waits: list[tuple[Stream, int]], task: Callable[[], None]) -> Callable[[], None]:
@@ -143,6 +219,7 @@ class Event:
         self._completed = 0
         self.timestamp: float | None = None
         self.clock: dict[int, int] = {}  # what the latest record orders (see races)
+        self._abandoned = False  # aclFinalize: a record still awaited never comes
 
     def record(self, stream: Stream) -> None:
         with races.lock:
@@ -158,11 +235,28 @@ class Event:
             self.timestamp = time.perf_counter()
             self._cv.notify_all()
 
-    def wait(self, generation: int | None = None) -> None:
+    def wait(self, generation: int | None = None, stream: Stream | None = None) -> None:
+        """Until the record ``generation`` (default: the latest) completed; raises
+        ACL_ERROR_RT_STREAM_ABORT once the work is abandoned (:meth:`abandon`, or that of
+        ``stream``, the stream of a waiting task), as the record may never come."""
         with self._cv:
             target = self._generation if generation is None else generation
             while self._completed < target:
+                if self._abandoned or (stream is not None and stream.abandoned):
+                    raise MockError(C["ACL_ERROR_RT_STREAM_ABORT"],
+                                    "the work was abandoned (aclFinalize) while it waited for the event")
                 self._cv.wait()
+
+    def abandon(self) -> None:
+        """aclFinalize: stop every wait for a record (it may never come)."""
+        with self._cv:
+            self._abandoned = True
+            self._cv.notify_all()
+
+    def _wait_on(self, stream: Stream, generation: int) -> None:
+        """The task of aclrtStreamWaitEvent: waits for the record unless ``stream``'s work is abandoned."""
+        with stream.blocking(self._cv):
+            self.wait(generation, stream)
 
     def synchronize(self) -> None:
         """aclrtSynchronizeEvent: the host waits, and retires the work the event covers."""
@@ -176,5 +270,5 @@ class Event:
         with races.lock:
             with self._cv:
                 generation = self._generation
-            stream.submit("aclrtStreamWaitEvent", lambda: self.wait(generation))
+            stream.submit("aclrtStreamWaitEvent", lambda: self._wait_on(stream, generation))
             races.merge(stream, self.clock)

@@ -8,7 +8,12 @@ by ``aclGetRecentErrMsg``, never a crash. An unexpected Python exception is a bu
 of the mock: it still returns the library's internal-error code, but the message
 names the exception and where it was raised, and the traceback goes to stderr.
 A call made while the same thread is inside the mock (a finalizer run by a
-garbage collection) is deferred, see :mod:`mock_runtime.core.reentry`.
+garbage collection) is deferred, see :mod:`mock_runtime.core.reentry`. Ctrl-C
+on the host's main thread takes effect when the call has returned, see
+:mod:`mock_runtime.core.interrupts`.
+
+The libraries' exported functions are C wrappers (``mock_runtime._build``) around
+the Python implementation registered here as ``PYTHON_PREFIX`` + the function's name.
 """
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ from pathlib import Path
 
 from aclnn_py.semantics.headers import Function, load
 from mock_runtime import catalogue
-from mock_runtime.core import reentry
+from mock_runtime.core import interrupts, reentry
+from mock_runtime._build import PYTHON_PREFIX
 from mock_runtime.core.errors import C, MockError, set_recent
 from mock_runtime.extensions import LIBRARY as EXTENSION_LIBRARY, Extension
 
@@ -35,13 +41,17 @@ INTERNAL_ERROR = {
 }
 
 
-def _wrap(fn: Function, impl: Callable[..., Any], ffi: Any, internal: int) -> Callable[..., Any]:
+def _failure(fn: Function, ffi: Any) -> Callable[[int], Any]:
+    """What ``fn`` returns when it fails with a status code."""
     if fn.returns_status:
-        failed: Callable[[int], Any] = lambda code: code
-    elif fn.restype.endswith("*"):
-        failed = lambda code: ffi.NULL
-    else:
-        failed = lambda code: 0
+        return lambda code: code
+    if fn.restype.endswith("*"):
+        return lambda code: ffi.NULL
+    return lambda code: 0
+
+
+def _wrap(fn: Function, impl: Callable[..., Any], ffi: Any, lib: Any, internal: int) -> Callable[..., Any]:
+    failed = _failure(fn, ffi)
 
     def call(*args: Any) -> Any:
         try:
@@ -62,11 +72,36 @@ def _wrap(fn: Function, impl: Callable[..., Any], ffi: Any, internal: int) -> Ca
         if fn.returns_status and reentry.active():  # a finalizer run by a collection inside the mock
             reentry.defer(lambda: call(*args))
             return 0
-        with reentry.inside():
-            return call(*args)
+        main = interrupts.enter()
+        try:
+            with reentry.inside():
+                return call(*args)
+        finally:
+            if main:
+                interrupts.leave(lib.aclnn_mock_interrupt_on_return)
 
     entry.__name__ = fn.name
     return entry
+
+
+def interrupted(fn: Function, ffi: Any, lib: Any, internal: int) -> Callable[..., Any]:
+    """cffi's ``onerror`` of ``fn``: an exception got past :func:`_wrap`'s entry point. A
+    KeyboardInterrupt raised before the call began (:mod:`mock_runtime.core.interrupts`) is
+    raised again after the return and the call, which did nothing, fails; anything else is a
+    bug of the mock, reported as such."""
+    failed = _failure(fn, ffi)
+
+    def onerror(exc_type: type, exc: BaseException, tb: Any) -> Any:
+        if issubclass(exc_type, KeyboardInterrupt):
+            set_recent(f"{fn.name}: interrupted (KeyboardInterrupt) before it ran")
+            lib.aclnn_mock_interrupt_on_return()
+        else:
+            set_recent(f"{fn.name}: internal error in the mock runtime (a bug in the mock, please report it): "
+                       f"{exc!r}")
+            traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
+        return failed(internal)
+
+    return onerror
 
 
 def _origin(exc: BaseException) -> str:
@@ -88,8 +123,10 @@ def register(library: str, ffi: Any, lib: Any, extensions: list[str] = ()) -> No
         module = importlib.import_module(f"{__name__}.{library}")
         found = [(fn, getattr(module, fn.name)) for fn in load().library_functions(library)]
     module.ffi, module.lib = ffi, lib  # the library's own cffi objects, for casts and helpers
+    internal = INTERNAL_ERROR[library]
     for fn, impl in found:
-        ffi.def_extern(name=fn.name)(_wrap(fn, impl, ffi, INTERNAL_ERROR[library]))
+        ffi.def_extern(name=PYTHON_PREFIX + fn.name, onerror=interrupted(fn, ffi, lib, internal))(
+            _wrap(fn, impl, ffi, lib, internal))
 
 
 def _operator_functions(library: str, paths: list[str]) -> list[tuple[Function, Callable[..., Any]]]:

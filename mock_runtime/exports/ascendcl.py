@@ -170,7 +170,7 @@ def aclrtCreateEvent(event):
 
 
 def aclrtDestroyEvent(event):
-    rt.events.remove(_addr(event), "event")
+    rt.destroy_event(_addr(event))
 
 
 def aclrtRecordEvent(event, stream):

@@ -63,8 +63,8 @@ class LocalLink:
     def fail(self, code: int, message: str) -> None:
         self.hub.fail(code, message)
 
-    def leave(self, rank: int) -> None:
-        self.hub.leave(rank)
+    def leave(self, rank: int, reason: str | None = None) -> None:
+        self.hub.leave(rank, reason)
 
 
 class RemoteLink:
@@ -166,7 +166,8 @@ class RemoteLink:
         for fut in pending.values():
             fut(None, dead)
 
-    def leave(self, rank: int) -> None:
+    def leave(self, rank: int, reason: str | None = None) -> None:
+        """Leave the hub (the wire's leave carries no reason: the hub reports an HcclCommDestroy)."""
         with self._lock:
             self._leaving = True
         try:

@@ -93,12 +93,13 @@ class Communicator:
         signature = f"{what}(shape={tuple(arr.shape)}, dtype={arr.dtype})"
         return _reduce_once(self.run(signature, {"kind": "exchange"}, arr), key, reduce)
 
-    def destroy(self) -> None:
-        """Leave the communicator (HcclCommDestroy); queued collectives then fail."""
+    def destroy(self, reason: str | None = None) -> None:
+        """Leave the communicator (HcclCommDestroy, or ``reason`` for the other ranks' message);
+        queued collectives then fail, and so do those waiting for this rank."""
         if not self.destroyed:
             self.destroyed = True
             _unregister_name(self)
-            self.link.leave(self.rank)
+            self.link.leave(self.rank, reason)
 
 
 class _Once:
@@ -194,6 +195,13 @@ def get(handle: int, what: str = "comm") -> Communicator:
     if handle == 0:
         raise fail("HCCL_E_PTR", f"{what} is NULL")
     return comms.get(handle, what)
+
+
+def abandon_all(reason: str) -> None:
+    """aclFinalize: every communicator of this process leaves (``reason`` tells the other ranks
+    why); its handle stays in the leak report until HcclCommDestroy."""
+    for comm in comms.live().values():
+        comm.destroy(reason)
 
 
 def destroy(handle: int) -> None:
