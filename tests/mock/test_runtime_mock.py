@@ -96,6 +96,17 @@ def test_cann_backend_without_cann_lists_paths_tried():
     assert "set_env.sh" in result.stderr
 
 
+@pytest.mark.parametrize("size", [4096, 4 << 20])  # a heap array, and a mapping of its own
+def test_fresh_device_memory_reads_as_zeros_even_where_freed_memory_was(device, size):
+    """The mock's documented choice: never garbage, even when the host recycles freed memory."""
+    for _ in range(3):
+        buf = DeviceBuffer(size)
+        assert not buf.to_numpy(np.uint8).any()
+        buf.copy_from_host(np.full(size, 0xA5, np.uint8))
+        assert (buf.to_numpy(np.uint8) == 0xA5).all()
+        buf.close()
+
+
 def test_copy_outside_an_allocation_is_reported(device):
     with DeviceBuffer(64) as buf:
         lib = aclnn_py.lib
