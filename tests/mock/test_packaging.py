@@ -49,8 +49,17 @@ def test_the_wheel_installs_uses_the_mock_and_uninstalls_leaving_nothing(tmp_pat
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = str(venv / "bin" / "python")
     site_packages = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
-    # the dependencies (NumPy, cffi...) from where this interpreter has them: no package index needed
-    (site_packages / "dependencies.pth").write_text("\n".join(import_roots(MOCK_IMPORTS)) + "\n")
+    # the dependencies (NumPy, cffi...) from where this interpreter has them, no package index
+    # needed; linked one by one, never the whole directory: aclnn-py may be installed there too, and
+    # pip would then find it "already satisfied" and install nothing into the new environment
+    dependencies = tmp_path / "dependencies"
+    dependencies.mkdir()
+    for root in import_roots(MOCK_IMPORTS):
+        for entry in Path(root).iterdir():
+            if entry.name.split(".")[0].split("-")[0].lower() in MOCK_IMPORTS:
+                if not (dependencies / entry.name).exists():
+                    (dependencies / entry.name).symlink_to(entry)
+    (site_packages / "dependencies.pth").write_text(f"{dependencies}\n")
     before, bin_before = _files(site_packages), _files(venv / "bin")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "--quiet"]
     _run([*pip, "--python", python, "install", "--no-deps", "--no-index", str(wheel)])
