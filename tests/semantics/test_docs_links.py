@@ -56,7 +56,8 @@ def broken_links(path: Path) -> list[str]:
             file_part, _, fragment = target.partition("#")
             resolved = (path.parent / unquote(file_part)).resolve() if file_part else path
             if not resolved.exists():
-                broken.append(f"{target}: no {resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else resolved}")
+                where = resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else resolved
+                broken.append(f"{target}: no {where}")
             elif fragment and resolved.suffix == ".md" and fragment not in anchors(resolved):
                 broken.append(f"{target}: no heading with that anchor")
     return broken
