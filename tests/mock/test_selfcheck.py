@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -157,9 +159,6 @@ def test_table_and_progress():
 def test_the_readme_sample_names_current_modes():
     """Every row of the README's sample report (and its progress line) is a mode and rank count
     that ``aclnn-py selfcheck`` has now."""
-    import re
-    from pathlib import Path
-
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     sample = re.search(r"```\n(aclnn-py selfcheck: .*?)```", readme, re.S).group(1)
     keys = {mode.key for mode in all_modes()}
