@@ -1,4 +1,4 @@
-"""The Python snippets of docs/porting.md (and the runnable ones of README.md) run on the mock.
+"""The Python snippets of docs/porting.md (and the runnable ones of docs/python-api.md and README.md) run on the mock.
 
 A snippet is a fenced ``python`` block whose preceding line is ``<!-- runnable -->``;
 in docs/porting.md every Python block is runnable unless marked ``<!-- not runnable:
@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "porting.md"
-DOCUMENTS = (GUIDE, ROOT / "README.md")
+DOCUMENTS = (GUIDE, ROOT / "docs" / "python-api.md", ROOT / "README.md")
 RUNNABLE = "<!-- runnable -->"
 NOT_RUNNABLE = "<!-- not runnable:"
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +154,17 @@ def test_table_and_progress():
     assert plain.getvalue().splitlines()[1].startswith("[2/4] FAIL  grouped_matmul/b (1 rank) 0.25 s  out: float16 FAIL")
     assert "\r\x1b[K[3/4] quant_matmul_all_reduce/x (1 rank) ..." in tty.getvalue()
     assert "FAIL  grouped_matmul/b" in tty.getvalue() and "PASS  grouped_matmul/a" not in tty.getvalue()
+
+
+def test_the_readme_sample_names_current_modes():
+    """Every row of the README's sample report (and its progress line) is a mode and rank count
+    that ``aclnn-py selfcheck`` has now."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    sample = re.search(r"```\n(aclnn-py selfcheck: .*?)```", readme, re.S).group(1)
+    keys = {mode.key for mode in all_modes()}
+    rows = [line.split()[:2] for line in sample.splitlines()
+            if re.match(r"[a-z_]+/\S+ +[\d,]+ +(PASS|SKIP|FAIL|ERROR)\b", line)]
+    progress = re.findall(r"\] PASS +(\S+) \((\d+) rank", sample)
+    assert len(rows) >= 5 and progress
+    named = [f"{name}@{ranks}" for name, counts in rows + progress for ranks in counts.split(",")]
+    assert not set(named) - keys, f"the README's sample names modes selfcheck does not have: {set(named) - keys}"

@@ -1,4 +1,5 @@
-"""The layers and their import rule (README "Layout"): read from the source, not from a running process.
+"""The layers and their import rule (docs/architecture.md, "Project layout"): read from the source,
+not from a running process.
 
 * ``aclnn_py.semantics`` (the pure layer) imports only the standard library, NumPy,
   ml_dtypes and itself;

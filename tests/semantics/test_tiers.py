@@ -1,4 +1,5 @@
-"""The rules of the three test tiers (README "Tests"), read from the test sources (AST and text):
+"""The rules of the three test tiers (docs/testing.md, "Tests in three tiers"), read from the test
+sources (AST and text):
 
 * ``tests/semantics``: no runtime at all; a test imports only ``aclnn_py.semantics``, the standard
   library, NumPy, ml_dtypes, pytest and the tier's own helper modules;
