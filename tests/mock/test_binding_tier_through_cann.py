@@ -47,7 +47,7 @@ def cann_path_environment(mock_libdir, soc: str | None = None) -> dict:
 @pytest.mark.parametrize("soc", [None, "Ascend950PR"], ids=["default-soc-other-words", "Ascend950PR"])
 def test_the_binding_tier_passes_through_the_cann_path(mock_libdir, soc):
     env = cann_path_environment(mock_libdir, soc)
-    command = [sys.executable, "-m", "pytest", "tests/binding", "-x", "-q", "-rs", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "tests/binding", "-n", "0", "-x", "-q", "-rs", "-p", "no:cacheprovider"]
     if soc is None:  # the runtime's messages in other words, the tier told it is not on the mock
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", "")) if p)
         command += ["-p", "as_if_cann"]
@@ -81,3 +81,16 @@ def test_the_cann_path_on_the_mocks_libraries_keeps_the_message_checks(mock_libd
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
                           env=cann_path_environment(mock_libdir), cwd=ROOT)
     assert done.stdout.split() == ["cann", "True"], done.stdout + done.stderr
+
+
+def test_on_hardware_the_tier_refuses_several_xdist_workers(mock_libdir):
+    """As on an Ascend host (the libraries not the mock's, as_if_cann), two pytest-xdist workers
+    would share the devices: every test of the tier fails, saying to run it with -n 0."""
+    env = cann_path_environment(mock_libdir)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", "")) if p)
+    command = [sys.executable, "-m", "pytest", "tests/binding/test_startup.py", "-n", "2", "-q",
+               "-p", "no:cacheprovider", "-p", "as_if_cann"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    summary = done.stdout.strip().splitlines()[-1]
+    assert done.returncode == 1 and "passed" not in summary and " error" in summary, done.stdout[-3000:]
+    assert "python -m pytest -n 0 tests/binding), not on 2 pytest-xdist workers" in done.stdout, done.stdout[-3000:]
