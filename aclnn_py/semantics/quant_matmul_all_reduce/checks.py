@@ -95,11 +95,11 @@ def check_rank_count(profile: str, rank_size: int, signature: Signature = V4) ->
 def check_formats(sig: Signature, tensors: dict[str, TensorDesc | None]) -> None:
     """Only x2 may be FRACTAL_NZ (x1's layout is a shape rule); the others are ND: the op
     definition (op_host/matmul_all_reduce_def.cpp) lists ND for every other input and the
-    output, so nnopbase refuses the rest with 161002."""
+    output, so nnopbase refuses a private format there with 161002, whatever its storage shape."""
     for key, desc in tensors.items():
-        if desc is not None and desc.is_nz:
-            raise error(sig, INVALID, f"{sig.label(key)} format FRACTAL_NZ is not supported: expected ND "
-                                      f"(only x2 may be FRACTAL_NZ)")
+        if desc is not None and desc.is_private_format:
+            raise error(sig, INVALID, f"{sig.label(key)} format {dtypes.format_label(desc.format)} is not "
+                                      f"supported: expected ND (only x2 may be FRACTAL_NZ)")
 
 
 def check_attributes(sig: Signature, reduce_op: str, stream_mode: int) -> None:
@@ -142,6 +142,8 @@ def check_shapes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, o
     ``matmul_all_reduce_empty_tensor_k_general.h``); WeightQuantMatmulAllReduce refuses an
     empty output (its CheckShape) and takes k = 0.
 
+    An x2 in a private format is FRACTAL_NZ with a 4-D storage shape or refused (upstream takes
+    another storage as ND in op_api, the op definition as NZ: no layout to read it by).
     A non-contiguous x2 other than a transposed view is refused on every profile (upstream checks
     it on Atlas A2 only, ``MatmulAllReduceCheckValidContiguous``; every document says it is not
     supported: stricter, never less safe); an empty x2 is not checked (as upstream, whose
@@ -153,6 +155,10 @@ def check_shapes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, o
         raise error(sig, INVALID, "x1 must be a contiguous ND tensor (x1 cannot be transposed)")
     if x2.ndim != 2:
         raise error(sig, INVALID, f"x2 must be 2-D (k, n), got shape {shape_text(x2.shape)}")
+    if x2.is_private_format and not x2.is_nz:
+        raise error(sig, INVALID, f"x2 format {dtypes.format_label(x2.format)} with the storage shape "
+                                  f"{list(x2.storage_shape)} is not supported: expected ND, or FRACTAL_NZ with a 4-D "
+                                  f"storage shape (aclnnTransMatmulWeight's)")
     if x2.is_nz:
         if sig.legacy_checks and profile == "950":
             raise error(sig, INVALID, f"x2 in FRACTAL_NZ format is not supported on Ascend 950: "

@@ -47,7 +47,7 @@ WeightQuantMatmulAllReduce V1, V2 (``weight``):
 7. V2: commMode.
 8. 561002 (tiling, ``WeightQuantMatmulAllReduceTiling`` / ``...TilingA5``, ``CheckA16W8``):
    commTurn 0, m at most INT32_MAX, k and n at most 65535, no empty bias, x3, antiquantScale or
-   antiquantOffset, a per-tensor scale only with antiquantGroupSize 0, the rank count; on
+   antiquantOffset, the rank count; on
    Ascend 950: no FRACTAL_NZ x2 (both of its tiling paths refuse it), FLOAT8_E4M3FN/HIFLOAT8
    weights per channel only and without antiquantOffset, per-group INT8 weights with k and n
    multiples of 32, INT4 of 64.
@@ -103,8 +103,9 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, output: TensorDesc | 
     else:
         _float_dtypes(sig, x1, x2, output, bias, x3)
         check_attributes(sig, reduce_op, stream_mode)
-        if x2.is_nz:
-            raise error(sig, INVALID, f"x2 format FRACTAL_NZ is not supported: {sig.op} takes an ND x2")
+        if x2.is_private_format:
+            raise error(sig, INVALID, f"x2 format {dtypes.format_label(x2.format)} is not supported: {sig.op} takes "
+                                      f"an ND x2")
     check_formats(sig, {"output": output, "bias": bias, "x3": x3, "antiquant_scale": antiquant_scale,
                         "antiquant_offset": antiquant_offset})
     check_shapes(sig, profile, x1, x2, output, bias, x3)
@@ -225,11 +226,8 @@ def _weight_tiling(sig: Signature, profile: str, call: QuantMatmulAllReduceCall,
                                      f"are not supported")
     scale = optional["antiquant_scale"]
     assert scale is not None
-    per_tensor = call.k != 0 and scale.numel == 1
+    per_tensor = scale.numel == 1  # with antiquantGroupSize 0: the shape stage allows [1] only then
     g = call.antiquant_group_size
-    if per_tensor and g:
-        raise error(sig, TILING, f"a per-tensor {sig.label('antiquant_scale')} (one element) needs antiquantGroupSize "
-                                 f"0, got {g}")
     if profile != "950" or call.k == 0:
         return
     w = call.x2_dtype
