@@ -15,14 +15,13 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from binding_helpers import communicators, expect_outcomes, expect_status, mutation, run_ranks
+from binding_helpers import communicators, device_tensors, expect_outcomes, expect_status, mutation, run_ranks
 
 import aclnn_py
 from aclnn_py import Tensor, ops
 from aclnn_py._ffi import ffi
 from aclnn_py.check import check_aclnn, recent_message
 from aclnn_py.errors import ArgumentError, ClosedResourceError, StatusError
-from aclnn_py.ops import nz_weight_tensor, trans_matmul_weight
 from aclnn_py.semantics import dtypes
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_matmul_all_reduce import golden
@@ -83,22 +82,6 @@ def gold(kind, per_rank, transposed=False):
         column("x1"), column("x2"), column("antiquant_scale"), antiquant_offset=column("antiquant_offset"),
         bias=column("bias"), x3=column("x3"), antiquant_group_size=per_rank[0]["antiquant_group_size"],
         x2_transposed=transposed)
-
-
-def device_tensors(d, stream, *, transposed=False, nz=False):
-    t = {key: value if np.isscalar(value) else Tensor.from_numpy(value, None, stream)
-         for key, value in d.items() if key != "x2"}
-    if transposed:  # stored (n, k), passed as its transposed view; a 2-D scale follows x2's layout
-        t["x2"] = Tensor.from_numpy(np.ascontiguousarray(d["x2"].T), None, stream).T
-        for key in ("antiquant_scale", "antiquant_offset"):
-            if key in d and np.ndim(d[key]) == 2 and 1 not in np.shape(d[key]):
-                t[key] = Tensor.from_numpy(np.ascontiguousarray(d[key].T), None, stream).T
-    elif nz:
-        t["x2"] = trans_matmul_weight(nz_weight_tensor(d["x2"], stream=stream), stream)
-        assert t["x2"].is_nz
-    else:
-        t["x2"] = Tensor.from_numpy(d["x2"], None, stream)
-    return t
 
 
 def run_python(kind, t, comm, stream):
