@@ -21,7 +21,7 @@ from ..semantics import codecs, dtypes
 from ..semantics.precision import compare
 from ..semantics.quant_matmul_all_reduce import golden, rules
 from ..tensor import Tensor
-from .framework import Comparison, Host, Mode, close_after, rng_for
+from .framework import Comparison, Host, Mode, close_after, columns, rank_inputs, read_output
 
 __all__ = ["modes"]
 
@@ -130,25 +130,22 @@ def _call(case: Case, inputs: list[dict], rank) -> np.ndarray:
                                            antiquant_group_size=32 if case.mode == "group" else 0, **d, **extra)
         else:
             out = FUNCTIONS[case.function](x1, x2, group=rank.comm, stream=stream, **d, **extra)
-        stream.synchronize()
-        with out:
-            return out.to_numpy()
+        return read_output(stream, out)
     finally:
         close_after(stream, made)
 
 
 def _run(case: Case, host: Host) -> list[Comparison]:
-    size = host.ranks.size
-    inputs = [_inputs(case, rng_for(f"{case.name}@{size}", r)) for r in range(size)]
+    inputs = rank_inputs(case.name, host.ranks.size, partial(_inputs, case))
     results = host.ranks.run(partial(_call, case, inputs))
-    column = lambda key: None if key not in inputs[0] else [d[key] for d in inputs]  # noqa: E731
+    given = columns(inputs)
     if case.weight:
         expected = golden.weight_quant_matmul_all_reduce(
-            column("x1"), column("x2"), column("antiquant_scale"), antiquant_offset=column("antiquant_offset"),
-            bias=column("bias"), x3=column("x3"), antiquant_group_size=32 if case.mode == "group" else 0,
+            given["x1"], given["x2"], given["antiquant_scale"], antiquant_offset=given.get("antiquant_offset"),
+            bias=given.get("bias"), x3=given.get("x3"), antiquant_group_size=32 if case.mode == "group" else 0,
             x2_dtype=case.w)
     else:
-        expected = golden.matmul_all_reduce(column("x1"), column("x2"), bias=column("bias"), x3=column("x3"))
+        expected = golden.matmul_all_reduce(given["x1"], given["x2"], bias=given.get("bias"), x3=given.get("x3"))
     return [Comparison(f"rank {r} output", compare(result, expected, case.x)) for r, result in enumerate(results)]
 
 

@@ -22,7 +22,7 @@ from ..semantics.quant_matmul_all_reduce import golden, rules
 from ..semantics.precision import compare
 from ..semantics.quant_params import encode_group_size, trans_quant_param
 from ..tensor import Tensor
-from .framework import Comparison, Host, Mode, close_after, rng_for
+from .framework import Comparison, Host, Mode, close_after, columns, rank_inputs, read_output
 
 __all__ = ["modes"]
 
@@ -147,22 +147,19 @@ def _call(case: Case, inputs: list[dict], options: dict, rank) -> np.ndarray:
         scale = renamed.pop("x2_scale" if case.version in ("v4", "v5") else "dequant_scale")
         out = FUNCTIONS[case.version](renamed.pop("x1"), renamed.pop("x2"), scale, group=rank.comm,
                                       stream=stream, **renamed)
-        stream.synchronize()
-        with out:
-            return out.to_numpy()
+        return read_output(stream, out)
     finally:
         close_after(stream, made)
 
 
 def _run(case: Case, host: Host) -> list[Comparison]:
-    size = host.ranks.size
-    inputs = [_inputs(case, rng_for(f"{case.name}@{size}", r)) for r in range(size)]
+    inputs = rank_inputs(case.name, host.ranks.size, partial(_inputs, case))
     options = _options(case)
     results = host.ranks.run(partial(_call, case, inputs, options))
-    column = lambda key: None if key not in inputs[0] else [d[key] for d in inputs]  # noqa: E731
+    given = columns(inputs)
     expected = golden.quant_matmul_all_reduce(
-        column("x1"), column("x2"), column("x2_scale"), x1_scale=column("x1_scale"), bias=column("bias"),
-        x3=column("x3"), comm_quant_scale_1=options.get("comm_quant_scale_1"),
+        given["x1"], given["x2"], given["x2_scale"], x1_scale=given.get("x1_scale"), bias=given.get("bias"),
+        x3=given.get("x3"), comm_quant_scale_1=options.get("comm_quant_scale_1"),
         comm_quant_scale_2=options.get("comm_quant_scale_2"), out_dtype=case.out, x_dtype=case.x,
         group_size=options.get("group_size", 0), x2_transposed=case.transposed,
         comm_quant_mode=options.get("comm_quant_mode", 0))
