@@ -6,7 +6,8 @@ header (:mod:`aclnn_py.ops._generic`): ``ops.add_rms_norm(...)`` for ``aclnnAddR
 docs/operators.md for the headers read and how values convert.
 
 Hand-written on the same signatures, with their own argument handling, output inference and
-documentation: a function (``grouped_matmul_v5``, ``quant_matmul_all_reduce_v4``, ...) queues
+documentation: a function (``grouped_matmul_v5``, ``quant_matmul_all_reduce_v4``,
+``matmul_all_reduce_v2``, ``weight_quant_matmul_all_reduce``, ...) queues
 one call on a stream and returns its output; a plan (``GroupedMatmulV5Plan``,
 ``QuantMatmulAllReduceV4Plan``, ...) checks the arguments and runs phase 1 once, then
 executes on any stream as often as needed (see :mod:`aclnn_py.ops._two_phase` for their
@@ -18,18 +19,27 @@ from typing import Any
 from ._generic import OperatorPlan, call, plan
 from ._grouped_matmul import GroupedMatmulV5Plan, grouped_matmul_v5
 from ._profile import current_profile
+from ._matmul_all_reduce import (MatmulAllReducePlan, MatmulAllReduceV2Plan, MatmulAllReduceV3Plan,
+                                 WeightQuantMatmulAllReducePlan, WeightQuantMatmulAllReduceV2Plan, matmul_all_reduce,
+                                 matmul_all_reduce_v2, matmul_all_reduce_v3, weight_quant_matmul_all_reduce,
+                                 weight_quant_matmul_all_reduce_v2)
 from ._quant_matmul_all_reduce import (QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
                                       QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan,
-                                      quant_matmul_all_reduce, quant_matmul_all_reduce_v2,
-                                      quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4)
+                                      QuantMatmulAllReduceV5Plan, quant_matmul_all_reduce, quant_matmul_all_reduce_v2,
+                                      quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
+                                      quant_matmul_all_reduce_v5)
 from ._trans_matmul_weight import calculate_matmul_weight_size, nz_weight_tensor, trans_matmul_weight
 from ._trans_quant_param import trans_quant_param_v2
 
 __all__ = [
     "GroupedMatmulV5Plan", "grouped_matmul_v5",
     "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
-    "QuantMatmulAllReduceV4Plan", "quant_matmul_all_reduce", "quant_matmul_all_reduce_v2",
-    "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4",
+    "QuantMatmulAllReduceV4Plan", "QuantMatmulAllReduceV5Plan", "quant_matmul_all_reduce", "quant_matmul_all_reduce_v2",
+    "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4", "quant_matmul_all_reduce_v5",
+    "MatmulAllReducePlan", "MatmulAllReduceV2Plan", "MatmulAllReduceV3Plan", "matmul_all_reduce",
+    "matmul_all_reduce_v2", "matmul_all_reduce_v3",
+    "WeightQuantMatmulAllReducePlan", "WeightQuantMatmulAllReduceV2Plan", "weight_quant_matmul_all_reduce",
+    "weight_quant_matmul_all_reduce_v2",
     "calculate_matmul_weight_size", "nz_weight_tensor", "trans_matmul_weight", "trans_quant_param_v2",
     "OperatorPlan", "call", "current_profile", "plan",
 ]

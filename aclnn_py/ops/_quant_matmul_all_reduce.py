@@ -1,25 +1,28 @@
-"""aclnnQuantMatmulAllReduce, V2, V3 and V4: quantized matmul + AllReduce-sum over an HCCL group.
+"""aclnnQuantMatmulAllReduce, V2, V3, V4 and V5: quantized matmul + AllReduce-sum over an HCCL group.
 
-Raw pairs: ``aclnn_py.lib.aclnnQuantMatmulAllReduce[V2|V3|V4]GetWorkspaceSize(...)``
-and ``aclnn_py.lib.aclnnQuantMatmulAllReduce[V2|V3|V4](...)``. Pythonic layer,
+Raw pairs: ``aclnn_py.lib.aclnnQuantMatmulAllReduce[V2|V3|V4|V5]GetWorkspaceSize(...)``
+and ``aclnn_py.lib.aclnnQuantMatmulAllReduce[V2|V3|V4|V5](...)``. Pythonic layer,
 one function and one plan per entry point:
 
 * :func:`quant_matmul_all_reduce` (V1: INT8, ``dequant_scale``),
   :func:`quant_matmul_all_reduce_v2` (+ ``pertoken_scale``),
-  :func:`quant_matmul_all_reduce_v3` (+ ``comm_quant_scale_1/2``) and
-  :func:`quant_matmul_all_reduce_v4` (every mode) -- one call each; they take
+  :func:`quant_matmul_all_reduce_v3` (+ ``comm_quant_scale_1/2``),
+  :func:`quant_matmul_all_reduce_v4` (every mode) and
+  :func:`quant_matmul_all_reduce_v5` (V4 + ``comm_mode``) -- one call each; they take
   Tensors or NumPy arrays (arrays are copied to the device; HiFloat8 arrays are
   uint8 codes and need ``x_dtype="hifloat8"``), allocate the output when
   ``out`` is None, check the arguments with
   :mod:`aclnn_py.semantics.quant_matmul_all_reduce.rules` for that entry point (same
   codes and messages as the C function) and reuse the stream's workspace.
 * :class:`QuantMatmulAllReducePlan`, :class:`QuantMatmulAllReduceV2Plan`,
-  :class:`QuantMatmulAllReduceV3Plan`, :class:`QuantMatmulAllReduceV4Plan` --
+  :class:`QuantMatmulAllReduceV3Plan`, :class:`QuantMatmulAllReduceV4Plan`,
+  :class:`QuantMatmulAllReduceV5Plan` --
   phase 1 once (repeatable executor), :meth:`execute` many times; resources
   (:class:`~aclnn_py.ops._two_phase.Plan`). Each function above makes its
   version's plan single-use, executes it once and closes it.
 
-The four share one implementation: a version's arguments are V4's canonical
+They share one implementation with the family's other entry points
+(:mod:`aclnn_py.ops._matmul_all_reduce`): a version's arguments are the family's canonical
 ones (``dequant_scale`` is ``x2_scale``, ``pertoken_scale`` is ``x1_scale``)
 and its :class:`~aclnn_py.semantics.quant_matmul_all_reduce.rules.Signature` orders them
 as its header does. Every rank of the group must make the same call (on its
@@ -46,12 +49,15 @@ from ._signatures import ACCEPTED, desc_key
 from ._two_phase import Plan, dispose, run_once
 
 __all__ = ["QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
-           "QuantMatmulAllReduceV4Plan", "quant_matmul_all_reduce", "quant_matmul_all_reduce_v2",
-           "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4"]
+           "QuantMatmulAllReduceV4Plan", "QuantMatmulAllReduceV5Plan", "quant_matmul_all_reduce",
+           "quant_matmul_all_reduce_v2", "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4",
+           "quant_matmul_all_reduce_v5"]
 
 _CHARS = ffi.typeof("char[]")
 #: The Python arguments that are no parameter of the header (``out`` is its ``output``).
-_PYTHON_ONLY = ("stream", "out", "out_dtype", "rank_size", "x_dtype")
+_PYTHON_ONLY = ("stream", "out", "out_dtype", "rank_size", "x_dtype", "x2_dtype")
+#: A string parameter left out: the functions' defaults ("ai_cpu": the engine every SoC has).
+_STRING_DEFAULTS = {"reduce_op": "sum", "comm_mode": "ai_cpu"}
 
 
 def _group_name(group: Any) -> tuple[bytes | None, int | None]:
@@ -76,11 +82,13 @@ class _Arguments:
     object: a reference cycle would leave the tensors to the garbage collector); ``created`` the
     device copies of NumPy inputs, released once the stream has passed the work; ``communicator``
     the group when it is a Communicator. Closed resources, and a stream of another device than the
-    communicator's, are refused before any C call.
+    communicator's, are refused before any C call. ``x_dtype`` is the aclDataType of NumPy x1 and
+    x2 arrays, ``x2_dtype`` of a NumPy x2 alone (where their NumPy dtype does not say it).
     """
 
     def __init__(self, signature: rules.Signature, values: dict[str, Any], *, stream: Stream | None,
-                 out: Any = None, out_dtype: Any = None, rank_size: Any = None, x_dtype: Any = None) -> None:
+                 out: Any = None, out_dtype: Any = None, rank_size: Any = None, x_dtype: Any = None,
+                 x2_dtype: Any = None) -> None:
         self.checked_at = _resource.closed_since  # before the check: see Plan._inputs_open
         require_open(stream, out, *values.values())
         group = values.get("group")
@@ -91,44 +99,44 @@ class _Arguments:
         attributes = {p.name: arguments.integer(values[p.name], p.name) for p in header.parameters
                       if p.kind is Kind.INTEGER and p.name in values}
         group_bytes, size = _group_name(group)
-        reduce_op = values.get("reduce_op", "sum")
-        reduce_bytes = None if reduce_op is None else arguments.c_string(reduce_op, "reduce_op")
-        if x_dtype is not None:
-            x_dtype = dtypes.to_acl(x_dtype, "x_dtype")
+        strings = {p.name: _c_string(values.get(p.name, _STRING_DEFAULTS.get(p.name)), p.name)
+                   for p in header.parameters if p.kind is Kind.STRING and p.name != "group"}
+        texts = {name: None if raw is None else raw.decode("utf-8", "replace") for name, raw in strings.items()}
+        x_dtype = None if x_dtype is None else dtypes.to_acl(x_dtype, "x_dtype")
+        x2_dtype = x_dtype if x2_dtype is None else dtypes.to_acl(x2_dtype, "x2_dtype")
         if out_dtype is not None:
             out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
         if out is not None and not isinstance(out, Tensor):
             raise TypeError(f"out: expected a Tensor, got {type(out).__name__}")
         inputs = [name for name in signature.tensors if name != "output"]
+        host_dtypes = {"x1": x_dtype, "x2": x2_dtype}
         self.created: list[Tensor] = []
         try:
-            t = {name: device_tensor(values.get(name), name, self.created,
-                                     x_dtype if name in ("x1", "x2") else None, stream) for name in inputs}
+            t = {name: device_tensor(values.get(name), name, self.created, host_dtypes.get(name), stream)
+                 for name in inputs}
             out_desc = None  # the output's descriptor when the binding allocates it
             profile = current_profile()
-            if out is None and t["x1"] is not None and t["x2"] is not None and t["x2_scale"] is not None:
-                desc = {name: None if v is None else v.desc for name, v in t.items()}
+            needed = ("x1", "x2", "x2_scale") if signature.kind == "quant" else ("x1", "x2")
+            if out is None and all(t[name] is not None for name in needed):
                 with raising():
-                    out_desc = rules.output_desc(
-                        desc["x1"], desc["x2"], desc["x2_scale"], x1_scale=desc.get("x1_scale"), x3=desc.get("x3"),
-                        comm_quant_scale_1=desc.get("comm_quant_scale_1"), out_dtype=out_dtype, profile=profile,
-                        signature=signature)
-            reduce = None if reduce_bytes is None else reduce_bytes.decode("utf-8", "replace")
+                    out_desc = rules.output_desc_of(signature, {name: None if v is None else v.desc
+                                                                for name, v in t.items()},
+                                                    out_dtype=out_dtype, profile=profile)
             rank = size if rank_size is None else arguments.integer(rank_size, "rank_size")
             if profile is not None:
-                key = (signature.op, profile, rank, reduce, *attributes.values(),
+                key = (signature.op, profile, rank, *texts.values(), *attributes.values(),
                        *[None if v is None else v._layout or desc_key(v.desc) for v in t.values()],
                        desc_key(out_desc) if out is None else out._layout or desc_key(out.desc))
                 if ACCEPTED.get(key) is None:
                     with raising():
-                        checked = rules.check(
+                        checked = rules.check_entry(
                             **{name: None if v is None else v.desc for name, v in t.items()},
-                            output=out_desc if out is None else out.desc, reduce_op=reduce, **attributes,
+                            output=out_desc if out is None else out.desc, **texts, **attributes,
                             profile=profile, rank_size=rank, signature=signature)
                     ACCEPTED.put(key, checked)
             if out is None:  # allocated only once the rules accept the call
                 if out_desc is None:
-                    raise TypeError("out: required when x1, x2 or the scale is None")
+                    raise TypeError(f"out: required when {', '.join(needed[:-1])} or {needed[-1]} is None")
                 out = Tensor.empty(out_desc.shape, out_desc.dtype)
         except BaseException:
             dispose(self.created, stream)
@@ -137,12 +145,18 @@ class _Arguments:
         self.tensors = t
         self.out = out
         self._group = ffi.NULL if group_bytes is None else ffi.new(_CHARS, group_bytes)
-        self._reduce = ffi.NULL if reduce_bytes is None else ffi.new(_CHARS, reduce_bytes)
+        self._strings = {name: ffi.NULL if raw is None else ffi.new(_CHARS, raw) for name, raw in strings.items()}
         # checked open above (require_open) or just made: the handles as they are
         c_values = {name: ffi.NULL if v is None else v._handle for name, v in t.items()}
-        c_values.update(attributes, group=self._group, reduce_op=self._reduce)
+        c_values.update({**attributes, **self._strings, "group": self._group})
         self.args = tuple(c_values[name] for name in header.names)
-        self.keep = (self._group, self._reduce, out, *[v for v in values.values() if isinstance(v, Tensor)])
+        self.keep = (self._group, *self._strings.values(), out,
+                     *[v for v in values.values() if isinstance(v, Tensor)])
+
+
+def _c_string(value: Any, parameter: str) -> bytes | None:
+    """A ``char *`` parameter's bytes (str as UTF-8, bytes unchanged), None for NULL."""
+    return None if value is None else arguments.c_string(value, parameter)
 
 
 _ALIASES: dict[str, dict[str, str]] = {}
@@ -183,7 +197,7 @@ class _QuantMatmulAllReducePlan(TakesFunctionArguments, Plan):
     the caller's.
     """
 
-    signature: rules.Signature  # the entry point (V1-V4)
+    signature: rules.Signature  # the entry point
 
     def _prepare(self, arguments_: dict[str, Any], repeatable: bool) -> None:
         values, extra = _canonical(self.signature, arguments_)
@@ -225,6 +239,12 @@ class QuantMatmulAllReduceV4Plan(_QuantMatmulAllReducePlan):
     """The plan of aclnnQuantMatmulAllReduceV4; arguments of :func:`quant_matmul_all_reduce_v4`."""
 
     signature = rules.V4
+
+
+class QuantMatmulAllReduceV5Plan(_QuantMatmulAllReducePlan):
+    """The plan of aclnnQuantMatmulAllReduceV5; arguments of :func:`quant_matmul_all_reduce_v5`."""
+
+    signature = rules.V5
 
 
 @QuantMatmulAllReducePlan.arguments_of
@@ -335,3 +355,19 @@ def quant_matmul_all_reduce_v4(x1: Any, x2: Any, x2_scale: Any, *, group: Any, s
     """
     return QuantMatmulAllReduceV4Plan._once(locals())
 
+
+
+@QuantMatmulAllReduceV5Plan.arguments_of
+def quant_matmul_all_reduce_v5(x1: Any, x2: Any, x2_scale: Any, *, group: Any, stream: Stream,
+                               bias: Any = None, x3: Any = None, x1_scale: Any = None,
+                               comm_quant_scale_1: Any = None, comm_quant_scale_2: Any = None,
+                               group_size: int = 0, comm_quant_mode: int = 0, comm_mode: str | None = "ai_cpu",
+                               out: Tensor | None = None, out_dtype: Any = None, reduce_op: str = "sum",
+                               comm_turn: int = 0, stream_mode: int = 1, rank_size: int | None = None,
+                               x_dtype: Any = None) -> Tensor:
+    """Run aclnnQuantMatmulAllReduceV5: :func:`quant_matmul_all_reduce_v4` (every mode, the same
+    arguments) plus ``comm_mode``, the communication engine: ``"ai_cpu"`` (the default) or None on
+    Atlas A2, ``"ai_cpu"`` or ``"ccu"`` on Ascend 950 (None is refused there). The engine changes how
+    the AllReduce travels, not its result.
+    """
+    return QuantMatmulAllReduceV5Plan._once(locals())

@@ -1,7 +1,8 @@
 """``aclnn-py selfcheck``: every mode on the present backend, compared with the golden.
 
-Runs, with small shapes, every QuantMatmulAllReduceV4 formula (1-8) and the
-V1-V3 entry points on 1, 2, 4 and 8 thread ranks (each with its own context,
+Runs, with small shapes, every QuantMatmulAllReduceV4 formula (1-8), the
+V1-V3 and V5 entry points, MatmulAllReduce V1-V3 and WeightQuantMatmulAllReduce
+V1-V2 on 1, 2, 4 and 8 thread ranks (each with its own context,
 stream and rank of a real HCCL communicator), every GroupedMatmulV5 scenario
 and group-list kind, TransMatmulWeight, TransQuantParamV2,
 CalculateMatmulWeightSize(V2), the runtime basics and the HCCL collectives.
@@ -33,10 +34,11 @@ __all__ = ["add_arguments", "all_modes", "main"]
 
 def all_modes():
     """Every mode, in the order of the table."""
-    from . import basics, grouped_matmul, quant_matmul_all_reduce, trans_matmul_weight, trans_quant_param
+    from . import (basics, grouped_matmul, matmul_all_reduce, quant_matmul_all_reduce, trans_matmul_weight,
+                   trans_quant_param)
 
     return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + grouped_matmul.modes()
-            + quant_matmul_all_reduce.modes() + basics.collective_modes())
+            + quant_matmul_all_reduce.modes() + matmul_all_reduce.modes() + basics.collective_modes())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -137,6 +137,23 @@ def close_after(stream, resources: Sequence) -> None:
         resource.close()
 
 
+def read_output(stream, out) -> np.ndarray:
+    """``out`` on the host once ``stream`` has run the work that writes it; ``out`` is closed."""
+    stream.synchronize()
+    with out:
+        return out.to_numpy()
+
+
+def rank_inputs(mode_name: str, size: int, make: Callable[[np.random.Generator], dict]) -> list[dict]:
+    """``make``'s inputs for each of ``size`` ranks, from the generator of the mode, count and rank."""
+    return [make(rng_for(f"{mode_name}@{size}", r)) for r in range(size)]
+
+
+def columns(inputs: Sequence[dict]) -> dict[str, list]:
+    """The ranks' inputs by name, each a list in rank order (``.get`` gives None for an omitted one)."""
+    return {key: [d[key] for d in inputs] for key in inputs[0]}
+
+
 def matches(mode: Mode, patterns: Sequence[str]) -> bool:
     """Whether ``mode`` is selected: no patterns, or one that matches its name or ``name@ranks``
     (shell wildcards; a pattern without wildcards matches as a substring), case-insensitively."""

@@ -1,4 +1,4 @@
-"""QuantMatmulAllReduce modes: V4 formulas 1-8 and the int8 entry points V1-V3, per rank count.
+"""QuantMatmulAllReduce modes: V4 formulas 1-8, the int8 entry points V1-V3 and V5, per rank count.
 
 Every rank makes the call on its own thread, device and stream with its own
 inputs and the real communicator; each rank's output is compared with the golden
@@ -22,7 +22,7 @@ from ..semantics.quant_matmul_all_reduce import golden, rules
 from ..semantics.precision import compare
 from ..semantics.quant_params import encode_group_size, trans_quant_param
 from ..tensor import Tensor
-from .framework import Comparison, Host, Mode, close_after, rng_for
+from .framework import Comparison, Host, Mode, close_after, columns, rank_inputs, read_output
 
 __all__ = ["modes"]
 
@@ -30,10 +30,11 @@ RANK_COUNTS = (1, 2, 4, 8)
 SHORT = {"int8": "int8", "float8_e4m3fn": "e4m3", "float8_e5m2": "e5m2", "hifloat8": "hif8",
          "float4_e2m1": "fp4", "float16": "fp16", "bfloat16": "bf16", "float32": "fp32"}
 FUNCTIONS = {"v1": ops.quant_matmul_all_reduce, "v2": ops.quant_matmul_all_reduce_v2,
-             "v3": ops.quant_matmul_all_reduce_v3, "v4": ops.quant_matmul_all_reduce_v4}
+             "v3": ops.quant_matmul_all_reduce_v3, "v4": ops.quant_matmul_all_reduce_v4,
+             "v5": ops.quant_matmul_all_reduce_v5}
 #: each version's name of V4's canonical arguments
 RENAMED = {"v1": {"x2_scale": "dequant_scale"}, "v2": {"x2_scale": "dequant_scale", "x1_scale": "pertoken_scale"},
-           "v3": {"x2_scale": "dequant_scale", "x1_scale": "pertoken_scale"}, "v4": {}}
+           "v3": {"x2_scale": "dequant_scale", "x1_scale": "pertoken_scale"}, "v4": {}, "v5": {}}
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def _options(case: Case) -> dict:
         kw["group_size"] = encode_group_size(1, 1, 32)
     if case.formula == 8:
         kw["comm_quant_mode"] = 1
+    if case.version == "v5" and case.profiles == ("950",):
+        kw["comm_mode"] = "ccu"  # Ascend 950's other engine (the result does not depend on it)
     return kw
 
 
@@ -141,25 +144,22 @@ def _call(case: Case, inputs: list[dict], options: dict, rank) -> np.ndarray:
         if x_dtype is not None:
             arguments["x_dtype"] = x_dtype
         renamed = {RENAMED[case.version].get(key, key): value for key, value in arguments.items()}
-        scale = renamed.pop("dequant_scale" if case.version != "v4" else "x2_scale")
+        scale = renamed.pop("x2_scale" if case.version in ("v4", "v5") else "dequant_scale")
         out = FUNCTIONS[case.version](renamed.pop("x1"), renamed.pop("x2"), scale, group=rank.comm,
                                       stream=stream, **renamed)
-        stream.synchronize()
-        with out:
-            return out.to_numpy()
+        return read_output(stream, out)
     finally:
         close_after(stream, made)
 
 
 def _run(case: Case, host: Host) -> list[Comparison]:
-    size = host.ranks.size
-    inputs = [_inputs(case, rng_for(f"{case.name}@{size}", r)) for r in range(size)]
+    inputs = rank_inputs(case.name, host.ranks.size, partial(_inputs, case))
     options = _options(case)
     results = host.ranks.run(partial(_call, case, inputs, options))
-    column = lambda key: None if key not in inputs[0] else [d[key] for d in inputs]  # noqa: E731
+    given = columns(inputs)
     expected = golden.quant_matmul_all_reduce(
-        column("x1"), column("x2"), column("x2_scale"), x1_scale=column("x1_scale"), bias=column("bias"),
-        x3=column("x3"), comm_quant_scale_1=options.get("comm_quant_scale_1"),
+        given["x1"], given["x2"], given["x2_scale"], x1_scale=given.get("x1_scale"), bias=given.get("bias"),
+        x3=given.get("x3"), comm_quant_scale_1=options.get("comm_quant_scale_1"),
         comm_quant_scale_2=options.get("comm_quant_scale_2"), out_dtype=case.out, x_dtype=case.x,
         group_size=options.get("group_size", 0), x2_transposed=case.transposed,
         comm_quant_mode=options.get("comm_quant_mode", 0))
@@ -178,8 +178,10 @@ INT8 = [
     Case("v1", 2, "int8", "bfloat16"),
     Case("v2", 3, "int8", "bfloat16"),
     Case("v3", 1, "int8", "float16", pertoken=True, x3=False),
+    Case("v5", 3, "int8", "bfloat16"),  # V4 with commMode "ai_cpu" (the functions' default engine)
 ]
 LOW_BIT = [
+    Case("v5", 6, "float8_e4m3fn", "float16", profiles=("950",)),  # with commMode "ccu"
     Case("v4", 4, "float4_e2m1", "float16", k=128, profiles=("950",)),
     Case("v4", 4, "float8_e4m3fn", "bfloat16", k=128, profiles=("950",)),
     Case("v4", 4, "float8_e5m2", "float32", k=128, profiles=("950",)),

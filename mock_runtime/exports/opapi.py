@@ -195,8 +195,12 @@ def _phase1_entry(operator: MockOperator) -> Callable[..., None]:
     return entry
 
 
-def _phase2_entry(op: str) -> Callable[..., None]:
+def _phase2_entry(op: str, null_executor: int | None) -> Callable[..., None]:
+    """Phase 2 of ``op``; a NULL executor is ``null_executor`` when the operator has its own status
+    for it (:class:`mock_runtime.ops.Implementation`)."""
     def entry(workspace: Any, workspaceSize: Any, executor: Any, stream: Any) -> None:
+        if null_executor is not None and executor == ffi.NULL:
+            raise MockError(null_executor, f"{op}: executor is NULL")
         _phase2(op, workspace, workspaceSize, executor, stream)
     return entry
 
@@ -223,7 +227,7 @@ def entries(operators: list[MockOperator]) -> dict[str, Callable[..., Any]]:
     for operator in operators:
         if operator.signature.two_phase:
             found[f"{operator.op}GetWorkspaceSize"] = _phase1_entry(operator)
-            found[operator.op] = _phase2_entry(operator.op)
+            found[operator.op] = _phase2_entry(operator.op, operator.implementation.null_executor)
         else:
             found[operator.op] = _single_entry(operator)
     return found

@@ -43,29 +43,34 @@ def as_status() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Implementation:
-    """The mock's execution of one operator (``rules``: an extension's own; None: the pure layer's)."""
+    """The mock's execution of one operator (``rules``: an extension's own; None: the pure layer's;
+    ``null_executor``: the status its execute call returns for a NULL executor, where its op_api
+    returns its own; None: ACLNN_ERR_INNER_NULLPTR, nnopbase's)."""
 
     op: str
     run: Callable[..., Any]
     rules: OperatorRules | None = None
     module: str = ""
+    null_executor: int | None = None
 
 
 _REGISTRY: dict[str, Implementation] = {}
 
 
-def implements(*ops: str, rules: OperatorRules | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def implements(*ops: str, rules: OperatorRules | None = None,
+               null_executor: int | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the mock's implementation of each of ``ops``.
 
     An extension operator (one the project's pure layer does not know) passes its ``rules``
-    (at least the library: ``OperatorRules(op, "cust_opapi")``)."""
+    (at least the library: ``OperatorRules(op, "cust_opapi")``). ``null_executor``: the status
+    its execute call returns for a NULL executor (:class:`Implementation`)."""
     def register(run: Callable[..., Any]) -> Callable[..., Any]:
         for op in ops:
             if op in _REGISTRY and _REGISTRY[op].run is not run:
                 raise ValueError(f"{op}: implemented twice ({_REGISTRY[op].module} and {run.__module__})")
             if rules is not None and rules.op != op:
                 raise ValueError(f"{op}: its rules are {rules.op}'s")
-            _REGISTRY[op] = Implementation(op, run, rules, run.__module__)
+            _REGISTRY[op] = Implementation(op, run, rules, run.__module__, null_executor)
         return run
     return register
 

@@ -1,10 +1,11 @@
-"""aclnnQuantMatmulAllReduce, V2, V3 and V4 on the mock: quantized matmul + AllReduce-sum.
+"""The MatmulAllReduce family on the mock: aclnnQuantMatmulAllReduce V1-V5, aclnnMatmulAllReduce
+V1-V3 and aclnnWeightQuantMatmulAllReduce V1-V2 (matmul, quantized or not, + AllReduce-sum).
 
-The four entry points are one operator: ``mock_runtime.exports.opapi`` maps
-each one's C arguments onto V4's canonical arguments with its
+The entry points are one operator: ``mock_runtime.exports.opapi`` maps
+each one's C arguments onto the family's canonical arguments with its
 :class:`~aclnn_py.semantics.quant_matmul_all_reduce.call.Signature`, and
 :func:`prepare` does the rest for all of them. GetWorkspaceSize runs
-:func:`aclnn_py.semantics.quant_matmul_all_reduce.rules.check` for that signature (the
+:func:`aclnn_py.semantics.quant_matmul_all_reduce.rules.check_entry` for that signature (the
 binding runs the same rules), keeps the
 :class:`~aclnn_py.semantics.quant_matmul_all_reduce.call.QuantMatmulAllReduceCall` it returns, resolves
 ``group`` to the mock HCCL communicator of the current device and checks its rank
@@ -20,8 +21,19 @@ contributions (in rank order, never stacked into a copy) to ``output`` -- the sa
 once for the ranks of this process (in blocks of rows on the pool), not once per
 rank.
 
+A call whose output is empty (MatmulAllReduce with m or n = 0) computes and communicates
+nothing, as CANN's framework returns before tiling for it (the documents: "此场景不进入kernel计算，
+直接返回"); its workspace is 0.
+
 Workspace: a fixed 16 MiB, standing in for the MC2 system workspace (the mock
 never touches it; it only checks that the caller passes it).
+
+Execute with a NULL executor: ACLNN_ERR_INNER (561000). Each entry point's op_api returns
+ACLNN_ERR_INNER whenever aclnnInnerMatmulAllReduce fails (ops-transformer
+mc2/matmul_all_reduce/op_api/aclnn_*matmul_all_reduce*.cpp, the second-phase functions;
+MatmulAllReduceV3 and QuantMatmulAllReduceV5 check a NULL executor first). The other misuses of
+the execute call the mock detects (a stream of another device, a spent executor, a small
+workspace) keep their documented codes naming the rule: on CANN they too end as ACLNN_ERR_INNER.
 """
 from __future__ import annotations
 
@@ -61,7 +73,7 @@ def prepare(*, signature: classification.Signature, group: str | None, **argumen
     op = signature.op
     profile = rt.require().profile
     with as_status():
-        call = rules.check(**arguments, profile=profile, signature=signature)
+        call = rules.check_entry(**arguments, profile=profile, signature=signature)
     if group is None:
         raise MockError(C["ACLNN_ERR_PARAM_NULLPTR"], "group is a null pointer: expected the "
                                                       "communicator name from HcclGetCommName")
@@ -76,6 +88,8 @@ def prepare(*, signature: classification.Signature, group: str | None, **argumen
     labels = {key: name for name, key in signature.params.items()}  # C parameter names, for messages
     tensor_io.prove_params(params, _OUTPUTS, labels)  # every tensor inside live device memory now
     output = params["output"]
+    if output.numel == 0:  # type: ignore[attr-defined]
+        return objects.Executor(op=op, device=device, workspace_size=0, params=params, run=lambda p: None)
 
     def run(p: dict[str, object]) -> None:
         def read(name: str) -> np.ndarray | None:
@@ -117,4 +131,4 @@ def _entry_point(signature: classification.Signature):
 
 
 for _signature in classification.SIGNATURES.values():
-    implements(_signature.op)(_entry_point(_signature))
+    implements(_signature.op, null_executor=C["ACLNN_ERR_INNER"])(_entry_point(_signature))

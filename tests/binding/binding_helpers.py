@@ -37,7 +37,7 @@ import pytest
 import aclnn_py
 from aclnn_py import Context, Device, DeviceBuffer, Stream, ffi, hccl
 from aclnn_py.check import recent_message
-from aclnn_py.ops import grouped_matmul_v5, quant_matmul_all_reduce_v4
+from aclnn_py.ops import grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce_v4, trans_matmul_weight
 from aclnn_py.runtime import device_count
 from aclnn_py.semantics import dtypes, soc as socs
 from aclnn_py.semantics.grouped_matmul import golden as grouped_matmul_golden
@@ -45,7 +45,7 @@ from aclnn_py.semantics.hccl import OPERATIONS
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_matmul_all_reduce import golden as quant_matmul_all_reduce_golden
 from aclnn_py.testing import mock_soc, soc_unavailable
-from aclnn_py.tensor import create_handle
+from aclnn_py.tensor import Tensor, create_handle
 from aclnn_py.testing.soc import current
 from aclnn_py.ops import _grouped_matmul, _quant_matmul_all_reduce
 from aclnn_py.semantics.quant_matmul_all_reduce import rules as quant_matmul_all_reduce_rules
@@ -315,6 +315,24 @@ def grouped_matmul_plan(x, w, group_list, **kwargs):
     """A GroupedMatmulV5Plan of x and the stacked experts, split by a cumulative group list."""
     return aclnn_py.ops.GroupedMatmulV5Plan([x], [w], group_list=group_list, split_item=3, group_type=0,
                                             **kwargs)
+
+
+def device_tensors(d: dict, stream: Stream, *, transposed: bool = False, nz: bool = False) -> dict:
+    """One rank's MatmulAllReduce-family inputs on the device (scalars kept): x2 as stored (k, n), a
+    transposed view of an (n, k) copy (a 2-D antiquant scale or offset following it), or an NZ weight."""
+    t = {key: value if np.isscalar(value) else Tensor.from_numpy(value, None, stream)
+         for key, value in d.items() if key != "x2"}
+    if transposed:  # stored (n, k), passed as its transposed view; a 2-D scale follows x2's layout
+        t["x2"] = Tensor.from_numpy(np.ascontiguousarray(d["x2"].T), None, stream).T
+        for key in ("antiquant_scale", "antiquant_offset"):
+            if key in d and np.ndim(d[key]) == 2 and 1 not in np.shape(d[key]):
+                t[key] = Tensor.from_numpy(np.ascontiguousarray(d[key].T), None, stream).T
+    elif nz:
+        t["x2"] = trans_matmul_weight(nz_weight_tensor(d["x2"], stream=stream), stream)
+        assert t["x2"].is_nz
+    else:
+        t["x2"] = Tensor.from_numpy(d["x2"], None, stream)
+    return t
 
 
 def mutation(**changes):

@@ -13,24 +13,23 @@ from binding_helpers import grouped_matmul_inputs, grouped_matmul_plan, grouped_
 
 
 def test_ops_exports_every_function_and_plan():
-    from aclnn_py.ops import (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
-                              QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan, calculate_matmul_weight_size,
-                              grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
-                              quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
-                              trans_matmul_weight, trans_quant_param_v2)
+    from aclnn_py import ops
     from aclnn_py.ops._two_phase import Plan
 
-    for plan in (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
-                 QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan):
-        assert issubclass(plan, Plan)
-    functions = (calculate_matmul_weight_size, grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
-                 quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
-                 trans_matmul_weight, trans_quant_param_v2)
-    assert all(callable(f) and not isinstance(f, type) for f in functions)
-    assert aclnn_py.ops.quant_matmul_all_reduce is quant_matmul_all_reduce  # the V1 function, not a module
-    assert set(aclnn_py.ops.__all__) == {f.__name__ for f in functions} | {
-        "GroupedMatmulV5Plan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
-        "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan", "OperatorPlan", "call", "current_profile", "plan"}
+    plans = ("GroupedMatmulV5Plan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
+             "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan", "QuantMatmulAllReduceV5Plan",
+             "MatmulAllReducePlan", "MatmulAllReduceV2Plan", "MatmulAllReduceV3Plan",
+             "WeightQuantMatmulAllReducePlan", "WeightQuantMatmulAllReduceV2Plan")
+    functions = ("calculate_matmul_weight_size", "grouped_matmul_v5", "nz_weight_tensor", "quant_matmul_all_reduce",
+                 "quant_matmul_all_reduce_v2", "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4",
+                 "quant_matmul_all_reduce_v5", "matmul_all_reduce", "matmul_all_reduce_v2", "matmul_all_reduce_v3",
+                 "weight_quant_matmul_all_reduce", "weight_quant_matmul_all_reduce_v2", "trans_matmul_weight",
+                 "trans_quant_param_v2")
+    assert all(issubclass(getattr(ops, name), Plan) for name in plans)
+    assert all(callable(f := getattr(ops, name)) and not isinstance(f, type) and f.__name__ == name
+               for name in functions)
+    assert ops.quant_matmul_all_reduce.__module__ == "aclnn_py.ops._quant_matmul_all_reduce"  # the V1 function
+    assert set(ops.__all__) == set(functions) | set(plans) | {"OperatorPlan", "call", "current_profile", "plan"}
 
 
 def test_a_plan_runs_again_with_refreshed_inputs(stream):

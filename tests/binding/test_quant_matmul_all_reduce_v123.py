@@ -14,7 +14,8 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from binding_helpers import communicators, expect_outcomes, expect_status, mock_library, mutation, run_ranks
+from binding_helpers import (communicators, device_tensors, expect_outcomes, expect_status, mock_library, mutation,
+                             run_ranks)
 
 import aclnn_py
 from aclnn_py import Tensor
@@ -84,18 +85,6 @@ def gold(per_rank, out, transposed=False):
         get("x1"), get("x2"), get("dequant"), x1_scale=get("pertoken"), bias=get("bias"), x3=get("x3"),
         comm_quant_scale_1=per_rank[0].get("c1"), comm_quant_scale_2=per_rank[0].get("c2"),
         out_dtype=out, x2_transposed=transposed)
-
-
-def device_tensors(d, stream, *, transposed=False, nz=False):
-    t = {key: Tensor.from_numpy(value, None, stream) for key, value in d.items() if key != "x2"}
-    if transposed:  # stored (n, k), passed as its transposed view
-        t["x2"] = Tensor.from_numpy(np.ascontiguousarray(d["x2"].T), None, stream).T
-    elif nz:
-        t["x2"] = trans_matmul_weight(nz_weight_tensor(d["x2"], stream=stream), stream)
-        assert t["x2"].is_nz
-    else:
-        t["x2"] = Tensor.from_numpy(d["x2"], None, stream)
-    return t
 
 
 def run_python(version, t, comm, stream, out):

@@ -4,6 +4,7 @@ and the C++ programs: the example of examples/c and tests/mock/c/quant_matmul_al
 on 2 thread-ranks). The binding's own QuantMatmulAllReduce tests: tests/binding/test_quant_matmul_all_reduce*.py."""
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -85,6 +86,7 @@ def test_mock_and_golden_share_one_classification(p950, formula, x, out, monkeyp
     calls = []
     compute = golden.partial
 
+    @functools.wraps(compute)  # the mock reads the golden's parameters (a first import may come after this)
     def spy(call, *args, **kwargs):
         calls.append(call)
         return compute(call, *args, **kwargs)

@@ -52,6 +52,12 @@ HEADERS = [
     "aclnnop/aclnn_quant_matmul_all_reduce_v2.h",
     "aclnnop/aclnn_quant_matmul_all_reduce_v3.h",
     "aclnnop/aclnn_quant_matmul_all_reduce_v4.h",
+    "aclnnop/aclnn_quant_matmul_all_reduce_v5.h",
+    "aclnnop/aclnn_matmul_all_reduce.h",
+    "aclnnop/aclnn_matmul_all_reduce_v2.h",
+    "aclnnop/aclnn_matmul_all_reduce_v3.h",
+    "aclnnop/aclnn_weight_quant_matmul_all_reduce.h",
+    "aclnnop/aclnn_weight_quant_matmul_all_reduce_v2.h",
     "aclnnop/aclnn_grouped_matmul_v5.h",
     "aclnnop/aclnn_trans_matmul_weight.h",
     "aclnnop/aclnn_trans_quant_param_v2.h",
@@ -357,6 +363,43 @@ aclnnStatus aclnnQuantMatmulAllReduceV4GetWorkspaceSize( const aclTensor *x1, co
     int64_t commTurn, int64_t streamMode, int64_t groupSize, int64_t commQuantMode,
     const aclTensor *output, uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnQuantMatmulAllReduceV4(void *workspace, uint64_t workspaceSize,
+    aclOpExecutor *executor, const aclrtStream stream);
+aclnnStatus aclnnQuantMatmulAllReduceV5GetWorkspaceSize( const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *biasOptional, const aclTensor *x3Optional, const aclTensor *x1ScaleOptional,
+    const aclTensor *x2Scale, const aclTensor *commQuantScale1Optional,
+    const aclTensor *commQuantScale2Optional, const char *group, const char *reduceOp, const char *commMode,
+    int64_t commTurn, int64_t streamMode, int64_t groupSize, int64_t commQuantMode,
+    const aclTensor *output, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnQuantMatmulAllReduceV5(void *workspace, uint64_t workspaceSize,
+    aclOpExecutor *executor, const aclrtStream stream);
+aclnnStatus aclnnMatmulAllReduceGetWorkspaceSize(const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *bias, const char *group, const char *reduceOp, int64_t commTurn, int64_t streamMode,
+    const aclTensor *output, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMatmulAllReduce(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    const aclrtStream stream);
+aclnnStatus aclnnMatmulAllReduceV2GetWorkspaceSize(const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *bias, const aclTensor *x3, const char *group, const char *reduceOp, int64_t commTurn,
+    int64_t streamMode, const aclTensor *output, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMatmulAllReduceV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    const aclrtStream stream);
+aclnnStatus aclnnMatmulAllReduceV3GetWorkspaceSize(const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *bias, const aclTensor *x3, const char *group, const char *reduceOp,
+    const char *commMode, int64_t commTurn, int64_t streamMode, const aclTensor *output,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMatmulAllReduceV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    const aclrtStream stream);
+aclnnStatus aclnnWeightQuantMatmulAllReduceGetWorkspaceSize( const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *bias, const aclTensor *antiquantScale, const aclTensor *antiquantOffset,
+    const aclTensor *x3, const char *group, const char *reduceOp, int64_t commTurn, int64_t streamMode,
+    int64_t antiquantGroupSize, const aclTensor *output, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnWeightQuantMatmulAllReduce(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    const aclrtStream stream);
+aclnnStatus aclnnWeightQuantMatmulAllReduceV2GetWorkspaceSize( const aclTensor *x1, const aclTensor *x2,
+    const aclTensor *bias, const aclTensor *antiquantScale, const aclTensor *antiquantOffset,
+    const aclTensor *x3, const char *group, const char *reduceOp, const char *commMode, int64_t commTurn,
+    int64_t streamMode, int64_t antiquantGroupSize, const aclTensor *output, uint64_t *workspaceSize,
+    aclOpExecutor **executor);
+aclnnStatus aclnnWeightQuantMatmulAllReduceV2(void *workspace, uint64_t workspaceSize,
     aclOpExecutor *executor, const aclrtStream stream);
 aclnnStatus aclnnGroupedMatmulV5GetWorkspaceSize( const aclTensorList *x,
     const aclTensorList *weight, const aclTensorList *biasOptional,
@@ -691,6 +734,14 @@ def _expected_header(name):
         return "acl/acl_rt.h"
     if name in ("aclnnInit", "aclnnFinalize"):
         return "aclnn/aclnn_base.h"
+    if name.startswith("aclnnWeightQuantMatmulAllReduceV2"):
+        return "aclnnop/aclnn_weight_quant_matmul_all_reduce_v2.h"
+    if name.startswith("aclnnWeightQuantMatmulAllReduce"):
+        return "aclnnop/aclnn_weight_quant_matmul_all_reduce.h"
+    if name.startswith("aclnnMatmulAllReduceV"):
+        return "aclnnop/aclnn_matmul_all_reduce_v%s.h" % name[len("aclnnMatmulAllReduceV")]
+    if name.startswith("aclnnMatmulAllReduce"):
+        return "aclnnop/aclnn_matmul_all_reduce.h"
     if name.startswith("aclnnQuantMatmulAllReduceV"):
         return "aclnnop/aclnn_quant_matmul_all_reduce_v%s.h" % name[len("aclnnQuantMatmulAllReduceV")]
     if name.startswith("aclnnQuantMatmulAllReduce"):
@@ -725,7 +776,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 118
+    assert len(expected) == 130
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -935,7 +986,14 @@ INCLUDE_CHAINS = {
         _META + _RUNTIME + _HCCL + ["aclnnQuantMatmulAllReduce%sGetWorkspaceSize" % version,
                                     "aclnnQuantMatmulAllReduce%s" % version],
         _RUNTIME_VALUES + ["HCCL_REDUCE_SUM"], ["HcclComm", "aclTensor *"], ["std::string(\"sum\").size()"])
-       for suffix, version in (("", ""), ("_v2", "V2"), ("_v3", "V3"))},
+       for suffix, version in (("", ""), ("_v2", "V2"), ("_v3", "V3"), ("_v5", "V5"))},
+    **{"aclnnop/aclnn_%s%s.h" % (name, suffix): (
+        _META + _RUNTIME + _HCCL + ["aclnn%s%sGetWorkspaceSize" % (op, version), "aclnn%s%s" % (op, version)],
+        _RUNTIME_VALUES + ["HCCL_REDUCE_SUM"], ["HcclComm", "aclTensor *"], ["std::string(\"sum\").size()"])
+       for name, op in (("matmul_all_reduce", "MatmulAllReduce"),
+                        ("weight_quant_matmul_all_reduce", "WeightQuantMatmulAllReduce"))
+       for suffix, version in (("", ""), ("_v2", "V2"), ("_v3", "V3"))
+       if (name, suffix) != ("weight_quant_matmul_all_reduce", "_v3")},
     "aclnnop/aclnn_grouped_matmul_v5.h": (
         _META + ["aclnnGroupedMatmulV5GetWorkspaceSize", "aclGetRecentErrMsg"], ["ACL_INT64", "ACL_FLOAT"],
         ["aclTensorList *", "aclIntArray *"], []),

@@ -14,7 +14,7 @@ from aclnn_py.semantics.status import Violation
 def test_signatures_cover_their_headers():
     """Each entry point maps every header parameter, once, onto a distinct canonical argument."""
     canonical = set(call.TENSORS) | {"group", "reduce_op", "comm_turn", "stream_mode", "group_size",
-                                     "comm_quant_mode"}
+                                     "comm_quant_mode", "comm_mode", "antiquant_group_size"}
     for signature in call.SIGNATURES.values():
         assert sorted(signature.params) == sorted(signature.parameters), signature.op
         keys = [signature.params[p] for p in signature.parameters]

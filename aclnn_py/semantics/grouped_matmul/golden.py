@@ -37,8 +37,10 @@ a8w8 (INT8 x and w) and quant_fp8 (FP8/HiF8 x and w, Ascend 950)
     [E, M] rows), or per tensor [E, 1] / [E].
 a16w8, a16w4 (INT8/INT4 w, FP16/BF16 x) and weight_fp8 (FP8/HiF8 w, Ascend 950)
     W~ = (w + antiquant_offset) * antiquant_scale, per channel [N] or per group
-    [G, N] (group g covers K rows [g*K/G, (g+1)*K/G)). FP16 x: every step in
-    fp16 arithmetic, rounded to fp16; BF16 x: in float32, rounded once to bf16.
+    [G, N] (group g covers K rows [g*K/G, (g+1)*K/G)), in the arithmetic of
+    :mod:`aclnn_py.semantics.antiquant` (shared with WeightQuantMatmulAllReduce):
+    FP16 x: every step in fp16 arithmetic, rounded to fp16; BF16 x: in float32,
+    rounded once to bf16.
     y = cast(f32(x @ W~) + f32(b)).
 a4w4 (INT4 x and w, UINT64 scale [N] or [G, N]), every profile
     y = cast(f32(sum_g fp16(f32(x[:, K_g] @ w[K_g]) * fp19(s[g]))) * pts),
@@ -114,6 +116,7 @@ from types import EllipsisType
 import numpy as np
 
 from .. import codecs, dtypes, soc
+from ..antiquant import antiquant_weight
 from ..matmul import float_matmul, int_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_offset, decode_scale
@@ -255,33 +258,9 @@ def _nonquant(u: _Unit, c: _Inputs) -> np.ndarray:
     return _float_bias(acc, c.pick(c.bias, u.index))
 
 
-def _along_k(params: np.ndarray, k: int) -> np.ndarray:
-    """Per-channel [N] params as [1, N]; per-group [G, N] repeated to [K, N]."""
-    table = params.reshape(-1, params.shape[-1]) if params.ndim else params.reshape(1, 1)
-    groups = table.shape[0]
-    if k % groups:
-        raise ValueError(f"the per-group count {groups} must divide K={k}")
-    return np.repeat(table, k // groups, axis=0) if groups > 1 else table
-
-
-def _antiquant_weight(w32: np.ndarray, scale: np.ndarray, offset: np.ndarray | None,
-                      x_name: str) -> np.ndarray:
-    """W~ = (w + offset) * scale in the arithmetic of the x dtype (see module doc)."""
-    k = w32.shape[0]
-    s = _along_k(scale, k)
-    if x_name == "float16":
-        w = w32.astype(np.float16)
-        if offset is not None:
-            w = w + _along_k(offset, k).astype(np.float16)
-        return w * s.astype(np.float16)
-    v = w32 if offset is None else w32 + _f32(_along_k(offset, k))
-    return round_to(v * _f32(s), x_name)
-
-
 def _weight_only(u: _Unit, c: _Inputs) -> np.ndarray:
     scale = c.pick(c.antiquant_scale, u.index)
-    w = _antiquant_weight(_f32(u.w, c.w_name), scale, c.pick(c.antiquant_offset, u.index),
-                          c.x_name)
+    w = antiquant_weight(_f32(u.w, c.w_name), scale, c.pick(c.antiquant_offset, u.index), c.x_name)
     return _float_bias(float_matmul(u.x, w), c.pick(c.bias, u.index))
 
 

@@ -1,13 +1,21 @@
-"""What one aclnnQuantMatmulAllReduce (V1-V4) call is: its entry point and its classification.
+"""What one call of the MatmulAllReduce family is: its entry point and its classification.
 
-One operator, four entry points. V4's arguments are the canonical ones (``x1, x2,
-bias, x3, x1_scale, x2_scale, comm_quant_scale_1/2, group, reduce_op, comm_turn,
-stream_mode, group_size, comm_quant_mode, output``); a :class:`Signature` names each
-header parameter of an entry point with them (its snake case, or ``renamed``: V1-V3's
-``dequantScale`` -> x2_scale, ``pertokenScaleOptional`` -> x1_scale) and lists the dtypes
-its aclnn layer accepts,
-so V1, V2 and V3 are V4 calls restricted to INT8: formula 2 (V1), 2 or 3 (V2), 2, 3
-or 1 (V3) of the V4 document.
+One operator (ops-transformer mc2/matmul_all_reduce: one op definition, one kernel family),
+eleven entry points of three kinds:
+
+* ``quant``: aclnnQuantMatmulAllReduce V1-V5. V4's arguments are the canonical ones (``x1,
+  x2, bias, x3, x1_scale, x2_scale, comm_quant_scale_1/2, group, reduce_op, comm_turn,
+  stream_mode, group_size, comm_quant_mode, output``; V5 adds ``comm_mode``); V1, V2 and V3
+  are V4 calls restricted to INT8: formula 2 (V1), 2 or 3 (V2), 2, 3 or 1 (V3) of the V4
+  document;
+* ``float``: aclnnMatmulAllReduce V1-V3, FLOAT16/BFLOAT16 without quantization (V2 adds
+  ``x3``, V3 ``comm_mode``);
+* ``weight``: aclnnWeightQuantMatmulAllReduce (V2 adds ``comm_mode``), weight-only
+  quantization with ``antiquant_scale``, ``antiquant_offset`` and ``antiquant_group_size``.
+
+A :class:`Signature` names each header parameter of an entry point with the canonical
+arguments (its snake case, or ``renamed``: V1-V3's ``dequantScale`` -> x2_scale,
+``pertokenScaleOptional`` -> x1_scale) and lists the dtypes its aclnn layer accepts.
 
 :func:`classify` reads a call's descriptors once into a :class:`QuantMatmulAllReduceCall`: the doc
 formula (1..8) and the local product it computes, the dtypes (canonical names), m/k/n,
@@ -17,7 +25,8 @@ rules (:mod:`.rules`) validate the call against it and return it; the golden
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Mapping
 
@@ -25,17 +34,18 @@ from .. import catalogue, dtypes, signatures
 from ..descriptors import TensorDesc
 from ..quant_params import decode_group_size
 
-__all__ = ["MX_GROUPS", "PERBLOCK_GROUPS", "QuantMatmulAllReduceCall", "SIGNATURES", "Signature", "TENSORS",
-           "V1", "V2", "V3", "V4", "classify", "formula_of"]
+__all__ = ["MATMUL", "MATMUL_V2", "MATMUL_V3", "MX_GROUPS", "PERBLOCK_GROUPS", "QuantMatmulAllReduceCall",
+           "SIGNATURES", "Signature", "TENSORS", "V1", "V2", "V3", "V4", "V5", "WEIGHT_QUANT", "WEIGHT_QUANT_V2",
+           "classify", "classify_unquantized", "formula_of"]
 
 #: (M, N, K) group sizes: perblock scales one 128x128 block of x1 rows x k and of k x n each;
 #: MX scales 1 x 32 elements along k (E8M0 scales in pairs: [rows, ceil(k/64), 2]).
 PERBLOCK_GROUPS = (128, 128, 128)
 MX_GROUPS = (1, 1, 32)
 
-#: The canonical tensor arguments (V4's), inputs first, then the output.
+#: The canonical tensor arguments of the family, inputs first, then the output.
 TENSORS = ("x1", "x2", "bias", "x3", "x1_scale", "x2_scale", "comm_quant_scale_1",
-           "comm_quant_scale_2", "output")
+           "comm_quant_scale_2", "antiquant_scale", "antiquant_offset", "output")
 
 
 @dataclass(frozen=True)
@@ -50,11 +60,13 @@ class Signature:
     op: str  # the phase-2 function, e.g. "aclnnQuantMatmulAllReduceV2"
     renamed: Mapping[str, str]  # header parameter name -> canonical argument, where not its snake case
     required: tuple[str, ...]  # 161001 null checks, canonical names in the entry point's order
-    x_dtypes: tuple[str, ...]
-    x2_scale_dtypes: tuple[str, ...]
-    x1_scale_dtypes: tuple[str, ...]
-    bias_dtypes: tuple[str, ...]
-    legacy_checks: bool  # V1-V3: exact reduceOp, scale checks at aclnn level, ND x2 on 950
+    kind: str = "quant"  # "quant", "float" (MatmulAllReduce) or "weight" (WeightQuantMatmulAllReduce)
+    # the quantized entry points' dtypes (canonical names) and V1-V3's own checks
+    x_dtypes: tuple[str, ...] = ()
+    x2_scale_dtypes: tuple[str, ...] = ()
+    x1_scale_dtypes: tuple[str, ...] = ()
+    bias_dtypes: tuple[str, ...] = ()
+    legacy_checks: bool = False  # V1-V3: exact reduceOp, scale checks at aclnn level, ND x2 on 950
 
     @property
     def function(self) -> str:
@@ -86,6 +98,12 @@ class Signature:
 
     def has(self, key: str) -> bool:
         return key in self.header.by_name
+
+    @property
+    def exact_reduce_op(self) -> bool:
+        """reduceOp compared whole (strcmp: every entry point but V4 and V5, which compare three
+        characters: strncmp)."""
+        return self.legacy_checks or self.kind != "quant"
 
 
 _COMM = {"commQuantScale1Optional": "comm_quant_scale_1", "commQuantScale2Optional": "comm_quant_scale_2"}
@@ -119,20 +137,37 @@ V4 = Signature(
     x2_scale_dtypes=("uint64", "int64", "bfloat16", "float32", "float8_e8m0"),
     x1_scale_dtypes=("float32", "float8_e8m0"), bias_dtypes=("int32", "float32"), legacy_checks=False)
 
-SIGNATURES = {s.op: s for s in (V1, V2, V3, V4)}
+#: V4 plus commMode (aclnn_quant_matmul_all_reduce_v5.cpp: V4's checks, then IsCommModeValid).
+V5 = replace(V4, op="aclnnQuantMatmulAllReduceV5")
+#: aclnnMatmulAllReduce V1-V3: FLOAT16/BFLOAT16 x1, x2, bias, x3 and output of one dtype
+#: (matmul_all_reduce_util.cpp, MatmulAllReduceCheckParams); V3 adds commMode.
+MATMUL = Signature(op="aclnnMatmulAllReduce", renamed={}, required=("x1", "x2", "output"), kind="float")
+MATMUL_V2 = replace(MATMUL, op="aclnnMatmulAllReduceV2")
+MATMUL_V3 = replace(MATMUL, op="aclnnMatmulAllReduceV3")
+#: aclnnWeightQuantMatmulAllReduce (aclnn_weight_quant_matmul_all_reduce.cpp, CheckNotNull: x1, x2,
+#: antiquantScale, output); V2 adds commMode.
+WEIGHT_QUANT = Signature(op="aclnnWeightQuantMatmulAllReduce", renamed={},
+                         required=("x1", "x2", "antiquant_scale", "output"), kind="weight")
+WEIGHT_QUANT_V2 = replace(WEIGHT_QUANT, op="aclnnWeightQuantMatmulAllReduceV2")
+
+SIGNATURES = {s.op: s for s in (V1, V2, V3, V4, V5, MATMUL, MATMUL_V2, MATMUL_V3, WEIGHT_QUANT, WEIGHT_QUANT_V2)}
 
 
 @dataclass(frozen=True)
 class QuantMatmulAllReduceCall:
-    """What a call computes. Returned by the rules for a valid call; :func:`classify` also
-    describes calls the rules go on to reject (then ``formula`` is what the call asks for)."""
+    """What a call of the family computes. Returned by the rules for a valid call; :func:`classify`
+    also describes calls the rules go on to reject (then ``formula`` is what the call asks for).
 
-    formula: int  # 1..8 as numbered in the V4 doc
-    local: int  # the local product, 2..7 (formula 1 computes 2 or 3, formula 8 computes 6 or 7)
-    x_dtype: str  # canonical names (aclnn_py.semantics.codecs)
+    The unquantized kinds (``float``, ``weight``) have formula and local product 0: their local
+    product is the float matmul (of x2 dequantized by its antiquant scale and offset for
+    ``weight``), their AllReduce the plain sum of formulas 2-7."""
+
+    formula: int  # 1..8 as numbered in the V4 doc; 0 for the float and weight-only kinds
+    local: int  # the local product, 2..7 (formula 1 computes 2 or 3, formula 8 computes 6 or 7); 0 likewise
+    x_dtype: str  # canonical names (aclnn_py.semantics.codecs); x1's
     out_dtype: str
     x1_scale_dtype: str | None
-    x2_scale_dtype: str
+    x2_scale_dtype: str | None  # None for the unquantized kinds
     m: int  # rows of x1 (b*s for 3-D x1)
     k: int
     n: int
@@ -145,6 +180,14 @@ class QuantMatmulAllReduceCall:
     group_sizes: tuple[int, int, int] | None
     #: Why groupSize does not fit the perblock/MX mode (a 561002 of the rules), else None.
     group_size_error: str | None = None
+    kind: str = "quant"  # the entry point's (Signature.kind)
+    x2_dtype: str | None = None  # the weight's dtype (weight kind: INT8, INT4, FP8, HiF8)
+    antiquant_group_size: int = 0  # rows of k per antiquant scale row (weight kind, per group)
+
+    @property
+    def product(self) -> int | str:
+        """What :mod:`.golden` computes locally: the local formula (quant), else the kind."""
+        return self.local if self.kind == "quant" else self.kind
 
 
 def formula_of(local: int, has_comm_quant_scales: bool, comm_quant_mode: int) -> int:
@@ -229,3 +272,16 @@ def classify(*, x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc, output: Te
         out_dtype=dtypes.name(output.dtype), x1_scale_dtype=s1, x2_scale_dtype=s2, m=m, k=k, n=n,
         x2_transposed=x2_transposed, x2_nz=x2.is_nz, has_comm_quant_scales=has_comm,
         comm_quant_mode=comm_quant_mode, group_sizes=groups, group_size_error=error)
+
+
+def classify_unquantized(kind: str, *, x1: TensorDesc, x2: TensorDesc, output: TensorDesc,
+                         antiquant_group_size: int = 0) -> QuantMatmulAllReduceCall:
+    """Classify a float (MatmulAllReduce) or weight-only (WeightQuantMatmulAllReduce) call whose
+    dtypes and shapes the rules accepted (x1 2-D/3-D, x2 2-D with x1's k); never raises for one."""
+    k, n = x2.shape
+    return QuantMatmulAllReduceCall(
+        formula=0, local=0, x_dtype=dtypes.name(x1.dtype), out_dtype=dtypes.name(output.dtype),
+        x1_scale_dtype=None, x2_scale_dtype=None, m=math.prod(x1.shape[:-1]), k=k, n=n,
+        x2_transposed=x2.is_transposed(), x2_nz=x2.is_nz, has_comm_quant_scales=False, comm_quant_mode=0,
+        group_sizes=None, kind=kind, x2_dtype=dtypes.name(x2.dtype),
+        antiquant_group_size=antiquant_group_size if kind == "weight" else 0)

@@ -1,8 +1,11 @@
-"""Golden reference of aclnnQuantMatmulAllReduceV4 (quantized matmul + AllReduce-sum).
+"""Golden reference of the MatmulAllReduce family: aclnnQuantMatmulAllReduceV4 (quantized matmul
++ AllReduce-sum) and the entry points of the same operator.
 
-Also of V1, V2 and V3, which are V4's INT8 formulas 2 (V1), 2-3 (V2) and 1-3 (V3):
-pass their dequantScale as ``x2_scale`` and pertokenScaleOptional as ``x1_scale``
-(the mapping of :mod:`aclnn_py.semantics.quant_matmul_all_reduce.call`).
+V1, V2 and V3 are V4's INT8 formulas 2 (V1), 2-3 (V2) and 1-3 (V3): pass their dequantScale as
+``x2_scale`` and pertokenScaleOptional as ``x1_scale`` (the mapping of
+:mod:`aclnn_py.semantics.quant_matmul_all_reduce.call`); V5 is V4 (its commMode chooses how the
+AllReduce travels). aclnnMatmulAllReduce V1-V3 and aclnnWeightQuantMatmulAllReduce (V1, V2) have
+their own local products (``float`` and ``weight`` below) and the AllReduce of formulas 2-7.
 
 Compute only: :func:`partial` and :func:`reduce` take the call's
 :class:`~.call.QuantMatmulAllReduceCall` (formula, dtypes, x2 layout, group sizes), as the mock
@@ -30,8 +33,18 @@ floats), s2 = x2Scale, s1 = x1Scale, cast = round half to even to the output dty
 7. FP8/HIF8 perblock (128x128x128, no bias), in float32, blocks j in order:
        L[p, q] = cast(sum_j (x1[p, Bj] @ x2[Bj, q]) * (s1[p//128, j] * s2[j, q//128]))
 
+The unquantized kinds (FLOAT16/BFLOAT16 x1; the output has x1's dtype):
+
+float.  MatmulAllReduce V1-V3:         L = cast(f32(x1 @ x2) + f32(bias))
+weight. WeightQuantMatmulAllReduce:    L = cast(f32(x1 @ W~) + f32(bias)),
+        W~ = (x2 + antiquantOffset) * antiquantScale per tensor, channel or group of
+        antiquantGroupSize rows of k, in the arithmetic of :mod:`aclnn_py.semantics.antiquant`
+        (GroupedMatmul's A16W8/A16W4: one formula);
+with k = 0, x1 @ x2 is 0 (the kernel writes zeros, then bias and x3:
+matmul_all_reduce_empty_tensor_k_general.h).
+
 x3 is added to the rounded L: round(f32(L) + f32(x3)) (equal to a float16 add for
-float16 output, the documented fp32 add + RINT for bfloat16).
+float16 output, the documented fp32 add + RINT for bfloat16: matmul_all_reduce_add_x3.h).
 
 1. INT8 with low-bit communication (commQuantScale1/2 = c1, c2, per column):
        Y_r = L_r + x3_r as in 2/3,  q_r = int8(rint(f16(f32(Y_r) / c1)))
@@ -71,15 +84,18 @@ from contextlib import contextmanager
 import numpy as np
 
 from .. import codecs, dtypes
+from ..antiquant import antiquant_weight
 from ..descriptors import ND, TensorDesc
 from ..matmul import float_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_scale
 from ..status import Violation
-from . import rules
+from . import call as call_signatures
+from . import rules, unquantized_rules
 from .call import QuantMatmulAllReduceCall, formula_of
 
-__all__ = ["classify_host", "combine", "partial", "quant_matmul_all_reduce", "rank_partial", "reduce"]
+__all__ = ["classify_host", "combine", "matmul_all_reduce", "partial", "quant_matmul_all_reduce", "rank_partial",
+           "reduce", "weight_quant_matmul_all_reduce"]
 
 _FP8_MAX = {"float8_e4m3fn": 448.0, "float8_e5m2": 57344.0}
 _PACKED = ("uint64", "int64")
@@ -164,13 +180,32 @@ def _row_blocks(rows: int) -> list[slice]:
     return [slice(start, start + _ROW_BLOCK) for start in range(0, rows, _ROW_BLOCK)]
 
 
-def partial(call: QuantMatmulAllReduceCall, x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
+def _plus_bias(y: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    return y if bias is None else y + _f32(bias)
+
+
+def _float_product(call: QuantMatmulAllReduceCall, rows: np.ndarray, x2: np.ndarray, bias: np.ndarray | None,
+                   **_) -> np.ndarray:
+    """MatmulAllReduce: f32(x1 @ x2) + f32(bias), float32."""
+    return _plus_bias(float_matmul(codecs.to_float32(rows, call.x_dtype), codecs.to_float32(x2, call.x2_dtype)), bias)
+
+
+def _weight_product(call: QuantMatmulAllReduceCall, rows: np.ndarray, x2: np.ndarray, bias: np.ndarray | None, *,
+                    antiquant_scale: np.ndarray, antiquant_offset: np.ndarray | None) -> np.ndarray:
+    """WeightQuantMatmulAllReduce: f32(x1 @ W~) + f32(bias), float32 (W~ of :mod:`..antiquant`)."""
+    w = antiquant_weight(codecs.to_float32(x2, call.x2_dtype), antiquant_scale, antiquant_offset, call.x_dtype,
+                         call.antiquant_group_size or None)
+    return _plus_bias(float_matmul(codecs.to_float32(rows, call.x_dtype), w), bias)
+
+
+def partial(call: QuantMatmulAllReduceCall, x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray | None = None, *,
             x1_scale: np.ndarray | None = None, bias: np.ndarray | None = None,
-            x3: np.ndarray | None = None,
+            x3: np.ndarray | None = None, antiquant_scale: np.ndarray | None = None,
+            antiquant_offset: np.ndarray | None = None,
             map: Callable[[Callable[[slice], None], list[slice]], Iterable[None]] = map) -> np.ndarray:
     """What one rank of a valid ``call`` contributes to the reduction: Y_r = L_r + x3_r.
 
-    Formulas 1..7: L_r rounded to the output dtype, then x3 added as
+    Formulas 1..7 and the unquantized kinds: L_r rounded to the output dtype, then x3 added as
     round(f32(L_r) + f32(x3)); returned in the output's host dtype. Formula 8:
     float32 L_r + x3 (the tile quantization happens in :func:`reduce`). x2 is the
     logical (k, n) operand (the call says whether it is a transposed view).
@@ -181,12 +216,17 @@ def partial(call: QuantMatmulAllReduceCall, x1: np.ndarray, x2: np.ndarray, x2_s
     not depend on.
     """
     x1, x2 = np.asarray(x1), np.asarray(x2)
-    s1 = None if x1_scale is None else _scale_f32(x1_scale, call.x1_scale_dtype)
-    s2 = _scale_f32(x2_scale, call.x2_scale_dtype)
-    operand = x1 if call.local == 7 else x1.reshape(-1, call.k)
-    y = _LOCAL_PRODUCTS[call.local](call, operand, x2, s1, s2, bias).reshape(-1, call.n)
-    scaled_here = _LOCAL_PRODUCTS[call.local] is _accumulated
-    x3_rows = None if x3 is None else np.asarray(x3).reshape(-1, call.n)
+    s1 = s2 = None
+    if call.kind == "quant":
+        s1 = None if x1_scale is None else _scale_f32(x1_scale, call.x1_scale_dtype)
+        s2 = _scale_f32(x2_scale, call.x2_scale_dtype)
+        operand = x1 if call.local == 7 else x1.reshape(-1, call.k)
+        y = _LOCAL_PRODUCTS[call.local](call, operand, x2, s1, s2, bias).reshape(-1, call.n)
+    else:
+        y = _LOCAL_PRODUCTS[call.kind](call, x1.reshape(call.m, call.k), x2, bias, antiquant_scale=antiquant_scale,
+                                       antiquant_offset=antiquant_offset).reshape(call.m, call.n)
+    scaled_here = _LOCAL_PRODUCTS[call.product] is _accumulated
+    x3_rows = None if x3 is None else np.asarray(x3).reshape(call.m, call.n)
     out = np.empty(y.shape, np.float32 if call.formula == 8 else dtypes.host_dtype(call.out_dtype))
 
     def finish(rows: slice) -> None:
@@ -205,7 +245,10 @@ def partial(call: QuantMatmulAllReduceCall, x1: np.ndarray, x2: np.ndarray, x2_s
     return out.reshape(x1.shape[:-1] + (call.n,))
 
 
-_LOCAL_PRODUCTS = {2: _accumulated, 3: _accumulated, 4: _mx, 5: _accumulated, 6: _accumulated, 7: _perblock}
+#: The local product of each :attr:`~.call.QuantMatmulAllReduceCall.product`.
+_LOCAL_PRODUCTS: dict[int | str, Callable[..., np.ndarray]] = {
+    2: _accumulated, 3: _accumulated, 4: _mx, 5: _accumulated, 6: _accumulated, 7: _perblock,
+    "float": _float_product, "weight": _weight_product}
 
 
 # --------------------------------------------------------------------------- the AllReduce
@@ -310,11 +353,17 @@ def _rejected() -> Iterator[None]:
         raise ValueError(violation.message) from violation
 
 
-def _desc(array: np.ndarray | None, name: str | None = None) -> TensorDesc | None:
-    """A contiguous descriptor of a host array (dtype ``name``, default its own)."""
+def _desc(array: np.ndarray | None, name: str | None = None, transposed: bool = False) -> TensorDesc | None:
+    """A contiguous descriptor of a host array (dtype ``name``, default its own); of a 2-D array
+    a transposed view (the storage (n, k) of a logical (k, n)) when ``transposed``."""
     if array is None:
         return None
-    return TensorDesc.contiguous(np.shape(array), dtypes.from_name(name or dtypes.name_of(array)))
+    dtype = dtypes.from_name(name or dtypes.name_of(array))
+    shape = np.shape(array)
+    if transposed and len(shape) == 2:
+        k, n = shape
+        return TensorDesc((k, n), dtype, (1, k), 0, ND, (n, k))
+    return TensorDesc.contiguous(shape, dtype)
 
 
 def classify_host(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
@@ -335,14 +384,9 @@ def classify_host(x1: np.ndarray, x2: np.ndarray, x2_scale: np.ndarray, *,
     x_name = x_dtype or dtypes.name_of(x1)
     out = _name(out_dtype)
     shape1, shape2 = np.shape(x1), np.shape(x2)
-    if x2_transposed and len(shape2) == 2:
-        k, n = shape2
-        x2_desc = TensorDesc((k, n), dtypes.from_name(x_name), (1, k), 0, ND, (n, k))
-    else:
-        x2_desc = _desc(x2, x_name)
     with _rejected():
         return rules.check(
-            x1=_desc(x1, x_name), x2=x2_desc, x2_scale=_desc(x2_scale, x2_scale_dtype),
+            x1=_desc(x1, x_name), x2=_desc(x2, x_name, x2_transposed), x2_scale=_desc(x2_scale, x2_scale_dtype),
             output=TensorDesc.contiguous(shape1[:-1] + shape2[-1:], dtypes.from_name(out)),
             reduce_op="sum", bias=_desc(bias), x3=_desc(x3), x1_scale=_desc(x1_scale, x1_scale_dtype),
             comm_quant_scale_1=_desc(comm_quant_scale_1), comm_quant_scale_2=_desc(comm_quant_scale_2),
@@ -435,3 +479,54 @@ def quant_matmul_all_reduce(x1: Sequence[np.ndarray], x2: Sequence[np.ndarray],
         partials.append(partial(calls[-1], a, b, s2, x1_scale=s1, bias=c, x3=d))
     return reduce(calls[0], partials, comm_quant_scale_1=comm_quant_scale_1,
                   comm_quant_scale_2=comm_quant_scale_2)
+
+
+def _unquantized(signature, x1: Sequence[np.ndarray], x2: Sequence[np.ndarray], *, x_dtype: str | None,
+                 x2_dtype: str | None, x2_transposed: bool, **per_rank: Sequence[np.ndarray] | None) -> np.ndarray:
+    """reduce(partial(rank inputs) for each rank) of an unquantized entry point's host arrays,
+    each rank classified by its rules: on Atlas A2, or on Ascend 950 for an FP8/HiF8 weight
+    (which only the 950 takes; A2 has no alignment rule for per-group weights)."""
+    ranks = len(x1)
+    if not ranks:
+        raise ValueError("x1 has no entries: expected one array per rank")
+    group_size = per_rank.pop("antiquant_group_size", 0)
+    columns = {key: _per_rank(values, ranks, key) for key, values in {"x2": x2, **per_rank}.items()}
+    calls, partials = [], []
+    for r, a in enumerate(x1):
+        arrays = {key: column[r] for key, column in columns.items()}
+        b = arrays.pop("x2")
+        x_name = x_dtype or dtypes.name_of(a)
+        w_name = x2_dtype or dtypes.name_of(b)
+        descs = {key: _desc(v, transposed=x2_transposed and key.startswith("antiquant")) for key, v in arrays.items()}
+        if signature.kind == "weight":
+            descs["antiquant_group_size"] = group_size
+        with _rejected():
+            calls.append(unquantized_rules.check(
+                x1=_desc(a, x_name), x2=_desc(b, w_name, x2_transposed), reduce_op="sum", signature=signature,
+                output=TensorDesc.contiguous(np.shape(a)[:-1] + np.shape(b)[-1:], dtypes.from_name(x_name)),
+                profile="950" if w_name in unquantized_rules.FP8_WEIGHTS else "A2", **descs))
+        partials.append(partial(calls[-1], a, b, **arrays))
+    return reduce(calls[0], partials)
+
+
+def matmul_all_reduce(x1: Sequence[np.ndarray], x2: Sequence[np.ndarray], *,
+                      bias: Sequence[np.ndarray] | None = None, x3: Sequence[np.ndarray] | None = None,
+                      x2_transposed: bool = False) -> np.ndarray:
+    """aclnnMatmulAllReduce(V2, V3)'s output from per-rank FLOAT16/BFLOAT16 inputs (lists in rank
+    order): AllReduce_r(cast(x1_r @ x2_r + bias_r) + x3_r), x2 the logical (k, n) operand."""
+    return _unquantized(call_signatures.MATMUL_V2, x1, x2, x_dtype=None, x2_dtype=None, x2_transposed=x2_transposed,
+                        bias=bias, x3=x3)
+
+
+def weight_quant_matmul_all_reduce(x1: Sequence[np.ndarray], x2: Sequence[np.ndarray],
+                                   antiquant_scale: Sequence[np.ndarray], *,
+                                   antiquant_offset: Sequence[np.ndarray] | None = None,
+                                   bias: Sequence[np.ndarray] | None = None, x3: Sequence[np.ndarray] | None = None,
+                                   antiquant_group_size: int = 0, x2_dtype: str | None = None,
+                                   x2_transposed: bool = False) -> np.ndarray:
+    """aclnnWeightQuantMatmulAllReduce's output from per-rank inputs (lists in rank order):
+    AllReduce_r(cast(x1_r @ W~_r + bias_r) + x3_r). ``x2_dtype`` names the weight's dtype where its
+    host array does not (HiFloat8 uint8 codes: ``"hifloat8"``)."""
+    return _unquantized(call_signatures.WEIGHT_QUANT, x1, x2, x_dtype=None, x2_dtype=x2_dtype,
+                        x2_transposed=x2_transposed, bias=bias, x3=x3, antiquant_scale=antiquant_scale,
+                        antiquant_offset=antiquant_offset, antiquant_group_size=antiquant_group_size)

@@ -1,4 +1,6 @@
-"""Argument rules of aclnnQuantMatmulAllReduce (V1), V2, V3 and V4 GetWorkspaceSize.
+"""Argument rules of aclnnQuantMatmulAllReduce (V1), V2, V3, V4 and V5 GetWorkspaceSize, and the
+catalogue's entries of the whole MatmulAllReduce family (:data:`OPERATORS`; the unquantized entry
+points' rules: :mod:`.unquantized_rules`).
 
 :func:`check` validates one call in CANN's order, in the canonical arguments of
 :mod:`.call` (the :class:`~.call.Signature` of the entry point names the
@@ -62,6 +64,11 @@ Every rank and shape is checked before it is indexed: FLOAT32 scales are either
 pertoken (1-D x1Scale) or perblock (x1Scale and x2Scale >= 2-D); any other pair
 (a 0-d x1Scale, say) is 561002.
 
+V5 (aclnn_quant_matmul_all_reduce_v5.cpp, CheckParams): V4's checks, then commMode
+(:func:`~.checks.check_comm_mode`: "ai_cpu" or NULL on Atlas A2, "ai_cpu" or "ccu" on Ascend
+950, else 161002) before the tiling-stage rules. The engine changes how the AllReduce travels,
+not its result.
+
 Choices for V4: formula 5 (FP8/HiF8 with a packed UINT64 scale) accepts FLOAT32
 output (formula text) although the dtype table lists FLOAT16/BFLOAT16 only;
 groupSize must be 0 unless both scales are >= 2-D (the doc's "其他场景需传入0");
@@ -70,20 +77,23 @@ enforced.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import replace
 from functools import partial
 
 from .. import dtypes
-from .. import nz as _nz
 from ..catalogue import OperatorRules
 from ..descriptors import TensorDesc, refuse_negative_extents, shape_text
-from ..status import INVALID, NULLPTR, RANK_COUNT, RUNTIME, TILING, ArgumentError, Violation
-from .call import MX_GROUPS, PERBLOCK_GROUPS, SIGNATURES, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, classify
+from ..status import INVALID, TILING, ArgumentError
+from . import unquantized_rules
+from .call import (MATMUL, MATMUL_V2, MATMUL_V3, MX_GROUPS, PERBLOCK_GROUPS, SIGNATURES, WEIGHT_QUANT,
+                   WEIGHT_QUANT_V2, QuantMatmulAllReduceCall, Signature, V1, V2, V3, V4, V5, classify)
+from .checks import (allowed_rank_counts, canonical_x2, check_attributes, check_comm_mode, check_comm_turn,
+                     check_formats, check_profile, check_rank_count, check_required, check_shapes, dtype_in,
+                     dtype_label, dtype_labels, dtype_name, error)
 
-__all__ = ["QuantMatmulAllReduceCall", "Signature", "V1", "V2", "V3", "V4", "allowed_rank_counts", "canonical_x2",
-           "check", "check_comm_quant_mode", "check_comm_quant_scales", "check_profile", "check_rank_count",
-           "output_desc", "output_dtype", "OPERATORS"]
+__all__ = ["MATMUL", "MATMUL_V2", "MATMUL_V3", "QuantMatmulAllReduceCall", "Signature", "V1", "V2", "V3", "V4", "V5",
+           "WEIGHT_QUANT", "WEIGHT_QUANT_V2", "allowed_rank_counts",
+           "canonical_x2", "check", "check_comm_quant_mode", "check_comm_quant_scales", "check_profile",
+           "check_entry", "check_rank_count", "output_desc", "output_desc_of", "output_dtype", "OPERATORS"]
 
 #: Atlas A2 takes V4's INT8 subset: the Ascend 950 types are 161002 there.
 A2_ONLY = {"x1": ("int8",), "x2": ("int8",), "x2_scale": ("uint64", "int64", "bfloat16", "float32"),
@@ -101,62 +111,8 @@ MAX_K = 65535
 MAX_M = 2**31 - 1
 
 
-def allowed_rank_counts(profile: str) -> tuple[int, ...]:
-    """Rank counts the operator supports on a profile (A2: 1/2/4/8; 950: powers of two to 64)."""
-    return (1, 2, 4, 8) if profile == "A2" else (1, 2, 4, 8, 16, 32, 64)
-
-
-def _name(desc: TensorDesc) -> str | None:
-    """Canonical dtype name of a descriptor; None for a type no allow-list holds."""
-    try:
-        return dtypes.name(desc.dtype)
-    except ValueError:
-        return None
-
-
-def _label(name: str | None) -> str:
-    return "null" if name is None else dtypes.label(dtypes.from_name(name))
-
-
-def _label_list(names) -> str:
-    labels = [_label(n) for n in names]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
-
-
 def _cdiv(a: int, b: int) -> int:
     return -(-a // b)
-
-
-def _error(sig: Signature, code: int, message: str) -> Violation:
-    return Violation(code, sig.function, message)
-
-
-def _dtype_in(sig: Signature, desc: TensorDesc, key: str, allowed, suffix: str = "") -> None:
-    if _name(desc) not in allowed:
-        raise _error(sig, INVALID, f"{sig.label(key)} dtype {dtypes.label(desc.dtype)} is not supported"
-                                   f"{suffix}: expected {_label_list(allowed)}")
-
-
-def check_profile(profile: str, signature: Signature = V4) -> None:
-    if profile == "A3":
-        raise Violation(RUNTIME, signature.function,
-                        f"{signature.op} is not supported on Atlas A3 (SoC profile A3): "
-                        f"supported are Atlas A2 and Ascend 950")
-    if profile not in ("A2", "950"):
-        raise Violation(RUNTIME, signature.function, f"unknown SoC profile {profile!r}")
-
-
-def check_rank_count(profile: str, rank_size: int, signature: Signature = V4) -> None:
-    """561002 unless the communicator size is supported on ``profile`` (a Violation whose
-    ``rule`` is RANK_COUNT: CANN checks it at its tiling stage, hence the internal-looking code)."""
-    allowed = allowed_rank_counts(profile)
-    if rank_size not in allowed:
-        name = "Atlas A2" if profile == "A2" else "Ascend 950"
-        raise Violation(TILING, signature.function,
-                        f"group rank count {rank_size} is not supported on {name}: expected "
-                        f"{', '.join(str(r) for r in allowed[:-1])} or {allowed[-1]} ranks (a rule of "
-                        f"{signature.op} on the communicator's size, checked at its tiling stage: hence 561002)",
-                        rule=RANK_COUNT)
 
 
 def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc | None,
@@ -165,24 +121,18 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
           comm_quant_scale_1: TensorDesc | None = None,
           comm_quant_scale_2: TensorDesc | None = None, comm_turn: int = 0,
           stream_mode: int = 1, group_size: int = 0, comm_quant_mode: int = 0,
-          profile: str = "A2", rank_size: int | None = None,
+          comm_mode: str | None = None, profile: str = "A2", rank_size: int | None = None,
           signature: Signature = V4) -> QuantMatmulAllReduceCall:
     """Validate one GetWorkspaceSize call of ``signature`` (V4 unless told), in canonical arguments.
 
     Raises :class:`~aclnn_py.semantics.status.Violation` (361001 Atlas A3, 161001/161002,
     561002); returns the call's :class:`~.call.QuantMatmulAllReduceCall` otherwise.
-    ``rank_size`` (the communicator size) is checked when given.
+    ``rank_size`` (the communicator size) is checked when given; ``comm_mode`` only for an
+    entry point whose header has it (V5).
     """
     sig = signature
     check_profile(profile, sig)
-    # -- 161001 null pointers
-    given = {"x1": x1, "x2": x2, "x2_scale": x2_scale, "output": output}
-    for key in sig.required:
-        if given[key] is None:
-            what = sig.label(key)
-            raise _error(sig, NULLPTR, f"{what} is a null pointer: {what} is required")
-    if reduce_op is None:
-        raise _error(sig, NULLPTR, 'reduceOp is a null pointer: expected "sum"')
+    check_required(sig, {"x1": x1, "x2": x2, "x2_scale": x2_scale, "output": output}, reduce_op)
     assert x1 is not None and x2 is not None and x2_scale is not None and output is not None
     refuse_negative_extents(sig.function, {sig.label(key): desc for key, desc in (
         ("x1", x1), ("x2", x2), ("bias", bias), ("x3", x3), ("x1_scale", x1_scale), ("x2_scale", x2_scale),
@@ -191,10 +141,12 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
 
     _check_dtypes(sig, profile, x1, x2, x2_scale, output, bias, x3, x1_scale,
                   comm_quant_scale_1, comm_quant_scale_2)
-    _check_formats(sig, {"x2_scale": x2_scale, "output": output, "bias": bias, "x3": x3, "x1_scale": x1_scale,
+    check_formats(sig, {"x2_scale": x2_scale, "output": output, "bias": bias, "x3": x3, "x1_scale": x1_scale,
                          "comm_quant_scale_1": comm_quant_scale_1, "comm_quant_scale_2": comm_quant_scale_2})
-    _check_attributes(sig, reduce_op, stream_mode)
-    _check_shapes(sig, profile, x1, x2, output, bias, x3)
+    check_attributes(sig, reduce_op, stream_mode)
+    check_shapes(sig, profile, x1, x2, output, bias, x3)
+    if sig.has("comm_mode"):
+        check_comm_mode(sig, comm_mode, profile)
     call = classify(x1=x1, x2=x2, x2_scale=x2_scale, output=output, x1_scale=x1_scale,
                     comm_quant_scale_1=comm_quant_scale_1, comm_quant_scale_2=comm_quant_scale_2,
                     group_size=group_size, comm_quant_mode=comm_quant_mode)
@@ -208,15 +160,14 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
     _check_limits(sig, call, x1, x2, {"bias": bias, "x3": x3, "x1_scale": x1_scale, "x2_scale": x2_scale,
                                       "comm_quant_scale_1": comm_quant_scale_1,
                                       "comm_quant_scale_2": comm_quant_scale_2})
-    if comm_turn != 0:
-        raise _error(sig, TILING, f"commTurn {comm_turn} is not supported: only 0")
+    check_comm_turn(sig, comm_turn)
     check_comm_quant_mode(call.x_dtype, comm_quant_mode, profile, sig)
     if call.has_comm_quant_scales:
         pair = f"{sig.label('comm_quant_scale_1')}/{sig.label('comm_quant_scale_2')}"
         if call.x_dtype != "int8":
-            raise _error(sig, TILING, f"{pair} (low-bit communication) are only supported for INT8 x1")
+            raise error(sig, TILING, f"{pair} (low-bit communication) are only supported for INT8 x1")
         if comm_quant_mode != 0:
-            raise _error(sig, TILING, f"{pair} need commQuantMode 0")
+            raise error(sig, TILING, f"{pair} need commQuantMode 0")
     check_comm_quant_scales(comm_quant_scale_1, comm_quant_scale_2, call.n, sig, TILING)
     _check_quantization(sig, call, x1=x1, x2_scale=x2_scale, x1_scale=x1_scale, bias=bias, output=output,
                         group_size=group_size)
@@ -230,14 +181,14 @@ def check(*, x1: TensorDesc | None, x2: TensorDesc | None, x2_scale: TensorDesc 
 def _check_input_dtypes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc) -> None:
     """161002: the dtypes of x1, x2 and x2Scale (the first of the dtype stage's checks)."""
     suffix = " on Atlas A2"
-    _dtype_in(sig, x1, "x1", sig.x_dtypes)
-    _dtype_in(sig, x2, "x2", sig.x_dtypes)
+    dtype_in(sig, x1, "x1", sig.x_dtypes)
+    dtype_in(sig, x2, "x2", sig.x_dtypes)
     if profile == "A2":
-        _dtype_in(sig, x1, "x1", A2_ONLY["x1"], suffix)
-        _dtype_in(sig, x2, "x2", A2_ONLY["x2"], suffix)
-    _dtype_in(sig, x2_scale, "x2_scale", sig.x2_scale_dtypes)
+        dtype_in(sig, x1, "x1", A2_ONLY["x1"], suffix)
+        dtype_in(sig, x2, "x2", A2_ONLY["x2"], suffix)
+    dtype_in(sig, x2_scale, "x2_scale", sig.x2_scale_dtypes)
     if profile == "A2":
-        _dtype_in(sig, x2_scale, "x2_scale", A2_ONLY["x2_scale"], suffix)
+        dtype_in(sig, x2_scale, "x2_scale", A2_ONLY["x2_scale"], suffix)
 
 
 def output_dtype(x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc, *, x1_scale: TensorDesc | None = None,
@@ -258,10 +209,10 @@ def output_dtype(x1: TensorDesc, x2: TensorDesc, x2_scale: TensorDesc, *, x1_sca
     for given in (x3, comm_quant_scale_1):
         if given is not None:
             return given.dtype
-    if _name(x1) == "int8":
+    if dtype_name(x1) == "int8":
         if x2_scale.dtype == dtypes.DataType.ACL_BF16:
             return int(dtypes.DataType.ACL_BF16)
-        if _name(x2_scale) in PACKED_SCALES or x1_scale is not None:
+        if dtype_name(x2_scale) in PACKED_SCALES or x1_scale is not None:
             return int(dtypes.DataType.ACL_FLOAT16)
     if profile is not None:
         check_profile(profile, signature)
@@ -286,117 +237,39 @@ def _check_dtypes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, 
     a2 = profile == "A2"
     suffix = " on Atlas A2"
     _check_input_dtypes(sig, profile, x1, x2, x2_scale)
-    int8 = _name(x1) == "int8"
+    int8 = dtype_name(x1) == "int8"
     out_allowed = INT8_OUTPUTS if int8 else FLOAT_OUTPUTS
-    if _name(output) not in out_allowed:
-        raise _error(sig, INVALID, f"output dtype {dtypes.label(output.dtype)} is not supported for "
-                                   f"{dtypes.label(x1.dtype)} x1: expected {_label_list(out_allowed)}")
+    if dtype_name(output) not in out_allowed:
+        raise error(sig, INVALID, f"output dtype {dtypes.label(output.dtype)} is not supported for "
+                                   f"{dtypes.label(x1.dtype)} x1: expected {dtype_labels(out_allowed)}")
     if bias is not None:
-        _dtype_in(sig, bias, "bias", sig.bias_dtypes)
+        dtype_in(sig, bias, "bias", sig.bias_dtypes)
     if x3 is not None and x3.dtype != output.dtype:
-        raise _error(sig, INVALID, f"{sig.label('x3')} dtype {dtypes.label(x3.dtype)} is not supported: "
+        raise error(sig, INVALID, f"{sig.label('x3')} dtype {dtypes.label(x3.dtype)} is not supported: "
                                    f"{sig.label('x3')} must have the output dtype {dtypes.label(output.dtype)}")
     s2 = sig.label("x2_scale")
-    if int8 and "bfloat16" in (_name(output), _name(x2_scale)) and x2_scale.dtype != output.dtype:
-        raise _error(sig, INVALID,
+    if int8 and "bfloat16" in (dtype_name(output), dtype_name(x2_scale)) and x2_scale.dtype != output.dtype:
+        raise error(sig, INVALID,
                      f"{s2} dtype {dtypes.label(x2_scale.dtype)} does not match output dtype "
                      f"{dtypes.label(output.dtype)}: for INT8 x1 a BFLOAT16 output needs a "
                      f"BFLOAT16 {s2} and a BFLOAT16 {s2} needs a BFLOAT16 output")
     if x1_scale is not None:
-        _dtype_in(sig, x1_scale, "x1_scale", sig.x1_scale_dtypes)
+        dtype_in(sig, x1_scale, "x1_scale", sig.x1_scale_dtypes)
         if a2:
-            _dtype_in(sig, x1_scale, "x1_scale", A2_ONLY["x1_scale"], suffix)
-        if sig.legacy_checks and _name(output) == "float16" and x2_scale.dtype != x1_scale.dtype:
+            dtype_in(sig, x1_scale, "x1_scale", A2_ONLY["x1_scale"], suffix)
+        if sig.legacy_checks and dtype_name(output) == "float16" and x2_scale.dtype != x1_scale.dtype:
             s1 = sig.label("x1_scale")
-            raise _error(sig, INVALID,
+            raise error(sig, INVALID,
                          f"{s2} dtype {dtypes.label(x2_scale.dtype)} does not match {s1} dtype "
                          f"{dtypes.label(x1_scale.dtype)}: with FLOAT16 output and a {s1}, {s2} "
                          f"must be FLOAT")
     if c1 is not None and c2 is not None:
         for key, desc in (("comm_quant_scale_1", c1), ("comm_quant_scale_2", c2)):
-            if _name(desc) not in COMM_SCALE_DTYPES or desc.dtype != output.dtype:
-                raise _error(sig, INVALID,
+            if dtype_name(desc) not in COMM_SCALE_DTYPES or desc.dtype != output.dtype:
+                raise error(sig, INVALID,
                              f"{sig.label(key)} dtype {dtypes.label(desc.dtype)} is not supported: "
                              f"expected FLOAT16 or BFLOAT16 equal to the output dtype "
                              f"{dtypes.label(output.dtype)}")
-
-
-def _check_formats(sig: Signature, tensors: dict[str, TensorDesc | None]) -> None:
-    """Only x2 may be FRACTAL_NZ (x1's layout is a shape rule); the others are ND."""
-    for key, desc in tensors.items():
-        if desc is not None and desc.is_nz:
-            raise _error(sig, INVALID, f"{sig.label(key)} format FRACTAL_NZ is not supported: expected ND "
-                                       f"(only x2 may be FRACTAL_NZ)")
-
-
-def _check_attributes(sig: Signature, reduce_op: str, stream_mode: int) -> None:
-    if (reduce_op != "sum") if sig.legacy_checks else (reduce_op[:3] != "sum"):
-        raise _error(sig, INVALID, f'reduceOp "{reduce_op}" is not supported: only "sum"')
-    if stream_mode != 1:
-        raise _error(sig, INVALID, f"streamMode {stream_mode} is not supported: only 1 (ACL_STOP_ON_FAILURE)")
-
-
-def _check_shapes(sig: Signature, profile: str, x1: TensorDesc, x2: TensorDesc, output: TensorDesc,
-                  bias: TensorDesc | None, x3: TensorDesc | None) -> None:
-    if x1.ndim not in (2, 3):
-        raise _error(sig, INVALID, f"x1 must be 2-D (m, k) or 3-D (b, s, k), got shape {shape_text(x1.shape)}")
-    if not x1.is_contiguous() or x1.is_nz:
-        raise _error(sig, INVALID, "x1 must be a contiguous ND tensor (x1 cannot be transposed)")
-    if x2.ndim != 2:
-        raise _error(sig, INVALID, f"x2 must be 2-D (k, n), got shape {shape_text(x2.shape)}")
-    if x2.is_nz:
-        if sig.legacy_checks and profile == "950":
-            raise _error(sig, INVALID, f"x2 in FRACTAL_NZ format is not supported on Ascend 950: "
-                                       f"{sig.op} takes an ND x2 there")
-        _check_nz_x2(sig, x2)
-    elif not (x2.is_contiguous() or x2.is_transposed()):
-        raise _error(sig, INVALID, "x2 must be contiguous or a transposed view of the last two dims "
-                                   "(no other non-contiguous x2 is supported)")
-    k, n = x2.shape
-    if x1.shape[-1] != k:
-        raise _error(sig, INVALID, f"x1 last dim {x1.shape[-1]} must equal x2 k dim {k} "
-                                   f"(x1 {shape_text(x1.shape)}, x2 {shape_text(x2.shape)})")
-    for what, desc in (("x1", x1), ("x2", x2)):
-        if desc.numel == 0:
-            raise _error(sig, INVALID, f"{what} is empty (shape {shape_text(desc.shape)}): empty tensors are not supported")
-    expected_out = x1.shape[:-1] + (n,)
-    if output.shape != expected_out:
-        raise _error(sig, INVALID, f"output shape {shape_text(output.shape)} must be x1 shape with last dim n: "
-                                   f"expected [{', '.join(str(d) for d in expected_out)}]")
-    if bias is not None and bias.shape != (n,):
-        raise _error(sig, INVALID, f"{sig.label('bias')} must be 1-D of length n = {n}, got shape {shape_text(bias.shape)}")
-    if x3 is not None and x3.shape != output.shape:
-        raise _error(sig, INVALID, f"{sig.label('x3')} shape {shape_text(x3.shape)} must equal the output shape "
-                                   f"{shape_text(output.shape)}")
-
-
-def _check_nz_x2(sig: Signature, x2: TensorDesc) -> None:
-    """An INT8 FRACTAL_NZ x2 whose storage holds the NZ layout of its view (:func:`canonical_x2`).
-
-    Upstream takes a FRACTAL_NZ x2 with a 4-D storage shape as NZ and skips its shape checks
-    (hicann/ops-transformer mc2/matmul_all_reduce/op_api/matmul_all_reduce_util.cpp,
-    ``QuantMatmulAllReduceIsWeightNZFormat`` in ``QuantMatmulAllReduceCheckShape``; V4:
-    ``MatmulAllReduceIsWeightNZFormat`` in aclnn_quant_matmul_all_reduce_v4.cpp ``CheckShape``):
-    the storage shape is not compared with the view. The kernel reads the NZ layout of the view
-    (C0 = 32 for INT8) from the storage, so a storage with fewer elements than that layout is
-    refused here (upstream would read past it).
-    """
-    if _name(x2) != "int8":
-        raise _error(sig, INVALID, f"x2 in FRACTAL_NZ format must be INT8 (made by "
-                                   f"aclnnTransMatmulWeight), got {dtypes.label(x2.dtype)}")
-    expected = _nz.nz_storage_shape(x2.shape, "int8")
-    if math.prod(x2.storage_shape) < math.prod(expected):
-        raise _error(sig, INVALID, f"x2 FRACTAL_NZ storage shape {list(x2.storage_shape)} is too small for its "
-                                   f"view shape {shape_text(x2.shape)}: the NZ layout {list(expected)} needs "
-                                   f"{math.prod(expected)} elements")
-
-
-def canonical_x2(x2: TensorDesc) -> TensorDesc:
-    """x2 as the kernel reads it: an NZ x2 in the NZ layout of its view (C0 = 32 for INT8),
-    whatever 4-D storage shape the caller gave (:func:`_check_nz_x2`); other x2 unchanged."""
-    if not x2.is_nz:
-        return x2
-    return replace(x2, storage_shape=_nz.nz_storage_shape(x2.shape, "int8"))
 
 
 # --------------------------------------------------------------------------- 561002 (tiling)
@@ -405,18 +278,18 @@ def _check_limits(sig: Signature, call: QuantMatmulAllReduceCall, x1: TensorDesc
                   others: dict[str, TensorDesc | None]) -> None:
     """Size limits, no empty optional tensor or scale, x2 dtype == x1 dtype."""
     if call.m > MAX_M:
-        raise _error(sig, TILING, f"x1 m = {call.m} exceeds the limit 2147483647")
+        raise error(sig, TILING, f"x1 m = {call.m} exceeds the limit 2147483647")
     if call.k > MAX_K:
-        raise _error(sig, TILING, f"x1 last dim k = {call.k} exceeds the limit 65535")
+        raise error(sig, TILING, f"x1 last dim k = {call.k} exceeds the limit 65535")
     x2_last = x2.shape[0 if call.x2_transposed else 1]
     if x2_last > MAX_K:
-        raise _error(sig, TILING, f"x2 last dim {x2_last} exceeds the limit 65535")
+        raise error(sig, TILING, f"x2 last dim {x2_last} exceeds the limit 65535")
     for key, desc in others.items():
         if desc is not None and desc.numel == 0:
-            raise _error(sig, TILING, f"{sig.label(key)} is empty (shape {shape_text(desc.shape)}): empty tensors "
+            raise error(sig, TILING, f"{sig.label(key)} is empty (shape {shape_text(desc.shape)}): empty tensors "
                                       f"are not supported")
     if x2.dtype != x1.dtype:
-        raise _error(sig, TILING, f"x2 dtype {dtypes.label(x2.dtype)} must equal x1 dtype {dtypes.label(x1.dtype)}")
+        raise error(sig, TILING, f"x2 dtype {dtypes.label(x2.dtype)} must equal x1 dtype {dtypes.label(x1.dtype)}")
 
 
 def check_comm_quant_mode(x_dtype: str | None, comm_quant_mode: int, profile: str,
@@ -424,13 +297,13 @@ def check_comm_quant_mode(x_dtype: str | None, comm_quant_mode: int, profile: st
     """561002 unless commQuantMode is 0, or 1 (per-tile FP8 communication, Ascend 950) with FP8 x1."""
     sig = signature
     if comm_quant_mode not in (0, 1):
-        raise _error(sig, TILING, f"commQuantMode {comm_quant_mode} is not supported: expected 0 or 1")
+        raise error(sig, TILING, f"commQuantMode {comm_quant_mode} is not supported: expected 0 or 1")
     if comm_quant_mode == 1:
         if profile == "A2":
-            raise _error(sig, TILING, "commQuantMode 1 (per-tile FP8 communication) is not supported on Atlas A2")
+            raise error(sig, TILING, "commQuantMode 1 (per-tile FP8 communication) is not supported on Atlas A2")
         if x_dtype not in FP8_COMM_DTYPES:
-            raise _error(sig, TILING, f"commQuantMode 1 needs FLOAT8_E4M3FN or FLOAT8_E5M2 x1, got "
-                                      f"{_label(x_dtype)}")
+            raise error(sig, TILING, f"commQuantMode 1 needs FLOAT8_E4M3FN or FLOAT8_E5M2 x1, got "
+                                      f"{dtype_label(x_dtype)}")
 
 
 def check_comm_quant_scales(c1: TensorDesc | None, c2: TensorDesc | None, n: int,
@@ -439,50 +312,50 @@ def check_comm_quant_scales(c1: TensorDesc | None, c2: TensorDesc | None, n: int
     sig = signature
     l1, l2 = sig.label("comm_quant_scale_1"), sig.label("comm_quant_scale_2")
     if (c1 is None) != (c2 is None):
-        raise _error(sig, code, f"{l1} and {l2} must both be null or both be given")
+        raise error(sig, code, f"{l1} and {l2} must both be null or both be given")
     if c1 is None or c2 is None:
         return
     for label, desc in ((l1, c1), (l2, c2)):
         if desc.shape not in ((n,), (1, n)):
-            raise _error(sig, code, f"{label} shape {shape_text(desc.shape)} is not supported: expected [{n}] or [1, {n}]")
+            raise error(sig, code, f"{label} shape {shape_text(desc.shape)} is not supported: expected [{n}] or [1, {n}]")
     if c1.shape != c2.shape:
-        raise _error(sig, code, f"{l1} shape {shape_text(c1.shape)} must equal {l2} shape {shape_text(c2.shape)}")
+        raise error(sig, code, f"{l1} shape {shape_text(c1.shape)} must equal {l2} shape {shape_text(c2.shape)}")
 
 
 def _per_channel(sig: Signature, x2_scale: TensorDesc, n: int, code: int = TILING) -> None:
     if x2_scale.shape not in ((1,), (n,), (1, n)):
-        raise _error(sig, code, f"{sig.label('x2_scale')} shape {shape_text(x2_scale.shape)} is not supported: "
+        raise error(sig, code, f"{sig.label('x2_scale')} shape {shape_text(x2_scale.shape)} is not supported: "
                                 f"expected [1] (pertensor), [{n}] or [1, {n}] (perchannel)")
 
 
 def _per_token(sig: Signature, x1_scale: TensorDesc, m: int, code: int = TILING) -> None:
     if x1_scale.shape != (m,):
         label = sig.label("x1_scale")
-        raise _error(sig, code, f"{label} shape {shape_text(x1_scale.shape)} is not supported: pertoken {label} "
+        raise error(sig, code, f"{label} shape {shape_text(x1_scale.shape)} is not supported: pertoken {label} "
                                 f"must be [{m}] (m, or b*s for 3-D x1)")
 
 
 def _no_group_size(sig: Signature, group_size: int) -> None:
     if group_size != 0:
-        raise _error(sig, TILING, f"groupSize {group_size} must be 0 unless x1Scale and x2Scale are both "
+        raise error(sig, TILING, f"groupSize {group_size} must be 0 unless x1Scale and x2Scale are both "
                                   f">= 2-D (perblock, MX)")
 
 
 def _group_size_fits(sig: Signature, call: QuantMatmulAllReduceCall) -> None:
     if call.group_size_error is not None:
-        raise _error(sig, TILING, call.group_size_error)
+        raise error(sig, TILING, call.group_size_error)
 
 
 def _check_quantization(sig: Signature, call: QuantMatmulAllReduceCall, **tensors) -> None:
     """The bias, scales and groupSize of the call's local product, then formula 8's base."""
     bias = tensors["bias"]
     dtype, text = TILING_BIAS[call.x_dtype == "int8"]
-    if bias is not None and _name(bias) != dtype:
-        raise _error(sig, TILING, f"{sig.label('bias')} dtype {dtypes.label(bias.dtype)} is not supported "
-                                  f"for {_label(call.x_dtype)} x1: expected {text}")
+    if bias is not None and dtype_name(bias) != dtype:
+        raise error(sig, TILING, f"{sig.label('bias')} dtype {dtypes.label(bias.dtype)} is not supported "
+                                  f"for {dtype_label(call.x_dtype)} x1: expected {text}")
     _MODES[call.local](sig, call, **tensors)
     if call.formula == 8 and call.local not in (6, 7):
-        raise _error(sig, TILING, "commQuantMode 1 needs FLOAT32 x1Scale and x2Scale (pertoken or perblock)")
+        raise error(sig, TILING, "commQuantMode 1 needs FLOAT32 x1Scale and x2Scale (pertoken or perblock)")
 
 
 def _int8(sig: Signature, call: QuantMatmulAllReduceCall, *, x1_scale, x2_scale, group_size, **_) -> None:
@@ -493,12 +366,12 @@ def _int8(sig: Signature, call: QuantMatmulAllReduceCall, *, x1_scale, x2_scale,
         wanted = INT8_FP16_X2_SCALES[x1_scale is not None]
         if call.x2_scale_dtype not in wanted:
             how = "with" if x1_scale is not None else "without"
-            raise _error(sig, TILING, f"{sig.label('x2_scale')} dtype {dtypes.label(x2_scale.dtype)} is not "
+            raise error(sig, TILING, f"{sig.label('x2_scale')} dtype {dtypes.label(x2_scale.dtype)} is not "
                                       f"supported for INT8 x1 and FLOAT16 output {how} {s1}: expected "
-                                      f"{_label_list(wanted)}")
+                                      f"{dtype_labels(wanted)}")
     if x1_scale is not None:
         if call.x1_scale_dtype != "float32":
-            raise _error(sig, TILING, f"{s1} dtype {dtypes.label(x1_scale.dtype)} is not supported for "
+            raise error(sig, TILING, f"{s1} dtype {dtypes.label(x1_scale.dtype)} is not supported for "
                                       f"INT8 x1: expected FLOAT32 (pertoken)")
         _per_token(sig, x1_scale, call.m)
     _per_channel(sig, x2_scale, call.n)
@@ -508,41 +381,41 @@ def _mx(sig: Signature, call: QuantMatmulAllReduceCall, *, x1_scale, x2_scale, *
     """Formula 4 (V4 only, so the messages use V4's names)."""
     x, s1, s2 = call.x_dtype, call.x1_scale_dtype, call.x2_scale_dtype
     if x == "hifloat8":
-        raise _error(sig, TILING, "MX quantization (FLOAT8_E8M0 scales) does not support HIFLOAT8 x1")
+        raise error(sig, TILING, "MX quantization (FLOAT8_E8M0 scales) does not support HIFLOAT8 x1")
     if s1 != "float8_e8m0" or s2 != "float8_e8m0":
-        raise _error(sig, TILING, f"MX quantization needs FLOAT8_E8M0 x1Scale and x2Scale, got "
-                                  f"{_label(s1)} and {_label(s2)}"
+        raise error(sig, TILING, f"MX quantization needs FLOAT8_E8M0 x1Scale and x2Scale, got "
+                                  f"{dtype_label(s1)} and {dtype_label(s2)}"
                                   + (" (FLOAT4_E2M1 x1 supports MX only)" if x == "float4_e2m1" else ""))
     if not call.x2_transposed:
-        raise _error(sig, TILING, "MX quantization needs a transposed x2 (x2Scale [n, ceil(k/64), 2])")
+        raise error(sig, TILING, "MX quantization needs a transposed x2 (x2Scale [n, ceil(k/64), 2])")
     if x1_scale.ndim != 3 or x2_scale.ndim != 3:
-        raise _error(sig, TILING, f"MX x1Scale/x2Scale must be 3-D [rows, ceil(k/64), 2], got "
+        raise error(sig, TILING, f"MX x1Scale/x2Scale must be 3-D [rows, ceil(k/64), 2], got "
                                   f"{shape_text(x1_scale.shape)} and {shape_text(x2_scale.shape)}")
     _group_size_fits(sig, call)
     m, k, n, block = call.m, call.k, call.n, MX_GROUPS[2]
     pairs = _cdiv(k, 2 * block)
     if x1_scale.shape != (m, pairs, 2):
-        raise _error(sig, TILING, f"x1Scale shape {shape_text(x1_scale.shape)} is not supported: MX needs [{m}, {pairs}, 2]")
+        raise error(sig, TILING, f"x1Scale shape {shape_text(x1_scale.shape)} is not supported: MX needs [{m}, {pairs}, 2]")
     if x2_scale.shape != (n, pairs, 2):
-        raise _error(sig, TILING, f"x2Scale shape {shape_text(x2_scale.shape)} is not supported: MX needs [{n}, {pairs}, 2]")
+        raise error(sig, TILING, f"x2Scale shape {shape_text(x2_scale.shape)} is not supported: MX needs [{n}, {pairs}, 2]")
     if x == "float4_e2m1" and (k % 2 or _cdiv(k, block) % 2):
-        raise _error(sig, TILING, f"FLOAT4_E2M1 x1 needs k even and ceil(k/32) even, got k = {k}")
+        raise error(sig, TILING, f"FLOAT4_E2M1 x1 needs k even and ceil(k/32) even, got k = {k}")
 
 
 def _packed(sig: Signature, call: QuantMatmulAllReduceCall, *, x1_scale, x2_scale, group_size, **_) -> None:
     """Formula 5: FP8/HiF8 x1, packed UINT64/INT64 x2Scale, no x1Scale."""
     if call.x2_scale_dtype not in PACKED_SCALES:
-        raise _error(sig, TILING, f"x2Scale dtype {_label(call.x2_scale_dtype)} is not supported for "
-                                  f"{_label(call.x_dtype)} x1: expected UINT64/INT64, FLOAT32 or FLOAT8_E8M0")
+        raise error(sig, TILING, f"x2Scale dtype {dtype_label(call.x2_scale_dtype)} is not supported for "
+                                  f"{dtype_label(call.x_dtype)} x1: expected UINT64/INT64, FLOAT32 or FLOAT8_E8M0")
     if x1_scale is not None:
-        raise _error(sig, TILING, "a UINT64/INT64 x2Scale (pertensor/perchannel) needs a null x1Scale")
+        raise error(sig, TILING, "a UINT64/INT64 x2Scale (pertensor/perchannel) needs a null x1Scale")
     _no_group_size(sig, group_size)
     _per_channel(sig, x2_scale, call.n)
 
 
 def _float32_pair(sig: Signature, call: QuantMatmulAllReduceCall) -> None:
     if call.x1_scale_dtype != "float32":
-        raise _error(sig, TILING, f"FLOAT32 x2Scale needs a FLOAT32 x1Scale for {_label(call.x_dtype)} x1")
+        raise error(sig, TILING, f"FLOAT32 x2Scale needs a FLOAT32 x1Scale for {dtype_label(call.x_dtype)} x1")
 
 
 def _pertoken(sig: Signature, call: QuantMatmulAllReduceCall, *, x1_scale, x2_scale, group_size, **_) -> None:
@@ -557,21 +430,21 @@ def _perblock(sig: Signature, call: QuantMatmulAllReduceCall, *, x1, x1_scale, x
     """Formula 7: FP8/HiF8 x1, FLOAT32 x1Scale and x2Scale >= 2-D, no bias."""
     _float32_pair(sig, call)
     if x1_scale.ndim < 2 or x2_scale.ndim < 2:
-        raise _error(sig, TILING, f"x1Scale {shape_text(x1_scale.shape)} with x2Scale {shape_text(x2_scale.shape)} is not supported: "
+        raise error(sig, TILING, f"x1Scale {shape_text(x1_scale.shape)} with x2Scale {shape_text(x2_scale.shape)} is not supported: "
                                   f"FLOAT32 scales are pertoken (1-D x1Scale [m]) or perblock (x1Scale "
                                   f"[.., ceil(rows/128), ceil(k/128)] and 2-D x2Scale)")
     if bias is not None:
-        raise _error(sig, TILING, "bias must be null in perblock quantization")
+        raise error(sig, TILING, "bias must be null in perblock quantization")
     _group_size_fits(sig, call)
     gm, gn, gk = PERBLOCK_GROUPS
     kb, nb = _cdiv(call.k, gk), _cdiv(call.n, gn)
     want1 = x1.shape[:-2] + (_cdiv(x1.shape[-2], gm), kb)
     want2 = (nb, kb) if call.x2_transposed else (kb, nb)
     if x1_scale.shape != want1:
-        raise _error(sig, TILING, f"x1Scale shape {shape_text(x1_scale.shape)} is not supported: perblock "
+        raise error(sig, TILING, f"x1Scale shape {shape_text(x1_scale.shape)} is not supported: perblock "
                                   f"needs {list(want1)}")
     if x2_scale.shape != want2:
-        raise _error(sig, TILING, f"x2Scale shape {shape_text(x2_scale.shape)} is not supported: perblock "
+        raise error(sig, TILING, f"x2Scale shape {shape_text(x2_scale.shape)} is not supported: perblock "
                                   f"needs {list(want2)}")
 
 
@@ -579,25 +452,49 @@ def _perblock(sig: Signature, call: QuantMatmulAllReduceCall, *, x1, x1_scale, x
 _MODES = {2: _int8, 3: _int8, 4: _mx, 5: _packed, 6: _pertoken, 7: _perblock}
 
 
-def _check_call(*, profile: str, signature: Signature, group: str | None = None, **arguments) -> QuantMatmulAllReduceCall:
-    """:func:`check` of one call by its header's arguments (``group`` is the communicator's: the runtime's)."""
-    return check(**arguments, profile=profile, signature=signature)
+def check_entry(*, signature: Signature, profile: str, rank_size: int | None = None,
+                **arguments) -> QuantMatmulAllReduceCall:
+    """The rules of any entry point of the family, by its header's arguments in canonical names:
+    :func:`check` (quantized) or :func:`.unquantized_rules.check` (MatmulAllReduce,
+    WeightQuantMatmulAllReduce)."""
+    rules = check if signature.kind == "quant" else unquantized_rules.check
+    return rules(**arguments, profile=profile, rank_size=rank_size, signature=signature)
 
 
-def _outputs(*, profile: str | None, signature: Signature, x1: TensorDesc | None, x2: TensorDesc | None,
-             x2_scale: TensorDesc | None, x1_scale: TensorDesc | None = None, x3: TensorDesc | None = None,
-             comm_quant_scale_1: TensorDesc | None = None, **_) -> dict[str, TensorDesc]:
-    """``output`` as :func:`output_desc` finds it (none when the inputs imply no dtype: the caller
+def output_desc_of(signature: Signature, tensors: dict[str, TensorDesc | None], *, out_dtype: int | None = None,
+                   profile: str | None = "A2") -> TensorDesc:
+    """The output a call of ``signature`` implies from its input descriptors by canonical name
+    (x1, x2 and, for the quantized entry points, x2_scale given): x1's shape with x2's last dim, of
+    :func:`output_dtype` (quantized) or x1's dtype (:func:`.unquantized_rules.output_dtype`)."""
+    x1, x2 = tensors["x1"], tensors["x2"]
+    assert x1 is not None and x2 is not None
+    if signature.kind == "quant":
+        x2_scale = tensors["x2_scale"]
+        assert x2_scale is not None
+        return output_desc(x1, x2, x2_scale, x1_scale=tensors.get("x1_scale"), x3=tensors.get("x3"),
+                           comm_quant_scale_1=tensors.get("comm_quant_scale_1"), out_dtype=out_dtype,
+                           profile=profile, signature=signature)
+    return TensorDesc.contiguous(x1.shape[:-1] + x2.shape[-1:], unquantized_rules.output_dtype(x1, out_dtype))
+
+
+def _check_call(*, profile: str, signature: Signature, group: str | None = None,
+                **arguments) -> QuantMatmulAllReduceCall:
+    """:func:`check_entry` of one call by its header's arguments (``group`` is the communicator's: the runtime's)."""
+    return check_entry(**arguments, profile=profile, signature=signature)
+
+
+def _outputs(*, profile: str | None, signature: Signature, **tensors) -> dict[str, TensorDesc]:
+    """``output`` as :func:`output_desc_of` finds it (none when the inputs imply no dtype: the caller
     passes the output)."""
-    if x1 is None or x2 is None or x2_scale is None:
+    needed = ("x1", "x2", "x2_scale") if signature.kind == "quant" else ("x1", "x2")
+    if any(tensors.get(key) is None for key in needed):
         return {}
     try:
-        return {"output": output_desc(x1, x2, x2_scale, x1_scale=x1_scale, x3=x3, comm_quant_scale_1=comm_quant_scale_1,
-                                      profile=profile, signature=signature)}
+        return {"output": output_desc_of(signature, tensors, profile=profile)}
     except ArgumentError:
         return {}
 
 
-#: The catalogue's entries (ops-transformer mc2/matmul_all_reduce: libopapi_transformer), V1-V4.
+#: The catalogue's entries of the family (ops-transformer mc2/matmul_all_reduce: libopapi_transformer).
 OPERATORS = tuple(OperatorRules(s.op, "opapi_transformer", names=s.renamed, check=partial(_check_call, signature=s),
                                 outputs=partial(_outputs, signature=s)) for s in SIGNATURES.values())

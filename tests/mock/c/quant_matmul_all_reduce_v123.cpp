@@ -12,86 +12,17 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
-#include <string>
-#include <thread>
 #include <vector>
 
 #include "acl/acl.h"
 #include "aclnnop/aclnn_quant_matmul_all_reduce.h"
 #include "aclnnop/aclnn_quant_matmul_all_reduce_v2.h"
 #include "aclnnop/aclnn_quant_matmul_all_reduce_v3.h"
+#include "matmul_all_reduce_helpers.h"
 
 namespace {
 constexpr int kRanks = 2;
 constexpr int64_t kM = 8, kK = 16, kN = 16;
-// aclnn status codes (ACLNN_ERR_PARAM_NULLPTR, ACLNN_ERR_PARAM_INVALID, ACLNN_ERR_INNER_TILING_ERROR)
-constexpr aclnnStatus kNullptr = 161001, kInvalid = 161002, kTiling = 561002;
-
-#define CHECK(expr)                                                                                  \
-  do {                                                                                               \
-    long status_ = (long)(expr);                                                                     \
-    if (status_ != 0) {                                                                              \
-      const char* message_ = aclGetRecentErrMsg();                                                   \
-      std::printf("%s:%d: %s failed: %ld %s\n", __FILE__, __LINE__, #expr, status_,                 \
-                  message_ ? message_ : "");                                                         \
-      return 1;                                                                                      \
-    }                                                                                                \
-  } while (0)
-
-float HalfToFloat(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-  float value = exp == 0 ? std::ldexp((float)man, -24) : std::ldexp((float)(man | 0x400), (int)exp - 25);
-  return sign ? -value : value;
-}
-
-uint16_t FloatToHalfExact(float f) {  // for values exactly representable in float16 (all used here)
-  if (f == 0.0f) return 0;
-  uint16_t sign = f < 0 ? 0x8000 : 0;
-  int exp;
-  float man = std::frexp(std::fabs(f), &exp);  // f = man * 2^exp, man in [0.5, 1)
-  return (uint16_t)(sign | ((exp + 14) << 10) | ((uint16_t)(man * 2048.0f) & 0x3ff));
-}
-
-float Bf16ToFloat(uint16_t b) {
-  uint32_t bits = (uint32_t)b << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-uint16_t FloatToBf16Exact(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  return (uint16_t)(bits >> 16);
-}
-
-uint64_t PackedScale(float scale) {  // aclnnTransQuantParamV2: fp19 bits in 0..31, bit 46 set
-  uint32_t bits;
-  std::memcpy(&bits, &scale, sizeof bits);
-  return (uint64_t)(bits & 0xFFFFE000u) | (1ull << 46);
-}
-
-// One device tensor: the host data copied to a new buffer, a contiguous ND aclTensor.
-struct DeviceTensor {
-  void* data = nullptr;
-  aclTensor* tensor = nullptr;
-  ~DeviceTensor() {
-    if (tensor != nullptr) aclDestroyTensor(tensor);
-    if (data != nullptr) aclrtFree(data);
-  }
-  template <typename T>
-  int Make(const std::vector<T>& host, const std::vector<int64_t>& shape, aclDataType dtype) {
-    size_t bytes = host.size() * sizeof(T);
-    CHECK(aclrtMalloc(&data, bytes, ACL_MEM_MALLOC_HUGE_FIRST));
-    CHECK(aclrtMemcpy(data, bytes, host.data(), bytes, ACL_MEMCPY_HOST_TO_DEVICE));
-    std::vector<int64_t> strides(shape.size(), 1);
-    for (int i = (int)shape.size() - 2; i >= 0; --i) strides[i] = shape[i + 1] * strides[i + 1];
-    tensor = aclCreateTensor(shape.data(), shape.size(), dtype, strides.data(), 0, ACL_FORMAT_ND, shape.data(),
-                             shape.size(), data);
-    return tensor == nullptr;
-  }
-};
 
 int X1(int r, int64_t m, int64_t k) { return (int)((m * 7 + k * 3 + r) % 3) - 1; }
 int X2(int r, int64_t k, int64_t n) { return (int)((k * 5 + n + 2 * r) % 3) - 1; }
@@ -100,44 +31,6 @@ double Acc(int r, int64_t m, int64_t n) {  // x1_r @ x2_r + bias_r
   double acc = Bias(r, n);
   for (int64_t k = 0; k < kK; ++k) acc += X1(r, m, k) * X2(r, k, n);
   return acc;
-}
-
-struct Rank {
-  int rank = 0;
-  HcclComm comm = nullptr;
-  aclrtStream stream = nullptr;
-  char group[128] = {0};
-  int failures = 0;
-  std::string log;
-};
-
-// Phase 1 through `phase1`, workspace, phase 2, synchronise, copy the output back.
-template <typename Phase1, typename Phase2>
-int Launch(Rank& rank, Phase1 phase1, Phase2 phase2, DeviceTensor& out, std::vector<uint16_t>& host) {
-  uint64_t workspaceSize = 0;
-  aclOpExecutor* executor = nullptr;
-  CHECK(phase1(&workspaceSize, &executor));
-  void* workspace = nullptr;
-  if (workspaceSize > 0) CHECK(aclrtMalloc(&workspace, workspaceSize, ACL_MEM_MALLOC_HUGE_FIRST));
-  CHECK(phase2(workspace, workspaceSize, executor, rank.stream));
-  CHECK(aclrtSynchronizeStreamWithTimeout(rank.stream, 60000));
-  if (workspace != nullptr) CHECK(aclrtFree(workspace));
-  host.assign(kM * kN, 0);
-  CHECK(aclrtMemcpy(host.data(), host.size() * 2, out.data, host.size() * 2, ACL_MEMCPY_DEVICE_TO_HOST));
-  return 0;
-}
-
-void Compare(Rank& rank, const char* what, const std::vector<double>& expected, const std::vector<float>& got) {
-  int bad = 0, distinct = 0;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    bad += (double)got[i] != expected[i];
-    distinct += i > 0 && expected[i] != expected[i - 1];  // the data is not trivially constant
-  }
-  rank.failures += bad != 0 || distinct < (int)expected.size() / 2;
-  char line[160];
-  std::snprintf(line, sizeof line, "rank %d %s mismatches=%d of %d (%d value changes)\n", rank.rank, what, bad,
-                (int)expected.size(), distinct);
-  rank.log += line;
 }
 
 int RunV1(Rank& rank) {  // FLOAT16, packed UINT64 per-channel dequantScale, bias, x3
@@ -166,7 +59,7 @@ int RunV1(Rank& rank) {  // FLOAT16, packed UINT64 per-channel dequantScale, bia
                                                          tscale.tensor, rank.group, "sum", 0, 1, tout.tensor,
                                                          size, executor);
       },
-      aclnnQuantMatmulAllReduce, tout, host));
+      aclnnQuantMatmulAllReduce, tout, host, kM * kN));
   std::vector<double> expected(kM * kN, 0.0);
   std::vector<float> got(kM * kN);
   for (int64_t m = 0; m < kM; ++m)
@@ -206,7 +99,7 @@ int RunV2(Rank& rank) {  // BFLOAT16, BFLOAT16 dequantScale, FLOAT32 pertokenSca
                                                            tscale.tensor, tpertoken.tensor, rank.group, "sum", 0,
                                                            1, tout.tensor, size, executor);
       },
-      aclnnQuantMatmulAllReduceV2, tout, host));
+      aclnnQuantMatmulAllReduceV2, tout, host, kM * kN));
   std::vector<double> expected(kM * kN, 0.0);
   std::vector<float> got(kM * kN);
   for (int64_t m = 0; m < kM; ++m)
@@ -247,7 +140,7 @@ int RunV3(Rank& rank, int* differsFromPlain) {  // FLOAT16, pertoken, low-bit co
                                                            tscale.tensor, tpertoken.tensor, tc1.tensor, tc2.tensor,
                                                            rank.group, "sum", 0, 1, tout.tensor, size, executor);
       },
-      aclnnQuantMatmulAllReduceV3, tout, host));
+      aclnnQuantMatmulAllReduceV3, tout, host, kM * kN));
   std::vector<double> expected(kM * kN, 0.0);
   std::vector<float> got(kM * kN);
   *differsFromPlain = 0;
@@ -265,17 +158,6 @@ int RunV3(Rank& rank, int* differsFromPlain) {  // FLOAT16, pertoken, low-bit co
     }
   Compare(rank, "V3", expected, got);
   return 0;
-}
-
-// Phase 1 must fail with `code` and a message containing `fragment`.
-void ExpectError(Rank& rank, const char* what, aclnnStatus status, aclnnStatus code, const char* fragment) {
-  const char* message = aclGetRecentErrMsg();
-  bool ok = status == code && message != nullptr && std::strstr(message, fragment) != nullptr;
-  rank.failures += !ok;
-  char line[512];
-  std::snprintf(line, sizeof line, "rank %d %s status=%d %s: %s\n", rank.rank, what, (int)status,
-                ok ? "ok" : "WRONG", message ? message : "(no message)");
-  rank.log += line;
 }
 
 int RunErrors(Rank& rank) {
@@ -317,47 +199,14 @@ int RunErrors(Rank& rank) {
   return 0;
 }
 
-void RunRank(Rank* rank, int* differsFromPlain) {
-  aclrtContext context = nullptr;
-  if (aclrtSetDevice(rank->rank) != 0 || aclrtCreateContext(&context, rank->rank) != 0 ||
-      aclrtCreateStream(&rank->stream) != 0 || HcclGetCommName(rank->comm, rank->group) != 0) {
-    rank->failures += 1;
-    return;
-  }
-  rank->failures += RunV1(*rank) + RunV2(*rank) + RunV3(*rank, differsFromPlain) + RunErrors(*rank);
-  rank->failures += aclrtDestroyStream(rank->stream) != 0;
-  rank->failures += HcclCommDestroy(rank->comm) != 0;
-  rank->failures += aclrtDestroyContext(context) != 0;
-  rank->failures += aclrtResetDevice(rank->rank) != 0;
-}
 }  // namespace
 
 int main() {
-  if (aclInit(nullptr) != 0) return 1;
-  int32_t devices[kRanks];
-  HcclComm comms[kRanks];
-  for (int i = 0; i < kRanks; ++i) {
-    devices[i] = i;
-    if (aclrtSetDevice(i) != 0) return 1;
-  }
-  if (HcclCommInitAll(kRanks, devices, comms) != HCCL_SUCCESS) return 1;
-  Rank ranks[kRanks];
   int differs[kRanks] = {0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kRanks; ++i) {
-    ranks[i].rank = i;
-    ranks[i].comm = comms[i];
-    threads.emplace_back(RunRank, &ranks[i], &differs[i]);
-  }
-  int failures = 0;
-  for (int i = 0; i < kRanks; ++i) {
-    threads[i].join();
-    std::fputs(ranks[i].log.c_str(), stdout);
-    failures += ranks[i].failures;
-  }
-  for (int i = 0; i < kRanks; ++i) failures += aclrtResetDevice(i) != 0;
+  int failures = RunThreadRanks(kRanks, [&differs](Rank& rank) {
+    return RunV1(rank) + RunV2(rank) + RunV3(rank, &differs[rank.rank]) + RunErrors(rank);
+  });
   std::printf("v3 low-bit differs from a plain all-reduce at %d elements\n", differs[0]);
-  failures += aclFinalize() != 0;
   std::printf("failures=%d\n", failures);
   return failures != 0;
 }
