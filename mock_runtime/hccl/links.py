@@ -84,6 +84,7 @@ class RemoteLink:
         self._pending: dict[int, Future] = {}
         self._dead: Error | None = None
         self._leaving = False
+        self._send_error: str | None = None
         self.pids: dict[int, int] = {}
 
     def join(self, rank: int, n_ranks: int, name: str, device: int, timeout: float) -> dict:
@@ -130,6 +131,7 @@ class RemoteLink:
                     fut(None, (int(head["code"]), str(head["message"])))
         except (OSError, ValueError, KeyError) as exc:
             reason = str(exc)
+        reason = self._send_error or reason
         root_ranks = sorted(r for r, p in self.pids.items() if p == self.root_pid)
         message = (f"lost the connection to the rendezvous at {self.where}: the root process (pid {self.root_pid}, "
                    f"rank(s) {rank_list(root_ranks)}) died or exited" + (f" ({reason})" if reason else ""))
@@ -151,9 +153,15 @@ class RemoteLink:
         try:
             send_frame(self.sock, self._send_lock, header, payload if isinstance(payload, np.ndarray) else None)
         except OSError as exc:
-            with self._lock:
-                self._pending.pop(request_id, None)
-            fut(None, (C["HCCL_E_TCP_TRANSFER"], f"sending to the rendezvous at {self.where} failed: {exc}"))
+            # The hub closes a failed communicator's connections right after its notice of the cause
+            # (a rank died...): the reader still has that notice to read. The collective waits for
+            # the reader, which fails it with the first cause it reads, or at the end of the
+            # connection with this send's error; our half is closed so that the end comes.
+            self._send_error = f"sending to the rendezvous failed: {exc}"
+            try:
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
         return fut
 
     def fail(self, code: int, message: str) -> None:

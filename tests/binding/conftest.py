@@ -5,8 +5,6 @@ where there is no sign of CANN). The runtime, device and stream fixtures: tests/
 """
 from __future__ import annotations
 
-import os
-
 import pytest
 
 import binding_helpers
@@ -14,11 +12,12 @@ from binding_helpers import soc_profile
 
 
 @pytest.fixture(scope="session", autouse=True)
-def one_process_on_hardware(runtime):
+def one_process_on_hardware(request, runtime):
     """On an Ascend host the tier's tests share the devices and their HCCL communicators, so
     they run in one process: the project's default of two pytest-xdist workers (its own suite on
     the mock, where each worker has devices of its own) fails every test there with what to type."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    # this process's own session (a child pytest inherits its parent worker's PYTEST_XDIST_* variables)
+    workers = int(getattr(request.config, "workerinput", {}).get("workercount", 1))
     if workers > 1 and not binding_helpers.mock_library():
         pytest.fail(f"the binding tier runs on the devices of this host: run it in one process "
                     f"(python -m pytest -n 0 tests/binding), not on {workers} pytest-xdist workers", pytrace=False)

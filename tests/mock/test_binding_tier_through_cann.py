@@ -37,7 +37,8 @@ DEVICE_REASON = re.compile(r"\b\d+ devices?\b.*\bthis host has \d+\b")
 
 
 def cann_path_environment(mock_libdir, soc: str | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACLNN_MOCK_") and k != "PYTEST_ADDOPTS"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ACLNN_MOCK_", "PYTEST_XDIST_")) and k != "PYTEST_ADDOPTS"}
     env.update(ACLNN_PY_BACKEND="cann", ACLNN_PY_LIB_DIR=str(mock_libdir))
     if soc is not None:
         env["ACLNN_MOCK_SOC"] = soc
