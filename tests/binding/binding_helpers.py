@@ -339,9 +339,11 @@ def quant_matmul_all_reduce_arguments(x1, x2, x2_scale, *, signature=None, strea
                                                rank_size=rank_size, x_dtype=x_dtype)
 
 
-def grouped_matmul_arguments(x, weight, *, stream=None, out_dtype=None, **kwargs):
-    """The binding's checked arguments of one GroupedMatmulV5 call (its Python pre-checks, no C call)."""
-    return _grouped_matmul._Arguments({"x": x, "weight": weight, **kwargs}, stream=stream, out_dtype=out_dtype)
+def grouped_matmul_arguments(x, weight, *, stream=None, out_dtype=None, signature=None, **kwargs):
+    """The binding's checked arguments of one GroupedMatmul call (V5 unless ``signature``: its
+    Python pre-checks, no C call)."""
+    return _grouped_matmul._Arguments(signature or _grouped_matmul.V5, {"x": x, "weight": weight, **kwargs},
+                                      stream=stream, out_dtype=out_dtype)
 
 
 def _checked_round(rng: np.random.Generator, comm, stream: Stream) -> list[str]:

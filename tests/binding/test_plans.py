@@ -13,24 +13,29 @@ from binding_helpers import grouped_matmul_inputs, grouped_matmul_plan, grouped_
 
 
 def test_ops_exports_every_function_and_plan():
-    from aclnn_py.ops import (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
-                              QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan, calculate_matmul_weight_size,
-                              grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
-                              quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
-                              trans_matmul_weight, trans_quant_param_v2)
+    from aclnn_py.ops import (GroupedMatmulPlan, GroupedMatmulV2Plan, GroupedMatmulV3Plan, GroupedMatmulV4Plan,
+                              GroupedMatmulV5Plan, GroupedMatmulWeightNzPlan, QuantMatmulAllReducePlan,
+                              QuantMatmulAllReduceV2Plan, QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan,
+                              calculate_matmul_weight_size, grouped_matmul, grouped_matmul_v2, grouped_matmul_v3,
+                              grouped_matmul_v4, grouped_matmul_v5, grouped_matmul_weight_nz, nz_weight_tensor,
+                              quant_matmul_all_reduce, quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3,
+                              quant_matmul_all_reduce_v4, trans_matmul_weight, trans_quant_param_v2)
     from aclnn_py.ops._two_phase import Plan
 
-    for plan in (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
-                 QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan):
+    plans = (GroupedMatmulPlan, GroupedMatmulV2Plan, GroupedMatmulV3Plan, GroupedMatmulV4Plan, GroupedMatmulV5Plan,
+             GroupedMatmulWeightNzPlan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
+             QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan)
+    for plan in plans:
         assert issubclass(plan, Plan)
-    functions = (calculate_matmul_weight_size, grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
-                 quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
-                 trans_matmul_weight, trans_quant_param_v2)
+    functions = (calculate_matmul_weight_size, grouped_matmul, grouped_matmul_v2, grouped_matmul_v3,
+                 grouped_matmul_v4, grouped_matmul_v5, grouped_matmul_weight_nz, nz_weight_tensor,
+                 quant_matmul_all_reduce, quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3,
+                 quant_matmul_all_reduce_v4, trans_matmul_weight, trans_quant_param_v2)
     assert all(callable(f) and not isinstance(f, type) for f in functions)
     assert aclnn_py.ops.quant_matmul_all_reduce is quant_matmul_all_reduce  # the V1 function, not a module
-    assert set(aclnn_py.ops.__all__) == {f.__name__ for f in functions} | {
-        "GroupedMatmulV5Plan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
-        "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan", "OperatorPlan", "call", "current_profile", "plan"}
+    assert aclnn_py.ops.grouped_matmul is grouped_matmul
+    assert set(aclnn_py.ops.__all__) == {f.__name__ for f in functions} | {p.__name__ for p in plans} | {
+        "OperatorPlan", "call", "current_profile", "plan"}
 
 
 def test_a_plan_runs_again_with_refreshed_inputs(stream):

@@ -9,7 +9,7 @@ import pytest
 from mock_helpers import C_DIR, build_cpp, run_program
 
 from aclnn_py import Tensor
-from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v2, grouped_matmul_v5
 from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
 
 SOCS = {"A2": "Ascend910B4", "950": "Ascend950PR_9599"}
@@ -22,7 +22,8 @@ def floats(rng, shape, dtype):
 
 @pytest.mark.parametrize("pattern", ["m_single", "m_split"])
 def test_the_mock_decodes_the_group_list_once(stream, monkeypatch, pattern):
-    """The work decodes the device groupList once and hands the ranges to the golden."""
+    """The work decodes the groupList once (V5's device tensor; V2's host values for one output per
+    weight, the pattern only V1/V2 take) and hands the ranges to the golden."""
     from aclnn_py.semantics.grouped_matmul import call
 
     decoded = []
@@ -42,8 +43,11 @@ def test_the_mock_decodes_the_group_list_once(stream, monkeypatch, pattern):
     else:
         weight, kw = list(w), dict(split_item=0, out=[Tensor.from_numpy(np.zeros((c, 8), np.float16))
                                                       for c in counts])
-    outs = grouped_matmul_v5([x], weight, stream=stream, group_list=Tensor.from_numpy(counts), group_list_type=1,
-                             group_type=0, **kw)
+    if pattern == "m_single":
+        outs = grouped_matmul_v5([x], weight, stream=stream, group_list=Tensor.from_numpy(counts), group_list_type=1,
+                                 group_type=0, **kw)
+    else:
+        outs = grouped_matmul_v2([x], weight, stream=stream, group_list=np.cumsum(counts).tolist(), group_type=0, **kw)
     stream.synchronize()
     assert len(decoded) == 1
     monkeypatch.undo()
