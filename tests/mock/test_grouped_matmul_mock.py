@@ -71,3 +71,26 @@ def test_c_program_s8s4_s4s4(int4_quant_program, mock_libdir, soc):
     result = run_program(int4_quant_program, mock_libdir, env={"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"PASS on {soc}" in result.stdout
+
+
+
+@pytest.fixture(scope="module")
+def versions_program(mock_libdir, tmp_path_factory):
+    # CANN declares V1-V4 deprecated: a program still calling them builds without that warning
+    return build_cpp([C_DIR / "grouped_matmul_versions.cpp"],
+                     tmp_path_factory.mktemp("grouped_matmul") / "grouped_matmul_versions", mock_libdir,
+                     "-Wno-deprecated-declarations")
+
+
+@pytest.mark.parametrize("soc", [SOCS["A2"], SOCS["950"]])
+def test_c_program_versions(versions_program, mock_libdir, soc):
+    """tests/mock/c/grouped_matmul_versions.cpp: V1, V2, V3, V4 and WeightNz from their own headers, the
+    same product in each prototype's form, exact against its own reference; V1's null y is 161001 and
+    V3's 2-D groupList 161002; no leaks under ACLNN_MOCK_STRICT."""
+    result = run_program(versions_program, mock_libdir, env={"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("aclnnGroupedMatmul", "aclnnGroupedMatmulV2", "aclnnGroupedMatmulV3", "aclnnGroupedMatmulV4",
+                 "aclnnGroupedMatmulWeightNz"):
+        assert f"{name}: 192 values, 0 wrong" in result.stdout
+    assert "with a null y: 161001" in result.stdout and "with a 2-D groupList: 161002" in result.stdout
+    assert "ALL OK" in result.stdout
