@@ -56,10 +56,14 @@ class OperatorRules:
     names: Mapping[str, str] = field(default_factory=dict)  # C parameter name -> canonical name
     check: Callable[..., Any] | None = None
     outputs: Callable[..., Mapping[str, Any]] | None = None
+    #: C parameters the operator writes although the header's conventions read them as inputs
+    #: (:meth:`~.signatures.Signature.writing`: GroupedMatmul V1-V3's ``const aclTensorList *y``).
+    written: tuple[str, ...] = ()
 
     def signature(self, declared: Signature) -> Signature:
-        """``declared`` (the header's) with the canonical names."""
-        return declared.renamed(self.names) if self.names else declared
+        """``declared`` (the header's) with the canonical names and the outputs it writes."""
+        signature = declared.renamed(self.names) if self.names else declared
+        return signature.writing(self.written) if self.written else signature
 
 
 def _rule_modules() -> Iterable[str]:

@@ -49,6 +49,8 @@ def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
                    "matmul_all_reduce/v1/", "matmul_all_reduce/v2/", "matmul_all_reduce/v3/",
                    "weight_quant_matmul_all_reduce/v1/", "weight_quant_matmul_all_reduce/v2/", "hccl/"):
         assert any(mode.startswith(family) for mode in ran), family
+    for entry in ("v1", "v2", "v3", "v4", "weight-nz"):  # every GroupedMatmul entry point ran
+        assert any(mode.startswith(f"grouped_matmul/{entry}/") for mode in ran), entry
     assert {e["ranks"] for e in entries if e["mode"] == "quant_matmul_all_reduce/v4/f3/int8->bf16" and e["status"] == PASS} \
         == {1, 2, 4, 8}
     skipped = [e for e in entries if e["status"] == SKIP]

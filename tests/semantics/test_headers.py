@@ -58,7 +58,12 @@ HEADERS = [
     "aclnnop/aclnn_matmul_all_reduce_v3.h",
     "aclnnop/aclnn_weight_quant_matmul_all_reduce.h",
     "aclnnop/aclnn_weight_quant_matmul_all_reduce_v2.h",
+    "aclnnop/aclnn_grouped_matmul.h",
+    "aclnnop/aclnn_grouped_matmul_v2.h",
+    "aclnnop/aclnn_grouped_matmul_v3.h",
+    "aclnnop/aclnn_grouped_matmul_v4.h",
     "aclnnop/aclnn_grouped_matmul_v5.h",
+    "aclnnop/aclnn_grouped_matmul_weight_nz.h",
     "aclnnop/aclnn_trans_matmul_weight.h",
     "aclnnop/aclnn_trans_quant_param_v2.h",
     "hccl/hccl_types.h",
@@ -243,7 +248,8 @@ EXPECTED_CONSTANTS = {
 # acl_meta.h and aclnn_base.h, hcomm's hccl_comm.h and hccl's hccl.h, and the 函数原型
 # (prototype) sections of the operator documents (aclnnQuantMatmulAllReduceV4.md and V1-V3,
 # aclnnGroupedMatmulV5.md, aclnnTransMatmulWeight.md, aclnnCalculateMatmulWeightSizeV2.md,
-# aclnnTransQuantParamV2.md). Compared as text (names and order)
+# aclnnTransQuantParamV2.md; GroupedMatmul V1-V4 and WeightNz: their op_api headers,
+# ops-transformer gmm/grouped_matmul/op_api/, 2026-08). Compared as text (names and order)
 # and recompiled as redeclarations (types).
 EXPECTED_PROTOTYPES = """
 aclError aclInit(const char *configPath);
@@ -412,6 +418,48 @@ aclnnStatus aclnnGroupedMatmulV5GetWorkspaceSize( const aclTensorList *x,
     aclTensorList *activationFeatureOutOptional, aclTensorList *dynQuantScaleOutOptional,
     uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnGroupedMatmulV5(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulGetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclIntArray *groupListOptional, int64_t splitItem, const aclTensorList *y, uint64_t *workspaceSize,
+    aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmul(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulV2GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclIntArray *groupListOptional, int64_t splitItem, int64_t groupType, const aclTensorList *y,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulV3GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensor *groupListOptional, int64_t splitItem, int64_t groupType, const aclTensorList *y,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional,
+    const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional,
+    const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType,
+    int64_t groupListType, int64_t actType, aclTensorList *out, aclTensorList *activationFeatureOutOptional,
+    aclTensorList *dynQuantScaleOutOptional, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulV4(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulWeightNzGetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional,
+    const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional,
+    const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType,
+    int64_t groupListType, int64_t actType, aclIntArray *tuningConfigOptional, int64_t quantGroupSize,
+    aclTensorList *out, aclTensorList *activationFeatureOutOptional, aclTensorList *dynQuantScaleOutOptional,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulWeightNz(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
     aclrtStream stream);
 aclnnStatus aclnnCalculateMatmulWeightSize(const aclIntArray *tensorShape,
     uint64_t *weightTensorSize);
@@ -746,8 +794,12 @@ def _expected_header(name):
         return "aclnnop/aclnn_quant_matmul_all_reduce_v%s.h" % name[len("aclnnQuantMatmulAllReduceV")]
     if name.startswith("aclnnQuantMatmulAllReduce"):
         return "aclnnop/aclnn_quant_matmul_all_reduce.h"
-    if name.startswith("aclnnGroupedMatmulV5"):
-        return "aclnnop/aclnn_grouped_matmul_v5.h"
+    if name.startswith("aclnnGroupedMatmulWeightNz"):
+        return "aclnnop/aclnn_grouped_matmul_weight_nz.h"
+    if name.startswith("aclnnGroupedMatmulV"):
+        return "aclnnop/aclnn_grouped_matmul_v%s.h" % name[len("aclnnGroupedMatmulV")]
+    if name.startswith("aclnnGroupedMatmul"):
+        return "aclnnop/aclnn_grouped_matmul.h"
     if name.startswith(("aclnnCalculateMatmulWeightSize", "aclnnTransMatmulWeight")):
         return "aclnnop/aclnn_trans_matmul_weight.h"
     if name.startswith("aclnnTransQuantParamV2"):
@@ -776,7 +828,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 130
+    assert len(expected) == 134
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -994,9 +1046,12 @@ INCLUDE_CHAINS = {
                         ("weight_quant_matmul_all_reduce", "WeightQuantMatmulAllReduce"))
        for suffix, version in (("", ""), ("_v2", "V2"), ("_v3", "V3"))
        if (name, suffix) != ("weight_quant_matmul_all_reduce", "_v3")},
-    "aclnnop/aclnn_grouped_matmul_v5.h": (
-        _META + ["aclnnGroupedMatmulV5GetWorkspaceSize", "aclGetRecentErrMsg"], ["ACL_INT64", "ACL_FLOAT"],
-        ["aclTensorList *", "aclIntArray *"], []),
+    **{"aclnnop/aclnn_grouped_matmul%s.h" % suffix: (
+        _META + ["aclnnGroupedMatmul%sGetWorkspaceSize" % version, "aclGetRecentErrMsg"], ["ACL_INT64", "ACL_FLOAT"]
+        + (["GMM_ACT_TYPE_SILU"] if version == "V4" else []), ["aclTensorList *", "aclIntArray *"]
+        + (["GMMActType"] if version == "V4" else []), [])
+       for suffix, version in (("", ""), ("_v2", "V2"), ("_v3", "V3"), ("_v4", "V4"), ("_v5", "V5"),
+                               ("_weight_nz", "WeightNz"))},
     "aclnnop/aclnn_trans_matmul_weight.h": (
         _META + ["aclnnCalculateMatmulWeightSizeV2", "aclnnTransMatmulWeight"], ["ACL_INT8"], ["aclIntArray *"], []),
     "aclnnop/aclnn_trans_quant_param_v2.h": (
@@ -1004,6 +1059,11 @@ INCLUDE_CHAINS = {
     "aclnn/opdev/fp16_t.h": ([], [], [], ["static_cast<float>(op::fp16_t(1.5f))", "std::max(1, 2)",
                                           "std::fabs(-1.0)", "std::sqrt(4.0)", "fabs(-2.0)", "sizeof(uint16_t)"]),
 }
+
+
+#: A chain uses functions by address: no warning for that, nor for the functions CANN deprecates
+#: (test_deprecated_entry_points_warn_as_in_cann checks those).
+CHAIN_FLAGS = ["-Wno-address", "-Wno-deprecated-declarations"]
 
 
 def _chain_source(rel, cxx):
@@ -1028,7 +1088,7 @@ def test_include_chains_cover_every_header():
 def test_include_chain_c(tmp_path, rel):
     src = tmp_path / "chain.c"
     src.write_text(_chain_source(rel, cxx=False))
-    _run([GCC, "-std=c99"] + C_FLAGS + ["-Wno-address", "-I", str(INCLUDE), "-fsyntax-only", str(src)])
+    _run([GCC, "-std=c99"] + C_FLAGS + CHAIN_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
 
 
 @needs_gxx
@@ -1038,7 +1098,24 @@ def test_include_chains_cxx(tmp_path, std):
     for rel in sorted(INCLUDE_CHAINS):
         src = tmp_path / ("chain_%s.cpp" % rel.replace("/", "_"))
         src.write_text(_chain_source(rel, cxx=True).replace("(void)", "()"))
-        _run([GXX, "-std=" + std] + CXX_FLAGS + ["-Wno-address", "-I", str(INCLUDE), "-fsyntax-only", str(src)])
+        _run([GXX, "-std=" + std] + CXX_FLAGS + CHAIN_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
+
+
+@needs_gcc
+@pytest.mark.parametrize("version, deprecated", [("", True), ("V2", True), ("V3", True), ("V4", True),
+                                                 ("V5", False), ("WeightNz", False)])
+def test_deprecated_entry_points_warn_as_in_cann(tmp_path, version, deprecated):
+    """CANN's GroupedMatmul V1-V4 headers mark both functions deprecated (ops-transformer
+    gmm/grouped_matmul/op_api/aclnn_grouped_matmul*.h, 2026-08): a call warns (an error under
+    -Werror), as against CANN; V5 and WeightNz do not."""
+    suffix = {"": "", "WeightNz": "_weight_nz"}.get(version, "_" + version.lower())
+    src = tmp_path / "use.c"
+    src.write_text(f'#include "aclnnop/aclnn_grouped_matmul{suffix}.h"\n'
+                   f"int use(void);\nint use(void) {{ return (int)aclnnGroupedMatmul{version}(0, 0, 0, 0); }}\n")
+    proc = subprocess.run([GCC, "-std=c99"] + C_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)],
+                          capture_output=True, text=True)
+    assert (proc.returncode != 0) == deprecated, proc.stderr
+    assert ("deprecated" in proc.stderr) == deprecated, proc.stderr
 
 
 def test_include_chain_regression_is_caught(tmp_path):

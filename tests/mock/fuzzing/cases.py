@@ -367,7 +367,7 @@ def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
     """A valid call: (tensors, ints)."""
     t = _grouped_matmul_empty()
     ints = {"split_item": 3, "group_type": 0, "group_list_type": 0, "act_type": 0}
-    scenarios = ["nonquant_m", "nonquant_m", "per_tensor", "concat", "m_split", "k_stack", "a8w8", "a8w8",
+    scenarios = ["nonquant_m", "nonquant_m", "per_tensor", "concat", "k_stack", "a8w8", "a8w8",
                  "a16w8", "a16w4", "a4w4"]
     scenarios += ["a8w4_a2"] if profile != "950" else ["s8s4", "s4s4", "quant_fp8", "mx", "perblock", "weight_fp8"]
     kind = rng.choice(scenarios)
@@ -386,7 +386,14 @@ def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
         transposed = kind == "weight_fp8" or (kind in ("nonquant_m", "a8w8", "a16w8") and rng.chance(0.25))
         if kind == "a16w4":
             n = rng.choice([8, 16, 32])
-        use_nz = kind in ("nonquant_m", "a8w8") and not transposed and x != "float32" and rng.chance(0.2)
+        # the 950 takes a quantized NZ weight through aclnnGroupedMatmulWeightNz only
+        use_nz = (kind == "nonquant_m" or (kind == "a8w8" and profile != "950")) and not transposed \
+            and x != "float32" and rng.chance(0.2)
+        a8w8_outs = [("int8", "uint64", "int32", False), ("bfloat16", "bfloat16", "int32", True),
+                     ("bfloat16", "float32", None, True), ("float16", "float32", "int32", True),
+                     ("int32", None, "int32", False)]
+        if use_nz:  # an NZ weight gives no INT8 out (ParamsWeightNzDtype)
+            a8w8_outs = a8w8_outs[1:]
         if use_nz:
             c0 = nz.nz_c0(w)
             k, n = 32, c0 * rng.integer(1, 2)
@@ -403,11 +410,7 @@ def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
             if rng.chance(0.4):
                 t["bias"] = (T((e, n), _float_bias(x), fill="small"),)
         elif kind == "a8w8":
-            out, scale, bias, pts = rng.choice([("int8", "uint64", "int32", False),
-                                                ("bfloat16", "bfloat16", "int32", True),
-                                                ("bfloat16", "float32", None, True),
-                                                ("float16", "float32", "int32", True),
-                                                ("int32", None, "int32", False)])
+            out, scale, bias, pts = rng.choice(a8w8_outs)
             if (out, scale) == ("bfloat16", "float32") and profile != "950":
                 scale = "bfloat16"  # Atlas A2/A3: a BFLOAT16 out needs a BFLOAT16 scale
             if scale is not None:
@@ -452,22 +455,10 @@ def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
         t["x"] = tuple(T((r, k), x) for r in rows)
         t["weight"] = tuple(T((k, n), x) for _ in rows)
         t["out"] = (T((sum(rows), n), x),)
-        if rng.chance(0.5):
-            ints.update(split_item=rng.choice([2, 3]), group_type=-1)
-        else:
+        ints.update(split_item=rng.choice([2, 3]), group_type=0)  # a single output needs grouping (along M)
+        if len(rows) == 1 or rng.chance(0.5):  # the groupList is optional with several x
             values = tuple(int(v) for v in np.cumsum(rows))
             t["group_list"] = T((len(rows),), "int64", fill="values", values=values)
-            ints.update(split_item=2, group_type=0)
-    elif kind == "m_split":
-        x = rng.choice(["float16", "bfloat16"])
-        k = rng.choice([8, 16])
-        ns = [rng.choice([8, 16]) for _ in range(e)]
-        counts = rng.counts(m, e)
-        t["x"] = (T((m, k), x),)
-        t["weight"] = tuple(T((k, c), x) for c in ns)
-        t["group_list"] = T((e,), "int64", fill="values", values=tuple(counts))
-        t["out"] = tuple(T((r, c), x) for r, c in zip(counts, ns))
-        ints.update(split_item=rng.choice([0, 1]), group_list_type=1)
     elif kind == "k_stack":
         x = rng.choice(["float16", "bfloat16"])
         k, n = rng.choice([16, 40]), rng.choice([8, 16])
