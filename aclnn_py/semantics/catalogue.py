@@ -31,7 +31,7 @@ import importlib
 import pkgutil
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -56,10 +56,17 @@ class OperatorRules:
     names: Mapping[str, str] = field(default_factory=dict)  # C parameter name -> canonical name
     check: Callable[..., Any] | None = None
     outputs: Callable[..., Mapping[str, Any]] | None = None
+    #: C names of tensors the operator writes although its header passes them ``const`` under a name
+    #: the signature does not take for an output (WeightQuantBatchMatmulV2's ``y``).
+    written: tuple[str, ...] = ()
 
     def signature(self, declared: Signature) -> Signature:
-        """``declared`` (the header's) with the canonical names."""
-        return declared.renamed(self.names) if self.names else declared
+        """``declared`` (the header's) with the canonical names and the :attr:`written` outputs."""
+        signature = declared.renamed(self.names) if self.names else declared
+        if self.written:
+            signature = replace(signature, parameters=tuple(
+                replace(p, output=True) if p.c_name in self.written else p for p in signature.parameters))
+        return signature
 
 
 def _rule_modules() -> Iterable[str]:

@@ -55,6 +55,9 @@ HEADERS = [
     "aclnnop/aclnn_grouped_matmul_v5.h",
     "aclnnop/aclnn_trans_matmul_weight.h",
     "aclnnop/aclnn_trans_quant_param_v2.h",
+    "aclnnop/aclnn_npu_format_cast.h",
+    "aclnnop/aclnn_weight_quant_batch_matmul_v2.h",
+    "aclnnop/aclnn_dynamic_quant.h",
     "hccl/hccl_types.h",
     "hccl/hccl_comm.h",
     "hccl/hccl.h",
@@ -237,7 +240,8 @@ EXPECTED_CONSTANTS = {
 # acl_meta.h and aclnn_base.h, hcomm's hccl_comm.h and hccl's hccl.h, and the 函数原型
 # (prototype) sections of the operator documents (aclnnQuantMatmulAllReduceV4.md and V1-V3,
 # aclnnGroupedMatmulV5.md, aclnnTransMatmulWeight.md, aclnnCalculateMatmulWeightSizeV2.md,
-# aclnnTransQuantParamV2.md). Compared as text (names and order)
+# aclnnTransQuantParamV2.md), and the op_api headers of aclnnNpuFormatCast (ops-math),
+# aclnnWeightQuantBatchMatmulV2 and aclnnDynamicQuant (ops-nn). Compared as text (names and order)
 # and recompiled as redeclarations (types).
 EXPECTED_PROTOTYPES = """
 aclError aclInit(const char *configPath);
@@ -382,6 +386,20 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
     const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
     const aclrtStream stream);
+aclnnStatus aclnnNpuFormatCastGetWorkspaceSize(const aclTensor *srcTensor, aclTensor *dstTensor,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnNpuFormatCast(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnNpuFormatCastCalculateSizeAndFormat(const aclTensor *srcTensor, const int dstFormat,
+    int additionalDtype, int64_t **dstShape, uint64_t *dstShapeSize, int *actualFormat);
+aclnnStatus aclnnWeightQuantBatchMatmulV2GetWorkspaceSize(const aclTensor *x, const aclTensor *weight,
+    const aclTensor *antiquantScale, const aclTensor *antiquantOffsetOptional, const aclTensor *quantScaleOptional,
+    const aclTensor *quantOffsetOptional, const aclTensor *biasOptional, int antiquantGroupSize, const aclTensor *y,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnWeightQuantBatchMatmulV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnDynamicQuantGetWorkspaceSize(const aclTensor *x, const aclTensor *smoothScalesOptional,
+    const aclTensor *yOut, const aclTensor *scaleOut, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnDynamicQuant(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
 HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo);
 HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
     HcclComm *comm);
@@ -701,6 +719,12 @@ def _expected_header(name):
         return "aclnnop/aclnn_trans_matmul_weight.h"
     if name.startswith("aclnnTransQuantParamV2"):
         return "aclnnop/aclnn_trans_quant_param_v2.h"
+    if name.startswith("aclnnNpuFormatCast"):
+        return "aclnnop/aclnn_npu_format_cast.h"
+    if name.startswith("aclnnWeightQuantBatchMatmulV2"):
+        return "aclnnop/aclnn_weight_quant_batch_matmul_v2.h"
+    if name.startswith("aclnnDynamicQuant"):
+        return "aclnnop/aclnn_dynamic_quant.h"
     if name in HCCL_OPERATIONS:  # hicann/hccl include/hccl.h
         return "hccl/hccl.h"
     if name.startswith("Hccl"):  # communicator management: hcomm's hccl/hccl_comm.h
@@ -725,7 +749,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 118
+    assert len(expected) == 125
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -943,6 +967,14 @@ INCLUDE_CHAINS = {
         _META + ["aclnnCalculateMatmulWeightSizeV2", "aclnnTransMatmulWeight"], ["ACL_INT8"], ["aclIntArray *"], []),
     "aclnnop/aclnn_trans_quant_param_v2.h": (
         _META + ["aclnnTransQuantParamV2GetWorkspaceSize"], ["ACL_UINT64"], ["aclTensor *"], []),
+    "aclnnop/aclnn_npu_format_cast.h": (
+        _META + ["aclnnNpuFormatCastCalculateSizeAndFormat", "aclnnNpuFormatCast"], ["ACL_FORMAT_FRACTAL_NZ"],
+        ["aclTensor *"], []),
+    "aclnnop/aclnn_weight_quant_batch_matmul_v2.h": (
+        _META + ["aclnnWeightQuantBatchMatmulV2GetWorkspaceSize"], ["ACL_INT8"], ["aclTensor *"], []),
+    "aclnnop/aclnn_dynamic_quant.h": (
+        ["aclCreateTensor", "aclDestroyTensor", "aclnnDynamicQuantGetWorkspaceSize", "aclnnDynamicQuant", "malloc"],
+        ["ACL_INT8", "ACL_FLOAT16"], ["aclTensor *", "aclOpExecutor *", "aclrtStream"], []),
     "aclnn/opdev/fp16_t.h": ([], [], [], ["static_cast<float>(op::fp16_t(1.5f))", "std::max(1, 2)",
                                           "std::fabs(-1.0)", "std::sqrt(4.0)", "fabs(-2.0)", "sizeof(uint16_t)"]),
 }

@@ -114,6 +114,7 @@ from types import EllipsisType
 import numpy as np
 
 from .. import codecs, dtypes, soc
+from ..antiquant import antiquant_weight, logical_weight
 from ..matmul import float_matmul, int_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_offset, decode_scale
@@ -255,33 +256,9 @@ def _nonquant(u: _Unit, c: _Inputs) -> np.ndarray:
     return _float_bias(acc, c.pick(c.bias, u.index))
 
 
-def _along_k(params: np.ndarray, k: int) -> np.ndarray:
-    """Per-channel [N] params as [1, N]; per-group [G, N] repeated to [K, N]."""
-    table = params.reshape(-1, params.shape[-1]) if params.ndim else params.reshape(1, 1)
-    groups = table.shape[0]
-    if k % groups:
-        raise ValueError(f"the per-group count {groups} must divide K={k}")
-    return np.repeat(table, k // groups, axis=0) if groups > 1 else table
-
-
-def _antiquant_weight(w32: np.ndarray, scale: np.ndarray, offset: np.ndarray | None,
-                      x_name: str) -> np.ndarray:
-    """W~ = (w + offset) * scale in the arithmetic of the x dtype (see module doc)."""
-    k = w32.shape[0]
-    s = _along_k(scale, k)
-    if x_name == "float16":
-        w = w32.astype(np.float16)
-        if offset is not None:
-            w = w + _along_k(offset, k).astype(np.float16)
-        return w * s.astype(np.float16)
-    v = w32 if offset is None else w32 + _f32(_along_k(offset, k))
-    return round_to(v * _f32(s), x_name)
-
-
 def _weight_only(u: _Unit, c: _Inputs) -> np.ndarray:
     scale = c.pick(c.antiquant_scale, u.index)
-    w = _antiquant_weight(_f32(u.w, c.w_name), scale, c.pick(c.antiquant_offset, u.index),
-                          c.x_name)
+    w = antiquant_weight(_f32(u.w, c.w_name), scale, c.pick(c.antiquant_offset, u.index), c.x_name)
     return _float_bias(float_matmul(u.x, w), c.pick(c.bias, u.index))
 
 
@@ -452,16 +429,6 @@ _PROFILES = tuple(soc.PROFILES.values())
 
 # --------------------------------------------------------------------------- entry points
 
-def _logical_weight(w: np.ndarray, name: str, transposed: bool) -> np.ndarray:
-    """Unpack an INT32 weight (8 int4 per int32 along the storage last axis)."""
-    w = np.asarray(w)
-    if name != "int32":
-        return w
-    if transposed:
-        return np.swapaxes(codecs.unpack_int32_to_int4(np.swapaxes(w, -1, -2)), -1, -2)
-    return codecs.unpack_int32_to_int4(w)
-
-
 def _check_modelled(call: GroupedMatmulCall, offset: ArrayList, per_token_scale: ArrayList) -> None:
     """What this golden computes: its output dtypes, K grouping, the inputs each formula reads."""
     name, kind = call.out_name, call.kind
@@ -506,7 +473,7 @@ def compute(call: GroupedMatmulCall, x: Sequence[np.ndarray], weight: Sequence[n
     """
     _check_modelled(call, offset, per_token_scale)
     xs = [np.asarray(t) for t in x]
-    ws = [_logical_weight(t, call.weight_name, call.weight_transposed) for t in weight]
+    ws = [logical_weight(t, call.weight_name, call.weight_transposed) for t in weight]
     units = _plan(call, xs, ws, ranges)
     outputs = _allocate(call, units, out)
     inputs = _Inputs(x_name=call.x_name, w_name="int4" if call.weight_name == "int32" else call.weight_name,

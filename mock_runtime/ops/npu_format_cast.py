@@ -1,0 +1,46 @@
+"""aclnnNpuFormatCast and aclnnNpuFormatCastCalculateSizeAndFormat on the mock: ND <-> FRACTAL_NZ.
+
+CalculateSizeAndFormat is host-only: :func:`aclnn_py.semantics.npu_format_cast.calculate_size_and_format`
+gives the shape (written to a new malloc'd array the caller frees: :mod:`mock_runtime.exports.opapi`)
+and the format. The two-phase operator runs :func:`~aclnn_py.semantics.npu_format_cast.check` at
+GetWorkspaceSize, proves both tensors inside live device memory -- the NZ one through its NZ layout
+(its format relabelled FRACTAL_NZ, C0 its last storage dim, view the ND shape) -- and the task
+rearranges the bytes with the layout of :mod:`aclnn_py.semantics.nz` (the one aclnnTransMatmulWeight
+writes, padding zero). Workspace: 0 bytes.
+"""
+from __future__ import annotations
+
+from aclnn_py.semantics import npu_format_cast as rules
+from aclnn_py.semantics.descriptors import TensorDesc
+from mock_runtime.core import objects, tensor_io
+from mock_runtime.core import runtime as rt
+from mock_runtime.ops import as_status, implements
+
+OP = "aclnnNpuFormatCast"
+
+
+@implements("aclnnNpuFormatCastCalculateSizeAndFormat")
+def calculate_size_and_format(*, src_tensor: TensorDesc | None, dst_format: int,
+                              additional_dtype: int) -> tuple[tuple[int, ...], int, int]:
+    """(dstShape, dstShapeSize, actualFormat)."""
+    with as_status():
+        shape, actual = rules.calculate_size_and_format(src_tensor, dst_format, additional_dtype,
+                                                        rt.require().profile)
+    return shape, len(shape), actual
+
+
+@implements(OP)
+def prepare(*, src_tensor: TensorDesc | None, dst_tensor: TensorDesc | None) -> objects.Executor:
+    settings = rt.require()
+    with as_status():
+        call = rules.check(src_tensor, dst_tensor, settings.profile)
+    source, target = (call.nd, call.nz) if call.to_nz else (call.nz, call.nd)
+    params: dict[str, object] = {"src_tensor": source, "dst_tensor": target}
+    tensor_io.prove_params(params, ["dst_tensor"], {"src_tensor": "srcTensor", "dst_tensor": "dstTensor"})
+
+    def run(p: dict[str, object]) -> None:
+        values = tensor_io.read(p["src_tensor"], "srcTensor")  # type: ignore[arg-type]
+        tensor_io.write(p["dst_tensor"], values, "dstTensor")  # type: ignore[arg-type]
+
+    return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
+                            run=(lambda p: None) if call.empty else run)
