@@ -24,14 +24,18 @@ a NULL srcTensor included (the doc says 161001):
 * **NZ -> ND** (srcTensor FRACTAL_NZ -- on the Ascend 950 also FRACTAL_NZ_C0_2/4/16/32 with a
   storage shape of 4-8 non-zero dims ending in its C0 -- and dstFormat ND): the src view shape,
   format ND.
-* Any other pair: 361001 (CANN converts a few 5-D formats too -- NCDHW <-> NDC1HWC0, FRACTAL_Z...;
-  the mock does not model them and says so).
+* The other pairs CANN converts on Atlas A2/A3 (NCDHW <-> NDC1HWC0 and FRACTAL_Z_3D, NCHW/NHWC <->
+  NC1HWC0, NCHW/HWCN <-> FRACTAL_Z, NDHWC <-> NDC1HWC0, DHWCN <-> FRACTAL_Z_3D:
+  ``kTransdataForwardFormatPairs910B``) are not modelled: the rules return None (the binding then
+  leaves the call to the runtime; the mock answers 361001 saying it does not model them). Any other
+  pair: 361001.
 
 **aclnnNpuFormatCastGetWorkspaceSize(srcTensor, dstTensor)**: a NULL tensor is 561103
 (ACLNN_ERR_INNER_NULLPTR, the code's CHECK_RET; the doc says 161001). Both contiguous, of the
 dtypes above (Atlas A2/A3: INT8, UINT8, FLOAT, FLOAT16, BFLOAT16, INT32, UINT32); ND/NCL/NCHW/NCDHW
 -> FRACTAL_NZ (Ascend 950: FRACTAL_NZ_C0_16/32 for INT32, FLOAT, FLOAT8_E4M3FN, HIFLOAT8, UINT8
-too) or FRACTAL_NZ(_C0_x) -> ND/NCL/NCHW/NCDHW; 161002 otherwise. Checks of this implementation,
+too) or FRACTAL_NZ(_C0_x) -> ND/NCL/NCHW/NCDHW (the other Atlas A2/A3 pairs: None, as above);
+161002 otherwise. Checks of this implementation,
 where CANN's kernels would read or write outside the tensors or CANN returns without an executor
 (an unsupported pair on A2/A3 returns ``false``, 0): the two dtypes equal; ND -> NZ: dstTensor's
 view shape srcTensor's, its storage shape the NZ shape of that view with its own C0 (the last
@@ -63,6 +67,14 @@ PLAIN_FORMATS = (ND, _K["ACL_FORMAT_NCL"], _K["ACL_FORMAT_NCHW"], _K["ACL_FORMAT
 _NCL = _K["ACL_FORMAT_NCL"]
 _C0_16, _C0_32 = _K["ACL_FORMAT_FRACTAL_NZ_C0_16"], _K["ACL_FORMAT_FRACTAL_NZ_C0_32"]
 _BLOCK = 32  # bytes of one C0 row
+_DHWCN = 31  # ge's FORMAT_DHWCN (graph/types.h); the acl headers name no ACL_FORMAT_DHWCN
+#: The Atlas A2/A3 conversions CANN makes besides ND <-> NZ (``kTransdataForwardFormatPairs910B``), both ways.
+_OTHER_PAIRS_A2 = frozenset(pair for src, dst in (
+    ("ACL_FORMAT_NCDHW", "ACL_FORMAT_NDC1HWC0"), ("ACL_FORMAT_NCDHW", "ACL_FRACTAL_Z_3D"),
+    (_DHWCN, "ACL_FRACTAL_Z_3D"), ("ACL_FORMAT_NCHW", "ACL_FORMAT_NC1HWC0"), ("ACL_FORMAT_NHWC", "ACL_FORMAT_NC1HWC0"),
+    ("ACL_FORMAT_NCHW", "ACL_FORMAT_FRACTAL_Z"), ("ACL_FORMAT_HWCN", "ACL_FORMAT_FRACTAL_Z"),
+    ("ACL_FORMAT_NDHWC", "ACL_FORMAT_NDC1HWC0"))
+    for a, b in [(_K[src] if isinstance(src, str) else src, _K[dst])] for pair in ((a, b), (b, a)))
 _FP4 = (D.ACL_FLOAT4_E2M1, D.ACL_FLOAT4_E1M2) if hasattr(D, "ACL_FLOAT4_E1M2") else (D.ACL_FLOAT4_E2M1,)
 _WEIGHT_DTYPES = (D.ACL_INT8, D.ACL_UINT8, D.ACL_FLOAT, D.ACL_FLOAT16, D.ACL_BF16, D.ACL_INT32, D.ACL_UINT32,
                   D.ACL_FLOAT8_E4M3FN, D.ACL_HIFLOAT8, *_FP4)
@@ -124,8 +136,9 @@ def _nd_to_nz_950(src: TensorDesc, additional: int) -> tuple[int, int]:
 
 
 def calculate_size_and_format(src: TensorDesc | None, dst_format: int, additional_dtype: int,
-                              profile: str = "A2") -> tuple[tuple[int, ...], int]:
-    """(dstShape, actualFormat) of aclnnNpuFormatCastCalculateSizeAndFormat (Violation: its status)."""
+                              profile: str = "A2") -> tuple[tuple[int, ...], int] | None:
+    """(dstShape, actualFormat) of aclnnNpuFormatCastCalculateSizeAndFormat (Violation: its status);
+    None for a conversion CANN makes that these rules do not model (module doc)."""
     if src is None:
         raise Violation(INVALID, CALCULATE, "srcTensor must not be a null pointer")
     refuse_negative_extents(CALCULATE, {"srcTensor": src})
@@ -156,6 +169,8 @@ def calculate_size_and_format(src: TensorDesc | None, dst_format: int, additiona
         elif src.numel == 0:
             raise Violation(RUNTIME, CALCULATE, "an empty srcTensor is not supported (CANN falls back to aclop)")
         return src.shape, ND
+    if profile != "950" and (src.format, dst_format) in _OTHER_PAIRS_A2:
+        return None
     raise Violation(RUNTIME, CALCULATE, f"converting srcTensor format {dtypes.format_label(src.format)} to dstFormat "
                                         f"{dtypes.format_label(dst_format) if dst_format in _FORMAT_NAMES else dst_format} "
                                         f"is not supported (the mock converts ND/NCL/NCHW/NCDHW <-> FRACTAL_NZ)")
@@ -206,8 +221,10 @@ def _nz_fits(nd_shape: tuple[int, ...], nz_desc: TensorDesc, what: str) -> None:
                                            f"{shape_text(expected)} of the view {shape_text(nd_shape)} with C0 {c0}")
 
 
-def check(src_tensor: TensorDesc | None, dst_tensor: TensorDesc | None, profile: str = "A2") -> FormatCastCall:
-    """Validate one aclnnNpuFormatCast call (Violation: its status and message)."""
+def check(src_tensor: TensorDesc | None, dst_tensor: TensorDesc | None,
+          profile: str = "A2") -> FormatCastCall | None:
+    """Validate one aclnnNpuFormatCast call (Violation: its status and message); None for a conversion
+    CANN makes that these rules do not model (module doc)."""
     src, dst = src_tensor, dst_tensor
     for what, desc in (("srcTensor", src), ("dstTensor", dst)):
         if desc is None:
@@ -225,6 +242,8 @@ def check(src_tensor: TensorDesc | None, dst_tensor: TensorDesc | None, profile:
     if src.dtype != dst.dtype:
         raise Violation(INVALID, FUNCTION, f"dstTensor dtype {dtypes.label(dst.dtype)} must be srcTensor's "
                                            f"{dtypes.label(src.dtype)} (this implementation's rule)")
+    if profile != "950" and (src.format, dst.format) in _OTHER_PAIRS_A2:
+        return None
     to_nz = src.format in PLAIN_FORMATS and (dst.format == FRACTAL_NZ or (profile == "950" and dst.format in
                                                                           (_C0_16, _C0_32)))
     if not to_nz and not (src.format in (NZ_FORMATS if profile == "950" else (FRACTAL_NZ,))

@@ -10,10 +10,12 @@ writes, padding zero). Workspace: 0 bytes.
 """
 from __future__ import annotations
 
+from aclnn_py.semantics import dtypes
 from aclnn_py.semantics import npu_format_cast as rules
 from aclnn_py.semantics.descriptors import TensorDesc
 from mock_runtime.core import objects, tensor_io
 from mock_runtime.core import runtime as rt
+from mock_runtime.core.errors import C, MockError
 from mock_runtime.ops import as_status, implements
 
 OP = "aclnnNpuFormatCast"
@@ -24,9 +26,18 @@ def calculate_size_and_format(*, src_tensor: TensorDesc | None, dst_format: int,
                               additional_dtype: int) -> tuple[tuple[int, ...], int, int]:
     """(dstShape, dstShapeSize, actualFormat)."""
     with as_status():
-        shape, actual = rules.calculate_size_and_format(src_tensor, dst_format, additional_dtype,
-                                                        rt.require().profile)
+        result = rules.calculate_size_and_format(src_tensor, dst_format, additional_dtype, rt.require().profile)
+    if result is None:
+        raise _not_modelled(src_tensor, dst_format)  # type: ignore[arg-type]
+    shape, actual = result
     return shape, len(shape), actual
+
+
+def _not_modelled(src: TensorDesc, dst_format: int) -> MockError:
+    return MockError(C["ACLNN_ERR_RUNTIME_ERROR"], f"converting {dtypes.format_label(src.format)} to "
+                                                   f"{dtypes.format_label(dst_format)}: CANN makes this conversion, "
+                                                   f"the mock does not model it (it converts ND/NCL/NCHW/NCDHW <-> "
+                                                   f"FRACTAL_NZ)")
 
 
 @implements(OP)
@@ -34,6 +45,8 @@ def prepare(*, src_tensor: TensorDesc | None, dst_tensor: TensorDesc | None) -> 
     settings = rt.require()
     with as_status():
         call = rules.check(src_tensor, dst_tensor, settings.profile)
+    if call is None:
+        raise _not_modelled(src_tensor, dst_tensor.format)  # type: ignore[union-attr, arg-type]
     source, target = (call.nd, call.nz) if call.to_nz else (call.nz, call.nd)
     params: dict[str, object] = {"src_tensor": source, "dst_tensor": target}
     tensor_io.prove_params(params, ["dst_tensor"], {"src_tensor": "srcTensor", "dst_tensor": "dstTensor"})
