@@ -33,10 +33,11 @@ __all__ = ["add_arguments", "all_modes", "main"]
 
 def all_modes():
     """Every mode, in the order of the table."""
-    from . import basics, grouped_matmul, quant_matmul_all_reduce, trans_matmul_weight, trans_quant_param
+    from . import (basics, grouped_matmul, neighbour_operators, quant_matmul_all_reduce, trans_matmul_weight,
+                   trans_quant_param)
 
-    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + grouped_matmul.modes()
-            + quant_matmul_all_reduce.modes() + basics.collective_modes())
+    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + neighbour_operators.modes()
+            + grouped_matmul.modes() + quant_matmul_all_reduce.modes() + basics.collective_modes())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
