@@ -15,15 +15,16 @@ from binding_helpers import grouped_matmul_inputs, grouped_matmul_plan, grouped_
 def test_ops_exports_every_function_and_plan():
     from aclnn_py.ops import (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
                               QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan, calculate_matmul_weight_size,
-                              grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
-                              quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
+                              grouped_matmul_v5, npu_format_cast_calculate_size_and_format, nz_weight_tensor,
+                              quant_matmul_all_reduce, quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
                               trans_matmul_weight, trans_quant_param_v2)
     from aclnn_py.ops._two_phase import Plan
 
     for plan in (GroupedMatmulV5Plan, QuantMatmulAllReducePlan, QuantMatmulAllReduceV2Plan,
                  QuantMatmulAllReduceV3Plan, QuantMatmulAllReduceV4Plan):
         assert issubclass(plan, Plan)
-    functions = (calculate_matmul_weight_size, grouped_matmul_v5, nz_weight_tensor, quant_matmul_all_reduce,
+    functions = (calculate_matmul_weight_size, grouped_matmul_v5, npu_format_cast_calculate_size_and_format,
+                 nz_weight_tensor, quant_matmul_all_reduce,
                  quant_matmul_all_reduce_v2, quant_matmul_all_reduce_v3, quant_matmul_all_reduce_v4,
                  trans_matmul_weight, trans_quant_param_v2)
     assert all(callable(f) and not isinstance(f, type) for f in functions)
