@@ -252,6 +252,8 @@ aclError aclsysGetCANNVersion(aclCANNPackageName name, aclCANNPackageVersion *ve
 aclError aclsysGetVersionStr(char *pkgName, char *versionStr);
 aclError aclsysGetVersionNum(char *pkgName, int32_t *versionNum);
 const char *aclrtGetSocName(void);
+float aclFloat16ToFloat(aclFloat16 value);
+aclFloat16 aclFloatToFloat16(float value);
 aclError aclrtSetDevice(int32_t deviceId);
 aclError aclrtResetDevice(int32_t deviceId);
 aclError aclrtGetDevice(int32_t *deviceId);
@@ -703,7 +705,8 @@ def _expected_header(name):
     """Which header must declare a function (CANN's own include paths)."""
     if name in ("aclInit", "aclFinalize") or name.startswith("aclsys"):
         return "acl/acl.h"
-    if name in ("aclGetRecentErrMsg", "aclrtGetSocName"):  # CANN 9.x: acl_base_rt.h, reached from acl_base.h
+    if name in ("aclGetRecentErrMsg", "aclrtGetSocName", "aclFloat16ToFloat", "aclFloatToFloat16"):
+        # CANN 9.x: acl_base_rt.h, reached from acl_base.h
         return "acl/acl_base.h"
     if name.startswith("aclrt"):
         return "acl/acl_rt.h"
@@ -749,7 +752,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 125
+    assert len(expected) == 127
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -938,7 +941,7 @@ _META = ["aclCreateTensor", "aclCreateIntArray", "aclCreateTensorList", "aclDest
 
 #: header -> (functions, values, C types, C++-only expressions) a program may use after including only it.
 INCLUDE_CHAINS = {
-    "acl/acl_base.h": (["aclGetRecentErrMsg", "aclrtGetSocName"], ["ACL_SUCCESS", "ACL_ERROR_RT_PARAM_INVALID",
+    "acl/acl_base.h": (["aclGetRecentErrMsg", "aclrtGetSocName", "aclFloatToFloat16"], ["ACL_SUCCESS", "ACL_ERROR_RT_PARAM_INVALID",
                        "ACL_FLOAT16", "ACL_FORMAT_ND"], ["aclrtStream", "size_t", "int64_t"], []),
     "acl/acl_rt.h": (["aclrtMalloc", "aclrtGetMemInfo", "aclrtGetSocName", "aclGetRecentErrMsg"],
                      ["ACL_HBM_MEM", "ACL_MEMCPY_DEVICE_TO_HOST", "ACL_ERROR_RT_MEMORY_ALLOCATION"],
