@@ -29,7 +29,7 @@ def test_the_doc_sample_sequences(program, mock_libdir, soc):
         assert lines["wqbmm"] == "refused 161002"
     assert lines["wqbmm_null"] == "161001"
     x = np.arange(128, dtype=np.float16).reshape(4, 32)
-    y, scale = dynamic_quant.dynamic_quant(x, np.ones(32, np.float16))
+    y, scale = dynamic_quant.dynamic_quant(x, (np.arange(32) * 32 + 1).astype(np.float16))
     assert lines["dq"] == (f"row0 {y[0, 1]} {y[0, 16]} {y[0, 31]} row3 {y[3, 0]} {y[3, 31]} "
                            f"scale {scale[0]:.9g} {scale[3]:.9g}")
     # INT32 with a FLOAT16 additionalDtype: FRACTAL_NZ on Atlas A2/A3, FRACTAL_NZ_C0_16 (50) on the Ascend 950

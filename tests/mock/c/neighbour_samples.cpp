@@ -2,7 +2,6 @@
 // (weight size, TransMatmulWeight, then aclnnWeightQuantBatchMatmulV2 on the NZ weight), aclnnDynamicQuant
 // and aclnnNpuFormatCast, written in their style (aclnn-py's own program: tests/mock/test_neighbour_samples.py).
 #include <cstdio>
-#include <cstring>
 #include <vector>
 #include "acl/acl.h"
 #include "aclnnop/aclnn_dynamic_quant.h"
@@ -89,18 +88,14 @@ static int WeightQuant(aclrtStream stream) {
     return 0;
 }
 
-// DynamicQuant with smooth scales, as its doc sample: x[i][j] = i * 32 + j, smooth[k] = k * 32 + 1.
+// DynamicQuant with smooth scales, as its doc sample: x[i][j] = i * 32 + j, smooth[k] = k * 32 + 1 (made with
+// aclFloatToFloat16, as the sample does).
 static int DynamicQuant(aclrtStream stream) {
     std::vector<int64_t> xShape = {4, 32}, smoothShape = {32}, scaleShape = {4};
-    std::vector<uint16_t> xHost, smoothHost;
+    std::vector<aclFloat16> xHost, smoothHost;
     for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 32; ++j) {
-            float v = static_cast<float>(i * 32 + j);  // small integers: exact in fp16, written as bits
-            uint32_t bits;
-            memcpy(&bits, &v, 4);
-            xHost.push_back(v == 0 ? 0 : static_cast<uint16_t>(((bits >> 16) & 0x8000) | ((((bits >> 23) & 0xff) - 112) << 10) | ((bits >> 13) & 0x3ff)));
-        }
-    for (int k = 0; k < 32; ++k) smoothHost.push_back(0x3C00);  // 1.0
+        for (int j = 0; j < 32; ++j) xHost.push_back(aclFloatToFloat16(static_cast<float>(i * 32 + j)));
+    for (int k = 0; k < 32; ++k) smoothHost.push_back(aclFloatToFloat16(static_cast<float>(k * 32 + 1)));
     std::vector<int8_t> yHost(128, 0);
     std::vector<float> scaleHost(4, 0);
     void *xAddr, *smAddr, *yAddr, *sAddr;
