@@ -24,8 +24,14 @@ a NULL srcTensor included (the doc says 161001):
 * **NZ -> ND** (srcTensor FRACTAL_NZ -- on the Ascend 950 also FRACTAL_NZ_C0_2/4/16/32 with a
   storage shape of 4-8 non-zero dims ending in its C0 -- and dstFormat ND): the src view shape,
   format ND.
-* The other pairs CANN converts on Atlas A2/A3 (NCDHW <-> NDC1HWC0 and FRACTAL_Z_3D, NCHW/NHWC <->
-  NC1HWC0, NCHW/HWCN <-> FRACTAL_Z, NDHWC <-> NDC1HWC0, DHWCN <-> FRACTAL_Z_3D:
+* **NCHW <-> NC1HWC0, NCDHW <-> NDC1HWC0** (Atlas A2/A3, :mod:`~aclnn_py.semantics.c1hwc0`): to the
+  blocked format the shape (N, C1, H, W, C0) / (N, D, C1, H, W, C0), C0 = 32 bytes / size of
+  additionalDtype (``CalcNCHWToNC1HWC0``, ``CalcNCDHWToNDC1HWC0``; a view of another rank: 161002,
+  this implementation's rule, as CANN reads dims it does not check); back, the src view shape, which
+  must have 4 / 5 dims (``CalcToNCHW``, ``CalcToNCDHW``: 361001 otherwise). An empty srcTensor:
+  361001 (the aclop fallback).
+* The other pairs CANN converts on Atlas A2/A3 (NCDHW <-> FRACTAL_Z_3D, NHWC -> NC1HWC0,
+  NCHW/HWCN <-> FRACTAL_Z, NDHWC <-> NDC1HWC0, DHWCN <-> FRACTAL_Z_3D:
   ``kTransdataForwardFormatPairs910B``) are not modelled: the rules return None (the binding then
   leaves the call to the runtime; the mock answers 361001 saying it does not model them). Any other
   pair: 361001.
@@ -40,19 +46,22 @@ where CANN's kernels would read or write outside the tensors or CANN returns wit
 (an unsupported pair on A2/A3 returns ``false``, 0): the two dtypes equal; ND -> NZ: dstTensor's
 view shape srcTensor's, its storage shape the NZ shape of that view with its own C0 (the last
 storage dim); NZ -> ND: srcTensor's storage shape the NZ shape of dstTensor's view (the kernel
-takes the ND shape from dstTensor). 161002 otherwise. An empty tensor is a no-op.
+takes the ND shape from dstTensor); NCHW/NCDHW <-> NC1HWC0/NDC1HWC0 (Atlas A2/A3): the plain tensor
+4 / 5 dims, to the blocked format dstTensor's view shape srcTensor's, and the blocked tensor's storage
+shape the blocked shape of the plain view with its own C0 (its last storage dim). 161002 otherwise. An
+empty tensor is a no-op.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import dtypes, nz
+from . import c1hwc0, dtypes, nz
 from .catalogue import OperatorRules
-from .descriptors import FRACTAL_NZ, ND, TensorDesc, refuse_negative_extents, shape_text
+from .descriptors import FRACTAL_NZ, ND, TensorDesc, contiguous_strides, refuse_negative_extents, shape_text
 from .headers import load
 from .status import INVALID, NULLPTR, RUNTIME, Violation
 
-__all__ = ["OPERATORS", "FormatCastCall", "calculate_size_and_format", "check"]
+__all__ = ["OPERATORS", "BlockedCastCall", "FormatCastCall", "calculate_size_and_format", "check"]
 
 D = dtypes.DataType
 _K = load().constants
@@ -68,13 +77,15 @@ _NCL = _K["ACL_FORMAT_NCL"]
 _C0_16, _C0_32 = _K["ACL_FORMAT_FRACTAL_NZ_C0_16"], _K["ACL_FORMAT_FRACTAL_NZ_C0_32"]
 _BLOCK = 32  # bytes of one C0 row
 _DHWCN = 31  # ge's FORMAT_DHWCN (graph/types.h); the acl headers name no ACL_FORMAT_DHWCN
-#: The Atlas A2/A3 conversions CANN makes besides ND <-> NZ (``kTransdataForwardFormatPairs910B``), both ways.
+#: The Atlas A2/A3 conversions CANN makes besides ND <-> NZ and the modelled channel-blocked ones
+#: (``kTransdataForwardFormatPairs910B``), both ways.
 _OTHER_PAIRS_A2 = frozenset(pair for src, dst in (
-    ("ACL_FORMAT_NCDHW", "ACL_FORMAT_NDC1HWC0"), ("ACL_FORMAT_NCDHW", "ACL_FRACTAL_Z_3D"),
-    (_DHWCN, "ACL_FRACTAL_Z_3D"), ("ACL_FORMAT_NCHW", "ACL_FORMAT_NC1HWC0"), ("ACL_FORMAT_NHWC", "ACL_FORMAT_NC1HWC0"),
+    ("ACL_FORMAT_NCDHW", "ACL_FRACTAL_Z_3D"), (_DHWCN, "ACL_FRACTAL_Z_3D"), ("ACL_FORMAT_NHWC", "ACL_FORMAT_NC1HWC0"),
     ("ACL_FORMAT_NCHW", "ACL_FORMAT_FRACTAL_Z"), ("ACL_FORMAT_HWCN", "ACL_FORMAT_FRACTAL_Z"),
     ("ACL_FORMAT_NDHWC", "ACL_FORMAT_NDC1HWC0"))
     for a, b in [(_K[src] if isinstance(src, str) else src, _K[dst])] for pair in ((a, b), (b, a)))
+#: The channel-blocked conversions modelled on Atlas A2/A3 (plain format, blocked format) -> the plain view's dims.
+_TO_BLOCKED = {(_K["ACL_FORMAT_NCHW"], _K["ACL_FORMAT_NC1HWC0"]): 4, (_K["ACL_FORMAT_NCDHW"], _K["ACL_FORMAT_NDC1HWC0"]): 5}
 _FP4 = (D.ACL_FLOAT4_E2M1, D.ACL_FLOAT4_E1M2) if hasattr(D, "ACL_FLOAT4_E1M2") else (D.ACL_FLOAT4_E2M1,)
 _WEIGHT_DTYPES = (D.ACL_INT8, D.ACL_UINT8, D.ACL_FLOAT, D.ACL_FLOAT16, D.ACL_BF16, D.ACL_INT32, D.ACL_UINT32,
                   D.ACL_FLOAT8_E4M3FN, D.ACL_HIFLOAT8, *_FP4)
@@ -169,14 +180,40 @@ def calculate_size_and_format(src: TensorDesc | None, dst_format: int, additiona
         elif src.numel == 0:
             raise Violation(RUNTIME, CALCULATE, "an empty srcTensor is not supported (CANN falls back to aclop)")
         return src.shape, ND
-    if profile != "950" and (src.format, dst_format) in _OTHER_PAIRS_A2:
-        return None
+    if profile != "950":
+        blocked = _blocked_size_and_format(src, dst_format, additional, additional_dtype)
+        if blocked is not None:
+            return blocked
+        if (src.format, dst_format) in _OTHER_PAIRS_A2:
+            return None
     raise Violation(RUNTIME, CALCULATE, f"converting srcTensor format {dtypes.format_label(src.format)} to dstFormat "
                                         f"{dtypes.format_label(dst_format) if dst_format in _FORMAT_NAMES else dst_format} "
                                         f"is not supported (the mock converts ND/NCL/NCHW/NCDHW <-> FRACTAL_NZ)")
 
 
 _FORMAT_NAMES = frozenset(int(f) for f in dtypes.Format)
+
+
+def _blocked_size_and_format(src: TensorDesc, dst_format: int, additional: int,
+                             additional_dtype: int) -> tuple[tuple[int, ...], int] | None:
+    """CalculateSizeAndFormat of NCHW/NCDHW <-> NC1HWC0/NDC1HWC0 on Atlas A2/A3; None for another pair."""
+    forward = (src.format, dst_format) in _TO_BLOCKED
+    if not forward and (dst_format, src.format) not in _TO_BLOCKED:
+        return None
+    if src.numel == 0:
+        raise Violation(RUNTIME, CALCULATE, "an empty srcTensor is not supported (CANN falls back to aclop)")
+    plain = src.format if forward else dst_format
+    dims = _TO_BLOCKED[(plain, dst_format if forward else src.format)]
+    if src.ndim != dims:
+        raise Violation(INVALID if forward else RUNTIME, CALCULATE,
+                        f"srcTensor shape {shape_text(src.shape)} must have {dims} dims "
+                        f"({dtypes.format_label(plain)})")
+    if not forward:
+        return src.shape, dst_format
+    if additional not in _A2_DTYPES:
+        raise Violation(INVALID, CALCULATE, f"additionalDtype {_dtype_label(additional_dtype)} is not "
+                                            f"supported: expected -1 or one of {_labels(_A2_DTYPES)}")
+    return c1hwc0.blocked_shape(src.shape, _c0(additional)), dst_format
 
 
 def _valid_nz_storage(desc: TensorDesc, function: str) -> None:
@@ -204,6 +241,41 @@ class FormatCastCall:
     empty: bool
 
 
+@dataclass(frozen=True)
+class BlockedCastCall:
+    """A checked NCHW/NCDHW <-> NC1HWC0/NDC1HWC0 call: the plain tensor, the blocked one as a contiguous ND
+    descriptor of its storage shape, its C0 and the direction."""
+
+    to_blocked: bool
+    plain: TensorDesc
+    blocked: TensorDesc
+    c0: int
+    empty: bool
+
+
+def _check_blocked(src: TensorDesc, dst: TensorDesc) -> BlockedCastCall:
+    to_blocked = (src.format, dst.format) in _TO_BLOCKED
+    plain, blocked = (src, dst) if to_blocked else (dst, src)
+    plain_what, blocked_what = ("srcTensor", "dstTensor") if to_blocked else ("dstTensor", "srcTensor")
+    dims = _TO_BLOCKED[(plain.format, blocked.format)]
+    if plain.ndim != dims:
+        raise Violation(INVALID, FUNCTION, f"{plain_what} shape {shape_text(plain.shape)} must have {dims} dims "
+                                           f"({dtypes.format_label(plain.format)})")
+    if to_blocked and dst.shape != src.shape:
+        raise Violation(INVALID, FUNCTION, f"dstTensor view shape {shape_text(dst.shape)} must be srcTensor's "
+                                           f"{shape_text(src.shape)}")
+    storage = blocked.storage_shape
+    c0 = storage[-1] if storage else 0
+    expected = c1hwc0.blocked_shape(plain.shape, c0) if c0 > 0 else None
+    if storage != expected:
+        raise Violation(INVALID, FUNCTION, f"{blocked_what} storage shape {shape_text(storage)} must be the "
+                                           f"{dtypes.format_label(blocked.format)} shape of the view "
+                                           f"{shape_text(plain.shape)} with its C0 (its last storage dim)")
+    flat = TensorDesc(storage, blocked.dtype, contiguous_strides(storage), blocked.offset, ND, storage,
+                      blocked.address)
+    return BlockedCastCall(to_blocked, plain, flat, c0, plain.numel == 0)
+
+
 def _as_nz(desc: TensorDesc, shape: tuple[int, ...]) -> TensorDesc:
     return replace(desc, shape=shape, strides=tuple(TensorDesc.contiguous(shape, desc.dtype).strides),
                    format=FRACTAL_NZ)
@@ -222,7 +294,7 @@ def _nz_fits(nd_shape: tuple[int, ...], nz_desc: TensorDesc, what: str) -> None:
 
 
 def check(src_tensor: TensorDesc | None, dst_tensor: TensorDesc | None,
-          profile: str = "A2") -> FormatCastCall | None:
+          profile: str = "A2") -> FormatCastCall | BlockedCastCall | None:
     """Validate one aclnnNpuFormatCast call (Violation: its status and message); None for a conversion
     CANN makes that these rules do not model (module doc)."""
     src, dst = src_tensor, dst_tensor
@@ -242,6 +314,8 @@ def check(src_tensor: TensorDesc | None, dst_tensor: TensorDesc | None,
     if src.dtype != dst.dtype:
         raise Violation(INVALID, FUNCTION, f"dstTensor dtype {dtypes.label(dst.dtype)} must be srcTensor's "
                                            f"{dtypes.label(src.dtype)} (this implementation's rule)")
+    if profile != "950" and {(src.format, dst.format), (dst.format, src.format)} & _TO_BLOCKED.keys():
+        return _check_blocked(src, dst)
     if profile != "950" and (src.format, dst.format) in _OTHER_PAIRS_A2:
         return None
     to_nz = src.format in PLAIN_FORMATS and (dst.format == FRACTAL_NZ or (profile == "950" and dst.format in

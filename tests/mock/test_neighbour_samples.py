@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aclnn_py.semantics import dynamic_quant, nz
+from aclnn_py.semantics import c1hwc0, dynamic_quant, nz
 
 from mock_helpers import C_DIR, build_cpp, run_program
 
@@ -20,7 +20,8 @@ def program(tmp_path_factory, mock_libdir):
 
 @pytest.mark.parametrize("soc", ["Ascend910B4", "Ascend950PR_9599"])
 def test_the_doc_sample_sequences(program, mock_libdir, soc):
-    result = run_program(program, mock_libdir, {"ACLNN_MOCK_SOC": soc})
+    a2 = soc.startswith("Ascend910B")
+    result = run_program(program, mock_libdir, {"ACLNN_MOCK_SOC": soc}, args=("blocked",) if a2 else ())
     assert result.returncode == 0 and result.stdout.endswith("done\n"), result.stdout + result.stderr
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines()[:-1] if " " in line)
     if soc.startswith("Ascend910B"):
@@ -38,3 +39,9 @@ def test_the_doc_sample_sequences(program, mock_libdir, soc):
     flat = nz.nd_to_nz(host, "int32", 16).reshape(-1)
     assert lines["nz"] == f"{flat[0]} {flat[15]} {flat[16]} {flat[256]}"
     assert lines["calculate"] == "null 161002"
+    if a2:  # NCDHW -> NDC1HWC0 (the Atlas A2/A3 sample's conversion): C0 = 32 B / 4 B
+        assert lines["blocked_format"] == "32 shape 1 1 3 2 2 8"
+        assert lines["blocked_small"] == "161002"  # the sample's 272-byte dstTensor for 384 bytes of storage
+        expected = c1hwc0.to_blocked(np.arange(68, dtype=np.int32).reshape(1, 17, 1, 2, 2), 8).ravel()
+        assert lines["blocked"] == " ".join(map(str, expected))
+        assert lines["blocked"].startswith("0 4 8 12 16 20 24 28 1 5")  # channel c of (h, w) holds c * 4 + h * 2 + w

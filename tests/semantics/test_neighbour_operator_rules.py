@@ -11,7 +11,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from aclnn_py.semantics import dtypes, nz
+from aclnn_py.semantics import c1hwc0, dtypes, nz
 from aclnn_py.semantics import dynamic_quant as dq
 from aclnn_py.semantics import npu_format_cast as nfc
 from aclnn_py.semantics import weight_quant_batch_matmul_v2 as wq
@@ -259,8 +259,8 @@ def test_calculate_size_and_format_refusals():
     assert violation(nfc.calculate_size_and_format, t((4, 4), D.ACL_INT32), FRACTAL_NZ, D.ACL_FLOAT, "950").code \
         == INVALID  # ValidateWeightQuantMatmulParams
     assert violation(nfc.calculate_size_and_format, t((4, 4), D.ACL_INT8), 33, -1).code == RUNTIME
-    # a conversion CANN makes on A2/A3 that the rules do not model: left to the runtime
-    assert nfc.calculate_size_and_format(t((1, 17, 1, 2, 2), D.ACL_INT32, 30), 32, -1, "A2") is None
+    # a conversion CANN makes on A2/A3 that the rules do not model (NCDHW -> FRACTAL_Z_3D): left to the runtime
+    assert nfc.calculate_size_and_format(t((1, 17, 1, 2, 2), D.ACL_INT32, 30), 33, -1, "A2") is None
 
 
 def test_npu_format_cast_check():
@@ -282,3 +282,41 @@ def test_npu_format_cast_check():
         error = violation(nfc.check, src, dst, "A2")
         assert error.code == code and words in error.message, (error, words)
     assert nfc.check(t((2, 3, 4, 5), D.ACL_INT8, 0), t((2, 3, 4, 5), D.ACL_INT8, 4), "A2") is None
+
+
+NCHW, NC1HWC0, NCDHW, NDC1HWC0 = 0, 3, 30, 32
+
+
+def test_channel_blocked_size_and_format():
+    """NCDHW -> NDC1HWC0 as aclnnNpuFormatCast.md's Atlas A2/A3 sample: INT32 (1, 17, 1, 2, 2), C0 32 B / 4 B = 8."""
+    src = t((1, 17, 1, 2, 2), D.ACL_INT32, NCDHW)
+    assert nfc.calculate_size_and_format(src, NDC1HWC0, -1, "A2") == ((1, 1, 3, 2, 2, 8), NDC1HWC0)
+    assert nfc.calculate_size_and_format(src, NDC1HWC0, D.ACL_FLOAT16, "A3") == ((1, 1, 2, 2, 2, 16), NDC1HWC0)
+    assert nfc.calculate_size_and_format(t((2, 33, 3, 5), D.ACL_INT8, NCHW), NC1HWC0, -1) == ((2, 2, 3, 5, 32), NC1HWC0)
+    blocked = t((1, 17, 1, 2, 2), D.ACL_INT32, NDC1HWC0, (1, 1, 3, 2, 2, 8))
+    assert nfc.calculate_size_and_format(blocked, NCDHW, -1, "A2") == ((1, 17, 1, 2, 2), NCDHW)
+    assert violation(nfc.calculate_size_and_format, t((17, 2, 2), D.ACL_INT32, NCDHW), NDC1HWC0, -1).code == INVALID
+    assert violation(nfc.calculate_size_and_format, t((1, 0, 1, 2, 2), D.ACL_INT32, NCDHW), NDC1HWC0, -1).code \
+        == RUNTIME  # the aclop fallback of an empty tensor
+    assert violation(nfc.calculate_size_and_format, src, NDC1HWC0, -1, "950").code == RUNTIME
+
+
+def test_channel_blocked_check_and_layout():
+    values = np.arange(68, dtype=np.int32).reshape(1, 17, 1, 2, 2)
+    plain, blocked = t(values.shape, D.ACL_INT32, NCDHW), t(values.shape, D.ACL_INT32, NDC1HWC0, (1, 1, 3, 2, 2, 8))
+    call = nfc.check(plain, blocked, "A2")
+    assert call.to_blocked and call.c0 == 8 and call.blocked.shape == (1, 1, 3, 2, 2, 8) and call.blocked.format == ND
+    assert not nfc.check(blocked, plain, "A2").to_blocked
+    out = c1hwc0.to_blocked(values, 8)
+    # element [n, d, c1, h, w, c0] = source [n, c1 * 8 + c0, d, h, w]; channels 17..23 are padding
+    assert out[0, 0, 1, 1, 0, 3] == values[0, 11, 0, 1, 0] and out[0, 0, 2, 0, 1, 0] == 65
+    assert not out[0, 0, 2, :, :, 1:].any()
+    assert np.array_equal(c1hwc0.from_blocked(out, values.shape), values)
+    nchw = np.arange(2 * 5 * 3 * 2, dtype=np.float16).reshape(2, 5, 3, 2)
+    assert np.array_equal(c1hwc0.from_blocked(c1hwc0.to_blocked(nchw, 16), nchw.shape), nchw)
+    cases = [((plain, t(values.shape, D.ACL_INT32, NDC1HWC0, (1, 1, 2, 2, 2, 8))), "storage shape"),
+             ((plain, t((1, 17, 1, 2, 3), D.ACL_INT32, NDC1HWC0, (1, 1, 3, 2, 3, 8))), "view shape"),
+             ((t((17, 2, 2), D.ACL_INT32, NCDHW), blocked), "must have 5 dims")]
+    for (src, dst), words in cases:
+        error = violation(nfc.check, src, dst, "A2")
+        assert error.code == INVALID and words in error.message, (error, words)
