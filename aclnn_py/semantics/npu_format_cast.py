@@ -24,17 +24,17 @@ a NULL srcTensor included (the doc says 161001):
 * **NZ -> ND** (srcTensor FRACTAL_NZ -- on the Ascend 950 also FRACTAL_NZ_C0_2/4/16/32 with a
   storage shape of 4-8 non-zero dims ending in its C0 -- and dstFormat ND): the src view shape,
   format ND.
-* **NCHW <-> NC1HWC0, NCDHW <-> NDC1HWC0** (Atlas A2/A3, :mod:`~aclnn_py.semantics.c1hwc0`): to the
-  blocked format the shape (N, C1, H, W, C0) / (N, D, C1, H, W, C0), C0 = 32 bytes / size of
-  additionalDtype (``CalcNCHWToNC1HWC0``, ``CalcNCDHWToNDC1HWC0``; a view of another rank: 161002,
-  this implementation's rule, as CANN reads dims it does not check); back, the src view shape, which
-  must have 4 / 5 dims (``CalcToNCHW``, ``CalcToNCDHW``: 361001 otherwise). An empty srcTensor:
-  361001 (the aclop fallback).
-* The other pairs CANN converts on Atlas A2/A3 (NCDHW <-> FRACTAL_Z_3D, NHWC -> NC1HWC0,
-  NCHW/HWCN <-> FRACTAL_Z, NDHWC <-> NDC1HWC0, DHWCN <-> FRACTAL_Z_3D:
-  ``kTransdataForwardFormatPairs910B``) are not modelled: the rules return None (the binding then
-  leaves the call to the runtime; the mock answers 361001 saying it does not model them). Any other
-  pair: 361001.
+* **NCHW <-> NC1HWC0, NCDHW <-> NDC1HWC0** (:mod:`~aclnn_py.semantics.c1hwc0`; CANN computes these
+  on every profile): to the blocked format the shape (N, C1, H, W, C0) / (N, D, C1, H, W, C0), C0 =
+  32 bytes / size of additionalDtype (``CalcNCHWToNC1HWC0``, ``CalcNCDHWToNDC1HWC0``; a view of
+  another rank: 161002, and an additionalDtype outside the Atlas A2/A3 list above: 161002 -- this
+  implementation's rules, as CANN reads dims and sizes it does not check); back, the src view shape,
+  which must have 4 / 5 dims (``CalcToNCHW``, ``CalcToNCDHW``: 361001 otherwise). An empty
+  srcTensor on Atlas A2/A3: 361001 (the aclop fallback).
+* The other pairs of the same chain (NCDHW <-> FRACTAL_Z_3D, NHWC -> NC1HWC0, NCHW/HWCN <->
+  FRACTAL_Z, NDHWC <-> NDC1HWC0, DHWCN <-> FRACTAL_Z_3D: ``kTransdataForwardFormatPairs910B``)
+  are not modelled: the rules return None (the binding then leaves the call to the runtime; the
+  mock answers 361001 saying it does not model them). Any other pair: 361001.
 
 **aclnnNpuFormatCastGetWorkspaceSize(srcTensor, dstTensor)**: a NULL tensor is 561103
 (ACLNN_ERR_INNER_NULLPTR, the code's CHECK_RET; the doc says 161001). Both contiguous, of the
@@ -46,7 +46,9 @@ where CANN's kernels would read or write outside the tensors or CANN returns wit
 (an unsupported pair on A2/A3 returns ``false``, 0): the two dtypes equal; ND -> NZ: dstTensor's
 view shape srcTensor's, its storage shape the NZ shape of that view with its own C0 (the last
 storage dim); NZ -> ND: srcTensor's storage shape the NZ shape of dstTensor's view (the kernel
-takes the ND shape from dstTensor); NCHW/NCDHW <-> NC1HWC0/NDC1HWC0 (Atlas A2/A3): the plain tensor
+takes the ND shape from dstTensor); NCHW/NCDHW <-> NC1HWC0/NDC1HWC0 (Atlas A2/A3; on the Ascend 950
+CANN takes them into a TransData whose support the public code does not show: None, as the other
+pairs): the plain tensor
 4 / 5 dims, to the blocked format dstTensor's view shape srcTensor's, and the blocked tensor's storage
 shape the blocked shape of the plain view with its own C0 (its last storage dim). 161002 otherwise. An
 empty tensor is a no-op.
@@ -77,9 +79,9 @@ _NCL = _K["ACL_FORMAT_NCL"]
 _C0_16, _C0_32 = _K["ACL_FORMAT_FRACTAL_NZ_C0_16"], _K["ACL_FORMAT_FRACTAL_NZ_C0_32"]
 _BLOCK = 32  # bytes of one C0 row
 _DHWCN = 31  # ge's FORMAT_DHWCN (graph/types.h); the acl headers name no ACL_FORMAT_DHWCN
-#: The Atlas A2/A3 conversions CANN makes besides ND <-> NZ and the modelled channel-blocked ones
-#: (``kTransdataForwardFormatPairs910B``), both ways.
-_OTHER_PAIRS_A2 = frozenset(pair for src, dst in (
+#: The conversions CANN's CalculateSizeAndFormat computes (on every profile) besides ND <-> NZ and the
+#: modelled channel-blocked ones (``kTransdataForwardFormatPairs910B``), both ways.
+_OTHER_PAIRS = frozenset(pair for src, dst in (
     ("ACL_FORMAT_NCDHW", "ACL_FRACTAL_Z_3D"), (_DHWCN, "ACL_FRACTAL_Z_3D"), ("ACL_FORMAT_NHWC", "ACL_FORMAT_NC1HWC0"),
     ("ACL_FORMAT_NCHW", "ACL_FORMAT_FRACTAL_Z"), ("ACL_FORMAT_HWCN", "ACL_FORMAT_FRACTAL_Z"),
     ("ACL_FORMAT_NDHWC", "ACL_FORMAT_NDC1HWC0"))
@@ -180,12 +182,11 @@ def calculate_size_and_format(src: TensorDesc | None, dst_format: int, additiona
         elif src.numel == 0:
             raise Violation(RUNTIME, CALCULATE, "an empty srcTensor is not supported (CANN falls back to aclop)")
         return src.shape, ND
-    if profile != "950":
-        blocked = _blocked_size_and_format(src, dst_format, additional, additional_dtype)
-        if blocked is not None:
-            return blocked
-        if (src.format, dst_format) in _OTHER_PAIRS_A2:
-            return None
+    blocked = _blocked_size_and_format(src, dst_format, additional, additional_dtype, profile)
+    if blocked is not None:
+        return blocked
+    if (src.format, dst_format) in _OTHER_PAIRS:
+        return None
     raise Violation(RUNTIME, CALCULATE, f"converting srcTensor format {dtypes.format_label(src.format)} to dstFormat "
                                         f"{dtypes.format_label(dst_format) if dst_format in _FORMAT_NAMES else dst_format} "
                                         f"is not supported (the mock converts ND/NCL/NCHW/NCDHW <-> FRACTAL_NZ)")
@@ -194,13 +195,13 @@ def calculate_size_and_format(src: TensorDesc | None, dst_format: int, additiona
 _FORMAT_NAMES = frozenset(int(f) for f in dtypes.Format)
 
 
-def _blocked_size_and_format(src: TensorDesc, dst_format: int, additional: int,
-                             additional_dtype: int) -> tuple[tuple[int, ...], int] | None:
-    """CalculateSizeAndFormat of NCHW/NCDHW <-> NC1HWC0/NDC1HWC0 on Atlas A2/A3; None for another pair."""
+def _blocked_size_and_format(src: TensorDesc, dst_format: int, additional: int, additional_dtype: int,
+                             profile: str) -> tuple[tuple[int, ...], int] | None:
+    """CalculateSizeAndFormat of NCHW/NCDHW <-> NC1HWC0/NDC1HWC0; None for another pair."""
     forward = (src.format, dst_format) in _TO_BLOCKED
     if not forward and (dst_format, src.format) not in _TO_BLOCKED:
         return None
-    if src.numel == 0:
+    if src.numel == 0 and profile != "950":
         raise Violation(RUNTIME, CALCULATE, "an empty srcTensor is not supported (CANN falls back to aclop)")
     plain = src.format if forward else dst_format
     dims = _TO_BLOCKED[(plain, dst_format if forward else src.format)]
@@ -314,9 +315,9 @@ def check(src_tensor: TensorDesc | None, dst_tensor: TensorDesc | None,
     if src.dtype != dst.dtype:
         raise Violation(INVALID, FUNCTION, f"dstTensor dtype {dtypes.label(dst.dtype)} must be srcTensor's "
                                            f"{dtypes.label(src.dtype)} (this implementation's rule)")
-    if profile != "950" and {(src.format, dst.format), (dst.format, src.format)} & _TO_BLOCKED.keys():
-        return _check_blocked(src, dst)
-    if profile != "950" and (src.format, dst.format) in _OTHER_PAIRS_A2:
+    if {(src.format, dst.format), (dst.format, src.format)} & _TO_BLOCKED.keys():
+        return None if profile == "950" else _check_blocked(src, dst)
+    if (src.format, dst.format) in _OTHER_PAIRS:
         return None
     to_nz = src.format in PLAIN_FORMATS and (dst.format == FRACTAL_NZ or (profile == "950" and dst.format in
                                                                           (_C0_16, _C0_32)))

@@ -18,7 +18,7 @@ from aclnn_py.semantics import weight_quant_batch_matmul_v2 as wq
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_params import trans_quant_param
 
-from binding_helpers import expect_status, mock_library
+from binding_helpers import expect_status, mock_library, skip_unless_profile
 
 
 # --------------------------------------------------------------------------- DynamicQuant
@@ -146,6 +146,42 @@ def test_npu_format_cast_round_trip(stream, dtype, additional):
     stream.synchronize()
     raw = buffer.to_numpy(values.dtype, shape)
     np.testing.assert_array_equal(raw.view(np.uint8), nz.nd_to_nz(values, dtype, c0).view(np.uint8))  # padding 0
+    np.testing.assert_array_equal(back.to_numpy().view(np.uint8), values.view(np.uint8))
+    for tensor in (back, dst, buffer, src):
+        tensor.close()
+
+
+@pytest.mark.parametrize("plain,blocked,shape,dtype", [
+    ("ACL_FORMAT_NCDHW", "ACL_FORMAT_NDC1HWC0", (1, 17, 1, 2, 2), "int32"),  # the A2/A3 doc sample's conversion
+    ("ACL_FORMAT_NCHW", "ACL_FORMAT_NC1HWC0", (2, 33, 3, 5), "float16"),
+])
+def test_npu_format_cast_channel_blocked_round_trip(stream, plain, blocked, shape, dtype):
+    """NCHW/NCDHW -> NC1HWC0/NDC1HWC0 and back on Atlas A2/A3: element [n, (d,) c1, h, w, c0] holds channel
+    c1 * C0 + c0 (C0 = 32 bytes of the dtype), the channels past C zero."""
+    skip_unless_profile({"A2", "A3"}, "NpuFormatCast to the channel-blocked formats")
+    values = codecs.from_float32(np.arange(np.prod(shape)).reshape(shape) % 251, dtype)
+    src = Tensor.empty(shape, dtype, format=aclnn_py.Format[plain])
+    src.copy_from_numpy(values)
+    storage, fmt = ops.npu_format_cast_calculate_size_and_format(src, aclnn_py.Format[blocked])
+    c0 = 32 // values.dtype.itemsize
+    c1 = -(-shape[1] // c0)
+    assert fmt == aclnn_py.Format[blocked]
+    assert storage == ((shape[0], shape[2], c1, shape[3], shape[4], c0) if len(shape) == 5
+                       else (shape[0], c1, shape[2], shape[3], c0))
+    buffer = DeviceBuffer(int(np.prod(storage)) * values.dtype.itemsize)
+    dst = Tensor(buffer, shape, dtype, format=fmt, storage_shape=storage)
+    ops.npu_format_cast(src, dst, stream=stream)
+    back = Tensor.empty(shape, dtype, format=aclnn_py.Format[plain])
+    ops.npu_format_cast(dst, back, stream=stream)
+    stream.synchronize()
+    expected = np.zeros(storage, values.dtype)
+    for index in np.ndindex(*shape):  # element by element, from the formula
+        n, c, *spatial = index
+        c1_of, c0_of = divmod(c, c0)
+        target = (n, spatial[0], c1_of, *spatial[1:], c0_of) if len(shape) == 5 else (n, c1_of, *spatial, c0_of)
+        expected[target] = values[index]
+    raw = buffer.to_numpy(values.dtype, storage)
+    np.testing.assert_array_equal(raw.view(np.uint8), expected.view(np.uint8))
     np.testing.assert_array_equal(back.to_numpy().view(np.uint8), values.view(np.uint8))
     for tensor in (back, dst, buffer, src):
         tensor.close()
