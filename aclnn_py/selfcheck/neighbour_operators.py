@@ -1,7 +1,7 @@
 """DynamicQuant, WeightQuantBatchMatmulV2 and NpuFormatCast: the device's outputs against the goldens of
-:mod:`aclnn_py.semantics.dynamic_quant`, :mod:`~aclnn_py.semantics.weight_quant_batch_matmul_v2` and the
-FRACTAL_NZ layout of :mod:`~aclnn_py.semantics.nz` (integers and layouts exact, floats under CANN's
-precision standard).
+:mod:`aclnn_py.semantics.dynamic_quant`, :mod:`~aclnn_py.semantics.weight_quant_batch_matmul_v2`, the
+FRACTAL_NZ layout of :mod:`~aclnn_py.semantics.nz` and the NDC1HWC0 layout of
+:mod:`~aclnn_py.semantics.c1hwc0` (integers and layouts exact, floats under CANN's precision standard).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import ops
 from ..memory import DeviceBuffer
-from ..semantics import codecs, dtypes, nz
+from ..semantics import c1hwc0, codecs, dtypes, nz
 from ..semantics import dynamic_quant as dq
 from ..semantics import weight_quant_batch_matmul_v2 as wq
 from ..semantics.precision import compare
@@ -69,30 +69,42 @@ def _weight_quant(x_dtype: str, weight: str, group: int, host: Host) -> list[Com
     return [Comparison("y", compare(got, want, x_dtype))]
 
 
-def _format_cast(dtype: str, shape: tuple[int, ...], host: Host) -> list[Comparison]:
+_FORMAT = dtypes.Format
+#: The conversions checked: (plain format, target format, the target's bytes of the plain values).
+_CONVERSIONS = {
+    "nz": (_FORMAT.ACL_FORMAT_ND, _FORMAT.ACL_FORMAT_FRACTAL_NZ, lambda v, dtype: nz.nd_to_nz(v, dtype)),
+    "ndc1hwc0": (_FORMAT.ACL_FORMAT_NCDHW, _FORMAT.ACL_FORMAT_NDC1HWC0,
+                 lambda v, dtype: c1hwc0.to_blocked(v, 32 // v.dtype.itemsize)),
+}
+
+
+def _format_cast(dtype: str, shape: tuple[int, ...], conversion: str, host: Host) -> list[Comparison]:
+    plain, target, layout = _CONVERSIONS[conversion]
     rng = rng_for(f"npu_format_cast/{dtype}")
     values = codecs.from_float32(rng.integers(-100, 100, shape), dtype)
 
     def body(rank) -> tuple[tuple[int, ...], np.ndarray, np.ndarray]:
-        src = Tensor.from_numpy(values, stream=rank.stream)
-        dims, fmt = ops.npu_format_cast_calculate_size_and_format(src, dtypes.Format.ACL_FORMAT_FRACTAL_NZ)
-        buffer = DeviceBuffer(int(np.prod(dims)) * values.dtype.itemsize)
-        dst = Tensor(buffer, shape, dtype, format=fmt, storage_shape=dims)
-        back = Tensor.empty(shape, dtype)
+        src = Tensor.empty(shape, dtype, format=plain)
+        buffer = dst = back = None
         try:
+            src.copy_from_numpy(values, stream=rank.stream)
+            dims, fmt = ops.npu_format_cast_calculate_size_and_format(src, target)
+            buffer = DeviceBuffer(int(np.prod(dims)) * values.dtype.itemsize)
+            dst = Tensor(buffer, shape, dtype, format=fmt, storage_shape=dims)
+            back = Tensor.empty(shape, dtype, format=plain)
             ops.npu_format_cast(src, dst, stream=rank.stream)
             ops.npu_format_cast(dst, back, stream=rank.stream)
             rank.stream.synchronize()
             return dims, buffer.to_numpy(values.dtype, dims), back.to_numpy()
         finally:
-            close_after(rank.stream, [buffer, src, dst, back])
+            close_after(rank.stream, [t for t in (buffer, src, dst, back) if t is not None])
 
     dims, stored, back = host.ranks.run(body)[0]
-    want = nz.nd_to_nz(values, dtype)
+    want = layout(values, dtype)
     if tuple(dims) != want.shape:
         raise CheckFailed(f"dstShape {list(dims)}, expected {list(want.shape)}")
-    return [exact("FRACTAL_NZ bytes", stored.view(np.uint8), want.view(np.uint8)),
-            exact("ND round trip", back.view(np.uint8), values.view(np.uint8))]
+    return [exact(f"{target.name.removeprefix('ACL_FORMAT_')} bytes", stored.view(np.uint8), want.view(np.uint8)),
+            exact(f"{plain.name.removeprefix('ACL_FORMAT_')} round trip", back.view(np.uint8), values.view(np.uint8))]
 
 
 def modes() -> list[Mode]:
@@ -102,6 +114,8 @@ def modes() -> list[Mode]:
                    partial(_weight_quant, x, w, g))
               for x, w, g in (("float16", "int8", 0), ("bfloat16", "int8", 0), ("float16", "int4", 64),
                               ("bfloat16", "int4", 128))]
-    found += [Mode(f"npu_format_cast/{dtype}-{'x'.join(map(str, shape))}", partial(_format_cast, dtype, shape))
+    found += [Mode(f"npu_format_cast/{dtype}-{'x'.join(map(str, shape))}", partial(_format_cast, dtype, shape, "nz"))
               for dtype, shape in (("int8", (40, 70)), ("float16", (2, 33, 20)), ("bfloat16", (64, 48)))]
+    found += [Mode("npu_format_cast/int32-ncdhw-ndc1hwc0", partial(_format_cast, "int32", (2, 17, 3, 4, 5), "ndc1hwc0"),
+                   profiles=("A2", "A3"), feature="NpuFormatCast NCDHW <-> NDC1HWC0")]
     return found
