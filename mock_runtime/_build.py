@@ -73,11 +73,20 @@ def split_libraries() -> dict[str, str]:
                 forwarders[split] = library
     forwarders.update(_build_ops.split_forwarders())
     return forwarders
+#: The operator libraries' (static) allocation of the arrays a single function hands its caller to free
+#: (aclnnNpuFormatCastCalculateSizeAndFormat's dstShape): malloc, which the caller's free (or a C++
+#: delete[] of a trivial type, as CANN's samples write it) releases.
+_OPERATOR_ALLOC = (
+    "static void *aclnn_mock_op_alloc(size_t n);",
+    "static void *aclnn_mock_op_alloc(size_t n) { return malloc(n ? n : 1); }",
+)
 _HELPERS = {
     "nnopbase": (
         "int64_t *aclnn_mock_alloc_i64(size_t n);",
         "int64_t *aclnn_mock_alloc_i64(size_t n) { return (int64_t *)malloc(n * sizeof(int64_t)); }",
     ),
+    "opapi": _OPERATOR_ALLOC,
+    "cust_opapi": _OPERATOR_ALLOC,
 }
 
 # Started from a library constructor: the interpreter's home is the one the mock was built

@@ -34,10 +34,11 @@ __all__ = ["add_arguments", "all_modes", "main"]
 
 def all_modes():
     """Every mode, in the order of the table."""
-    from . import (basics, grouped_matmul, matmul_all_reduce, quant_matmul_all_reduce, trans_matmul_weight,
+    from . import (basics, grouped_matmul, matmul_all_reduce, neighbour_operators, quant_matmul_all_reduce, trans_matmul_weight,
                    trans_quant_param)
 
-    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + grouped_matmul.modes()
+    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + neighbour_operators.modes()
+            + grouped_matmul.modes()
             + quant_matmul_all_reduce.modes() + matmul_all_reduce.modes() + basics.collective_modes())
 
 

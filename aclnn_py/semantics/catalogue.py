@@ -57,7 +57,8 @@ class OperatorRules:
     check: Callable[..., Any] | None = None
     outputs: Callable[..., Mapping[str, Any]] | None = None
     #: C parameters the operator writes although the header's conventions read them as inputs
-    #: (:meth:`~.signatures.Signature.writing`: GroupedMatmul V1-V3's ``const aclTensorList *y``).
+    #: (:meth:`~.signatures.Signature.writing`: GroupedMatmul V1-V3's ``const aclTensorList *y``,
+    #: WeightQuantBatchMatmulV2's ``const aclTensor *y``).
     written: tuple[str, ...] = ()
 
     def signature(self, declared: Signature) -> Signature:

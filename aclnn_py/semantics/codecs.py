@@ -23,6 +23,8 @@ from .dtypes import EXACT, INTEGERS, TABLE, hifloat8_host, host_dtype, is_host, 
 
 __all__ = [
     "CODED_BY_UINT8",
+    "acl_float16_to_float",
+    "acl_float_to_float16",
     "e8m0_decode",
     "e8m0_from_exponent",
     "from_float32",
@@ -171,6 +173,30 @@ def e8m0_from_exponent(exp: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- 4-bit packing
+
+_FP16_MAX_CODE = 0x7BFF  # 65504
+
+
+def acl_float_to_float16(value: float) -> int:
+    """aclFloatToFloat16: the fp16 code of a float32 value, rounded to nearest (ties to even) and
+    saturated -- beyond the fp16 range, an infinity and a NaN give +-65504 (CANN's runtime,
+    src/acl/aclrt_impl/types/fp16_impl.cpp ``FloatToFp16``)."""
+    f = np.float32(value)
+    sign = int(np.signbit(f)) << 15
+    with np.errstate(over="ignore", invalid="ignore"):
+        code = int(np.float16(f).view(np.uint16))
+    return sign | _FP16_MAX_CODE if code & 0x7C00 == 0x7C00 else code
+
+
+def acl_float16_to_float(code: int) -> float:
+    """aclFloat16ToFloat: the float32 value of an fp16 code, exact for finite codes; a code of
+    exponent 31 (an infinity or a NaN) reads as +-(1 + mantissa / 1024) * 65536 (``Fp16ToFloat``)."""
+    code = int(code) & 0xFFFF
+    if code & 0x7C00 == 0x7C00:
+        magnitude = (1 + (code & 0x3FF) / 1024) * 65536.0
+        return -magnitude if code & 0x8000 else magnitude
+    return float(np.uint16(code).view(np.float16))
+
 
 def _is_nibble(dtype: np.dtype) -> bool:
     return any(is_host(dtype, name) for name in _NIBBLE_TYPES)

@@ -22,7 +22,8 @@ def test_ops_exports_every_function_and_plan():
              "MatmulAllReducePlan", "MatmulAllReduceV2Plan", "MatmulAllReduceV3Plan",
              "WeightQuantMatmulAllReducePlan", "WeightQuantMatmulAllReduceV2Plan")
     functions = ("calculate_matmul_weight_size", "grouped_matmul", "grouped_matmul_v2", "grouped_matmul_v3",
-                 "grouped_matmul_v4", "grouped_matmul_v5", "grouped_matmul_weight_nz", "nz_weight_tensor", "quant_matmul_all_reduce",
+                 "grouped_matmul_v4", "grouped_matmul_v5", "grouped_matmul_weight_nz", "npu_format_cast_calculate_size_and_format",
+                 "nz_weight_tensor", "quant_matmul_all_reduce",
                  "quant_matmul_all_reduce_v2", "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4",
                  "quant_matmul_all_reduce_v5", "matmul_all_reduce", "matmul_all_reduce_v2", "matmul_all_reduce_v3",
                  "weight_quant_matmul_all_reduce", "weight_quant_matmul_all_reduce_v2", "trans_matmul_weight",

@@ -126,8 +126,8 @@ def test_patterns_match_names_and_rank_counts():
     assert matches(mode, ["f5/"]) and matches(mode, ["QUANT_MATMUL_ALL_REDUCE/V4/*"]) and matches(mode, ["*@4"])
     assert not matches(mode, ["*@2"]) and not matches(mode, ["grouped_matmul"])
     assert sorted({m.name.split("/")[0] for m in all_modes()}) == [
-        "grouped_matmul", "hccl", "matmul_all_reduce", "quant_matmul_all_reduce", "runtime", "trans_matmul_weight",
-        "trans_quant_param", "weight_quant_matmul_all_reduce"]
+        "dynamic_quant", "grouped_matmul", "hccl", "matmul_all_reduce", "npu_format_cast", "quant_matmul_all_reduce",
+        "runtime", "trans_matmul_weight", "trans_quant_param", "weight_quant_batch_matmul_v2", "weight_quant_matmul_all_reduce"]
     assert len({m.key for m in all_modes()}) == len(all_modes())
 
 

@@ -66,6 +66,9 @@ HEADERS = [
     "aclnnop/aclnn_grouped_matmul_weight_nz.h",
     "aclnnop/aclnn_trans_matmul_weight.h",
     "aclnnop/aclnn_trans_quant_param_v2.h",
+    "aclnnop/aclnn_npu_format_cast.h",
+    "aclnnop/aclnn_weight_quant_batch_matmul_v2.h",
+    "aclnnop/aclnn_dynamic_quant.h",
     "hccl/hccl_types.h",
     "hccl/hccl_comm.h",
     "hccl/hccl.h",
@@ -249,8 +252,9 @@ EXPECTED_CONSTANTS = {
 # (prototype) sections of the operator documents (aclnnQuantMatmulAllReduceV4.md and V1-V3,
 # aclnnGroupedMatmulV5.md, aclnnTransMatmulWeight.md, aclnnCalculateMatmulWeightSizeV2.md,
 # aclnnTransQuantParamV2.md; GroupedMatmul V1-V4 and WeightNz: their op_api headers,
-# ops-transformer gmm/grouped_matmul/op_api/, 2026-08). Compared as text (names and order)
-# and recompiled as redeclarations (types).
+# ops-transformer gmm/grouped_matmul/op_api/, 2026-08), and the op_api headers of
+# aclnnNpuFormatCast (ops-math), aclnnWeightQuantBatchMatmulV2 and aclnnDynamicQuant (ops-nn).
+# Compared as text (names and order) and recompiled as redeclarations (types).
 EXPECTED_PROTOTYPES = """
 aclError aclInit(const char *configPath);
 aclError aclFinalize(void);
@@ -260,6 +264,8 @@ aclError aclsysGetCANNVersion(aclCANNPackageName name, aclCANNPackageVersion *ve
 aclError aclsysGetVersionStr(char *pkgName, char *versionStr);
 aclError aclsysGetVersionNum(char *pkgName, int32_t *versionNum);
 const char *aclrtGetSocName(void);
+float aclFloat16ToFloat(aclFloat16 value);
+aclFloat16 aclFloatToFloat16(float value);
 aclError aclrtSetDevice(int32_t deviceId);
 aclError aclrtResetDevice(int32_t deviceId);
 aclError aclrtGetDevice(int32_t *deviceId);
@@ -473,6 +479,20 @@ aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const
     const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
     const aclrtStream stream);
+aclnnStatus aclnnNpuFormatCastGetWorkspaceSize(const aclTensor *srcTensor, aclTensor *dstTensor,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnNpuFormatCast(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnNpuFormatCastCalculateSizeAndFormat(const aclTensor *srcTensor, const int dstFormat,
+    int additionalDtype, int64_t **dstShape, uint64_t *dstShapeSize, int *actualFormat);
+aclnnStatus aclnnWeightQuantBatchMatmulV2GetWorkspaceSize(const aclTensor *x, const aclTensor *weight,
+    const aclTensor *antiquantScale, const aclTensor *antiquantOffsetOptional, const aclTensor *quantScaleOptional,
+    const aclTensor *quantOffsetOptional, const aclTensor *biasOptional, int antiquantGroupSize, const aclTensor *y,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnWeightQuantBatchMatmulV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnDynamicQuantGetWorkspaceSize(const aclTensor *x, const aclTensor *smoothScalesOptional,
+    const aclTensor *yOut, const aclTensor *scaleOut, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnDynamicQuant(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
 HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo);
 HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
     HcclComm *comm);
@@ -776,7 +796,8 @@ def _expected_header(name):
     """Which header must declare a function (CANN's own include paths)."""
     if name in ("aclInit", "aclFinalize") or name.startswith("aclsys"):
         return "acl/acl.h"
-    if name in ("aclGetRecentErrMsg", "aclrtGetSocName"):  # CANN 9.x: acl_base_rt.h, reached from acl_base.h
+    if name in ("aclGetRecentErrMsg", "aclrtGetSocName", "aclFloat16ToFloat", "aclFloatToFloat16"):
+        # CANN 9.x: acl_base_rt.h, reached from acl_base.h
         return "acl/acl_base.h"
     if name.startswith("aclrt"):
         return "acl/acl_rt.h"
@@ -804,6 +825,12 @@ def _expected_header(name):
         return "aclnnop/aclnn_trans_matmul_weight.h"
     if name.startswith("aclnnTransQuantParamV2"):
         return "aclnnop/aclnn_trans_quant_param_v2.h"
+    if name.startswith("aclnnNpuFormatCast"):
+        return "aclnnop/aclnn_npu_format_cast.h"
+    if name.startswith("aclnnWeightQuantBatchMatmulV2"):
+        return "aclnnop/aclnn_weight_quant_batch_matmul_v2.h"
+    if name.startswith("aclnnDynamicQuant"):
+        return "aclnnop/aclnn_dynamic_quant.h"
     if name in HCCL_OPERATIONS:  # hicann/hccl include/hccl.h
         return "hccl/hccl.h"
     if name.startswith("Hccl"):  # communicator management: hcomm's hccl/hccl_comm.h
@@ -1017,7 +1044,7 @@ _META = ["aclCreateTensor", "aclCreateIntArray", "aclCreateTensorList", "aclDest
 
 #: header -> (functions, values, C types, C++-only expressions) a program may use after including only it.
 INCLUDE_CHAINS = {
-    "acl/acl_base.h": (["aclGetRecentErrMsg", "aclrtGetSocName"], ["ACL_SUCCESS", "ACL_ERROR_RT_PARAM_INVALID",
+    "acl/acl_base.h": (["aclGetRecentErrMsg", "aclrtGetSocName", "aclFloatToFloat16"], ["ACL_SUCCESS", "ACL_ERROR_RT_PARAM_INVALID",
                        "ACL_FLOAT16", "ACL_FORMAT_ND"], ["aclrtStream", "size_t", "int64_t"], []),
     "acl/acl_rt.h": (["aclrtMalloc", "aclrtGetMemInfo", "aclrtGetSocName", "aclGetRecentErrMsg"],
                      ["ACL_HBM_MEM", "ACL_MEMCPY_DEVICE_TO_HOST", "ACL_ERROR_RT_MEMORY_ALLOCATION"],
@@ -1056,6 +1083,14 @@ INCLUDE_CHAINS = {
         _META + ["aclnnCalculateMatmulWeightSizeV2", "aclnnTransMatmulWeight"], ["ACL_INT8"], ["aclIntArray *"], []),
     "aclnnop/aclnn_trans_quant_param_v2.h": (
         _META + ["aclnnTransQuantParamV2GetWorkspaceSize"], ["ACL_UINT64"], ["aclTensor *"], []),
+    "aclnnop/aclnn_npu_format_cast.h": (
+        _META + ["aclnnNpuFormatCastCalculateSizeAndFormat", "aclnnNpuFormatCast"], ["ACL_FORMAT_FRACTAL_NZ"],
+        ["aclTensor *"], []),
+    "aclnnop/aclnn_weight_quant_batch_matmul_v2.h": (
+        _META + ["aclnnWeightQuantBatchMatmulV2GetWorkspaceSize"], ["ACL_INT8"], ["aclTensor *"], []),
+    "aclnnop/aclnn_dynamic_quant.h": (
+        ["aclCreateTensor", "aclDestroyTensor", "aclnnDynamicQuantGetWorkspaceSize", "aclnnDynamicQuant", "malloc"],
+        ["ACL_INT8", "ACL_FLOAT16"], ["aclTensor *", "aclOpExecutor *", "aclrtStream"], []),
     "aclnn/opdev/fp16_t.h": ([], [], [], ["static_cast<float>(op::fp16_t(1.5f))", "std::max(1, 2)",
                                           "std::fabs(-1.0)", "std::sqrt(4.0)", "fabs(-2.0)", "sizeof(uint16_t)"]),
 }
