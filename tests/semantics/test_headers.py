@@ -55,6 +55,10 @@ HEADERS = [
     "aclnnop/aclnn_grouped_matmul_v5.h",
     "aclnnop/aclnn_trans_matmul_weight.h",
     "aclnnop/aclnn_trans_quant_param_v2.h",
+    "aclnnop/aclnn_mm.h",
+    "aclnnop/aclnn_matmul.h",
+    "aclnnop/aclnn_cast.h",
+    "aclnnop/aclnn_permute.h",
     "hccl/hccl_types.h",
     "hccl/hccl_comm.h",
     "hccl/hccl.h",
@@ -237,7 +241,8 @@ EXPECTED_CONSTANTS = {
 # acl_meta.h and aclnn_base.h, hcomm's hccl_comm.h and hccl's hccl.h, and the 函数原型
 # (prototype) sections of the operator documents (aclnnQuantMatmulAllReduceV4.md and V1-V3,
 # aclnnGroupedMatmulV5.md, aclnnTransMatmulWeight.md, aclnnCalculateMatmulWeightSizeV2.md,
-# aclnnTransQuantParamV2.md). Compared as text (names and order)
+# aclnnTransQuantParamV2.md, aclnnMm.md, aclnnMatmul.md, aclnnCast.md,
+# aclnnPermute.md). Compared as text (names and order)
 # and recompiled as redeclarations (types).
 EXPECTED_PROTOTYPES = """
 aclError aclInit(const char *configPath);
@@ -381,6 +386,19 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize, aclO
 aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const aclTensor *offset,
     const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    const aclrtStream stream);
+aclnnStatus aclnnMmGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+    int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMm(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnMatmulGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+    int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMatmul(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnCastGetWorkspaceSize(const aclTensor *self, const aclDataType dtype, aclTensor *out,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnCast(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnPermuteGetWorkspaceSize(const aclTensor *self, const aclIntArray *dims, aclTensor *out,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnPermute(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
     const aclrtStream stream);
 HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo);
 HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
@@ -701,6 +719,10 @@ def _expected_header(name):
         return "aclnnop/aclnn_trans_matmul_weight.h"
     if name.startswith("aclnnTransQuantParamV2"):
         return "aclnnop/aclnn_trans_quant_param_v2.h"
+    for stem, header in (("aclnnMm", "aclnn_mm.h"), ("aclnnMatmul", "aclnn_matmul.h"),
+                         ("aclnnCast", "aclnn_cast.h"), ("aclnnPermute", "aclnn_permute.h")):
+        if name in (stem, stem + "GetWorkspaceSize"):
+            return "aclnnop/" + header
     if name in HCCL_OPERATIONS:  # hicann/hccl include/hccl.h
         return "hccl/hccl.h"
     if name.startswith("Hccl"):  # communicator management: hcomm's hccl/hccl_comm.h
@@ -725,7 +747,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 118
+    assert len(expected) == 126
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -943,6 +965,13 @@ INCLUDE_CHAINS = {
         _META + ["aclnnCalculateMatmulWeightSizeV2", "aclnnTransMatmulWeight"], ["ACL_INT8"], ["aclIntArray *"], []),
     "aclnnop/aclnn_trans_quant_param_v2.h": (
         _META + ["aclnnTransQuantParamV2GetWorkspaceSize"], ["ACL_UINT64"], ["aclTensor *"], []),
+    "aclnnop/aclnn_mm.h": (_META + ["aclnnMmGetWorkspaceSize", "aclnnMm"], ["ACL_FLOAT"], ["aclTensor *"], []),
+    "aclnnop/aclnn_matmul.h": (_META + ["aclnnMatmulGetWorkspaceSize", "aclnnMatmul"], ["ACL_BF16"],
+                               ["aclTensor *"], []),
+    "aclnnop/aclnn_cast.h": (_META + ["aclnnCastGetWorkspaceSize", "aclnnCast"], ["ACL_DOUBLE"], ["aclDataType"],
+                             []),
+    "aclnnop/aclnn_permute.h": (_META + ["aclnnPermuteGetWorkspaceSize", "aclnnPermute"], ["ACL_INT64"],
+                                ["aclIntArray *"], []),
     "aclnn/opdev/fp16_t.h": ([], [], [], ["static_cast<float>(op::fp16_t(1.5f))", "std::max(1, 2)",
                                           "std::fabs(-1.0)", "std::sqrt(4.0)", "fabs(-2.0)", "sizeof(uint16_t)"]),
 }
