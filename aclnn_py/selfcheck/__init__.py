@@ -3,7 +3,7 @@
 Runs, with small shapes, every QuantMatmulAllReduceV4 formula (1-8) and the
 V1-V3 entry points on 1, 2, 4 and 8 thread ranks (each with its own context,
 stream and rank of a real HCCL communicator), every GroupedMatmulV5 scenario
-and group-list kind, TransMatmulWeight, TransQuantParamV2,
+and group-list kind, TransMatmulWeight, TransQuantParamV2, Mm, Matmul, Cast, Permute,
 CalculateMatmulWeightSize(V2), the runtime basics and the HCCL collectives.
 Each output is compared with the NumPy golden of :mod:`aclnn_py.semantics` under
 CANN's precision standard (:mod:`aclnn_py.semantics.precision`: mean relative error
@@ -33,10 +33,12 @@ __all__ = ["add_arguments", "all_modes", "main"]
 
 def all_modes():
     """Every mode, in the order of the table."""
-    from . import basics, grouped_matmul, quant_matmul_all_reduce, trans_matmul_weight, trans_quant_param
+    from . import (basics, cast, grouped_matmul, mat_mul_v3, permute, quant_matmul_all_reduce, trans_matmul_weight,
+                   trans_quant_param)
 
-    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + grouped_matmul.modes()
-            + quant_matmul_all_reduce.modes() + basics.collective_modes())
+    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + mat_mul_v3.modes()
+            + cast.modes() + permute.modes() + grouped_matmul.modes() + quant_matmul_all_reduce.modes()
+            + basics.collective_modes())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -42,7 +42,8 @@ def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
     assert len(entries) == len(all_modes())
     ran = {e["mode"] for e in entries if e["status"] == PASS}
     # every family ran, QuantMatmulAllReduce on 1, 2, 4 and 8 ranks
-    for family in ("runtime/", "trans_matmul_weight/", "trans_quant_param/", "grouped_matmul/", "quant_matmul_all_reduce/v1/", "quant_matmul_all_reduce/v2/", "quant_matmul_all_reduce/v3/", "quant_matmul_all_reduce/v4/f1/",
+    for family in ("runtime/", "trans_matmul_weight/", "trans_quant_param/", "mm/", "matmul/", "cast/", "permute/",
+                   "grouped_matmul/", "quant_matmul_all_reduce/v1/", "quant_matmul_all_reduce/v2/", "quant_matmul_all_reduce/v3/", "quant_matmul_all_reduce/v4/f1/",
                    "quant_matmul_all_reduce/v4/f2/", "quant_matmul_all_reduce/v4/f3/", "hccl/"):
         assert any(mode.startswith(family) for mode in ran), family
     assert {e["ranks"] for e in entries if e["mode"] == "quant_matmul_all_reduce/v4/f3/int8->bf16" and e["status"] == PASS} \
@@ -58,7 +59,7 @@ def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
     assert f"{document['summary']['pass']} passed, 0 failed, 0 errors" in result.stdout
     if soc.startswith("Ascend950"):  # the FP8/HiF8/FP4 formulas ran
         assert {"quant_matmul_all_reduce/v4/f4/fp4->fp16", "quant_matmul_all_reduce/v4/f7/hif8->bf16", "quant_matmul_all_reduce/v4/f8/e5m2->bf16",
-                "grouped_matmul/mx/fp4->bf16/glt0/transposed-weight"} <= ran
+                "grouped_matmul/mx/fp4->bf16/glt0/transposed-weight", "cast/float32->hifloat8", "cast/int32->int4"} <= ran
 
 
 BROKEN = """
@@ -119,7 +120,8 @@ def test_patterns_match_names_and_rank_counts():
     assert matches(mode, ["f5/"]) and matches(mode, ["QUANT_MATMUL_ALL_REDUCE/V4/*"]) and matches(mode, ["*@4"])
     assert not matches(mode, ["*@2"]) and not matches(mode, ["grouped_matmul"])
     assert sorted({m.name.split("/")[0] for m in all_modes()}) == [
-        "grouped_matmul", "hccl", "quant_matmul_all_reduce", "runtime", "trans_matmul_weight", "trans_quant_param"]
+        "cast", "grouped_matmul", "hccl", "matmul", "mm", "permute", "quant_matmul_all_reduce", "runtime",
+        "trans_matmul_weight", "trans_quant_param"]
     assert len({m.key for m in all_modes()}) == len(all_modes())
 
 
