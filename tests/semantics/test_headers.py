@@ -69,6 +69,10 @@ HEADERS = [
     "aclnnop/aclnn_npu_format_cast.h",
     "aclnnop/aclnn_weight_quant_batch_matmul_v2.h",
     "aclnnop/aclnn_dynamic_quant.h",
+    "aclnnop/aclnn_mm.h",
+    "aclnnop/aclnn_matmul.h",
+    "aclnnop/aclnn_cast.h",
+    "aclnnop/aclnn_permute.h",
     "hccl/hccl_types.h",
     "hccl/hccl_comm.h",
     "hccl/hccl.h",
@@ -253,7 +257,7 @@ EXPECTED_CONSTANTS = {
 # aclnnGroupedMatmulV5.md, aclnnTransMatmulWeight.md, aclnnCalculateMatmulWeightSizeV2.md,
 # aclnnTransQuantParamV2.md; GroupedMatmul V1-V4 and WeightNz: their op_api headers,
 # ops-transformer gmm/grouped_matmul/op_api/, 2026-08), and the op_api headers of
-# aclnnNpuFormatCast (ops-math), aclnnWeightQuantBatchMatmulV2 and aclnnDynamicQuant (ops-nn).
+# aclnnNpuFormatCast (ops-math), aclnnWeightQuantBatchMatmulV2 and aclnnDynamicQuant (ops-nn); aclnnMm.md, aclnnMatmul.md, aclnnCast.md, aclnnPermute.md.
 # Compared as text (names and order) and recompiled as redeclarations (types).
 EXPECTED_PROTOTYPES = """
 aclError aclInit(const char *configPath);
@@ -493,6 +497,19 @@ aclnnStatus aclnnWeightQuantBatchMatmulV2(void *workspace, uint64_t workspaceSiz
 aclnnStatus aclnnDynamicQuantGetWorkspaceSize(const aclTensor *x, const aclTensor *smoothScalesOptional,
     const aclTensor *yOut, const aclTensor *scaleOut, uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnDynamicQuant(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnMmGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+    int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMm(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnMatmulGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+    int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMatmul(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnCastGetWorkspaceSize(const aclTensor *self, const aclDataType dtype, aclTensor *out,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnCast(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnPermuteGetWorkspaceSize(const aclTensor *self, const aclIntArray *dims, aclTensor *out,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnPermute(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    const aclrtStream stream);
 HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo);
 HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
     HcclComm *comm);
@@ -831,6 +848,10 @@ def _expected_header(name):
         return "aclnnop/aclnn_weight_quant_batch_matmul_v2.h"
     if name.startswith("aclnnDynamicQuant"):
         return "aclnnop/aclnn_dynamic_quant.h"
+    for stem, header in (("aclnnMm", "aclnn_mm.h"), ("aclnnMatmul", "aclnn_matmul.h"),
+                         ("aclnnCast", "aclnn_cast.h"), ("aclnnPermute", "aclnn_permute.h")):
+        if name in (stem, stem + "GetWorkspaceSize"):
+            return "aclnnop/" + header
     if name in HCCL_OPERATIONS:  # hicann/hccl include/hccl.h
         return "hccl/hccl.h"
     if name.startswith("Hccl"):  # communicator management: hcomm's hccl/hccl_comm.h
@@ -855,7 +876,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 140
+    assert len(expected) == 148
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -1091,6 +1112,13 @@ INCLUDE_CHAINS = {
     "aclnnop/aclnn_dynamic_quant.h": (
         ["aclCreateTensor", "aclDestroyTensor", "aclnnDynamicQuantGetWorkspaceSize", "aclnnDynamicQuant", "malloc"],
         ["ACL_INT8", "ACL_FLOAT16"], ["aclTensor *", "aclOpExecutor *", "aclrtStream"], []),
+    "aclnnop/aclnn_mm.h": (_META + ["aclnnMmGetWorkspaceSize", "aclnnMm"], ["ACL_FLOAT"], ["aclTensor *"], []),
+    "aclnnop/aclnn_matmul.h": (_META + ["aclnnMatmulGetWorkspaceSize", "aclnnMatmul"], ["ACL_BF16"],
+                               ["aclTensor *"], []),
+    "aclnnop/aclnn_cast.h": (_META + ["aclnnCastGetWorkspaceSize", "aclnnCast"], ["ACL_DOUBLE"], ["aclDataType"],
+                             []),
+    "aclnnop/aclnn_permute.h": (_META + ["aclnnPermuteGetWorkspaceSize", "aclnnPermute"], ["ACL_INT64"],
+                                ["aclIntArray *"], []),
     "aclnn/opdev/fp16_t.h": ([], [], [], ["static_cast<float>(op::fp16_t(1.5f))", "std::max(1, 2)",
                                           "std::fabs(-1.0)", "std::sqrt(4.0)", "fabs(-2.0)", "sizeof(uint16_t)"]),
 }

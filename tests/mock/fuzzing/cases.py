@@ -17,6 +17,7 @@ from aclnn_py.semantics import dtypes, nz
 from aclnn_py.semantics.descriptors import TensorDesc, contiguous_strides
 from aclnn_py.semantics.quant_matmul_all_reduce import call as quant_matmul_all_reduce_call
 from aclnn_py.semantics.quant_params import encode_group_size
+from fuzzing.generic_ops import GENERIC
 
 __all__ = ["ADDRESS_KINDS", "LAUNCH_VARIANTS", "Case", "OPS", "PROFILES", "SOCS", "TensorSpec", "generate", "int64", "soc_of"]
 
@@ -121,7 +122,9 @@ class Case:
     """One operator call, everything needed to make it (see :func:`generate`).
 
     ``op``: ``quant_matmul_all_reduce`` (``version`` V1..V4), ``grouped_matmul``, ``trans_weight`` (with the
-    aclnnCalculateMatmulWeightSize[V2] calls) or ``trans_quant``. ``tensors``:
+    aclnnCalculateMatmulWeightSize[V2] calls), ``trans_quant`` or an operator of the generic path
+    (:data:`fuzzing.generic_ops.GENERIC`: ``mm``, ``matmul``, ``cast``, ``permute``, their non-tensor
+    arguments in ``ints``). ``tensors``:
     canonical argument -> TensorSpec, or for GroupedMatmulV5's lists a tuple
     (members may be None) or None (a NULL list). ``ints`` and ``strings``: the
     attributes and C strings by canonical name (``reduce_op``, ``group``: the
@@ -159,6 +162,8 @@ class Case:
         """The C GetWorkspaceSize entry point (or the first C function of the case)."""
         if self.op == "quant_matmul_all_reduce":
             return _QUANT_MATMUL_ALL_REDUCE_SIGS[self.version].function
+        if self.op in GENERIC:
+            return GENERIC[self.op].function
         return {"grouped_matmul": "aclnnGroupedMatmulV5GetWorkspaceSize",
                 "trans_weight": "aclnnTransMatmulWeightGetWorkspaceSize",
                 "trans_quant": "aclnnTransQuantParamV2GetWorkspaceSize"}[self.op]
@@ -193,7 +198,7 @@ LAUNCH_VARIANTS = ("workspace_null", "workspace_small_size", "workspace_short", 
                    "workspace_other_device", "workspace_host", "rebind_freed", "rebind_short",
                    "rebind_other_device", "rebind_host", "rebind_wild", "rebind_null", "stream_destroyed",
                    "stream_bogus", "stream_other_device")
-OPS = ("quant_matmul_all_reduce", "grouped_matmul", "trans_weight", "trans_quant")
+OPS = ("quant_matmul_all_reduce", "grouped_matmul", "trans_weight", "trans_quant", *GENERIC)
 
 
 def soc_of(profile: str) -> str:
@@ -738,8 +743,11 @@ def _mutate_case(rng: _Rng, op: str, tensors: dict, ints: dict, strings: dict) -
         return [f"communicator of {ranks} ranks"], ranks
     if ints:
         key = rng.choice([k for k in ints if k != "tuning_config"] or list(ints))
-        if key == "tuning_config":
-            value: Any = rng.choice([(), (-1,), (2**63 - 1,), (0, 1, 2)])
+        if key == "tuning_config" or isinstance(ints[key], tuple):  # an aclIntArray (None: NULL)
+            value: Any = rng.choice([(), (-1,), (2**63 - 1,), (0, 1, 2), (0, 0), (1, 0), (-9, 0, 1)]
+                                    + ([None] if key != "tuning_config" else []))
+        elif key == "dtype":
+            value = rng.choice(VALID_DTYPES + INVALID_DTYPES)
         else:
             value = rng.choice(INTERESTING_INTS + (encode_group_size(128, 128, 128), encode_group_size(1, 1, 32)))
         ints[key] = value
@@ -752,12 +760,15 @@ def _mutate_case(rng: _Rng, op: str, tensors: dict, ints: dict, strings: dict) -
 def generate(seed: int, profile: str, index: int) -> Case:
     """Case ``index`` of ``seed`` for ``profile`` ("A2", "950" or "A3")."""
     rng = _Rng(seed, profile, index)
-    op = rng.choice(["quant_matmul_all_reduce"] * 5 + ["grouped_matmul"] * 5 + ["trans_weight", "trans_quant"])
+    op = rng.choice(["quant_matmul_all_reduce"] * 5 + ["grouped_matmul"] * 5 + ["trans_weight", "trans_quant"]
+                    + list(GENERIC))
     version = ""
     ints: dict[str, Any] = {}
     strings: dict[str, Any] = {}
     if op == "quant_matmul_all_reduce":
         version, tensors, ints, strings = _quant_matmul_all_reduce_template(rng, profile)
+    elif op in GENERIC:
+        tensors, ints = GENERIC[op].template(rng, profile)
     elif op == "grouped_matmul":
         tensors, ints = _grouped_matmul_template(rng, profile)
     elif op == "trans_weight":
@@ -795,7 +806,7 @@ def _python_extras(rng: _Rng, op: str, tensors: dict, log: list[str]) -> dict[st
     extras: dict[str, Any] = {}
     if rng.chance(0.4):
         extras["allocate_out"] = True  # let the binding make the output
-    if rng.chance(0.15):
+    if rng.chance(0.15) and op not in GENERIC:  # the generic functions have no out_dtype
         value = rng.choice(["float16", "bfloat16", "float32", "float99", "", 1, 27, -5, 2**40, "ACL_BF16", 3.5, None])
         extras["out_dtype"] = value
         log.append(f"python out_dtype={value!r}")
@@ -807,7 +818,8 @@ def _python_extras(rng: _Rng, op: str, tensors: dict, log: list[str]) -> dict[st
         extras["host_arrays"] = True  # inputs given as NumPy arrays of the spec's shape and host dtype
         log.append("python: inputs as NumPy arrays")
     if rng.chance(0.05):
-        key = rng.choice(["comm_turn", "stream_mode", "group_size", "split_item", "act_type", "group_type"])
+        key = rng.choice(["comm_turn", "stream_mode", "group_size", "split_item", "act_type", "group_type",
+                          "cube_math_type", "dtype", "dims"])
         value = rng.choice([2**64, -2**64, 1.5, "1", None, True])
         extras["odd_int"] = (key, value)
         log.append(f"python {key}={value!r}")
