@@ -11,14 +11,15 @@ experts and their gates. Each rank:
 1. sorts its (token, expert) pairs by the expert's rank, then by expert, and tells every rank how
    many rows it will get per local expert (HcclAlltoAll of the counts);
 2. dispatches the rows (float16) with HcclAlltoAllV;
-3. quantizes every received row to int8 with a per-token scale (:func:`quantize_per_token`, host
-   NumPy for now) and runs aclnnGroupedMatmulV5 in A8W8 per-token mode (int8 weights with a
-   per-channel bfloat16 scale, bfloat16 out), rows grouped by local expert;
+3. quantizes every received row to int8 with a per-token scale on the device (aclnnDynamicQuant:
+   ``aclnn_py.ops.dynamic_quant``) and runs aclnnGroupedMatmulV5 in A8W8 per-token mode (int8
+   weights with a per-channel bfloat16 scale, bfloat16 out) on its outputs, rows grouped by local
+   expert;
 4. returns each row to its token's rank with HcclAlltoAllV (the dispatch's counts reversed),
    where the gates weight and sum them.
 
 The golden computes the whole layer for every token in one process with NumPy (exact integer
-products, the same quantization); each rank compares its tokens under CANN's precision
+products, the quantization of DynamicQuant's golden); each rank compares its tokens under CANN's precision
 standard for bfloat16. Exit status 0 when every rank passes.
 """
 from __future__ import annotations
@@ -31,7 +32,9 @@ import ml_dtypes
 import numpy as np
 
 from aclnn_py import Context, DeviceBuffer, Runtime, Stream, Tensor, hccl
+from aclnn_py import ops
 from aclnn_py.ops import grouped_matmul_v5
+from aclnn_py.semantics.dynamic_quant import dynamic_quant
 from aclnn_py.semantics.precision import compare
 
 RANKS, LOCAL_EXPERTS, TOKENS, HIDDEN, OUT, TOP_K = 4, 2, 48, 256, 128, 2
@@ -58,19 +61,12 @@ def route(x: np.ndarray, router: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return experts, (gates / gates.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def quantize_per_token(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 quantization, one float32 scale per row (max |x| maps to 127)."""
-    wide = rows.astype(np.float32)
-    scale = np.maximum(np.abs(wide).max(axis=1), 1e-8) / 127.0
-    return np.clip(np.rint(wide / scale[:, None]), -127, 127).astype(np.int8), scale.astype(np.float32)
-
-
 def golden(params: dict[str, np.ndarray]) -> np.ndarray:
     """The layer for every token of every rank, in one process: (RANKS, TOKENS, OUT) float32."""
     out = np.zeros((RANKS, TOKENS, OUT), np.float32)
     for r in range(RANKS):
         experts, gates = route(params["tokens"][r], params["router"])
-        q, pts = quantize_per_token(params["tokens"][r])
+        q, pts = dynamic_quant(params["tokens"][r])  # what aclnnDynamicQuant computes
         for e in range(EXPERTS):
             rows, slot = np.nonzero(experts == e)
             if not rows.size:
@@ -118,20 +114,21 @@ def moe_layer(comm: hccl.Communicator, stream: Stream, params: dict[str, np.ndar
     recv_rows = incoming.sum(axis=1).tolist()
     # 2. dispatch
     received = _exchange_v(comm, stream, x[pairs // TOP_K], send_rows, recv_rows)
-    # 3. quantize per token, group by local expert, A8W8 GroupedMatmulV5
+    # 3. quantize per token on the device (aclnnDynamicQuant), group by local expert, A8W8 GroupedMatmulV5
     local = np.repeat(np.tile(np.arange(LOCAL_EXPERTS), RANKS), incoming.reshape(-1))
     by_expert = np.argsort(local, kind="stable")
-    q, pts = quantize_per_token(received[by_expert])
+    q, pts = ops.dynamic_quant(received[by_expert], stream=stream)
     mine = slice(me * LOCAL_EXPERTS, (me + 1) * LOCAL_EXPERTS)
-    y = grouped_matmul_v5([Tensor.from_numpy(q)], [Tensor.from_numpy(params["weight"][mine])], stream=stream,
+    y = grouped_matmul_v5([q], [Tensor.from_numpy(params["weight"][mine])], stream=stream,
                           scale=[Tensor.from_numpy(params["weight_scale"][mine])],
-                          per_token_scale=[Tensor.from_numpy(pts)],
+                          per_token_scale=[pts],
                           group_list=np.bincount(local, minlength=LOCAL_EXPERTS).astype(np.int64),
                           group_list_type=1, split_item=3, group_type=0, out_dtype="bfloat16")
     stream.synchronize()
     expert_out = np.empty((len(local), OUT), ml_dtypes.bfloat16)
     expert_out[by_expert] = y[0].to_numpy()
-    y[0].close()
+    for tensor in (y[0], q, pts):
+        tensor.close()
     # 4. combine: every row back to its token's rank, gates applied there
     returned = _exchange_v(comm, stream, expert_out, recv_rows, send_rows).astype(np.float32)
     out = np.zeros((TOKENS, OUT), np.float32)

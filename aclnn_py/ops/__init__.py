@@ -12,12 +12,16 @@ one call on a stream and returns its output; a plan (``GroupedMatmulV5Plan``,
 ``QuantMatmulAllReduceV4Plan``, ...) checks the arguments and runs phase 1 once, then
 executes on any stream as often as needed (see :mod:`aclnn_py.ops._two_phase` for their
 lifetimes). The weight and scale helpers (``trans_matmul_weight``, ``trans_quant_param_v2``,
-...) are functions only.
+...) are functions only, and so is ``npu_format_cast_calculate_size_and_format`` (a single host
+function whose shape array it frees).
 """
 from typing import Any
 
 from ._generic import OperatorPlan, call, plan
-from ._grouped_matmul import GroupedMatmulV5Plan, grouped_matmul_v5
+from ._grouped_matmul import (GroupedMatmulPlan, GroupedMatmulV2Plan, GroupedMatmulV3Plan, GroupedMatmulV4Plan,
+                              GroupedMatmulV5Plan, GroupedMatmulWeightNzPlan, grouped_matmul, grouped_matmul_v2,
+                              grouped_matmul_v3, grouped_matmul_v4, grouped_matmul_v5, grouped_matmul_weight_nz)
+from ._npu_format_cast import npu_format_cast_calculate_size_and_format
 from ._profile import current_profile
 from ._matmul_all_reduce import (MatmulAllReducePlan, MatmulAllReduceV2Plan, MatmulAllReduceV3Plan,
                                  WeightQuantMatmulAllReducePlan, WeightQuantMatmulAllReduceV2Plan, matmul_all_reduce,
@@ -32,7 +36,9 @@ from ._trans_matmul_weight import calculate_matmul_weight_size, nz_weight_tensor
 from ._trans_quant_param import trans_quant_param_v2
 
 __all__ = [
-    "GroupedMatmulV5Plan", "grouped_matmul_v5",
+    "GroupedMatmulPlan", "GroupedMatmulV2Plan", "GroupedMatmulV3Plan", "GroupedMatmulV4Plan",
+    "GroupedMatmulV5Plan", "GroupedMatmulWeightNzPlan", "grouped_matmul", "grouped_matmul_v2",
+    "grouped_matmul_v3", "grouped_matmul_v4", "grouped_matmul_v5", "grouped_matmul_weight_nz",
     "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
     "QuantMatmulAllReduceV4Plan", "QuantMatmulAllReduceV5Plan", "quant_matmul_all_reduce", "quant_matmul_all_reduce_v2",
     "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4", "quant_matmul_all_reduce_v5",
@@ -41,6 +47,7 @@ __all__ = [
     "WeightQuantMatmulAllReducePlan", "WeightQuantMatmulAllReduceV2Plan", "weight_quant_matmul_all_reduce",
     "weight_quant_matmul_all_reduce_v2",
     "calculate_matmul_weight_size", "nz_weight_tensor", "trans_matmul_weight", "trans_quant_param_v2",
+    "npu_format_cast_calculate_size_and_format",
     "OperatorPlan", "call", "current_profile", "plan",
 ]
 

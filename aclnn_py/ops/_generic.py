@@ -8,7 +8,8 @@ the hand-written operators' plans do (:mod:`aclnn_py.ops._two_phase`: workspace 
 the executor and the call's device copies released after the streams passed the work).
 
 The function's parameters are the header's (:mod:`aclnn_py.semantics.signatures`: snake case,
-``...Optional`` without the suffix and defaulting to None), then ``stream`` (keyword-only);
+``...Optional`` without the suffix and defaulting to None; a required parameter may have a
+default the pure layer gives, ``OperatorRules.defaults``), then ``stream`` (keyword-only);
 ``help()`` and ``inspect.signature`` show them with their C types. Values convert by C type
 (:mod:`aclnn_py.ops._arguments`). When the pure layer has rules for the operator
 (:mod:`aclnn_py.semantics.catalogue`), the call is checked with them before C is called (once
@@ -71,10 +72,13 @@ class Operator:
     def __init__(self, signature: Signature, rules: OperatorRules | None) -> None:
         self.signature = signature
         self.rules = rules if rules is not None and (rules.check or rules.outputs) else None
+        self._defaults = dict(rules.defaults) if rules is not None else {}
         self._converters = [(p, converter(p)) for p in signature.parameters]
         self._outputs = [p for p in signature.parameters if p.output]
         self._inferred = self.rules is not None and self.rules.outputs is not None
         self._tensor_inputs = [p for p in signature.parameters if not p.output and p.kind in _TENSOR_KINDS]
+        self._host_inputs = [(p, convert) for p, convert in self._converters
+                             if not p.output and p.kind not in _TENSOR_KINDS]
         self._inferable = [p for p in self._outputs if not p.optional] if self._inferred else []
         self._keys = [(p.name, _KEYS.get(p.kind, _plain_key)) for p in signature.parameters]
         self.python_signature = self._python_signature()
@@ -86,8 +90,9 @@ class Operator:
     def _python_signature(self) -> inspect.Signature:
         parameters, keyword_only = [], False
         for p in self.signature.parameters:
-            default = None if p.optional or (p.output and self._inferred) else inspect.Parameter.empty
-            keyword_only = keyword_only or default is None
+            default = None if p.optional or (p.output and self._inferred) else \
+                self._defaults.get(p.name, inspect.Parameter.empty)
+            keyword_only = keyword_only or default is not inspect.Parameter.empty
             kind = inspect.Parameter.KEYWORD_ONLY if keyword_only else inspect.Parameter.POSITIONAL_OR_KEYWORD
             annotation = "Tensor" if p.output and p.kind is Kind.TENSOR else \
                 "Sequence[Tensor]" if p.output and p.kind is Kind.TENSOR_LIST else _ANNOTATIONS[p.kind]
@@ -110,6 +115,8 @@ class Operator:
         if len(values) < len(self._required) or not self._required.issubset(values):
             missing = sorted(self._required - set(values))
             raise TypeError(f"{self.signature.python_name}() missing required argument(s): {', '.join(missing)}")
+        for name, default in self._defaults.items():
+            values.setdefault(name, default)
         return values
 
     def prepare(self, args: tuple, kwargs: dict, stream: Stream | None) -> tuple[tuple, Conversion, dict[str, Any]]:
@@ -136,6 +143,10 @@ class Operator:
             value = get(p.name)
             if value is not None and type(value) is not Tensor:
                 values[p.name] = device_tensors(value, p, conversion)
+        for p, convert in self._host_inputs:  # the other inputs as C takes them (a dtype's value, an
+            value = get(p.name)               # IntArray...): what the rules read, checked as C's
+            if value is not None:
+                values[p.name] = convert(value, p, conversion)[1]
         profile = current_profile()
         missing = [p for p in self._inferable if get(p.name) is None] if self._inferable else ()
         key = (self.signature.op, profile, *[key_of(get(name)) for name, key_of in self._keys])

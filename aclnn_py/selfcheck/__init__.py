@@ -4,7 +4,7 @@ Runs, with small shapes, every QuantMatmulAllReduceV4 formula (1-8), the
 V1-V3 and V5 entry points, MatmulAllReduce V1-V3 and WeightQuantMatmulAllReduce
 V1-V2 on 1, 2, 4 and 8 thread ranks (each with its own context,
 stream and rank of a real HCCL communicator), every GroupedMatmulV5 scenario
-and group-list kind, TransMatmulWeight, TransQuantParamV2,
+and group-list kind, TransMatmulWeight, TransQuantParamV2, Mm, Matmul, Cast, Permute,
 CalculateMatmulWeightSize(V2), the runtime basics and the HCCL collectives.
 Each output is compared with the NumPy golden of :mod:`aclnn_py.semantics` under
 CANN's precision standard (:mod:`aclnn_py.semantics.precision`: mean relative error
@@ -34,10 +34,11 @@ __all__ = ["add_arguments", "all_modes", "main"]
 
 def all_modes():
     """Every mode, in the order of the table."""
-    from . import (basics, grouped_matmul, matmul_all_reduce, quant_matmul_all_reduce, trans_matmul_weight,
-                   trans_quant_param)
+    from . import (basics, cast, grouped_matmul, mat_mul_v3, matmul_all_reduce, neighbour_operators, permute,
+                   quant_matmul_all_reduce, trans_matmul_weight, trans_quant_param)
 
-    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + grouped_matmul.modes()
+    return (basics.modes() + trans_matmul_weight.modes() + trans_quant_param.modes() + mat_mul_v3.modes()
+            + cast.modes() + permute.modes() + neighbour_operators.modes() + grouped_matmul.modes()
             + quant_matmul_all_reduce.modes() + matmul_all_reduce.modes() + basics.collective_modes())
 
 

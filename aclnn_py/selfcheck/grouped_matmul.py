@@ -1,10 +1,14 @@
-"""GroupedMatmulV5 modes: every scenario, the three group-list kinds, no group list and K grouping.
+"""GroupedMatmul modes: every V5 scenario, the three group-list kinds, no group list and K
+grouping; and the other entry points (``grouped_matmul/v1/...``, ``v2``, ``v3``, ``v4``,
+``weight-nz``) with what each takes that V5 does not or differently: V1/V2's host groupList and
+one output per weight, V3's cumulative groupList, WeightNz's FRACTAL_NZ weight.
 
 Group lists cover every row of x, so every output element is written and compared;
 the outputs are given (shapes and dtypes of the golden's), as a C caller gives them.
 The Atlas A2/A3 scenarios run on every profile (A8W4 and A4W4 with each profile's
 formula, ``golden.grouped_matmul(profile=...)``); FP8/HiF8 quantization, FP8/HiF8
-weight-only, MX and per-group/per-block quantization on the Ascend 950 only.
+weight-only, MX and per-group/per-block quantization on the Ascend 950 only; quantization with
+an NZ weight through V5 on Atlas A2/A3 only (the 950 takes it through WeightNz).
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from typing import Callable
 import ml_dtypes
 import numpy as np
 
-from ..ops import grouped_matmul_v5
+from ..ops import (grouped_matmul, grouped_matmul_v2, grouped_matmul_v3, grouped_matmul_v4, grouped_matmul_v5,
+                   grouped_matmul_weight_nz)
 from ..ops import nz_weight_tensor, trans_matmul_weight
 from ..semantics import codecs, dtypes
 from ..semantics.grouped_matmul import golden
@@ -47,8 +52,11 @@ class Call:
     group_list_type: int = 0
     act_type: int = 0
     names: dict | None = None  # dtype names the arrays do not carry: x, weight, scale, per_token_scale
-    weight_layout: str = "nd"  # "nd", "transposed" (a transposed view) or "nz" (TransMatmulWeight)
+    #: "nd", "transposed" (a transposed view), "nz" (TransMatmulWeight) or "host" (the arrays, given to the
+    #: function as they are: WeightNz copies them to FRACTAL_NZ tensors)
+    weight_layout: str = "nd"
     x_transposed: bool = False  # groupType 2 takes x as a transposed view
+    entry: str = "v5"  # the entry point (:data:`FUNCTIONS`); V1/V2 take group_list as cumulative host values
 
 
 def _floats(rng, shape, dtype):
@@ -75,6 +83,13 @@ def nonquant_bf16_transposed(rng, profile) -> Call:
                 {"bias": [_floats(rng, (4, 16), np.float32)]}, weight_layout="transposed", **_grouped(1))
 
 
+def nonquant_bf16_nz(rng, profile) -> Call:
+    """A bfloat16 weight given as a host array: WeightNz's function copies it to FRACTAL_NZ (K and N
+    multiples of 16; aclnnTransMatmulWeight takes a 3-D bfloat16 weight on Atlas A2/A3 only)."""
+    return Call([_floats(rng, (M, 32), BF16)], [_floats(rng, (4, 32, 16), BF16)],
+                {"bias": [_floats(rng, (4, 16), np.float32)]}, weight_layout="host", **_grouped(1))
+
+
 def nonquant_fp32_lists(rng, profile) -> Call:
     shapes = [(5, 16, 8), (3, 32, 24), (7, 8, 16)]
     return Call([_floats(rng, (m, k), np.float32) for m, k, _ in shapes],
@@ -87,10 +102,32 @@ def nonquant_k_grouped(rng, profile) -> Call:
                 group_list=np.array([10, 16, 30, 40], np.int64), group_type=2, x_transposed=True)
 
 
-def nonquant_split_outputs(rng, profile) -> Call:
-    weights = [_floats(rng, (16, n), np.float16) for n in (8, 16, 24)]
-    return Call([_floats(rng, (M, 16), np.float16)], weights, {}, group_list=np.array([3, 4, 5], np.int64),
-                group_list_type=1, split_item=0, group_type=0)
+def nonquant_split_outputs(entry: str):
+    """One x split along M into one output per weight: V1 and V2 only (their host groupList)."""
+    def build(rng, profile) -> Call:
+        weights = [_floats(rng, (16, n), np.float16) for n in (8, 16, 24)]
+        return Call([_floats(rng, (M, 16), np.float16)], weights, {}, group_list=np.array([3, 7, 12], np.int64),
+                    split_item=0, group_type=0, entry=entry)
+    return build
+
+
+def versioned(entry: str, build: Callable[[np.random.Generator, str | None], Call], **changes):
+    """A V5 mode's call through another entry point (with ``changes`` for what it lacks)."""
+    def built(rng, profile) -> Call:
+        call = build(rng, profile)
+        for key, value in {"entry": entry, **changes}.items():
+            setattr(call, key, value)
+        return call
+    return built
+
+
+def v1_lists(rng, profile) -> Call:
+    """V1: x and out lists choose groupType -1; the groupList gives the rows of each x."""
+    shapes = [(5, 16, 8), (3, 32, 24)]
+    return Call([_floats(rng, (m, k), np.float16) for m, k, _ in shapes],
+                [_floats(rng, (k, n), np.float16) for _, k, n in shapes],
+                {"bias": [_floats(rng, (n,), np.float16) for *_, n in shapes]}, group_list=np.array([5, 8]),
+                split_item=0, group_type=-1, entry="v1")
 
 
 def _a8w8(rng, out: str, scale_kind: str | None, pts: bool, bias: bool, e: int = 4, k: int = 64, n: int = 16):
@@ -230,26 +267,46 @@ def _call(call: Call, outputs: list[tuple[tuple[int, ...], str]], rank) -> list[
             ws = [keep(trans_matmul_weight(nz_weight_tensor(a, stream=stream), stream)) for a in call.weight]
         elif call.weight_layout == "transposed":
             ws = [transposed(a, names.get("weight")) for a in call.weight]
+        elif call.weight_layout == "host":
+            ws = list(call.weight)
         else:
             ws = [keep(_device(a, names.get("weight"), stream)) for a in call.weight]
         params = {key: [keep(_device(a, names.get(key), stream)) for a in values]
                   for key, values in call.params.items()}
-        group_list = None if call.group_list is None else keep(_device(call.group_list, None, stream))
         outs = [keep(Tensor.empty(shape, name)) for shape, name in outputs]
-        grouped_matmul_v5(xs, ws, stream=stream, group_list=group_list, split_item=call.split_item,
-                          group_type=call.group_type, group_list_type=call.group_list_type,
-                          act_type=call.act_type, out=outs, **params)
+        FUNCTIONS[call.entry](xs, ws, stream=stream, split_item=call.split_item, out=outs, **params,
+                              **_attributes(call, keep, stream))
         stream.synchronize()
         return [out.to_numpy() for out in outs]
     finally:
         close_after(stream, made)
 
 
+#: The function of each entry point.
+FUNCTIONS = {"v1": grouped_matmul, "v2": grouped_matmul_v2, "v3": grouped_matmul_v3, "v4": grouped_matmul_v4,
+             "v5": grouped_matmul_v5, "weight_nz": grouped_matmul_weight_nz}
+
+
+def _attributes(call: Call, keep, stream) -> dict:
+    """The groupList and attributes the entry point takes: V1/V2 the host values, no groupType for
+    V1, no groupListType or actType before V4."""
+    if call.entry in ("v1", "v2"):
+        attributes: dict = {"group_list": None if call.group_list is None else call.group_list.tolist()}
+    else:
+        attributes = {"group_list": None if call.group_list is None else keep(_device(call.group_list, None, stream))}
+    if call.entry != "v1":
+        attributes["group_type"] = call.group_type
+    if call.entry in ("v4", "v5", "weight_nz"):
+        attributes.update(group_list_type=call.group_list_type, act_type=call.act_type)
+    return attributes
+
+
 def _run(build: Callable[[np.random.Generator, str | None], Call], name: str, host: Host) -> list[Comparison]:
     call = build(rng_for(name), host.profile)
     names = call.names or {}
     expected = golden.grouped_matmul(
-        call.x, call.weight, **call.params, group_list=call.group_list, split_item=call.split_item,
+        call.x, call.weight, **call.params, group_list=None if call.group_type == -1 else call.group_list,
+        split_item=call.split_item,
         group_type=call.group_type, group_list_type=call.group_list_type, act_type=call.act_type,
         out_dtype=call.out_dtype, weight_transposed=call.weight_layout == "transposed",
         x_dtype=names.get("x"), weight_dtype=names.get("weight"), scale_dtype=names.get("scale"),
@@ -266,14 +323,13 @@ CASES: list[tuple[str, Callable, tuple[str, ...]]] = [
     ("grouped_matmul/nonquant/bf16/glt1/transposed-weight", nonquant_bf16_transposed, EVERY),
     ("grouped_matmul/nonquant/fp32/no-group-list", nonquant_fp32_lists, EVERY),
     ("grouped_matmul/nonquant/fp16/k-grouped", nonquant_k_grouped, EVERY),
-    ("grouped_matmul/nonquant/fp16/split-outputs", nonquant_split_outputs, EVERY),
     ("grouped_matmul/a8w8/int8-out/glt1", a8w8("int8", "uint64+offset", False, 1), EVERY),
     ("grouped_matmul/a8w8/bf16-out/glt0", a8w8("bfloat16", "bfloat16", True, 0), EVERY),
     ("grouped_matmul/a8w8/bf16-out/glt1", a8w8("bfloat16", "bfloat16", True, 1), EVERY),
     ("grouped_matmul/a8w8/bf16-out/glt2", a8w8("bfloat16", "bfloat16", True, 2), EVERY),
     ("grouped_matmul/a8w8/fp16-out+silu/glt0", a8w8("float16", "float32", True, 0, act=5), EVERY),
     ("grouped_matmul/a8w8/int32-out/glt1", a8w8("int32", None, False, 1), EVERY),
-    ("grouped_matmul/a8w8/bf16-out/glt1/nz-weight", a8w8("bfloat16", "bfloat16", True, 1, nz=True), EVERY),
+    ("grouped_matmul/a8w8/bf16-out/glt1/nz-weight", a8w8("bfloat16", "bfloat16", True, 1, nz=True), ("A2", "A3")),
     ("grouped_matmul/a16w8/fp16+offset/glt1", weight_only(np.float16, "int8", 0, True), EVERY),
     ("grouped_matmul/a16w8/bf16/glt1", weight_only(BF16, "int8", 0, False), EVERY),
     ("grouped_matmul/a16w4/fp16-per-group/glt1", weight_only(np.float16, "int4", 4, False), EVERY),
@@ -290,10 +346,34 @@ CASES: list[tuple[str, Callable, tuple[str, ...]]] = [
     ("grouped_matmul/mx/e4m3->bf16/glt0", mx("float8_e4m3fn", False), ("950",)),
     ("grouped_matmul/mx/fp4->bf16/glt0/transposed-weight", mx("float4_e2m1", True), ("950",)),
     ("grouped_matmul/pergroup-perblock/e4m3->fp32/glt0", pergroup_perblock, ("950",)),
+    # the other entry points (a version is V5's call restricted: its own groupList and attributes)
+    ("grouped_matmul/v1/nonquant/fp16/lists", v1_lists, EVERY),
+    ("grouped_matmul/v1/nonquant/fp16/split-outputs", nonquant_split_outputs("v1"), EVERY),
+    ("grouped_matmul/v2/nonquant/fp16/split-outputs", nonquant_split_outputs("v2"), EVERY),
+    ("grouped_matmul/v2/nonquant/fp16/k-grouped", versioned("v2", nonquant_k_grouped), EVERY),
+    ("grouped_matmul/v2/a16w8/bf16", versioned("v2", weight_only(BF16, "int8", 0, False), group_list_type=0,
+                                               group_list=np.array([3, 3, 8, 12], np.int64)), EVERY),
+    ("grouped_matmul/v3/nonquant/fp16", versioned("v3", nonquant_fp16), EVERY),
+    ("grouped_matmul/v3/a8w8/int8-out", versioned("v3", a8w8("int8", "uint64+offset", False, 0)), EVERY),
+    ("grouped_matmul/v4/a8w8/fp16-out+silu/glt1", versioned("v4", a8w8("float16", "float32", True, 1, act=5)), EVERY),
+    ("grouped_matmul/v4/mx/e4m3->bf16/glt0", versioned("v4", mx("float8_e4m3fn", False)), ("950",)),
+    ("grouped_matmul/weight-nz/nonquant/bf16/glt1", versioned("weight_nz", nonquant_bf16_nz), EVERY),
+    ("grouped_matmul/weight-nz/a8w8/bf16-out/glt1", versioned("weight_nz", a8w8("bfloat16", "bfloat16", True, 1,
+                                                                                 nz=True)), EVERY),
 ]
+
+#: The C entry point of each mode's ``entry``.
+_ENTRY_NAMES = {"v1": "GroupedMatmul", "v2": "GroupedMatmulV2", "v3": "GroupedMatmulV3", "v4": "GroupedMatmulV4",
+                "weight-nz": "GroupedMatmulWeightNz"}
+
+
+def _label(name: str) -> str:
+    """The family a mode belongs to (what a skip message names): the entry point and the scenario."""
+    parts = name.split("/")
+    entry = _ENTRY_NAMES.get(parts[1])
+    scenario = parts[2] if entry else parts[1]
+    return f"{entry or 'GroupedMatmulV5'} {scenario.upper().replace('-', ' ')}"
 
 
 def modes() -> list[Mode]:
-    return [Mode(name, partial(_run, build, name), 1, profiles,
-                 "GroupedMatmulV5 " + name.split("/")[1].upper().replace("-", " "))
-            for name, build, profiles in CASES]
+    return [Mode(name, partial(_run, build, name), 1, profiles, _label(name)) for name, build, profiles in CASES]

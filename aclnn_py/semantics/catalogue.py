@@ -11,7 +11,8 @@ Two halves:
 * :class:`OperatorRules` -- per operator, what the pure layer adds to its header: the split
   library CANN exports it from, canonical argument names where they differ from the header's
   (QuantMatmulAllReduce V1-V3's ``dequantScale`` is V4's ``x2_scale``), and optionally the
-  rules (``check``) and the output inference (``outputs``). A pure-layer module declares them in
+  rules (``check``), the output inference (``outputs``) and the Python defaults of required
+  parameters (``defaults``). A pure-layer module declares them in
   a module-level ``OPERATORS`` tuple; :func:`rules` finds every such module of this package
   (``aclnn_py.semantics.*`` and its sub-packages' ``__init__``), so adding an operator adds no
   line here.
@@ -56,10 +57,18 @@ class OperatorRules:
     names: Mapping[str, str] = field(default_factory=dict)  # C parameter name -> canonical name
     check: Callable[..., Any] | None = None
     outputs: Callable[..., Mapping[str, Any]] | None = None
+    #: C parameters the operator writes although the header's conventions read them as inputs
+    #: (:meth:`~.signatures.Signature.writing`: GroupedMatmul V1-V3's ``const aclTensorList *y``,
+    #: WeightQuantBatchMatmulV2's ``const aclTensor *y``).
+    written: tuple[str, ...] = ()
+    #: canonical name -> the value a Python caller gets when passing none (the binding's
+    #: convenience, documented with its source; C has no defaults): Mm's ``cube_math_type``.
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def signature(self, declared: Signature) -> Signature:
-        """``declared`` (the header's) with the canonical names."""
-        return declared.renamed(self.names) if self.names else declared
+        """``declared`` (the header's) with the canonical names and the outputs it writes."""
+        signature = declared.renamed(self.names) if self.names else declared
+        return signature.writing(self.written) if self.written else signature
 
 
 def _rule_modules() -> Iterable[str]:

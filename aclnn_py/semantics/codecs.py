@@ -23,6 +23,9 @@ from .dtypes import EXACT, INTEGERS, TABLE, hifloat8_host, host_dtype, is_host, 
 
 __all__ = [
     "CODED_BY_UINT8",
+    "COMPLEX",
+    "acl_float16_to_float",
+    "acl_float_to_float16",
     "e8m0_decode",
     "e8m0_from_exponent",
     "from_float32",
@@ -37,6 +40,9 @@ __all__ = [
 ]
 
 _NIBBLE_TYPES = ("float4_e2m1", "int4")
+#: The complex types (their host values: NumPy's complex64 and complex128).
+COMPLEX: frozenset[str] = frozenset(t.name for t in TABLE if t.spec is not None and not t.lazy
+                                    and np.dtype(t.spec).kind == "c")
 #: The 8-bit float types a ``uint8`` array gives as codes (the bytes themselves), never as numbers:
 #: HiFloat8, FLOAT8_E8M0, FLOAT8_E4M3FN and FLOAT8_E5M2 (the one place this rule is written).
 CODED_BY_UINT8: frozenset[str] = frozenset(t.name for t in TABLE if t.bits == 8 and t.name not in EXACT)
@@ -171,6 +177,30 @@ def e8m0_from_exponent(exp: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- 4-bit packing
+
+_FP16_MAX_CODE = 0x7BFF  # 65504
+
+
+def acl_float_to_float16(value: float) -> int:
+    """aclFloatToFloat16: the fp16 code of a float32 value, rounded to nearest (ties to even) and
+    saturated -- beyond the fp16 range, an infinity and a NaN give +-65504 (CANN's runtime,
+    src/acl/aclrt_impl/types/fp16_impl.cpp ``FloatToFp16``)."""
+    f = np.float32(value)
+    sign = int(np.signbit(f)) << 15
+    with np.errstate(over="ignore", invalid="ignore"):
+        code = int(np.float16(f).view(np.uint16))
+    return sign | _FP16_MAX_CODE if code & 0x7C00 == 0x7C00 else code
+
+
+def acl_float16_to_float(code: int) -> float:
+    """aclFloat16ToFloat: the float32 value of an fp16 code, exact for finite codes; a code of
+    exponent 31 (an infinity or a NaN) reads as +-(1 + mantissa / 1024) * 65536 (``Fp16ToFloat``)."""
+    code = int(code) & 0xFFFF
+    if code & 0x7C00 == 0x7C00:
+        magnitude = (1 + (code & 0x3FF) / 1024) * 65536.0
+        return -magnitude if code & 0x8000 else magnitude
+    return float(np.uint16(code).view(np.float16))
+
 
 def _is_nibble(dtype: np.dtype) -> bool:
     return any(is_host(dtype, name) for name in _NIBBLE_TYPES)
@@ -332,6 +362,10 @@ def _lossy(values: np.ndarray, name: str) -> np.ndarray:
             return lo | (values > info.max)
         v = values.astype(np.float64)
         return ~np.isfinite(v) | (v != np.trunc(v)) | (v < float(info.min)) | (v >= float(int(info.max) + 1))
+    if name in COMPLEX:  # each part within the part type's largest finite magnitude
+        parts = values.astype(np.complex128)
+        top = float(np.finfo(host_dtype(name)).max)
+        return np.any([np.isfinite(x) & (np.abs(x) > top) for x in (parts.real, parts.imag)], axis=0)
     v = values.astype(np.float64)
     finite = np.isfinite(v)
     if name == "float8_e8m0":
@@ -363,13 +397,15 @@ def to_host(values: np.ndarray, name: str, *, cast: bool = False) -> np.ndarray:
     target = host_dtype(name)
     if arr.dtype == target or (name in CODED_BY_UINT8 and arr.dtype == np.uint8):
         return arr if arr.dtype == target else arr.view(target)
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind == "c" and name not in COMPLEX:
+        raise ValueError(f"cannot convert {arr.dtype} values to {name} (the imaginary parts would be lost)")
+    if arr.dtype.kind not in "biufc":
         try:
-            name_of(arr)  # the ml_dtypes types (bfloat16, float8, int4...) convert; object, complex, str do not
+            name_of(arr)  # the ml_dtypes types (bfloat16, float8, int4...) convert; object, str do not
         except ValueError:
             raise ValueError(f"cannot convert {arr.dtype} values to {name}") from None
     if not cast and arr.size:
-        plain = arr.astype(np.float64) if arr.dtype.kind not in "biuf" else arr
+        plain = arr.astype(np.float64) if arr.dtype.kind not in "biufc" else arr
         bad = _lossy(plain, name)
         if bad.any():
             shown = ", ".join(str(v) for v in arr[bad][:4].tolist())

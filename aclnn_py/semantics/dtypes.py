@@ -113,6 +113,8 @@ TABLE: tuple[Type, ...] = (
     _t("uint32", "ACL_UINT32", "HCCL_DATA_TYPE_UINT32", np.uint32, 32, True),
     _t("uint64", "ACL_UINT64", "HCCL_DATA_TYPE_UINT64", np.uint64, 64, True),
     _t("bool", "ACL_BOOL", None, np.bool_, 8, True),
+    _t("complex64", "ACL_COMPLEX64", None, np.complex64, 64),
+    _t("complex128", "ACL_COMPLEX128", None, np.complex128, 128),
     _t("float8_e4m3fn", "ACL_FLOAT8_E4M3FN", "HCCL_DATA_TYPE_FP8E4M3", "ml_dtypes.float8_e4m3fn", 8),
     _t("float8_e5m2", "ACL_FLOAT8_E5M2", "HCCL_DATA_TYPE_FP8E5M2", "ml_dtypes.float8_e5m2", 8),
     _t("float8_e8m0", "ACL_FLOAT8_E8M0", "HCCL_DATA_TYPE_FP8E8M0", "ml_dtypes.float8_e8m0fnu", 8),

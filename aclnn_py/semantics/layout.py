@@ -112,8 +112,9 @@ def check(desc: TensorDesc) -> None:
 def _strided(flat: np.ndarray, desc: TensorDesc, base: int) -> np.ndarray:
     """The view of ``desc`` over the 1-D contiguous ``flat`` whose element 0 is element
     ``base`` of the storage. ``np.ndarray`` refuses strides that leave ``flat``; it works
-    on plain unsigned integers because custom ml_dtypes do not survive it."""
-    plain = flat.view(f"u{flat.itemsize}")
+    on plain unsigned integers (raw bytes beyond 8: COMPLEX128) because custom ml_dtypes do
+    not survive it."""
+    plain = flat.view(f"u{flat.itemsize}" if flat.itemsize <= 8 else f"V{flat.itemsize}")
     strides = tuple(s * flat.itemsize if d > 1 else 0 for d, s in zip(desc.shape, desc.strides))
     view = np.ndarray(desc.shape, plain.dtype, plain, (desc.offset - base) * flat.itemsize, strides)
     return view.view(flat.dtype)

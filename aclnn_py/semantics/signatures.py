@@ -191,6 +191,16 @@ class Signature:
             raise ValueError(f"{self.op}: two parameters would share a name: {[p.name for p in parameters]}")
         return replace(self, parameters=parameters)
 
+    def writing(self, c_names: tuple[str, ...]) -> "Signature":
+        """The signature with the parameters ``c_names`` marked as outputs: tensors the operator
+        writes although its header declares them ``const`` under a name the conventions take for
+        an input (GroupedMatmul V1-V3's ``const aclTensorList *y``)."""
+        unknown = set(c_names) - set(self.by_c_name)
+        if unknown:
+            raise ValueError(f"{self.op}: no parameter {', '.join(sorted(unknown))} in {self.header}")
+        return replace(self, parameters=tuple(replace(p, output=True) if p.c_name in c_names else p
+                                              for p in self.parameters))
+
     def prototype_text(self) -> str:
         """The C prototype of :attr:`function` (for documentation)."""
         params = ", ".join(p.declarator for p in self.parameters)

@@ -189,6 +189,17 @@ typedef enum {
 } aclFormat;
 
 /*
+ * Host conversions between float and aclFloat16 (CANN's runtime:
+ * src/acl/aclrt_impl/types/fp16_impl.cpp). aclFloatToFloat16 rounds to nearest,
+ * ties to even, and saturates: a value beyond the fp16 range, an infinity or a
+ * NaN becomes +-65504 (0x7BFF / 0xFBFF). aclFloat16ToFloat is exact for finite
+ * codes and keeps no infinity or NaN: a code of exponent 31 reads as
+ * +-(1 + mantissa / 1024) * 65536 (+-Inf: 65536.0, 0x7E00: 98304.0).
+ */
+float aclFloat16ToFloat(aclFloat16 value);
+aclFloat16 aclFloatToFloat16(float value);
+
+/*
  * SoC name string owned by the library (e.g. "Ascend910B4"), or NULL when the
  * SoC cannot be determined. Needs neither aclInit nor a device (CANN's runtime:
  * src/acl/aclrt_impl/acl_rt_impl_base.cpp, aclrtGetSocNameImpl). Declared here

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from aclnn_py.semantics import codecs
 from aclnn_py.semantics.headers import load
 from mock_runtime.core import config, races
 from mock_runtime.core import runtime as rt
@@ -104,6 +105,14 @@ def aclrtGetSocName():
     settings = rt.settings
     name = settings.soc_name if settings else config.soc_from_environment()
     return _static_string(name) if name else ffi.NULL
+
+
+def aclFloat16ToFloat(value):
+    return codecs.acl_float16_to_float(value)
+
+
+def aclFloatToFloat16(value):
+    return codecs.acl_float_to_float16(value)
 
 
 # -- devices and contexts ----------------------------------------------------

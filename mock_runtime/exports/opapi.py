@@ -161,10 +161,28 @@ def _launch_stream(op: str, stream: Any, device: int) -> Any:
 
 # -- the entry points of an operator -----------------------------------------
 def _is_out_pointer(p: Parameter) -> bool:
-    """An output of a single function: a non-const pointer to one number (``uint64_t *weightTensorSize``)."""
+    """An output of a single function: a non-const pointer to one number (``uint64_t *weightTensorSize``),
+    or to a pointer the function sets to a new array of numbers (``int64_t **dstShape``)."""
     words = p.c_type.split()
-    return p.kind is Kind.POINTER and words[0] != "const" and p.c_type.endswith(" *") \
+    return p.kind is Kind.POINTER and words[0] != "const" and words[-1] in ("*", "**") \
         and " ".join(words[:-1]) in INTEGERS
+
+
+def _store(p: Parameter, target: Any, value: Any) -> None:
+    """Write one output of a single function: a number, or (``T **``) a new malloc'd array of ``value``'s
+    numbers, which the caller frees."""
+    if target == ffi.NULL:
+        raise MockError(_NULLPTR, f"{p.c_name} is a null pointer")
+    if not p.c_type.endswith("**"):
+        target[0] = value
+        return
+    item = p.c_type[: -len("**")].strip()
+    array = ffi.cast(f"{item} *", lib.aclnn_mock_op_alloc(len(value) * ffi.sizeof(item)))
+    if array == ffi.NULL:
+        raise MockError(C["ACLNN_ERR_INNER"], f"{p.c_name}: out of host memory for {len(value)} values")
+    for i, v in enumerate(value):
+        array[i] = v
+    target[0] = array
 
 
 def _phase1_entry(operator: MockOperator) -> Callable[..., None]:
@@ -214,10 +232,11 @@ def _single_entry(operator: MockOperator) -> Callable[..., None]:
     def entry(*c_values: Any) -> None:
         result = run(**{params[i].name: _READ[params[i].kind](c_values[i], params[i].c_name) for i in ins})
         results = result if len(outs) > 1 else (result,)
-        for i, value in zip(outs, results):
+        for i in outs:  # every output pointer checked before any is written (no array left behind)
             if c_values[i] == ffi.NULL:
                 raise MockError(_NULLPTR, f"{params[i].c_name} is a null pointer")
-            c_values[i][0] = value
+        for i, value in zip(outs, results):
+            _store(params[i], c_values[i], value)
     return entry
 
 

@@ -27,29 +27,28 @@ surfaces at the next aclrtSynchronizeStream / aclrtSynchronizeDevice.
 """
 from __future__ import annotations
 
-import functools
 import inspect
 from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
-from aclnn_py.semantics import catalogue
 from aclnn_py.semantics.descriptors import TensorDesc
 from aclnn_py.semantics.grouped_matmul import call as classification
 from aclnn_py.semantics.grouped_matmul import golden
 from aclnn_py.semantics.grouped_matmul import rules
+from aclnn_py.semantics.grouped_matmul.entry_points import ENTRY_POINTS, EntryPoint
 from aclnn_py.semantics.signatures import Kind
 from mock_runtime.core import compute, objects, tensor_io
 from mock_runtime.core import runtime as rt
 from mock_runtime.core.errors import C, MockError
 from mock_runtime.ops import as_status, implements
 
-OP = "aclnnGroupedMatmulV5"
 WORKSPACE_SIZE = 16 * 1024 * 1024
 _OUTPUTS = ["out"]
 #: The operator's IR inputs (ops-transformer gmm/grouped_matmul/op_host/grouped_matmul_def.cpp: 9 inputs,
-#: no activation ones): what the aclSet*TensorAddr indices count.
+#: no activation ones): what the aclSet*TensorAddr indices count (V1/V2's host groupList is converted to
+#: the IR's groupList tensor, which the caller does not own: an absent input here).
 _INPUTS = ["x", "weight", "bias", "scale", "offset", "antiquant_scale", "antiquant_offset", "group_list",
            "per_token_scale"]
 #: The optional input lists a placeholder (one empty tensor) may stand for (rules.absent).
@@ -59,30 +58,34 @@ _GOLDEN_INPUTS = tuple(name for name, p in inspect.signature(golden.compute).par
                        if p.kind is p.KEYWORD_ONLY and name not in ("ranges", "out", "map"))
 
 
-@functools.lru_cache(maxsize=None)
-def _header() -> tuple[tuple[str, ...], dict[str, str]]:
-    """The tensor parameters (canonical names, header order) and their C names, from the header."""
-    signature = catalogue.project_signature(OP)
-    tensors = tuple(p.name for p in signature.parameters if p.kind in (Kind.TENSOR, Kind.TENSOR_LIST))
-    return tensors, {p.name: p.c_name for p in signature.parameters}
+def _tensors(signature: EntryPoint) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The tensor parameters of an entry point (canonical names, header order) and the C names."""
+    header = signature.header
+    tensors = tuple(p.name for p in header.parameters if p.kind in (Kind.TENSOR, Kind.TENSOR_LIST))
+    return tensors, {p.name: p.c_name for p in header.parameters}
 
 
-@implements(OP)
-def prepare(**arguments) -> objects.Executor:
-    """Check one call (its header's parameters by canonical name) and build its executor."""
+def prepare(*, signature: EntryPoint, **arguments) -> objects.Executor:
+    """Check one call of ``signature`` (its header's parameters by canonical name) and build its executor."""
     settings = rt.require()
+    if isinstance(arguments.get("weight"), list) and isinstance(arguments.get("x"), list):  # as read (NZ data)
+        arguments["weight"] = rules.weights_as_read(signature, arguments["weight"], x=arguments["x"],
+                                                    profile=settings.profile)
     with as_status():
-        call = rules.check(**arguments, profile=settings.profile)
-    tensors, labels = _header()
+        call = rules.check(**arguments, profile=settings.profile, signature=signature)
+    tensors, labels = _tensors(signature)
     # the placeholders the rules take as absent are absent here too (never read, never proven)
     params: dict[str, object] = {name: None if name in _PLACEHOLDER_LISTS and rules.absent(arguments[name])
                                  else arguments[name] for name in tensors}
     tensor_io.prove_params(params, _OUTPUTS, labels)  # every tensor inside live device memory now
+    op = signature.op
     if call.empty:
-        return objects.Executor(op=OP, device=rt.current_device(), workspace_size=0, params=params,
+        return objects.Executor(op=op, device=rt.current_device(), workspace_size=0, params=params,
                                 run=lambda p: None, inputs=_INPUTS, outputs=_OUTPUTS)
-    return objects.Executor(op=OP, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
-                            run=lambda p: _run(p, call), inputs=_INPUTS, outputs=_OUTPUTS)
+    host = arguments.get("group_list") if signature.host_group_list else None
+    host = None if not host else np.asarray(host, np.int64)
+    return objects.Executor(op=op, device=rt.current_device(), workspace_size=WORKSPACE_SIZE, params=params,
+                            run=lambda p: _run(p, call, labels, host), inputs=_INPUTS, outputs=_OUTPUTS)
 
 
 def _read_list(values, what: str) -> list[np.ndarray] | None:
@@ -97,16 +100,18 @@ def _aicore(message: str) -> MockError:
 
 # --------------------------------------------------------------------------- the work
 
-def _run(params: dict[str, object], call: classification.GroupedMatmulCall) -> None:
-    labels = _header()[1]
-    arrays = {name: _read_list(params[name], labels[name]) for name in ("x", "weight", *_GOLDEN_INPUTS)}
-    gl_desc = params["group_list"]
-    group_list = None if gl_desc is None else tensor_io.read(gl_desc, labels["group_list"])  # device data, read now
-    outs: list[TensorDesc] = list(params["out"])  # type: ignore[arg-type]
+def _run(params: dict[str, object], call: classification.GroupedMatmulCall, labels: dict[str, str],
+         host: np.ndarray | None) -> None:
+    """The work of a call: the groupList is ``host`` (V1/V2's array), else the tensor's device data,
+    read now (work queued before on the same stream may have written it); groupType -1 reads none."""
+    arrays = {name: _read_list(params.get(name), labels.get(name, name)) for name in ("x", "weight", *_GOLDEN_INPUTS)}
+    gl_desc = params.get("group_list")
+    group_list = host if host is not None or gl_desc is None else tensor_io.read(gl_desc, labels["group_list"])
     try:
-        ranges = classification.group_ranges(call, group_list)
+        ranges = None if call.group_type == -1 else classification.group_ranges(call, group_list)
     except ValueError as exc:
-        raise _aicore(f"invalid groupList on the device: {exc}") from None
+        raise _aicore(f"invalid groupList: {exc}") from None
+    outs: list[TensorDesc] = list(params["out"])  # type: ignore[arg-type]
     written_rows = None
     if ranges is not None and call.pattern == "m_single":
         written_rows = ranges[-1][2] if ranges else 0
@@ -128,3 +133,15 @@ def _run(params: dict[str, object], call: classification.GroupedMatmulCall) -> N
             desc = replace(desc, shape=(written_rows,) + desc.shape[1:])
             values = values[:written_rows]
         tensor_io.write(desc, values, f"out[{i}]")
+
+
+def _entry_point(signature: EntryPoint):
+    """The execution of one entry point: :func:`prepare` for its signature."""
+    def run(**arguments) -> objects.Executor:
+        return prepare(signature=signature, **arguments)
+    run.__name__ = f"prepare_{signature.op}"
+    return run
+
+
+for _signature in ENTRY_POINTS.values():
+    implements(_signature.op)(_entry_point(_signature))

@@ -45,7 +45,8 @@ from aclnn_py.semantics.hccl import OPERATIONS
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_matmul_all_reduce import golden as quant_matmul_all_reduce_golden
 from aclnn_py.testing import mock_soc, soc_unavailable
-from aclnn_py.tensor import Tensor, create_handle
+from aclnn_py.semantics.signatures import Kind
+from aclnn_py.tensor import IntArray, Tensor, create_handle
 from aclnn_py.testing.soc import current
 from aclnn_py.ops import _grouped_matmul, _quant_matmul_all_reduce
 from aclnn_py.semantics.quant_matmul_all_reduce import rules as quant_matmul_all_reduce_rules
@@ -265,32 +266,41 @@ def sum_ranks(comm, stream) -> np.ndarray:
     return out
 
 
-def raw_grouped_matmul(args: dict) -> tuple[int, str]:
-    """GroupedMatmulV5GetWorkspaceSize straight through the C ABI: (status, message). ``args``:
-    Tensor lists by the binding's keyword names, ``group_list`` a Tensor, and the attributes."""
+def raw_grouped_matmul(args: dict, signature=None) -> tuple[int, str]:
+    """A GroupedMatmul entry point's GetWorkspaceSize (V5 unless ``signature``, an entry point of
+    :mod:`aclnn_py.semantics.grouped_matmul.entry_points`) straight through the C ABI, its arguments
+    in its header's order: (status, message). ``args``: tensor lists by the binding's keyword
+    names (``out`` for V1-V3's ``y``), ``group_list`` a Tensor (a host sequence for V1/V2's
+    aclIntArray), ``tuning_config`` a sequence, and the integer attributes (absent: 0, groupType -1)."""
     lib = aclnn_py.lib
-    made = []
+    header = (signature or _grouped_matmul.V5).header
+    made, arrays = [], []
 
-    def tl(key):
-        if args.get(key) is None:
+    def value(parameter):
+        v = args.get(parameter.name)
+        if parameter.kind is Kind.INTEGER:
+            return args.get(parameter.name, -1 if parameter.name == "group_type" else 0)
+        if v is None:
             return ffi.NULL
-        handles = [create_handle(t.desc) for t in args[key]]
+        if parameter.kind is Kind.INT_ARRAY:
+            arrays.append(IntArray(v))
+            return arrays[-1].handle
+        if parameter.kind is Kind.TENSOR:
+            return v.handle
+        handles = [create_handle(t.desc) for t in v]
         h = lib.aclCreateTensorList(ffi.new("aclTensor *[]", handles or [ffi.NULL]), len(handles))
         made.append(h)
         return h
 
-    gl = args.get("group_list")
     size, executor = ffi.new("uint64_t *"), ffi.new("aclOpExecutor **")
-    status = lib.aclnnGroupedMatmulV5GetWorkspaceSize(
-        tl("x"), tl("weight"), tl("bias"), tl("scale"), tl("offset"), tl("antiquant_scale"),
-        tl("antiquant_offset"), tl("per_token_scale"), ffi.NULL if gl is None else gl.handle, ffi.NULL, ffi.NULL,
-        ffi.NULL, args.get("split_item", 0), args.get("group_type", -1), args.get("group_list_type", 0), 0,
-        ffi.NULL, tl("out"), ffi.NULL, ffi.NULL, size, executor)
+    status = getattr(lib, header.function)(*map(value, header.parameters), size, executor)
     message = recent_message() if status else ""
     if status == 0:
         lib.aclDestroyAclOpExecutor(executor[0])
     for h in made:
         lib.aclDestroyTensorList(h)
+    for array in arrays:
+        array.close()
     return status, message
 
 
@@ -357,9 +367,11 @@ def quant_matmul_all_reduce_arguments(x1, x2, x2_scale, *, signature=None, strea
                                                rank_size=rank_size, x_dtype=x_dtype)
 
 
-def grouped_matmul_arguments(x, weight, *, stream=None, out_dtype=None, **kwargs):
-    """The binding's checked arguments of one GroupedMatmulV5 call (its Python pre-checks, no C call)."""
-    return _grouped_matmul._Arguments({"x": x, "weight": weight, **kwargs}, stream=stream, out_dtype=out_dtype)
+def grouped_matmul_arguments(x, weight, *, stream=None, out_dtype=None, signature=None, **kwargs):
+    """The binding's checked arguments of one GroupedMatmul call (V5 unless ``signature``: its
+    Python pre-checks, no C call)."""
+    return _grouped_matmul._Arguments(signature or _grouped_matmul.V5, {"x": x, "weight": weight, **kwargs},
+                                      stream=stream, out_dtype=out_dtype)
 
 
 def _checked_round(rng: np.random.Generator, comm, stream: Stream) -> list[str]:

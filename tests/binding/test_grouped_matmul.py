@@ -29,7 +29,8 @@ from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
 from aclnn_py.semantics.precision import assert_close
 from aclnn_py.semantics.quant_params import trans_quant_param
 from aclnn_py.memory import DeviceBuffer
-from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul as grouped_matmul_v1
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v2, grouped_matmul_v5, grouped_matmul_weight_nz
 from aclnn_py.tensor import IntArray, create_handle
 
 BF16 = ml_dtypes.bfloat16
@@ -221,12 +222,13 @@ def test_per_tensor_lists(a2, rng, split_item):
     run_vs_golden(a2, x, w, bias=bias, split_item=split_item, group_type=-1)
 
 
-@pytest.mark.parametrize("split_item, group_type", [(2, 0), (3, -1)])
-def test_concat_lists(a2, rng, split_item, group_type):
+@pytest.mark.parametrize("split_item, gl", [(2, [3, 7, 9]), (3, None)])
+def test_concat_lists(a2, rng, split_item, gl):
+    """Several x concatenated into one output: grouping along M (a single output needs it, upstream's
+    PreCheckGroupType), the groupList optional."""
     x = [floats(rng, (m, 16), np.float16) for m in (3, 4, 2)]
     w = [floats(rng, (16, 8), np.float16) for _ in range(3)]
-    gl = [3, 7, 9] if group_type == 0 else None
-    run_vs_golden(a2, x, w, group_list=gl, split_item=split_item, group_type=group_type)
+    run_vs_golden(a2, x, w, group_list=gl, split_item=split_item, group_type=0)
 
 
 def test_single_x_weight_list_single_out(a2, rng):
@@ -238,17 +240,21 @@ def test_single_x_weight_list_single_out(a2, rng):
 
 @pytest.mark.parametrize("split_item", [0, 1])
 def test_single_x_split_outputs(a2, rng, split_item):
+    """One output per weight: V1/V2 (a host groupList of cumulative sizes, which sizes the outputs);
+    the tensor-groupList versions refuse it (upstream's CheckCaseSplitM)."""
     x = floats(rng, (M, 16), np.float16)
     w = [floats(rng, (16, n), np.float16) for n in (8, 16, 24, 8)]
-    run_vs_golden(a2, [x], w, group_list=GL[1], group_list_type=1, split_item=split_item, group_type=0)
-    # the binding sizes the outputs from a host groupList (never reads a device one back)
-    a2.synchronize()
-    outs = grouped_matmul_v5([x], w, stream=a2, group_list=np.array(GL[1]), group_list_type=1,
-                             split_item=split_item, group_type=0)
+    cumulative = np.cumsum(GL[1]).tolist()
+    golden = grouped_matmul([x], w, group_list=GL[1], group_list_type=1, split_item=split_item, group_type=0)
+    outs = grouped_matmul_v2([x], w, stream=a2, group_list=cumulative, split_item=split_item, group_type=0)
+    v1 = grouped_matmul_v1([dev(x)], w, stream=a2, group_list=cumulative, split_item=split_item)
     a2.synchronize()
     assert [o.shape for o in outs] == [(2, 8), (0, 16), (3, 24), (3, 8)]
-    with pytest.raises(ValueError, match="groupList"):
-        grouped_matmul_v5([x], w, stream=a2, group_list=dev(np.array(GL[1])), group_list_type=1,
+    for o, o1, g in zip(outs, v1, golden):
+        assert_close(o.to_numpy(), g, "float16")
+        assert np.array_equal(o1.to_numpy(), o.to_numpy())
+    with pytest.raises(AclnnParamError, match="takes the host groupList of aclnnGroupedMatmul/V2"):
+        grouped_matmul_v5([x], w, stream=a2, group_list=np.array(GL[1]), group_list_type=1,
                           split_item=split_item, group_type=0)
 
 
@@ -548,11 +554,11 @@ def fixpipe_packed(s: np.ndarray) -> np.ndarray:
     return s.view(np.uint32).astype(np.uint64) | np.uint64(1 << 46)
 
 
-def run_950(stream, x, weight, n, *, out_dtype, glt, **params):
-    """The binding on the 950 profile, single x / weight / out, sentinel-filled out."""
+def run_950(stream, x, weight, n, *, out_dtype, glt, function=None, **params):
+    """The binding on the 950 profile (V5 unless ``function``), single x / weight / out, sentinel-filled out."""
     out = dev(np.full((x.shape[0], n), SENTINEL).astype(dtypes.host_dtype(out_dtype)))
     lists = {key: [dev(v)] for key, v in params.items() if v is not None}
-    result = grouped_matmul_v5([dev(x)], [weight], stream=stream, out=[out], group_list_type=glt,
+    result = (function or grouped_matmul_v5)([dev(x)], [weight], stream=stream, out=[out], group_list_type=glt,
                                group_list=dev(np.array(GROUP_LISTS_950[glt], np.int64)), split_item=3,
                                group_type=0, **lists)
     stream.synchronize()
@@ -600,7 +606,8 @@ def test_950_a8w4_s8s4(a950, rng, with_offset, weight_kind, out_dtype):
     (0, True, "nd", "bfloat16", 0), (4, False, "nd", "float16", 1), (4, True, "int32", "bfloat16", 2),
     (0, False, "nz", "float16", 0), (0, True, "nz64", "bfloat16", 1)])
 def test_950_a4w4_s4s4(a950, rng, groups, with_pts, weight_kind, out_dtype, glt):
-    """Doc: y = (x @ w) * scale * pts per channel, sum_g (x_g @ w_g) * scale_g * pts per group."""
+    """Doc: y = (x @ w) * scale * pts per channel, sum_g (x_g @ w_g) * scale_g * pts per group. An NZ
+    weight goes through aclnnGroupedMatmulWeightNz (the 950 quant checker's CheckWeightNzSpecialParams)."""
     m, k, n, e = 12, 256, 64, 3
     x = int4_leaning_positive(rng, (m, k))
     w = int4_leaning_positive(rng, (e, k, n))
@@ -608,7 +615,8 @@ def test_950_a4w4_s4s4(a950, rng, groups, with_pts, weight_kind, out_dtype, glt)
     pts = rng.uniform(0.5, 2, m).astype(np.float32) if with_pts else None
     weight = weight_tensor(w, "nz", 64) if weight_kind == "nz64" else weight_tensor(w, weight_kind)
     got = run_950(a950, x, weight, n, out_dtype=out_dtype, glt=glt, per_token_scale=pts,
-                  scale=fixpipe_packed(s if groups else s[:, 0]))
+                  scale=fixpipe_packed(s if groups else s[:, 0]),
+                  function=grouped_matmul_weight_nz if weight_kind.startswith("nz") else None)
     ref = np.zeros((10, n))
     for ex, rows in ROWS_OF_EXPERT.items():
         s_k = np.repeat(s[ex].astype(np.float64), k // (groups or 1), axis=0)
@@ -763,8 +771,9 @@ RULES = [
     ("out_null", "A2", lambda r: base_fp16(r, out=None), NULLPTR, "out is nullptr", False),
     ("weight_element_null", "A2", lambda r: base_lists(r, weight=[None, T(np.zeros((16, 8), np.float16))]),
      NULLPTR, "weight[0] is nullptr", False),
-    ("x_out_null_mismatch", "A2", lambda r: base_lists(r, x=[None, T(np.zeros((4, 16), np.float16))]),
-     NULLPTR, "x[0] is nullptr but out[0] is not nullptr", False),
+    ("x_element_null", "A2", lambda r: base_lists(r, x=[None, T(np.zeros((4, 16), np.float16))]),
+     NULLPTR, "x[0] is nullptr", False),
+    ("x_empty_list", "A2", lambda r: base_lists(r, x=[]), NULLPTR, "x must not be an empty tensor list", False),
     ("a8w8_scale_missing", "A2", lambda r: base_a8w8(r, scale=None), NULLPTR,
      "scaleOptional is nullptr but A8W8 with BFLOAT16 out requires it", True),
     ("a8w4_bias_missing", "A2", lambda r: base_a8w4(r, bias=None), NULLPTR, "biasOptional is nullptr", True),
@@ -775,9 +784,6 @@ RULES = [
     ("a2_fp8_weight_only", "A2", lambda r: base_fp16(r, weight=[_fp8(r, (3, 32, 16))],
                                                      antiquant_scale=[T(np.ones((3, 16), np.float16))]),
      INVALID, "weight dtype FLOAT8_E4M3FN is not supported on Atlas A2/A3", True),
-    ("a2_int64_scale", "A2", lambda r: base_a8w8(r, scale=[T(np.ones((3, 16), np.int64))], per_token_scale=None,
-                                                 out=[T(np.zeros((8, 16), np.int8))]),
-     INVALID, "scaleOptional dtype INT64 is not supported on Atlas A2/A3", True),
     ("a2_bf16_bias", "A2", lambda r: base_fp16(r, BF16, bias=[T(np.zeros((3, 16), BF16))]), INVALID,
      "biasOptional dtype BF16 is not supported on Atlas A2/A3", True),
     ("fp16_bias_dtype", "A2", lambda r: base_fp16(r, bias=[T(np.zeros((3, 16), np.float32))]), INVALID,
@@ -797,7 +803,7 @@ RULES = [
     ("bias_length", "A2", lambda r: base_lists(r, bias=[T(np.zeros(8, np.float16))]), INVALID,
      "biasOptional has 1 tensors but weight has 2", True),
     ("group_list_2d_type0", "A2", lambda r: base_fp16(r, group_list=T(np.array([[2, 5]], np.int64))), INVALID,
-     "groupListOptional must be 1-D for groupListType 0", True),
+     "groupListOptional must be 1-D for groupListType 0, got 2 dims", True),
     ("group_list_type2_1d", "A2", lambda r: base_a8w8(r, group_list_type=2), INVALID,
      "must have shape [E, 2] for groupListType 2", True),
     ("group_list_too_long", "A2", lambda r: base_fp16(r, group_list=T(np.arange(1025, dtype=np.int64))),
@@ -844,8 +850,10 @@ RULES = [
     ("a8w8_multi_tensor", "A2", lambda r: dict(
         x=[T(ints(r, (4, 16)))] * 2, weight=[T(ints(r, (16, 8)))] * 2, out=[T(np.zeros((4, 8), np.int32))] * 2,
         split_item=0, group_type=-1), INVALID, "A8W8 quantization needs single-tensor", True),
-    ("a8w8_group_type_minus1", "A2", lambda r: base_a8w8(r, group_type=-1, group_list=None), INVALID,
+    ("a8w8_group_type_minus1", "A2", lambda r: base_a8w8(r, group_type=-1, group_list=None, split_item=0), INVALID,
      "A8W8 quantization needs groupType 0", True),
+    ("single_out_no_grouping", "A2", lambda r: base_fp16(r, group_type=-1, group_list=None), INVALID,
+     "splitItem 3 (a single output) needs groupType 0 or 2, got -1", True),
     ("a8w8_2d_weight", "A2", lambda r: base_a8w8(r, weight=[T(ints(r, (32, 16)))]), INVALID,
      "needs a 3-D weight", True),
     ("a8w4_transposed", "A2", lambda r: base_a8w4(
@@ -909,9 +917,6 @@ RULES = [
      "perTokenScaleOptional shape [3] is not supported: per-token quantization needs [8]", True),
     ("950_a8w4_bias_missing", "950", lambda r: base_a8w4(r, group_list_type=1, bias=None), NULLPTR,
      "biasOptional is nullptr but A8W4 requires it", True),
-    ("950_a8w4_int64_scale", "950", lambda r: base_a8w4(r, group_list_type=1, scale=[T(np.ones((3, 1, 16),
-                                                                                          np.int64))]),
-     INVALID, "scaleOptional dtype INT64 is not supported for A8W4 on the 950 profile; supported: UINT64", True),
     ("950_a8w4_transposed", "950", lambda r: base_a8w4(
         r, group_list_type=1, weight=[T(ints(r, (3, 16, 256), -8, 8, ml_dtypes.int4)).transpose()]), INVALID,
      "A8W4 does not support a transposed weight", True),
@@ -978,15 +983,27 @@ def test_empty_inputs_succeed_with_no_workspace(env, rng, profile):
 PROFILE_CASES = [
     ("fp8_quant", lambda r: base_a8w8(r, x=[_fp8(r, (8, 32))], weight=[_fp8(r, (3, 32, 16))],
                                       scale=[T(np.ones((3, 16), np.float32))], per_token_scale=None)),
-    ("int64_scale", lambda r: base_a8w8(r, scale=[T(trans_quant_param(np.ones((3, 16), np.float32))
-                                                    .view(np.int64))],
-                                        per_token_scale=None, out=[T(np.zeros((8, 16), np.int8))])),
     ("bf16_bias", lambda r: base_fp16(r, BF16, bias=[T(np.zeros((3, 16), BF16))])),
     ("a8w8_k_grouped", lambda r: dict(x=[T(ints(r, (32, 8))).transpose()], weight=[T(ints(r, (32, 16)))],
                                       scale=[T(np.ones((2, 16), np.float32))],
                                       group_list=T(np.array([16, 32], np.int64)), split_item=3, group_type=2,
                                       out=[T(np.zeros((2, 8, 16), BF16))])),
 ]
+
+
+@pytest.mark.parametrize("profile", ["A2", "950"])
+def test_an_int64_scale_is_a_uint64_one(env, rng, profile):
+    """Every entry point re-types an INT64 scale as UINT64 before any check (hicann/ops-transformer
+    gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp, aclnnGroupedMatmulGetWorkspaceSizeCommon):
+    the same bits give the same output, on Atlas A2 too."""
+    stream = env.use(profile)
+    packed = trans_quant_param(rng.uniform(0.01, 0.02, (3, 16)).astype(np.float32))
+    args = base_a8w8(rng, scale=[T(packed)], per_token_scale=None, out=[T(np.zeros((8, 16), np.int8))])
+    as_uint64 = binding_call(stream, args)[0]
+    as_int64 = binding_call(stream, dict(args, scale=[T(packed.view(np.int64))], out=[T(np.zeros((8, 16), np.int8))]))[0]
+    stream.synchronize()
+    assert as_uint64.to_numpy().any()
+    assert np.array_equal(as_uint64.to_numpy(), as_int64.to_numpy())
 
 
 @pytest.mark.parametrize("profile", ["A2", "950"])

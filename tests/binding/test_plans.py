@@ -16,11 +16,14 @@ def test_ops_exports_every_function_and_plan():
     from aclnn_py import ops
     from aclnn_py.ops._two_phase import Plan
 
-    plans = ("GroupedMatmulV5Plan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
+    plans = ("GroupedMatmulPlan", "GroupedMatmulV2Plan", "GroupedMatmulV3Plan", "GroupedMatmulV4Plan",
+             "GroupedMatmulV5Plan", "GroupedMatmulWeightNzPlan", "QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan",
              "QuantMatmulAllReduceV3Plan", "QuantMatmulAllReduceV4Plan", "QuantMatmulAllReduceV5Plan",
              "MatmulAllReducePlan", "MatmulAllReduceV2Plan", "MatmulAllReduceV3Plan",
              "WeightQuantMatmulAllReducePlan", "WeightQuantMatmulAllReduceV2Plan")
-    functions = ("calculate_matmul_weight_size", "grouped_matmul_v5", "nz_weight_tensor", "quant_matmul_all_reduce",
+    functions = ("calculate_matmul_weight_size", "grouped_matmul", "grouped_matmul_v2", "grouped_matmul_v3",
+                 "grouped_matmul_v4", "grouped_matmul_v5", "grouped_matmul_weight_nz", "npu_format_cast_calculate_size_and_format",
+                 "nz_weight_tensor", "quant_matmul_all_reduce",
                  "quant_matmul_all_reduce_v2", "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4",
                  "quant_matmul_all_reduce_v5", "matmul_all_reduce", "matmul_all_reduce_v2", "matmul_all_reduce_v3",
                  "weight_quant_matmul_all_reduce", "weight_quant_matmul_all_reduce_v2", "trans_matmul_weight",
@@ -29,6 +32,7 @@ def test_ops_exports_every_function_and_plan():
     assert all(callable(f := getattr(ops, name)) and not isinstance(f, type) and f.__name__ == name
                for name in functions)
     assert ops.quant_matmul_all_reduce.__module__ == "aclnn_py.ops._quant_matmul_all_reduce"  # the V1 function
+    assert ops.grouped_matmul.__name__ == "grouped_matmul"  # the function, not the module
     assert set(ops.__all__) == set(functions) | set(plans) | {"OperatorPlan", "call", "current_profile", "plan"}
 
 

@@ -209,3 +209,35 @@ def test_reset_device_after_finalize(runtime):
 def test_reset_of_a_device_never_set_is_refused(runtime):
     code = aclnn_py.lib.aclrtResetDevice(device_count() - 1)
     assert code == load().constants["ACL_ERROR_RT_CONTEXT_RELEASE_ERROR"]
+
+
+@pytest.mark.parametrize("value, code", [
+    (1.0, 0x3C00), (-2.0, 0xC000), (0.1, 0x2E66), (65504.0, 0x7BFF),
+    (1 + 2.0 ** -11, 0x3C00), (1 + 3 * 2.0 ** -11, 0x3C02),  # ties to even
+    (2.0 ** -24, 0x0001), (1.5 * 2.0 ** -25, 0x0001), (2.0 ** -25, 0x0000), (-0.0, 0x8000),
+    (65520.0, 0x7BFF), (1e9, 0x7BFF), (float("inf"), 0x7BFF), (float("-inf"), 0xFBFF),  # saturated
+    (float("nan"), 0x7BFF),
+])
+def test_float_to_float16_rounds_to_even_and_saturates(runtime, value, code):
+    """aclFloatToFloat16 as CANN's runtime computes it (src/acl/aclrt_impl/types/fp16_impl.cpp FloatToFp16):
+    round to nearest even, and +-65504 for what fp16 cannot hold, an infinity and a NaN."""
+    assert aclnn_py.lib.aclFloatToFloat16(value) == code
+
+
+@pytest.mark.parametrize("code, value", [
+    (0x3C00, 1.0), (0xC000, -2.0), (0x0001, 2.0 ** -24), (0x3555, 0.333251953125), (0x7BFF, 65504.0),
+    (0x7C00, 65536.0), (0xFC00, -65536.0), (0x7E00, 98304.0),  # exponent 31: no infinity or NaN (Fp16ToFloat)
+])
+def test_float16_to_float_keeps_no_infinity(runtime, code, value):
+    assert aclnn_py.lib.aclFloat16ToFloat(code) == value
+
+
+def test_float16_codes_round_trip(runtime):
+    """Every 7th finite fp16 code reads as the float16 value NumPy gives and converts back to itself."""
+    lib = aclnn_py.lib
+    for code in range(0, 0x10000, 7):
+        if code & 0x7C00 == 0x7C00:
+            continue
+        value = lib.aclFloat16ToFloat(code)
+        assert value == float(np.uint16(code).view(np.float16)), hex(code)
+        assert lib.aclFloatToFloat16(value) == code, hex(code)

@@ -98,8 +98,11 @@ def test_split_libraries_export_exactly_their_headers(mock_libdir):
     assert {"HcclCommInitAll", "HcclBarrier", "HcclGetCommName"} <= expected["hcomm"]
     assert "HcclAllReduce" not in expected["hcomm"]
     assert expected["opapi_math"] == {"aclnnCalculateMatmulWeightSize", "aclnnCalculateMatmulWeightSizeV2",
-                                      "aclnnTransMatmulWeightGetWorkspaceSize", "aclnnTransMatmulWeight"}
-    assert expected["opapi_nn"] == {"aclnnTransQuantParamV2GetWorkspaceSize", "aclnnTransQuantParamV2"}
+                                      "aclnnTransMatmulWeightGetWorkspaceSize", "aclnnTransMatmulWeight",
+                                      "aclnnCastGetWorkspaceSize", "aclnnCast", "aclnnPermuteGetWorkspaceSize",
+                                      "aclnnPermute"}
+    assert expected["opapi_nn"] == {"aclnnTransQuantParamV2GetWorkspaceSize", "aclnnTransQuantParamV2",
+                                    "aclnnMmGetWorkspaceSize", "aclnnMm", "aclnnMatmulGetWorkspaceSize", "aclnnMatmul"}
     for split, names in expected.items():
         assert _exported(mock_libdir / f"lib{split}.so") == names, split
     # the classic names keep exporting everything of their headers; libopapi every operator

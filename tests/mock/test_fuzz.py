@@ -1,18 +1,22 @@
-"""A seeded fuzz of both operators (and the weight/scale helpers) through the C ABI and the Python
+"""A seeded fuzz of both operators, the weight/scale helpers and the operators of the generic path
+(Mm, Matmul, Cast, Permute: called from their header signatures) through the C ABI and the Python
 API, each batch of cases in a child process (tests/mock/fuzzing): no crash, no hang, only documented
 codes with messages naming a parameter, only the project's exceptions, nothing written outside the
-outputs. ``ACLNN_FUZZ_SEED`` changes the seed; a failure prints the seed, the case and the command
-that runs it alone. benchmarks/fuzz.py runs the same fuzzer for longer."""
+outputs, the generic operators' outputs equal to their golden. ``ACLNN_FUZZ_SEED`` changes the
+seed; a failure prints the seed, the case and the command that runs it alone. benchmarks/fuzz.py
+runs the same fuzzer for longer (``python benchmarks/fuzz.py --minutes 5``)."""
 from __future__ import annotations
 
 
+import numpy as np
 import pytest
 
-from fuzzing import cases, runner, verdict
+from fuzzing import cases, generic_ops, runner, verdict
 from fuzzing.cases import generate
+from fuzzing.generic_ops import GENERIC
 
-#: (profile, first case, cases): about 15 s on 2 cores.
-PLAN = [("A2", 0, 1000), ("950", 0, 1000), ("A3", 0, 300)]
+#: (profile, first case, cases): a few seconds on 2 cores (benchmarks/fuzz.py runs thousands).
+PLAN = [("A2", 0, 250), ("950", 0, 250), ("A3", 0, 100)]
 
 
 def test_fuzz_operators_answer_documented_codes_only():
@@ -28,6 +32,9 @@ def test_fuzz_operators_answer_documented_codes_only():
     for outcome in ("161001", "161002", "561002", "361001", "AclnnParamError(161002)", "ArgumentError",
                     "TypeError"):
         assert stats.rejected[outcome] > 0, (outcome, stats.rejected)
+    for op in GENERIC:  # each generic operator called both ways; outputs compared with their golden
+        assert stats.by_op[f"{op} via c"] and stats.by_op[f"{op} via python"], stats.by_op
+    assert sum(stats.golden.values()) >= len(GENERIC), stats.golden
 
 
 # --------------------------------------------------------------------------- the fuzzer itself
@@ -35,7 +42,7 @@ def test_fuzz_operators_answer_documented_codes_only():
 @pytest.mark.parametrize("profile", cases.PROFILES)
 def test_the_valid_calls_the_cases_start_from_are_accepted_by_the_rules(profile):
     """Every template of every profile passes the operators' own rules (the mutations then break them)."""
-    from aclnn_py.semantics import trans_matmul_weight, trans_quant_param
+    from aclnn_py.semantics import catalogue, trans_matmul_weight, trans_quant_param
     from aclnn_py.semantics.grouped_matmul import rules as grouped_matmul_rules
     from aclnn_py.semantics.quant_matmul_all_reduce import rules as quant_matmul_all_reduce_rules
 
@@ -57,12 +64,37 @@ def test_the_valid_calls_the_cases_start_from_are_accepted_by_the_rules(profile)
         assert trans_matmul_weight.check_trans_matmul_weight(desc(cases._trans_weight_template(rng)["weight"]), profile)
         tq = cases._trans_quant_template(rng)
         trans_quant_param.check_trans_quant_param_v2(desc(tq["scale"]), desc(tq["offset"]), desc(tq["out"]))
+        for op in GENERIC.values():  # through the rules the generic path applies (the catalogue's)
+            tensors, values = op.template(rng, profile)
+            catalogue.rules(op.op).check(profile=profile, **{k: desc(v) for k, v in tensors.items()}, **values)
 
 
 def test_cases_are_a_function_of_seed_profile_and_index():
     assert generate(5, "A2", 17) == generate(5, "A2", 17)
     assert generate(5, "A2", 17) != generate(6, "A2", 17)
     assert {generate(1, "950", i).op for i in range(200)} == set(cases.OPS)
+
+
+@pytest.mark.parametrize("op, dtype, got, want, fragment", [
+    ("permute", "int32", np.array([1, 2, 3], np.int32), np.array([1, 2, 4], np.int32), "1 byte(s) differ"),
+    ("cast", "float32", np.array([np.nan, 1], np.float32), np.array([np.inf, 1], np.float32), "differ"),
+    ("mm", "float16", np.array([1.0, 2.0], np.float16), np.array([1.0, 2.01], np.float32), "FAIL"),
+    ("mm", "float32", np.ones((2, 3), np.float32), np.ones((3, 3), np.float32), "the golden has shape"),
+])
+def test_an_output_unlike_its_golden_is_a_mismatch(op, dtype, got, want, fragment):
+    from aclnn_py.semantics import dtypes
+
+    problem = generic_ops.mismatch(op, "out", int(dtypes.from_name(dtype)), got, want)
+    assert problem is not None and fragment in problem, problem
+
+
+def test_an_output_equal_to_its_golden_is_no_mismatch():
+    from aclnn_py.semantics import dtypes
+
+    got = np.array([1.0, 2.0, 3.0], np.float32)
+    assert generic_ops.mismatch("mm", "out", int(dtypes.DataType.ACL_FLOAT), got, got * (1 + 2**-20)) is None
+    nan = np.full(2, np.nan, np.float32)
+    assert generic_ops.mismatch("permute", "out", int(dtypes.DataType.ACL_FLOAT), nan, nan.copy()) is None
 
 
 def _event(calls, python=None, violations=(), executed=False, op="grouped_matmul"):

@@ -9,7 +9,7 @@ import pytest
 from mock_helpers import C_DIR, build_cpp, run_program
 
 from aclnn_py import Tensor
-from aclnn_py.ops._grouped_matmul import grouped_matmul_v5
+from aclnn_py.ops._grouped_matmul import grouped_matmul_v2, grouped_matmul_v5
 from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
 
 SOCS = {"A2": "Ascend910B4", "950": "Ascend950PR_9599"}
@@ -22,7 +22,8 @@ def floats(rng, shape, dtype):
 
 @pytest.mark.parametrize("pattern", ["m_single", "m_split"])
 def test_the_mock_decodes_the_group_list_once(stream, monkeypatch, pattern):
-    """The work decodes the device groupList once and hands the ranges to the golden."""
+    """The work decodes the groupList once (V5's device tensor; V2's host values for one output per
+    weight, the pattern only V1/V2 take) and hands the ranges to the golden."""
     from aclnn_py.semantics.grouped_matmul import call
 
     decoded = []
@@ -42,8 +43,11 @@ def test_the_mock_decodes_the_group_list_once(stream, monkeypatch, pattern):
     else:
         weight, kw = list(w), dict(split_item=0, out=[Tensor.from_numpy(np.zeros((c, 8), np.float16))
                                                       for c in counts])
-    outs = grouped_matmul_v5([x], weight, stream=stream, group_list=Tensor.from_numpy(counts), group_list_type=1,
-                             group_type=0, **kw)
+    if pattern == "m_single":
+        outs = grouped_matmul_v5([x], weight, stream=stream, group_list=Tensor.from_numpy(counts), group_list_type=1,
+                                 group_type=0, **kw)
+    else:
+        outs = grouped_matmul_v2([x], weight, stream=stream, group_list=np.cumsum(counts).tolist(), group_type=0, **kw)
     stream.synchronize()
     assert len(decoded) == 1
     monkeypatch.undo()
@@ -67,3 +71,26 @@ def test_c_program_s8s4_s4s4(int4_quant_program, mock_libdir, soc):
     result = run_program(int4_quant_program, mock_libdir, env={"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"PASS on {soc}" in result.stdout
+
+
+
+@pytest.fixture(scope="module")
+def versions_program(mock_libdir, tmp_path_factory):
+    # CANN declares V1-V4 deprecated: a program still calling them builds without that warning
+    return build_cpp([C_DIR / "grouped_matmul_versions.cpp"],
+                     tmp_path_factory.mktemp("grouped_matmul") / "grouped_matmul_versions", mock_libdir,
+                     "-Wno-deprecated-declarations")
+
+
+@pytest.mark.parametrize("soc", [SOCS["A2"], SOCS["950"]])
+def test_c_program_versions(versions_program, mock_libdir, soc):
+    """tests/mock/c/grouped_matmul_versions.cpp: V1, V2, V3, V4 and WeightNz from their own headers, the
+    same product in each prototype's form, exact against its own reference; V1's null y is 161001 and
+    V3's 2-D groupList 161002; no leaks under ACLNN_MOCK_STRICT."""
+    result = run_program(versions_program, mock_libdir, env={"ACLNN_MOCK_SOC": soc, "ACLNN_MOCK_STRICT": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("aclnnGroupedMatmul", "aclnnGroupedMatmulV2", "aclnnGroupedMatmulV3", "aclnnGroupedMatmulV4",
+                 "aclnnGroupedMatmulWeightNz"):
+        assert f"{name}: 192 values, 0 wrong" in result.stdout
+    assert "with a null y: 161001" in result.stdout and "with a 2-D groupList: 161002" in result.stdout
+    assert "ALL OK" in result.stdout

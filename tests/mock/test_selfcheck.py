@@ -44,11 +44,14 @@ def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
     assert len(entries) == len(all_modes())
     ran = {e["mode"] for e in entries if e["status"] == PASS}
     # every family ran, QuantMatmulAllReduce on 1, 2, 4 and 8 ranks
-    for family in ("runtime/", "trans_matmul_weight/", "trans_quant_param/", "grouped_matmul/", "quant_matmul_all_reduce/v1/", "quant_matmul_all_reduce/v2/", "quant_matmul_all_reduce/v3/", "quant_matmul_all_reduce/v4/f1/",
+    for family in ("runtime/", "trans_matmul_weight/", "trans_quant_param/", "mm/", "matmul/", "cast/", "permute/",
+                   "grouped_matmul/", "quant_matmul_all_reduce/v1/", "quant_matmul_all_reduce/v2/", "quant_matmul_all_reduce/v3/", "quant_matmul_all_reduce/v4/f1/",
                    "quant_matmul_all_reduce/v4/f2/", "quant_matmul_all_reduce/v4/f3/", "quant_matmul_all_reduce/v5/",
                    "matmul_all_reduce/v1/", "matmul_all_reduce/v2/", "matmul_all_reduce/v3/",
                    "weight_quant_matmul_all_reduce/v1/", "weight_quant_matmul_all_reduce/v2/", "hccl/"):
         assert any(mode.startswith(family) for mode in ran), family
+    for entry in ("v1", "v2", "v3", "v4", "weight-nz"):  # every GroupedMatmul entry point ran
+        assert any(mode.startswith(f"grouped_matmul/{entry}/") for mode in ran), entry
     assert {e["ranks"] for e in entries if e["mode"] == "quant_matmul_all_reduce/v4/f3/int8->bf16" and e["status"] == PASS} \
         == {1, 2, 4, 8}
     skipped = [e for e in entries if e["status"] == SKIP]
@@ -63,7 +66,8 @@ def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
     if soc.startswith("Ascend950"):  # the FP8/HiF8/FP4 formulas ran
         assert {"quant_matmul_all_reduce/v4/f4/fp4->fp16", "quant_matmul_all_reduce/v4/f7/hif8->bf16", "quant_matmul_all_reduce/v4/f8/e5m2->bf16",
                 "grouped_matmul/mx/fp4->bf16/glt0/transposed-weight", "matmul_all_reduce/v3/bf16/ccu",
-                "weight_quant_matmul_all_reduce/v1/fp16/hif8-per-channel"} <= ran
+                "weight_quant_matmul_all_reduce/v1/fp16/hif8-per-channel",
+                "cast/float32->hifloat8", "cast/int32->int4"} <= ran
 
 
 BROKEN = """
@@ -124,8 +128,9 @@ def test_patterns_match_names_and_rank_counts():
     assert matches(mode, ["f5/"]) and matches(mode, ["QUANT_MATMUL_ALL_REDUCE/V4/*"]) and matches(mode, ["*@4"])
     assert not matches(mode, ["*@2"]) and not matches(mode, ["grouped_matmul"])
     assert sorted({m.name.split("/")[0] for m in all_modes()}) == [
-        "grouped_matmul", "hccl", "matmul_all_reduce", "quant_matmul_all_reduce", "runtime", "trans_matmul_weight",
-        "trans_quant_param", "weight_quant_matmul_all_reduce"]
+        "cast", "dynamic_quant", "grouped_matmul", "hccl", "matmul", "matmul_all_reduce", "mm", "npu_format_cast",
+        "permute", "quant_matmul_all_reduce", "runtime", "trans_matmul_weight", "trans_quant_param",
+        "weight_quant_batch_matmul_v2", "weight_quant_matmul_all_reduce"]
     assert len({m.key for m in all_modes()}) == len(all_modes())
 
 

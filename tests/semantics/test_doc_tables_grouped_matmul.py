@@ -19,6 +19,7 @@ from aclnn_py.semantics import dtypes
 from aclnn_py.semantics.descriptors import TensorDesc
 from aclnn_py.semantics.grouped_matmul import rules
 from aclnn_py.semantics.grouped_matmul.call import WEIGHT_ONLY
+from aclnn_py.semantics.grouped_matmul.entry_points import V5, WEIGHT_NZ
 from aclnn_py.semantics.status import Violation
 
 from doc_tables import ALL_DTYPES, NULL, Cell, cell, choices, desc, docstring, evaluate, product, split_top, tables
@@ -107,7 +108,7 @@ def _group_list(combo: dict, n_groups: int) -> TensorDesc:
     return TensorDesc.contiguous((n_groups, 2) if combo["glt"] == 2 else (n_groups,), INT64)
 
 
-def check(combo: dict, *, as_list: bool = False, act_type: int = 0):
+def check(combo: dict, *, as_list: bool = False, act_type: int = 0, signature=V5):
     """rules.check of ``combo`` (one (E, K, N) weight, group_type 0, split_item 3); ``as_list``:
     E weights (K, N) with per-group arguments as lists of E tensors."""
     e = SYMBOLS["E"]
@@ -124,7 +125,8 @@ def check(combo: dict, *, as_list: bool = False, act_type: int = 0):
                        offset=lists["offset"], antiquant_scale=lists["antiquant_scale"],
                        antiquant_offset=lists["antiquant_offset"], per_token_scale=lists["per_token_scale"],
                        group_list=_group_list(combo, e), split_item=3, group_type=0,
-                       group_list_type=combo["glt"], act_type=act_type, out=lists["out"], profile=combo["soc"])
+                       group_list_type=combo["glt"], act_type=act_type, out=lists["out"], profile=combo["soc"],
+                       signature=signature)
 
 
 def _dtype_matches(c: Cell, dtype: str | None, combo: dict) -> bool:
@@ -312,16 +314,26 @@ def test_a8w4_and_a4w4_take_no_transposed_weight():
 def test_int8_float16_bfloat16_weights_may_be_fractal_nz():
     """Except in weight-only quantization: the doc's tables allow an NZ INT8 weight there, upstream's
     code refuses it (ParamsWeightNzDtype, the 950 checker's CheckDimNumAndFormat), and the code
-    decides (rules: check_nz)."""
+    decides (rules: check_nz). Nor with INT8 out (ParamsWeightNzDtype). Quantization on the 950 takes
+    an NZ weight through aclnnGroupedMatmulWeightNz only (the 950 checker's CheckWeightNzSpecialParams)."""
     tried = refused = 0
     for row in ROWS:
-        for combo in distinct(combinations(row), "x", "weight"):
+        for combo in distinct(combinations(row), "x", "weight", "out"):
             if combo["weight"][0] in ("int8", "float16", "bfloat16") and combo["weight"][2] == "":
                 nz_call = dict(combo, weight=combo["weight"][:2] + ("nz",))
                 if row["kind"] in WEIGHT_ONLY:
                     with pytest.raises(Violation, match="weight-only quantization"):
                         check(nz_call)
                     refused += 1
+                elif combo["out"][0] == "int8":
+                    with pytest.raises(Violation, match="is not a FRACTAL_NZ weight combination"):
+                        check(nz_call, signature=WEIGHT_NZ)
+                    refused += 1
+                elif row["quantized"] and combo["soc"] == "950":
+                    with pytest.raises(Violation, match="needs aclnnGroupedMatmulWeightNz"):
+                        check(nz_call)
+                    check(nz_call, signature=WEIGHT_NZ)
+                    tried += 1
                 else:
                     check(nz_call)
                     tried += 1

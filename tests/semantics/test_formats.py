@@ -325,7 +325,8 @@ def test_name_table_errors_and_bits():
     with pytest.raises(ValueError, match="is not a data type the project handles"):
         F.host_dtype("fp16")
     with pytest.raises(ValueError):
-        F.name_of(np.complex64)
+        F.name_of(np.dtype("datetime64[s]"))
+    assert F.name_of(np.complex64) == "complex64" and F.name_of(np.complex128) == "complex128"
     assert F.name_of(np.uint8) == "uint8"
     bits = {"int4": 4, "float4_e2m1": 4, "hifloat8": 8, "float8_e8m0": 8, "bool": 8,
             "bfloat16": 16, "float16": 16, "float32": 32, "int64": 64, "float64": 64}

@@ -650,7 +650,7 @@ def test_pattern_single_x_split_outputs(rng):
     assert [y.shape for y in ys] == [(2, 8), (0, 8), (3, 8), (1, 8)]
     for y, (e, a, b) in zip(ys, [(0, 0, 2), (1, 2, 2), (2, 2, 5), (3, 5, 6)]):
         np.testing.assert_array_equal(y, nonquant_ref(x[a:b], w[e]))
-    with pytest.raises(ValueError, match="needs a list of 2-D weights"):  # as the rules: not a stacked weight
+    with pytest.raises(ValueError, match="needs a list of several 2-D weights"):  # as the rules: not a stacked weight
         grouped_matmul([x], [w], group_list=np.array([2, 0, 3, 1]), group_list_type=1,
                        split_item=0, group_type=0)
 
@@ -721,7 +721,7 @@ def test_output_shapes():
                          weight_transposed=True) == [(11, 16)]
     with pytest.raises(ValueError, match="groupList"):
         output_shapes([(11, 16)], [(16, 8)] * 4, split_item=0, group_type=0, group_list_len=4)
-    with pytest.raises(ValueError, match="needs a list of 2-D weights"):
+    with pytest.raises(ValueError, match="needs a list of several 2-D weights"):
         output_shapes([(11, 16)], [(4, 16, 8)], split_item=0, group_type=0, group_list_len=4)
     with pytest.raises(ValueError, match="groupList length"):
         output_shapes([(5, 40)], [(40, 6)], split_item=2, group_type=2, group_list_len=None)

@@ -1,5 +1,7 @@
-"""GroupedMatmulV5's one classification (aclnn_py.semantics.grouped_matmul.call): the rules and the golden
-accept exactly the same tensor-count patterns, with the same message when they reject one.
+"""GroupedMatmul's one classification (aclnn_py.semantics.grouped_matmul.call): the rules and the golden
+accept exactly the same tensor-count patterns, with the same message when they reject one -- V5's rules,
+and V2's for the one pattern only the host-groupList versions take (a single x split along M into one
+output per weight).
 
 Pure layer only: descriptors for the rules, host arrays for the golden, no runtime.
 """
@@ -13,6 +15,7 @@ import pytest
 from aclnn_py.semantics import dtypes
 from aclnn_py.semantics.descriptors import TensorDesc
 from aclnn_py.semantics.grouped_matmul import rules
+from aclnn_py.semantics.grouped_matmul.entry_points import V2, V5
 from aclnn_py.semantics.grouped_matmul.golden import grouped_matmul
 from aclnn_py.semantics.status import Violation
 
@@ -52,6 +55,16 @@ def _descriptors(xs, ws, kw, outs):
                 split_item=kw["split_item"], group_type=kw["group_type"], group_list_type=kw["group_list_type"])
 
 
+def _check(xs, ws, kw, outs):
+    """V5's rules; V2's (its host groupList of cumulative sizes) for a single x with one output per weight."""
+    arguments = _descriptors(xs, ws, kw, outs)
+    if len(xs) == 1 and kw["split_item"] < 2 and kw["group_type"] == 0:
+        del arguments["group_list_type"]
+        arguments["group_list"] = tuple(int(v) for v in np.cumsum(kw["group_list"]))
+        return rules.check(**arguments, profile="A2", signature=V2)
+    return rules.check(**arguments, profile="A2", signature=V5)
+
+
 CASES = list(itertools.product((1, 2, 3), WEIGHT_RANKS, (0, 1, 2, 3), (-1, 0, 2)))
 
 
@@ -67,7 +80,7 @@ def test_rules_and_golden_accept_the_same_patterns(n_x, ranks, split_item, group
         golden_error = None
         outs = [y.shape for y in ys]
     try:
-        result = rules.check(**_descriptors(xs, ws, kw, outs), profile="A2")
+        result = _check(xs, ws, kw, outs)
     except Violation as violation:
         assert violation.code == rules.INVALID
         assert golden_error == violation.message, "the golden accepts a call the rules reject"
@@ -85,12 +98,12 @@ def test_the_patterns_seen():
             ys = grouped_matmul(xs, ws, **kw)
         except ValueError:
             continue
-        seen.add(rules.check(**_descriptors(xs, ws, kw, [y.shape for y in ys]), profile="A2").pattern)
+        seen.add(_check(xs, ws, kw, [y.shape for y in ys]).pattern)
     assert seen == {"per_tensor", "concat", "m_single", "m_split", "k_stack", "k_split"}
     xs, ws, kw = _call(1, (3,), 0, 0)
-    with pytest.raises(ValueError, match=r"splitItem 0 \(one output per group\) needs a list of 2-D weights"):
+    with pytest.raises(ValueError, match=r"splitItem 0 \(one output per group\) needs a list of several 2-D weights"):
         grouped_matmul(xs, ws, **kw)
-    with pytest.raises(Violation, match=r"splitItem 0 \(one output per group\) needs a list of 2-D weights"):
+    with pytest.raises(Violation, match=r"splitItem 0 \(one output per group\) needs a list of several 2-D weights"):
         rules.check(**_descriptors(xs, ws, kw, [(1, N), (2, N)]), profile="A2")
 
 

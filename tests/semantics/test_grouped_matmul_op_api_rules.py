@@ -121,7 +121,12 @@ def test_a16w8_takes_no_fractal_nz_weight(storage):
     refused(a16w8(weight=[t(shape, D.ACL_INT8, FRACTAL_NZ, stored)]), "weight-only quantization")
 
 
-def test_an_nz_weight_whose_storage_is_not_nz_is_refused():
-    refused(a8w8(weight=[t((2, 256, 128), D.ACL_INT8, FRACTAL_NZ)]), "is not the NZ shape")
+def test_an_nz_weight_whose_storage_holds_no_tiling_is_read_as_the_nz_layout_of_its_view_where_upstream_reads_no_storage():
+    """Atlas A2/A3 check an NZ weight's K and N alignment only (TransWeightToNz): a 3-D storage
+    is the NZ layout of the view; the 950's full quantization checks the storage shape
+    (CheckWeightStorageShape) and refuses it."""
+    three_d = [t((2, 256, 128), D.ACL_INT8, FRACTAL_NZ)]
+    assert not rules.check(**a8w8(weight=three_d)).empty
+    refused(a8w8(profile="950", weight=three_d), "is not the NZ shape")
     nz_storage = nz.nz_storage_shape((2, 256, 128), "int8")
     assert not rules.check(**a8w8(weight=[t((2, 256, 128), D.ACL_INT8, FRACTAL_NZ, nz_storage)])).empty

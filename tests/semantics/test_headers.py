@@ -58,9 +58,21 @@ HEADERS = [
     "aclnnop/aclnn_matmul_all_reduce_v3.h",
     "aclnnop/aclnn_weight_quant_matmul_all_reduce.h",
     "aclnnop/aclnn_weight_quant_matmul_all_reduce_v2.h",
+    "aclnnop/aclnn_grouped_matmul.h",
+    "aclnnop/aclnn_grouped_matmul_v2.h",
+    "aclnnop/aclnn_grouped_matmul_v3.h",
+    "aclnnop/aclnn_grouped_matmul_v4.h",
     "aclnnop/aclnn_grouped_matmul_v5.h",
+    "aclnnop/aclnn_grouped_matmul_weight_nz.h",
     "aclnnop/aclnn_trans_matmul_weight.h",
     "aclnnop/aclnn_trans_quant_param_v2.h",
+    "aclnnop/aclnn_npu_format_cast.h",
+    "aclnnop/aclnn_weight_quant_batch_matmul_v2.h",
+    "aclnnop/aclnn_dynamic_quant.h",
+    "aclnnop/aclnn_mm.h",
+    "aclnnop/aclnn_matmul.h",
+    "aclnnop/aclnn_cast.h",
+    "aclnnop/aclnn_permute.h",
     "hccl/hccl_types.h",
     "hccl/hccl_comm.h",
     "hccl/hccl.h",
@@ -243,8 +255,10 @@ EXPECTED_CONSTANTS = {
 # acl_meta.h and aclnn_base.h, hcomm's hccl_comm.h and hccl's hccl.h, and the 函数原型
 # (prototype) sections of the operator documents (aclnnQuantMatmulAllReduceV4.md and V1-V3,
 # aclnnGroupedMatmulV5.md, aclnnTransMatmulWeight.md, aclnnCalculateMatmulWeightSizeV2.md,
-# aclnnTransQuantParamV2.md). Compared as text (names and order)
-# and recompiled as redeclarations (types).
+# aclnnTransQuantParamV2.md; GroupedMatmul V1-V4 and WeightNz: their op_api headers,
+# ops-transformer gmm/grouped_matmul/op_api/, 2026-08), and the op_api headers of
+# aclnnNpuFormatCast (ops-math), aclnnWeightQuantBatchMatmulV2 and aclnnDynamicQuant (ops-nn); aclnnMm.md, aclnnMatmul.md, aclnnCast.md, aclnnPermute.md.
+# Compared as text (names and order) and recompiled as redeclarations (types).
 EXPECTED_PROTOTYPES = """
 aclError aclInit(const char *configPath);
 aclError aclFinalize(void);
@@ -254,6 +268,8 @@ aclError aclsysGetCANNVersion(aclCANNPackageName name, aclCANNPackageVersion *ve
 aclError aclsysGetVersionStr(char *pkgName, char *versionStr);
 aclError aclsysGetVersionNum(char *pkgName, int32_t *versionNum);
 const char *aclrtGetSocName(void);
+float aclFloat16ToFloat(aclFloat16 value);
+aclFloat16 aclFloatToFloat16(float value);
 aclError aclrtSetDevice(int32_t deviceId);
 aclError aclrtResetDevice(int32_t deviceId);
 aclError aclrtGetDevice(int32_t *deviceId);
@@ -413,6 +429,48 @@ aclnnStatus aclnnGroupedMatmulV5GetWorkspaceSize( const aclTensorList *x,
     uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnGroupedMatmulV5(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
     aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulGetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclIntArray *groupListOptional, int64_t splitItem, const aclTensorList *y, uint64_t *workspaceSize,
+    aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmul(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulV2GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclIntArray *groupListOptional, int64_t splitItem, int64_t groupType, const aclTensorList *y,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulV3GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensor *groupListOptional, int64_t splitItem, int64_t groupType, const aclTensorList *y,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional,
+    const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional,
+    const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType,
+    int64_t groupListType, int64_t actType, aclTensorList *out, aclTensorList *activationFeatureOutOptional,
+    aclTensorList *dynQuantScaleOutOptional, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulV4(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnGroupedMatmulWeightNzGetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional,
+    const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional,
+    const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional,
+    const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType,
+    int64_t groupListType, int64_t actType, aclIntArray *tuningConfigOptional, int64_t quantGroupSize,
+    aclTensorList *out, aclTensorList *activationFeatureOutOptional, aclTensorList *dynQuantScaleOutOptional,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnGroupedMatmulWeightNz(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
 aclnnStatus aclnnCalculateMatmulWeightSize(const aclIntArray *tensorShape,
     uint64_t *weightTensorSize);
 aclnnStatus aclnnCalculateMatmulWeightSizeV2(const aclIntArray *tensorShape, aclDataType dataType,
@@ -424,6 +482,33 @@ aclnnStatus aclnnTransMatmulWeight(void *workspace, uint64_t workspaceSize, aclO
 aclnnStatus aclnnTransQuantParamV2GetWorkspaceSize(const aclTensor *scale, const aclTensor *offset,
     const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnTransQuantParamV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    const aclrtStream stream);
+aclnnStatus aclnnNpuFormatCastGetWorkspaceSize(const aclTensor *srcTensor, aclTensor *dstTensor,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnNpuFormatCast(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnNpuFormatCastCalculateSizeAndFormat(const aclTensor *srcTensor, const int dstFormat,
+    int additionalDtype, int64_t **dstShape, uint64_t *dstShapeSize, int *actualFormat);
+aclnnStatus aclnnWeightQuantBatchMatmulV2GetWorkspaceSize(const aclTensor *x, const aclTensor *weight,
+    const aclTensor *antiquantScale, const aclTensor *antiquantOffsetOptional, const aclTensor *quantScaleOptional,
+    const aclTensor *quantOffsetOptional, const aclTensor *biasOptional, int antiquantGroupSize, const aclTensor *y,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnWeightQuantBatchMatmulV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+    aclrtStream stream);
+aclnnStatus aclnnDynamicQuantGetWorkspaceSize(const aclTensor *x, const aclTensor *smoothScalesOptional,
+    const aclTensor *yOut, const aclTensor *scaleOut, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnDynamicQuant(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnMmGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+    int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMm(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnMatmulGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+    int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMatmul(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnCastGetWorkspaceSize(const aclTensor *self, const aclDataType dtype, aclTensor *out,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnCast(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
+aclnnStatus aclnnPermuteGetWorkspaceSize(const aclTensor *self, const aclIntArray *dims, aclTensor *out,
+    uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnPermute(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
     const aclrtStream stream);
 HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo);
 HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
@@ -728,7 +813,8 @@ def _expected_header(name):
     """Which header must declare a function (CANN's own include paths)."""
     if name in ("aclInit", "aclFinalize") or name.startswith("aclsys"):
         return "acl/acl.h"
-    if name in ("aclGetRecentErrMsg", "aclrtGetSocName"):  # CANN 9.x: acl_base_rt.h, reached from acl_base.h
+    if name in ("aclGetRecentErrMsg", "aclrtGetSocName", "aclFloat16ToFloat", "aclFloatToFloat16"):
+        # CANN 9.x: acl_base_rt.h, reached from acl_base.h
         return "acl/acl_base.h"
     if name.startswith("aclrt"):
         return "acl/acl_rt.h"
@@ -746,12 +832,26 @@ def _expected_header(name):
         return "aclnnop/aclnn_quant_matmul_all_reduce_v%s.h" % name[len("aclnnQuantMatmulAllReduceV")]
     if name.startswith("aclnnQuantMatmulAllReduce"):
         return "aclnnop/aclnn_quant_matmul_all_reduce.h"
-    if name.startswith("aclnnGroupedMatmulV5"):
-        return "aclnnop/aclnn_grouped_matmul_v5.h"
+    if name.startswith("aclnnGroupedMatmulWeightNz"):
+        return "aclnnop/aclnn_grouped_matmul_weight_nz.h"
+    if name.startswith("aclnnGroupedMatmulV"):
+        return "aclnnop/aclnn_grouped_matmul_v%s.h" % name[len("aclnnGroupedMatmulV")]
+    if name.startswith("aclnnGroupedMatmul"):
+        return "aclnnop/aclnn_grouped_matmul.h"
     if name.startswith(("aclnnCalculateMatmulWeightSize", "aclnnTransMatmulWeight")):
         return "aclnnop/aclnn_trans_matmul_weight.h"
     if name.startswith("aclnnTransQuantParamV2"):
         return "aclnnop/aclnn_trans_quant_param_v2.h"
+    if name.startswith("aclnnNpuFormatCast"):
+        return "aclnnop/aclnn_npu_format_cast.h"
+    if name.startswith("aclnnWeightQuantBatchMatmulV2"):
+        return "aclnnop/aclnn_weight_quant_batch_matmul_v2.h"
+    if name.startswith("aclnnDynamicQuant"):
+        return "aclnnop/aclnn_dynamic_quant.h"
+    for stem, header in (("aclnnMm", "aclnn_mm.h"), ("aclnnMatmul", "aclnn_matmul.h"),
+                         ("aclnnCast", "aclnn_cast.h"), ("aclnnPermute", "aclnn_permute.h")):
+        if name in (stem, stem + "GetWorkspaceSize"):
+            return "aclnnop/" + header
     if name in HCCL_OPERATIONS:  # hicann/hccl include/hccl.h
         return "hccl/hccl.h"
     if name.startswith("Hccl"):  # communicator management: hcomm's hccl/hccl_comm.h
@@ -776,7 +876,7 @@ def _header_prototypes():
 def test_prototypes_match_abi():
     """Names, parameter names and order of every prototype, as text; and the header holding it."""
     expected = [_normalise_prototype(d) for d in EXPECTED_PROTOTYPES.split(";") if d.strip()]
-    assert len(expected) == 130
+    assert len(expected) == 148
     found = _header_prototypes()
     for exp in expected:
         name = _prototype_name(exp)
@@ -965,7 +1065,7 @@ _META = ["aclCreateTensor", "aclCreateIntArray", "aclCreateTensorList", "aclDest
 
 #: header -> (functions, values, C types, C++-only expressions) a program may use after including only it.
 INCLUDE_CHAINS = {
-    "acl/acl_base.h": (["aclGetRecentErrMsg", "aclrtGetSocName"], ["ACL_SUCCESS", "ACL_ERROR_RT_PARAM_INVALID",
+    "acl/acl_base.h": (["aclGetRecentErrMsg", "aclrtGetSocName", "aclFloatToFloat16"], ["ACL_SUCCESS", "ACL_ERROR_RT_PARAM_INVALID",
                        "ACL_FLOAT16", "ACL_FORMAT_ND"], ["aclrtStream", "size_t", "int64_t"], []),
     "acl/acl_rt.h": (["aclrtMalloc", "aclrtGetMemInfo", "aclrtGetSocName", "aclGetRecentErrMsg"],
                      ["ACL_HBM_MEM", "ACL_MEMCPY_DEVICE_TO_HOST", "ACL_ERROR_RT_MEMORY_ALLOCATION"],
@@ -994,16 +1094,39 @@ INCLUDE_CHAINS = {
                         ("weight_quant_matmul_all_reduce", "WeightQuantMatmulAllReduce"))
        for suffix, version in (("", ""), ("_v2", "V2"), ("_v3", "V3"))
        if (name, suffix) != ("weight_quant_matmul_all_reduce", "_v3")},
-    "aclnnop/aclnn_grouped_matmul_v5.h": (
-        _META + ["aclnnGroupedMatmulV5GetWorkspaceSize", "aclGetRecentErrMsg"], ["ACL_INT64", "ACL_FLOAT"],
-        ["aclTensorList *", "aclIntArray *"], []),
+    **{"aclnnop/aclnn_grouped_matmul%s.h" % suffix: (
+        _META + ["aclnnGroupedMatmul%sGetWorkspaceSize" % version, "aclGetRecentErrMsg"], ["ACL_INT64", "ACL_FLOAT"]
+        + (["GMM_ACT_TYPE_SILU"] if version == "V4" else []), ["aclTensorList *", "aclIntArray *"]
+        + (["GMMActType"] if version == "V4" else []), [])
+       for suffix, version in (("", ""), ("_v2", "V2"), ("_v3", "V3"), ("_v4", "V4"), ("_v5", "V5"),
+                               ("_weight_nz", "WeightNz"))},
     "aclnnop/aclnn_trans_matmul_weight.h": (
         _META + ["aclnnCalculateMatmulWeightSizeV2", "aclnnTransMatmulWeight"], ["ACL_INT8"], ["aclIntArray *"], []),
     "aclnnop/aclnn_trans_quant_param_v2.h": (
         _META + ["aclnnTransQuantParamV2GetWorkspaceSize"], ["ACL_UINT64"], ["aclTensor *"], []),
+    "aclnnop/aclnn_npu_format_cast.h": (
+        _META + ["aclnnNpuFormatCastCalculateSizeAndFormat", "aclnnNpuFormatCast"], ["ACL_FORMAT_FRACTAL_NZ"],
+        ["aclTensor *"], []),
+    "aclnnop/aclnn_weight_quant_batch_matmul_v2.h": (
+        _META + ["aclnnWeightQuantBatchMatmulV2GetWorkspaceSize"], ["ACL_INT8"], ["aclTensor *"], []),
+    "aclnnop/aclnn_dynamic_quant.h": (
+        ["aclCreateTensor", "aclDestroyTensor", "aclnnDynamicQuantGetWorkspaceSize", "aclnnDynamicQuant", "malloc"],
+        ["ACL_INT8", "ACL_FLOAT16"], ["aclTensor *", "aclOpExecutor *", "aclrtStream"], []),
+    "aclnnop/aclnn_mm.h": (_META + ["aclnnMmGetWorkspaceSize", "aclnnMm"], ["ACL_FLOAT"], ["aclTensor *"], []),
+    "aclnnop/aclnn_matmul.h": (_META + ["aclnnMatmulGetWorkspaceSize", "aclnnMatmul"], ["ACL_BF16"],
+                               ["aclTensor *"], []),
+    "aclnnop/aclnn_cast.h": (_META + ["aclnnCastGetWorkspaceSize", "aclnnCast"], ["ACL_DOUBLE"], ["aclDataType"],
+                             []),
+    "aclnnop/aclnn_permute.h": (_META + ["aclnnPermuteGetWorkspaceSize", "aclnnPermute"], ["ACL_INT64"],
+                                ["aclIntArray *"], []),
     "aclnn/opdev/fp16_t.h": ([], [], [], ["static_cast<float>(op::fp16_t(1.5f))", "std::max(1, 2)",
                                           "std::fabs(-1.0)", "std::sqrt(4.0)", "fabs(-2.0)", "sizeof(uint16_t)"]),
 }
+
+
+#: A chain uses functions by address: no warning for that, nor for the functions CANN deprecates
+#: (test_deprecated_entry_points_warn_as_in_cann checks those).
+CHAIN_FLAGS = ["-Wno-address", "-Wno-deprecated-declarations"]
 
 
 def _chain_source(rel, cxx):
@@ -1028,7 +1151,7 @@ def test_include_chains_cover_every_header():
 def test_include_chain_c(tmp_path, rel):
     src = tmp_path / "chain.c"
     src.write_text(_chain_source(rel, cxx=False))
-    _run([GCC, "-std=c99"] + C_FLAGS + ["-Wno-address", "-I", str(INCLUDE), "-fsyntax-only", str(src)])
+    _run([GCC, "-std=c99"] + C_FLAGS + CHAIN_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
 
 
 @needs_gxx
@@ -1038,7 +1161,24 @@ def test_include_chains_cxx(tmp_path, std):
     for rel in sorted(INCLUDE_CHAINS):
         src = tmp_path / ("chain_%s.cpp" % rel.replace("/", "_"))
         src.write_text(_chain_source(rel, cxx=True).replace("(void)", "()"))
-        _run([GXX, "-std=" + std] + CXX_FLAGS + ["-Wno-address", "-I", str(INCLUDE), "-fsyntax-only", str(src)])
+        _run([GXX, "-std=" + std] + CXX_FLAGS + CHAIN_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)])
+
+
+@needs_gcc
+@pytest.mark.parametrize("version, deprecated", [("", True), ("V2", True), ("V3", True), ("V4", True),
+                                                 ("V5", False), ("WeightNz", False)])
+def test_deprecated_entry_points_warn_as_in_cann(tmp_path, version, deprecated):
+    """CANN's GroupedMatmul V1-V4 headers mark both functions deprecated (ops-transformer
+    gmm/grouped_matmul/op_api/aclnn_grouped_matmul*.h, 2026-08): a call warns (an error under
+    -Werror), as against CANN; V5 and WeightNz do not."""
+    suffix = {"": "", "WeightNz": "_weight_nz"}.get(version, "_" + version.lower())
+    src = tmp_path / "use.c"
+    src.write_text(f'#include "aclnnop/aclnn_grouped_matmul{suffix}.h"\n'
+                   f"int use(void);\nint use(void) {{ return (int)aclnnGroupedMatmul{version}(0, 0, 0, 0); }}\n")
+    proc = subprocess.run([GCC, "-std=c99"] + C_FLAGS + ["-I", str(INCLUDE), "-fsyntax-only", str(src)],
+                          capture_output=True, text=True)
+    assert (proc.returncode != 0) == deprecated, proc.stderr
+    assert ("deprecated" in proc.stderr) == deprecated, proc.stderr
 
 
 def test_include_chain_regression_is_caught(tmp_path):

@@ -45,7 +45,8 @@ def test_element_span_is_the_min_and_max_element_for_any_stride_sign(shape, stri
         assert first == stop
 
 
-@pytest.mark.parametrize("dtype", ["float16", "int8", "float32", "bfloat16", "int4", "float4_e2m1"])
+@pytest.mark.parametrize("dtype", ["float16", "int8", "float32", "bfloat16", "int4", "float4_e2m1", "complex64",
+                                   "complex128"])
 @pytest.mark.parametrize("shape, strides, offset", [l for l in LAYOUTS if math.prod(l[0])])
 def test_strided_reads_and_writes_touch_exactly_the_view(dtype, shape, strides, offset):
     desc = _desc(shape, dtype, strides, offset)

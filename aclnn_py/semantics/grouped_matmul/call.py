@@ -159,17 +159,30 @@ def check_group_type(group_type: int) -> None:
                          + (" (grouping along N is not supported)" if group_type == 1 else ""))
 
 
+def check_single_output_grouping(split_item: int, group_type: int) -> None:
+    """A single output (splitItem 2/3) needs grouping: groupType 0 or 2 (hicann/ops-transformer
+    gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp ``PreCheckGroupType``, every version)."""
+    if split_item in (2, 3) and group_type == -1:
+        raise ValueError(f"splitItem {split_item} (a single output) needs groupType 0 or 2, got -1: several x "
+                         f"tensors concatenated into one output are grouped along M (groupType 0)")
+
+
 def check_group_list_type(group_list_type: int) -> None:
     if group_list_type not in (0, 1, 2):
         raise ValueError(f"groupListType must be 0, 1 or 2, got {group_list_type}")
 
 
-def check_activation(act_type: int, kind: str, out_name: str | None, scale_name: str | None) -> None:
-    """actType is in range, not 3, and only non-zero for A8W8 with a float scale and a float16/bf16 out."""
+def check_act_type(act_type: int) -> None:
+    """actType is in range and not 3 (upstream's ``CheckCommonParam``)."""
     if act_type not in ACT_NAMES:
         raise ValueError(f"actType must be in [0, 5], got {act_type}")
     if act_type == 3:
         raise ValueError("actType 3 (GELU_ERR_FUNC) is not supported")
+
+
+def check_activation(act_type: int, kind: str, out_name: str | None, scale_name: str | None) -> None:
+    """actType is in range, not 3, and only non-zero for A8W8 with a float scale and a float16/bf16 out."""
+    check_act_type(act_type)
     if act_type and not (kind == "a8w8" and out_name in ("float16", "bfloat16")
                          and scale_name in ("float32", "bfloat16")):
         raise ValueError(f"actType {act_type} ({ACT_NAMES[act_type]}) is only supported for A8W8 with a "
@@ -189,6 +202,7 @@ def pattern(n_x: int, weight_ndims: Sequence[int], split_item: int, group_type: 
     """Name the tensor-count pattern (how x, weight and out correspond); see the module docstring."""
     check_split_item(split_item)
     check_group_type(group_type)
+    check_single_output_grouping(split_item, group_type)
     w_ndims = list(weight_ndims)
     single_out = split_item >= 2
     all_2d = all(nd == 2 for nd in w_ndims)
@@ -211,9 +225,9 @@ def pattern(n_x: int, weight_ndims: Sequence[int], split_item: int, group_type: 
                 raise ValueError(f"a single x grouped along M needs one 3-D weight (E, K, N) or a list of "
                                  f"2-D weights, got weight ranks {w_ndims}")
             return "m_single"
-        if not all_2d:
-            raise ValueError(f"splitItem {split_item} (one output per group) needs a list of 2-D weights, "
-                             f"got weight ranks {w_ndims}" + _ONE_OUTPUT_HINT * (w_ndims == [3]))
+        if not all_2d or len(w_ndims) == 1:
+            raise ValueError(f"splitItem {split_item} (one output per group) needs a list of several 2-D weights, "
+                             f"got weight ranks {w_ndims}" + _ONE_OUTPUT_HINT * (len(w_ndims) == 1))
         return "m_split"
     hint = _GROUPING_HINT if n_x == 1 and group_type == -1 else ""
     if n_x != len(w_ndims):
@@ -228,8 +242,8 @@ def pattern(n_x: int, weight_ndims: Sequence[int], split_item: int, group_type: 
 _GROUPING_HINT = ("; to split one x (M, K) along M over the groups (experts) of a 3-D weight (E, K, N) or of a "
                   "weight list, as a mixture-of-experts layer does, pass groupType 0 with splitItem 3 and a "
                   "groupList (group_type=0, split_item=3 in Python)")
-#: One stacked 3-D weight grouped along M with per-group outputs asked for.
-_ONE_OUTPUT_HINT = "; a single 3-D weight (E, K, N) gives a single output: pass splitItem 3 (split_item=3 in Python)"
+#: One weight grouped along M with per-group outputs asked for (upstream's SplitMSingleXSingleWeightSingleY).
+_ONE_OUTPUT_HINT = "; a single weight gives a single output: pass splitItem 3 (split_item=3 in Python)"
 
 
 def per_group_outputs(n_x: int, split_item: int, group_type: int) -> bool:

@@ -59,7 +59,7 @@ _LOW = ("float8_e4m3fn", "float8_e5m2", "hifloat8", "float4_e2m1", "float8_e8m0"
 _950_FEATURES = " (FP8/HiF8/FP4/E8M0 are Ascend 950 features)"
 #: (parameter, dtypes, why) rejected on Atlas A2/A3, in check order.
 _NOT_ON_A2 = (("x", _LOW, _950_FEATURES), ("weight", _LOW, _950_FEATURES), (SCALE, _LOW, _950_FEATURES),
-              (PTS, _LOW, _950_FEATURES), (SCALE, ("int64",), " (use UINT64)"), (BIAS, ("bfloat16",), ""))
+              (PTS, _LOW, _950_FEATURES), (BIAS, ("bfloat16",), ""))
 
 X = "<x>"  # in an allowed tuple: the x dtype
 _FLOAT_OUTS = ("bfloat16", "float16", "float32")

@@ -116,7 +116,7 @@ from types import EllipsisType
 import numpy as np
 
 from .. import codecs, dtypes, soc
-from ..antiquant import antiquant_weight
+from ..antiquant import antiquant_weight, logical_weight
 from ..matmul import float_matmul, int_matmul, int_matmul_f32
 from ..precision import round_to
 from ..quant_params import decode_offset, decode_scale
@@ -431,16 +431,6 @@ _PROFILES = tuple(soc.PROFILES.values())
 
 # --------------------------------------------------------------------------- entry points
 
-def _logical_weight(w: np.ndarray, name: str, transposed: bool) -> np.ndarray:
-    """Unpack an INT32 weight (8 int4 per int32 along the storage last axis)."""
-    w = np.asarray(w)
-    if name != "int32":
-        return w
-    if transposed:
-        return np.swapaxes(codecs.unpack_int32_to_int4(np.swapaxes(w, -1, -2)), -1, -2)
-    return codecs.unpack_int32_to_int4(w)
-
-
 def _check_modelled(call: GroupedMatmulCall, offset: ArrayList, per_token_scale: ArrayList) -> None:
     """What this golden computes: its output dtypes, K grouping, the inputs each formula reads."""
     name, kind = call.out_name, call.kind
@@ -485,7 +475,7 @@ def compute(call: GroupedMatmulCall, x: Sequence[np.ndarray], weight: Sequence[n
     """
     _check_modelled(call, offset, per_token_scale)
     xs = [np.asarray(t) for t in x]
-    ws = [_logical_weight(t, call.weight_name, call.weight_transposed) for t in weight]
+    ws = [logical_weight(t, call.weight_name, call.weight_transposed) for t in weight]
     units = _plan(call, xs, ws, ranges)
     outputs = _allocate(call, units, out)
     inputs = _Inputs(x_name=call.x_name, w_name="int4" if call.weight_name == "int32" else call.weight_name,

@@ -42,10 +42,12 @@ NZ and parameter shape ones in :mod:`.shape_rules`):
 from __future__ import annotations
 
 import math
+import re
 from contextlib import contextmanager
+from functools import partial
 from typing import Iterator, Sequence
 
-from .. import dtypes
+from .. import dtypes, nz
 from ..catalogue import OperatorRules
 from ..descriptors import FRACTAL_NZ, TensorDesc, refuse_negative_extents
 from ..status import ArgumentError, Violation
@@ -53,6 +55,8 @@ from . import call
 from .call import FULL_QUANT, WEIGHT_ONLY, GroupedMatmulCall
 from .dtype_rules import (AQS, FUNCTION, INVALID, NULLPTR, OFFSET, OPTIONAL, PTS, SCALE, check_combinations,
                           check_profile_features, invalid, null)
+from . import version_rules as versions
+from .entry_points import ENTRY_POINTS, V5, WEIGHT_NZ, EntryPoint
 from .shape_rules import Operands, check_nz, check_parameters
 
 __all__ = ["FUNCTION", "NULLPTR", "INVALID", "GroupedMatmulCall", "OPERATORS", "absent", "check", "default_out_dtype",
@@ -87,25 +91,39 @@ def _label(desc: TensorDesc) -> str:
 
 # --------------------------------------------------------------------------- the check
 
-def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: TensorList = None,
-          offset: TensorList = None, antiquant_scale: TensorList = None,
-          antiquant_offset: TensorList = None, per_token_scale: TensorList = None,
-          group_list: TensorDesc | None = None, activation_input: TensorList = None,
-          activation_quant_scale: TensorList = None, activation_quant_offset: TensorList = None,
-          split_item: int = 0, group_type: int = -1, group_list_type: int = 0, act_type: int = 0,
-          tuning_config: Sequence[int] | None = None, out: TensorList = None,
-          activation_feature_out: TensorList = None, dyn_quant_scale_out: TensorList = None,
-          profile: str = "A2") -> GroupedMatmulCall:
-    """Validate one call (raises Violation); see the module docstring."""
+def check(*, signature: EntryPoint = V5, profile: str = "A2", **arguments) -> GroupedMatmulCall:
+    """Validate one call of the entry point ``signature`` (its header's parameters by canonical
+    name; raises Violation naming its C function); see the module docstring."""
+    try:
+        return _check(signature, profile, **arguments)
+    except Violation as exc:
+        message = re.sub(r"\bout\b", signature.label("out"), exc.message)
+        raise Violation(exc.code, signature.function, message, exc.rule) from None
+
+
+def _check(entry: EntryPoint, profile: str, *, x: TensorList, weight: TensorList, bias: TensorList = None,
+           scale: TensorList = None, offset: TensorList = None, antiquant_scale: TensorList = None,
+           antiquant_offset: TensorList = None, per_token_scale: TensorList = None,
+           group_list: TensorDesc | Sequence[int] | None = None, activation_input: TensorList = None,
+           activation_quant_scale: TensorList = None, activation_quant_offset: TensorList = None,
+           split_item: int = 0, group_type: int | None = None, group_list_type: int = 0, act_type: int = 0,
+           tuning_config: Sequence[int] | None = None, quant_group_size: int = 0, out: TensorList = None,
+           activation_feature_out: TensorList = None, dyn_quant_scale_out: TensorList = None) -> GroupedMatmulCall:
     xs, ws, ys = _required_lists(x, weight, out)
+    tensor_list = group_list if isinstance(group_list, TensorDesc) or group_list is None else None
     refuse_negative_extents(FUNCTION, {"x": xs, "weight": ws, "out": ys, **dict(zip(OPTIONAL, (
-        bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale))), "groupListOptional": group_list})
+        bias, scale, offset, antiquant_scale, antiquant_offset, per_token_scale))), "groupListOptional": tensor_list})
+    ws = weights_as_read(entry, ws, x=xs, profile=profile)
+    group_type = versions.entry_checks(
+        entry, xs=xs, ws=ws, ys=ys, group_list=tensor_list, split_item=split_item, group_type=group_type,
+        group_list_type=group_list_type, act_type=act_type, quant_group_size=quant_group_size, scale=scale,
+        offset=offset, profile=profile)
     optional = _optional_lists(dict(zip(OPTIONAL, (bias, scale, offset, antiquant_scale, antiquant_offset,
                                                     per_token_scale))))
     _unsupported_lists(activation_input, activation_quant_scale, activation_quant_offset,
                        activation_feature_out, dyn_quant_scale_out)
     transposed, w_shapes = _weight_layout(ws)
-    ops = Operands(xs, ws, ys, optional, group_list, transposed, w_shapes)
+    ops = Operands(xs, ws, ys, optional, tensor_list, transposed, w_shapes)
     _zero_k(ops)
     names = _dtype_names(ops)
     check_profile_features(names, profile)
@@ -116,12 +134,20 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
     _tensor_counts(kind, ops, split_item, group_type, profile)
     with _as_invalid():
         layout = call.pattern(len(xs), [w.ndim for w in ws], split_item, group_type)
+    versions.split_m_layout(entry, layout)
     _layouts(kind, layout, ops, group_type, profile)
-    n_groups = _group_list(ops, layout, group_type, group_list_type, kind, profile)
+    if entry.host_group_list:
+        host = None if group_list is None else tuple(group_list)  # type: ignore[arg-type]
+        n_groups = versions.host_group_list(entry, ops, host, layout, group_type)
+    else:
+        n_groups = _group_list(ops, layout, group_type, group_list_type, kind, profile)
     _outputs(ops, layout, split_item, group_type, n_groups, tuning_config)
     check_parameters(kind, layout, profile, ops, n_groups, names["out"])
+    versions.api_limits(entry, kind, ops, names, profile, group_type)
     if all(xd.numel == 0 for xd in xs) or all(w.numel == 0 for w in ws):
         return GroupedMatmulCall(empty=True)
+    if entry is WEIGHT_NZ or ws[0].is_nz:
+        versions.weight_nz_dtypes(names, profile)
     scale_l = optional[SCALE]
     return call.classify(
         x_shapes=[d.shape for d in xs], weight_shapes=[w.shape for w in ws], x_name=names["x"],
@@ -132,26 +158,70 @@ def check(*, x: TensorList, weight: TensorList, bias: TensorList = None, scale: 
         act_type=act_type, weight_transposed=transposed, profile=profile)
 
 
+def weights_as_read(entry: EntryPoint, weight: list[TensorDesc], *, x: Sequence[TensorDesc], profile: str
+                    ) -> list[TensorDesc]:
+    """The weights as the entry point reads them (hicann/ops-transformer
+    gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp):
+
+    - aclnnGroupedMatmulWeightNz takes every weight as FRACTAL_NZ data (``GetGMMResultByL0Api``:
+      ``SetTensorToNZFormat``): a non-transposed weight in another format is the NZ layout of
+      its view;
+    - a FRACTAL_NZ weight whose storage shape holds no NZ tiling (fewer than 4 dims) is the NZ
+      layout of its view with its dtype's C0 wherever upstream reads no storage shape: Atlas
+      A2/A3 (``TransWeightToNz`` checks K and N alignment only) and weight-only quantization on
+      the Ascend 950; the 950's full quantization checks the storage (``CheckWeightStorageShape``)
+      and keeps it, to be refused.
+    """
+    read = []
+    for w in weight:
+        if w is None:  # the rules refuse it
+            read.append(w)
+            continue
+        nz_data = w.format == FRACTAL_NZ or (entry is WEIGHT_NZ and not w.is_transposed())
+        if not nz_data or w.is_nz or w.ndim < 2 or (w.format == FRACTAL_NZ and not _storage_unread(w, x, profile)):
+            read.append(w)
+            continue
+        try:
+            storage = nz.nz_storage_shape(w.shape, dtypes.name(w.dtype), _unread_c0(w, x, profile))
+        except ValueError:  # a dtype without an NZ layout: the rules refuse it
+            read.append(w)
+            continue
+        read.append(TensorDesc(w.shape, w.dtype, w.strides, w.offset, format=FRACTAL_NZ, storage_shape=storage,
+                               address=w.address))
+    return read
+
+
+def _unread_c0(weight: TensorDesc, x: Sequence[TensorDesc], profile: str) -> int | None:
+    """The C0 a kernel reads an NZ weight with when the storage shape gives none: the dtype's
+    32-byte rule, but 32 for the INT4 weight of the Ascend 950's INT8 x INT4 (S8S4) kernel
+    (:func:`.shape_rules.check_nz`)."""
+    if profile == "950" and dtypes.name(weight.dtype) in ("int4", "int32") and bool(x) and x[0] is not None \
+            and x[0].dtype == dtypes.DataType.ACL_INT8:
+        return 32
+    return None
+
+
+def _storage_unread(weight: TensorDesc, x: Sequence[TensorDesc], profile: str) -> bool:
+    """Upstream reads no storage shape of this NZ weight (see :func:`weights_as_read`)."""
+    if profile in ("A2", "A3"):
+        return True
+    try:
+        return bool(x) and x[0] is not None and dtypes.bits(x[0].dtype) != dtypes.bits(weight.dtype)
+    except ValueError:
+        return False
+
+
 # --------------------------------------------------------------------------- lists
 
 def _required_lists(x: TensorList, weight: TensorList, out: TensorList
                     ) -> tuple[list[TensorDesc], list[TensorDesc], list[TensorDesc]]:
-    """x, weight and out: non-null lists of non-null tensors (x and out null together), x and weight non-empty."""
+    """x, weight and out: non-null, non-empty lists of non-null tensors, else 161001 (upstream's
+    ``CheckNotNull``, whose every failure the entry points return as ACLNN_ERR_PARAM_NULLPTR)."""
     for what, values in (("x", x), ("weight", weight), ("out", out)):
         if values is None:
             raise null(f"{what} is nullptr")
-    assert x is not None and weight is not None and out is not None
-    if len(x) == 0 or len(weight) == 0:
-        raise invalid(f"{'x' if len(x) == 0 else 'weight'} tensor list is empty")
-    for i, w in enumerate(weight):
-        if w is None:
-            raise null(f"weight[{i}] is nullptr")
-    if len(x) == len(out):
-        for i, (a, b) in enumerate(zip(x, out)):
-            if (a is None) != (b is None):
-                raise null(f"x[{i}] is {'nullptr' if a is None else 'not nullptr'} but out[{i}] is "
-                           f"{'nullptr' if b is None else 'not nullptr'}: they must be null together")
-    for what, values in (("x", x), ("out", out)):
+        if len(values) == 0:
+            raise null(f"{what} must not be an empty tensor list")
         for i, d in enumerate(values):
             if d is None:
                 raise null(f"{what}[{i}] is nullptr")
@@ -238,6 +308,8 @@ def _dtype_names(ops: Operands) -> dict[str, str | None]:
     names = {"x": _one_dtype(ops.xs, "x"), "weight": _one_dtype(ops.ws, "weight"),
              "out": _one_dtype(ops.ys, "out")}
     names.update((what, _one_dtype(values, what)) for what, values in ops.optional.items())
+    if names[SCALE] == "int64":  # upstream re-types an INT64 scale as UINT64 before any check (the same bits)
+        names[SCALE] = "uint64"
     return names
 
 
@@ -500,25 +572,45 @@ def default_out_dtype(x: Sequence[TensorDesc], weight: Sequence[TensorDesc], sca
     return int(dtypes.from_name(name))
 
 
-def outputs(*, x: TensorList, weight: TensorList, split_item: int, group_type: int, group_list_type: int,
-            group_list: TensorDesc | None = None, scale: TensorList = None, antiquant_scale: TensorList = None,
-            **_) -> dict[str, list[TensorDesc]]:
-    """``out`` as the inputs imply it (empty when they do not: per-group outputs need the groupList's
-    values, full quantization an output dtype)."""
-    if not x or not weight:
+def outputs(*, x: TensorList, weight: TensorList, split_item: int, group_type: int | None = None,
+            group_list_type: int = 0, group_list=None, scale: TensorList = None, antiquant_scale: TensorList = None,
+            signature: EntryPoint = V5, **_) -> dict[str, list[TensorDesc]]:
+    """``out`` as the inputs imply it (empty when they do not: per-group outputs need host groupList
+    values -- V1/V2 have them --, full quantization an output dtype)."""
+    if not x or not weight or any(d is None for d in (*x, *weight)):
         return {}
+    host = signature.host_group_list and group_list is not None
     try:
-        shapes = output_shapes(x, weight, split_item=split_item, group_type=group_type,
-                               group_list_len=None if group_list is None or group_list.ndim == 0 else group_list.shape[0],
-                               group_list_type=group_list_type)
+        if group_type is None:  # V1: the lists choose (out counted as splitItem implies it)
+            separate = split_item < 2 and (len(x) > 1 or len(weight) > 1)
+            group_type = versions.v1_group_type(len(x), len(weight), max(len(x), len(weight)) if separate else 1)
+        shapes = output_shapes(
+            x, weight, split_item=split_item, group_type=group_type,
+            group_list_len=len(group_list) if host else (
+                None if group_list is None or group_list.ndim == 0 else group_list.shape[0]),
+            group_list_values=_cumulative_counts(group_list) if host else None, group_list_type=1 if host else 0)
         dtype = default_out_dtype(x, weight, scale, antiquant_scale)
     except (Violation, ValueError):  # ArgumentError too
         return {}
     return {"out": [TensorDesc.contiguous(shape, dtype) for shape in shapes]}
 
 
-#: The catalogue's entry (ops-transformer gmm/grouped_matmul: libopapi_transformer); the header's
-#: parameter names in snake case are the canonical arguments.
-OPERATORS = (OperatorRules("aclnnGroupedMatmulV5", "opapi_transformer",
-                           check=lambda *, profile, **arguments: check(**arguments, profile=profile),
-                           outputs=lambda *, profile, **arguments: outputs(**arguments)),)
+def _cumulative_counts(values: Sequence[int]) -> list[int]:
+    """The group sizes of a cumulative groupList (V1/V2's host array)."""
+    return [b - a for a, b in zip([0, *values[:-1]], values)]
+
+
+def _check_call(*, profile: str, signature: EntryPoint, **arguments) -> GroupedMatmulCall:
+    return check(**arguments, profile=profile, signature=signature)
+
+
+def _outputs_call(*, profile: str, signature: EntryPoint, **arguments) -> dict[str, list[TensorDesc]]:
+    return outputs(**arguments, signature=signature)
+
+
+#: The catalogue's entries (ops-transformer gmm/grouped_matmul: libopapi_transformer), one per entry
+#: point; the header's parameter names in snake case are the canonical arguments but V1-V3's ``y``
+#: (V5's ``out``, written although declared const).
+OPERATORS = tuple(OperatorRules(e.op, "opapi_transformer", names=e.renamed, written=e.written,
+                                check=partial(_check_call, signature=e), outputs=partial(_outputs_call, signature=e))
+                  for e in ENTRY_POINTS.values())

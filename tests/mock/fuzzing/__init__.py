@@ -20,6 +20,11 @@ Its parts, one job each:
   after it, every input allocation). :mod:`.c_calls` makes the call through
   raw cffi calls of ``aclnn_py.lib``, :mod:`.python_calls` through
   ``aclnn_py.ops``; a share of the accepted ones runs on a stream.
+* :mod:`.generic_ops` -- the operators reached through the generic, header-driven
+  path (Mm, Matmul, Cast, Permute): their valid calls, the calls made from their
+  header signatures (C and ``aclnn_py.ops.call``), and their goldens, which the
+  outputs of every accepted call that ran must equal. One entry of its
+  ``GENERIC`` adds an operator of the catalogue to the fuzz.
 * :mod:`.verdict` judges what a case reported: only documented status codes,
   a non-empty recent-error message naming a parameter with every failure, only
   the project's exceptions from the Python API, nothing written outside the

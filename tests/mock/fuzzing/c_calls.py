@@ -8,6 +8,7 @@ import numpy as np
 
 from fuzzing import cases
 from fuzzing.cases import Case, TensorSpec
+from fuzzing.generic_ops import GENERIC, c_call as generic_c_call, c_values, golden_problems
 from fuzzing.memory import OUTPUTS, WILD, Memory, Placed, Rank, message, ptr
 
 def _int_array(memory: Memory, values) -> Any:
@@ -148,6 +149,13 @@ def run_c(case: Case, rank: Rank, memory: Memory) -> None:
                 g["antiquant_offset"], g["per_token_scale"], g["group_list"], ffi.NULL, ffi.NULL, ffi.NULL,
                 case.ints["split_item"], case.ints["group_type"], case.ints["group_list_type"],
                 case.ints["act_type"], tuning, g["out"], ffi.NULL, ffi.NULL, size, executor)
+        elif case.op in GENERIC:
+            def int_array(values):
+                handle = _int_array(memory, values)
+                if handle != ffi.NULL:
+                    handles.int_arrays.append(handle)
+                return handle
+            status = generic_c_call(case, placed, int_array, size, executor)
         elif case.op == "trans_weight":
             _weight_size_calls(case, memory)
             status = lib.aclnnTransMatmulWeightGetWorkspaceSize(placed["weight"], size, executor)
@@ -200,7 +208,7 @@ def _execute(case: Case, rank: Rank, memory: Memory, size: int, executor: Any,
     status = memory.call(case.op_name, op(ptr(workspace), size_given, executor, stream), "exec")
     if status == 0 and case.repeat:
         memory.call(case.op_name, op(ptr(workspace), size_given, executor, stream), "exec")
-    memory.call("aclrtSynchronizeStream", lib.aclrtSynchronizeStream(rank.stream.handle), "sync")
+    synchronized = memory.call("aclrtSynchronizeStream", lib.aclrtSynchronizeStream(rank.stream.handle), "sync")
     if stream is rank.foreign_stream.handle:  # work accepted on it (a bug reported above) must finish too
         lib.aclrtSynchronizeStream(stream)
     if status or case.repeat:  # a refused launch or a repeatable executor: still there, destroyed here
@@ -208,6 +216,8 @@ def _execute(case: Case, rank: Rank, memory: Memory, size: int, executor: Any,
     memory.record.executed = True
     memory.record.violations += memory.check_untouched(case.op)
     memory.record.output_digest = memory.output_digest()
+    if case.op in GENERIC and status == 0 and synchronized == 0 and not case.launch:  # a launch variant may
+        memory.record.violations += golden_problems(case, memory, c_values(case))   # re-point a tensor
 
 
 def _bad_address(kind: str, rank: Rank, memory: Memory, size: int) -> int:

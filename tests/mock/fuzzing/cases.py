@@ -17,6 +17,7 @@ from aclnn_py.semantics import dtypes, nz
 from aclnn_py.semantics.descriptors import TensorDesc, contiguous_strides
 from aclnn_py.semantics.quant_matmul_all_reduce import call as quant_matmul_all_reduce_call
 from aclnn_py.semantics.quant_params import encode_group_size
+from fuzzing.generic_ops import GENERIC
 
 __all__ = ["ADDRESS_KINDS", "LAUNCH_VARIANTS", "Case", "OPS", "PROFILES", "SOCS", "TensorSpec", "generate", "int64", "soc_of"]
 
@@ -121,7 +122,9 @@ class Case:
     """One operator call, everything needed to make it (see :func:`generate`).
 
     ``op``: ``quant_matmul_all_reduce`` (``version`` V1..V4), ``grouped_matmul``, ``trans_weight`` (with the
-    aclnnCalculateMatmulWeightSize[V2] calls) or ``trans_quant``. ``tensors``:
+    aclnnCalculateMatmulWeightSize[V2] calls), ``trans_quant`` or an operator of the generic path
+    (:data:`fuzzing.generic_ops.GENERIC`: ``mm``, ``matmul``, ``cast``, ``permute``, their non-tensor
+    arguments in ``ints``). ``tensors``:
     canonical argument -> TensorSpec, or for GroupedMatmulV5's lists a tuple
     (members may be None) or None (a NULL list). ``ints`` and ``strings``: the
     attributes and C strings by canonical name (``reduce_op``, ``group``: the
@@ -159,6 +162,8 @@ class Case:
         """The C GetWorkspaceSize entry point (or the first C function of the case)."""
         if self.op == "quant_matmul_all_reduce":
             return _QUANT_MATMUL_ALL_REDUCE_SIGS[self.version].function
+        if self.op in GENERIC:
+            return GENERIC[self.op].function
         return {"grouped_matmul": "aclnnGroupedMatmulV5GetWorkspaceSize",
                 "trans_weight": "aclnnTransMatmulWeightGetWorkspaceSize",
                 "trans_quant": "aclnnTransQuantParamV2GetWorkspaceSize"}[self.op]
@@ -193,7 +198,7 @@ LAUNCH_VARIANTS = ("workspace_null", "workspace_small_size", "workspace_short", 
                    "workspace_other_device", "workspace_host", "rebind_freed", "rebind_short",
                    "rebind_other_device", "rebind_host", "rebind_wild", "rebind_null", "stream_destroyed",
                    "stream_bogus", "stream_other_device")
-OPS = ("quant_matmul_all_reduce", "grouped_matmul", "trans_weight", "trans_quant")
+OPS = ("quant_matmul_all_reduce", "grouped_matmul", "trans_weight", "trans_quant", *GENERIC)
 
 
 def soc_of(profile: str) -> str:
@@ -367,7 +372,7 @@ def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
     """A valid call: (tensors, ints)."""
     t = _grouped_matmul_empty()
     ints = {"split_item": 3, "group_type": 0, "group_list_type": 0, "act_type": 0}
-    scenarios = ["nonquant_m", "nonquant_m", "per_tensor", "concat", "m_split", "k_stack", "a8w8", "a8w8",
+    scenarios = ["nonquant_m", "nonquant_m", "per_tensor", "concat", "k_stack", "a8w8", "a8w8",
                  "a16w8", "a16w4", "a4w4"]
     scenarios += ["a8w4_a2"] if profile != "950" else ["s8s4", "s4s4", "quant_fp8", "mx", "perblock", "weight_fp8"]
     kind = rng.choice(scenarios)
@@ -386,7 +391,14 @@ def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
         transposed = kind == "weight_fp8" or (kind in ("nonquant_m", "a8w8", "a16w8") and rng.chance(0.25))
         if kind == "a16w4":
             n = rng.choice([8, 16, 32])
-        use_nz = kind in ("nonquant_m", "a8w8") and not transposed and x != "float32" and rng.chance(0.2)
+        # the 950 takes a quantized NZ weight through aclnnGroupedMatmulWeightNz only
+        use_nz = (kind == "nonquant_m" or (kind == "a8w8" and profile != "950")) and not transposed \
+            and x != "float32" and rng.chance(0.2)
+        a8w8_outs = [("int8", "uint64", "int32", False), ("bfloat16", "bfloat16", "int32", True),
+                     ("bfloat16", "float32", None, True), ("float16", "float32", "int32", True),
+                     ("int32", None, "int32", False)]
+        if use_nz:  # an NZ weight gives no INT8 out (ParamsWeightNzDtype)
+            a8w8_outs = a8w8_outs[1:]
         if use_nz:
             c0 = nz.nz_c0(w)
             k, n = 32, c0 * rng.integer(1, 2)
@@ -403,11 +415,7 @@ def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
             if rng.chance(0.4):
                 t["bias"] = (T((e, n), _float_bias(x), fill="small"),)
         elif kind == "a8w8":
-            out, scale, bias, pts = rng.choice([("int8", "uint64", "int32", False),
-                                                ("bfloat16", "bfloat16", "int32", True),
-                                                ("bfloat16", "float32", None, True),
-                                                ("float16", "float32", "int32", True),
-                                                ("int32", None, "int32", False)])
+            out, scale, bias, pts = rng.choice(a8w8_outs)
             if (out, scale) == ("bfloat16", "float32") and profile != "950":
                 scale = "bfloat16"  # Atlas A2/A3: a BFLOAT16 out needs a BFLOAT16 scale
             if scale is not None:
@@ -452,22 +460,10 @@ def _grouped_matmul_template(rng: _Rng, profile: str) -> tuple[dict, dict]:
         t["x"] = tuple(T((r, k), x) for r in rows)
         t["weight"] = tuple(T((k, n), x) for _ in rows)
         t["out"] = (T((sum(rows), n), x),)
-        if rng.chance(0.5):
-            ints.update(split_item=rng.choice([2, 3]), group_type=-1)
-        else:
+        ints.update(split_item=rng.choice([2, 3]), group_type=0)  # a single output needs grouping (along M)
+        if len(rows) == 1 or rng.chance(0.5):  # the groupList is optional with several x
             values = tuple(int(v) for v in np.cumsum(rows))
             t["group_list"] = T((len(rows),), "int64", fill="values", values=values)
-            ints.update(split_item=2, group_type=0)
-    elif kind == "m_split":
-        x = rng.choice(["float16", "bfloat16"])
-        k = rng.choice([8, 16])
-        ns = [rng.choice([8, 16]) for _ in range(e)]
-        counts = rng.counts(m, e)
-        t["x"] = (T((m, k), x),)
-        t["weight"] = tuple(T((k, c), x) for c in ns)
-        t["group_list"] = T((e,), "int64", fill="values", values=tuple(counts))
-        t["out"] = tuple(T((r, c), x) for r, c in zip(counts, ns))
-        ints.update(split_item=rng.choice([0, 1]), group_list_type=1)
     elif kind == "k_stack":
         x = rng.choice(["float16", "bfloat16"])
         k, n = rng.choice([16, 40]), rng.choice([8, 16])
@@ -747,8 +743,11 @@ def _mutate_case(rng: _Rng, op: str, tensors: dict, ints: dict, strings: dict) -
         return [f"communicator of {ranks} ranks"], ranks
     if ints:
         key = rng.choice([k for k in ints if k != "tuning_config"] or list(ints))
-        if key == "tuning_config":
-            value: Any = rng.choice([(), (-1,), (2**63 - 1,), (0, 1, 2)])
+        if key == "tuning_config" or isinstance(ints[key], tuple):  # an aclIntArray (None: NULL)
+            value: Any = rng.choice([(), (-1,), (2**63 - 1,), (0, 1, 2), (0, 0), (1, 0), (-9, 0, 1)]
+                                    + ([None] if key != "tuning_config" else []))
+        elif key == "dtype":
+            value = rng.choice(VALID_DTYPES + INVALID_DTYPES)
         else:
             value = rng.choice(INTERESTING_INTS + (encode_group_size(128, 128, 128), encode_group_size(1, 1, 32)))
         ints[key] = value
@@ -761,12 +760,15 @@ def _mutate_case(rng: _Rng, op: str, tensors: dict, ints: dict, strings: dict) -
 def generate(seed: int, profile: str, index: int) -> Case:
     """Case ``index`` of ``seed`` for ``profile`` ("A2", "950" or "A3")."""
     rng = _Rng(seed, profile, index)
-    op = rng.choice(["quant_matmul_all_reduce"] * 5 + ["grouped_matmul"] * 5 + ["trans_weight", "trans_quant"])
+    op = rng.choice(["quant_matmul_all_reduce"] * 5 + ["grouped_matmul"] * 5 + ["trans_weight", "trans_quant"]
+                    + list(GENERIC))
     version = ""
     ints: dict[str, Any] = {}
     strings: dict[str, Any] = {}
     if op == "quant_matmul_all_reduce":
         version, tensors, ints, strings = _quant_matmul_all_reduce_template(rng, profile)
+    elif op in GENERIC:
+        tensors, ints = GENERIC[op].template(rng, profile)
     elif op == "grouped_matmul":
         tensors, ints = _grouped_matmul_template(rng, profile)
     elif op == "trans_weight":
@@ -804,7 +806,7 @@ def _python_extras(rng: _Rng, op: str, tensors: dict, log: list[str]) -> dict[st
     extras: dict[str, Any] = {}
     if rng.chance(0.4):
         extras["allocate_out"] = True  # let the binding make the output
-    if rng.chance(0.15):
+    if rng.chance(0.15) and op not in GENERIC:  # the generic functions have no out_dtype
         value = rng.choice(["float16", "bfloat16", "float32", "float99", "", 1, 27, -5, 2**40, "ACL_BF16", 3.5, None])
         extras["out_dtype"] = value
         log.append(f"python out_dtype={value!r}")
@@ -816,7 +818,8 @@ def _python_extras(rng: _Rng, op: str, tensors: dict, log: list[str]) -> dict[st
         extras["host_arrays"] = True  # inputs given as NumPy arrays of the spec's shape and host dtype
         log.append("python: inputs as NumPy arrays")
     if rng.chance(0.05):
-        key = rng.choice(["comm_turn", "stream_mode", "group_size", "split_item", "act_type", "group_type"])
+        key = rng.choice(["comm_turn", "stream_mode", "group_size", "split_item", "act_type", "group_type",
+                          "cube_math_type", "dtype", "dims"])
         value = rng.choice([2**64, -2**64, 1.5, "1", None, True])
         extras["odd_int"] = (key, value)
         log.append(f"python {key}={value!r}")

@@ -10,13 +10,15 @@ from typing import Any
 import numpy as np
 
 from fuzzing.cases import NZ, TensorSpec
+from fuzzing.generic_ops import GENERIC
 
 PAD = 64  # guard bytes before and after a tensor's storage inside its allocation
 GUARD = 4096  # the guard allocation made right after each output's allocation
 MAX_BYTES = 4 << 20  # larger storages get a small allocation (the call must then be refused)
 POOL = 32 << 20  # per device (larger than a workspace): where "other_device" addresses point
 WILD = (0x1000, 0xDEADBEEF000, 2**63, 2**64 - 4096)
-OUTPUTS = {"quant_matmul_all_reduce": ("output",), "grouped_matmul": ("out",), "trans_weight": ("weight",), "trans_quant": ("out",)}
+OUTPUTS = {"quant_matmul_all_reduce": ("output",), "grouped_matmul": ("out",), "trans_weight": ("weight",), "trans_quant": ("out",),
+           **{name: op.outputs for name, op in GENERIC.items()}}
 
 
 
@@ -89,11 +91,12 @@ class Record:
     violations: list[str] = field(default_factory=list)
     output_digest: str | None = None
     wrong_launch: str | None = None  # the execute call had to fail: a wrong workspace was given
+    golden: bool = False  # the outputs were compared with the operator's golden (mismatches: violations)
 
     def as_dict(self) -> dict:
         return {"rank": self.rank, "calls": self.calls, "python": self.python, "executed": self.executed,
                 "violations": self.violations, "output_digest": self.output_digest,
-                "wrong_launch": self.wrong_launch}
+                "wrong_launch": self.wrong_launch, "golden": self.golden}
 
 
 def message() -> str:
@@ -208,6 +211,25 @@ class Memory:
         return placed
 
     # -- after the work ran ------------------------------------------------
+    def contents(self, p: Placed, now: bool) -> np.ndarray | None:
+        """The logical values of a placed tensor: as it was placed, or (``now``) as its allocation
+        holds them now. None when it is not in an allocation of ours or no memory holds its layout."""
+        from aclnn_py.semantics import layout
+
+        if not p.base or p.original is None:
+            return None
+        desc = p.spec.desc()
+        try:
+            layout.check(desc)
+            start, nbytes = layout.byte_span(desc)
+        except Exception:
+            return None
+        first = p.address - p.base + start
+        if first < 0 or first + nbytes > p.size:
+            return None
+        raw = self.download(p.base, p.size) if now else p.original
+        return None if raw is None else layout.from_bytes(desc, raw[first:first + nbytes])
+
     def check_untouched(self, op: str) -> list[str]:
         """Nothing outside the outputs' elements changed: every input allocation, the bytes of each
         output's allocation outside its elements, each output's guard allocation."""
@@ -267,17 +289,26 @@ def _writable(op: str, spec: TensorSpec) -> np.ndarray | None:
         except Exception:
             return None
         return np.arange(start, start + nbytes) if start + nbytes < MAX_BYTES + PAD else None
-    if desc.numel > 1 << 20 or spec.name is None or abs(desc.offset) > 2**40:
+    index = element_indices(spec)
+    if index is None:
         return None
-    index = np.full((), desc.offset, np.int64)
-    for d, s in zip(desc.shape, desc.strides):
-        index = index[..., None] + np.arange(d, dtype=np.int64) * (s if d > 1 else 0)
-    index = index.reshape(-1)
     bits = dtypes.bits(desc.dtype)
     if bits < 8:
         return np.unique(index * bits // 8)
     size = bits // 8
     return (index[:, None] * size + np.arange(size)).reshape(-1)
+
+
+def element_indices(spec: TensorSpec) -> np.ndarray | None:
+    """The storage element index of every element of an ND view, in row-major order (None: too
+    many elements, no type, or an offset no allocation reaches)."""
+    desc = spec.desc()
+    if desc.numel > 1 << 20 or spec.name is None or abs(desc.offset) > 2**40:
+        return None
+    index = np.full((), desc.offset, np.int64)
+    for d, s in zip(desc.shape, desc.strides):
+        index = index[..., None] + np.arange(d, dtype=np.int64) * (s if d > 1 else 0)
+    return index.reshape(-1)
 
 
 def _fill(desc, spec: TensorSpec, raw: np.ndarray, rng: np.random.Generator) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from fuzzing.cases import Case, TensorSpec
+from fuzzing.generic_ops import GENERIC, golden_problems, python_call as generic_python_call
 from fuzzing.memory import OUTPUTS, Memory, Placed, Rank
 
 def _python_value(spec: TensorSpec | None, placed: Placed | None, host: bool, tensors: list) -> Any:
@@ -49,6 +50,10 @@ def _odd_array(kind: str, value: Any) -> Any:
             "empty": lambda: np.zeros((0,), np.float32)}
     array = make[kind]()
     return [array] if isinstance(value, tuple) else array
+
+
+#: Extras whose values are not the placed memory's or the case's (host arrays, odd values): no golden.
+_OWN_VALUES = {"host_arrays", "odd_array", "odd_int"}
 
 
 def run_python(case: Case, rank: Rank, memory: Memory) -> None:
@@ -97,6 +102,10 @@ def run_python(case: Case, rank: Rank, memory: Memory) -> None:
         memory.record.executed = True
         memory.record.violations += memory.check_untouched(case.op)
         memory.record.output_digest = memory.output_digest(made_by_call)
+        if case.op in GENERIC and memory.record.python == {"type": None} and not extras.keys() & _OWN_VALUES:
+            results = dict(zip(OUTPUTS[case.op], returned if isinstance(returned, tuple) else (returned,)))
+            made_outputs = {name: tensor for name, tensor in results.items() if kwargs[name] is None}
+            memory.record.violations += golden_problems(case, memory, dict(case.ints), made_outputs)
     finally:
         try:
             rank.stream.synchronize()
@@ -112,6 +121,8 @@ def _python_call(case: Case, rank: Rank, arg) -> dict[str, Any]:
     extras = case.python
     out_given = not extras.get("allocate_out")
     kwargs: dict[str, Any] = {"stream": rank.stream}
+    if case.op in GENERIC:
+        return {**generic_python_call(case, arg, out_given), "stream": rank.stream}
     if case.op == "quant_matmul_all_reduce":
         functions = {"V1": ops.quant_matmul_all_reduce, "V2": ops.quant_matmul_all_reduce_v2,
                      "V3": ops.quant_matmul_all_reduce_v3, "V4": ops.quant_matmul_all_reduce_v4}

@@ -60,6 +60,7 @@ class Stats:
     rejected: collections.Counter = field(default_factory=collections.Counter)  # code or exception -> count
     sync: collections.Counter = field(default_factory=collections.Counter)
     by_op: collections.Counter = field(default_factory=collections.Counter)
+    golden: collections.Counter = field(default_factory=collections.Counter)  # op -> cases compared with it
     crashes: int = 0
     hangs: int = 0
     internal_errors: int = 0
@@ -84,6 +85,8 @@ class Stats:
             self.accepted += 1
         else:
             self.rejected[str(judged.phase1)] += 1
+        if any(record.get("golden") for record in event["records"]):
+            self.golden[event["op"]] += 1
         if judged.executed:
             self.executed += 1
             self.sync[str(judged.sync if judged.sync is not None else "python")] += 1
@@ -94,8 +97,10 @@ class Stats:
     def summary(self) -> str:
         rejected = ", ".join(f"{k}: {v}" for k, v in sorted(self.rejected.items(), key=lambda kv: -kv[1]))
         sync = ", ".join(f"{k}: {v}" for k, v in sorted(self.sync.items(), key=lambda kv: -kv[1]))
+        golden = ", ".join(f"{k}: {v}" for k, v in sorted(self.golden.items()))
         return (f"cases {self.cases}, operator calls {self.calls}, accepted {self.accepted}, executed "
-                f"{self.executed} (synchronize: {sync}), rejected: {rejected}; crashes {self.crashes}, hangs "
+                f"{self.executed} (synchronize: {sync}; outputs compared with the golden: {golden or 'none'}), "
+                f"rejected: {rejected}; crashes {self.crashes}, hangs "
                 f"{self.hangs}, internal errors {self.internal_errors}, other problems "
                 f"{self.problems - self.internal_errors}; {self.children} child processes, {self.seconds:.1f} s")
 

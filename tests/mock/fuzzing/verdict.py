@@ -26,6 +26,9 @@ The rules (issue 9, "documented codes, never internal errors"):
   stream, another device's) fails.
 * Executed cases wrote nothing outside their outputs, and both ranks of an
   AllReduce produced the same bytes.
+* The outputs of an accepted, executed call of a generic operator
+  (:mod:`.generic_ops`) equal its golden: the child compares them and reports a
+  mismatch as a violation of the record.
 """
 from __future__ import annotations
 
@@ -35,10 +38,12 @@ from functools import lru_cache
 
 from aclnn_py.semantics import catalogue
 from aclnn_py.semantics.headers import load
+from fuzzing.generic_ops import GENERIC
 
 PHASE1 = {0, 161001, 161002, 361001, 561002}
 EXECUTE = {0, 161001, 161002, 361001}
-SYNC = {"quant_matmul_all_reduce": {0}, "grouped_matmul": {0, 507015}, "trans_weight": {0}, "trans_quant": {0, 561002}}
+SYNC = {"quant_matmul_all_reduce": {0}, "grouped_matmul": {0, 507015}, "trans_weight": {0}, "trans_quant": {0, 561002},
+        **{name: {0} for name in GENERIC}}
 #: Codes the Python API may raise as AclError (allocation failures of outputs it makes).
 PYTHON_ACL = {207001}
 INTERNAL = {500000, 507000, 561000, 561001, 561003, 561103, 107000}
@@ -51,7 +56,8 @@ PYTHON_NAMES = ("x1", "x2", "x2_scale", "dequant_scale", "x1_scale", "pertoken_s
                 "weight", "scale", "offset", "antiquant_scale", "antiquant_offset", "per_token_scale",
                 "group_list", "split_item", "group_type", "group_list_type", "act_type", "tuning_config",
                 "tensor", "shape", "strides", "storage_shape", "format", "dtype", "array", "address", "values",
-                "nbytes", "mmWeightRef")
+                "nbytes", "mmWeightRef") + tuple(sorted({p.name for op in GENERIC.values()
+                                                         for p in catalogue.project_signature(op.op).parameters}))
 
 
 @dataclass
