@@ -87,6 +87,7 @@ def test_weight_quant_per_group_int4_matches_the_golden(stream, x_dtype, bias_dt
     y.close()
 
 
+@pytest.mark.aclnn_soc("Ascend910B4")  # the 950 takes FRACTAL_NZ weights only through aclnnWeightQuantBatchMatmulNz
 def test_weight_quant_on_an_nz_weight_and_with_int8_output(stream):
     """The sequence of CANN's aclnnCalculateMatmulWeightSizeV2 sample: an INT8 weight made FRACTAL_NZ by
     aclnnTransMatmulWeight, then the matmul; and an INT8 output with a packed quantScale."""
@@ -130,6 +131,7 @@ def test_weight_quant_documented_codes(stream):
 
 # --------------------------------------------------------------------------- NpuFormatCast
 
+@pytest.mark.aclnn_soc("Ascend910B4")  # the 950 answers an int32/float16 pair with FRACTAL_NZ_C0_16 (50)
 @pytest.mark.parametrize("dtype,additional", [("int8", -1), ("int32", "float16"), ("bfloat16", -1)])
 def test_npu_format_cast_round_trip(stream, dtype, additional):
     rng = np.random.default_rng(14)

@@ -100,9 +100,12 @@ def test_split_libraries_export_exactly_their_headers(mock_libdir):
     assert expected["opapi_math"] == {"aclnnCalculateMatmulWeightSize", "aclnnCalculateMatmulWeightSizeV2",
                                       "aclnnTransMatmulWeightGetWorkspaceSize", "aclnnTransMatmulWeight",
                                       "aclnnCastGetWorkspaceSize", "aclnnCast", "aclnnPermuteGetWorkspaceSize",
-                                      "aclnnPermute"}
+                                      "aclnnPermute", "aclnnNpuFormatCastGetWorkspaceSize", "aclnnNpuFormatCast",
+                                      "aclnnNpuFormatCastCalculateSizeAndFormat"}
     assert expected["opapi_nn"] == {"aclnnTransQuantParamV2GetWorkspaceSize", "aclnnTransQuantParamV2",
-                                    "aclnnMmGetWorkspaceSize", "aclnnMm", "aclnnMatmulGetWorkspaceSize", "aclnnMatmul"}
+                                    "aclnnMmGetWorkspaceSize", "aclnnMm", "aclnnMatmulGetWorkspaceSize", "aclnnMatmul",
+                                    "aclnnWeightQuantBatchMatmulV2GetWorkspaceSize", "aclnnWeightQuantBatchMatmulV2",
+                                    "aclnnDynamicQuantGetWorkspaceSize", "aclnnDynamicQuant"}
     for split, names in expected.items():
         assert _exported(mock_libdir / f"lib{split}.so") == names, split
     # the classic names keep exporting everything of their headers; libopapi every operator
