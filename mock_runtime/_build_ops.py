@@ -17,7 +17,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from aclnn_py.semantics.headers import Function
+from aclnn_py.semantics.headers import SPLIT_OPERATOR_LIBRARIES, Function
 from mock_runtime import catalogue, extensions
 
 __all__ = ["copy_headers", "exported", "fingerprint", "include_dirs", "includes", "libraries", "split_forwarders",
@@ -69,8 +69,9 @@ def init_arguments(library: str) -> list[str]:
 
 
 def split_forwarders() -> dict[str, str]:
-    """Each of CANN's split operator libraries, forwarding to libopapi."""
-    return {split: catalogue.CLASSIC for split in catalogue.split_libraries(_operators(catalogue.CLASSIC))}
+    """Each of CANN's split operator libraries, forwarding to libopapi (every one, even with no
+    operator: their names alone, so that finding an existing build imports no operator module)."""
+    return {split: catalogue.CLASSIC for split in SPLIT_OPERATOR_LIBRARIES}
 
 
 def split_functions(split: str) -> list[Function]:
