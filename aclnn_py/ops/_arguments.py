@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import arguments
 from .._ffi import ffi
+from .._memo import BoundedMemo
 from .._resource import Resource
 from ..errors import ArgumentError
 from ..host_values import BoolArray, FloatArray, Scalar, ScalarList
@@ -40,7 +41,9 @@ from ..semantics.signatures import INTEGERS, Kind, Parameter
 from ..tensor import IntArray, Tensor, TensorList
 from ._inputs import device_tensor
 
-__all__ = ["Conversion", "converter", "device_tensors", "rule_value"]
+__all__ = ["Conversion", "c_text", "converter", "device_tensors", "rule_value"]
+
+_CHARS = ffi.typeof("char[]")
 
 
 class Conversion:
@@ -158,11 +161,39 @@ def _dtype(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
     return acl, acl
 
 
+#: str -> (its NUL-terminated UTF-8 copy for C, the str); bytes likewise (apart: a str never compares
+#: with bytes). Only exact str and bytes: immutable, so the copy is what converting again would make.
+_TEXTS = {str: BoundedMemo(256), bytes: BoundedMemo(256)}
+
+
+def c_text(value: Any, parameter: str) -> tuple[Any, str]:
+    """``value`` (str, as UTF-8, or bytes) as a ``const char *`` argument: the C buffer and its text.
+    C only reads a ``const char *``, so calls passing equal text share one buffer (each call keeps
+    the buffer it passed alive until the stream has passed its work)."""
+    memo = _TEXTS.get(type(value))
+    found = None if memo is None else memo.get(value)
+    if found is None:
+        data = arguments.c_string(value, parameter)
+        found = (ffi.new(_CHARS, data), data.decode("utf-8", "replace"))
+        if memo is not None:
+            memo.put(value, found)
+    return found
+
+
+def _const_string(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
+    if value is None:
+        return ffi.NULL, None
+    buffer, text = c_text(value, p.name)
+    call.keep.append(buffer)
+    return buffer, text
+
+
 def _string(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
+    """A ``char *`` C may write: a copy of its own for each call."""
     if value is None:
         return ffi.NULL, None
     data = arguments.c_string(value, p.name)
-    buffer = ffi.new("char[]", data)
+    buffer = ffi.new(_CHARS, data)
     call.keep.append(buffer)
     return buffer, data.decode("utf-8", "replace")
 
@@ -201,6 +232,8 @@ def converter(p: Parameter) -> Converter:
     """The converter of parameter ``p``."""
     if p.kind is Kind.INTEGER:
         return _integer(p.c_type)
+    if p.kind is Kind.STRING and "const" in p.c_type.split("*")[0].split():  # const char *: C only reads
+        return _const_string
     return _BY_KIND[p.kind]
 
 
