@@ -15,8 +15,10 @@
 | other pointers | ``None``, a cffi pointer, an integer address, or a resource (its handle) | |
 
 ``None`` passes NULL for any pointer. An output tensor (list) must be a Tensor (the operator
-writes device memory). A value of the wrong type is a ``TypeError`` naming the parameter, a
-value out of range an :class:`~aclnn_py.errors.ArgumentError`.
+writes device memory). A resource given is checked open with what it uses (a Tensor's buffer, a
+list's tensors): :class:`~aclnn_py.errors.ClosedResourceError` before any C call. A value of the
+wrong type is a ``TypeError`` naming the parameter, a value out of range an
+:class:`~aclnn_py.errors.ArgumentError`.
 
 Each converter returns ``(C value, Python value)``: what goes to C, and the object it came
 from (the Tensor, the list of Tensors, the resource, the number); :func:`rule_value` gives what
@@ -69,8 +71,9 @@ def _tensor(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
             raise TypeError(f"{p.name}: the operator writes it: expected a Tensor, got {type(value).__name__}")
         value = device_tensor(value, p.name, call.created, None, call.stream)
     else:
+        value._require_open()  # the tensor and its buffer
         call.keep.append(value)
-    return value.handle, value
+    return value._handle, value
 
 
 def _members(value: Any, p: Parameter, call: Conversion) -> list[Tensor]:
@@ -100,8 +103,9 @@ def _tensor_list(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
     if value is None:
         return ffi.NULL, None
     if isinstance(value, TensorList):
+        value._require_open()  # the list and its tensors
         call.keep.append(value)
-        return value.handle, value.tensors
+        return value._handle, value.tensors
     members = _members(value, p, call)
     call.keep.extend(members)
     made = TensorList(members)
@@ -115,6 +119,7 @@ def _made(kind: type, make: Callable[[Any], Resource]) -> Converter:
         if value is None:
             return ffi.NULL, None
         if isinstance(value, kind):
+            value._require_open()
             call.keep.append(value)
             return value.handle, value
         try:
@@ -202,6 +207,7 @@ def _pointer(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
     if value is None:
         return ffi.NULL, None
     if isinstance(value, Resource):
+        value._require_open()  # with what it uses (a tensor's buffer)
         call.keep.append(value)
         value = value.handle
     if isinstance(value, ffi.CData):
