@@ -43,7 +43,7 @@ from ..semantics.signatures import INTEGERS, Kind, Parameter
 from ..tensor import IntArray, Tensor, TensorList
 from ._inputs import device_tensor
 
-__all__ = ["Conversion", "c_text", "converter", "device_tensors", "rule_value"]
+__all__ = ["NULL_FOR_NONE", "Conversion", "c_text", "converter", "device_tensors", "rule_value"]
 
 _CHARS = ffi.typeof("char[]")
 
@@ -232,6 +232,11 @@ _BY_KIND: dict[Kind, Converter] = {
     Kind.STRING: _string,
     Kind.POINTER: _pointer,
 }
+
+
+#: The kinds whose converter passes NULL for None (every pointer kind): a caller may skip it then.
+NULL_FOR_NONE = frozenset({Kind.TENSOR, Kind.TENSOR_LIST, Kind.SCALAR, Kind.SCALAR_LIST, Kind.INT_ARRAY,
+                           Kind.FLOAT_ARRAY, Kind.BOOL_ARRAY, Kind.STRING, Kind.POINTER})
 
 
 def converter(p: Parameter) -> Converter:

@@ -1,12 +1,13 @@
-"""``char *`` arguments of the header-driven operators: a ``const char *`` (C only reads it) passes
-one shared NUL-terminated copy per distinct str or bytes; a ``char *`` C may write (``char *`` or
-``char *const``) gets a copy of its own at every call; every call keeps the buffer it passes."""
+"""The header-driven operators' converters: a ``const char *`` (C only reads it) passes one shared
+NUL-terminated copy per distinct str or bytes; a ``char *`` C may write (``char *`` or
+``char *const``) gets a copy of its own at every call; every call keeps the buffer it passes.
+The kinds the call may skip converting for None pass NULL for it."""
 from __future__ import annotations
 
 import pytest
 
 from aclnn_py import ffi
-from aclnn_py.ops._arguments import Conversion, converter
+from aclnn_py.ops._arguments import NULL_FOR_NONE, Conversion, converter
 from aclnn_py.semantics.signatures import Kind, Parameter
 
 
@@ -50,3 +51,10 @@ def test_bad_text_is_refused_by_name(value, error):
     with pytest.raises((TypeError, ValueError), match=error) as info:
         _convert("const char *", value)
     assert "group" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", sorted(NULL_FOR_NONE, key=str))
+def test_kinds_said_to_pass_null_for_none_do(kind):
+    """The header-driven call skips the converter of a None of these kinds: each would pass NULL."""
+    parameter = Parameter("p", "p", "void *", kind, False, True)
+    assert converter(parameter)(None, parameter, Conversion(None)) == (ffi.NULL, None)
