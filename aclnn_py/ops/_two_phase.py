@@ -5,8 +5,9 @@ checked, the executor built) and ``{op}`` each time it is executed, with the
 stream's workspace buffer (:meth:`Stream.workspace`, grown when an operator
 needs more, freed with the stream). Each operator has its plan class
 (``GroupedMatmulV5Plan``, ``QuantMatmulAllReduceV4Plan``, ...); its one-shot
-function makes a single-use plan, executes it once and closes it, as
-nvmath-python's matmul function does with its plan object.
+function does what that plan made single-use, executed once and closed does
+(:func:`launch`, without the plan object), as nvmath-python's matmul function
+does with its plan object.
 
 Lifetimes: :meth:`Plan.close` (also ``with`` and the finalizer) never frees
 what queued work may still use. The executor and the resources the plan made
@@ -330,13 +331,3 @@ def _destroy_executor(executor: Any) -> None:
     """Free an executor phase 1 made and no execution consumed (quietly: an error is propagating)."""
     library().aclDestroyAclOpExecutor(executor)
 
-
-def run_once(plan: Plan, stream: Stream) -> None:
-    """Execute ``plan`` on ``stream`` and close it (what it holds waits for the stream)."""
-    try:
-        with _lock_of(stream):
-            status = plan._launch(stream)  # a single-use plan: never a recorded call
-        if status:
-            check_aclnn(status, plan.op)
-    finally:
-        plan.close()
