@@ -83,7 +83,10 @@ class Operator:
         self._host_inputs = [(p, convert) for _, p, convert, _ in self._converters
                              if not p.output and p.kind not in _TENSOR_KINDS]
         self._inferable = [p for p in self._outputs if not p.optional] if self._inferred else []
-        self._keys = [(p.name, _KEYS.get(p.kind, _plain_key)) for p in signature.parameters]
+        # what the memo key holds of each parameter: the kinds of _KEYS by their function, the
+        # others as they are (_plain_key: an int or a str is its own key)
+        self._keys = [(p.name, _KEYS[p.kind]) for p in signature.parameters if p.kind in _KEYS]
+        self._plain_keys = [p.name for p in signature.parameters if p.kind not in _KEYS]
         self.python_signature = self._python_signature()
         params = list(self.python_signature.parameters.values())[:-1]  # without stream
         self._positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
@@ -109,12 +112,13 @@ class Operator:
             raise TypeError(f"{self.signature.python_name}() takes {len(self._positional)} positional "
                             f"arguments but {len(args)} were given")
         values = dict(zip(self._positional, args))
-        for name, value in kwargs.items():
-            if name not in self._names:
-                raise TypeError(f"{self.signature.python_name}() got an unexpected keyword argument {name!r}")
-            if name in values:
-                raise TypeError(f"{self.signature.python_name}() got multiple values for argument {name!r}")
-            values[name] = value
+        if not self._names.issuperset(kwargs) or not values.keys().isdisjoint(kwargs):
+            for name in kwargs:  # the first wrong one, as Python names it
+                if name not in self._names:
+                    raise TypeError(f"{self.signature.python_name}() got an unexpected keyword argument {name!r}")
+                if name in values:
+                    raise TypeError(f"{self.signature.python_name}() got multiple values for argument {name!r}")
+        values.update(kwargs)
         if len(values) < len(self._required) or not self._required.issubset(values):
             missing = sorted(self._required - set(values))
             raise TypeError(f"{self.signature.python_name}() missing required argument(s): {', '.join(missing)}")
@@ -157,7 +161,9 @@ class Operator:
         profile = current_profile()
         missing = [p for p in self._inferable if get(p.name) is None] if self._inferable else ()
         key = (self.signature.op, profile,
-               *[None if (value := get(name)) is None else key_of(value) for name, key_of in self._keys])
+               *[None if (v := get(name)) is None else key_of(v) for name, key_of in self._keys],
+               *[v if v is None or type(v) is int or type(v) is str else _plain_key(v)
+                 for v in map(get, self._plain_keys)])
         accepted = ACCEPTED.get(key)
         if accepted is None:
             rule_values = {p.name: rule_value(p, values.get(p.name)) for p in self.signature.parameters}
