@@ -119,7 +119,7 @@ class Operator:
                 if name in values:
                     raise TypeError(f"{self.signature.python_name}() got multiple values for argument {name!r}")
         values.update(kwargs)
-        if len(values) < len(self._required) or not self._required.issubset(values):
+        if not self._required.issubset(values):
             missing = sorted(self._required - set(values))
             raise TypeError(f"{self.signature.python_name}() missing required argument(s): {', '.join(missing)}")
         for name, default in self._defaults.items():
@@ -187,8 +187,9 @@ class Operator:
 
     def result(self, objects: dict[str, Any]) -> Any:
         """What the function returns: the outputs (one: itself; several: a tuple)."""
-        outputs = tuple(objects[p.name] for p in self._outputs)
-        return outputs[0] if len(outputs) == 1 else (outputs or None)
+        if len(self._outputs) == 1:
+            return objects[self._outputs[0].name]
+        return tuple(objects[p.name] for p in self._outputs) or None
 
     def plan(self, *args: Any, stream: Stream | None = None, repeatable: bool = True, **kwargs: Any) -> OperatorPlan:
         """A plan of this operator (``stream``: where host arrays are copied, synchronously when None)."""
@@ -318,7 +319,7 @@ def by_python_name(name: str) -> str | None:
 
 def call(name: str, *args: Any, stream: Stream, **kwargs: Any) -> Any:
     """Run ``aclnnXxx`` once on ``stream`` with the arguments of its header (see :func:`function`)."""
-    return function(name)(*args, stream=stream, **kwargs)
+    return (_functions.get(name) or function(name))(*args, stream=stream, **kwargs)
 
 
 def plan(name: str, *args: Any, stream: Stream | None = None, repeatable: bool = True, **kwargs: Any) -> OperatorPlan:
