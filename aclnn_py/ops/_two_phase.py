@@ -80,8 +80,9 @@ def phase1(op: str, *args: Any) -> tuple[int, Any]:
 
 def dispose(resources: Sequence[Any], stream: Stream | None) -> None:
     """Release what a wrapper made when the call cannot go ahead: once the stream has passed the
-    work queued so far when copies may be queued on ``stream``, at once otherwise."""
-    if stream is not None:
+    work queued so far when copies may be queued on ``stream``, at once otherwise (nothing was
+    queued on a ``stream`` that is no Stream)."""
+    if isinstance(stream, Stream):
         stream.release(*resources)
         return
     for resource in resources:
