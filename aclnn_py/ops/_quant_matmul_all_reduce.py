@@ -150,7 +150,7 @@ class _Arguments:
                 require_open(value)
         group = get("group")
         self.communicator = group if isinstance(group, Communicator) else None
-        if stream is not None and self.communicator is not None:
+        if self.communicator is not None and isinstance(stream, Stream):  # another stream: a TypeError later
             stream._require_device(self.communicator)
         c_values: dict[str, Any] = {}  # by canonical name
         for name in form.integers:
