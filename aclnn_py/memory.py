@@ -113,7 +113,7 @@ class DeviceBuffer(Resource):
             check_acl(lib.aclrtMemset(dst, nbytes, value, nbytes), "aclrtMemset")
         else:
             memset = lib.aclrtMemsetAsync
-            status = stream._queue(lambda queue: memset(dst, nbytes, value, nbytes, queue), (self,))
+            status = _queue_of(stream)(lambda queue: memset(dst, nbytes, value, nbytes, queue), (self,))
             check_acl(status, "aclrtMemsetAsync")
 
     def _copy(self, dst: Any, src: Any, nbytes: int, kind: str, stream: Stream | None, keep: object) -> None:
@@ -123,8 +123,16 @@ class DeviceBuffer(Resource):
             check_acl(lib.aclrtMemcpy(dst, nbytes, src, nbytes, kind_value), "aclrtMemcpy")
         else:
             copy = lib.aclrtMemcpyAsync
-            status = stream._queue(lambda queue: copy(dst, nbytes, src, nbytes, kind_value, queue), (keep, self))
+            status = _queue_of(stream)(lambda queue: copy(dst, nbytes, src, nbytes, kind_value, queue), (keep, self))
             check_acl(status, "aclrtMemcpyAsync")
+
+
+def _queue_of(stream: Any) -> Any:
+    """How work is queued on ``stream`` (a :class:`Stream`); a TypeError naming what was given otherwise."""
+    try:
+        return stream._queue
+    except AttributeError:
+        raise TypeError(f"stream: expected an aclnn_py.Stream, got {type(stream).__name__}") from None
 
 
 class BorrowedBuffer(DeviceBuffer):

@@ -160,13 +160,22 @@ class Tensor(Resource):
             raise ArgumentError("shape", f"a {dtypes.label(dtype)} tensor of shape {list(shape)} needs bytes "
                                          f"[{start}, {stop}) but the buffer has {buffer.nbytes}")
         self._layout = checked
+        self._own(self._new_handle())
+
+    def _new_handle(self) -> Any:
+        """A new aclTensor describing this tensor's memory (AclnnParamError on NULL): from the
+        memoised layout's arrays while the descriptor is the one it was checked as."""
+        checked = self._layout
+        if checked is None:
+            return create_handle(self.desc)
+        shape, dtype, _, offset, format, storage_shape = checked.fields
         lib = library()
-        handle = lib.aclCreateTensor(checked.dims, len(shape), value, checked.strides, offset, format,
-                                     checked.storage, len(storage_shape), buffer.handle)
+        handle = lib.aclCreateTensor(checked.dims, len(shape), dtype, checked.strides, offset, format,
+                                     checked.storage, len(storage_shape), self.buffer.handle)
         if handle == ffi.NULL:
             raise AclnnParamError(lib.ACLNN_ERR_PARAM_INVALID, "aclCreateTensor",
                                   recent_message() or f"cannot describe {self.desc}")
-        self._own(handle)
+        return handle
 
     @property
     def desc(self) -> TensorDesc:
@@ -388,7 +397,7 @@ class TensorList(Resource):
     def __init__(self, tensors: Iterable[Tensor]) -> None:
         self.tensors = list(tensors)
         require_open(self.tensors)
-        handles = [create_handle(t.desc) for t in self.tensors]
+        handles = [t._new_handle() for t in self.tensors]
         array = ffi.new("aclTensor *[]", handles or [ffi.NULL])
         handle = library().aclCreateTensorList(array, len(handles))
         if handle == ffi.NULL:

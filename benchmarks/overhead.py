@@ -6,8 +6,8 @@ success at once (pointer-returning ones a fixed dummy address; aclrtGetSocName
 
 * one-shot call: create four tensors, the two-phase aclnnQuantMatmulAllReduceV4
   call (GetWorkspaceSize + execute), destroy the tensors -- raw cffi calls vs
-  ``Tensor`` objects and ``quant_matmul_all_reduce_v4`` (argument rules, a
-  single-use plan, its release when the stream has passed the work);
+  ``Tensor`` objects and ``quant_matmul_all_reduce_v4`` (argument rules, the
+  launch, what it holds released when the stream has passed the work);
 * execute: phase 2 of one repeatable executor -- the raw call vs
   ``QuantMatmulAllReduceV4Plan.execute``;
 * generic vs hand-written: the same one-shot call through the function made
@@ -53,7 +53,7 @@ def build_null_runtime(directory: Path) -> None:
                 result = "0"
             elif fn.name == "aclrtGetSocName":
                 result = '"Ascend910B4"'
-            elif fn.restype.startswith("const char"):
+            elif fn.restype.startswith("const char") or "*" not in fn.restype:  # NULL text, a 0 number
                 result = "0"
             else:
                 result = f"({fn.restype})null_object"

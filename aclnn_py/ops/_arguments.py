@@ -15,8 +15,10 @@
 | other pointers | ``None``, a cffi pointer, an integer address, or a resource (its handle) | |
 
 ``None`` passes NULL for any pointer. An output tensor (list) must be a Tensor (the operator
-writes device memory). A value of the wrong type is a ``TypeError`` naming the parameter, a
-value out of range an :class:`~aclnn_py.errors.ArgumentError`.
+writes device memory). A resource given is checked open with what it uses (a Tensor's buffer, a
+list's tensors): :class:`~aclnn_py.errors.ClosedResourceError` before any C call. A value of the
+wrong type is a ``TypeError`` naming the parameter, a value out of range an
+:class:`~aclnn_py.errors.ArgumentError`.
 
 Each converter returns ``(C value, Python value)``: what goes to C, and the object it came
 from (the Tensor, the list of Tensors, the resource, the number); :func:`rule_value` gives what
@@ -31,6 +33,7 @@ import numpy as np
 
 from .. import arguments
 from .._ffi import ffi
+from .._memo import BoundedMemo
 from .._resource import Resource
 from ..errors import ArgumentError
 from ..host_values import BoolArray, FloatArray, Scalar, ScalarList
@@ -40,7 +43,9 @@ from ..semantics.signatures import INTEGERS, Kind, Parameter
 from ..tensor import IntArray, Tensor, TensorList
 from ._inputs import device_tensor
 
-__all__ = ["Conversion", "converter", "device_tensors", "rule_value"]
+__all__ = ["NULL_FOR_NONE", "Conversion", "c_text", "converter", "device_tensors", "rule_value"]
+
+_CHARS = ffi.typeof("char[]")
 
 
 class Conversion:
@@ -66,8 +71,9 @@ def _tensor(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
             raise TypeError(f"{p.name}: the operator writes it: expected a Tensor, got {type(value).__name__}")
         value = device_tensor(value, p.name, call.created, None, call.stream)
     else:
+        value._require_open()  # the tensor and its buffer
         call.keep.append(value)
-    return value.handle, value
+    return value._handle, value
 
 
 def _members(value: Any, p: Parameter, call: Conversion) -> list[Tensor]:
@@ -97,8 +103,9 @@ def _tensor_list(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
     if value is None:
         return ffi.NULL, None
     if isinstance(value, TensorList):
+        value._require_open()  # the list and its tensors
         call.keep.append(value)
-        return value.handle, value.tensors
+        return value._handle, value.tensors
     members = _members(value, p, call)
     call.keep.extend(members)
     made = TensorList(members)
@@ -112,6 +119,7 @@ def _made(kind: type, make: Callable[[Any], Resource]) -> Converter:
         if value is None:
             return ffi.NULL, None
         if isinstance(value, kind):
+            value._require_open()
             call.keep.append(value)
             return value.handle, value
         try:
@@ -158,11 +166,39 @@ def _dtype(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
     return acl, acl
 
 
+#: str -> (its NUL-terminated UTF-8 copy for C, the str); bytes likewise (apart: a str never compares
+#: with bytes). Only exact str and bytes: immutable, so the copy is what converting again would make.
+_TEXTS = {str: BoundedMemo(256), bytes: BoundedMemo(256)}
+
+
+def c_text(value: Any, parameter: str) -> tuple[Any, str]:
+    """``value`` (str, as UTF-8, or bytes) as a ``const char *`` argument: the C buffer and its text.
+    C only reads a ``const char *``, so calls passing equal text share one buffer (each call keeps
+    the buffer it passed alive until the stream has passed its work)."""
+    memo = _TEXTS.get(type(value))
+    found = None if memo is None else memo.get(value)
+    if found is None:
+        data = arguments.c_string(value, parameter)
+        found = (ffi.new(_CHARS, data), data.decode("utf-8", "replace"))
+        if memo is not None:
+            memo.put(value, found)
+    return found
+
+
+def _const_string(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
+    if value is None:
+        return ffi.NULL, None
+    buffer, text = c_text(value, p.name)
+    call.keep.append(buffer)
+    return buffer, text
+
+
 def _string(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
+    """A ``char *`` C may write: a copy of its own for each call."""
     if value is None:
         return ffi.NULL, None
     data = arguments.c_string(value, p.name)
-    buffer = ffi.new("char[]", data)
+    buffer = ffi.new(_CHARS, data)
     call.keep.append(buffer)
     return buffer, data.decode("utf-8", "replace")
 
@@ -171,6 +207,7 @@ def _pointer(value: Any, p: Parameter, call: Conversion) -> tuple[Any, Any]:
     if value is None:
         return ffi.NULL, None
     if isinstance(value, Resource):
+        value._require_open()  # with what it uses (a tensor's buffer)
         call.keep.append(value)
         value = value.handle
     if isinstance(value, ffi.CData):
@@ -197,10 +234,17 @@ _BY_KIND: dict[Kind, Converter] = {
 }
 
 
+#: The kinds whose converter passes NULL for None (every pointer kind): a caller may skip it then.
+NULL_FOR_NONE = frozenset({Kind.TENSOR, Kind.TENSOR_LIST, Kind.SCALAR, Kind.SCALAR_LIST, Kind.INT_ARRAY,
+                           Kind.FLOAT_ARRAY, Kind.BOOL_ARRAY, Kind.STRING, Kind.POINTER})
+
+
 def converter(p: Parameter) -> Converter:
     """The converter of parameter ``p``."""
     if p.kind is Kind.INTEGER:
         return _integer(p.c_type)
+    if p.kind is Kind.STRING and "const" in p.c_type.split("*")[0].split():  # const char *: C only reads
+        return _const_string
     return _BY_KIND[p.kind]
 
 

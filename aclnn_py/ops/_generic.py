@@ -27,6 +27,8 @@ import inspect
 import threading
 from typing import Any, Callable, Hashable
 
+from .. import _resource
+from .._ffi import ffi
 from .._loader import library
 from ..errors import ArgumentError, raising
 from ..runtime import Stream
@@ -34,10 +36,10 @@ from ..semantics import catalogue
 from ..semantics.catalogue import HeaderIndex, OperatorRules
 from ..semantics.signatures import Kind, Signature, op_name
 from ..tensor import Tensor
-from ._arguments import Conversion, converter, device_tensors, rule_value
+from ._arguments import NULL_FOR_NONE, Conversion, converter, device_tensors, rule_value
 from ._profile import current_profile
 from ._signatures import ACCEPTED, desc_key
-from ._two_phase import Plan, dispose, run_once
+from ._two_phase import Plan, dispose, launch
 
 __all__ = ["OperatorPlan", "call", "operator", "plan"]
 
@@ -73,14 +75,18 @@ class Operator:
         self.signature = signature
         self.rules = rules if rules is not None and (rules.check or rules.outputs) else None
         self._defaults = dict(rules.defaults) if rules is not None else {}
-        self._converters = [(p, converter(p)) for p in signature.parameters]
+        #: (name, parameter, its converter, whether None passes NULL without converting)
+        self._converters = [(p.name, p, converter(p), p.kind in NULL_FOR_NONE) for p in signature.parameters]
         self._outputs = [p for p in signature.parameters if p.output]
         self._inferred = self.rules is not None and self.rules.outputs is not None
         self._tensor_inputs = [p for p in signature.parameters if not p.output and p.kind in _TENSOR_KINDS]
-        self._host_inputs = [(p, convert) for p, convert in self._converters
+        self._host_inputs = [(p, convert) for _, p, convert, _ in self._converters
                              if not p.output and p.kind not in _TENSOR_KINDS]
         self._inferable = [p for p in self._outputs if not p.optional] if self._inferred else []
-        self._keys = [(p.name, _KEYS.get(p.kind, _plain_key)) for p in signature.parameters]
+        # what the memo key holds of each parameter: the kinds of _KEYS by their function, the
+        # others as they are (_plain_key: an int or a str is its own key)
+        self._keys = [(p.name, _KEYS[p.kind]) for p in signature.parameters if p.kind in _KEYS]
+        self._plain_keys = [p.name for p in signature.parameters if p.kind not in _KEYS]
         self.python_signature = self._python_signature()
         params = list(self.python_signature.parameters.values())[:-1]  # without stream
         self._positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
@@ -106,13 +112,14 @@ class Operator:
             raise TypeError(f"{self.signature.python_name}() takes {len(self._positional)} positional "
                             f"arguments but {len(args)} were given")
         values = dict(zip(self._positional, args))
-        for name, value in kwargs.items():
-            if name not in self._names:
-                raise TypeError(f"{self.signature.python_name}() got an unexpected keyword argument {name!r}")
-            if name in values:
-                raise TypeError(f"{self.signature.python_name}() got multiple values for argument {name!r}")
-            values[name] = value
-        if len(values) < len(self._required) or not self._required.issubset(values):
+        if not self._names.issuperset(kwargs) or not values.keys().isdisjoint(kwargs):
+            for name in kwargs:  # the first wrong one, as Python names it
+                if name not in self._names:
+                    raise TypeError(f"{self.signature.python_name}() got an unexpected keyword argument {name!r}")
+                if name in values:
+                    raise TypeError(f"{self.signature.python_name}() got multiple values for argument {name!r}")
+        values.update(kwargs)
+        if not self._required.issubset(values):
             missing = sorted(self._required - set(values))
             raise TypeError(f"{self.signature.python_name}() missing required argument(s): {', '.join(missing)}")
         for name, default in self._defaults.items():
@@ -126,9 +133,13 @@ class Operator:
         try:
             if self.rules is not None:
                 self._check(values, conversion)
-            c_args, objects = [], {}
-            for p, convert in self._converters:
-                c_value, objects[p.name] = convert(values.get(p.name), p, conversion)
+            c_args, objects, get, null = [], {}, values.get, ffi.NULL
+            for name, p, convert, nullable in self._converters:
+                value = get(name)
+                if value is None and nullable:
+                    c_value, objects[name] = null, None
+                else:
+                    c_value, objects[name] = convert(value, p, conversion)
                 c_args.append(c_value)
         except BaseException:
             dispose(conversion.created, stream)
@@ -149,7 +160,10 @@ class Operator:
                 values[p.name] = convert(value, p, conversion)[1]
         profile = current_profile()
         missing = [p for p in self._inferable if get(p.name) is None] if self._inferable else ()
-        key = (self.signature.op, profile, *[key_of(get(name)) for name, key_of in self._keys])
+        key = (self.signature.op, profile,
+               *[None if (v := get(name)) is None else key_of(v) for name, key_of in self._keys],
+               *[v if v is None or type(v) is int or type(v) is str else _plain_key(v)
+                 for v in map(get, self._plain_keys)])
         accepted = ACCEPTED.get(key)
         if accepted is None:
             rule_values = {p.name: rule_value(p, values.get(p.name)) for p in self.signature.parameters}
@@ -173,8 +187,9 @@ class Operator:
 
     def result(self, objects: dict[str, Any]) -> Any:
         """What the function returns: the outputs (one: itself; several: a tuple)."""
-        outputs = tuple(objects[p.name] for p in self._outputs)
-        return outputs[0] if len(outputs) == 1 else (outputs or None)
+        if len(self._outputs) == 1:
+            return objects[self._outputs[0].name]
+        return tuple(objects[p.name] for p in self._outputs) or None
 
     def plan(self, *args: Any, stream: Stream | None = None, repeatable: bool = True, **kwargs: Any) -> OperatorPlan:
         """A plan of this operator (``stream``: where host arrays are copied, synchronously when None)."""
@@ -255,9 +270,11 @@ def function(name: str) -> Callable[..., Any]:
     op = operator(name)
 
     def run(*args: Any, stream: Stream, **kwargs: Any) -> Any:
-        plan_ = OperatorPlan(op, args, kwargs, stream, repeatable=False)
-        run_once(plan_, stream)
-        return plan_.out
+        checked_at = _resource.closed_since  # before the conversion checked what it keeps open
+        c_args, conversion, objects = op.prepare(args, kwargs, stream)
+        launch(sig.op, c_args, stream, keep=tuple(conversion.keep), owned=conversion.created,
+               checked_at=checked_at)
+        return op.result(objects)
 
     sig = op.signature
     run.__name__ = run.__qualname__ = sig.python_name
@@ -302,7 +319,7 @@ def by_python_name(name: str) -> str | None:
 
 def call(name: str, *args: Any, stream: Stream, **kwargs: Any) -> Any:
     """Run ``aclnnXxx`` once on ``stream`` with the arguments of its header (see :func:`function`)."""
-    return function(name)(*args, stream=stream, **kwargs)
+    return (_functions.get(name) or function(name))(*args, stream=stream, **kwargs)
 
 
 def plan(name: str, *args: Any, stream: Stream | None = None, repeatable: bool = True, **kwargs: Any) -> OperatorPlan:

@@ -10,7 +10,8 @@ point's rules (``aclnn_py.semantics.grouped_matmul.rules``, as the mock runs the
 called, and returns the output tensors. The work is queued on ``stream``; synchronise before
 reading the outputs. Each has a plan class taking the same arguments and keeping a repeatable
 executor (phase 1 once, :meth:`~aclnn_py.ops._two_phase.Plan.execute` many times); the function
-is that plan made single-use, executed once and closed.
+checks the same arguments and runs the call once (:func:`~aclnn_py.ops._two_phase.launch`: what
+that plan made single-use, executed once and closed does).
 
 The six share one implementation (:mod:`aclnn_py.semantics.grouped_matmul.entry_points`: a
 version is V5's call restricted): V1-V3's ``y`` is the ``out`` argument here; V1 and V2 take the
@@ -48,7 +49,7 @@ from ._function_plan import TakesFunctionArguments
 from ._inputs import device_tensor
 from ._profile import current_profile
 from ._signatures import ACCEPTED, desc_key, tensor_key
-from ._two_phase import Plan, dispose, run_once
+from ._two_phase import Plan, dispose, launch
 
 __all__ = ["GroupedMatmulPlan", "GroupedMatmulV2Plan", "GroupedMatmulV3Plan", "GroupedMatmulV4Plan",
            "GroupedMatmulV5Plan", "GroupedMatmulWeightNzPlan", "grouped_matmul", "grouped_matmul_v2",
@@ -239,12 +240,11 @@ class _GroupedMatmulPlan(TakesFunctionArguments, Plan):
     stream many times.
 
     Arguments as the entry point's function, plus ``stream`` (optional: where host arrays are
-    copied to the device, synchronously when None) and ``repeatable`` (False: a single-use plan,
-    what the function uses). ``out`` is the list of output tensors, ``tensors`` every tensor of
-    the call by name (``plan.tensors["x"][0]``, ``plan.tensors["group_list"]``); refill the
-    inputs (``.copy_from_numpy``) between executions for new data. ``close()`` releases the
-    executor and what the plan made once the streams that ran it synchronised; the outputs stay
-    the caller's.
+    copied to the device, synchronously when None) and ``repeatable`` (False: a single-use plan).
+    ``out`` is the list of output tensors, ``tensors`` every tensor of the call by name
+    (``plan.tensors["x"][0]``, ``plan.tensors["group_list"]``); refill the inputs
+    (``.copy_from_numpy``) between executions for new data. ``close()`` releases the executor and
+    what the plan made once the streams that ran it synchronised; the outputs stay the caller's.
     """
 
     ENTRY: EntryPoint
@@ -259,12 +259,14 @@ class _GroupedMatmulPlan(TakesFunctionArguments, Plan):
 
 
 def _run(plan_class: type[_GroupedMatmulPlan], arguments_: dict[str, Any]) -> list[Tensor]:
-    """The function of an entry point: its plan made single-use, executed once and closed."""
-    stream = arguments_["stream"]
-    plan = plan_class.__new__(plan_class)
-    plan._prepare(arguments_, False)
-    run_once(plan, stream)
-    return plan.out
+    """The function of an entry point: its arguments checked as its plan checks them, the call run
+    once (:func:`~aclnn_py.ops._two_phase.launch`: what that plan made single-use, executed once
+    and closed does, without the plan object)."""
+    stream, out_dtype = arguments_.pop("stream"), arguments_.pop("out_dtype")
+    call_ = _Arguments(plan_class.ENTRY, arguments_, stream=stream, out_dtype=out_dtype)
+    launch(plan_class.ENTRY.op, call_.args, stream, keep=call_.keep, owned=call_.created,
+           checked_at=call_.checked_at)
+    return call_.out
 
 
 class GroupedMatmulPlan(_GroupedMatmulPlan):

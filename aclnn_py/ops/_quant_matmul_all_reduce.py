@@ -18,8 +18,9 @@ one function and one plan per entry point:
   :class:`QuantMatmulAllReduceV3Plan`, :class:`QuantMatmulAllReduceV4Plan`,
   :class:`QuantMatmulAllReduceV5Plan` --
   phase 1 once (repeatable executor), :meth:`execute` many times; resources
-  (:class:`~aclnn_py.ops._two_phase.Plan`). Each function above makes its
-  version's plan single-use, executes it once and closes it.
+  (:class:`~aclnn_py.ops._two_phase.Plan`). Each function above does what its
+  version's plan made single-use, executed once and closed does
+  (:func:`~aclnn_py.ops._two_phase.launch`, without the plan object).
 
 They share one implementation with the family's other entry points
 (:mod:`aclnn_py.ops._matmul_all_reduce`): a version's arguments are the family's canonical
@@ -34,7 +35,7 @@ from typing import Any
 
 from .. import _resource, arguments
 from .._ffi import ffi
-from .._resource import require_open
+from .._resource import owned_ids, require_open
 from ..errors import raising
 from ..hccl.communicator import Communicator
 from ..runtime import Stream
@@ -42,78 +43,138 @@ from ..semantics import dtypes
 from ..semantics.quant_matmul_all_reduce import rules
 from ..semantics.signatures import Kind, python_name
 from ..tensor import Tensor
+from ._arguments import c_text
 from ._function_plan import TakesFunctionArguments
 from ._inputs import device_tensor
 from ._profile import current_profile
 from ._signatures import ACCEPTED, desc_key
-from ._two_phase import Plan, dispose, run_once
+from ._two_phase import Plan, dispose, launch
 
 __all__ = ["QuantMatmulAllReducePlan", "QuantMatmulAllReduceV2Plan", "QuantMatmulAllReduceV3Plan",
            "QuantMatmulAllReduceV4Plan", "QuantMatmulAllReduceV5Plan", "quant_matmul_all_reduce",
            "quant_matmul_all_reduce_v2", "quant_matmul_all_reduce_v3", "quant_matmul_all_reduce_v4",
            "quant_matmul_all_reduce_v5"]
 
-_CHARS = ffi.typeof("char[]")
-#: The Python arguments that are no parameter of the header (``out`` is its ``output``).
-_PYTHON_ONLY = ("stream", "out", "out_dtype", "rank_size", "x_dtype", "x2_dtype")
+_INT64_MIN = -(2**63)
 #: A string parameter left out: the functions' defaults ("ai_cpu": the engine every SoC has).
 _STRING_DEFAULTS = {"reduce_op": "sum", "comm_mode": "ai_cpu"}
 
 
-def _group_name(group: Any) -> tuple[bytes | None, int | None]:
-    """The communicator name for C (str as UTF-8, bytes unchanged, None for NULL) and the
+class _Form:
+    """What a call of one entry point builds from its header, found once: the input tensors' and
+    the integer attributes' canonical names, the string parameters' but ``group`` (reduce_op,
+    comm_mode), every parameter that is neither a tensor nor an integer (``group`` and the
+    strings), the parameters' order, and the Python names that differ from the canonical ones
+    (V1-V3's ``dequant_scale`` is ``x2_scale``)."""
+
+    __slots__ = ("inputs", "integers", "strings", "others", "names", "renamed")
+
+    def __init__(self, signature: rules.Signature) -> None:
+        header = signature.header
+        self.inputs = tuple(name for name in signature.tensors if name != "output")
+        self.integers = tuple(p.name for p in header.parameters if p.kind is Kind.INTEGER)
+        self.strings = tuple(p.name for p in header.parameters if p.kind is Kind.STRING and p.name != "group")
+        self.others = tuple(p.name for p in header.parameters if p.kind not in (Kind.TENSOR, Kind.INTEGER))
+        self.names = header.names
+        self.renamed = tuple((python_name(p.c_name), p.name) for p in header.parameters
+                             if python_name(p.c_name) != p.name)
+
+
+_FORMS: dict[str, _Form] = {}
+
+
+def _form(signature: rules.Signature) -> _Form:
+    form = _FORMS.get(signature.op)
+    if form is None:
+        form = _FORMS[signature.op] = _Form(signature)
+    return form
+
+
+def _group(group: Any) -> tuple[Any, int | None]:
+    """The communicator name as a C string (str as UTF-8, bytes unchanged, NULL for None) and the
     group size when known."""
     if group is None:
-        return None, None
+        return ffi.NULL, None
     if isinstance(group, (str, bytes, bytearray)):
-        return arguments.c_string(group, "group"), None
+        return c_text(group, "group")[0], None
     if not isinstance(group, Communicator):
         raise TypeError(f"group: expected an aclnn_py.hccl.Communicator or a communicator name (str), "
                         f"got {type(group).__name__}")
-    return arguments.c_string(group.name, "group"), group.size
+    return c_text(group.name, "group")[0], group.size
+
+
+def _int64(value: Any, parameter: str) -> int:
+    """An int64 argument: an int in range as it is; anything else checked open (a closed resource
+    is refused as such, whatever the parameter), then converted by :func:`arguments.integer`."""
+    if type(value) is int and _INT64_MIN <= value <= arguments.INT64_MAX:
+        return value
+    require_open(value)
+    return arguments.integer(value, parameter)
 
 
 class _Arguments:
     """The checked arguments of one call of ``signature``: tensors and C values, by canonical name.
 
     ``values`` holds the header's parameters by canonical name (absent: NULL or the rules'
-    default); everything else is keyword arguments. ``tensors`` holds every tensor by canonical
-    name ("output" included); ``keep`` what the queued work uses and the caller owns (never this
-    object: a reference cycle would leave the tensors to the garbage collector); ``created`` the
-    device copies of NumPy inputs, released once the stream has passed the work; ``communicator``
-    the group when it is a Communicator. Closed resources, and a stream of another device than the
-    communicator's, are refused before any C call. ``x_dtype`` is the aclDataType of NumPy x1 and
-    x2 arrays, ``x2_dtype`` of a NumPy x2 alone (where their NumPy dtype does not say it).
+    default; other keys are not read); everything else is keyword arguments. ``tensors`` holds
+    every tensor by canonical name ("output" included); ``keep`` what the queued work uses and the
+    caller owns (never this object: a reference cycle would leave the tensors to the garbage
+    collector); ``created`` the device copies of NumPy inputs, released once the stream has passed
+    the work; ``communicator`` the group when it is a Communicator. Closed resources, and a stream
+    of another device than the communicator's, are refused before any C call. ``x_dtype`` is the
+    aclDataType of NumPy x1 and x2 arrays, ``x2_dtype`` of a NumPy x2 alone (where their NumPy
+    dtype does not say it).
     """
 
     def __init__(self, signature: rules.Signature, values: dict[str, Any], *, stream: Stream | None,
                  out: Any = None, out_dtype: Any = None, rank_size: Any = None, x_dtype: Any = None,
                  x2_dtype: Any = None) -> None:
-        self.checked_at = _resource.closed_since  # before the check: see Plan._inputs_open
-        require_open(stream, out, *values.values())
-        group = values.get("group")
+        self.checked_at = _resource.closed_since  # before the checks: see _two_phase.launch
+        form = _FORMS.get(signature.op) or _form(signature)
+        get = values.get
+        # closed resources first, before anything is converted or copied
+        require_open(stream, out)
+        t: dict[str, Any] = {}  # the input tensors by canonical name
+        copies = False  # an input given as something else than a Tensor (a host array to copy)
+        for name in form.inputs:
+            t[name] = value = get(name)
+            if type(value) is Tensor:
+                if id(value) not in owned_ids or id(value.buffer) not in owned_ids:
+                    value._require_open()
+            elif value is not None:
+                require_open(value)
+                copies = True
+        for name in form.others:
+            value = get(name)
+            if value is not None and type(value) is not str:
+                require_open(value)
+        group = get("group")
         self.communicator = group if isinstance(group, Communicator) else None
-        if stream is not None and self.communicator is not None:
+        if self.communicator is not None and isinstance(stream, Stream):  # another stream: a TypeError later
             stream._require_device(self.communicator)
-        header = signature.header
-        attributes = {p.name: arguments.integer(values[p.name], p.name) for p in header.parameters
-                      if p.kind is Kind.INTEGER and p.name in values}
-        group_bytes, size = _group_name(group)
-        strings = {p.name: _c_string(values.get(p.name, _STRING_DEFAULTS.get(p.name)), p.name)
-                   for p in header.parameters if p.kind is Kind.STRING and p.name != "group"}
-        texts = {name: None if raw is None else raw.decode("utf-8", "replace") for name, raw in strings.items()}
+        c_values: dict[str, Any] = {}  # by canonical name
+        for name in form.integers:
+            if name in values:
+                c_values[name] = _int64(values[name], name)
+        attributes = dict(c_values)
+        c_values["group"], size = _group(group)
+        texts: dict[str, str | None] = {}  # the string parameters as the rules read them
+        for name in form.strings:
+            value = get(name, _STRING_DEFAULTS.get(name))
+            c_values[name], texts[name] = (ffi.NULL, None) if value is None else c_text(value, name)
         x_dtype = None if x_dtype is None else dtypes.to_acl(x_dtype, "x_dtype")
         x2_dtype = x_dtype if x2_dtype is None else dtypes.to_acl(x2_dtype, "x2_dtype")
         if out_dtype is not None:
             out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
         if out is not None and not isinstance(out, Tensor):
             raise TypeError(f"out: expected a Tensor, got {type(out).__name__}")
-        inputs = [name for name in signature.tensors if name != "output"]
-        host_dtypes = {"x1": x_dtype, "x2": x2_dtype}
         self.created: list[Tensor] = []
         try:
-            t = {name: device_tensor(values.get(name), name, self.created, host_dtypes.get(name), stream)
-                 for name in inputs}
+            if copies:
+                host_dtypes = {"x1": x_dtype, "x2": x2_dtype}
+                for name, value in t.items():
+                    if value is not None and not isinstance(value, Tensor):
+                        t[name] = device_tensor(value, name, self.created, host_dtypes.get(name), stream)
             out_desc = None  # the output's descriptor when the binding allocates it
             profile = current_profile()
             needed = ("x1", "x2", "x2_scale") if signature.kind == "quant" else ("x1", "x2")
@@ -122,7 +183,7 @@ class _Arguments:
                     out_desc = rules.output_desc_of(signature, {name: None if v is None else v.desc
                                                                 for name, v in t.items()},
                                                     out_dtype=out_dtype, profile=profile)
-            rank = size if rank_size is None else arguments.integer(rank_size, "rank_size")
+            rank = size if rank_size is None else _int64(rank_size, "rank_size")
             if profile is not None:
                 key = (signature.op, profile, rank, *texts.values(), *attributes.values(),
                        *[None if v is None else v._layout or desc_key(v.desc) for v in t.values()],
@@ -141,46 +202,42 @@ class _Arguments:
         except BaseException:
             dispose(self.created, stream)
             raise
+        # what the work uses that the caller owns: the C strings, the output, the Tensors given
+        keep = [c_values["group"], *[c_values[name] for name in form.strings], out]
+        for name, value in t.items():  # checked open above or just made: the handles as they are
+            if value is None:
+                c_values[name] = ffi.NULL
+            else:
+                c_values[name] = value._handle
+                if value is get(name):
+                    keep.append(value)
+        c_values["output"] = out._handle
+        self.args = tuple(map(c_values.__getitem__, form.names))
+        self.keep = tuple(keep)
         t["output"] = out
         self.tensors = t
         self.out = out
-        self._group = ffi.NULL if group_bytes is None else ffi.new(_CHARS, group_bytes)
-        self._strings = {name: ffi.NULL if raw is None else ffi.new(_CHARS, raw) for name, raw in strings.items()}
-        # checked open above (require_open) or just made: the handles as they are
-        c_values = {name: ffi.NULL if v is None else v._handle for name, v in t.items()}
-        c_values.update({**attributes, **self._strings, "group": self._group})
-        self.args = tuple(c_values[name] for name in header.names)
-        self.keep = (self._group, *self._strings.values(), out,
-                     *[v for v in values.values() if isinstance(v, Tensor)])
 
 
-def _c_string(value: Any, parameter: str) -> bytes | None:
-    """A ``char *`` parameter's bytes (str as UTF-8, bytes unchanged), None for NULL."""
-    return None if value is None else arguments.c_string(value, parameter)
+def _canonical(signature: rules.Signature, arguments_: dict[str, Any]) -> dict[str, Any]:
+    """A version's Python arguments with its header's by canonical name (``dequant_scale`` is
+    ``x2_scale``); the Python-only ones (``stream``, ``out``...) as they are."""
+    renamed = (_FORMS.get(signature.op) or _form(signature)).renamed
+    if not renamed:
+        return arguments_
+    values = dict(arguments_)
+    for python, canonical in renamed:
+        if python in values:
+            values[canonical] = values.pop(python)
+    return values
 
 
-_ALIASES: dict[str, dict[str, str]] = {}
-
-
-def _aliases(signature: rules.Signature) -> dict[str, str]:
-    """A version's Python names of its header's parameters -> their canonical names."""
-    aliases = _ALIASES.get(signature.op)
-    if aliases is None:
-        aliases = _ALIASES[signature.op] = {python_name(p.c_name): p.name for p in signature.header.parameters}
-    return aliases
-
-
-def _canonical(signature: rules.Signature, arguments_: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A version's Python arguments split into the header's (by canonical name: ``dequant_scale`` is
-    ``x2_scale``) and the rest."""
-    aliases = _aliases(signature)
-    values, extra = {}, {}
-    for name, value in arguments_.items():
-        if name in _PYTHON_ONLY:
-            extra[name] = value
-        else:
-            values[aliases.get(name, name)] = value
-    return values, extra
+def _arguments(signature: rules.Signature, arguments_: dict[str, Any]) -> _Arguments:
+    """The checked arguments of a version's function or plan (its arguments by Python name)."""
+    values = _canonical(signature, arguments_)
+    get = values.get
+    return _Arguments(signature, values, stream=get("stream"), out=get("out"), out_dtype=get("out_dtype"),
+                      rank_size=get("rank_size"), x_dtype=get("x_dtype"), x2_dtype=get("x2_dtype"))
 
 
 class _QuantMatmulAllReducePlan(TakesFunctionArguments, Plan):
@@ -188,7 +245,7 @@ class _QuantMatmulAllReducePlan(TakesFunctionArguments, Plan):
 
     Same arguments as the version's function; ``stream`` (optional) is where
     host arrays are copied to the device (synchronously when None), and
-    ``repeatable=False`` makes a single-use plan (what the functions use).
+    ``repeatable=False`` makes a single-use plan.
     ``out`` is the output tensor, ``tensors`` every tensor of the call by
     canonical name (``plan.tensors["x1"]``, ``plan.tensors["x2_scale"]`` for
     V1-V3's dequantScale); refill the inputs (``.copy_from_numpy``) between
@@ -200,21 +257,21 @@ class _QuantMatmulAllReducePlan(TakesFunctionArguments, Plan):
     signature: rules.Signature  # the entry point
 
     def _prepare(self, arguments_: dict[str, Any], repeatable: bool) -> None:
-        values, extra = _canonical(self.signature, arguments_)
-        stream = extra.pop("stream", None)
-        call = _Arguments(self.signature, values, stream=stream, **extra)
+        call = _arguments(self.signature, arguments_)
         self.tensors = call.tensors
         self.out = call.out
-        Plan.__init__(self, self.signature.op, call.args, keep=call.keep, owned=call.created, stream=stream,
-                      repeatable=repeatable, communicator=call.communicator, checked_at=call.checked_at)
+        Plan.__init__(self, self.signature.op, call.args, keep=call.keep, owned=call.created,
+                      stream=arguments_.get("stream"), repeatable=repeatable, communicator=call.communicator,
+                      checked_at=call.checked_at)
 
     @classmethod
     def _once(cls, arguments_: dict[str, Any]) -> Tensor:
-        """The version's function: its plan, single-use, run once on ``stream`` and closed; returns the output."""
-        plan = cls.__new__(cls)
-        plan._prepare(arguments_, False)
-        run_once(plan, arguments_["stream"])
-        return plan.out
+        """The version's function: what its plan made single-use, run once on ``stream`` and closed
+        does (:func:`~aclnn_py.ops._two_phase.launch`); returns the output."""
+        call = _arguments(cls.signature, arguments_)
+        launch(cls.signature.op, call.args, arguments_["stream"], keep=call.keep, owned=call.created,
+               communicator=call.communicator, checked_at=call.checked_at)
+        return call.out
 
 
 class QuantMatmulAllReducePlan(_QuantMatmulAllReducePlan):

@@ -3,13 +3,14 @@ paths take.
 
 Arguments are checked in Python with :mod:`aclnn_py.semantics.trans_quant_param` (same codes
 and messages as the C function) before C is called. A one-shot function without a plan class
-(it runs a single-use :class:`~aclnn_py.ops._two_phase.Plan` once): a model's scales are packed
+(:func:`~aclnn_py.ops._two_phase.launch` runs the call once): a model's scales are packed
 once at load time, where keeping an executor saves nothing.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from .. import _resource
 from .._ffi import ffi
 from ..errors import raising
 from .._resource import require_open
@@ -38,6 +39,7 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
     | float32 (1) | float32 (n) | uint64/int64 (n) |
     | float32 (m, n) | —/float32 (m, n) | uint64/int64 (m, n) |
     """
+    checked_at = _resource.closed_since  # before the check: see launch
     require_open(stream, scale, offset, out)
     out_dtype = dtypes.to_acl(out_dtype, "out_dtype")
     created: list[Tensor] = []
@@ -56,5 +58,5 @@ def trans_quant_param_v2(scale: Any, offset: Any = None, *, stream: Stream, out:
         raise
     values = {"scale": s.handle, "offset": ffi.NULL if o is None else o.handle, "out": out.handle}
     launch(OP, tuple(values[name] for name in catalogue.project_signature(OP).names), stream, keep=(s, o, out),
-           owned=created)
+           owned=created, checked_at=checked_at)
     return out

@@ -5,8 +5,9 @@ checked, the executor built) and ``{op}`` each time it is executed, with the
 stream's workspace buffer (:meth:`Stream.workspace`, grown when an operator
 needs more, freed with the stream). Each operator has its plan class
 (``GroupedMatmulV5Plan``, ``QuantMatmulAllReduceV4Plan``, ...); its one-shot
-function makes a single-use plan, executes it once and closes it, as
-nvmath-python's matmul function does with its plan object.
+function does what that plan made single-use, executed once and closed does
+(:func:`launch`, without the plan object), as nvmath-python's matmul function
+does with its plan object.
 
 Lifetimes: :meth:`Plan.close` (also ``with`` and the finalizer) never frees
 what queued work may still use. The executor and the resources the plan made
@@ -53,20 +54,35 @@ _SIZE = ffi.typeof("uint64_t *")
 _EXECUTOR = ffi.typeof("aclOpExecutor **")
 
 
+#: op -> its phase-1 / phase-2 C function, looked up on first use (the libraries load once per process).
+_PHASE1: dict[str, Callable[..., int]] = {}
+_PHASE2: dict[str, Callable[..., int]] = {}
+
+
+def _phase1_function(op: str) -> Callable[..., int]:
+    function = _PHASE1[op] = getattr(library(), op + "GetWorkspaceSize")
+    return function
+
+
+def _phase2_function(op: str) -> Callable[..., int]:
+    function = _PHASE2[op] = getattr(library(), op)
+    return function
+
+
 def phase1(op: str, *args: Any) -> tuple[int, Any]:
     """Call ``{op}GetWorkspaceSize(*args, &size, &executor)``; return both."""
     size, executor = ffi.new(_SIZE), ffi.new(_EXECUTOR)
-    name = op + "GetWorkspaceSize"
-    status = getattr(library(), name)(*args, size, executor)
+    status = (_PHASE1.get(op) or _phase1_function(op))(*args, size, executor)
     if status:
-        check_aclnn(status, name)
+        check_aclnn(status, op + "GetWorkspaceSize")
     return size[0], executor[0]
 
 
 def dispose(resources: Sequence[Any], stream: Stream | None) -> None:
     """Release what a wrapper made when the call cannot go ahead: once the stream has passed the
-    work queued so far when copies may be queued on ``stream``, at once otherwise."""
-    if stream is not None:
+    work queued so far when copies may be queued on ``stream``, at once otherwise (nothing was
+    queued on a ``stream`` that is no Stream)."""
+    if isinstance(stream, Stream):
         stream.release(*resources)
         return
     for resource in resources:
@@ -220,7 +236,7 @@ class Plan(Resource):
         try:
             size = self.workspace_size
             workspace = stream._workspace_pointer(size)
-            function: Callable[..., int] = getattr(library(), self.op)
+            function = _PHASE2.get(self.op) or _phase2_function(self.op)
             status = function(workspace, size, self._handle, queue)
         except BaseException:  # the executor did not run (a workspace allocation failed, say)
             self._ran = ran
@@ -271,19 +287,48 @@ class Plan(Resource):
             dispose(owned, None)
 
 
-def launch(op: str, args: tuple, stream: Stream, keep: tuple = (), owned: Sequence[Any] = ()) -> None:
-    """Run ``op`` once on ``stream`` through a single-use :class:`Plan`, released once the
-    stream has passed the work (``owned`` with it, also when a phase fails: copies into those
-    tensors may already be queued on the stream)."""
-    run_once(Plan(op, args, keep=keep, owned=owned, stream=stream, repeatable=False), stream)
+def launch(op: str, args: tuple, stream: Stream, keep: tuple = (), owned: Sequence[Any] = (), *,
+           communicator: Any = None, checked_at: int = -1) -> None:
+    """Run ``op`` once on ``stream``: what a single-use :class:`Plan` executed once and closed does,
+    without the plan object (a one-shot function's call).
 
-
-def run_once(plan: Plan, stream: Stream) -> None:
-    """Execute ``plan`` on ``stream`` and close it (what it holds waits for the stream)."""
+    Phase 1, then -- under the stream's lock, as :meth:`Plan.execute` -- the checks of a launch
+    (the stream open, the ``communicator``'s device, ``keep`` and ``communicator`` still open unless
+    nothing closed since ``checked_at``, as for :class:`Plan`), the stream's workspace and phase 2
+    with the executor as phase 1 made it: CANN frees a single-use executor in that call, whatever
+    its status (see the module docstring); one that never reaches it is destroyed here. The stream
+    holds ``keep`` and closes ``owned`` once it has passed the work (``owned`` also when a phase
+    fails: copies into those tensors may already be queued on the stream)."""
     try:
-        with _lock_of(stream):
-            status = plan._launch(stream)  # a single-use plan: never a recorded call
-        if status:
-            check_aclnn(status, plan.op)
-    finally:
-        plan.close()
+        lock = stream._lock
+    except AttributeError:
+        dispose(owned, None)
+        lock = _lock_of(stream)  # raises the TypeError
+    try:
+        size, executor = phase1(op, *args)
+    except BaseException:
+        dispose(owned, stream)
+        raise
+    with lock:
+        try:
+            queue = stream._live()
+            if communicator is not None:
+                stream._require_device(communicator)
+            if checked_at != _resource.closed_since:
+                require_open(*keep, communicator)
+            workspace = stream._workspace_pointer(size)
+        except BaseException:  # the executor never ran: ours to free
+            _destroy_executor(executor)
+            dispose(owned, stream)
+            raise
+        status = (_PHASE2.get(op) or _phase2_function(op))(workspace, size, executor, queue)
+        stream._keepalive.append(keep)  # a failed launch may still have queued part of the work
+        stream._owned.extend(owned)
+    if status:
+        check_aclnn(status, op)
+
+
+def _destroy_executor(executor: Any) -> None:
+    """Free an executor phase 1 made and no execution consumed (quietly: an error is propagating)."""
+    library().aclDestroyAclOpExecutor(executor)
+

@@ -210,3 +210,28 @@ def test_communicator(stream):
         plan.close()
         plan.out.close()
         buffer.close()
+
+
+def test_header_driven_operators_refuse_closed_arguments(stream):
+    """``ops.call`` (the header-driven layer) refuses a closed tensor, a tensor over a closed buffer
+    and a list holding a closed tensor before any C call, as the hand-written operators do."""
+    scale = Tensor.from_numpy(np.ones(8, np.float32))
+    buffer = DeviceBuffer(64)
+    out = Tensor(buffer, (8,), "uint64")
+    assert aclnn_py.ops.call("aclnnTransQuantParamV2", scale, None, out=out, stream=stream) is out
+    stream.synchronize()
+    buffer.close()
+    with refused("DeviceBuffer of 64 bytes"):  # the tensor is open, the memory it describes is not
+        aclnn_py.ops.call("aclnnTransQuantParamV2", scale, None, out=out, stream=stream)
+    out.close()
+    scale.close()
+    with refused(r"Tensor\(shape=\[8\], dtype=FLOAT"):
+        aclnn_py.ops.call("aclnnTransQuantParamV2", scale, None, stream=stream)
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(2))
+    xt = Tensor.from_numpy(x)
+    xs = TensorList([xt])
+    xt.close()
+    with refused(r"Tensor\(shape=\[8, 16\]"):
+        aclnn_py.ops.call("aclnnGroupedMatmulV5", xs, [w], group_list=group_list, split_item=3, group_type=0,
+                          group_list_type=0, act_type=0, stream=stream)
+    xs.close()

@@ -107,6 +107,10 @@ def test_unknown_names_and_single_functions():
         ops.call("aclnnTransQuantParamV2", np.float32([1.0]), stream=None)
     with pytest.raises(TypeError, match="unexpected keyword argument 'bias'"):
         ops.call("aclnnTransQuantParamV2", np.float32([1.0]), None, bias=None, stream=None)
+    with pytest.raises(TypeError, match=r"trans_quant_param_v2\(\) got multiple values for argument 'scale'"):
+        ops.call("aclnnTransQuantParamV2", np.float32([1.0]), None, scale=None, stream=None)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bias'"):  # the first wrong name, as Python
+        ops.call("aclnnTransQuantParamV2", np.float32([1.0]), None, bias=None, scale=None, stream=None)
 
 
 def _convert(kind: Kind, c_type: str, value, output: bool = False):

@@ -77,3 +77,36 @@ def test_single_use_plan_runs_once(stream):
     stream.synchronize()
     assert_close(plan.out[0].to_numpy(), grouped_matmul_reference(x, w, group_list))
     plan.out[0].close()
+
+
+def test_one_shot_functions_refuse_a_non_stream_and_release_their_copies(stream, comms_factory):
+    """A one-shot function given something else than a Stream raises the TypeError naming it, and
+    the device copies it made of NumPy arguments are released (no executor runs): the hand-written
+    families (GroupedMatmul V1 and V5, MatmulAllReduce, QuantMatmulAllReduce), TransQuantParamV2 and
+    the header-driven layer."""
+    from aclnn_py.ops import (grouped_matmul, grouped_matmul_v5, matmul_all_reduce, quant_matmul_all_reduce_v4,
+                              trans_quant_param_v2)
+    from aclnn_py.testing import LeakCheck
+    from ml_dtypes import bfloat16
+
+    x, w, group_list = grouped_matmul_inputs(np.random.default_rng(3))
+    scale = np.ones(8, np.float32)
+    comm, = comms_factory(1)
+    x1, x2 = np.ones((4, 16), np.float16), np.ones((16, 8), np.float16)
+    q1, q2 = np.ones((4, 16), np.int8), np.ones((16, 8), np.int8)
+    calls = [lambda s: grouped_matmul_v5([x], [w], group_list=group_list, split_item=3, group_type=0, stream=s),
+             lambda s: grouped_matmul([x], list(w), group_list=[int(v) for v in group_list], split_item=3, stream=s),
+             lambda s: matmul_all_reduce(x1, x2, group=comm, stream=s),
+             lambda s: quant_matmul_all_reduce_v4(q1, q2, scale.astype(bfloat16), group=comm, stream=s),
+             lambda s: trans_quant_param_v2(scale, stream=s),
+             lambda s: aclnn_py.ops.call("aclnnTransQuantParamV2", scale, None, stream=s)]
+    for run in calls:
+        with LeakCheck() as check:
+            with pytest.raises(TypeError, match="stream: expected an aclnn_py.Stream, got str"):
+                run("stream")
+            leaks = check.leaks()
+        assert leaks == []
+        out = run(stream)  # the same call on a stream runs
+        stream.synchronize()
+        for tensor in out if isinstance(out, list) else [out]:
+            tensor.close()
