@@ -35,7 +35,7 @@ import numpy as np
 from .. import _resource, arguments
 from .._ffi import ffi
 from .._resource import require_open
-from ..errors import AclnnParamError, ArgumentError, raising
+from ..errors import AclnnParamError, ArgumentError, from_violation, raising
 from ..memory import DeviceBuffer
 from ..runtime import Stream
 from ..semantics import codecs, dtypes, nz
@@ -44,6 +44,7 @@ from ..semantics.grouped_matmul import call, rules
 from ..semantics.grouped_matmul import version_rules as versions
 from ..semantics.grouped_matmul.entry_points import V1, V2, V3, V4, V5, WEIGHT_NZ, EntryPoint
 from ..semantics.signatures import Kind
+from ..semantics.status import NOT_MODELLED, Violation
 from ..tensor import IntArray, Tensor, TensorList
 from ._function_plan import TakesFunctionArguments
 from ._inputs import device_tensor
@@ -185,10 +186,14 @@ class _Arguments:
                     host_arrays = dict(arrays)
                     group_list = host_arrays.pop("group_list", None) if entry.host_group_list else (
                         None if gl is None else gl.desc)
-                    with raising():
+                    try:
                         checked = rules.check(**descs, group_list=group_list, **host_arrays,
                                               profile=profile, signature=entry, **attrs)
-                    ACCEPTED.put(key, checked)
+                    except Violation as violation:
+                        if violation.rule != NOT_MODELLED:  # a scenario the rules do not model: CANN decides
+                            raise from_violation(violation) from None
+                    else:
+                        ACCEPTED.put(key, checked)
             if outputs["out"] is None:
                 outputs["out"] = [Tensor.empty(d.shape, d.dtype) for d in out_descs]
 

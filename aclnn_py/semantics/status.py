@@ -35,12 +35,15 @@ TILING = CODES["ACLNN_ERR_INNER_TILING_ERROR"]
 
 #: :attr:`Violation.rule` of the communicator-size rules (the binding raises its own exception for it).
 RANK_COUNT = "rank_count"
+#: :attr:`Violation.rule` of a call CANN takes that the rules do not model (code 361001): the mock refuses it
+#: saying so, the binding leaves it to the runtime (on an Ascend host CANN decides).
+NOT_MODELLED = "not_modelled"
 
 
 class Violation(Exception):
     """A call an operator's rules reject: ``code`` (161001, 161002, 361001, 561002...),
     ``function`` (the C entry point), ``message`` (the parameter and the rule) and, for a rule
-    whose code alone misleads, ``rule`` naming it (:data:`RANK_COUNT`; "" otherwise)."""
+    whose code alone misleads, ``rule`` naming it (:data:`RANK_COUNT`, :data:`NOT_MODELLED`; "" otherwise)."""
 
     def __init__(self, code: int, function: str, message: str, rule: str = "") -> None:
         self.code = int(code)

@@ -36,10 +36,13 @@ def calculate_size_and_format(*, src_tensor: TensorDesc | None, dst_format: int,
 
 
 def _not_modelled(src: TensorDesc, dst_format: int) -> MockError:
+    """361001 naming the conversion and what the mock converts on the current SoC (the blocked formats on
+    Atlas A2/A3 only: :mod:`aclnn_py.semantics.npu_format_cast`)."""
+    modelled = ("ND/NCL/NCHW/NCDHW <-> FRACTAL_NZ and FRACTAL_NZ_C0_16/32" if rt.require().profile == "950"
+                else "ND/NCL/NCHW/NCDHW <-> FRACTAL_NZ, NCHW <-> NC1HWC0 and NCDHW <-> NDC1HWC0")
     return MockError(C["ACLNN_ERR_RUNTIME_ERROR"], f"converting {dtypes.format_label(src.format)} to "
                                                    f"{dtypes.format_label(dst_format)}: CANN makes this conversion, "
-                                                   f"the mock does not model it (it converts ND/NCL/NCHW/NCDHW <-> "
-                                                   f"FRACTAL_NZ, NCHW <-> NC1HWC0 and NCDHW <-> NDC1HWC0)")
+                                                   f"the mock does not model it (on this SoC it converts {modelled})")
 
 
 @implements(OP)

@@ -992,6 +992,34 @@ PROFILE_CASES = [
 
 
 @pytest.mark.parametrize("profile", ["A2", "950"])
+def test_a_full_quant_nz_weight_may_be_padded_on_the_950(env, rng, profile):
+    """N = 4 INT8 weight in FRACTAL_NZ, its storage padded to one 32-wide tile (what
+    aclnnNpuFormatCast makes of it, as ops-transformer's example
+    gmm/grouped_matmul/examples/arch35/test_aclnn_grouped_matmul_weight_nz.cpp does), through
+    aclnnGroupedMatmulWeightNz: the 950's full quantization reads the storage tiles (ceil(N/32),
+    ceil(K/16)) and needs no alignment; Atlas A2/A3 require K % 16 and N % 32."""
+    stream = env.use(profile)
+    x, w = ints(rng, (8, 32)), ints(rng, (3, 32, 4))
+    assert nz.nz_storage_shape(w.shape, "int8") == (3, 1, 2, 16, 32)
+    scale = rng.uniform(0.01, 0.1, (3, 4)).astype(BF16)
+    pts = rng.uniform(0.5, 1.5, 8).astype(np.float32)
+    args = base_a8w8(rng, x=[T(x)], weight=[dev_nz(w, "int8")], scale=[T(scale)], per_token_scale=[T(pts)],
+                     out=[T(np.zeros((8, 4), BF16))])
+    kw = {k: v for k, v in args.items() if k not in ("x", "weight")}
+    if profile == "A2":
+        with pytest.raises(AclnnParamError, match="N % 32 == 0, got K=32, N=4") as info:
+            grouped_matmul_weight_nz(args["x"], args["weight"], stream=stream, **kw)
+        assert info.value.code == INVALID
+        return
+    out = grouped_matmul_weight_nz(args["x"], args["weight"], stream=stream, **kw)[0]
+    stream.synchronize()
+    rows = np.repeat(np.arange(3), [2, 3, 3])  # groupList [2, 5, 8], cumulative
+    exact = np.einsum("mk,mkn->mn", x.astype(np.int64), w[rows].astype(np.int64)).astype(np.float64)
+    expected = exact * scale[rows].astype(np.float64) * pts[:, None]
+    assert_close(out.to_numpy(), expected, "bfloat16")
+
+
+@pytest.mark.parametrize("profile", ["A2", "950"])
 def test_an_int64_scale_is_a_uint64_one(env, rng, profile):
     """Every entry point re-types an INT64 scale as UINT64 before any check (hicann/ops-transformer
     gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp, aclnnGroupedMatmulGetWorkspaceSizeCommon):

@@ -21,7 +21,7 @@ def program(tmp_path_factory, mock_libdir):
 @pytest.mark.parametrize("soc", ["Ascend910B4", "Ascend950PR_9599"])
 def test_the_doc_sample_sequences(program, mock_libdir, soc):
     a2 = soc.startswith("Ascend910B")
-    result = run_program(program, mock_libdir, {"ACLNN_MOCK_SOC": soc}, args=("blocked",) if a2 else ())
+    result = run_program(program, mock_libdir, {"ACLNN_MOCK_SOC": soc}, args=("blocked",))
     assert result.returncode == 0 and result.stdout.endswith("done\n"), result.stdout + result.stderr
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines()[:-1] if " " in line)
     if soc.startswith("Ascend910B"):
@@ -45,3 +45,9 @@ def test_the_doc_sample_sequences(program, mock_libdir, soc):
         expected = c1hwc0.to_blocked(np.arange(68, dtype=np.int32).reshape(1, 17, 1, 2, 2), 8).ravel()
         assert lines["blocked"] == " ".join(map(str, expected))
         assert lines["blocked"].startswith("0 4 8 12 16 20 24 28 1 5")  # channel c of (h, w) holds c * 4 + h * 2 + w
+    else:  # the 950: CANN's shapes, then a conversion the mock does not model, and its message says what it does model
+        assert lines["blocked_format"] == "32 shape 1 1 3 2 2 8"
+        assert lines["blocked_small"] == "361001" and "blocked" not in lines
+        code, message = lines["blocked_refused"].split(" ", 1)
+        assert code == "361001" and "converting NCDHW to NDC1HWC0" in message and "does not model" in message
+        assert message.endswith("(on this SoC it converts ND/NCL/NCHW/NCDHW <-> FRACTAL_NZ and FRACTAL_NZ_C0_16/32)")

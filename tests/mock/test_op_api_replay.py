@@ -24,7 +24,8 @@ from op_api_replay import CASES, MOCK_SOC, Replayer, load
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "op-api-replay.md"
-MARKS = ("yes", "pending", "stale", "unmodelled_soc")
+MARKS = ("yes", "pending", "stale", "unmodelled_soc", "unmodelled_scenario")
+REPLAYED = ("yes", "stale", "unmodelled_scenario")
 ALL = load()
 
 
@@ -34,9 +35,12 @@ def status_code(name: str | int) -> int:
 
 def agrees(case: dict, status: int) -> bool:
     """Whether ``status`` is the outcome the case expects: the upstream assertion (``eq``: that
-    status; ``ne``: any other), or for a stale case the status the upstream code gives."""
+    status; ``ne``: any other), for a stale case the status the upstream code gives, for a scenario the
+    mock does not model 361001 (its refusal saying so)."""
     if case["replay"] == "stale":
         return status == status_code(case["stale"]["code_status"])
+    if case["replay"] == "unmodelled_scenario":
+        return status == statuses.CODES["ACLNN_ERR_RUNTIME_ERROR"]
     expected = status_code(case["expect"]["status"])
     return status == expected if case["expect"]["assert"] == "eq" else status != expected
 
@@ -62,6 +66,8 @@ def test_the_data_names_its_sources_and_every_case_is_well_formed():
         status_code(case["expect"]["status"])
         if case["replay"] == "stale":
             assert set(case["stale"]) == {"reason", "where", "code_status"}, case["id"]
+        if case["replay"] == "unmodelled_scenario":
+            assert set(case["unmodelled"]) == {"reason", "where"}, case["id"]
 
 
 def test_the_pending_cases_are_exactly_those_of_the_entry_points_include_does_not_declare():
@@ -73,9 +79,9 @@ def test_the_pending_cases_are_exactly_those_of_the_entry_points_include_does_no
     assert all(c["replay"] == "pending" for c in ALL if c["entry"] in undeclared)
 
 
-@pytest.mark.parametrize("soc", sorted({c["soc"] for c in ALL if c["replay"] in ("yes", "stale")}))
+@pytest.mark.parametrize("soc", sorted({c["soc"] for c in ALL if c["replay"] in REPLAYED}))
 def test_every_replayed_case_gets_the_upstream_outcome(runtime, soc):
-    cases = [c for c in ALL if c["soc"] == soc and c["replay"] in ("yes", "stale")]
+    cases = [c for c in ALL if c["soc"] == soc and c["replay"] in REPLAYED]
     results = {}
     with mock_soc(MOCK_SOC[soc]):
         assert aclnn_py.lib.aclrtSetDevice(0) == 0
@@ -107,11 +113,11 @@ def test_the_doc_states_the_figures_of_the_data():
     text = DOC.read_text(encoding="utf-8")
     for entry, row in figures().items():
         line = (f"| `{entry}` | {row['cases']} | {row['yes']} | {row['stale']} | {row['pending']} | "
-                f"{row['unmodelled_soc']} |")
+                f"{row['unmodelled_soc']} | {row['unmodelled_scenario']} |")
         assert line in text, line
     total = sum(figures().values(), Counter())
     assert (f"| total | {total['cases']} | {total['yes']} | {total['stale']} | {total['pending']} | "
-            f"{total['unmodelled_soc']} |") in text
+            f"{total['unmodelled_soc']} | {total['unmodelled_scenario']} |") in text
     for case in ALL:
-        if case["replay"] == "stale":
+        if case["replay"] in ("stale", "unmodelled_scenario"):
             assert case["id"] in text, case["id"]

@@ -10,7 +10,7 @@ import pytest
 from aclnn_py.semantics import dtypes, nz
 from aclnn_py.semantics.descriptors import FRACTAL_NZ, ND, TensorDesc
 from aclnn_py.semantics.grouped_matmul import rules
-from aclnn_py.semantics.status import INVALID, Violation
+from aclnn_py.semantics.status import INVALID, NOT_MODELLED, RUNTIME, Violation
 
 D = dtypes.DataType
 
@@ -130,3 +130,21 @@ def test_an_nz_weight_whose_storage_holds_no_tiling_is_read_as_the_nz_layout_of_
     refused(a8w8(profile="950", weight=three_d), "is not the NZ shape")
     nz_storage = nz.nz_storage_shape((2, 256, 128), "int8")
     assert not rules.check(**a8w8(weight=[t((2, 256, 128), D.ACL_INT8, FRACTAL_NZ, nz_storage)])).empty
+
+
+# --------------------------------------------------------------------------- scenarios the rules do not model
+
+@pytest.mark.parametrize("x_dtype, name", [(D.ACL_BF16, "A16 MXFP4"), (D.ACL_FLOAT16, "A16 MXFP4"),
+                                           (D.ACL_FLOAT8_E4M3FN, "MxA8W4")])
+def test_an_fp4_weight_with_an_antiquant_scale_on_the_950_is_not_modelled_rather_than_invalid(x_dtype, name):
+    """The 950's weight-quantization checker takes FP16/BF16 or FP8 x with an FP4 weight (CANN's arch35
+    examples); the rules do not model them: 361001 with the NOT_MODELLED rule (the binding then leaves the call
+    to the runtime), never a 161002 that claims CANN refuses it. Atlas A2/A3 refuse the FP4 weight: 161002."""
+    kwargs = a16w8(x=[t((64, 128), x_dtype)], weight=[t((1, 128, 64), D.ACL_FLOAT4_E2M1)],
+                   antiquant_scale=[t((1, 4, 64), D.ACL_FLOAT8_E8M0)], out=[t((64, 64), D.ACL_BF16)])
+    with pytest.raises(Violation, match=f"{name} on the Ascend 950.*does not model") as info:
+        rules.check(**kwargs)
+    assert (info.value.code, info.value.rule) == (RUNTIME, NOT_MODELLED)
+    with pytest.raises(Violation) as info:
+        rules.check(**{**kwargs, "profile": "A2"})
+    assert (info.value.code, info.value.rule) == (INVALID, "")

@@ -6,7 +6,10 @@ list of errors (返回值) and its constraints (约束说明).
 profile (``"A2"``, ``"A3"``, ``"950"``) and returns the call's
 :class:`~.call.GroupedMatmulCall` (its classification, from :mod:`.call`). Failures raise
 :class:`~aclnn_py.semantics.status.Violation`: 161001 for missing lists/tensors,
-161002 for everything else, with a message naming the parameter and the rule.
+161002 for everything else, with a message naming the parameter and the rule. One
+scenario CANN takes is not modelled: on the Ascend 950 an FP4 weight with an
+antiquantScale (A16 MXFP4, MxA8W4) is 361001 with the rule
+:data:`~aclnn_py.semantics.status.NOT_MODELLED` (the binding leaves such a call to the runtime).
 
 Check order (one function per step): null and empty lists, placeholders
 (:func:`absent`) -> weight layout -> K = 0 -> dtypes and formats (profile
@@ -50,7 +53,7 @@ from typing import Iterator, Sequence
 from .. import dtypes, nz
 from ..catalogue import OperatorRules
 from ..descriptors import FRACTAL_NZ, TensorDesc, refuse_negative_extents
-from ..status import ArgumentError, Violation
+from ..status import NOT_MODELLED, RUNTIME, ArgumentError, Violation
 from . import call
 from .call import FULL_QUANT, WEIGHT_ONLY, GroupedMatmulCall
 from .dtype_rules import (AQS, FUNCTION, INVALID, NULLPTR, OFFSET, OPTIONAL, PTS, SCALE, check_combinations,
@@ -337,11 +340,24 @@ def _formats(ops: Operands) -> None:
             raise invalid("groupListOptional format FRACTAL_NZ is not supported (ND only)")
 
 
+#: The Ascend 950's FP4 weight-quantization scenarios (ops-transformer gmm/grouped_matmul/op_api/
+#: grouped_matmul_weight_quant_950_checker.cpp: ``IsA16MxFp4NZ``, ``IsMxA8W4NZ``), reached through
+#: ``CheckGroupedMatmulWeightQuantDAV3510`` (aclnn_grouped_matmul.cpp: x and weight of different sizes).
+#: Not modelled here: with an antiquantScale they are refused as :data:`~aclnn_py.semantics.status.NOT_MODELLED`.
+_FP4_WEIGHT_QUANT = {("float16", "float4_e2m1"): "A16 MXFP4", ("bfloat16", "float4_e2m1"): "A16 MXFP4",
+                     ("float8_e4m3fn", "float4_e2m1"): "MxA8W4", ("float8_e4m3fn", "float4_e1m2"): "MxA8W4"}
+
+
 def _scenario(ops: Operands, names: dict[str, str | None], group_type: int, profile: str) -> str:
     scale_l = ops.optional[SCALE]
     group_ndim = 0 if scale_l is None else call.scale_group_ndim(scale_l[0].ndim, len(ops.ws), ops.ws[0].ndim,
                                                                   group_type)
     assert names["x"] is not None and names["weight"] is not None
+    if profile == "950" and ops.optional[AQS] is not None and (names["x"], names["weight"]) in _FP4_WEIGHT_QUANT:
+        raise Violation(RUNTIME, FUNCTION, f"x {_label(ops.xs[0])} with a {_label(ops.ws[0])} weight and "
+                        f"antiquantScaleOptional ({_FP4_WEIGHT_QUANT[(names['x'], names['weight'])]} on the Ascend "
+                        f"950): CANN takes this weight-quantization scenario, the mock does not model it",
+                        rule=NOT_MODELLED)
     with _as_invalid(f"x dtype {_label(ops.xs[0])} with weight dtype {_label(ops.ws[0])}: "):
         kind = call.scenario(names["x"], names["weight"], scale_dtype=names[SCALE], scale_group_ndim=group_ndim,
                              has_antiquant_scale=ops.optional[AQS] is not None)

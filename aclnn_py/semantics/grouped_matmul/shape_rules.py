@@ -78,6 +78,14 @@ class Operands:
 def check_nz(ops: Operands, w_name: str, kind: str, profile: str) -> None:
     """Every weight FRACTAL_NZ (if one is), K % 16 and N % C0, the storage the NZ shape of the view.
 
+    The Ascend 950's full quantization reads the storage tiles instead of aligned sizes: its
+    FRACTAL_NZ weight is (.., ceil(N/C0), ceil(K/16), 16, C0), padded, with no K or N alignment
+    (upstream ``TransWeightToNz`` skips ``TransWeightToNzCheckAlign`` for a quantized x and
+    weight on DAV_3510, whose ``CheckWeightStorageShape`` in grouped_matmul_950_checker.cpp
+    checks the padded tiles; CANN's example
+    gmm/grouped_matmul/examples/arch35/test_aclnn_grouped_matmul_weight_nz.cpp casts an N = 4
+    INT8 weight so).
+
     A FRACTAL_NZ weight is one by its format, whatever its storage shape, as upstream reads
     it (hicann/ops-transformer gmm/grouped_matmul/op_api/aclnn_grouped_matmul.cpp
     ``TransWeightToNz``); a storage that is not the NZ shape of the view is refused. Weight-only
@@ -89,7 +97,8 @@ def check_nz(ops: Operands, w_name: str, kind: str, profile: str) -> None:
         raise invalid(f"weight format FRACTAL_NZ is not supported for weight-only quantization "
                       f"({kind.upper()}): the weight must be ND")
     w_logical = "int4" if w_name == "int32" else w_name
-    _check_nz(ops.ws, ops.w_shapes, w_logical, _nz_c0s(w_logical, kind, profile))
+    _check_nz(ops.ws, ops.w_shapes, w_logical, _nz_c0s(w_logical, kind, profile),
+              aligned=not (profile == "950" and kind in FULL_QUANT))
 
 
 def _nz_c0s(w_name: str, kind: str, profile: str) -> tuple[int, ...]:
@@ -101,7 +110,7 @@ def _nz_c0s(w_name: str, kind: str, profile: str) -> tuple[int, ...]:
 
 
 def _check_nz(ws: list[TensorDesc], w_shapes: list[tuple[int, ...]], w_name: str,
-              c0s: tuple[int, ...]) -> None:
+              c0s: tuple[int, ...], aligned: bool = True) -> None:
     for i, (w, shape) in enumerate(zip(ws, w_shapes)):
         if w.format != FRACTAL_NZ:
             raise invalid("weight: all tensors must be FRACTAL_NZ or none")
@@ -111,7 +120,7 @@ def _check_nz(ws: list[TensorDesc], w_shapes: list[tuple[int, ...]], w_name: str
         c0 = w.storage_shape[-1] * (8 if packed else 1) if w.storage_shape else c0s[0]
         c0 = c0 if c0 in c0s else c0s[0]
         k, n = shape[-2], shape[-1]
-        if k % 16 or n % c0:
+        if aligned and (k % 16 or n % c0):
             raise invalid(f"weight[{i}] in FRACTAL_NZ format needs K % 16 == 0 and N % {c0} == 0, "
                           f"got K={k}, N={n}")
         expect = None if packed else nz.nz_storage_shape(w.shape, w_name, c0)

@@ -258,7 +258,7 @@ def weight_nz_dtypes(names: dict[str, str | None], profile: str) -> None:
     FLOAT16/BFLOAT16, A8W8 to FLOAT16/BFLOAT16/INT32, A4W4 to FLOAT16/BFLOAT16, FP8 E4M3 and FP4
     on the Ascend 950, non-quantized FLOAT16 and BFLOAT16. (Its weight-only FP4 rows, FLOAT16/
     BFLOAT16 or FP8 E4M3 x with an FP4 weight, are scenarios this package does not model: the
-    classification refuses them first.)"""
+    classification refuses them first, as not modelled.)"""
     x, w, out = names["x"], "int4" if names["weight"] == "int32" else names["weight"], names["out"]
     allowed = {("int8", "int4"): ("float16", "bfloat16"), ("int8", "int8"): ("float16", "bfloat16", "int32"),
                ("int4", "int4"): ("float16", "bfloat16"), ("bfloat16", "bfloat16"): ("bfloat16",),

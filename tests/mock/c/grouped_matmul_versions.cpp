@@ -11,7 +11,8 @@
  * WeightNz a FRACTAL_NZ weight laid out here ((E, N/16, K/16, 16, 16) storage). Every output is
  * compared exactly with a product computed here (small integers: exact in float16), and V1-V3
  * write their `const aclTensorList *y`. Two documented codes: a null y is 161001 (V1), a 2-D
- * groupList tensor 161002 (V3). Prints "ALL OK" and returns 0 on success.
+ * groupList tensor 161002 (V3). Last, it prints the code of a WeightNz MxA8W4 call (the test judges it per SoC).
+ * Prints "ALL OK" and returns 0 on success.
  */
 #include <cstdio>
 #include <vector>
@@ -237,6 +238,26 @@ int main()
             GroupList(&made, counts, {kE}), nullptr, nullptr, nullptr, 3, 0, 1, 0, nullptr, 0, c.y, nullptr, nullptr,
             &ws, &exec));
         failed |= RunAndCheck("aclnnGroupedMatmulWeightNz", aclnnGroupedMatmulWeightNz, ws, exec, c.yAddr, d, stream);
+        Release(&made);
+    }
+    {  // MxA8W4 as CANN's arch35 weight-NZ example calls it: FP8 x, an FP4 FRACTAL_NZ weight (C0 64), an E8M0
+       // antiquantScale. The Ascend 950 takes it and the mock does not model it (361001); Atlas A2/A3 have no FP8
+       // (161002). Only the code is printed: nothing runs.
+        const int64_t m = 16, k = 64, n = 64;
+        std::vector<uint8_t> bytes(k * n, 0);
+        aclTensorList *x = List(&made, {Tensor(&made, bytes.data(), m * k, {m, k}, ACL_FLOAT8_E4M3FN, ACL_FORMAT_ND,
+                                               {m, k})});
+        aclTensorList *w = List(&made, {Tensor(&made, bytes.data(), k * n / 2, {1, k, n}, ACL_FLOAT4_E2M1,
+                                               ACL_FORMAT_FRACTAL_NZ, {1, n / 64, k / 16, 16, 64})});
+        aclTensorList *scale = List(&made, {Tensor(&made, bytes.data(), k / 32 * n, {1, k / 32, n}, ACL_FLOAT8_E8M0,
+                                                   ACL_FORMAT_ND, {1, k / 32, n})});
+        aclTensorList *y = List(&made, {Tensor(&made, nullptr, m * n * 2, {m, n}, ACL_BF16, ACL_FORMAT_ND, {m, n})});
+        const std::vector<int64_t> one = {m};
+        aclnnStatus mx = aclnnGroupedMatmulWeightNzGetWorkspaceSize(
+            x, w, nullptr, nullptr, nullptr, scale, nullptr, nullptr, GroupList(&made, one, {1}), nullptr, nullptr,
+            nullptr, 3, 0, 1, 0, nullptr, 0, y, nullptr, nullptr, &ws, &exec);
+        const char *msg = aclGetRecentErrMsg();
+        printf("aclnnGroupedMatmulWeightNz MxA8W4: %d (%s)\n", static_cast<int>(mx), msg != nullptr ? msg : "");
         Release(&made);
     }
 

@@ -159,7 +159,8 @@ static int FormatCast(aclrtStream stream) {
 
 // NpuFormatCast as its Atlas A2/A3 doc sample: INT32 NCDHW (1, 17, 1, 2, 2) holding 0..67 to NDC1HWC0. The
 // sample allocates dstTensor with the NCDHW element count (272 bytes) for a 384-byte NDC1HWC0 storage: the
-// mock refuses that (161002); with the storage's bytes it converts.
+// mock refuses that (161002); with the storage's bytes it converts (Atlas A2/A3; on the Ascend 950 it says it does
+// not model the conversion).
 static int FormatCastBlocked(aclrtStream stream) {
     std::vector<int64_t> shape = {1, 17, 1, 2, 2};
     std::vector<int32_t> host(68);
@@ -187,13 +188,16 @@ static int FormatCastBlocked(aclrtStream stream) {
     CHECK_RET(CreateTensor(zeros, shape, &dstAddr, ACL_INT32, &dst, 0, static_cast<aclFormat>(actualFormat),
                            &storage) == 0, return 1);
     ret = aclnnNpuFormatCastGetWorkspaceSize(src, dst, &ws, &ex);
-    CHECK_RET(ret == ACL_SUCCESS, LOG_PRINT("aclnnNpuFormatCastGetWorkspaceSize failed. ERROR: %d\n", ret); return ret);
-    CHECK_RET(Run(aclnnNpuFormatCast, ws, ex, stream) == 0, return 1);
-    std::vector<int32_t> out(zeros.size());
-    aclrtMemcpy(out.data(), out.size() * 4, dstAddr, out.size() * 4, ACL_MEMCPY_DEVICE_TO_HOST);
-    LOG_PRINT("blocked");
-    for (auto v : out) LOG_PRINT(" %d", v);
-    LOG_PRINT("\n");
+    if (ret != ACL_SUCCESS) {  // the test judges the refusal (the Ascend 950: not modelled)
+        LOG_PRINT("blocked_refused %d %s\n", ret, aclGetRecentErrMsg());
+    } else {
+        CHECK_RET(Run(aclnnNpuFormatCast, ws, ex, stream) == 0, return 1);
+        std::vector<int32_t> out(zeros.size());
+        aclrtMemcpy(out.data(), out.size() * 4, dstAddr, out.size() * 4, ACL_MEMCPY_DEVICE_TO_HOST);
+        LOG_PRINT("blocked");
+        for (auto v : out) LOG_PRINT(" %d", v);
+        LOG_PRINT("\n");
+    }
     aclDestroyTensor(src), aclDestroyTensor(small), aclDestroyTensor(dst);
     aclrtFree(srcAddr), aclrtFree(smallAddr), aclrtFree(dstAddr);
     return 0;
