@@ -252,6 +252,6 @@ def _interrupted(script: str) -> tuple[int | None, str, float]:
 def test_ctrl_c_ends_the_program_at_once_with_one_keyboard_interrupt(script):
     status, stderr, seconds = _interrupted(script)
     assert status == -signal.SIGINT, stderr  # Python's exit for an unhandled KeyboardInterrupt
-    assert seconds < 3.0, stderr
+    assert seconds < 10.0, stderr  # at once: far from HCCL_EXEC_TIMEOUT (60 s), with room for a loaded machine
     assert stderr.count("Traceback") == 1 and stderr.rstrip().endswith("KeyboardInterrupt"), stderr
     assert "failed" not in stderr and "[aclnn-py mock]" not in stderr, stderr
