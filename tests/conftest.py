@@ -1,15 +1,26 @@
 """What both runtime tiers share: the runtime, device and stream of a test come from the testing
 kit (aclnn_py.testing: the session's runtime; device 0 and a stream torn down after the test,
 which fails if it leaves aclnn-py resources open); a collective that never completes fails within
-20 s, not CANN's default (HCCL's own variables)."""
+20 s, not CANN's default (HCCL's own variables).
+
+The objects that exist once the tests are collected (modules, test items, pytest's own) are
+frozen out of Python's garbage collector: the leak check and the SoC switch collect garbage
+often, and each full collection then scans what the tests made since, not pytest's whole heap
+(about 50 ms a collection in the binding tier's process before)."""
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
 
 os.environ.setdefault("HCCL_EXEC_TIMEOUT", "20")
 os.environ.setdefault("HCCL_CONNECT_TIMEOUT", "20")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.collect()  # garbage of the collection goes first: nothing frozen is ever collected
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
