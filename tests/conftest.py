@@ -6,7 +6,10 @@ which fails if it leaves aclnn-py resources open); a collective that never compl
 The objects that exist once the tests are collected (modules, test items, pytest's own) are
 frozen out of Python's garbage collector: the leak check and the SoC switch collect garbage
 often, and each full collection then scans what the tests made since, not pytest's whole heap
-(about 50 ms a collection in the binding tier's process before)."""
+(about 50 ms a collection in the binding tier's process before).
+
+Tests marked ``long`` (a child pytest session, a fuzz campaign, a soak) are queued first, so that
+the two pytest-xdist workers finish together instead of one running a long test alone at the end."""
 from __future__ import annotations
 
 import gc
@@ -16,6 +19,14 @@ import pytest
 
 os.environ.setdefault("HCCL_EXEC_TIMEOUT", "20")
 os.environ.setdefault("HCCL_CONNECT_TIMEOUT", "20")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "long: a test of several seconds, queued before the others")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: long ones first
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

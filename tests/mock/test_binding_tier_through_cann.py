@@ -45,6 +45,7 @@ def cann_path_environment(mock_libdir, soc: str | None = None) -> dict:
     return env
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("soc", [None, "Ascend950PR"], ids=["default-soc-other-words", "Ascend950PR"])
 def test_the_binding_tier_passes_through_the_cann_path(mock_libdir, soc):
     env = cann_path_environment(mock_libdir, soc)

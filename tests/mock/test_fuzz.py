@@ -19,6 +19,7 @@ from fuzzing.generic_ops import GENERIC
 PLAN = [("A2", 0, 250), ("950", 0, 250), ("A3", 0, 100)]
 
 
+@pytest.mark.long
 def test_fuzz_operators_answer_documented_codes_only():
     seed = runner.seed_from_env()
     print(f"fuzz seed {seed} (set ACLNN_FUZZ_SEED to change it)")
@@ -130,6 +131,7 @@ def test_the_verdict_passes_documented_answers():
     assert verdict.judge(event, PHASE1, "A2").problems == []
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("fault, kind", [("abort", "crash"), ("hang", "hang")])
 def test_a_crash_or_a_hang_of_a_child_is_observed_and_reported(monkeypatch, fault, kind):
     monkeypatch.setenv("ACLNN_FUZZ_INJECT", f"{fault}@3")

@@ -315,6 +315,7 @@ def spawn(worker: Path, ranks: list[int], world: int, *args: str, timeout: float
 
 
 # -- normal operation ---------------------------------------------------------------------------
+@pytest.mark.long
 @pytest.mark.parametrize("n", [4])  # two processes: tests/binding/test_launch.py
 def test_collectives_in_processes(worker, n):
     done = launch_cmd(worker, n, "collectives")
@@ -325,6 +326,7 @@ def test_collectives_in_processes(worker, n):
     assert len({r["name"] for r in found}) == 1
 
 
+@pytest.mark.long
 def test_four_processes_hundred_all_reduces(worker):
     done = launch_cmd(worker, 4, "soak")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -383,6 +385,7 @@ def test_dead_process_fails_the_others_promptly(worker, victim):
         assert r["async_error"] == 21  # HCCL_E_REMOTE
 
 
+@pytest.mark.long
 def test_missing_rank_in_processes_times_out(worker):
     out = spawn(worker, [0, 1, 2], 3, "missing", HCCL_EXEC_TIMEOUT="2")
     for rank in (0, 2):

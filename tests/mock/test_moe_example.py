@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from mock_helpers import ROOT
 
 EXAMPLE = ROOT / "examples" / "moe_expert_parallel.py"
@@ -30,6 +32,7 @@ def test_moe_layer_with_thread_ranks(tmp_path):
     assert _passed_ranks(done.stdout) == [0, 1, 2, 3], done.stdout
 
 
+@pytest.mark.long
 def test_moe_layer_with_process_ranks(tmp_path):
     done = _run(tmp_path, "-m", "aclnn_py.launch", "-n", "4", str(EXAMPLE))
     assert done.returncode == 0, done.stdout + done.stderr

@@ -33,6 +33,7 @@ def selfcheck(*args: str, soc: str = "Ascend910B4", code: str | None = None,
 
 @pytest.mark.parametrize("soc, skipped_prefix", [("Ascend910B4", "quant_matmul_all_reduce/v4/f4/"),
                                                  ("Ascend950PR", "quant_matmul_all_reduce/v4/f2/int8->fp16/nz-x2")])
+@pytest.mark.long
 def test_every_mode_passes_on_the_mock(tmp_path, soc, skipped_prefix):
     report = tmp_path / "selfcheck.json"
     result = selfcheck("--json", str(report), soc=soc)

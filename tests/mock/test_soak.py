@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import soak
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +39,7 @@ def _traced_per_call(results: list[dict]) -> float:
     return soak.slope(results[0]["samples"], 2) / len(results)
 
 
+@pytest.mark.long
 def test_two_thread_ranks_lose_no_call_and_keep_memory_flat():
     results = _soak()
     assert [(r["calls"], r["wrong"]) for r in results] == [(200, 0), (200, 0)], results[0]["first_wrong"]
@@ -45,11 +48,13 @@ def test_two_thread_ranks_lose_no_call_and_keep_memory_flat():
     assert per_call < BOUND, f"the traced heap grows {per_call:.0f} B per call after the warm-up"
 
 
+@pytest.mark.long
 def test_the_measure_sees_a_leak_of_one_kib_per_call():
     per_call = _traced_per_call(_soak("--leak", "1024"))
     assert per_call > BOUND, per_call
 
 
+@pytest.mark.long
 def test_two_processes_lose_no_call(tmp_path):
     """The same calls with one 2-rank communicator across two processes (aclnn_py.launch, init_from_env)."""
     from aclnn_py import launch
