@@ -42,8 +42,9 @@ _MAX_GROUP_LIST = 1024  # MAX_GROUP_LIST_SIZE_TENSOR
 
 
 def applies(ops: Operands, profile: str) -> bool:
-    """Whether the call is MxA8W4 on the Ascend 950: FLOAT8_E4M3FN x, an FP4 weight and an antiquantScale
-    (``IsMxA8W4NZ``; without an antiquantScale :mod:`.rules` refuses the call as it always has)."""
+    """Whether the call is MxA8W4 on the Ascend 950: FLOAT8_E4M3FN x, an FP4 weight and an antiquantScale.
+    (``IsMxA8W4NZ`` asks for the dtypes alone; a call without an antiquantScale keeps the classification of
+    :func:`.call.scenario`, as before these checks.)"""
     return (profile == "950" and ops.optional[AQS] is not None and ops.xs[0].dtype == D.ACL_FLOAT8_E4M3FN
             and ops.ws[0].dtype in _FP4)
 
