@@ -133,10 +133,12 @@ def test_c_program_versions(versions_program, mock_libdir, soc):
     assert "with a null y: 161001" in result.stdout and "with a 2-D groupList: 161002" in result.stdout
     assert "ALL OK" in result.stdout
     # CANN's arch35 MxA8W4 weight-NZ example: taken by the 950 (grouped_matmul_weight_quant_950_checker.cpp,
-    # IsMxA8W4NZ), not modelled by the mock -- which says so instead of refusing it as invalid
+    # IsMxA8W4NZ), whose parameter checks the mock runs and passes; its execution is not modelled -- the mock
+    # says so instead of refusing it as invalid
     mx = re.search(r"aclnnGroupedMatmulWeightNz MxA8W4: (\d+) \((.*)\)", result.stdout)
     assert mx is not None, result.stdout
     if soc == SOCS["950"]:
         assert mx[1] == "361001" and "MxA8W4 on the Ascend 950" in mx[2] and "does not model" in mx[2], mx[0]
+        assert "passes CANN's parameter checks" in mx[2], mx[0]
     else:
         assert mx[1] == "161002" and "FLOAT8_E4M3FN" in mx[2], mx[0]

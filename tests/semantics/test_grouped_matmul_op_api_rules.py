@@ -10,6 +10,7 @@ import pytest
 from aclnn_py.semantics import dtypes, nz
 from aclnn_py.semantics.descriptors import FRACTAL_NZ, ND, TensorDesc
 from aclnn_py.semantics.grouped_matmul import rules
+from aclnn_py.semantics.grouped_matmul.entry_points import V5, WEIGHT_NZ
 from aclnn_py.semantics.status import INVALID, NOT_MODELLED, RUNTIME, Violation
 
 D = dtypes.DataType
@@ -134,17 +135,75 @@ def test_an_nz_weight_whose_storage_holds_no_tiling_is_read_as_the_nz_layout_of_
 
 # --------------------------------------------------------------------------- scenarios the rules do not model
 
-@pytest.mark.parametrize("x_dtype, name", [(D.ACL_BF16, "A16 MXFP4"), (D.ACL_FLOAT16, "A16 MXFP4"),
-                                           (D.ACL_FLOAT8_E4M3FN, "MxA8W4")])
-def test_an_fp4_weight_with_an_antiquant_scale_on_the_950_is_not_modelled_rather_than_invalid(x_dtype, name):
-    """The 950's weight-quantization checker takes FP16/BF16 or FP8 x with an FP4 weight (CANN's arch35
-    examples); the rules do not model them: 361001 with the NOT_MODELLED rule (the binding then leaves the call
+@pytest.mark.parametrize("x_dtype", [D.ACL_BF16, D.ACL_FLOAT16])
+def test_an_fp4_weight_with_an_antiquant_scale_on_the_950_is_not_modelled_rather_than_invalid(x_dtype):
+    """The 950's weight-quantization checker takes FP16/BF16 x with an FP4 weight, A16 MXFP4 (CANN's arch35
+    examples); the rules do not model it: 361001 with the NOT_MODELLED rule (the binding then leaves the call
     to the runtime), never a 161002 that claims CANN refuses it. Atlas A2/A3 refuse the FP4 weight: 161002."""
     kwargs = a16w8(x=[t((64, 128), x_dtype)], weight=[t((1, 128, 64), D.ACL_FLOAT4_E2M1)],
                    antiquant_scale=[t((1, 4, 64), D.ACL_FLOAT8_E8M0)], out=[t((64, 64), D.ACL_BF16)])
-    with pytest.raises(Violation, match=f"{name} on the Ascend 950.*does not model") as info:
+    with pytest.raises(Violation, match="A16 MXFP4 on the Ascend 950.*does not model") as info:
         rules.check(**kwargs)
     assert (info.value.code, info.value.rule) == (RUNTIME, NOT_MODELLED)
     with pytest.raises(Violation) as info:
         rules.check(**{**kwargs, "profile": "A2"})
     assert (info.value.code, info.value.rule) == (INVALID, "")
+
+
+# --------------------------------------------------------------------------- MxA8W4 on the 950 (mx_a8w4_rules)
+
+def transposed_nz(shape, dtype=D.ACL_FLOAT4_E2M1) -> TensorDesc:
+    """An FP4 FRACTAL_NZ weight viewed as (.., K, N) over an (.., N, K) storage (CANN's MxA8W4 tests)."""
+    *batch, k, n = shape
+    strides = tuple([k * n] * len(batch)) + (1, k)
+    return TensorDesc(tuple(shape), int(dtype), strides, 0, FRACTAL_NZ, (k // 64, n // 16, 16, 32))
+
+
+def mx_a8w4(weight_dtype=D.ACL_FLOAT4_E2M1, **overrides):
+    """A valid MxA8W4 WeightNz call as CANN's op_api tests make it: x [64, 128] FLOAT8_E4M3FN, two 2-D weights
+    (128, 64), bias (64) BF16, antiquantScale (K/64, N, 2) and perTokenScale (M, K/64, 2) FLOAT8_E8M0."""
+    kwargs = dict(x=[t((64, 128), D.ACL_FLOAT8_E4M3FN)], weight=[transposed_nz((128, 64), weight_dtype)] * 2,
+                  bias=[t((64,), D.ACL_BF16)] * 2, antiquant_scale=[t((2, 64, 2), D.ACL_FLOAT8_E8M0)] * 2,
+                  per_token_scale=[t((64, 2, 2), D.ACL_FLOAT8_E8M0)], group_list=t((2,), D.ACL_INT64),
+                  split_item=3, group_type=0, out=[t((64, 64), D.ACL_BF16)], profile="950",
+                  signature=WEIGHT_NZ)
+    kwargs.update(overrides)
+    return kwargs
+
+
+@pytest.mark.parametrize("weight_dtype", [D.ACL_FLOAT4_E2M1, D.ACL_FLOAT4_E1M2])
+@pytest.mark.parametrize("layout", ["two 2-D weights", "one 3-D weight"])
+def test_an_mx_a8w4_call_passing_upstreams_checks_is_not_modelled(weight_dtype, layout):
+    """grouped_matmul_weight_quant_950_checker.cpp takes it (IsMxA8W4NZ); its execution is not modelled: 361001,
+    never a 161002. Atlas A2/A3 refuse FP8: 161002."""
+    kwargs = mx_a8w4(weight_dtype)
+    if layout == "one 3-D weight":
+        kwargs.update(weight=[transposed_nz((2, 128, 64), weight_dtype)], bias=[t((2, 64), D.ACL_BF16)],
+                      antiquant_scale=[t((2, 2, 64, 2), D.ACL_FLOAT8_E8M0)])
+    with pytest.raises(Violation, match="MxA8W4 on the Ascend 950.*passes CANN's parameter checks.*does not "
+                                        "model") as info:
+        rules.check(**kwargs)
+    assert (info.value.code, info.value.rule) == (RUNTIME, NOT_MODELLED)
+    with pytest.raises(Violation) as info:
+        rules.check(**{**kwargs, "profile": "A2"})
+    assert (info.value.code, info.value.rule) == (INVALID, "")
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"group_type": -1, "group_list": None, "split_item": 0}, "groupType -1 is not supported.*only groupType 0"),
+    ({"signature": V5}, "only supported by aclnnGroupedMatmulWeightNz"),
+    ({"split_item": 0}, "splitItem 0 is not supported.*must be 2 or 3"),
+    ({"scale": [t((2, 64), D.ACL_FLOAT)] * 2}, "scaleOptional must be null"),
+    ({"per_token_scale": [t((64, 2, 2), D.ACL_FLOAT)]}, "perTokenScaleOptional dtype FLOAT .*FLOAT8_E8M0"),
+    ({"out": [t((64, 64), D.ACL_FLOAT16)]}, "biasOptional dtype BF16 must equal the out dtype FLOAT16"),
+    ({"per_token_scale": [t((64, 4, 2), D.ACL_FLOAT8_E8M0)]}, "x dim 1 \\(K = 128\\) must be 64 times"),
+    ({"weight": [TensorDesc((128, 64), int(D.ACL_FLOAT4_E2M1), (1, 128), 0, ND, (64, 128))] * 2},
+     "weight\\[0\\] format ND is not supported for MxA8W4: the weight must be FRACTAL_NZ"),
+    ({"antiquant_scale": [t((4, 64, 2), D.ACL_FLOAT8_E8M0)] * 2}, "group size K / groups = 16 must be 32"),
+    ({"group_list": t((3,), D.ACL_INT64)}, "groupListOptional has 3 values but the weight has 2 groups"),
+    ({"tuning_config": [65]}, "tuningConfigOptional\\[0\\]=65 must be >= 0 and <= M=64"),
+])
+def test_upstreams_mx_a8w4_checks_refuse_an_invalid_parameter(change, match):
+    """Each check of the 950's MxA8W4 path (aclnn_py/semantics/grouped_matmul/mx_a8w4_rules.py) refuses its
+    parameter with 161002 naming it and the rule, where upstream's checker does (before: 361001, not modelled)."""
+    refused(mx_a8w4(**change), match)

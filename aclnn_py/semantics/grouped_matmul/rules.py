@@ -6,9 +6,10 @@ list of errors (返回值) and its constraints (约束说明).
 profile (``"A2"``, ``"A3"``, ``"950"``) and returns the call's
 :class:`~.call.GroupedMatmulCall` (its classification, from :mod:`.call`). Failures raise
 :class:`~aclnn_py.semantics.status.Violation`: 161001 for missing lists/tensors,
-161002 for everything else, with a message naming the parameter and the rule. One
-scenario CANN takes is not modelled: on the Ascend 950 an FP4 weight with an
-antiquantScale (A16 MXFP4, MxA8W4) is 361001 with the rule
+161002 for everything else, with a message naming the parameter and the rule. Two
+scenarios CANN takes are not modelled: on the Ascend 950 an FP4 weight with an
+antiquantScale (A16 MXFP4; MxA8W4 once it passes upstream's parameter checks,
+:mod:`.mx_a8w4_rules`) is 361001 with the rule
 :data:`~aclnn_py.semantics.status.NOT_MODELLED` (the binding leaves such a call to the runtime).
 
 Check order (one function per step): null and empty lists, placeholders
@@ -54,7 +55,7 @@ from .. import dtypes, nz
 from ..catalogue import OperatorRules
 from ..descriptors import FRACTAL_NZ, TensorDesc, refuse_negative_extents
 from ..status import NOT_MODELLED, RUNTIME, ArgumentError, Violation
-from . import call
+from . import call, mx_a8w4_rules
 from .call import FULL_QUANT, WEIGHT_ONLY, GroupedMatmulCall
 from .dtype_rules import (AQS, FUNCTION, INVALID, NULLPTR, OFFSET, OPTIONAL, PTS, SCALE, check_combinations,
                           check_profile_features, invalid, null)
@@ -131,6 +132,8 @@ def _check(entry: EntryPoint, profile: str, *, x: TensorList, weight: TensorList
     names = _dtype_names(ops)
     check_profile_features(names, profile)
     _formats(ops)
+    if mx_a8w4_rules.applies(ops, profile):
+        mx_a8w4_rules.check(entry, ops, group_type=group_type, split_item=split_item, tuning_config=tuning_config)
     kind = _scenario(ops, names, group_type, profile)
     check_combinations(kind, profile, names)
     _attributes(kind, names, split_item, group_type, group_list_type, act_type, profile)
@@ -340,12 +343,12 @@ def _formats(ops: Operands) -> None:
             raise invalid("groupListOptional format FRACTAL_NZ is not supported (ND only)")
 
 
-#: The Ascend 950's FP4 weight-quantization scenarios (ops-transformer gmm/grouped_matmul/op_api/
-#: grouped_matmul_weight_quant_950_checker.cpp: ``IsA16MxFp4NZ``, ``IsMxA8W4NZ``), reached through
+#: The Ascend 950's A16 MXFP4 weight quantization (ops-transformer gmm/grouped_matmul/op_api/
+#: grouped_matmul_weight_quant_950_checker.cpp: ``IsA16MxFp4NZ``), reached through
 #: ``CheckGroupedMatmulWeightQuantDAV3510`` (aclnn_grouped_matmul.cpp: x and weight of different sizes).
-#: Not modelled here: with an antiquantScale they are refused as :data:`~aclnn_py.semantics.status.NOT_MODELLED`.
-_FP4_WEIGHT_QUANT = {("float16", "float4_e2m1"): "A16 MXFP4", ("bfloat16", "float4_e2m1"): "A16 MXFP4",
-                     ("float8_e4m3fn", "float4_e2m1"): "MxA8W4", ("float8_e4m3fn", "float4_e1m2"): "MxA8W4"}
+#: Not modelled here: with an antiquantScale it is refused as :data:`~aclnn_py.semantics.status.NOT_MODELLED`.
+#: (MxA8W4, ``IsMxA8W4NZ``, has its parameter checks in :mod:`.mx_a8w4_rules`.)
+_FP4_WEIGHT_QUANT = {("float16", "float4_e2m1"): "A16 MXFP4", ("bfloat16", "float4_e2m1"): "A16 MXFP4"}
 
 
 def _scenario(ops: Operands, names: dict[str, str | None], group_type: int, profile: str) -> str:

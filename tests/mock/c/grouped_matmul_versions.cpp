@@ -240,22 +240,35 @@ int main()
         failed |= RunAndCheck("aclnnGroupedMatmulWeightNz", aclnnGroupedMatmulWeightNz, ws, exec, c.yAddr, d, stream);
         Release(&made);
     }
-    {  // MxA8W4 as CANN's arch35 weight-NZ example calls it: FP8 x, an FP4 FRACTAL_NZ weight (C0 64), an E8M0
-       // antiquantScale. The Ascend 950 takes it and the mock does not model it (361001); Atlas A2/A3 have no FP8
-       // (161002). Only the code is printed: nothing runs.
+    {  // MxA8W4 as CANN's arch35 example test_aclnn_grouped_matmul_weight_nz_mxa8w4_multi.cpp calls it: FP8 x, a
+       // list of FP4 FRACTAL_NZ weights viewed (K, N) over an (N, K) storage, bias (N) BF16, E8M0 antiquantScale
+       // (K/64, N, 2) per weight and perTokenScale (M, K/64, 2). The Ascend 950's parameter checks pass it and the
+       // mock does not model it (361001); Atlas A2/A3 have no FP8 (161002). Only the code is printed: nothing runs.
         const int64_t m = 16, k = 64, n = 64;
         std::vector<uint8_t> bytes(k * n, 0);
         aclTensorList *x = List(&made, {Tensor(&made, bytes.data(), m * k, {m, k}, ACL_FLOAT8_E4M3FN, ACL_FORMAT_ND,
                                                {m, k})});
-        aclTensorList *w = List(&made, {Tensor(&made, bytes.data(), k * n / 2, {1, k, n}, ACL_FLOAT4_E2M1,
-                                               ACL_FORMAT_FRACTAL_NZ, {1, n / 64, k / 16, 16, 64})});
-        aclTensorList *scale = List(&made, {Tensor(&made, bytes.data(), k / 32 * n, {1, k / 32, n}, ACL_FLOAT8_E8M0,
-                                                   ACL_FORMAT_ND, {1, k / 32, n})});
+        std::vector<aclTensor *> weights, biases, scales;
+        for (int i = 0; i < 2; i++) {
+            void *addr = nullptr;
+            if (aclrtMalloc(&addr, k * n / 2, ACL_MEM_MALLOC_HUGE_FIRST) != 0) return 1;
+            made.memory.push_back(addr);
+            const std::vector<int64_t> shape = {k, n}, strides = {1, k}, storage = {k / 32, n / 16, 16, 32};
+            weights.push_back(aclCreateTensor(shape.data(), 2, ACL_FLOAT4_E2M1, strides.data(), 0,
+                                              ACL_FORMAT_FRACTAL_NZ, storage.data(), storage.size(), addr));
+            biases.push_back(Tensor(&made, bytes.data(), n * 2, {n}, ACL_BF16, ACL_FORMAT_ND, {n}));
+            scales.push_back(Tensor(&made, bytes.data(), k / 64 * n * 2, {k / 64, n, 2}, ACL_FLOAT8_E8M0,
+                                    ACL_FORMAT_ND, {k / 64, n, 2}));
+        }
+        aclTensorList *w = List(&made, weights);
+        aclTensorList *bias = List(&made, biases);
+        aclTensorList *scale = List(&made, scales);
+        aclTensorList *perToken = List(&made, {Tensor(&made, bytes.data(), m * k / 64 * 2, {m, k / 64, 2},
+                                                      ACL_FLOAT8_E8M0, ACL_FORMAT_ND, {m, k / 64, 2})});
         aclTensorList *y = List(&made, {Tensor(&made, nullptr, m * n * 2, {m, n}, ACL_BF16, ACL_FORMAT_ND, {m, n})});
-        const std::vector<int64_t> one = {m};
         aclnnStatus mx = aclnnGroupedMatmulWeightNzGetWorkspaceSize(
-            x, w, nullptr, nullptr, nullptr, scale, nullptr, nullptr, GroupList(&made, one, {1}), nullptr, nullptr,
-            nullptr, 3, 0, 1, 0, nullptr, 0, y, nullptr, nullptr, &ws, &exec);
+            x, w, bias, nullptr, nullptr, scale, nullptr, perToken, GroupList(&made, {m / 2, m}, {2}), nullptr,
+            nullptr, nullptr, 3, 0, 0, 0, nullptr, 0, y, nullptr, nullptr, &ws, &exec);
         const char *msg = aclGetRecentErrMsg();
         printf("aclnnGroupedMatmulWeightNz MxA8W4: %d (%s)\n", static_cast<int>(mx), msg != nullptr ? msg : "");
         Release(&made);
