@@ -181,5 +181,7 @@ def test_the_import_check_sees_the_binding():
     """The forking importer reports a module that brings the binding's cffi declarations."""
     out = subprocess.run([sys.executable, "-c", _FORKING_IMPORTER, "aclnn_py._ffi", "aclnn_py.semantics.dtypes"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
     found = json.loads(out.stdout)
-    assert "aclnn_py._ffi" in found["aclnn_py._ffi"] and found["aclnn_py.semantics.dtypes"] == []
+    assert isinstance(found["aclnn_py._ffi"], list) and "aclnn_py._ffi" in found["aclnn_py._ffi"], found
+    assert found["aclnn_py.semantics.dtypes"] == []
